@@ -1,0 +1,113 @@
+"""build_app(settings): wires the whole bot. Nothing happens at import time."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.clock import Clock, SystemClock
+from bot.dispatcher import Dispatcher
+from bot.handlers.help import help_command
+from bot.handlers.quiz import quiz_commands
+from bot.handlers.ranking import ranking_commands
+from bot.messages import Incoming, Outgoing
+from bot.router import Router
+from bot.services.contests import ContestService
+from bot.services.daily import DailyService
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.timers import Timers
+from quizzes.bank_yaml import BUNDLED_BANK_DIR, BankProblem, load_banks
+from quizzes.model import Bank
+from quizzes.scoring import ScoringRules
+
+__all__ = ["App", "build_app"]
+
+log = logging.getLogger(__name__)
+
+
+class Channel:
+    """What the app needs from an adapter to send proactively (timer-driven messages)."""
+
+    name: str
+
+    def send(self, message: Outgoing) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+@dataclass
+class App:
+    settings: Settings
+    clock: Clock
+    db: Database
+    banks: dict[str, Bank]
+    bank_problems: list[BankProblem]
+    timers: Timers
+    contests: ContestService
+    dispatcher: Dispatcher
+    channels: dict[str, Channel] = field(default_factory=dict)
+
+    def add_channel(self, channel: Channel) -> None:
+        self.channels[channel.name] = channel
+
+    def handle(self, incoming: Incoming) -> list[Outgoing]:
+        return self.dispatcher.handle(incoming)
+
+    def deliver(self, messages: list[Outgoing]) -> None:
+        for message in messages:
+            channel = self.channels.get(message.chat.channel)
+            if channel is None:
+                log.error("no channel %r to deliver to; message dropped: %.40s", message.chat.channel, message.text)
+                continue
+            channel.send(message)
+
+    def start(self) -> None:
+        """Create or upgrade the schema and resume contests that were running."""
+        self.db.create_schema()
+        for problem in self.bank_problems:
+            log.warning("bank not loaded: %s", problem)
+        self.deliver(self.contests.resume(self.clock.now()))
+
+    def fire_due_timers(self) -> int:
+        fired = 0
+        while self.timers.fire_next(self.clock.now()):
+            fired += 1
+        return fired
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def bank_dirs(settings: Settings) -> list[Path]:
+    return [BUNDLED_BANK_DIR, *settings.quizzes.bank_dirs]
+
+
+def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | None = None) -> App:
+    clock = clock or SystemClock()
+    rng = random.Random(seed)
+    db = Database(settings.database.url)
+    banks, problems = load_banks(bank_dirs(settings))
+    timers = Timers()
+    scoring = settings.scoring
+    rules = ScoringRules(base_points=scoring.base_points, full_points_within=scoring.full_points_within,
+                         min_factor=scoring.min_factor, streak_bonus=scoring.streak_bonus,
+                         streak_bonus_max=scoring.streak_bonus_max, wrong_points=scoring.wrong_points,
+                         daily_points=scoring.daily_points)
+    quiz = settings.quizzes
+    app_ref: list[App] = []
+    contests = ContestService(
+        db=db, banks=banks, timers=timers, rules=rules, rng=rng,
+        deliver=lambda messages: app_ref[0].deliver(messages), default_count=quiz.questions_per_contest,
+        max_count=quiz.max_questions, default_limit=quiz.time_limit, default_bank=quiz.default_bank,
+        acknowledge=quiz.acknowledge_answers, now=clock.now)
+    daily = DailyService(banks=banks, default_bank=quiz.default_bank, points=scoring.daily_points,
+                         salt=seed or 0)
+    commands = quiz_commands(contests, daily) + ranking_commands()
+    commands.append(help_command(commands, settings.bot.name))
+    dispatcher = Dispatcher(db=db, router=Router(commands), contests=contests, daily=daily,
+                            branch_for_group=settings.branch_for_group, clock=clock)
+    app = App(settings, clock, db, banks, problems, timers, contests, dispatcher)
+    app_ref.append(app)
+    return app

@@ -1,0 +1,1 @@
+"""Channel adapters: each one alone speaks its platform's wire format."""

@@ -1,0 +1,121 @@
+"""The `studybot` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from bot.app import App, build_app
+from bot.chatscript import DEFAULT_GROUP, ScriptError, parse_script
+from bot.clock import ManualClock, SystemClock
+from bot.example_config import EXAMPLE_CONFIG
+from bot.settings import ConfigError, Settings, load_settings
+
+__all__ = ["main", "cli"]
+
+cli = typer.Typer(help="studybot：党支部学习、知识竞赛与党建积分机器人。", no_args_is_help=True,
+                  add_completion=False, rich_markup_mode=None)
+
+ConfigOption = Annotated[Optional[Path], typer.Option(
+    "--config", "-c", help="配置文件路径（默认：$STUDYBOT_CONFIG 或当前目录的 studybot.yaml；都没有则用内置默认值）")]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def settings_from(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def open_app(config: Path | None, **kwargs) -> App:
+    """Build the app and make sure the schema exists (for commands that only read or import)."""
+    app = build_app(settings_from(config), **kwargs)
+    app.db.create_schema()
+    return app
+
+
+@cli.command()
+def init(path: Annotated[Path, typer.Argument(help="写到哪里")] = Path("studybot.yaml"),
+         force: Annotated[bool, typer.Option("--force", help="覆盖已有文件")] = False) -> None:
+    """写出一份带注释的示例配置文件 studybot.yaml。"""
+    if path.exists() and not force:
+        raise _fail(f"{path} 已存在；如需覆盖请加 --force", 1)
+    path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    Path("banks").mkdir(exist_ok=True)
+    typer.echo(f"已写出 {path}，并创建了 banks/ 目录（放自己的题库 *.yaml）。")
+
+
+@cli.command()
+def chat(
+    as_: Annotated[str, typer.Option("--as", help="以哪位成员的身份发言")] = "张三",
+    group: Annotated[str, typer.Option("--group", "-g", help="在哪个群里（「私聊」= 与机器人私聊）")] = DEFAULT_GROUP,
+    script: Annotated[Optional[Path], typer.Option("--script", help="播放 .chat 对话脚本并打印记录")] = None,
+    start: Annotated[Optional[str], typer.Option("--start", help="脚本的模拟起始时间，如 \"2026-03-02 09:00\"")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="随机种子，使抽题等结果可复现")] = None,
+    config: ConfigOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="在标准错误输出日志")] = False,
+) -> None:
+    """在终端里的本地群聊中与机器人对话，或播放对话脚本。"""
+    _setup_logging(verbose)
+    settings = settings_from(config)
+    if script is None:
+        app = build_app(settings, seed=seed)
+        asyncio.run(_chat(app, as_, group))
+        return
+    try:
+        steps = parse_script(script.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        raise _fail(f"无法读取脚本 {script}：{exc.strerror}") from None
+    except ScriptError as exc:
+        raise _fail(f"{script}: {exc}") from None
+    try:
+        begin = datetime.strptime(start, "%Y-%m-%d %H:%M") if start else SystemClock().now().replace(microsecond=0)
+    except ValueError:
+        raise _fail(f"--start 的格式应为 \"2026-03-02 09:00\"，实为「{start}」") from None
+    from bot.channels.local import play_script
+
+    play_script(steps, lambda clock: build_app(settings, clock=clock, seed=seed), ManualClock(begin), sys.stdout)
+
+
+async def _chat(app: App, name: str, group: str) -> None:
+    from bot.channels.local import chat_interactively
+
+    await chat_interactively(app, name, group)
+
+
+@cli.command()
+def run(
+    as_: Annotated[str, typer.Option("--as", help="本地聊天中以哪位成员的身份发言")] = "张三",
+    group: Annotated[str, typer.Option("--group", "-g", help="本地聊天所在的群")] = DEFAULT_GROUP,
+    config: ConfigOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """启动机器人服务。未配置企业微信、钉钉等渠道时，使用终端里的本地聊天渠道。"""
+    _setup_logging(verbose)
+    app = build_app(settings_from(config))
+    asyncio.run(_chat(app, as_, group))
+
+
+def main() -> None:
+    from bot.cli_members import members_cli
+    from bot.cli_rank import rank
+
+    cli.add_typer(members_cli, name="members")
+    cli.command(name="rank")(rank)
+    cli(prog_name="studybot")

@@ -1,0 +1,5 @@
+"""`studybot rank` (placeholder)."""
+
+
+def rank() -> None:
+    """积分排行。"""

@@ -1,0 +1,1 @@
+"""Thin command handlers: parse arguments, call a service, render the reply."""

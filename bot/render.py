@@ -1,0 +1,71 @@
+"""How contest messages read in chat. Plain text: every platform shows it."""
+
+from __future__ import annotations
+
+from quizzes.contest import Contest, Reveal, Standing
+from quizzes.model import LETTERS, Question, QuestionType
+
+__all__ = ["format_hint", "question_text", "reveal_text", "results_text", "answer_hint", "MEDALS"]
+
+MEDALS = ("🥇", "🥈", "🥉")
+
+
+def answer_hint(question: Question) -> str:
+    if question.type is QuestionType.SINGLE:
+        return "请回复选项字母，如 A"
+    if question.type is QuestionType.MULTIPLE:
+        return "请回复全部正确选项，如 AC"
+    if question.type is QuestionType.JUDGE:
+        return "请回复「对」或「错」"
+    return "请直接回复答案"
+
+
+def format_hint(question: Question) -> str:
+    """What a valid answer looks like, for a member who typed something else."""
+    if question.type is QuestionType.SINGLE:
+        return f"单选题，请回复 A–{LETTERS[len(question.options) - 1]} 中的一个字母。"
+    if question.type is QuestionType.MULTIPLE:
+        return f"多选题，请回复 A–{LETTERS[len(question.options) - 1]} 中的全部正确选项，如 AC。"
+    if question.type is QuestionType.JUDGE:
+        return "判断题，请回复「对」或「错」。"
+    return "填空题，请直接回复答案。"
+
+
+def question_text(question: Question, number: int, total: int, time_limit: int, title: str = "知识竞赛") -> str:
+    lines = [f"📝 {title} 第 {number}/{total} 题（{question.label}，限时 {time_limit} 秒）", question.text]
+    lines += [f"{LETTERS[i]}. {option}" for i, option in enumerate(question.options)]
+    lines.append(answer_hint(question))
+    return "\n".join(lines)
+
+
+def reveal_text(reveal: Reveal) -> str:
+    question = reveal.question
+    lines = [f"⏰ 第 {reveal.number} 题答案：{question.answer_display()}"]
+    if question.explanation:
+        lines.append(f"解析：{question.explanation}")
+    right = reveal.correct
+    if right:
+        names = "、".join(f"{a.name}（+{a.points}）" for a in right)
+        lines.append(f"答对 {len(right)} 人：{names}")
+    elif reveal.answers:
+        lines.append(f"本题 {len(reveal.answers)} 人作答，无人答对。")
+    else:
+        lines.append("本题无人作答。")
+    return "\n".join(lines)
+
+
+def results_text(contest: Contest, standings: list[Standing], correct_counts: dict[int, int],
+                 ended_early: bool = False) -> str:
+    asked = contest.number if ended_early else len(contest.questions)
+    head = "🛑 竞赛已提前结束" if ended_early else "🏆 竞赛结束"
+    lines = [f"{head}（{contest.bank}，共 {asked} 题）"]
+    if not standings:
+        lines.append("本场无人作答。")
+        return "\n".join(lines)
+    for standing in standings[:3]:
+        if standing.rank <= 3:
+            lines.append(f"{MEDALS[standing.rank - 1]} {standing.name} {standing.points} 分")
+    lines.append("全部成绩：")
+    lines += [f"{s.rank}. {s.name} {s.points} 分（答对 {correct_counts.get(s.member_id, 0)} 题）" for s in standings]
+    lines.append("积分已计入党建积分，发送「排行榜」查看。")
+    return "\n".join(lines)

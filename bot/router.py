@@ -1,0 +1,65 @@
+"""Matching chat text to commands. Pure functions: unit-tested without a bot."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.messages import Outgoing
+from bot.services.context import Context
+
+__all__ = ["Command", "Router", "Match"]
+
+Handler = Callable[[Context], list[Outgoing]]
+
+
+@dataclass(frozen=True)
+class Command:
+    words: tuple[str, ...]  # Chinese words first, then short aliases such as /quiz
+    handler: Handler
+    summary: str
+    example: str
+    group_only: bool = False
+
+
+@dataclass(frozen=True)
+class Match:
+    command: Command
+    args: list[str]
+
+
+class Router:
+    def __init__(self, commands: list[Command]) -> None:
+        self.commands = commands
+        # longest word first, so 支部排行 is not read as 排行 + 支部
+        self._words = sorted(((w, c) for c in commands for w in c.words), key=lambda wc: -len(wc[0]))
+
+    def match(self, text: str) -> Match | None:
+        """A command at the start of the text; Chinese commands may be glued to their
+        arguments (排行榜本月), Latin aliases need a word boundary (/quiz 5)."""
+        stripped = text.strip()
+        folded = stripped.lower()
+        for word, command in self._words:
+            if not folded.startswith(word.lower()):
+                continue
+            rest = stripped[len(word):]
+            if word.isascii() and rest and not rest[0].isspace():
+                continue
+            return Match(command, rest.split())
+        return None
+
+    def suggest(self, text: str) -> str | None:
+        """The command a short text probably meant (开始竟赛 -> 开始竞赛), or None for chatter."""
+        head = text.strip().split()[0] if text.strip() else ""
+        if not head or len(head) > 8:
+            return None
+        chinese = [w for w, _ in self._words if not w.isascii()]
+        found = difflib.get_close_matches(head, chinese, n=1, cutoff=0.6)
+        if found:
+            return found[0]
+        if head.startswith("/"):
+            latin = [w for w, _ in self._words if w.startswith("/")]
+            found = difflib.get_close_matches(head.lower(), latin, n=1, cutoff=0.5)
+            return found[0] if found else "帮助"
+        return None

@@ -1,0 +1,1 @@
+"""Services: glue between the pure domain, the store and outgoing messages."""

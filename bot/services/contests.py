@@ -1,0 +1,255 @@
+"""Running knowledge contests in groups: the engine's state kept in memory and in the database."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from bot import render
+from bot.messages import Chat, Outgoing
+from bot.services.context import Context, GroupInfo
+from bot.storage.contests import contest_history, insert_contest, running_contests, save_answer, save_progress
+from bot.storage.db import Database
+from bot.storage.models import ChatGroup, ContestAnswer, Member
+from bot.storage.people import branch_roster_size
+from bot.timers import Timers
+from quizzes.contest import Contest, Outcome, draw_questions
+from quizzes.answers import looks_like_answer
+from quizzes.model import Bank, Question
+from quizzes.scoring import ScoringRules
+
+__all__ = ["ContestService"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Active:
+    contest_id: int
+    contest: Contest
+    chat: Chat
+    branch_id: int | None
+    told_twice: set[int]  # members already told that only their first answer counts
+
+
+class ContestService:
+    def __init__(self, *, db: Database, banks: dict[str, Bank], timers: Timers, rules: ScoringRules,
+                 rng: random.Random, deliver: Callable[[list[Outgoing]], None], default_count: int,
+                 max_count: int, default_limit: int, default_bank: str | None, acknowledge: bool,
+                 now: Callable[[], datetime]) -> None:
+        self._now = now
+        self._db, self._banks, self._timers, self._rules, self._rng = db, banks, timers, rules, rng
+        self._deliver = deliver
+        self._default_count, self._max_count, self._default_limit = default_count, max_count, default_limit
+        self._default_bank = default_bank
+        self._acknowledge = acknowledge
+        self._active: dict[int, _Active] = {}
+        self._roster: dict[int | None, int] = {}
+
+    # ----- commands -----
+
+    def start(self, ctx: Context, bank_name: str | None, count: int | None) -> list[Outgoing]:
+        assert ctx.group is not None
+        active = self._active.get(ctx.group.id)
+        if active is not None:
+            contest = active.contest
+            text = "本群的竞赛正在进行中，当前题目：\n" + render.question_text(
+                contest.current, contest.number, len(contest.questions), contest.limit_for(contest.current))
+            return [ctx.reply(text, choices=self._choices(contest))]
+        bank = self._pick_bank(bank_name)
+        if bank is None:
+            return [ctx.reply(self._unknown_bank_text(bank_name))]
+        count = count or self._default_count
+        if not 1 <= count <= self._max_count:
+            return [ctx.reply(f"题数应在 1 到 {self._max_count} 之间，例如：开始竞赛 {bank.name} 5")]
+        questions = draw_questions(bank, count, self._rng)
+        contest = Contest(str(ctx.group.id), bank.name, questions, bank.time_limit or self._default_limit,
+                          ctx.member.id, ctx.now)
+        contest_id = insert_contest(session=ctx.session, group_id=ctx.group.id, contest=contest, now=ctx.now)
+        active = _Active(contest_id, contest, ctx.group.chat, ctx.group.branch_id, set())
+        self._active[ctx.group.id] = active
+        self._arm(ctx.group.id, active)
+        intro = (f"📣 {ctx.member.name} 发起了知识竞赛：{bank.name}，共 {len(questions)} 题，每题限时 "
+                 f"{contest.time_limit} 秒。\n答题越快得分越高，连续答对有奖励，以第一次作答为准。")
+        return [ctx.reply(intro), self._question_message(active)]
+
+    def stop(self, ctx: Context) -> list[Outgoing]:
+        assert ctx.group is not None
+        active = self._active.get(ctx.group.id)
+        if active is None:
+            return [ctx.reply("本群当前没有进行中的竞赛。发送「开始竞赛」发起一场。")]
+        if ctx.member.id != active.contest.started_by and ctx.member.role not in ("admin", "secretary"):
+            return [ctx.reply("只有竞赛发起人、书记或管理员可以结束竞赛。")]
+        contest = active.contest
+        contest.finish()
+        save_progress(session=ctx.session, contest_id=active.contest_id, contest=contest, now=ctx.now)
+        self._timers.cancel(self._timer_key(ctx.group.id))
+        del self._active[ctx.group.id]
+        return [ctx.reply(self._results(ctx.session, active, ended_early=True))]
+
+    def is_running(self, group_id: int) -> bool:
+        return group_id in self._active
+
+    def open_question(self, group_id: int) -> Question | None:
+        active = self._active.get(group_id)
+        return active.contest.current if active else None
+
+    def answer(self, ctx: Context) -> list[Outgoing] | None:
+        """The member's answer to the open question, or None if the text is not an answer."""
+        assert ctx.group is not None
+        active = self._active.get(ctx.group.id)
+        if active is None:
+            return None
+        contest = active.contest
+        number = contest.number
+        submission = contest.submit(ctx.member.id, ctx.member.name, ctx.incoming.text, ctx.now, self._rules)
+        if submission.outcome is Outcome.CLOSED:
+            return None
+        if submission.outcome is Outcome.NOT_AN_ANSWER:
+            if looks_like_answer(ctx.incoming.text):
+                return [ctx.reply(f"{ctx.member.name}，第 {number} 题是{render.format_hint(contest.current)}")]
+            return None
+        if submission.outcome is Outcome.ALREADY_ANSWERED:
+            if ctx.member.id in active.told_twice:
+                return []
+            active.told_twice.add(ctx.member.id)
+            return [ctx.reply(f"{ctx.member.name}，第 {number} 题您已作答（{submission.record.answer}），"
+                              "以第一次作答为准。")]
+        save_answer(session=ctx.session, contest_id=active.contest_id, question_index=contest.index,
+                    record=submission.record)
+        replies = []
+        if self._acknowledge:
+            replies.append(ctx.reply(f"{ctx.member.name} 已作答第 {number} 题，答案揭晓前不可更改。"))
+        if len(contest.answers) >= self._roster_size(ctx.session, active.branch_id):
+            replies += self._close_question(ctx.session, ctx.group.id, active, ctx.now)
+        return replies
+
+    # ----- timers and restart -----
+
+    def resume(self, now: datetime) -> list[Outgoing]:
+        """Reload running contests after a restart and re-arm their timers; a deadline
+        that passed while the bot was down fires at once."""
+        with self._db.session() as session:
+            for row in running_contests(session=session):
+                group = session.get(ChatGroup, row.group_id)
+                bank = self._banks.get(row.bank)
+                keys = json.loads(row.question_keys)
+                questions = tuple(bank.by_key[k] for k in keys if k in bank.by_key) if bank else ()
+                if len(questions) != len(keys):
+                    log.warning("contest %s: bank %r changed or is missing; ending it", row.id, row.bank)
+                    row.status, row.finished_at = "finished", now
+                    session.add(row)
+                    continue
+                members = session.exec(select(Member.id, Member.name).join(
+                    ContestAnswer, ContestAnswer.member_id == Member.id).where(
+                    ContestAnswer.contest_id == row.id)).all()
+                names = {m_id: name for m_id, name in members}
+                contest = Contest.restore(
+                    group_key=str(row.group_id), bank=row.bank, questions=questions, time_limit=row.time_limit,
+                    started_by=row.started_by, index=row.current_index,
+                    question_started_at=row.question_started_at, finished=False,
+                    history=contest_history(session=session, contest_id=row.id, names=names))
+                chat = Chat(group.channel, group.external_id, True, group.name)
+                active = _Active(row.id, contest, chat, group.branch_id, set())
+                self._active[row.group_id] = active
+                self._arm(row.group_id, active)
+                log.info("resumed contest %s in group %s at question %d", row.id, group.name, contest.number)
+            session.commit()
+        return []
+
+    def _arm(self, group_id: int, active: _Active) -> None:
+        self._timers.schedule(self._timer_key(group_id), active.contest.deadline,
+                              lambda due: self._on_deadline(group_id, due))
+
+    @staticmethod
+    def _timer_key(group_id: int) -> str:
+        return f"contest:{group_id}"
+
+    def _on_deadline(self, group_id: int, due: datetime) -> None:
+        active = self._active.get(group_id)
+        if active is None:
+            return
+        with self._db.session() as session:
+            messages = self._close_question(session, group_id, active, due)
+            session.commit()
+        self._deliver(messages)
+
+    def _close_question(self, session: Session, group_id: int, active: _Active, now: datetime) -> list[Outgoing]:
+        contest = active.contest
+        reveal = contest.close_question(now)
+        save_progress(session=session, contest_id=active.contest_id, contest=contest, now=now)
+        messages = [Outgoing(active.chat, render.reveal_text(reveal))]
+        active.told_twice.clear()
+        if contest.finished:
+            self._timers.cancel(self._timer_key(group_id))
+            del self._active[group_id]
+            messages.append(Outgoing(active.chat, self._results(session, active)))
+        else:
+            self._arm(group_id, active)
+            messages.append(self._question_message(active))
+        return messages
+
+    # ----- rendering helpers -----
+
+    def _question_message(self, active: _Active) -> Outgoing:
+        contest = active.contest
+        text = render.question_text(contest.current, contest.number, len(contest.questions),
+                                    contest.limit_for(contest.current))
+        return Outgoing(active.chat, text, choices=self._choices(contest),
+                        key=f"contest:{active.contest_id}:q{contest.index}")
+
+    @staticmethod
+    def _choices(contest: Contest) -> tuple[str, ...]:
+        question = contest.current
+        if question.options:
+            return tuple("ABCDEFGH"[: len(question.options)])
+        return ("对", "错") if question.type.value == "judge" else ()
+
+    def _results(self, session: Session, active: _Active, ended_early: bool = False) -> str:
+        rows = session.exec(select(ContestAnswer.member_id).where(
+            ContestAnswer.contest_id == active.contest_id, ContestAnswer.correct == True)).all()  # noqa: E712
+        correct_counts: dict[int, int] = {}
+        for member_id in rows:
+            correct_counts[member_id] = correct_counts.get(member_id, 0) + 1
+        contest = active.contest
+        return render.results_text(contest, contest.standings(), correct_counts, ended_early)
+
+    def _roster_size(self, session: Session, branch_id: int | None) -> int:
+        if branch_id not in self._roster:
+            self._roster[branch_id] = branch_roster_size(session=session, branch_id=branch_id)
+        return max(self._roster[branch_id], 1)
+
+    def forget_all(self) -> None:
+        """Drop in-memory state after a failed commit and reload it from the database."""
+        for group_id in list(self._active):
+            self._timers.cancel(self._timer_key(group_id))
+        self._active.clear()
+        self._roster.clear()
+        self.resume(self._now())
+
+    def roster_changed(self, branch_id: int | None) -> None:
+        self._roster.pop(branch_id, None)
+
+    def _pick_bank(self, name: str | None) -> Bank | None:
+        if name:
+            return self._banks.get(name)
+        if self._default_bank and self._default_bank in self._banks:
+            return self._banks[self._default_bank]
+        return next(iter(self._banks.values()), None)
+
+    def _unknown_bank_text(self, name: str | None) -> str:
+        if not self._banks:
+            return "还没有可用的题库，请管理员在 banks/ 目录中添加题库文件。"
+        listing = "\n".join(f"· {b.name}（{len(b.questions)} 题）" for b in self._banks.values())
+        return f"没有找到题库「{name}」。可用的题库：\n{listing}\n例如：开始竞赛 {next(iter(self._banks))} 5"
+
+    def bank_list_text(self) -> str:
+        return self._unknown_bank_text(None) if not self._banks else "可用的题库：\n" + "\n".join(
+            f"· {b.name}（{len(b.questions)} 题）{('：' + b.description) if b.description else ''}"
+            for b in self._banks.values())

@@ -1,0 +1,84 @@
+"""每日一题: one question a day for each member, privately or in a group."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot import render
+from bot.messages import Outgoing
+from bot.services.context import Context
+from bot.storage.models import DailyAnswer
+from bot.storage.points import award_points
+from quizzes.daily import daily_question
+from quizzes.grading import grade, read_answer
+from quizzes.model import Bank, Question
+
+__all__ = ["DailyService"]
+
+
+class DailyService:
+    def __init__(self, *, banks: dict[str, Bank], default_bank: str | None, points: int, salt: int) -> None:
+        self._banks, self._default_bank, self._points, self._salt = banks, default_bank, points, salt
+
+    def _bank(self) -> Bank | None:
+        if self._default_bank in self._banks:
+            return self._banks[self._default_bank]
+        return next(iter(self._banks.values()), None)
+
+    def _today(self, ctx: Context) -> DailyAnswer | None:
+        return ctx.session.exec(select(DailyAnswer).where(DailyAnswer.member_id == ctx.member.id,
+                                                          DailyAnswer.day == ctx.now.date().isoformat())).first()
+
+    def _question(self, row: DailyAnswer) -> Question | None:
+        bank = self._banks.get(row.bank)
+        return bank.by_key.get(row.question_key) if bank else None
+
+    def _show(self, question: Question) -> str:
+        text = render.question_text(question, 1, 1, 0, title="每日一题").splitlines()
+        text[0] = f"📅 每日一题（{question.label}）"
+        return "\n".join(text) + f"\n答对得 {self._points} 积分，每天一次。"
+
+    def ask(self, ctx: Context) -> list[Outgoing]:
+        row = self._today(ctx)
+        if row is not None and row.answer is not None:
+            result = "答对了 ✅" if row.correct else "未答对"
+            return [ctx.reply(f"{ctx.member.name}，今天的每日一题您已完成（{result}），明天再来吧！")]
+        if row is not None and (question := self._question(row)) is not None:
+            return [ctx.reply(self._show(question))]
+        bank = self._bank()
+        if bank is None:
+            return [ctx.reply("还没有可用的题库，请管理员添加题库后再试。")]
+        question = daily_question(bank.questions, ctx.member.id, ctx.now.date(), self._salt)
+        if row is None:
+            row = DailyAnswer(member_id=ctx.member.id, day=ctx.now.date().isoformat(), bank=bank.name,
+                              question_key=question.key, asked_at=ctx.now)
+        else:
+            row.bank, row.question_key = bank.name, question.key
+        ctx.session.add(row)
+        return [ctx.reply(self._show(question))]
+
+    def answer(self, ctx: Context) -> list[Outgoing] | None:
+        """The answer to today's pending question, or None if there is none or the text is no answer."""
+        row = self._today(ctx)
+        if row is None or row.answer is not None:
+            return None
+        question = self._question(row)
+        if question is None:
+            return None
+        answer = read_answer(question, ctx.incoming.text)
+        if answer is None:
+            return None
+        verdict = grade(question, answer)
+        row.answer, row.correct, row.answered_at = verdict.given[:500], verdict.correct, ctx.now
+        ctx.session.add(row)
+        lines = []
+        if verdict.correct:
+            award_points(session=ctx.session, member_id=ctx.member.id, amount=self._points, reason="daily",
+                         source=f"daily:{ctx.member.id}:{row.day}", now=ctx.now)
+            lines.append(f"✅ {ctx.member.name} 答对了！+{self._points} 积分")
+        else:
+            lines.append(f"❌ {ctx.member.name} 答错了。正确答案：{question.answer_display()}")
+        if question.explanation:
+            lines.append(f"解析：{question.explanation}")
+        lines.append("明天再来挑战新的每日一题。")
+        return [ctx.reply("\n".join(lines))]

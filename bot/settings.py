@@ -1,0 +1,114 @@
+"""Typed settings, read once from studybot.yaml and passed in; never a global."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = ["Settings", "ConfigError", "load_settings", "CONFIG_ENV", "DEFAULT_CONFIG_NAME"]
+
+CONFIG_ENV = "STUDYBOT_CONFIG"
+DEFAULT_CONFIG_NAME = "studybot.yaml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BotSettings(_Section):
+    name: str = Field(default="学习助手", min_length=1, max_length=30)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///data/studybot.db"
+
+
+class QuizSettings(_Section):
+    bank_dirs: list[Path] = [Path("banks")]
+    default_bank: str | None = None
+    questions_per_contest: int = Field(default=5, ge=1, le=50)
+    time_limit: int = Field(default=30, ge=5, le=600)
+    max_questions: int = Field(default=20, ge=1, le=100)
+    acknowledge_answers: bool = True
+
+
+class ScoringSettings(_Section):
+    base_points: int = Field(default=10, ge=1, le=1000)
+    full_points_within: float = Field(default=3.0, ge=0)
+    min_factor: float = Field(default=0.5, ge=0.5, le=1.0)
+    streak_bonus: int = Field(default=2, ge=0)
+    streak_bonus_max: int = Field(default=6, ge=0)
+    wrong_points: int = Field(default=0, le=0)
+    daily_points: int = Field(default=5, ge=0)
+
+
+class Settings(_Section):
+    bot: BotSettings = BotSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    quizzes: QuizSettings = QuizSettings()
+    scoring: ScoringSettings = ScoringSettings()
+    # group name (or platform group id) -> branch name; an unmapped group is a branch of its own name
+    groups: dict[str, str] = {}
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def _only_shanghai(cls, value: str) -> str:
+        if value != "Asia/Shanghai":
+            raise ValueError("studybot 统一使用 Asia/Shanghai 时区")
+        return value
+
+    def branch_for_group(self, group_id: str, group_name: str) -> str:
+        return self.groups.get(group_id) or self.groups.get(group_name) or group_name
+
+
+class ConfigError(Exception):
+    """A config problem, phrased for the person editing the file (key path and reason)."""
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    lines = [f"配置文件 {source} 有误："]
+    for item in error.errors():
+        path = ".".join(str(part) for part in item["loc"]) or "(根)"
+        reason = "不认识的配置项（拼写错误？）" if item["type"] == "extra_forbidden" else item["msg"]
+        lines.append(f"  {path}: {reason}")
+    return "\n".join(lines)
+
+
+def find_config(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        return explicit
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    default = Path(DEFAULT_CONFIG_NAME)
+    return default if default.exists() else None
+
+
+def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Settings from `path`, $STUDYBOT_CONFIG or ./studybot.yaml; the embedded defaults when none exists."""
+    config_path = find_config(path)
+    data: dict[str, Any] = {}
+    source = "(内置默认配置)"
+    if config_path is not None:
+        source = str(config_path)
+        try:
+            loaded = yaml.safe_load(config_path.read_text(encoding="utf-8-sig"))
+        except FileNotFoundError:
+            raise ConfigError(f"找不到配置文件 {config_path}") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" 第 {mark.line + 1} 行" if mark else ""
+            raise ConfigError(f"配置文件 {config_path}{where} 不是有效的 YAML：{getattr(exc, 'problem', exc)}") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"配置文件 {config_path} 的顶层应是键值对")
+        data = loaded or {}
+    for key, value in (overrides or {}).items():
+        data.setdefault(key, {}).update(value) if isinstance(value, dict) else data.__setitem__(key, value)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, source)) from None

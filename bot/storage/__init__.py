@@ -1,0 +1,1 @@
+"""All database access lives in this package."""

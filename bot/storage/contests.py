@@ -1,0 +1,55 @@
+"""Persistence of contests and their answers."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from bot.storage.models import ContestAnswer, ContestRow
+from bot.storage.points import award_points
+from quizzes.contest import AnswerRecord, Contest
+
+__all__ = ["insert_contest", "save_answer", "save_progress", "running_contests", "contest_history"]
+
+
+def insert_contest(*, session: Session, group_id: int, contest: Contest, now: datetime) -> int:
+    row = ContestRow(group_id=group_id, bank=contest.bank,
+                     question_keys=json.dumps([q.key for q in contest.questions]),
+                     time_limit=contest.time_limit, started_by=contest.started_by,
+                     current_index=contest.index, question_started_at=contest.question_started_at,
+                     started_at=now)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def save_answer(*, session: Session, contest_id: int, question_index: int, record: AnswerRecord) -> None:
+    """The answer and its points in one transaction (the caller commits)."""
+    session.add(ContestAnswer(contest_id=contest_id, question_index=question_index, member_id=record.member_id,
+                              answer=record.answer[:500], correct=record.correct, points=record.points,
+                              answered_at=record.at))
+    if record.points:
+        award_points(session=session, member_id=record.member_id, amount=record.points, reason="contest",
+                     source=f"contest:{contest_id}:{question_index}:{record.member_id}", now=record.at)
+
+
+def save_progress(*, session: Session, contest_id: int, contest: Contest, now: datetime) -> None:
+    row = session.get(ContestRow, contest_id)
+    row.current_index = contest.index
+    row.question_started_at = contest.question_started_at
+    if contest.finished:
+        row.status = "finished"
+        row.finished_at = now
+    session.add(row)
+
+
+def running_contests(*, session: Session) -> list[ContestRow]:
+    return list(session.exec(select(ContestRow).where(ContestRow.status == "running")).all())
+
+
+def contest_history(*, session: Session, contest_id: int, names: dict[int, str]) -> list[tuple[int, AnswerRecord]]:
+    rows = session.exec(select(ContestAnswer).where(ContestAnswer.contest_id == contest_id)).all()
+    return [(r.question_index, AnswerRecord(r.member_id, names.get(r.member_id, ""), r.answer, r.correct,
+                                            r.points, r.answered_at)) for r in rows]

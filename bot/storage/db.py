@@ -1,0 +1,80 @@
+"""Engine creation, SQLite tuning and automatic schema creation/upgrade."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from bot.storage import models
+from bot.storage.models import SchemaVersion
+
+__all__ = ["Database", "SCHEMA_VERSION"]
+
+log = logging.getLogger(__name__)
+
+# Each step upgrades the schema from version N-1 to N; create_all() makes new tables.
+_UPGRADES: dict[int, Callable[[Engine], None]] = {}
+SCHEMA_VERSION = 1
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the dashboard and CLI read while the bot writes; NORMAL keeps commits
+    # durable across a process crash without an fsync per answer.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(url, connect_args={"check_same_thread": False} if self.is_sqlite else {})
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _tune_sqlite)
+        self.url = parsed.render_as_string(hide_password=True)
+
+    def create_schema(self) -> None:
+        """Create missing tables and run pending upgrades; safe to call at every start."""
+        had_tables = inspect(self.engine).has_table("schema_version")
+        SQLModel.metadata.create_all(self.engine, tables=[t for t in SQLModel.metadata.sorted_tables
+                                                          if t.name in _table_names()])
+        with self.session() as session:
+            row = session.get(SchemaVersion, 1)
+            current = row.version if row else (SCHEMA_VERSION if not had_tables else 1)
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                log.info("upgrading database schema to version %d", version)
+                _UPGRADES[version](self.engine)
+            if row is None:
+                session.add(SchemaVersion(id=1, version=SCHEMA_VERSION))
+            else:
+                row.version = SCHEMA_VERSION
+            session.commit()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def schema_version(self) -> int:
+        with self.session() as session:
+            row = session.exec(select(SchemaVersion)).first()
+            return row.version if row else 0
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _table_names() -> set[str]:
+    return {getattr(models, name).__tablename__ for name in models.__all__ if hasattr(getattr(models, name), "__tablename__")}

@@ -1,0 +1,132 @@
+"""Table models. Times are naive Asia/Shanghai wall-clock times: the bot lives in one
+time zone and periods (本周, 本月) are Shanghai periods, so storing local time keeps
+period queries simple on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from pydantic import NaiveDatetime as datetime  # stored as Shanghai wall-clock time, see module doc
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "SchemaVersion", "Branch", "Member", "Identity", "ChatGroup", "ContestRow", "ContestAnswer",
+    "PointsEntry", "PointsTotal", "ProcessedMessage", "DailyAnswer", "ROLES",
+]
+
+# role value -> how members write it in a roster
+ROLES = {"member": "成员", "secretary": "书记", "committee": "委员", "admin": "管理员"}
+
+
+class SchemaVersion(SQLModel, table=True):
+    __tablename__ = "schema_version"
+    id: int = Field(default=1, primary_key=True)
+    version: int
+
+
+class Branch(SQLModel, table=True):
+    __tablename__ = "branch"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=100)
+
+
+class Member(SQLModel, table=True):
+    __tablename__ = "member"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, index=True)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
+    role: str = Field(default="member", max_length=20)
+    created_at: datetime
+
+
+class Identity(SQLModel, table=True):
+    """One person may write from WeCom, DingTalk and the local chat: each account maps here."""
+    __tablename__ = "identity"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    external_id: str = Field(max_length=200)
+    member_id: int = Field(foreign_key="member.id", index=True)
+
+
+class ChatGroup(SQLModel, table=True):
+    __tablename__ = "chat_group"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    external_id: str = Field(max_length=200)
+    name: str = Field(max_length=200)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id")
+
+
+class ContestRow(SQLModel, table=True):
+    __tablename__ = "contest"
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="chat_group.id", index=True)
+    bank: str = Field(max_length=200)
+    question_keys: str  # JSON list, in the order asked
+    time_limit: int
+    started_by: int = Field(foreign_key="member.id")
+    current_index: int = 0
+    question_started_at: datetime
+    status: str = Field(default="running", max_length=20, index=True)  # running | finished
+    started_at: datetime
+    finished_at: datetime | None = None
+
+
+class ContestAnswer(SQLModel, table=True):
+    __tablename__ = "contest_answer"
+    __table_args__ = (UniqueConstraint("contest_id", "question_index", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    contest_id: int = Field(foreign_key="contest.id")
+    question_index: int
+    member_id: int = Field(foreign_key="member.id")
+    answer: str = Field(max_length=500)
+    correct: bool
+    points: int
+    answered_at: datetime
+
+
+class PointsEntry(SQLModel, table=True):
+    """The append-only points ledger (党建积分). (reason, source) is unique, so a retried
+    message or a replayed job can never award the same thing twice."""
+    __tablename__ = "points_ledger"
+    __table_args__ = (UniqueConstraint("reason", "source"), Index("ix_points_member_time", "member_id", "created_at"))
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id")
+    amount: int
+    reason: str = Field(max_length=50)
+    source: str = Field(max_length=200)
+    created_at: datetime
+
+
+class PointsTotal(SQLModel, table=True):
+    """Running totals per member and period key (W2026-48, M2026-11, Q2026-4, Y2026, ALL),
+    kept in the same transaction as the ledger so a ranking reads an index, not 2 million rows."""
+    __tablename__ = "points_total"
+    __table_args__ = (Index("ix_points_total_rank", "period_key", "points"),)
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    period_key: str = Field(primary_key=True, max_length=12)
+    points: int = 0
+
+
+class ProcessedMessage(SQLModel, table=True):
+    """Platform message ids already handled: WeCom retries after 5 s, DingTalk redelivers late acks."""
+    __tablename__ = "processed_message"
+    channel: str = Field(primary_key=True, max_length=20)
+    message_id: str = Field(primary_key=True, max_length=200)
+    received_at: datetime
+
+
+class DailyAnswer(SQLModel, table=True):
+    __tablename__ = "daily_answer"
+    __table_args__ = (UniqueConstraint("member_id", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id")
+    day: str = Field(max_length=10)  # ISO date in Asia/Shanghai
+    question_key: str = Field(max_length=32)
+    bank: str = Field(max_length=200)
+    asked_at: datetime
+    answer: str | None = Field(default=None, max_length=500)
+    correct: bool | None = None
+    answered_at: datetime | None = None

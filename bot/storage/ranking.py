@@ -1,0 +1,89 @@
+"""Rankings over the period totals: members by points, branches by average points per member."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+__all__ = ["MemberRank", "BranchRank", "member_ranking", "member_position", "branch_ranking"]
+
+
+@dataclass(frozen=True)
+class MemberRank:
+    rank: int
+    member_id: int
+    name: str
+    branch: str
+    points: int
+
+
+@dataclass(frozen=True)
+class BranchRank:
+    rank: int
+    branch_id: int
+    name: str
+    members: int
+    participants: int
+    total_points: int
+
+    @property
+    def average_points(self) -> float:
+        return self.total_points / self.members if self.members else 0.0
+
+    @property
+    def participation_rate(self) -> float:
+        return self.participants / self.members if self.members else 0.0
+
+
+_TOP = text("""
+SELECT t.member_id, m.name, COALESCE(b.name, ''), t.points
+FROM points_total t JOIN member m ON m.id = t.member_id LEFT JOIN branch b ON b.id = m.branch_id
+WHERE t.period_key = :key AND t.points > 0
+ORDER BY t.points DESC, t.member_id
+LIMIT :limit""")
+_MINE = text("""
+SELECT m.name, COALESCE(b.name, ''), COALESCE(t.points, 0)
+FROM member m LEFT JOIN branch b ON b.id = m.branch_id
+LEFT JOIN points_total t ON t.member_id = m.id AND t.period_key = :key
+WHERE m.id = :member""")
+_AHEAD = text("SELECT COUNT(*) FROM points_total WHERE period_key = :key AND points > :points")
+_BRANCHES = text("""
+SELECT b.id, b.name, COUNT(m.id), COUNT(t.member_id), COALESCE(SUM(t.points), 0)
+FROM branch b JOIN member m ON m.branch_id = b.id
+LEFT JOIN points_total t ON t.member_id = m.id AND t.period_key = :key AND t.points > 0
+GROUP BY b.id, b.name""")
+
+
+def _shared_ranks(values: list[float]) -> list[int]:
+    """Competition ranking: equal values share a rank, the next rank skips (1, 1, 3)."""
+    ranks: list[int] = []
+    for position, value in enumerate(values, start=1):
+        ranks.append(ranks[-1] if ranks and values[position - 2] == value else position)
+    return ranks
+
+
+def member_ranking(*, session: Session, period_key: str, limit: int = 50) -> list[MemberRank]:
+    rows = session.execute(_TOP, {"key": period_key, "limit": limit}).all()
+    ranks = _shared_ranks([row[3] for row in rows])
+    return [MemberRank(rank, *row) for rank, row in zip(ranks, rows)]
+
+
+def member_position(*, session: Session, period_key: str, member_id: int) -> MemberRank | None:
+    """The member's own rank among everyone with points (None for an unknown member)."""
+    row = session.execute(_MINE, {"key": period_key, "member": member_id}).first()
+    if row is None:
+        return None
+    name, branch, points = row
+    ahead = session.execute(_AHEAD, {"key": period_key, "points": points}).scalar_one()
+    return MemberRank(ahead + 1, member_id, name, branch, points)
+
+
+def branch_ranking(*, session: Session, period_key: str) -> list[BranchRank]:
+    rows = session.execute(_BRANCHES, {"key": period_key}).all()
+    branches = [BranchRank(0, *row) for row in rows]
+    branches.sort(key=lambda b: (-b.average_points, -b.total_points, b.name))
+    ranks = _shared_ranks([round(b.average_points, 6) for b in branches])
+    return [BranchRank(rank, b.branch_id, b.name, b.members, b.participants, b.total_points)
+            for rank, b in zip(ranks, branches)]

@@ -1,0 +1,1 @@
+"""Question banks and the quiz engine: pure domain code, no I/O beyond reading bank files."""

@@ -1,0 +1,51 @@
+"""Reading answers the way members type them on a phone."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["parse_choice", "parse_judge", "normalize_text", "looks_like_answer"]
+
+_JUDGE_TRUE = {"对", "正确", "√", "✓", "✔", "是", "t", "true", "y", "yes", "v"}
+_JUDGE_FALSE = {"错", "错误", "×", "✗", "✘", "x", "否", "不对", "f", "false", "n", "no"}
+# Separators people put between letters: commas, 顿号, spaces, slashes, plus signs.
+_LETTER_SEPARATORS = re.compile(r"[\s,，、;；/+.。]+")
+_ANSWER_PREFIX = re.compile(r"^(?:答案?|选|我选)\s*[:：]?\s*")
+
+
+def normalize_text(text: str) -> str:
+    """NFKC folds full-width letters and digits (Ａ -> A, １ -> 1)."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def parse_choice(text: str, option_count: int) -> str | None:
+    """Letters in canonical order ("AC"), or None when the text is not a choice answer."""
+    cleaned = _ANSWER_PREFIX.sub("", normalize_text(text)).upper()
+    letters = _LETTER_SEPARATORS.sub("", cleaned)
+    if not letters or len(letters) > option_count:
+        return None
+    valid = "ABCDEFGH"[:option_count]
+    if any(ch not in valid for ch in letters) or len(set(letters)) != len(letters):
+        return None
+    return "".join(sorted(letters))
+
+
+def parse_judge(text: str) -> str | None:
+    """"对" or "错", or None when the text is not a true/false answer."""
+    cleaned = _ANSWER_PREFIX.sub("", normalize_text(text)).lower().rstrip("。.!！")
+    if cleaned in _JUDGE_TRUE:
+        return "对"
+    if cleaned in _JUDGE_FALSE:
+        return "错"
+    return None
+
+
+_ATTEMPT = re.compile(r"^(?:答案?|选|我选)?\s*[:：]?\s*[A-Za-z](?:[\s,，、/+]*[A-Za-z]){0,7}$")
+
+
+def looks_like_answer(text: str) -> bool:
+    """Short letter strings and true/false words: an attempt at answering, even if
+    not valid for the open question (so the member is told, not ignored)."""
+    cleaned = normalize_text(text)
+    return bool(_ATTEMPT.match(cleaned)) or parse_judge(cleaned) is not None

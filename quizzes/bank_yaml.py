@@ -1,0 +1,142 @@
+"""Loading question banks from YAML files, with problems reported by file and question number."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from quizzes.answers import parse_choice, parse_judge
+from quizzes.model import LETTERS, Bank, Question, QuestionType
+
+__all__ = ["BankProblem", "load_bank_file", "load_banks", "BUNDLED_BANK_DIR"]
+
+BUNDLED_BANK_DIR = Path(__file__).parent / "banks"
+
+_TYPE_WORDS = {
+    "single": QuestionType.SINGLE, "单选": QuestionType.SINGLE, "单选题": QuestionType.SINGLE,
+    "multiple": QuestionType.MULTIPLE, "多选": QuestionType.MULTIPLE, "多选题": QuestionType.MULTIPLE,
+    "judge": QuestionType.JUDGE, "判断": QuestionType.JUDGE, "判断题": QuestionType.JUDGE,
+    "blank": QuestionType.BLANK, "填空": QuestionType.BLANK, "填空题": QuestionType.BLANK,
+}
+
+
+@dataclass(frozen=True)
+class BankProblem:
+    file: str
+    message: str
+    question_no: int | None = None  # 1-based position in the file's question list
+
+    def __str__(self) -> str:
+        where = f"第 {self.question_no} 题" if self.question_no else "文件"
+        return f"{self.file}: {where}: {self.message}"
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _text(entry: dict, key: str, *, required: bool = True) -> str:
+    value = entry.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise _Invalid(f"缺少 {key}")
+        return ""
+    if isinstance(value, bool) or isinstance(value, (list, dict)):
+        raise _Invalid(f"{key} 应为文字")
+    return str(value).strip()
+
+
+def _question(entry: object, default_limit: int | None) -> Question:
+    if not isinstance(entry, dict):
+        raise _Invalid("每道题应是一个包含 type、question、answer 的条目")
+    qtype = _TYPE_WORDS.get(str(entry.get("type", "")).strip())
+    if qtype is None:
+        raise _Invalid(f"题型「{entry.get('type')}」无法识别，应为 single、multiple、judge 或 blank")
+    text = _text(entry, "question")
+    explanation = _text(entry, "explanation", required=False)
+    limit = entry.get("time_limit", default_limit)
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or not 5 <= limit <= 600):
+        raise _Invalid("time_limit 应为 5 到 600 之间的整数（秒）")
+    raw_answer = entry.get("answer")
+    if raw_answer is None or raw_answer == "" or raw_answer == []:
+        raise _Invalid("缺少 answer")
+
+    if qtype in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        options = entry.get("options")
+        if not isinstance(options, list) or not 2 <= len(options) <= len(LETTERS):
+            raise _Invalid(f"选择题需要 2 到 {len(LETTERS)} 个选项（options 列表）")
+        if any(o is None or not str(o).strip() for o in options):
+            raise _Invalid("选项不能为空")
+        letters = parse_choice(str(raw_answer), len(options))
+        if letters is None:
+            raise _Invalid(f"答案「{raw_answer}」不是 A–{LETTERS[len(options) - 1]} 范围内的选项字母")
+        if qtype is QuestionType.SINGLE and len(letters) != 1:
+            raise _Invalid(f"单选题只能有一个答案，实为「{raw_answer}」")
+        if qtype is QuestionType.MULTIPLE and len(letters) < 2:
+            raise _Invalid(f"多选题至少有两个正确选项，实为「{raw_answer}」")
+        return Question(qtype, text, letters, tuple(str(o).strip() for o in options),
+                        explanation=explanation, time_limit=limit)
+    if qtype is QuestionType.JUDGE:
+        verdict = parse_judge(str(raw_answer)) if not isinstance(raw_answer, bool) else ("对" if raw_answer else "错")
+        if verdict is None:
+            raise _Invalid(f"判断题答案应为「对」或「错」，实为「{raw_answer}」")
+        return Question(qtype, text, verdict, explanation=explanation, time_limit=limit)
+    answers = raw_answer if isinstance(raw_answer, list) else [raw_answer]
+    accepted = tuple(str(a).strip() for a in answers if a is not None and str(a).strip())
+    if not accepted:
+        raise _Invalid("填空题缺少答案")
+    return Question(qtype, text, accepted[0], accepted=accepted, explanation=explanation, time_limit=limit)
+
+
+def load_bank_file(path: Path) -> tuple[Bank | None, list[BankProblem]]:
+    """The bank in `path`, or None with the problems that stop it loading.
+    One bad question rejects the whole file: a half-loaded bank would silently lose questions."""
+    name = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [BankProblem(name, f"无法读取：{exc}")]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"第 {mark.line + 1} 行" if mark else ""
+        return None, [BankProblem(name, f"YAML 格式错误{where}：{getattr(exc, 'problem', exc)}")]
+    if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+        return None, [BankProblem(name, "题库应包含 name 和 questions 列表")]
+    bank_name = str(data.get("name") or path.stem).strip()
+    limit = data.get("time_limit")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or not 5 <= limit <= 600):
+        return None, [BankProblem(name, "time_limit 应为 5 到 600 之间的整数（秒）")]
+    problems: list[BankProblem] = []
+    questions: list[Question] = []
+    for number, entry in enumerate(data["questions"], start=1):
+        try:
+            questions.append(_question(entry, None))
+        except _Invalid as exc:
+            problems.append(BankProblem(name, str(exc), number))
+    if not questions and not problems:
+        problems.append(BankProblem(name, "题库中没有题目"))
+    if problems:
+        return None, problems
+    return Bank(bank_name, tuple(questions), str(data.get("description") or ""), limit, name), []
+
+
+def load_banks(dirs: Iterable[Path]) -> tuple[dict[str, Bank], list[BankProblem]]:
+    """Every bank in the given directories; later directories may not silently replace a name."""
+    banks: dict[str, Bank] = {}
+    problems: list[BankProblem] = []
+    for directory in dirs:
+        if not directory.is_dir():
+            continue
+        for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+            bank, found = load_bank_file(path)
+            problems.extend(found)
+            if bank is None:
+                continue
+            if bank.name in banks:
+                problems.append(BankProblem(str(path), f"题库名「{bank.name}」与 {banks[bank.name].source} 重复，已忽略"))
+                continue
+            banks[bank.name] = bank
+    return banks, problems

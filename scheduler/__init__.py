@@ -1,0 +1,1 @@
+"""Time rules: periods, the calendar and (later) scheduled jobs. Pure where possible."""
