@@ -16,6 +16,7 @@ from bot.messages import Incoming, Outgoing
 from bot.router import Router
 from bot.services.contests import ContestService
 from bot.services.daily import DailyService
+from bot.services.directory import Directory
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.timers import Timers
@@ -106,8 +107,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
                          salt=seed or 0)
     commands = quiz_commands(contests, daily) + ranking_commands()
     commands.append(help_command(commands, settings.bot.name))
-    dispatcher = Dispatcher(db=db, router=Router(commands), contests=contests, daily=daily,
-                            branch_for_group=settings.branch_for_group, clock=clock)
+    directory = Directory(branch_for_group=settings.branch_for_group, on_roster_change=contests.roster_changed)
+    dispatcher = Dispatcher(db=db, router=Router(commands), contests=contests, daily=daily, directory=directory,
+                            clock=clock)
     app = App(settings, clock, db, banks, problems, timers, contests, dispatcher)
     app_ref.append(app)
     return app

@@ -63,7 +63,7 @@ def results_text(contest: Contest, standings: list[Standing], correct_counts: di
         lines.append("本场无人作答。")
         return "\n".join(lines)
     for standing in standings[:3]:
-        if standing.rank <= 3:
+        if standing.rank <= 3 and standing.points > 0:
             lines.append(f"{MEDALS[standing.rank - 1]} {standing.name} {standing.points} 分")
     lines.append("全部成绩：")
     lines += [f"{s.rank}. {s.name} {s.points} 分（答对 {correct_counts.get(s.member_id, 0)} 题）" for s in standings]

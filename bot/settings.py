@@ -107,7 +107,10 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
             raise ConfigError(f"配置文件 {config_path} 的顶层应是键值对")
         data = loaded or {}
     for key, value in (overrides or {}).items():
-        data.setdefault(key, {}).update(value) if isinstance(value, dict) else data.__setitem__(key, value)
+        if isinstance(value, dict) and isinstance(data.get(key) or {}, dict):
+            data[key] = {**(data.get(key) or {}), **value}
+        else:
+            data[key] = value
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:

@@ -152,7 +152,7 @@ class Contest:
     def restore(cls, *, group_key: str, bank: str, questions: tuple[Question, ...], time_limit: int,
                 started_by: int, index: int, question_started_at: datetime, finished: bool,
                 history: list[tuple[int, AnswerRecord]]) -> Contest:
-        """Rebuild a contest from its stored answers (question index, record), in any order."""
+        """Rebuild a contest from its stored answers (question index, record), in answer order."""
         contest = cls(group_key, bank, questions, time_limit, started_by, question_started_at,
                       index=index, finished=finished)
         by_question: dict[int, list[AnswerRecord]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 __all__ = ["ScoringRules", "points_for"]
@@ -27,4 +28,5 @@ def points_for(rules: ScoringRules, *, correct: bool, elapsed: float, time_limit
     late = min(max(elapsed - rules.full_points_within, 0.0), window) / window
     factor = 1.0 - (1.0 - rules.min_factor) * late
     bonus = min(streak * rules.streak_bonus, rules.streak_bonus_max)
-    return round(rules.base_points * factor) + bonus
+    # never below the promised share, whatever rounding does to small or odd base points
+    return max(round(rules.base_points * factor), math.ceil(rules.base_points * rules.min_factor)) + bonus

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from bot import render
 from bot.messages import Chat, Outgoing
 from bot.services.context import Context, GroupInfo
-from bot.storage.contests import contest_history, insert_contest, running_contests, save_answer, save_progress
+from bot.storage.contests import award_question, contest_history, insert_contest, running_contests, save_answer, save_progress
 from bot.storage.db import Database
 from bot.storage.models import ChatGroup, ContestAnswer, Member
 from bot.storage.people import branch_roster_size
@@ -87,6 +87,9 @@ class ContestService:
         if ctx.member.id != active.contest.started_by and ctx.member.role not in ("admin", "secretary"):
             return [ctx.reply("只有竞赛发起人、书记或管理员可以结束竞赛。")]
         contest = active.contest
+        # answers already given to the open question count
+        award_question(session=ctx.session, contest_id=active.contest_id, question_index=contest.index,
+                       records=list(contest.answers.values()), now=ctx.now)
         contest.finish()
         save_progress(session=ctx.session, contest_id=active.contest_id, contest=contest, now=ctx.now)
         self._timers.cancel(self._timer_key(ctx.group.id))
@@ -183,6 +186,8 @@ class ContestService:
     def _close_question(self, session: Session, group_id: int, active: _Active, now: datetime) -> list[Outgoing]:
         contest = active.contest
         reveal = contest.close_question(now)
+        award_question(session=session, contest_id=active.contest_id, question_index=reveal.number - 1,
+                       records=list(reveal.answers), now=now)
         save_progress(session=session, contest_id=active.contest_id, contest=contest, now=now)
         messages = [Outgoing(active.chat, render.reveal_text(reveal))]
         active.told_twice.clear()

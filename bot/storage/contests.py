@@ -7,11 +7,17 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from bot.storage.fast import DriverStatement
 from bot.storage.models import ContestAnswer, ContestRow
-from bot.storage.points import award_points
+from bot.storage.points import award_many
 from quizzes.contest import AnswerRecord, Contest
 
-__all__ = ["insert_contest", "save_answer", "save_progress", "running_contests", "contest_history"]
+# Runs once per answer: sent straight to the driver (see bot/storage/fast.py).
+_INSERT_ANSWER = DriverStatement(
+    "INSERT INTO contest_answer (contest_id, question_index, member_id, answer, correct, points, answered_at) "
+    "VALUES (:contest, :index, :member, :answer, :correct, :points, :at)")
+
+__all__ = ["insert_contest", "save_answer", "award_question", "save_progress", "running_contests", "contest_history"]
 
 
 def insert_contest(*, session: Session, group_id: int, contest: Contest, now: datetime) -> int:
@@ -26,13 +32,17 @@ def insert_contest(*, session: Session, group_id: int, contest: Contest, now: da
 
 
 def save_answer(*, session: Session, contest_id: int, question_index: int, record: AnswerRecord) -> None:
-    """The answer and its points in one transaction (the caller commits)."""
-    session.add(ContestAnswer(contest_id=contest_id, question_index=question_index, member_id=record.member_id,
-                              answer=record.answer[:500], correct=record.correct, points=record.points,
-                              answered_at=record.at))
-    if record.points:
-        award_points(session=session, member_id=record.member_id, amount=record.points, reason="contest",
-                     source=f"contest:{contest_id}:{question_index}:{record.member_id}", now=record.at)
+    """The answer with its points; the points reach the ledger when the question closes
+    (`award_question`), so an answer costs two small writes (see bench/answers.py)."""
+    _INSERT_ANSWER.execute(session.connection(), {
+        "contest": contest_id, "index": question_index, "member": record.member_id, "answer": record.answer[:500],
+        "correct": record.correct, "points": record.points, "at": record.at})
+
+
+def award_question(*, session: Session, contest_id: int, question_index: int, records: list[AnswerRecord],
+                   now: datetime) -> None:
+    award_many(session=session, reason="contest", now=now, awards=[
+        (r.member_id, r.points, f"contest:{contest_id}:{question_index}:{r.member_id}") for r in records])
 
 
 def save_progress(*, session: Session, contest_id: int, contest: Contest, now: datetime) -> None:
@@ -50,6 +60,7 @@ def running_contests(*, session: Session) -> list[ContestRow]:
 
 
 def contest_history(*, session: Session, contest_id: int, names: dict[int, str]) -> list[tuple[int, AnswerRecord]]:
-    rows = session.exec(select(ContestAnswer).where(ContestAnswer.contest_id == contest_id)).all()
+    rows = session.exec(select(ContestAnswer).where(ContestAnswer.contest_id == contest_id)
+                        .order_by(ContestAnswer.id)).all()
     return [(r.question_index, AnswerRecord(r.member_id, names.get(r.member_id, ""), r.answer, r.correct,
                                             r.points, r.answered_at)) for r in rows]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlmodel import Session
 
-__all__ = ["MemberRank", "BranchRank", "member_ranking", "member_position", "branch_ranking"]
+__all__ = ["MemberRank", "BranchRank", "member_ranking", "member_ranking_all", "member_position", "branch_ranking"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,11 @@ FROM points_total t JOIN member m ON m.id = t.member_id LEFT JOIN branch b ON b.
 WHERE t.period_key = :key AND t.points > 0
 ORDER BY t.points DESC, t.member_id
 LIMIT :limit""")
+_ALL = text("""
+SELECT t.member_id, m.name, COALESCE(b.name, ''), t.points
+FROM points_total t JOIN member m ON m.id = t.member_id LEFT JOIN branch b ON b.id = m.branch_id
+WHERE t.period_key = :key AND t.points > 0
+ORDER BY t.points DESC, t.member_id""")
 _MINE = text("""
 SELECT m.name, COALESCE(b.name, ''), COALESCE(t.points, 0)
 FROM member m LEFT JOIN branch b ON b.id = m.branch_id
@@ -66,6 +71,13 @@ def _shared_ranks(values: list[float]) -> list[int]:
 
 def member_ranking(*, session: Session, period_key: str, limit: int = 50) -> list[MemberRank]:
     rows = session.execute(_TOP, {"key": period_key, "limit": limit}).all()
+    ranks = _shared_ranks([row[3] for row in rows])
+    return [MemberRank(rank, *row) for rank, row in zip(ranks, rows)]
+
+
+def member_ranking_all(*, session: Session, period_key: str) -> list[MemberRank]:
+    """Everyone with points in the period, for exports (no limit)."""
+    rows = session.execute(_ALL, {"key": period_key}).all()
     ranks = _shared_ranks([row[3] for row in rows])
     return [MemberRank(rank, *row) for rank, row in zip(ranks, rows)]
 

@@ -1,0 +1,76 @@
+"""Who sent a message and in which group: resolved once, then served from memory.
+
+Every answer needs the sender's member id and the group's branch; looking them up in
+the database each time would double the cost of an answer. Entries expire after a few
+minutes so a roster import made by another process (a new role or branch) shows up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from bot.messages import Incoming
+from bot.services.context import GroupInfo, MemberInfo
+from bot.storage.people import find_member, get_or_create_group, register_member
+
+__all__ = ["Directory"]
+
+_TTL = timedelta(minutes=5)
+_MAX_ENTRIES = 200_000
+
+
+class Directory:
+    def __init__(self, *, branch_for_group: Callable[[str, str], str],
+                 on_roster_change: Callable[[int | None], None]) -> None:
+        self._branch_for_group = branch_for_group
+        self._on_roster_change = on_roster_change
+        self._members: dict[tuple[str, str], tuple[datetime, MemberInfo]] = {}
+        self._groups: dict[tuple[str, str], tuple[datetime, GroupInfo]] = {}
+
+    def clear(self) -> None:
+        self._members.clear()
+        self._groups.clear()
+
+    def group(self, session: Session, incoming: Incoming, now: datetime) -> GroupInfo | None:
+        if not incoming.chat.is_group:
+            return None
+        key = (incoming.channel, incoming.chat.chat_id)
+        cached = self._groups.get(key)
+        if cached and now - cached[0] < _TTL:
+            return cached[1]
+        name = incoming.chat.name or incoming.chat.chat_id
+        row = get_or_create_group(session=session, channel=incoming.channel, external_id=incoming.chat.chat_id,
+                                  name=name, branch_name=self._branch_for_group(incoming.chat.chat_id, name))
+        info = GroupInfo(row.id, incoming.chat, row.name, row.branch_id)
+        self._remember(self._groups, key, (now, info))
+        return info
+
+    def member(self, session: Session, incoming: Incoming, group: GroupInfo | None, now: datetime) -> MemberInfo:
+        """The sender; registered on first contact as a member of the group's branch."""
+        key = (incoming.channel, incoming.sender.user_id)
+        cached = self._members.get(key)
+        branch_id = group.branch_id if group else None
+        if cached and now - cached[0] < _TTL and (cached[1].branch_id is not None or branch_id is None):
+            return cached[1]
+        member = find_member(session=session, channel=incoming.channel, external_id=incoming.sender.user_id)
+        if member is None:
+            member = register_member(session=session, channel=incoming.channel, external_id=incoming.sender.user_id,
+                                     name=incoming.sender.name or incoming.sender.user_id, branch_id=branch_id,
+                                     now=now)
+            self._on_roster_change(branch_id)
+        elif member.branch_id is None and branch_id is not None:
+            member.branch_id = branch_id  # first seen privately, now in a branch group
+            session.add(member)
+            session.flush()
+            self._on_roster_change(branch_id)
+        info = MemberInfo(member.id, member.name, member.branch_id, member.role)
+        self._remember(self._members, key, (now, info))
+        return info
+
+    @staticmethod
+    def _remember(cache: dict, key, value) -> None:
+        if len(cache) >= _MAX_ENTRIES:
+            cache.clear()
+        cache[key] = value

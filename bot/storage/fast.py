@@ -1,0 +1,34 @@
+"""Statements sent straight to the DB-API driver, for the two writes every answer makes.
+
+SQLAlchemy's text() costs about 70 µs per execution here against 15 µs for
+exec_driver_sql (measured with bench/answers.py); at thousands of answers a second
+that is the difference. Written with :name parameters and translated once per
+dialect: pysqlite takes :name as is, psycopg wants %(name)s."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+__all__ = ["DriverStatement"]
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+# SQLAlchemy's own storage format for SQLite DATETIME, so ORM reads parse these values
+_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+class DriverStatement:
+    def __init__(self, sql: str) -> None:
+        self._sql = sql
+        self._pyformat = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+    def execute(self, conn: Connection, params: dict[str, Any]) -> int:
+        """Run with `params`; the number of rows changed."""
+        if conn.dialect.name == "sqlite":
+            params = {k: v.strftime(_SQLITE_DATETIME) if isinstance(v, datetime) else v for k, v in params.items()}
+            return conn.exec_driver_sql(self._sql, params).rowcount
+        sql = self._pyformat if conn.dialect.paramstyle in ("pyformat", "format") else self._sql
+        return conn.exec_driver_sql(sql, params).rowcount

@@ -1,0 +1,95 @@
+"""Matching chat text to the bot's real command words."""
+
+import pytest
+
+from bot.handlers.help import help_command
+from bot.handlers.quiz import quiz_commands
+from bot.handlers.ranking import ranking_commands
+from bot.router import Router
+from bot.services.daily import DailyService
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    # the same command list build_app gives the dispatcher; handlers are never called here
+    daily = DailyService(banks={}, default_bank=None, points=5, salt=0)
+    commands = quiz_commands(None, daily) + ranking_commands()
+    commands.append(help_command(commands, "学习助手"))
+    return Router(commands)
+
+
+def matched(router, text):
+    match = router.match(text)
+    return None if match is None else (match.command.words[0], match.args)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("开始竞赛", ("开始竞赛", [])),
+        ("开始竞赛 党建基础知识 5", ("开始竞赛", ["党建基础知识", "5"])),
+        ("开始竞赛党建基础知识", ("开始竞赛", ["党建基础知识"])),
+        ("开始竞赛5", ("开始竞赛", ["5"])),
+        ("  知识竞赛  3 ", ("开始竞赛", ["3"])),
+        ("排行榜本月", ("排行榜", ["本月"])),
+        ("排行榜 本月", ("排行榜", ["本月"])),
+        ("排行榜", ("排行榜", [])),
+        ("积分排行 本周", ("排行榜", ["本周"])),
+        ("结束竞赛", ("结束竞赛", [])),
+        ("每日一题", ("每日一题", [])),
+        ("题库列表", ("题库", [])),
+        ("题库", ("题库", [])),
+        ("我的积分", ("我的积分", [])),
+        ("积分", ("我的积分", [])),
+        ("帮助", ("帮助", [])),
+    ],
+)
+def test_chinese_commands_with_and_without_a_space_before_arguments(router, text, expected):
+    assert matched(router, text) == expected
+
+
+@pytest.mark.parametrize(("text", "args"), [("支部排行", []), ("支部排行本季度", ["本季度"]),
+                                            ("支部排行 本季度", ["本季度"]), ("支部排名", [])])
+def test_branch_ranking_is_not_read_as_member_ranking(router, text, args):
+    assert matched(router, text) == ("支部排行", args)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/quiz", ("开始竞赛", [])),
+        ("/quiz 5", ("开始竞赛", ["5"])),
+        ("/QUIZ 5", ("开始竞赛", ["5"])),
+        ("/rank 本月", ("排行榜", ["本月"])),
+        ("/branches", ("支部排行", [])),
+        ("help", ("帮助", [])),
+        ("help me", ("帮助", ["me"])),
+    ],
+)
+def test_latin_aliases(router, text, expected):
+    assert matched(router, text) == expected
+
+
+@pytest.mark.parametrize("text", ["/quiz5", "/quizzes", "/rankings", "helpful", "/stopped", "/me2"])
+def test_latin_aliases_need_a_space_before_arguments(router, text):
+    assert router.match(text) is None
+
+
+@pytest.mark.parametrize("text", ["大家好", "A", "对", "", "   ", "今天学习了吗", "竞赛开始了吗"])
+def test_chatter_matches_no_command(router, text):
+    assert router.match(text) is None
+
+
+@pytest.mark.parametrize(("typo", "meant"), [("开始竟赛", "开始竞赛"), ("开始竟赛 5", "开始竞赛"),
+                                             ("排行", "排行榜"), ("每日一提", "每日一题"),
+                                             ("/quzi", "/quiz"), ("/xyz", "帮助")])
+def test_suggest_proposes_the_intended_command(router, typo, meant):
+    assert router.match(typo) is None
+    assert router.suggest(typo) == meant
+
+
+@pytest.mark.parametrize("text", ["大家好", "好的", "收到", "谢谢大家", "哈哈哈", "", "  ",
+                                  "今天下午三点在会议室开支部大会请大家准时参加",
+                                  "我觉得开始竞赛这个功能挺好的"])
+def test_suggest_returns_none_for_chatter_and_long_text(router, text):
+    assert router.suggest(text) is None
