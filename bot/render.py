@@ -8,6 +8,8 @@ from quizzes.model import LETTERS, Question, QuestionType
 __all__ = ["format_hint", "question_text", "reveal_text", "results_text", "answer_hint", "MEDALS"]
 
 MEDALS = ("🥇", "🥈", "🥉")
+# A group message has to fit the platforms' limits (2,048 bytes for a WeCom text): long lists are cut here.
+NAMES_SHOWN = 30
 
 
 def answer_hint(question: Question) -> str:
@@ -45,8 +47,9 @@ def reveal_text(reveal: Reveal) -> str:
         lines.append(f"解析：{question.explanation}")
     right = reveal.correct
     if right:
-        names = "、".join(f"{a.name}（+{a.points}）" for a in right)
-        lines.append(f"答对 {len(right)} 人：{names}")
+        names = "、".join(f"{a.name}（+{a.points}）" for a in right[:NAMES_SHOWN])
+        more = f" 等 {len(right)} 人" if len(right) > NAMES_SHOWN else ""
+        lines.append(f"答对 {len(right)} 人：{names}{more}")
     elif reveal.answers:
         lines.append(f"本题 {len(reveal.answers)} 人作答，无人答对。")
     else:
@@ -65,7 +68,10 @@ def results_text(contest: Contest, standings: list[Standing], correct_counts: di
     for standing in standings[:3]:
         if standing.rank <= 3 and standing.points > 0:
             lines.append(f"{MEDALS[standing.rank - 1]} {standing.name} {standing.points} 分")
-    lines.append("全部成绩：")
-    lines += [f"{s.rank}. {s.name} {s.points} 分（答对 {correct_counts.get(s.member_id, 0)} 题）" for s in standings]
+    lines.append("全部成绩：" if len(standings) <= NAMES_SHOWN else f"前 {NAMES_SHOWN} 名成绩：")
+    lines += [f"{s.rank}. {s.name} {s.points} 分（答对 {correct_counts.get(s.member_id, 0)} 题）"
+              for s in standings[:NAMES_SHOWN]]
+    if len(standings) > NAMES_SHOWN:
+        lines.append(f"共 {len(standings)} 人参赛，其余成绩请发送「我的积分」查看。")
     lines.append("积分已计入党建积分，发送「排行榜」查看。")
     return "\n".join(lines)
