@@ -126,12 +126,11 @@ class ContestService:
                               "以第一次作答为准。")]
         save_answer(session=ctx.session, contest_id=active.contest_id, question_index=contest.index,
                     record=submission.record)
-        replies = []
-        if self._acknowledge:
-            replies.append(ctx.reply(f"{ctx.member.name} 已作答第 {number} 题，答案揭晓前不可更改。"))
         if len(contest.answers) >= self._roster_size(ctx.session, active.branch_id):
-            replies += self._close_question(ctx.session, ctx.group.id, active, ctx.now)
-        return replies
+            return self._close_question(ctx.session, ctx.group.id, active, ctx.now)  # the reveal says it all
+        if self._acknowledge:
+            return [ctx.reply(f"{ctx.member.name} 已作答第 {number} 题，答案揭晓前不可更改。")]
+        return []
 
     # ----- timers and restart -----
 
