@@ -112,10 +112,20 @@ def run(
     asyncio.run(_chat(app, as_, group))
 
 
-def main() -> None:
-    from bot.cli_members import members_cli
-    from bot.cli_rank import rank
+_registered: list[bool] = []
 
-    cli.add_typer(members_cli, name="members")
-    cli.command(name="rank")(rank)
-    cli(prog_name="studybot")
+
+def register_commands() -> typer.Typer:
+    """Add the commands that live in their own modules (they import this one, hence not at import time)."""
+    if not _registered:
+        from bot.cli_members import members_cli
+        from bot.cli_rank import rank
+
+        cli.add_typer(members_cli, name="members")
+        cli.command(name="rank")(rank)
+        _registered.append(True)
+    return cli
+
+
+def main() -> None:
+    register_commands()(prog_name="studybot")

@@ -1,4 +1,119 @@
-"""`studybot members …` (placeholder until the roster import lands)."""
-import typer
+"""`studybot members …`: import the roster (成员名册) and list members."""
 
-members_cli = typer.Typer(help="成员与支部名册。", no_args_is_help=True)
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from sqlmodel import select
+
+from bot.cli import ConfigOption, open_app
+from bot.clock import SystemClock
+from bot.roster import IDENTITY_COLUMNS, RosterError, RosterFileMissing, import_roster, read_roster
+from bot.storage.models import ROLES, Branch, Identity, Member
+
+__all__ = ["members_cli"]
+
+members_cli = typer.Typer(help="成员与支部名册。", no_args_is_help=True, rich_markup_mode=None)
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+@members_cli.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="名册文件（.csv 或 .xlsx），列：姓名、支部、角色，可选 企业微信账号、钉钉账号",
+                                         metavar="FILE", show_default=False)],
+    config: ConfigOption = None,
+) -> None:
+    """导入成员名册：先检查全部行，有任何问题则一行也不导入。"""
+    try:
+        rows = read_roster(file)
+    except RosterFileMissing as exc:
+        raise _fail(str(exc), 2) from None
+    except RosterError as exc:
+        raise _report(file, exc) from None
+    app = open_app(config)
+    try:
+        with app.db.session() as session:
+            try:
+                result = import_roster(session=session, rows=rows, now=SystemClock().now(), label=file.name)
+            except RosterError as exc:
+                session.rollback()
+                raise _report(file, exc) from None
+            session.commit()
+    finally:
+        app.close()
+    new = f"（本次新建 {result.new_branches} 个）" if result.new_branches else ""
+    typer.echo(f"导入完成：新增 {result.added} 名成员，更新 {result.updated} 名；现有支部 {result.branches} 个{new}。")
+
+
+def _report(file: Path, error: RosterError) -> typer.Exit:
+    problems = error.problems
+    if len(problems) > 1:
+        typer.echo(f"{file.name} 有 {len(problems)} 处问题，未导入任何成员：", err=True)
+    for problem in problems:
+        typer.echo(problem, err=True)
+    if len(problems) == 1:
+        typer.echo("未导入任何成员。", err=True)
+    return typer.Exit(1)
+
+
+@members_cli.command("list")
+def list_(
+    branch: Annotated[Optional[str], typer.Option("--branch", "-b", help="只列出这个支部的成员")] = None,
+    format_: Annotated[str, typer.Option("--format", "-f", help="输出格式：table 或 json")] = "table",
+    config: ConfigOption = None,
+) -> None:
+    """列出成员（按支部分组）。"""
+    format_ = format_.strip().lower()
+    if format_ not in ("table", "json"):
+        raise _fail(f"不支持的格式「{format_}」，可选：table、json", 2)
+    app = open_app(config)
+    try:
+        with app.db.session() as session:
+            branches = {b.id: b.name for b in session.exec(select(Branch)).all()}
+            query = select(Member)
+            if branch is not None:
+                wanted = branch.strip()
+                branch_id = next((i for i, name in branches.items() if name == wanted), None)
+                if branch_id is None:
+                    known = "、".join(sorted(branches.values())) or "（还没有支部）"
+                    raise _fail(f"没有名为「{wanted}」的支部。现有支部：{known}", 1)
+                query = query.where(Member.branch_id == branch_id)
+            members = session.exec(query).all()
+            accounts: dict[int, dict[str, str]] = {}
+            for identity in session.exec(select(Identity).where(Identity.channel.in_(list(IDENTITY_COLUMNS)))):
+                accounts.setdefault(identity.member_id, {}).setdefault(identity.channel, identity.external_id)
+    finally:
+        app.close()
+    members.sort(key=lambda m: (branches.get(m.branch_id, ""), m.id))
+    records = [{
+        "id": m.id, "name": m.name, "branch": branches.get(m.branch_id, ""), "role": m.role,
+        "role_label": ROLES.get(m.role, m.role),
+        **{channel: accounts.get(m.id, {}).get(channel) for channel in IDENTITY_COLUMNS},
+    } for m in members]
+    if format_ == "json":
+        typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    if not records:
+        where = f"支部「{branch.strip()}」还" if branch else "还"
+        typer.echo(f"{where}没有成员。可用 studybot members import 名册.xlsx 导入名册。")
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"成员名册（{len(records)} 人）")
+    for header in ("姓名", "支部", "角色", *IDENTITY_COLUMNS.values()):
+        table.add_column(header)
+    for record in records:
+        table.add_row(*(escape(value) for value in (
+            record["name"], record["branch"], record["role_label"],
+            *(record[channel] or "" for channel in IDENTITY_COLUMNS))))
+    Console(file=sys.stdout).print(table)

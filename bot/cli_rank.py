@@ -1,5 +1,206 @@
-"""`studybot rank` (placeholder)."""
+"""`studybot rank`: the points ranking (党建积分排行) as a table, JSON, CSV or an Excel file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from bot.cli import ConfigOption, open_app
+from bot.clock import SystemClock
+from bot.storage.ranking import branch_ranking, member_ranking, member_ranking_all
+from scheduler.periods import PERIOD_LABELS, Period, parse_period, period_key
+
+__all__ = ["rank", "describe_period"]
+
+_BY = {"member": "member", "members": "member", "个人": "member", "成员": "member",
+       "branch": "branch", "branches": "branch", "支部": "branch"}
+_FORMATS = ("table", "json", "csv", "xlsx")
+DEFAULT_MEMBER_LIMIT = 50
+
+# column key -> Chinese header, in output order
+MEMBER_COLUMNS = {"rank": "名次", "name": "姓名", "branch": "支部", "points": "积分"}
+BRANCH_COLUMNS = {"rank": "名次", "name": "支部", "members": "人数", "participants": "参与人数",
+                  "total_points": "总积分", "average_points": "人均积分", "participation_rate": "参与率"}
 
 
-def rank() -> None:
-    """积分排行。"""
+def _today() -> date:
+    return SystemClock().now().date()
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def describe_period(key: str) -> str:
+    """W2026-48 -> 2026 年第 48 周, M2026-11 -> 2026 年 11 月, … ALL -> 累计."""
+    if key.startswith("W"):
+        year, week = key[1:].split("-")
+        return f"{year} 年第 {int(week)} 周"
+    if key.startswith("M"):
+        year, month = key[1:].split("-")
+        return f"{year} 年 {int(month)} 月"
+    if key.startswith("Q"):
+        year, quarter = key[1:].split("-")
+        return f"{year} 年第 {quarter} 季度"
+    if key.startswith("Y"):
+        return f"{key[1:]} 年"
+    return "累计"
+
+
+def rank(
+    by: Annotated[str, typer.Option("--by", help="member：个人排行；branch：支部排行（按人均积分）")] = "member",
+    period: Annotated[str, typer.Option("--period", "-p", help="week、month、quarter、year、all（也可写 本周、本月、本季度、本年、总）")] = "all",
+    format_: Annotated[Optional[str], typer.Option("--format", "-f", help="table、json、csv、xlsx；不写时按 --output 的扩展名，否则 table", show_default=False)] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="写到文件（xlsx 必须指定）；不写则输出到屏幕", show_default=False)] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", "-n", help="最多列出多少行；个人默认 50，支部默认全部；0 表示全部", show_default=False)] = None,
+    config: ConfigOption = None,
+) -> None:
+    """党建积分排行：个人或支部，按周、月、季度、年或累计。"""
+    view = _BY.get(by.strip().lower())
+    if view is None:
+        raise _fail(f"--by 应为 member（个人）或 branch（支部），实为「{by}」")
+    chosen = parse_period(period)
+    if chosen is None:
+        raise _fail(f"--period 应为 week、month、quarter、year、all（或 本周、本月、本季度、本年、总），实为「{period}」")
+    fmt = _format(format_, output)
+    if fmt == "xlsx" and output is None:
+        raise _fail("xlsx 格式需要用 --output 指定文件，例如：studybot rank --format xlsx --output 排行.xlsx")
+    if limit is not None and limit < 0:
+        raise _fail(f"--limit 不能是负数（0 表示全部），实为 {limit}")
+
+    key = period_key(chosen, _today())
+    app = open_app(config)
+    try:
+        with app.db.session() as session:
+            if view == "member":
+                count = DEFAULT_MEMBER_LIMIT if limit is None else limit
+                rows = (member_ranking(session=session, period_key=key, limit=count) if count
+                        else member_ranking_all(session=session, period_key=key))
+                records = [{"rank": r.rank, "name": r.name, "branch": r.branch, "points": r.points,
+                            "member_id": r.member_id} for r in rows]
+            else:
+                branches = branch_ranking(session=session, period_key=key)
+                if limit:
+                    branches = branches[:limit]
+                records = [{"rank": b.rank, "name": b.name, "branch": b.name,
+                            "points": round(b.average_points, 2), "total_points": b.total_points,
+                            "average_points": round(b.average_points, 2), "members": b.members,
+                            "participants": b.participants,
+                            "participation_rate": round(b.participation_rate, 4), "branch_id": b.branch_id}
+                           for b in branches]
+    finally:
+        app.close()
+
+    columns = MEMBER_COLUMNS if view == "member" else BRANCH_COLUMNS
+    kind = "个人" if view == "member" else "支部"
+    when = describe_period(key) if chosen is Period.ALL else f"{PERIOD_LABELS[chosen]}：{describe_period(key)}"
+    title = f"党建积分{kind}排行（{when}）"
+    if view == "branch":
+        title = title[:-1] + "，按人均积分）"
+    if fmt == "xlsx":
+        _write_xlsx(output, records, columns, kind)
+    else:
+        if fmt == "json":
+            text = json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+        elif fmt == "csv":
+            text = _csv_text(records, columns, "\r\n" if output else "\n")
+        else:
+            text = _table_text(records, columns, title, view, to_file=output is not None)
+        if output is None:
+            typer.echo(text, nl=False)
+            return
+        _write_text(output, text)
+    typer.echo(f"已写出 {output}（{len(records)} 行）")
+
+
+def _format(format_: str | None, output: Path | None) -> str:
+    if format_ is not None:
+        fmt = format_.strip().lower()
+        if fmt not in _FORMATS:
+            raise _fail(f"--format 应为 {'、'.join(_FORMATS)} 之一，实为「{format_}」")
+        return fmt
+    suffix = output.suffix.lower().lstrip(".") if output else ""
+    return suffix if suffix in _FORMATS else "table"
+
+
+def _cell(key: str, value: Any, spreadsheet: bool = False) -> Any:
+    if key == "participation_rate":
+        return value if spreadsheet else f"{value:.1%}"
+    if key == "average_points":
+        return value if spreadsheet else f"{value:.2f}"
+    return value
+
+
+def _csv_text(records: list[dict[str, Any]], columns: dict[str, str], newline: str) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=newline)
+    writer.writerow(columns.values())
+    for record in records:
+        writer.writerow(_cell(key, record[key]) for key in columns)
+    return "\ufeff" + buffer.getvalue()  # the BOM makes Excel read UTF-8 rather than the ANSI code page
+
+
+def _table_text(records: list[dict[str, Any]], columns: dict[str, str], title: str, view: str,
+                to_file: bool) -> str:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    if not records:
+        hint = "暂无支部数据，可先用 studybot members import 导入名册。" if view == "branch" else \
+            "暂无积分记录。参加知识竞赛或每日一题即可获得积分。"
+        return f"{title}\n{hint}\n"
+    table = Table()
+    for key, header in columns.items():
+        table.add_column(header, justify="left" if key in ("name", "branch") else "right")
+    for record in records:
+        table.add_row(*(escape(str(_cell(key, record[key]))) for key in columns))
+    buffer = io.StringIO()
+    width = 120 if to_file else shutil.get_terminal_size((100, 24)).columns
+    console = Console(file=buffer, width=width, color_system=None, emoji=False)
+    console.print(table)
+    return f"{title}\n{buffer.getvalue()}"
+
+
+def _write_text(output: Path, text: str) -> None:
+    try:
+        output.write_text(text, encoding="utf-8", newline="")
+    except OSError as exc:
+        raise _fail(f"无法写入 {output}：{exc.strerror or exc}", 1) from None
+
+
+def _write_xlsx(output: Path, records: list[dict[str, Any]], columns: dict[str, str], kind: str) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = f"{kind}排行"
+    sheet.append(list(columns.values()))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for record in records:
+        sheet.append([_cell(key, record[key], spreadsheet=True) for key in columns])
+    for index, key in enumerate(columns, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = 20 if key in ("name", "branch") else 12
+        if key == "participation_rate":
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "0.0%"
+        elif key == "average_points":
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = "0.00"
+    sheet.freeze_panes = "A2"
+    try:
+        workbook.save(output)
+    except OSError as exc:
+        raise _fail(f"无法写入 {output}：{exc.strerror or exc}", 1) from None

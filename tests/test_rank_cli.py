@@ -1,0 +1,186 @@
+"""`studybot rank`: member and branch rankings as table, JSON, CSV and xlsx."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import openpyxl
+import pytest
+import typer
+from sqlmodel import select
+from typer.testing import CliRunner
+
+import bot.cli_rank
+from bot.cli_members import members_cli
+from bot.cli_rank import rank
+from bot.roster import import_roster, read_roster
+from bot.storage.db import Database
+from bot.storage.models import Member
+from bot.storage.points import award_points
+
+runner = CliRunner()
+TODAY = date(2026, 3, 4)  # a Wednesday: week W2026-10, month M2026-03
+MARCH = datetime(2026, 3, 4, 10, 0)
+FEBRUARY = datetime(2026, 2, 20, 9, 0)
+
+
+def make_cli() -> typer.Typer:
+    app = typer.Typer()
+    app.add_typer(members_cli, name="members")
+    app.command(name="rank")(rank)
+    return app
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(bot.cli_rank, "_today", lambda: TODAY)
+    path = tmp_path / "studybot.yaml"
+    path.write_text(f"database:\n  url: sqlite:///{tmp_path / 't.db'}\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def scored(config: Path, tmp_path: Path) -> Path:
+    """第一支部 4 people (3 scored in March, 1 only in February), 第二支部 2 (both scored), 第三支部 1 (none)."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("姓名,支部\n张三,第一支部\n李四,第一支部\n王五,第一支部\n赵六,第一支部\n"
+                      "钱七,第二支部\n孙八,第二支部\n周九,第三支部\n", encoding="utf-8")
+    db = Database(f"sqlite:///{tmp_path / 't.db'}")
+    db.create_schema()
+    with db.session() as session:
+        import_roster(session=session, rows=read_roster(roster), now=FEBRUARY, label="roster.csv")
+        ids = {m.name: m.id for m in session.exec(select(Member)).all()}
+        for name, amount, when in [("张三", 20, MARCH), ("张三", 10, MARCH), ("李四", 30, MARCH), ("王五", 10, MARCH),
+                                   ("钱七", 20, MARCH), ("孙八", 5, MARCH), ("赵六", 100, FEBRUARY)]:
+            assert award_points(session=session, member_id=ids[name], amount=amount, reason="contest",
+                                source=f"test:{name}:{amount}:{when:%m}", now=when)
+        session.commit()
+    db.dispose()
+    return config
+
+
+def invoke(config: Path, *args: str):
+    return runner.invoke(make_cli(), ["rank", *args, "--config", str(config)])
+
+
+def test_member_json_all_time_with_shared_ranks(scored: Path) -> None:
+    result = invoke(scored, "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["rank"], r["name"], r["branch"], r["points"]) for r in rows] == [
+        (1, "赵六", "第一支部", 100), (2, "张三", "第一支部", 30), (2, "李四", "第一支部", 30),
+        (4, "钱七", "第二支部", 20), (5, "王五", "第一支部", 10), (6, "孙八", "第二支部", 5)]
+
+
+def test_member_json_month_and_week_and_limit(scored: Path) -> None:
+    month = json.loads(invoke(scored, "--period", "month", "--format", "json").stdout)
+    assert [(r["rank"], r["name"], r["points"]) for r in month] == [
+        (1, "张三", 30), (1, "李四", 30), (3, "钱七", 20), (4, "王五", 10), (5, "孙八", 5)]
+    week = json.loads(invoke(scored, "--period", "本周", "--format", "json", "--limit", "3").stdout)
+    assert [r["name"] for r in week] == ["张三", "李四", "钱七"]
+
+
+def test_branch_json_ranked_by_average(scored: Path) -> None:
+    result = invoke(scored, "--by", "branch", "--period", "month", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["rank"], r["name"], r["branch"], r["members"], r["participants"], r["total_points"],
+             r["average_points"], r["points"], r["participation_rate"]) for r in rows] == [
+        (1, "第一支部", "第一支部", 4, 3, 70, 17.5, 17.5, 0.75),
+        (2, "第二支部", "第二支部", 2, 2, 25, 12.5, 12.5, 1.0),
+        (3, "第三支部", "第三支部", 1, 0, 0, 0.0, 0.0, 0.0)]
+    total = json.loads(invoke(scored, "--by", "branch", "--format", "json").stdout)
+    assert (total[0]["name"], total[0]["average_points"], total[0]["participation_rate"]) == ("第一支部", 42.5, 1.0)
+
+
+def test_branch_average_rounded_to_two_decimals(config: Path, tmp_path: Path) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text("姓名,支部\n甲,一支部\n乙,一支部\n丙,一支部\n", encoding="utf-8")
+    db = Database(f"sqlite:///{tmp_path / 't.db'}")
+    db.create_schema()
+    with db.session() as session:
+        import_roster(session=session, rows=read_roster(roster), now=MARCH, label="roster.csv")
+        member = session.exec(select(Member).where(Member.name == "甲")).one()
+        award_points(session=session, member_id=member.id, amount=10, reason="contest", source="x", now=MARCH)
+        session.commit()
+    db.dispose()
+    row = json.loads(invoke(config, "--by", "branch", "--format", "json").stdout)[0]
+    assert (row["average_points"], row["participation_rate"]) == (3.33, 0.3333)
+
+
+def test_csv_to_stdout_and_file(scored: Path, tmp_path: Path) -> None:
+    result = invoke(scored, "--format", "csv", "--period", "month")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(result.stdout.lstrip("\ufeff"))))
+    assert rows[0] == ["名次", "姓名", "支部", "积分"]
+    assert rows[1:3] == [["1", "张三", "第一支部", "30"], ["1", "李四", "第一支部", "30"]]
+
+    out = tmp_path / "branches.csv"
+    result = invoke(scored, "--by", "branch", "--period", "month", "--output", str(out))  # format from the suffix
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+    assert rows[0] == ["名次", "支部", "人数", "参与人数", "总积分", "人均积分", "参与率"]
+    assert rows[1] == ["1", "第一支部", "4", "3", "70", "17.50", "75.0%"]
+    assert len(rows) == 4
+
+
+def test_xlsx_export(scored: Path, tmp_path: Path) -> None:
+    out = tmp_path / "排行.xlsx"
+    result = invoke(scored, "--format", "xlsx", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.stdout
+    sheet = openpyxl.load_workbook(out).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0] == ("名次", "姓名", "支部", "积分")
+    assert values[1:4] == [(1, "赵六", "第一支部", 100), (2, "张三", "第一支部", 30), (2, "李四", "第一支部", 30)]
+
+    out = tmp_path / "支部.xlsx"
+    assert invoke(scored, "--by", "branch", "--period", "month", "--output", str(out)).exit_code == 0
+    sheet = openpyxl.load_workbook(out).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[2] == (2, "第二支部", 2, 2, 25, 12.5, 1.0)
+    assert sheet.cell(row=2, column=7).number_format == "0.0%"
+
+
+def test_table_output(scored: Path) -> None:
+    result = invoke(scored, "--period", "month")
+    assert result.exit_code == 0, result.output
+    for text in ("党建积分个人排行", "2026 年 3 月", "名次", "姓名", "积分", "张三", "李四", "孙八"):
+        assert text in result.stdout
+    branches = invoke(scored, "--by", "branch")
+    for text in ("人均积分", "参与率", "42.50", "100.0%", "第三支部"):
+        assert text in branches.stdout
+
+
+def test_empty_ranking(config: Path) -> None:
+    table = invoke(config)
+    assert table.exit_code == 0 and "暂无积分记录" in table.stdout
+    assert json.loads(invoke(config, "--format", "json").stdout) == []
+    assert json.loads(invoke(config, "--by", "branch", "--format", "json").stdout) == []
+    assert "暂无支部数据" in invoke(config, "--by", "branch").stdout
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--format", "xlsx"], "xlsx 格式需要用 --output 指定文件"),
+    (["--by", "group"], "--by 应为 member（个人）或 branch（支部）"),
+    (["--period", "decade"], "--period 应为 week"),
+    (["--format", "pdf"], "--format 应为 table、json、csv、xlsx 之一"),
+    (["--limit", "-1"], "--limit 不能是负数"),
+])
+def test_bad_options(config: Path, args: list[str], message: str) -> None:
+    result = invoke(config, *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_unwritable_output(scored: Path, tmp_path: Path) -> None:
+    result = invoke(scored, "--format", "json", "--output", str(tmp_path / "missing" / "r.json"))
+    assert result.exit_code == 1
+    assert "无法写入" in result.stderr
