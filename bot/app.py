@@ -67,9 +67,11 @@ class App:
     def start(self) -> None:
         """Create or upgrade the schema and resume contests that were running."""
         self.db.create_schema()
+        self.db.start_checkpointer()
         for problem in self.bank_problems:
             log.warning("bank not loaded: %s", problem)
         self.deliver(self.contests.resume(self.clock.now()))
+        self.fire_due_timers()  # deadlines that passed while the bot was down
 
     def fire_due_timers(self) -> int:
         fired = 0

@@ -57,8 +57,8 @@ def reveal_text(reveal: Reveal) -> str:
     return "\n".join(lines)
 
 
-def results_text(contest: Contest, standings: list[Standing], correct_counts: dict[int, int],
-                 ended_early: bool = False) -> str:
+def results_text(contest: Contest, ended_early: bool = False) -> str:
+    standings = contest.standings()
     asked = contest.number if ended_early else len(contest.questions)
     head = "🛑 竞赛已提前结束" if ended_early else "🏆 竞赛结束"
     lines = [f"{head}（{contest.bank}，共 {asked} 题）"]
@@ -69,7 +69,7 @@ def results_text(contest: Contest, standings: list[Standing], correct_counts: di
         if standing.rank <= 3 and standing.points > 0:
             lines.append(f"{MEDALS[standing.rank - 1]} {standing.name} {standing.points} 分")
     lines.append("全部成绩：" if len(standings) <= NAMES_SHOWN else f"前 {NAMES_SHOWN} 名成绩：")
-    lines += [f"{s.rank}. {s.name} {s.points} 分（答对 {correct_counts.get(s.member_id, 0)} 题）"
+    lines += [f"{s.rank}. {s.name} {s.points} 分（答对 {contest.correct_counts.get(s.member_id, 0)} 题）"
               for s in standings[:NAMES_SHOWN]]
     if len(standings) > NAMES_SHOWN:
         lines.append(f"共 {len(standings)} 人参赛，其余成绩请发送「我的积分」查看。")

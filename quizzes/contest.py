@@ -79,6 +79,7 @@ class Contest:
     totals: dict[int, int] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
     streaks: dict[int, int] = field(default_factory=dict)
+    correct_counts: dict[int, int] = field(default_factory=dict)
 
     @property
     def current(self) -> Question:
@@ -120,6 +121,8 @@ class Contest:
         self.answers[record.member_id] = record
         self.names[record.member_id] = record.name
         self.totals[record.member_id] = self.totals.get(record.member_id, 0) + record.points
+        if record.correct:
+            self.correct_counts[record.member_id] = self.correct_counts.get(record.member_id, 0) + 1
 
     def close_question(self, now: datetime) -> Reveal:
         """Close the open question and open the next one (or finish)."""
@@ -136,8 +139,12 @@ class Contest:
             self.question_started_at = now
         return reveal
 
-    def finish(self) -> None:
+    def finish(self) -> Reveal | None:
+        """End early: the open question is revealed (answers already given to it count)."""
+        if self.finished:
+            return None
         self.finished = True
+        return Reveal(self.number, self.current, tuple(sorted(self.answers.values(), key=lambda a: a.at)))
 
     def standings(self) -> list[Standing]:
         """Participants by points; equal points share a rank (1, 1, 3)."""

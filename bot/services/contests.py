@@ -6,8 +6,8 @@ import json
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -28,6 +28,8 @@ __all__ = ["ContestService"]
 
 log = logging.getLogger(__name__)
 
+_ROSTER_TTL = timedelta(minutes=1)
+
 
 @dataclass
 class _Active:
@@ -35,7 +37,10 @@ class _Active:
     contest: Contest
     chat: Chat
     branch_id: int | None
-    told_twice: set[int]  # members already told that only their first answer counts
+    told_twice: set[int] = field(default_factory=set)  # members told that only their first answer counts
+    # who of the group's own branch answered the open question: when all of them have,
+    # the question closes early (a guest from another branch does not count)
+    branch_answered: set[int] = field(default_factory=set)
 
 
 class ContestService:
@@ -50,7 +55,7 @@ class ContestService:
         self._default_bank = default_bank
         self._acknowledge = acknowledge
         self._active: dict[int, _Active] = {}
-        self._roster: dict[int | None, int] = {}
+        self._roster: dict[int | None, tuple[datetime, int]] = {}
 
     # ----- commands -----
 
@@ -65,14 +70,14 @@ class ContestService:
         bank = self._pick_bank(bank_name)
         if bank is None:
             return [ctx.reply(self._unknown_bank_text(bank_name))]
-        count = count or self._default_count
+        count = self._default_count if count is None else count
         if not 1 <= count <= self._max_count:
             return [ctx.reply(f"题数应在 1 到 {self._max_count} 之间，例如：开始竞赛 {bank.name} 5")]
         questions = draw_questions(bank, count, self._rng)
         contest = Contest(str(ctx.group.id), bank.name, questions, bank.time_limit or self._default_limit,
                           ctx.member.id, ctx.now)
         contest_id = insert_contest(session=ctx.session, group_id=ctx.group.id, contest=contest, now=ctx.now)
-        active = _Active(contest_id, contest, ctx.group.chat, ctx.group.branch_id, set())
+        active = _Active(contest_id, contest, ctx.group.chat, ctx.group.branch_id)
         self._active[ctx.group.id] = active
         self._arm(ctx.group.id, active)
         intro = (f"📣 {ctx.member.name} 发起了知识竞赛：{bank.name}，共 {len(questions)} 题，每题限时 "
@@ -87,14 +92,15 @@ class ContestService:
         if ctx.member.id != active.contest.started_by and ctx.member.role not in ("admin", "secretary"):
             return [ctx.reply("只有竞赛发起人、书记或管理员可以结束竞赛。")]
         contest = active.contest
+        reveal = contest.finish()
         # answers already given to the open question count
         award_question(session=ctx.session, contest_id=active.contest_id, question_index=contest.index,
-                       records=list(contest.answers.values()), now=ctx.now)
-        contest.finish()
+                       records=list(reveal.answers), now=ctx.now)
         save_progress(session=ctx.session, contest_id=active.contest_id, contest=contest, now=ctx.now)
         self._timers.cancel(self._timer_key(ctx.group.id))
         del self._active[ctx.group.id]
-        return [ctx.reply(self._results(ctx.session, active, ended_early=True))]
+        return [ctx.reply(render.reveal_text(reveal)),
+                ctx.reply(render.results_text(contest, ended_early=True))]
 
     def is_running(self, group_id: int) -> bool:
         return group_id in self._active
@@ -126,7 +132,9 @@ class ContestService:
                               "以第一次作答为准。")]
         save_answer(session=ctx.session, contest_id=active.contest_id, question_index=contest.index,
                     record=submission.record)
-        if len(contest.answers) >= self._roster_size(ctx.session, active.branch_id):
+        if ctx.member.branch_id is not None and ctx.member.branch_id == active.branch_id:
+            active.branch_answered.add(ctx.member.id)
+        if len(active.branch_answered) >= self._roster_size(ctx.session, active.branch_id):
             return self._close_question(ctx.session, ctx.group.id, active, ctx.now)  # the reveal says it all
         if self._acknowledge:
             return [ctx.reply(f"{ctx.member.name} 已作答第 {number} 题，答案揭晓前不可更改。")]
@@ -148,17 +156,19 @@ class ContestService:
                     row.status, row.finished_at = "finished", now
                     session.add(row)
                     continue
-                members = session.exec(select(Member.id, Member.name).join(
+                members = session.exec(select(Member.id, Member.name, Member.branch_id).join(
                     ContestAnswer, ContestAnswer.member_id == Member.id).where(
                     ContestAnswer.contest_id == row.id)).all()
-                names = {m_id: name for m_id, name in members}
+                names = {m_id: name for m_id, name, _ in members}
+                branches = {m_id: branch_id for m_id, _, branch_id in members}
                 contest = Contest.restore(
                     group_key=str(row.group_id), bank=row.bank, questions=questions, time_limit=row.time_limit,
                     started_by=row.started_by, index=row.current_index,
                     question_started_at=row.question_started_at, finished=False,
                     history=contest_history(session=session, contest_id=row.id, names=names))
                 chat = Chat(group.channel, group.external_id, True, group.name)
-                active = _Active(row.id, contest, chat, group.branch_id, set())
+                active = _Active(row.id, contest, chat, group.branch_id)
+                active.branch_answered = {m for m in contest.answers if branches.get(m) == group.branch_id}
                 self._active[row.group_id] = active
                 self._arm(row.group_id, active)
                 log.info("resumed contest %s in group %s at question %d", row.id, group.name, contest.number)
@@ -190,10 +200,11 @@ class ContestService:
         save_progress(session=session, contest_id=active.contest_id, contest=contest, now=now)
         messages = [Outgoing(active.chat, render.reveal_text(reveal))]
         active.told_twice.clear()
+        active.branch_answered.clear()
         if contest.finished:
             self._timers.cancel(self._timer_key(group_id))
             del self._active[group_id]
-            messages.append(Outgoing(active.chat, self._results(session, active)))
+            messages.append(Outgoing(active.chat, render.results_text(contest)))
         else:
             self._arm(group_id, active)
             messages.append(self._question_message(active))
@@ -215,19 +226,15 @@ class ContestService:
             return tuple("ABCDEFGH"[: len(question.options)])
         return ("对", "错") if question.type.value == "judge" else ()
 
-    def _results(self, session: Session, active: _Active, ended_early: bool = False) -> str:
-        rows = session.exec(select(ContestAnswer.member_id).where(
-            ContestAnswer.contest_id == active.contest_id, ContestAnswer.correct == True)).all()  # noqa: E712
-        correct_counts: dict[int, int] = {}
-        for member_id in rows:
-            correct_counts[member_id] = correct_counts.get(member_id, 0) + 1
-        contest = active.contest
-        return render.results_text(contest, contest.standings(), correct_counts, ended_early)
-
     def _roster_size(self, session: Session, branch_id: int | None) -> int:
-        if branch_id not in self._roster:
-            self._roster[branch_id] = branch_roster_size(session=session, branch_id=branch_id)
-        return max(self._roster[branch_id], 1)
+        """Members of the branch, recounted at least once a minute: a roster import made
+        by another process while a contest runs is seen."""
+        now = self._now()
+        cached = self._roster.get(branch_id)
+        if cached is None or now - cached[0] > _ROSTER_TTL:
+            cached = (now, branch_roster_size(session=session, branch_id=branch_id))
+            self._roster[branch_id] = cached
+        return max(cached[1], 1)
 
     def forget_all(self) -> None:
         """Drop in-memory state after a failed commit and reload it from the database."""

@@ -25,10 +25,20 @@ class DriverStatement:
         self._sql = sql
         self._pyformat = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
 
-    def execute(self, conn: Connection, params: dict[str, Any]) -> int:
-        """Run with `params`; the number of rows changed."""
+    def rows(self, conn: Connection, params: dict[str, Any]) -> list[tuple]:
+        """Run a query; its rows."""
+        sql = self._pyformat if conn.dialect.paramstyle in ("pyformat", "format") else self._sql
+        values = _sqlite_values(params) if conn.dialect.name == "sqlite" else params
+        return list(conn.exec_driver_sql(sql, values))
+
+    def execute(self, conn: Connection, params: dict[str, Any] | list[dict[str, Any]]) -> int:
+        """Run with `params` (a list runs it once per row); the number of rows changed."""
         if conn.dialect.name == "sqlite":
-            params = {k: v.strftime(_SQLITE_DATETIME) if isinstance(v, datetime) else v for k, v in params.items()}
-            return conn.exec_driver_sql(self._sql, params).rowcount
+            rows = [_sqlite_values(p) for p in params] if isinstance(params, list) else _sqlite_values(params)
+            return conn.exec_driver_sql(self._sql, rows).rowcount
         sql = self._pyformat if conn.dialect.paramstyle in ("pyformat", "format") else self._sql
         return conn.exec_driver_sql(sql, params).rowcount
+
+
+def _sqlite_values(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.strftime(_SQLITE_DATETIME) if isinstance(v, datetime) else v for k, v in params.items()}

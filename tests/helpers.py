@@ -1,0 +1,143 @@
+"""Shared test helpers: message factories, a recording channel and an app on a temporary database.
+
+Nothing here writes outside the `tmp_path` a test passes in."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.app import App, build_app
+from bot.clock import ManualClock
+from bot.messages import Chat, Incoming, Outgoing, Sender
+from bot.settings import Settings, load_settings
+
+__all__ = [
+    "T0", "CHANNEL", "TEST_BANK_NAME", "TEST_BANK_YAML", "write_bank", "settings_for", "make_app",
+    "group_chat", "private_chat", "group_msg", "private_msg", "RecordingChannel", "texts",
+]
+
+T0 = datetime(2026, 3, 2, 9, 0)  # a Monday
+CHANNEL = "local"
+TEST_BANK_NAME = "测试题库"
+
+# Two questions of each type; short limits so deadlines are near.
+TEST_BANK_YAML = """\
+name: 测试题库
+description: 测试用题库
+time_limit: 10
+questions:
+  - type: single
+    question: 党的最高领导机关是（）。
+    options: [党的全国代表大会和它所产生的中央委员会, 中央政治局, 中央书记处, 中央军事委员会]
+    answer: A
+    explanation: 依据党章第十条。
+  - type: single
+    question: 预备党员的预备期为（）。
+    options: [半年, 一年, 两年, 三年]
+    answer: B
+  - type: multiple
+    question: “三会一课”中的“三会”是指（）。
+    options: [支部党员大会, 支部委员会会议, 党小组会, 民主生活会]
+    answer: ABC
+  - type: multiple
+    question: 下列属于党的纪律处分的有（）。
+    options: [警告, 记大过, 开除党籍, 降级]
+    answer: AC
+  - type: judge
+    question: 党员有退党的自由。
+    answer: 对
+  - type: judge
+    question: 留党察看最长不超过一年。
+    answer: 错
+  - type: blank
+    question: 党的思想路线是一切从实际出发，理论联系实际，（），在实践中检验真理和发展真理。
+    answer: 实事求是
+  - type: blank
+    question: 中共一大会议最后一天转移到浙江（）的一艘游船上举行。
+    answer: [嘉兴南湖, 南湖]
+"""
+
+
+def write_bank(directory: Path, text: str = TEST_BANK_YAML, filename: str = "test.yaml") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / filename
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def settings_for(tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings with the database in tmp_path, the test bank as default and `overrides` merged
+    section by section (e.g. groups={"学习群": "第一党支部"}, quizzes={"acknowledge_answers": False})."""
+    bank_dir = tmp_path / "banks"
+    if not (bank_dir / "test.yaml").exists():
+        write_bank(bank_dir)
+    base = {
+        "database": {"url": f"sqlite:///{tmp_path}/t.db"},
+        "quizzes": {"bank_dirs": [str(bank_dir)], "default_bank": TEST_BANK_NAME},
+    }
+    return load_settings(Path("/dev/null"), _merge(base, overrides))
+
+
+def make_app(tmp_path: Path, clock: ManualClock, *, seed: int = 1, **overrides: Any) -> App:
+    """An app on `tmp_path/t.db` (schema created, not yet started: attach channels, then call start())."""
+    app = build_app(settings_for(tmp_path, **overrides), clock=clock, seed=seed)
+    app.db.create_schema()
+    return app
+
+
+# ----- messages -----
+
+_ids = itertools.count(1)
+
+
+def group_chat(group: str = "第一党支部") -> Chat:
+    return Chat(CHANNEL, group, True, group)
+
+
+def private_chat(user: str) -> Chat:
+    return Chat(CHANNEL, user, False, "私聊")
+
+
+def group_msg(name: str, text: str, group: str = "第一党支部", *, at: datetime = T0,
+              message_id: str | None = None) -> Incoming:
+    """`name` (also their platform user id) says `text` in `group`."""
+    return Incoming(chat=group_chat(group), sender=Sender(name, name), text=text,
+                    message_id=message_id or f"m{next(_ids)}", received_at=at)
+
+
+def private_msg(name: str, text: str, *, at: datetime = T0, message_id: str | None = None) -> Incoming:
+    return Incoming(chat=private_chat(name), sender=Sender(name, name), text=text,
+                    message_id=message_id or f"m{next(_ids)}", received_at=at)
+
+
+class RecordingChannel:
+    """Collects what the app sends proactively (timer-driven reveals and results)."""
+
+    name = CHANNEL
+
+    def __init__(self) -> None:
+        self.sent: list[Outgoing] = []
+
+    def send(self, message: Outgoing) -> None:
+        self.sent.append(message)
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.text for m in self.sent]
+
+
+def texts(messages: list[Outgoing]) -> list[str]:
+    return [m.text for m in messages]

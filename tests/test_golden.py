@@ -1,0 +1,77 @@
+"""Golden conversations: each tests/golden/NAME.chat, played in-process on a simulated clock
+against a fresh database and the bank in tests/golden/banks/, must print exactly NAME.out.
+
+    UPDATE_GOLDEN=1 pytest tests/test_golden.py     rewrites the .out files
+
+A rewritten transcript is only right if a Party member reading it would agree: read every
+changed line (answers revealed, people credited, points by the scoring rules) before committing.
+Scripts listed in KNOWN_BUGS keep a hand-corrected .out and are never rewritten."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+import bot.app
+from bot.app import build_app
+from bot.channels.local import play_script
+from bot.chatscript import parse_script
+from bot.clock import ManualClock
+from bot.settings import load_settings
+
+GOLDEN = Path(__file__).parent / "golden"
+SCRIPTS = sorted(GOLDEN.glob("*.chat"))
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+
+# script stem -> reason; their .out holds what the bot *should* print
+KNOWN_BUGS: dict[str, str] = {}
+
+
+def header(text: str, key: str) -> str:
+    match = re.search(rf"^#\s*{key}\s*:\s*(.+?)\s*$", text, re.MULTILINE)
+    if match is None:
+        raise AssertionError(f"missing '# {key}: …' header")
+    return match[1]
+
+
+def play(script: Path, tmp_path: Path) -> str:
+    text = script.read_text(encoding="utf-8")
+    start = datetime.strptime(header(text, "start"), "%Y-%m-%d %H:%M")
+    seed = int(header(text, "seed"))
+    settings = load_settings(Path("/dev/null"), {
+        "database": {"url": f"sqlite:///{tmp_path}/t.db"},
+        "quizzes": {"bank_dirs": [str(GOLDEN / "banks")], "default_bank": "测试题库"},
+    })
+    out = io.StringIO()
+    play_script(parse_script(text), lambda clock: build_app(settings, clock=clock, seed=seed),
+                ManualClock(start), out)
+    return out.getvalue()
+
+
+def _param(script: Path):
+    reason = KNOWN_BUGS.get(script.stem)
+    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+    return pytest.param(script, id=script.stem, marks=marks)
+
+
+def test_there_are_golden_conversations():
+    assert len(SCRIPTS) >= 7
+
+
+@pytest.mark.parametrize("script", [_param(s) for s in SCRIPTS])
+def test_golden_conversation(script: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # only the golden bank: transcripts must not change when the bundled sample bank does
+    monkeypatch.setattr(bot.app, "BUNDLED_BANK_DIR", tmp_path / "no-bundled-banks")
+    transcript = play(script, tmp_path)
+    expected_file = script.with_suffix(".out")
+    if UPDATE and script.stem not in KNOWN_BUGS:
+        expected_file.write_text(transcript, encoding="utf-8")
+    assert expected_file.exists(), f"{expected_file.name} missing: run with UPDATE_GOLDEN=1 and review it"
+    expected = expected_file.read_text(encoding="utf-8")
+    assert transcript.splitlines() == expected.splitlines()  # line lists: pytest shows a readable diff
+    assert transcript == expected
