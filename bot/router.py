@@ -34,11 +34,15 @@ class Router:
         self.commands = commands
         # longest word first, so 支部排行 is not read as 排行 + 支部
         self._words = sorted(((w, c) for c in commands for w in c.words), key=lambda wc: -len(wc[0]))
+        # most messages in a contest are answers ("A", "对"): one set lookup rules them out
+        self._first_chars = {w[0].lower() for w, _ in self._words}
 
     def match(self, text: str) -> Match | None:
         """A command at the start of the text; Chinese commands may be glued to their
         arguments (排行榜本月), Latin aliases need a word boundary (/quiz 5)."""
         stripped = text.strip()
+        if not stripped or stripped[0].lower() not in self._first_chars:
+            return None
         folded = stripped.lower()
         for word, command in self._words:
             if not folded.startswith(word.lower()):

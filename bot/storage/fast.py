@@ -16,8 +16,6 @@ from sqlalchemy.engine import Connection
 __all__ = ["DriverStatement"]
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
-# SQLAlchemy's own storage format for SQLite DATETIME, so ORM reads parse these values
-_SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 class DriverStatement:
@@ -41,4 +39,5 @@ class DriverStatement:
 
 
 def _sqlite_values(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.strftime(_SQLITE_DATETIME) if isinstance(v, datetime) else v for k, v in params.items()}
+    # SQLAlchemy's own storage format for SQLite DATETIME, so ORM reads parse these values
+    return {k: v.isoformat(" ", "microseconds") if isinstance(v, datetime) else v for k, v in params.items()}
