@@ -70,6 +70,9 @@ class App:
         self.db.start_checkpointer()
         for problem in self.bank_problems:
             log.warning("bank not loaded: %s", problem)
+        default = self.settings.quizzes.default_bank
+        if default and default not in self.banks:
+            log.warning("quizzes.default_bank %r is not a loaded bank; banks: %s", default, ", ".join(self.banks))
         self.deliver(self.contests.resume(self.clock.now()))
         self.fire_due_timers()  # deadlines that passed while the bot was down
 

@@ -15,7 +15,7 @@ from bot.clock import ManualClock
 from bot.dispatcher import APOLOGY
 from bot.storage.people import get_or_create_branch, upsert_member
 from bot.storage.points import award_many, award_points
-from helpers import T0, TEST_BANK_NAME, RecordingChannel, group_msg, make_app, private_msg, texts, write_bank
+from helpers import T0, TEST_BANK_NAME, TEST_BANK_YAML, RecordingChannel, group_msg, make_app, private_msg, texts, write_bank
 from quizzes.model import Question
 
 GROUP = "第一党支部"
@@ -413,3 +413,52 @@ def test_members_imported_while_the_bot_runs_count_on_the_roster(app, clock):
     say(app, "李四", right(question))
     replies = say(app, "张三", right(question))
     assert replies == ["张三 已作答第 1 题，答案揭晓前不可更改。"], replies  # 王五 and 赵六 have not answered
+
+
+# ----- contest options and edge cases -----
+
+def test_a_contest_may_set_its_own_time_limit(app, clock, channel):
+    say(app, "李四", "大家好")
+    replies = say(app, "张三", f"开始竞赛 {TEST_BANK_NAME} 2 15秒")
+    assert "每题限时 15 秒" in replies[0] and "限时 15 秒" in replies[1]
+    assert advance(app, clock, 14) == 0
+    assert advance(app, clock, 1) == 1
+    assert channel.texts[0].startswith("⏰ 第 1 题答案：")
+
+
+def test_a_time_limit_out_of_range_is_refused(app):
+    assert say(app, "张三", f"开始竞赛 {TEST_BANK_NAME} 2 3秒") == [
+        "每题限时应在 5 到 600 秒之间，例如：开始竞赛 党建基础知识 5 20秒"]
+    assert scalar(app, "SELECT COUNT(*) FROM contest") == 0
+
+
+def test_an_answer_after_the_deadline_but_before_the_reveal_is_told_so(app, clock):
+    start_contest(app, "张三", "李四")
+    clock.set(clock.now() + timedelta(seconds=10, milliseconds=100))  # the timer has not ticked yet
+    assert say(app, "李四", "A") == ["李四，第 1 题作答时间已到，请等待答案揭晓。"]
+    assert scalar(app, "SELECT COUNT(*) FROM contest_answer") == 0
+
+
+def test_a_contest_whose_bank_disappeared_during_a_restart_ends_with_a_notice(tmp_path, clock):
+    bank_dir = tmp_path / "extra"
+    write_bank(bank_dir, filename="extra.yaml", text=TEST_BANK_YAML.replace(f"name: {TEST_BANK_NAME}", "name: 临时题库"))
+    first = make_app(tmp_path, clock, quizzes={"bank_dirs": [str(p) for p in (tmp_path / "banks", bank_dir)]})
+    first.start()
+    say(first, "李四", "大家好")
+    assert any("发起了知识竞赛" in r for r in say(first, "张三", "开始竞赛 临时题库 3"))
+    say(first, "张三", right(open_question(first)))
+    first.close()
+
+    (bank_dir / "extra.yaml").unlink()  # the secretary removed the bank while the bot was down
+    second = make_app(tmp_path, clock, quizzes={"bank_dirs": [str(p) for p in (tmp_path / "banks", bank_dir)]})
+    recorder = RecordingChannel()
+    second.add_channel(recorder)
+    second.start()
+    try:
+        assert recorder.texts == ["本群进行中的知识竞赛（临时题库）因题库已变更或被移除而结束，已作答题目的积分照常计入。"]
+        assert scalar(second, "SELECT status FROM contest") == "finished"
+        assert total(second, "张三") == 10  # the answer given before the restart counts
+        assert second.contests.is_running(group_id(second)) is False
+        assert any("发起了知识竞赛" in r for r in say(second, "张三", f"开始竞赛 {TEST_BANK_NAME} 1"))
+    finally:
+        second.close()

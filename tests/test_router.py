@@ -93,3 +93,19 @@ def test_suggest_proposes_the_intended_command(router, typo, meant):
                                   "我觉得开始竞赛这个功能挺好的"])
 def test_suggest_returns_none_for_chatter_and_long_text(router, text):
     assert router.suggest(text) is None
+
+
+@pytest.mark.parametrize("args, expected", [
+    ([], (None, None, None)),
+    (["党建基础知识"], ("党建基础知识", None, None)),
+    (["党建基础知识", "3"], ("党建基础知识", 3, None)),
+    (["党建基础知识", "3题"], ("党建基础知识", 3, None)),
+    (["党建基础知识", "3", "20秒"], ("党建基础知识", 3, 20)),
+    (["党建基础知识", "20s", "3"], ("党建基础知识", 3, 20)),
+    (["5"], (None, 5, None)),
+    (["党建", "基础", "知识", "2"], ("党建 基础 知识", 2, None)),
+])
+def test_contest_arguments_are_read_from_the_end(args, expected):
+    from bot.handlers.quiz import parse_start
+
+    assert parse_start(args) == expected

@@ -16,7 +16,7 @@ from bot.messages import Chat, Outgoing
 from bot.services.context import Context, GroupInfo
 from bot.storage.contests import award_question, contest_history, insert_contest, running_contests, save_answer, save_progress
 from bot.storage.db import Database
-from bot.storage.models import ChatGroup, ContestAnswer, Member
+from bot.storage.models import ChatGroup, ContestAnswer, ContestRow, Member
 from bot.storage.people import branch_roster_size
 from bot.timers import Timers
 from quizzes.contest import Contest, Outcome, draw_questions
@@ -59,7 +59,8 @@ class ContestService:
 
     # ----- commands -----
 
-    def start(self, ctx: Context, bank_name: str | None, count: int | None) -> list[Outgoing]:
+    def start(self, ctx: Context, bank_name: str | None, count: int | None,
+              time_limit: int | None = None) -> list[Outgoing]:
         assert ctx.group is not None
         active = self._active.get(ctx.group.id)
         if active is not None:
@@ -69,13 +70,15 @@ class ContestService:
             return [ctx.reply(text, choices=self._choices(contest))]
         bank = self._pick_bank(bank_name)
         if bank is None:
-            return [ctx.reply(self._unknown_bank_text(bank_name))]
+            return [ctx.reply(self._unknown_bank_text(bank_name or self._default_bank))]
         count = self._default_count if count is None else count
         if not 1 <= count <= self._max_count:
             return [ctx.reply(f"题数应在 1 到 {self._max_count} 之间，例如：开始竞赛 {bank.name} 5")]
+        if time_limit is not None and not 5 <= time_limit <= 600:
+            return [ctx.reply("每题限时应在 5 到 600 秒之间，例如：开始竞赛 党建基础知识 5 20秒")]
         questions = draw_questions(bank, count, self._rng)
-        contest = Contest(str(ctx.group.id), bank.name, questions, bank.time_limit or self._default_limit,
-                          ctx.member.id, ctx.now)
+        limit = time_limit or bank.time_limit or self._default_limit
+        contest = Contest(str(ctx.group.id), bank.name, questions, limit, ctx.member.id, ctx.now)
         contest_id = insert_contest(session=ctx.session, group_id=ctx.group.id, contest=contest, now=ctx.now)
         active = _Active(contest_id, contest, ctx.group.chat, ctx.group.branch_id)
         self._active[ctx.group.id] = active
@@ -118,8 +121,8 @@ class ContestService:
         contest = active.contest
         number = contest.number
         submission = contest.submit(ctx.member.id, ctx.member.name, ctx.incoming.text, ctx.now, self._rules)
-        if submission.outcome is Outcome.CLOSED:
-            return None
+        if submission.outcome is Outcome.CLOSED:  # past the deadline, before the timer's tick
+            return [ctx.reply(f"{ctx.member.name}，第 {number} 题作答时间已到，请等待答案揭晓。")]
         if submission.outcome is Outcome.NOT_AN_ANSWER:
             if looks_like_answer(ctx.incoming.text):
                 return [ctx.reply(f"{ctx.member.name}，第 {number} 题是{render.format_hint(contest.current)}")]
@@ -144,17 +147,18 @@ class ContestService:
 
     def resume(self, now: datetime) -> list[Outgoing]:
         """Reload running contests after a restart and re-arm their timers; a deadline
-        that passed while the bot was down fires at once."""
+        that passed while the bot was down fires at once (App.start fires due timers).
+        Returns notices for groups whose contest could not be resumed."""
+        notices: list[Outgoing] = []
         with self._db.session() as session:
             for row in running_contests(session=session):
                 group = session.get(ChatGroup, row.group_id)
                 bank = self._banks.get(row.bank)
                 keys = json.loads(row.question_keys)
                 questions = tuple(bank.by_key[k] for k in keys if k in bank.by_key) if bank else ()
+                chat = Chat(group.channel, group.external_id, True, group.name)
                 if len(questions) != len(keys):
-                    log.warning("contest %s: bank %r changed or is missing; ending it", row.id, row.bank)
-                    row.status, row.finished_at = "finished", now
-                    session.add(row)
+                    notices.append(self._abandon(session, row, chat, now))
                     continue
                 members = session.exec(select(Member.id, Member.name, Member.branch_id).join(
                     ContestAnswer, ContestAnswer.member_id == Member.id).where(
@@ -166,14 +170,26 @@ class ContestService:
                     started_by=row.started_by, index=row.current_index,
                     question_started_at=row.question_started_at, finished=False,
                     history=contest_history(session=session, contest_id=row.id, names=names))
-                chat = Chat(group.channel, group.external_id, True, group.name)
                 active = _Active(row.id, contest, chat, group.branch_id)
                 active.branch_answered = {m for m in contest.answers if branches.get(m) == group.branch_id}
                 self._active[row.group_id] = active
                 self._arm(row.group_id, active)
                 log.info("resumed contest %s in group %s at question %d", row.id, group.name, contest.number)
             session.commit()
-        return []
+        return notices
+
+    def _abandon(self, session: Session, row: ContestRow, chat: Chat, now: datetime) -> Outgoing:
+        """End a contest whose questions can no longer be found (its bank was removed or
+        edited while the bot was down); answers already given to the open question count."""
+        log.warning("contest %s: bank %r changed or is missing; ending it", row.id, row.bank)
+        open_answers = [record for index, record in contest_history(session=session, contest_id=row.id, names={})
+                        if index == row.current_index]
+        award_question(session=session, contest_id=row.id, question_index=row.current_index,
+                       records=open_answers, now=now)
+        row.status, row.finished_at = "finished", now
+        session.add(row)
+        return Outgoing(chat, f"本群进行中的知识竞赛（{row.bank}）因题库已变更或被移除而结束，"
+                              "已作答题目的积分照常计入。")
 
     def _arm(self, group_id: int, active: _Active) -> None:
         self._timers.schedule(self._timer_key(group_id), active.contest.deadline,
@@ -187,9 +203,15 @@ class ContestService:
         active = self._active.get(group_id)
         if active is None:
             return
-        with self._db.session() as session:
-            messages = self._close_question(session, group_id, active, due)
-            session.commit()
+        try:
+            with self._db.session() as session:
+                messages = self._close_question(session, group_id, active, due)
+                session.commit()
+        except Exception:
+            # nothing was committed: reload from the database, which re-arms this deadline
+            log.exception("closing question %d of contest %s failed", active.contest.number, active.contest_id)
+            self.forget_all()
+            return
         self._deliver(messages)
 
     def _close_question(self, session: Session, group_id: int, active: _Active, now: datetime) -> list[Outgoing]:
@@ -248,19 +270,20 @@ class ContestService:
         self._roster.pop(branch_id, None)
 
     def _pick_bank(self, name: str | None) -> Bank | None:
+        """The named bank, else the configured default, else the first one."""
+        name = name or self._default_bank
         if name:
             return self._banks.get(name)
-        if self._default_bank and self._default_bank in self._banks:
-            return self._banks[self._default_bank]
         return next(iter(self._banks.values()), None)
 
     def _unknown_bank_text(self, name: str | None) -> str:
         if not self._banks:
-            return "还没有可用的题库，请管理员在 banks/ 目录中添加题库文件。"
-        listing = "\n".join(f"· {b.name}（{len(b.questions)} 题）" for b in self._banks.values())
-        return f"没有找到题库「{name}」。可用的题库：\n{listing}\n例如：开始竞赛 {next(iter(self._banks))} 5"
+            return self.bank_list_text()
+        return f"没有找到题库「{name}」。{self.bank_list_text()}\n例如：开始竞赛 {next(iter(self._banks))} 5"
 
     def bank_list_text(self) -> str:
-        return self._unknown_bank_text(None) if not self._banks else "可用的题库：\n" + "\n".join(
+        if not self._banks:
+            return "还没有可用的题库，请管理员在 banks/ 目录中添加题库文件。"
+        return "可用的题库：\n" + "\n".join(
             f"· {b.name}（{len(b.questions)} 题）{('：' + b.description) if b.description else ''}"
             for b in self._banks.values())
