@@ -87,7 +87,8 @@ class App:
 
 
 def bank_dirs(settings: Settings) -> list[Path]:
-    return [BUNDLED_BANK_DIR, *settings.quizzes.bank_dirs]
+    bundled = [BUNDLED_BANK_DIR] if settings.quizzes.sample_bank else []
+    return [*bundled, *settings.quizzes.bank_dirs]
 
 
 def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | None = None) -> App:

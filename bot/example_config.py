@@ -13,7 +13,8 @@ database:
   url: sqlite:///data/studybot.db
 
 quizzes:
-  bank_dirs: [banks]          # 除内置示例题库外，再加载这些目录下的 *.yaml 题库（banks）
+  bank_dirs: [banks]          # 加载这些目录下的 *.yaml 题库（banks）
+  sample_bank: true           # 同时加载内置示例题库「党建基础知识」（true）
   default_bank:               # 「开始竞赛」不写题库名时用哪个题库（留空 = 第一个题库）
   questions_per_contest: 5    # 每场默认题数（5，最多 max_questions）
   max_questions: 20           # 每场最多题数（20）

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from bot.app import App
 from bot.clock import ManualClock
@@ -29,10 +34,33 @@ def channel() -> RecordingChannel:
     return RecordingChannel()
 
 
+# A PostgreSQL server to run the app-level tests against as well, e.g.
+#   STUDYBOT_TEST_POSTGRES=postgresql+psycopg://postgres@127.0.0.1:5432/postgres scripts/test
+# Each test gets a database of its own, dropped afterwards. Unset: SQLite only.
+POSTGRES = os.environ.get("STUDYBOT_TEST_POSTGRES")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES else ["sqlite"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/t.db"
+        return
+    server = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    name = f"studybot_test_{uuid.uuid4().hex[:12]}"
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        server.dispose()
+
+
 @pytest.fixture
-def app(tmp_path, clock, channel) -> Iterator[App]:
-    """A started app on tmp_path/t.db with the test bank; timer-driven messages go to `channel`."""
-    built = make_app(tmp_path, clock)
+def app(tmp_path, clock, channel, database_url) -> Iterator[App]:
+    """A started app on `database_url` with the test bank; timer-driven messages go to `channel`."""
+    built = make_app(tmp_path, clock, database={"url": database_url})
     built.add_channel(channel)
     built.start()
     yield built

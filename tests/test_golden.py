@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-import bot.app
 from bot.app import build_app
 from bot.channels.local import play_script
 from bot.chatscript import parse_script
@@ -39,13 +38,14 @@ def header(text: str, key: str) -> str:
     return match[1]
 
 
-def play(script: Path, tmp_path: Path) -> str:
+def play(script: Path, database_url: str) -> str:
     text = script.read_text(encoding="utf-8")
     start = datetime.strptime(header(text, "start"), "%Y-%m-%d %H:%M")
     seed = int(header(text, "seed"))
     settings = load_settings(Path("/dev/null"), {
-        "database": {"url": f"sqlite:///{tmp_path}/t.db"},
-        "quizzes": {"bank_dirs": [str(GOLDEN / "banks")], "default_bank": "测试题库"},
+        "database": {"url": database_url},
+        # only the golden bank: transcripts must not change when the bundled sample bank does
+        "quizzes": {"bank_dirs": [str(GOLDEN / "banks")], "default_bank": "测试题库", "sample_bank": False},
     })
     out = io.StringIO()
     play_script(parse_script(text), lambda clock: build_app(settings, clock=clock, seed=seed),
@@ -64,10 +64,8 @@ def test_there_are_golden_conversations():
 
 
 @pytest.mark.parametrize("script", [_param(s) for s in SCRIPTS])
-def test_golden_conversation(script: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    # only the golden bank: transcripts must not change when the bundled sample bank does
-    monkeypatch.setattr(bot.app, "BUNDLED_BANK_DIR", tmp_path / "no-bundled-banks")
-    transcript = play(script, tmp_path)
+def test_golden_conversation(script: Path, database_url: str):
+    transcript = play(script, database_url)
     expected_file = script.with_suffix(".out")
     if UPDATE and script.stem not in KNOWN_BUGS:
         expected_file.write_text(transcript, encoding="utf-8")
