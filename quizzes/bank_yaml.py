@@ -84,11 +84,21 @@ def _question(entry: object, default_limit: int | None) -> Question:
         if verdict is None:
             raise _Invalid(f"判断题答案应为「对」或「错」，实为「{raw_answer}」")
         return Question(qtype, text, verdict, explanation=explanation, time_limit=limit)
-    answers = raw_answer if isinstance(raw_answer, list) else [raw_answer]
-    accepted = tuple(str(a).strip() for a in answers if a is not None and str(a).strip())
-    if not accepted:
-        raise _Invalid("填空题缺少答案")
-    return Question(qtype, text, accepted[0], accepted=accepted, explanation=explanation, time_limit=limit)
+    return Question.blank(text, _blanks(raw_answer), explanation=explanation, time_limit=limit)
+
+
+def _blanks(raw_answer: object) -> list[list[str]]:
+    """`answer: 提高质量` (one blank), `[南湖, 嘉兴南湖]` (one blank, accepted alternatives) or
+    `[[改革开放], [社会主义现代化建设]]` (several blanks, each with its alternatives)."""
+    if isinstance(raw_answer, list) and raw_answer and all(isinstance(a, list) for a in raw_answer):
+        blanks = [[str(a).strip() for a in alts if a is not None and str(a).strip()] for alts in raw_answer]
+    elif isinstance(raw_answer, list):
+        blanks = [[str(a).strip() for a in raw_answer if a is not None and str(a).strip()]]
+    else:
+        blanks = [[str(raw_answer).strip()]]
+    if not blanks or any(not alternatives for alternatives in blanks):
+        raise _Invalid("填空题缺少答案（每个空至少一个答案）")
+    return blanks
 
 
 def load_bank_file(path: Path) -> tuple[Bank | None, list[BankProblem]]:

@@ -43,8 +43,15 @@ def _blank_key(text: str) -> str:
 def grade(question: Question, answer: str) -> Verdict:
     """Grade an answer already read by `read_answer`."""
     if question.type is QuestionType.BLANK:
-        accepted = question.accepted or (question.answer,)
+        accepted = ["".join(parts) for parts in _combinations(question.blanks)]
         ok = _blank_key(answer) in {_blank_key(a) for a in accepted}
         return Verdict(ok, answer, "" if ok else f"正确答案是「{question.answer}」")
     ok = answer == question.answer
     return Verdict(ok, answer, "" if ok else f"正确答案是 {question.answer}")
+
+
+def _combinations(blanks: tuple[tuple[str, ...], ...]) -> list[list[str]]:
+    combos: list[list[str]] = [[]]
+    for alternatives in blanks:
+        combos = [combo + [alt] for combo in combos for alt in alternatives]
+    return combos

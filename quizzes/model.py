@@ -29,15 +29,29 @@ TYPE_LABELS = {
 @dataclass(frozen=True)
 class Question:
     """One question. `answer` is canonical: letters ("ABD") for choice questions,
-    "对"/"错" for judge, and for blanks the first accepted answer (see `accepted`)."""
+    "对"/"错" for judge, and for blanks the first accepted answer of each blank joined by 、.
+    `blanks` holds, for a 填空 question, each blank's accepted answers in order."""
 
     type: QuestionType
     text: str
     answer: str
     options: tuple[str, ...] = ()
-    accepted: tuple[str, ...] = ()
+    blanks: tuple[tuple[str, ...], ...] = ()
     explanation: str = ""
     time_limit: int | None = None
+    strictness: str | None = None  # 填空 grading: exact | normal | lenient; None = the bank's
+    points: float | None = None  # 分值, as the bank gives it
+    difficulty: str = ""  # 难度
+    topic: str = ""  # 知识点
+
+    def __post_init__(self) -> None:
+        if self.type is QuestionType.BLANK and not self.blanks:
+            object.__setattr__(self, "blanks", ((self.answer,),))  # a frozen dataclass: set once here
+
+    @classmethod
+    def blank(cls, text: str, blanks: list[list[str]] | tuple[tuple[str, ...], ...], **extra) -> Question:
+        frozen = tuple(tuple(alternatives) for alternatives in blanks)
+        return cls(QuestionType.BLANK, text, "、".join(alts[0] for alts in frozen), blanks=frozen, **extra)
 
     @property
     def key(self) -> str:
@@ -53,8 +67,8 @@ class Question:
     def answer_display(self) -> str:
         if self.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
             return "、".join(f"{letter}. {self.options[LETTERS.index(letter)]}" for letter in self.answer)
-        if self.type is QuestionType.BLANK and len(self.accepted) > 1:
-            return " / ".join(self.accepted)
+        if self.type is QuestionType.BLANK:
+            return "；".join(" / ".join(alternatives) for alternatives in self.blanks) or self.answer
         return self.answer
 
 

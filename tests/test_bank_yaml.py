@@ -66,7 +66,7 @@ def test_good_file_is_read_into_canonical_questions(tmp_path):
     assert (single.type, single.answer, single.explanation) == (QuestionType.SINGLE, "D", "党章总纲。")
     assert (multiple.type, multiple.answer) == (QuestionType.MULTIPLE, "ABC")
     assert (judge.answer, judge.time_limit) == ("错", 45)
-    assert (blank.answer, blank.accepted) == ("南湖", ("南湖", "嘉兴南湖"))
+    assert (blank.answer, blank.blanks) == ("南湖", (("南湖", "嘉兴南湖"),))
 
 
 def test_bank_name_defaults_to_the_file_name(tmp_path):

@@ -17,7 +17,7 @@ OPTIONS = ("甲", "乙", "丙", "丁")
 
 Q_SINGLE = Question(QuestionType.SINGLE, "预备党员的预备期为（）。", "B", ("半年", "一年", "两年", "三年"))
 Q_JUDGE = Question(QuestionType.JUDGE, "党员的党龄从入党宣誓之日算起。", "错")
-Q_BLANK = Question(QuestionType.BLANK, "中共一大在浙江嘉兴（）的游船上闭幕。", "南湖", accepted=("南湖", "嘉兴南湖"))
+Q_BLANK = Question.blank("中共一大在浙江嘉兴（）的游船上闭幕。", [["南湖", "嘉兴南湖"]])
 Q_MULTI = Question(QuestionType.MULTIPLE, "“三会”包括（）。", "ABC", ("党员大会", "支委会", "党小组会", "民主生活会"),
                    time_limit=60)
 QUESTIONS = (Q_SINGLE, Q_JUDGE, Q_BLANK, Q_MULTI)

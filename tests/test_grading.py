@@ -10,10 +10,8 @@ SINGLE = Question(QuestionType.SINGLE, "党的根本组织原则是（）。", "
 MULTIPLE = Question(QuestionType.MULTIPLE, "“三会一课”中的“三会”包括（）。", "ABC",
                     ("支部党员大会", "支部委员会", "党小组会", "民主生活会"))
 JUDGE = Question(QuestionType.JUDGE, "预备党员的预备期为两年。", "错")
-BLANK = Question(QuestionType.BLANK, "中共一大最后一天的会议在浙江（）的游船上举行。", "嘉兴南湖",
-                 accepted=("嘉兴南湖", "南湖"))
-LATIN_BLANK = Question(QuestionType.BLANK, "WTO 的中文名称是世界（）组织。", "贸易",
-                       accepted=("贸易", "Trade"))
+BLANK = Question.blank("中共一大最后一天的会议在浙江（）的游船上举行。", [["嘉兴南湖", "南湖"]])
+LATIN_BLANK = Question.blank("WTO 的中文名称是世界（）组织。", [["贸易", "Trade"]])
 
 
 @pytest.mark.parametrize("question", [SINGLE, MULTIPLE, JUDGE], ids=["single", "multiple", "judge"])
