@@ -15,13 +15,13 @@ from bot.handlers.ranking import ranking_commands
 from bot.messages import Incoming, Outgoing
 from bot.router import Router
 from bot.services.contests import ContestService
+from bot.services.catalog import Catalog
 from bot.services.daily import DailyService
 from bot.services.directory import Directory
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.timers import Timers
 from quizzes.bank_yaml import BUNDLED_BANK_DIR, BankProblem, load_banks
-from quizzes.model import Bank
 from quizzes.scoring import ScoringRules
 
 __all__ = ["App", "build_app"]
@@ -43,11 +43,12 @@ class App:
     settings: Settings
     clock: Clock
     db: Database
-    banks: dict[str, Bank]
+    catalog: Catalog
     bank_problems: list[BankProblem]
     timers: Timers
     contests: ContestService
     dispatcher: Dispatcher
+    router: Router
     channels: dict[str, Channel] = field(default_factory=dict)
 
     def add_channel(self, channel: Channel) -> None:
@@ -71,8 +72,10 @@ class App:
         for problem in self.bank_problems:
             log.warning("bank not loaded: %s", problem)
         default = self.settings.quizzes.default_bank
-        if default and default not in self.banks:
-            log.warning("quizzes.default_bank %r is not a loaded bank; banks: %s", default, ", ".join(self.banks))
+        self.catalog.refresh()
+        if default and default not in self.catalog:
+            log.warning("quizzes.default_bank %r is not a loaded bank; banks: %s", default,
+                        ", ".join(b.name for b in self.catalog.banks()))
         self.deliver(self.contests.resume(self.clock.now()))
         self.fire_due_timers()  # deadlines that passed while the bot was down
 
@@ -96,6 +99,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
     rng = random.Random(seed)
     db = Database(settings.database.url)
     banks, problems = load_banks(bank_dirs(settings))
+    catalog = Catalog(db=db, file_banks=banks, default_bank=settings.quizzes.default_bank)
     timers = Timers()
     scoring = settings.scoring
     rules = ScoringRules(base_points=scoring.base_points, full_points_within=scoring.full_points_within,
@@ -105,17 +109,17 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
     quiz = settings.quizzes
     app_ref: list[App] = []
     contests = ContestService(
-        db=db, banks=banks, timers=timers, rules=rules, rng=rng,
+        db=db, catalog=catalog, timers=timers, rules=rules, rng=rng,
         deliver=lambda messages: app_ref[0].deliver(messages), default_count=quiz.questions_per_contest,
         max_count=quiz.max_questions, default_limit=quiz.time_limit, default_bank=quiz.default_bank,
         acknowledge=quiz.acknowledge_answers, now=clock.now)
-    daily = DailyService(banks=banks, default_bank=quiz.default_bank, points=scoring.daily_points,
-                         salt=seed or 0)
+    daily = DailyService(catalog=catalog, points=scoring.daily_points, salt=seed or 0)
     commands = quiz_commands(contests, daily) + ranking_commands()
     commands.append(help_command(commands, settings.bot.name))
     directory = Directory(branch_for_group=settings.branch_for_group, on_roster_change=contests.roster_changed)
-    dispatcher = Dispatcher(db=db, router=Router(commands), contests=contests, daily=daily, directory=directory,
+    router = Router(commands)
+    dispatcher = Dispatcher(db=db, router=router, contests=contests, daily=daily, directory=directory,
                             clock=clock)
-    app = App(settings, clock, db, banks, problems, timers, contests, dispatcher)
+    app = App(settings, clock, db, catalog, problems, timers, contests, dispatcher, router)
     app_ref.append(app)
     return app

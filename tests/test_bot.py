@@ -338,8 +338,8 @@ def test_a_broken_bank_is_reported_and_the_good_ones_still_load(tmp_path, clock)
     write_bank(tmp_path / "banks", BROKEN_BANK, "broken.yaml")
     app = make_app(tmp_path, clock)
     try:
-        assert TEST_BANK_NAME in app.banks
-        assert "坏题库" not in app.banks
+        assert TEST_BANK_NAME in app.catalog
+        assert "坏题库" not in app.catalog
         [problem] = app.bank_problems
         assert Path(problem.file).name == "broken.yaml"
         assert problem.question_no == 2

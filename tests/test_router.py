@@ -2,20 +2,18 @@
 
 import pytest
 
-from bot.handlers.help import help_command
-from bot.handlers.quiz import quiz_commands
-from bot.handlers.ranking import ranking_commands
+from pathlib import Path
+
+from bot.app import build_app
 from bot.router import Router
-from bot.services.daily import DailyService
+from bot.settings import load_settings
 
 
 @pytest.fixture(scope="module")
-def router() -> Router:
-    # the same command list build_app gives the dispatcher; handlers are never called here
-    daily = DailyService(banks={}, default_bank=None, points=5, salt=0)
-    commands = quiz_commands(None, daily) + ranking_commands()
-    commands.append(help_command(commands, "学习助手"))
-    return Router(commands)
+def router(tmp_path_factory) -> Router:
+    # the router build_app gives the dispatcher; handlers are never called here
+    db = tmp_path_factory.mktemp("router") / "t.db"
+    return build_app(load_settings(Path("/dev/null"), {"database": {"url": f"sqlite:///{db}"}})).router
 
 
 def matched(router, text):

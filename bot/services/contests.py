@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from bot import render
 from bot.messages import Chat, Outgoing
+from bot.services.catalog import Catalog
 from bot.services.context import Context, GroupInfo
 from bot.storage.contests import award_question, contest_history, insert_contest, running_contests, save_answer, save_progress
 from bot.storage.db import Database
@@ -21,7 +22,7 @@ from bot.storage.people import branch_roster_size
 from bot.timers import Timers
 from quizzes.contest import Contest, Outcome, draw_questions
 from quizzes.answers import looks_like_answer
-from quizzes.model import Bank, Question
+from quizzes.model import Question
 from quizzes.scoring import ScoringRules
 
 __all__ = ["ContestService"]
@@ -44,12 +45,12 @@ class _Active:
 
 
 class ContestService:
-    def __init__(self, *, db: Database, banks: dict[str, Bank], timers: Timers, rules: ScoringRules,
+    def __init__(self, *, db: Database, catalog: Catalog, timers: Timers, rules: ScoringRules,
                  rng: random.Random, deliver: Callable[[list[Outgoing]], None], default_count: int,
                  max_count: int, default_limit: int, default_bank: str | None, acknowledge: bool,
                  now: Callable[[], datetime]) -> None:
         self._now = now
-        self._db, self._banks, self._timers, self._rules, self._rng = db, banks, timers, rules, rng
+        self._db, self._catalog, self._timers, self._rules, self._rng = db, catalog, timers, rules, rng
         self._deliver = deliver
         self._default_count, self._max_count, self._default_limit = default_count, max_count, default_limit
         self._default_bank = default_bank
@@ -68,7 +69,8 @@ class ContestService:
             text = "本群的竞赛正在进行中，当前题目：\n" + render.question_text(
                 contest.current, contest.number, len(contest.questions), contest.limit_for(contest.current))
             return [ctx.reply(text, choices=self._choices(contest))]
-        bank = self._pick_bank(bank_name)
+        self._catalog.refresh()
+        bank = self._catalog.pick(bank_name)
         if bank is None:
             return [ctx.reply(self._unknown_bank_text(bank_name or self._default_bank))]
         count = self._default_count if count is None else count
@@ -134,7 +136,7 @@ class ContestService:
             return [ctx.reply(f"{ctx.member.name}，第 {number} 题您已作答（{submission.record.answer}），"
                               "以第一次作答为准。")]
         save_answer(session=ctx.session, contest_id=active.contest_id, question_index=contest.index,
-                    record=submission.record)
+                    question_key=contest.current.key, record=submission.record)
         if ctx.member.branch_id is not None and ctx.member.branch_id == active.branch_id:
             active.branch_answered.add(ctx.member.id)
         if len(active.branch_answered) >= self._roster_size(ctx.session, active.branch_id):
@@ -153,7 +155,7 @@ class ContestService:
         with self._db.session() as session:
             for row in running_contests(session=session):
                 group = session.get(ChatGroup, row.group_id)
-                bank = self._banks.get(row.bank)
+                bank = self._catalog.get(row.bank)
                 keys = json.loads(row.question_keys)
                 questions = tuple(bank.by_key[k] for k in keys if k in bank.by_key) if bank else ()
                 chat = Chat(group.channel, group.external_id, True, group.name)
@@ -269,21 +271,16 @@ class ContestService:
     def roster_changed(self, branch_id: int | None) -> None:
         self._roster.pop(branch_id, None)
 
-    def _pick_bank(self, name: str | None) -> Bank | None:
-        """The named bank, else the configured default, else the first one."""
-        name = name or self._default_bank
-        if name:
-            return self._banks.get(name)
-        return next(iter(self._banks.values()), None)
-
     def _unknown_bank_text(self, name: str | None) -> str:
-        if not self._banks:
+        banks = self._catalog.banks()
+        if not banks:
             return self.bank_list_text()
-        return f"没有找到题库「{name}」。{self.bank_list_text()}\n例如：开始竞赛 {next(iter(self._banks))} 5"
+        return f"没有找到题库「{name}」。{self.bank_list_text()}\n例如：开始竞赛 {banks[0].name} 5"
 
     def bank_list_text(self) -> str:
-        if not self._banks:
-            return "还没有可用的题库，请管理员在 banks/ 目录中添加题库文件。"
+        self._catalog.refresh()
+        banks = self._catalog.banks()
+        if not banks:
+            return "还没有可用的题库，请管理员导入题库（studybot bank import）或在 banks/ 目录中添加题库文件。"
         return "可用的题库：\n" + "\n".join(
-            f"· {b.name}（{len(b.questions)} 题）{('：' + b.description) if b.description else ''}"
-            for b in self._banks.values())
+            f"· {b.name}（{len(b.questions)} 题）{('：' + b.description) if b.description else ''}" for b in banks)

@@ -6,32 +6,27 @@ from sqlmodel import select
 
 from bot import render
 from bot.messages import Outgoing
+from bot.services.catalog import Catalog
 from bot.services.context import Context
 from bot.storage.models import DailyAnswer
 from bot.storage.points import award_points
 from quizzes.daily import daily_question
 from quizzes.grading import grade, read_answer
-from quizzes.model import Bank, Question
+from quizzes.model import Question
 
 __all__ = ["DailyService"]
 
 
 class DailyService:
-    def __init__(self, *, banks: dict[str, Bank], default_bank: str | None, points: int, salt: int) -> None:
-        self._banks, self._default_bank, self._points, self._salt = banks, default_bank, points, salt
-
-    def _bank(self) -> Bank | None:
-        if self._default_bank in self._banks:
-            return self._banks[self._default_bank]
-        return next(iter(self._banks.values()), None)
+    def __init__(self, *, catalog: Catalog, points: int, salt: int) -> None:
+        self._catalog, self._points, self._salt = catalog, points, salt
 
     def _today(self, ctx: Context) -> DailyAnswer | None:
         return ctx.session.exec(select(DailyAnswer).where(DailyAnswer.member_id == ctx.member.id,
                                                           DailyAnswer.day == ctx.now.date().isoformat())).first()
 
     def _question(self, row: DailyAnswer) -> Question | None:
-        bank = self._banks.get(row.bank)
-        return bank.by_key.get(row.question_key) if bank else None
+        return self._catalog.question(row.bank, row.question_key)
 
     def _show(self, question: Question) -> str:
         text = render.question_text(question, 1, 1, 0, title="每日一题").splitlines()
@@ -45,7 +40,8 @@ class DailyService:
             return [ctx.reply(f"{ctx.member.name}，今天的每日一题您已完成（{result}），明天再来吧！")]
         if row is not None and (question := self._question(row)) is not None:
             return [ctx.reply(self._show(question))]
-        bank = self._bank()
+        self._catalog.refresh()
+        bank = self._catalog.pick(None)
         if bank is None:
             return [ctx.reply("还没有可用的题库，请管理员添加题库后再试。")]
         question = daily_question(bank.questions, ctx.member.id, ctx.now.date(), self._salt)

@@ -14,8 +14,8 @@ from quizzes.contest import AnswerRecord, Contest
 
 # Runs once per answer: sent straight to the driver (see bot/storage/fast.py).
 _INSERT_ANSWER = DriverStatement(
-    "INSERT INTO contest_answer (contest_id, question_index, member_id, answer, correct, points, answered_at) "
-    "VALUES (:contest, :index, :member, :answer, :correct, :points, :at)")
+    "INSERT INTO contest_answer (contest_id, question_index, question_key, member_id, answer, correct, points, "
+    "answered_at) VALUES (:contest, :index, :key, :member, :answer, :correct, :points, :at)")
 
 __all__ = ["insert_contest", "save_answer", "award_question", "save_progress", "running_contests", "contest_history"]
 
@@ -31,11 +31,12 @@ def insert_contest(*, session: Session, group_id: int, contest: Contest, now: da
     return row.id
 
 
-def save_answer(*, session: Session, contest_id: int, question_index: int, record: AnswerRecord) -> None:
+def save_answer(*, session: Session, contest_id: int, question_index: int, question_key: str,
+                record: AnswerRecord) -> None:
     """The answer with its points; the points reach the ledger when the question closes
     (`award_question`), so an answer costs two small writes (see bench/answers.py)."""
     _INSERT_ANSWER.execute(session.connection(), {
-        "contest": contest_id, "index": question_index, "member": record.member_id, "answer": record.answer[:500],
+        "contest": contest_id, "index": question_index, "key": question_key, "member": record.member_id, "answer": record.answer[:500],
         "correct": record.correct, "points": record.points, "at": record.at})
 
 

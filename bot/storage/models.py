@@ -11,7 +11,8 @@ from sqlmodel import Field, SQLModel
 
 __all__ = [
     "SchemaVersion", "Branch", "Member", "Identity", "ChatGroup", "ContestRow", "ContestAnswer",
-    "PointsEntry", "PointsTotal", "ProcessedMessage", "DailyAnswer", "ROLES",
+    "PointsEntry", "PointsTotal", "ProcessedMessage", "DailyAnswer", "BankRow", "BankQuestionRow", "QuestionStat",
+    "PracticeAttempt", "ROLES",
 ]
 
 # role value -> how members write it in a roster
@@ -80,7 +81,8 @@ class ContestAnswer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     contest_id: int = Field(foreign_key="contest.id")
     question_index: int
-    member_id: int = Field(foreign_key="member.id")
+    question_key: str = Field(default="", max_length=32)
+    member_id: int = Field(foreign_key="member.id", index=True)
     answer: str = Field(max_length=500)
     correct: bool
     points: int
@@ -129,6 +131,62 @@ class DailyAnswer(SQLModel, table=True):
     day: str = Field(max_length=10)  # ISO date in Asia/Shanghai
     question_key: str = Field(max_length=32)
     bank: str = Field(max_length=200)
+    asked_at: datetime
+    answer: str | None = Field(default=None, max_length=500)
+    correct: bool | None = None
+    answered_at: datetime | None = None
+
+
+class BankRow(SQLModel, table=True):
+    """A question bank imported with `studybot bank import` (banks in YAML files are not stored)."""
+    __tablename__ = "bank"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    description: str = ""
+    time_limit: int | None = None
+    strictness: str | None = Field(default=None, max_length=10)
+    source: str = Field(default="", max_length=500)  # the file it was imported from
+    updated_at: datetime
+
+
+class BankQuestionRow(SQLModel, table=True):
+    __tablename__ = "bank_question"
+    __table_args__ = (UniqueConstraint("bank_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    bank_id: int = Field(foreign_key="bank.id", index=True)
+    position: int
+    key: str = Field(max_length=32)
+    type: str = Field(max_length=10)
+    text: str
+    options: str = "[]"  # JSON list
+    answer: str
+    blanks: str = "[]"  # JSON list of lists
+    explanation: str = ""
+    time_limit: int | None = None
+    strictness: str | None = Field(default=None, max_length=10)
+    points: float | None = None
+    difficulty: str = Field(default="", max_length=50)
+    topic: str = Field(default="", max_length=200)
+
+
+class QuestionStat(SQLModel, table=True):
+    """How often a question was asked and answered right, for `studybot bank stats`."""
+    __tablename__ = "question_stat"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    bank: str = Field(primary_key=True, max_length=200)
+    question_key: str = Field(primary_key=True, max_length=32)
+    asked: int = 0
+    answered: int = 0
+    correct: int = 0
+
+
+class PracticeAttempt(SQLModel, table=True):
+    """错题练习: a question from the member's 错题本 asked again privately."""
+    __tablename__ = "practice_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    bank: str = Field(max_length=200)
+    question_key: str = Field(max_length=32)
     asked_at: datetime
     answer: str | None = Field(default=None, max_length=500)
     correct: bool | None = None

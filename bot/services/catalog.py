@@ -1,0 +1,60 @@
+"""Every bank the bot can ask from: YAML files (bundled and `quizzes.bank_dirs`, read at
+start) and banks imported into the database with `studybot bank import`, which are re-read
+when an import changes them, so a running bot sees a new bank without a restart."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from bot.storage.banks import load_stored_banks, stored_bank_stamp
+from bot.storage.db import Database
+from quizzes.model import Bank, Question
+
+__all__ = ["Catalog"]
+
+log = logging.getLogger(__name__)
+
+
+class Catalog:
+    def __init__(self, *, db: Database, file_banks: dict[str, Bank], default_bank: str | None,
+                 prepare: Callable[[Iterable[Question]], None] = lambda questions: None) -> None:
+        self._db, self._files, self._default, self._prepare = db, file_banks, default_bank, prepare
+        self._stored: dict[str, Bank] = {}
+        self._stamp: tuple[int, str] | None = None
+        self._prepare(q for bank in file_banks.values() for q in bank.questions)
+
+    def refresh(self) -> None:
+        """Re-read the stored banks if an import changed them since the last look."""
+        with self._db.session() as session:
+            stamp = stored_bank_stamp(session=session)
+            if stamp == self._stamp:
+                return
+            stored = load_stored_banks(session=session)
+        shadowed = sorted(set(stored) & set(self._files))
+        if shadowed:
+            log.warning("imported banks %s have the name of a bank file; the file wins", shadowed)
+        self._stored = {name: bank for name, bank in stored.items() if name not in self._files}
+        self._stamp = stamp
+        self._prepare(q for bank in self._stored.values() for q in bank.questions)
+
+    def banks(self) -> list[Bank]:
+        return [*self._files.values(), *self._stored.values()]
+
+    def get(self, name: str) -> Bank | None:
+        return self._files.get(name) or self._stored.get(name)
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    def pick(self, name: str | None) -> Bank | None:
+        """The named bank, else the configured default, else the first one."""
+        name = name or self._default
+        if name:
+            return self.get(name)
+        banks = self.banks()
+        return banks[0] if banks else None
+
+    def question(self, bank: str, key: str) -> Question | None:
+        found = self.get(bank)
+        return found.by_key.get(key) if found else None
