@@ -18,6 +18,7 @@ from bot.services.contests import ContestService
 from bot.services.catalog import Catalog
 from bot.services.daily import DailyService
 from bot.services.directory import Directory
+from bot.services.practice import PracticeService
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.timers import Timers
@@ -70,7 +71,7 @@ class App:
         self.db.create_schema()
         self.db.start_checkpointer()
         for problem in self.bank_problems:
-            log.warning("bank not loaded: %s", problem)
+            log.info("bank not loaded: %s", problem)  # the CLI tells the user in Chinese
         default = self.settings.quizzes.default_bank
         self.catalog.refresh()
         if default and default not in self.catalog:
@@ -111,14 +112,16 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
     contests = ContestService(
         db=db, catalog=catalog, timers=timers, rules=rules, rng=rng,
         deliver=lambda messages: app_ref[0].deliver(messages), default_count=quiz.questions_per_contest,
-        max_count=quiz.max_questions, default_limit=quiz.time_limit, default_bank=quiz.default_bank,
+        max_count=quiz.max_questions, default_limit=quiz.time_limit,
         acknowledge=quiz.acknowledge_answers, now=clock.now)
     daily = DailyService(catalog=catalog, points=scoring.daily_points, salt=seed or 0)
-    commands = quiz_commands(contests, daily) + ranking_commands()
+    practice = PracticeService(catalog=catalog, points=scoring.practice_points)
+    commands = quiz_commands(contests, daily, practice) + ranking_commands()
     commands.append(help_command(commands, settings.bot.name))
     directory = Directory(branch_for_group=settings.branch_for_group, on_roster_change=contests.roster_changed)
     router = Router(commands)
-    dispatcher = Dispatcher(db=db, router=router, contests=contests, daily=daily, directory=directory,
+    dispatcher = Dispatcher(db=db, router=router, contests=contests, daily=daily, practice=practice,
+                            directory=directory,
                             clock=clock)
     app = App(settings, clock, db, catalog, problems, timers, contests, dispatcher, router)
     app_ref.append(app)

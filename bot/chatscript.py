@@ -75,5 +75,6 @@ def parse_script(text: str) -> list[Step]:
         elif match := _SAY.match(line):
             steps.append(Say(number, match[1].strip(), match[2]))
         else:
-            raise ScriptError(number, f"无法识别「{line[:30]}」，应为「姓名: 消息」、「~ 30s」、「[群名]」或「# 注释」")
+            raise ScriptError(number, f"无法识别「{line[:30]}」，应为「姓名: 消息」、「~ 30s」、「[群名]」、「[私聊]」、"
+                                      "「!restart」或「# 注释」")
     return steps

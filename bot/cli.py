@@ -5,22 +5,37 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from bot import __version__
 from bot.app import App, build_app
 from bot.chatscript import DEFAULT_GROUP, ScriptError, parse_script
 from bot.clock import ManualClock, SystemClock
 from bot.example_config import EXAMPLE_CONFIG
 from bot.settings import ConfigError, Settings, load_settings
+from bot.storage.db import DatabaseUnavailable
 
 __all__ = ["main", "cli"]
 
 cli = typer.Typer(help="studybot：党支部学习、知识竞赛与党建积分机器人。", no_args_is_help=True,
                   add_completion=False, rich_markup_mode=None)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"studybot {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="显示版本号并退出")] = False) -> None:
+    """studybot：党支部学习、知识竞赛与党建积分机器人。"""
 
 ConfigOption = Annotated[Optional[Path], typer.Option(
     "--config", "-c", help="配置文件路径（默认：$STUDYBOT_CONFIG 或当前目录的 studybot.yaml；都没有则用内置默认值）")]
@@ -43,11 +58,19 @@ def _setup_logging(verbose: bool = False) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def open_app(config: Path | None, **kwargs) -> App:
-    """Build the app and make sure the schema exists (for commands that only read or import)."""
-    app = build_app(settings_from(config), **kwargs)
-    app.db.create_schema()
+def ready_app(settings: Settings, **kwargs) -> App:
+    """Build the app and make sure its database is usable; a bad database.url stops here, exit 2."""
+    try:
+        app = build_app(settings, **kwargs)
+        app.db.create_schema()
+    except DatabaseUnavailable as exc:
+        raise _fail(f"数据库不可用：{exc}") from None
     return app
+
+
+def open_app(config: Path | None, **kwargs) -> App:
+    """The app for commands that only read or import (no channel is started)."""
+    return ready_app(settings_from(config), **kwargs)
 
 
 @cli.command()
@@ -61,6 +84,16 @@ def init(path: Annotated[Path, typer.Argument(help="写到哪里")] = Path("stud
     typer.echo(f"已写出 {path}，并创建了 banks/ 目录（放自己的题库 *.yaml）。")
 
 
+def _report_bank_problems(app: App) -> None:
+    for problem in app.bank_problems:
+        typer.echo(f"⚠️ 题库文件有误，未加载：{problem}", err=True)
+    app.catalog.refresh()
+    default = app.settings.quizzes.default_bank
+    if default and default not in app.catalog:
+        typer.echo(f"⚠️ 配置的默认题库「{default}」（quizzes.default_bank）不存在；可用的题库："
+                   f"{'、'.join(b.name for b in app.catalog.banks()) or '无'}", err=True)
+
+
 @cli.command()
 def chat(
     as_: Annotated[str, typer.Option("--as", help="以哪位成员的身份发言")] = "张三",
@@ -68,6 +101,8 @@ def chat(
     script: Annotated[Optional[Path], typer.Option("--script", help="播放 .chat 对话脚本并打印记录")] = None,
     start: Annotated[Optional[str], typer.Option("--start", help="脚本的模拟起始时间，如 \"2026-03-02 09:00\"")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="随机种子，使抽题等结果可复现")] = None,
+    database: Annotated[Optional[str], typer.Option(
+        "--database", help="脚本使用的数据库地址（默认：每次播放用一个全新的临时数据库，不动正式数据）")] = None,
     config: ConfigOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="在标准错误输出日志")] = False,
 ) -> None:
@@ -75,13 +110,16 @@ def chat(
     _setup_logging(verbose)
     settings = settings_from(config)
     if script is None:
-        app = build_app(settings, seed=seed)
+        app = ready_app(settings, seed=seed)
+        _report_bank_problems(app)
         asyncio.run(_chat(app, as_, group))
         return
     try:
         steps = parse_script(script.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        raise _fail(f"无法读取脚本 {script}：{exc.strerror}") from None
+    except FileNotFoundError:
+        raise _fail(f"找不到脚本文件 {script}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"无法读取脚本 {script}（应为 UTF-8 文本）：{exc}") from None
     except ScriptError as exc:
         raise _fail(f"{script}: {exc}") from None
     try:
@@ -90,7 +128,15 @@ def chat(
         raise _fail(f"--start 的格式应为 \"2026-03-02 09:00\"，实为「{start}」") from None
     from bot.channels.local import play_script
 
-    play_script(steps, lambda clock: build_app(settings, clock=clock, seed=seed), ManualClock(begin), sys.stdout)
+    # A script replays a simulated conversation: by default on a fresh database of its own,
+    # so it is repeatable and never mixes simulated points into the real ledger.
+    with tempfile.TemporaryDirectory(prefix="studybot-script-") as scratch:
+        url = database or f"sqlite:///{Path(scratch) / 'script.db'}"
+        settings = settings.model_copy(update={"database": settings.database.model_copy(update={"url": url})})
+        probe = ready_app(settings, seed=seed)  # a bad database.url stops here, before the first line plays
+        _report_bank_problems(probe)
+        probe.close()
+        play_script(steps, lambda clock: build_app(settings, clock=clock, seed=seed), ManualClock(begin), sys.stdout)
 
 
 async def _chat(app: App, name: str, group: str) -> None:
@@ -104,11 +150,12 @@ def run(
     as_: Annotated[str, typer.Option("--as", help="本地聊天中以哪位成员的身份发言")] = "张三",
     group: Annotated[str, typer.Option("--group", "-g", help="本地聊天所在的群")] = DEFAULT_GROUP,
     config: ConfigOption = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="在标准错误输出日志")] = False,
 ) -> None:
     """启动机器人服务。未配置企业微信、钉钉等渠道时，使用终端里的本地聊天渠道。"""
     _setup_logging(verbose)
-    app = build_app(settings_from(config))
+    app = ready_app(settings_from(config))
+    _report_bank_problems(app)
     asyncio.run(_chat(app, as_, group))
 
 
@@ -118,9 +165,11 @@ _registered: list[bool] = []
 def register_commands() -> typer.Typer:
     """Add the commands that live in their own modules (they import this one, hence not at import time)."""
     if not _registered:
+        from bot.cli_bank import bank_cli
         from bot.cli_members import members_cli
         from bot.cli_rank import rank
 
+        cli.add_typer(bank_cli, name="bank")
         cli.add_typer(members_cli, name="members")
         cli.command(name="rank")(rank)
         _registered.append(True)

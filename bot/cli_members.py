@@ -9,10 +9,11 @@ from typing import Annotated, Optional
 
 import typer
 from sqlmodel import select
+from typer.core import TyperArgument, TyperCommand
 
 from bot.cli import ConfigOption, open_app
 from bot.clock import SystemClock
-from bot.roster import IDENTITY_COLUMNS, RosterError, RosterFileMissing, import_roster, read_roster
+from bot.roster import COLUMNS_HINT, IDENTITY_COLUMNS, RosterError, RosterFileMissing, import_roster, read_roster
 from bot.storage.models import ROLES, Branch, Identity, Member
 
 __all__ = ["members_cli"]
@@ -20,14 +21,27 @@ __all__ = ["members_cli"]
 members_cli = typer.Typer(help="成员与支部名册。", no_args_is_help=True, rich_markup_mode=None)
 
 
+class _PlainUsageCommand(TyperCommand):
+    """The usage line shows an argument by its metavar (`… [OPTIONS] FILE`), not typer's `{FILE}`."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument) and param.metavar and param.nargs == 1:
+                pieces.append(param.metavar if param.required else f"[{param.metavar}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
 def _fail(message: str, code: int) -> typer.Exit:
     typer.echo(message, err=True)
     return typer.Exit(code)
 
 
-@members_cli.command("import")
+@members_cli.command("import", cls=_PlainUsageCommand)
 def import_(
-    file: Annotated[Path, typer.Argument(help="名册文件（.csv 或 .xlsx），列：姓名、支部、角色，可选 企业微信账号、钉钉账号",
+    file: Annotated[Path, typer.Argument(help=f"名册文件（.csv 或 .xlsx），列：{COLUMNS_HINT}",
                                          metavar="FILE", show_default=False)],
     config: ConfigOption = None,
 ) -> None:
@@ -50,7 +64,10 @@ def import_(
     finally:
         app.close()
     new = f"（本次新建 {result.new_branches} 个）" if result.new_branches else ""
-    typer.echo(f"导入完成：新增 {result.added} 名成员，更新 {result.updated} 名；现有支部 {result.branches} 个{new}。")
+    typer.echo(f"导入完成：新增 {result.added} 名，更新 {result.updated} 名，未变化 {result.unchanged} 名；"
+               f"现有支部 {result.branches} 个{new}。")
+    for name, old, new_branch in result.moves:
+        typer.echo(f"转支部：{name}（{old} → {new_branch}）")
 
 
 def _report(file: Path, error: RosterError) -> typer.Exit:

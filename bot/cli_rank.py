@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -34,6 +35,24 @@ def _today() -> date:
     return SystemClock().now().date()
 
 
+_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+
+
+def parse_date(text: str) -> date:
+    """--date: YYYY-MM-DD (2026-2-5 and 2026/02/05 are read too); a bad date exits 2."""
+    value = text.strip()
+    found = _DATE.fullmatch(value)
+    if found is None:
+        raise _fail(f"--date 应为 YYYY-MM-DD 格式的日期，例如 2026-02-15，实为「{text}」")
+    year, month, day = map(int, found.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise _fail(f"--date「{text}」不是有效的日期（{year} 年 {month} 月没有 {day} 日），请写 YYYY-MM-DD，"
+                    "例如 2026-02-15" if 1 <= month <= 12 else
+                    f"--date「{text}」不是有效的日期（月份应为 1–12），请写 YYYY-MM-DD，例如 2026-02-15") from None
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(message, err=True)
     return typer.Exit(code)
@@ -61,9 +80,18 @@ def rank(
     format_: Annotated[Optional[str], typer.Option("--format", "-f", help="table、json、csv、xlsx；不写时按 --output 的扩展名，否则 table", show_default=False)] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="写到文件（xlsx 必须指定）；不写则输出到屏幕", show_default=False)] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", "-n", help="最多列出多少行；个人默认 50，支部默认全部；0 表示全部", show_default=False)] = None,
+    on: Annotated[Optional[str], typer.Option("--date", "-d", metavar="YYYY-MM-DD", help="排行包含这一天的那个周期，例如 --period month --date 2026-02-15 即 2026 年 2 月的排行；默认今天（北京时间）", show_default=False)] = None,
     config: ConfigOption = None,
 ) -> None:
-    """党建积分排行：个人或支部，按周、月、季度、年或累计。"""
+    """党建积分排行：个人或支部，按周、月、季度、年或累计。
+
+    默认排当前周期（本周、本月……）；用 --date 指定一天，则排包含这一天的那个周期。
+
+    例如 2026 年 2 月（上个月）的个人排行：
+
+    \b
+      studybot rank --period month --date 2026-02-01
+    """
     view = _BY.get(by.strip().lower())
     if view is None:
         raise _fail(f"--by 应为 member（个人）或 branch（支部），实为「{by}」")
@@ -75,8 +103,10 @@ def rank(
         raise _fail("xlsx 格式需要用 --output 指定文件，例如：studybot rank --format xlsx --output 排行.xlsx")
     if limit is not None and limit < 0:
         raise _fail(f"--limit 不能是负数（0 表示全部），实为 {limit}")
+    today = _today()
+    day = today if on is None else parse_date(on)
 
-    key = period_key(chosen, _today())
+    key = period_key(chosen, day)
     app = open_app(config)
     try:
         with app.db.session() as session:
@@ -101,7 +131,9 @@ def rank(
 
     columns = MEMBER_COLUMNS if view == "member" else BRANCH_COLUMNS
     kind = "个人" if view == "member" else "支部"
-    when = describe_period(key) if chosen is Period.ALL else f"{PERIOD_LABELS[chosen]}：{describe_period(key)}"
+    current = key == period_key(chosen, today)  # 本月 only when it is this month
+    when = describe_period(key) if chosen is Period.ALL or not current else \
+        f"{PERIOD_LABELS[chosen]}：{describe_period(key)}"
     title = f"党建积分{kind}排行（{when}）"
     if view == "branch":
         title = title[:-1] + "，按人均积分）"

@@ -14,6 +14,7 @@ from bot.services.contests import ContestService
 from bot.services.context import Context
 from bot.services.daily import DailyService
 from bot.services.directory import Directory
+from bot.services.practice import PracticeService
 from bot.storage.db import Database
 from bot.storage.points import claim_message
 
@@ -28,8 +29,9 @@ APOLOGY = "抱歉，处理您的消息时出了点问题，请稍后再试。如
 
 class Dispatcher:
     def __init__(self, *, db: Database, router: Router, contests: ContestService, daily: DailyService,
-                 directory: Directory, clock) -> None:
+                 practice: PracticeService, directory: Directory, clock) -> None:
         self._db, self._router, self._contests, self._daily = db, router, contests, daily
+        self._practice = practice
         self._directory = directory
         self._clock = clock
 
@@ -86,9 +88,10 @@ class Dispatcher:
             replies = None if is_typo else self._contests.answer(ctx)
             if replies is not None:
                 return replies
-        replies = self._daily.answer(ctx)
-        if replies is not None:
-            return replies
+        for pending in (self._practice, self._daily):
+            replies = pending.answer(ctx)
+            if replies is not None:
+                return replies
         suggestion = self._router.suggest(text)
         if suggestion is not None:
             return [ctx.reply(f"没有看懂「{text[:20]}」。您是不是想发送「{suggestion}」？发送「帮助」查看全部命令。")]

@@ -18,10 +18,10 @@ quizzes:
   default_bank:               # 「开始竞赛」不写题库名时用哪个题库（留空 = 第一个题库）
   questions_per_contest: 5    # 每场默认题数（5，最多 max_questions）
   max_questions: 20           # 每场最多题数（20）
-  time_limit: 30              # 每题限时，秒（30）；题库或题目中的 time_limit 优先
+  time_limit: 30              # 每题限时，秒（30）；题目、「开始竞赛 … N秒」、题库中的 time_limit 依次优先
   acknowledge_answers: true   # 收到答案时回复「某某 已作答」（true）
 
-scoring:                      # 积分规则，见 README「计分规则」
+scoring:                      # 积分规则，见 README 的 Scoring 一节
   base_points: 10             # 答对且在 full_points_within 秒内作答的得分（10）
   full_points_within: 3       # 多少秒内答对得满分（3）
   min_factor: 0.5             # 截止时刻答对所得的比例，不低于 0.5（0.5）
@@ -29,10 +29,11 @@ scoring:                      # 积分规则，见 README「计分规则」
   streak_bonus_max: 6         # 连对加分上限（6）
   wrong_points: 0             # 答错得分，可设为负数扣分（0）
   daily_points: 5             # 每日一题答对得分（5）
+  practice_points: 2          # 错题练习中某题第一次答对得分（2）
 
 # 群与支部的对应关系：群名（或平台群 ID）: 支部名。未列出的群视为与群同名的支部。
-groups:
-  第一党支部学习群: 第一党支部
+groups: {}
+  # 第一党支部学习群: 第一党支部
   # 机关党支部群: 机关党支部
 
 timezone: Asia/Shanghai       # 固定为北京时间

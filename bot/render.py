@@ -5,7 +5,7 @@ from __future__ import annotations
 from quizzes.contest import Contest, Reveal, Standing
 from quizzes.model import LETTERS, Question, QuestionType
 
-__all__ = ["format_hint", "question_text", "reveal_text", "results_text", "answer_hint", "MEDALS"]
+__all__ = ["verdict_lines", "format_hint", "question_text", "reveal_text", "results_text", "answer_hint", "MEDALS"]
 
 MEDALS = ("🥇", "🥈", "🥉")
 # A group message has to fit the platforms' limits (2,048 bytes for a WeCom text): long lists are cut here.
@@ -59,15 +59,18 @@ def reveal_text(reveal: Reveal) -> str:
 
 def results_text(contest: Contest, ended_early: bool = False) -> str:
     standings = contest.standings()
-    asked = contest.number if ended_early else len(contest.questions)
-    head = "🛑 竞赛已提前结束" if ended_early else "🏆 竞赛结束"
-    lines = [f"{head}（{contest.bank}，共 {asked} 题）"]
+    total = len(contest.questions)
+    if ended_early:
+        lines = [f"🛑 竞赛已提前结束（{contest.bank}，共 {total} 题，进行到第 {contest.number} 题）"]
+    else:
+        lines = [f"🏆 竞赛结束（{contest.bank}，共 {total} 题）"]
     if not standings:
         lines.append("本场无人作答。")
         return "\n".join(lines)
-    for standing in standings[:3]:
-        if standing.rank <= 3 and standing.points > 0:
-            lines.append(f"{MEDALS[standing.rank - 1]} {standing.name} {standing.points} 分")
+    for standing in standings:  # everyone ranked 1 to 3, ties included
+        if standing.rank > 3 or standing.points <= 0:
+            break
+        lines.append(f"{MEDALS[standing.rank - 1]} {standing.name} {standing.points} 分")
     lines.append("全部成绩：" if len(standings) <= NAMES_SHOWN else f"前 {NAMES_SHOWN} 名成绩：")
     lines += [f"{s.rank}. {s.name} {s.points} 分（答对 {contest.correct_counts.get(s.member_id, 0)} 题）"
               for s in standings[:NAMES_SHOWN]]
@@ -75,3 +78,15 @@ def results_text(contest: Contest, ended_early: bool = False) -> str:
         lines.append(f"共 {len(standings)} 人参赛，其余成绩请发送「我的积分」查看。")
     lines.append("积分已计入党建积分，发送「排行榜」查看。")
     return "\n".join(lines)
+
+
+def verdict_lines(name: str, question: Question, correct: bool, reason: str, points: int) -> list[str]:
+    """How a private question (每日一题, 错题练习) answers back: right or wrong, why, and the 解析."""
+    if correct:
+        lines = [f"✅ {name} 答对了！" + (f"+{points} 积分" if points else "")]
+    else:
+        why = f"（{reason}）" if reason and not reason.startswith("正确答案") else ""
+        lines = [f"❌ {name} 答错了{why}。正确答案：{question.answer_display()}"]
+    if question.explanation:
+        lines.append(f"解析：{question.explanation}")
+    return lines

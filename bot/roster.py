@@ -17,15 +17,18 @@ from typing import Any
 
 from sqlmodel import Session, func, select
 
-from bot.storage.models import ROLES, Branch, Member
-from bot.storage.people import find_member, get_or_create_branch, upsert_member
+from bot.storage.models import ROLES, Branch, Identity, Member
+from bot.storage.people import get_or_create_branch, upsert_member
 
 __all__ = ["RosterRow", "RosterError", "RosterFileMissing", "ImportResult", "read_roster", "check_roster",
-           "import_roster", "IDENTITY_COLUMNS", "ROLE_BY_LABEL"]
+           "import_roster", "IDENTITY_COLUMNS", "ROLE_BY_LABEL", "COLUMNS_HINT"]
 
 # identity channel -> column header
 IDENTITY_COLUMNS = {"wecom": "企业微信账号", "dingtalk": "钉钉账号"}
 REQUIRED_COLUMNS = ("姓名", "支部")
+OPTIONAL_COLUMNS = ("角色", *IDENTITY_COLUMNS.values())
+# the columns as error messages and --help describe them
+COLUMNS_HINT = f"{'、'.join(REQUIRED_COLUMNS)}（可选：{'、'.join(OPTIONAL_COLUMNS)}）"
 
 # what people write in the 角色 column -> role value
 ROLE_BY_LABEL = {**{label: role for role, label in ROLES.items()}, **{role: role for role in ROLES}}
@@ -69,9 +72,11 @@ class RosterRow:
 @dataclass(frozen=True)
 class ImportResult:
     added: int
-    updated: int
+    updated: int  # existing members whose name, branch, role or accounts changed
     branches: int
     new_branches: int
+    unchanged: int = 0  # existing members the file names exactly as they are
+    moves: tuple[tuple[str, str, str], ...] = ()  # (name, from branch, to branch)
 
 
 def _clean(value: Any) -> str:
@@ -176,10 +181,10 @@ def read_roster(path: Path) -> list[RosterRow]:
         raise RosterError([f"{label}：无法读取（{exc.strerror or exc}）"]) from None
 
     if not any(_clean(cell) for row in rows for cell in row):
-        raise RosterError([f"{label}：文件是空的，第 1 行应是表头：姓名、支部、角色（可选：企业微信账号、钉钉账号）"])
+        raise RosterError([f"{label}：文件是空的，第 1 行应是表头：{COLUMNS_HINT}"])
     header_index = _find_header(rows)
     if header_index is None:
-        raise RosterError([f"{label}：找不到表头，表头一行应包含：姓名、支部、角色（可选：企业微信账号、钉钉账号）"])
+        raise RosterError([f"{label}：找不到表头，表头一行应包含：{COLUMNS_HINT}"])
 
     header_row = header_index + 1
     columns: dict[str, int] = {}
@@ -195,7 +200,7 @@ def read_roster(path: Path) -> list[RosterRow]:
             columns[canonical] = position
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
-        problems.append(f"{label} 第 {header_row} 行：表头缺少「{'」「'.join(missing)}」列")
+        problems.append(f"{label} 第 {header_row} 行：表头缺少「{'」「'.join(missing)}」列（表头应包含：{COLUMNS_HINT}）")
     if problems:
         raise RosterError(problems)
 
@@ -255,38 +260,143 @@ def read_roster(path: Path) -> list[RosterRow]:
 # ---------------------------------------------------------------- importing
 
 
+_NO_BRANCH = "未分支部"
+
+
+@dataclass
+class _Existing:
+    """The members table as the import sees it: who has which account, who has which name."""
+    members: dict[int, Member]
+    branch_names: dict[int, str]
+    owner: dict[tuple[str, str], int]  # (channel, account) -> member id
+    accounts: dict[int, dict[str, set[str]]]  # member id -> channel -> accounts
+    by_name: dict[str, list[Member]]
+
+    @classmethod
+    def load(cls, session: Session) -> _Existing:
+        members = {m.id: m for m in session.exec(select(Member).order_by(Member.id)).all()}
+        owner: dict[tuple[str, str], int] = {}
+        accounts: dict[int, dict[str, set[str]]] = {}
+        for identity in session.exec(select(Identity).where(Identity.channel.in_(list(IDENTITY_COLUMNS)))).all():
+            owner[(identity.channel, identity.external_id)] = identity.member_id
+            accounts.setdefault(identity.member_id, {}).setdefault(identity.channel, set()).add(identity.external_id)
+        by_name: dict[str, list[Member]] = {}
+        for member in members.values():
+            by_name.setdefault(member.name, []).append(member)
+        return cls(members, {b.id: b.name for b in session.exec(select(Branch)).all()}, owner, accounts, by_name)
+
+    def describe(self, member: Member) -> str:
+        """张三（第一支部）"""
+        return f"{member.name}（{self.branch_of(member)}）"
+
+    def branch_of(self, member: Member) -> str:
+        return self.branch_names.get(member.branch_id, _NO_BRANCH)
+
+    def in_branch(self, member: Member, branch: str) -> bool:
+        return member.branch_id is not None and self.branch_names.get(member.branch_id) == branch
+
+    def conflicting_account(self, member: Member, row: RosterRow) -> bool:
+        """The member already has another account on a channel the row gives: not the same person."""
+        held = self.accounts.get(member.id, {})
+        return any(held.get(channel) and account not in held[channel] for channel, account in row.identities.items())
+
+
+_ADD_ACCOUNTS = "请在名册中加上「企业微信账号」或「钉钉账号」列并填写此人的账号，以便区分"
+
+
 def _resolve(session: Session, rows: list[RosterRow], label: str) -> tuple[list[str], dict[int, Member]]:
-    """Which existing member each row updates (the way upsert_member will find them), and the
-    problems only the database reveals: a row whose accounts belong to two different people,
-    or two rows that would update the same existing member."""
-    problems: list[str] = []
+    """Which existing member each row updates, and the problems only the database reveals.
+
+    A row is matched, in this order of evidence:
+    1. by its accounts (an account whose member has another name is a problem, as are
+       accounts of two different members);
+    2. by name in the row's branch;
+    3. by name anywhere, when exactly one member of that name is left: the row moves them
+       (members already matched by 1 or 2, or holding another account on a channel the row
+       gives, are someone else). Several such members is a problem: the row needs an account.
+    No match: a new member. Moving a member into a branch that keeps another member of the
+    same name is a problem too (two people of one name in one branch cannot be told apart)."""
+    problems: dict[int, str] = {}
     targets: dict[int, Member] = {}  # row number -> existing member
-    branch_ids = {b.name: b.id for b in session.exec(select(Branch)).all()}
-    claimed: dict[int, int] = {}  # existing member id -> first row that updates them
+    existing = _Existing.load(session)
+    where = {row.row: f"{label} 第 {row.row} 行" for row in rows}
+
+    # 1. accounts
     for row in rows:
-        where = f"{label} 第 {row.row} 行"
-        owners: dict[str, Member] = {}
-        for channel, account in row.identities.items():
-            member = find_member(session=session, channel=channel, external_id=account)
-            if member is not None:
-                owners[channel] = member
-        if len({m.id for m in owners.values()}) > 1:
-            described = "，".join(f"{IDENTITY_COLUMNS[c]}「{row.identities[c]}」已属于「{m.name}」"
+        owners = {c: existing.members[existing.owner[(c, a)]] for c, a in row.identities.items()
+                  if (c, a) in existing.owner}
+        others = {c: m for c, m in owners.items() if m.name != row.name}
+        if others:
+            described = "，".join(f"{IDENTITY_COLUMNS[c]}「{row.identities[c]}」已属于 {existing.describe(m)}"
+                                 for c, m in others.items())
+            problems[row.row] = f"{where[row.row]}：{described}，与本行姓名「{row.name}」不符，请核对账号"
+        elif len({m.id for m in owners.values()}) > 1:
+            described = "，".join(f"{IDENTITY_COLUMNS[c]}「{row.identities[c]}」已属于 {existing.describe(m)}"
                                  for c, m in owners.items())
-            problems.append(f"{where}：{described}，无法确定是哪一位成员")
+            problems[row.row] = f"{where[row.row]}：{described}，无法确定是哪一位成员"
+        elif owners:
+            targets[row.row] = next(iter(owners.values()))
+    claimed = {member.id for member in targets.values()}
+
+    # 2. name in the row's branch
+    for row in rows:
+        if row.row in targets or row.row in problems:
             continue
-        target = next(iter(owners.values()), None)
-        if target is None and row.branch in branch_ids:
-            target = session.exec(select(Member).where(Member.name == row.name,
-                                                       Member.branch_id == branch_ids[row.branch])).first()
-        if target is None:
+        same = [m for m in existing.by_name.get(row.name, ())
+                if m.id not in claimed and existing.in_branch(m, row.branch)]
+        if len(same) > 1:
+            problems[row.row] = (f"{where[row.row]}：「{row.branch}」已有 {len(same)} 位「{row.name}」，"
+                                 f"无法确定是哪一位；{_ADD_ACCOUNTS}")
+        elif same:
+            targets[row.row] = same[0]
+    claimed |= {member.id for member in targets.values()}
+
+    # 3. the one member of that name anywhere
+    wanted: dict[int, list[RosterRow]] = {}
+    for row in rows:
+        if row.row in targets or row.row in problems:
             continue
-        targets[row.row] = target
-        earlier = claimed.setdefault(target.id, row.row)
+        namesakes = [m for m in existing.by_name.get(row.name, ()) if m.id not in claimed]
+        candidates = [m for m in namesakes if not existing.conflicting_account(m, row)]
+        if len(candidates) > 1:
+            places = "、".join(existing.branch_of(m) for m in candidates)
+            problems[row.row] = (f"{where[row.row]}：已有 {len(candidates)} 位「{row.name}」（{places}），"
+                                 f"无法确定本行是哪一位；{_ADD_ACCOUNTS}")
+        elif candidates:
+            wanted.setdefault(candidates[0].id, []).append(row)
+    for member_id, claimants in wanted.items():
+        member = existing.members[member_id]
+        if len(claimants) == 1:
+            targets[claimants[0].row] = member
+            continue
+        numbers = "、".join(str(row.row) for row in claimants)
+        for row in claimants:
+            problems[row.row] = (f"{where[row.row]}：第 {numbers} 行都可能是已有成员 {existing.describe(member)}，"
+                                 f"无法确定是哪一行；{_ADD_ACCOUNTS}")
+
+    # two rows for one member (by account), and moves into a branch that keeps a namesake
+    first_row: dict[int, int] = {}
+    moved_to = {targets[row.row].id: row.branch for row in rows if row.row in targets}
+    for row in rows:
+        target = targets.get(row.row)
+        if target is None or row.row in problems:
+            continue
+        earlier = first_row.setdefault(target.id, row.row)
         if earlier != row.row:
-            problems.append(f"{where}：与第 {earlier} 行对应同一位已有成员「{target.name}」"
-                            "（按账号或同支部同名识别），请合并为一行")
-    return problems, targets
+            problems[row.row] = (f"{where[row.row]}：与第 {earlier} 行的账号属于同一位已有成员 "
+                                 f"{existing.describe(target)}，请合并为一行")
+            continue
+        if existing.in_branch(target, row.branch):
+            continue
+        stays = [m for m in existing.by_name.get(row.name, ())
+                 if m.id != target.id and existing.in_branch(m, row.branch)
+                 and moved_to.get(m.id, row.branch) == row.branch]
+        if stays:
+            problems[row.row] = (f"{where[row.row]}：本行对应已有成员 {existing.describe(target)}，"
+                                 f"但「{row.branch}」已有另一位「{row.name}」，两条记录无法自动合并；"
+                                 "请核对本行的账号或支部")
+    ordered = [problems[row.row] for row in rows if row.row in problems]
+    return ordered, {number: member for number, member in targets.items() if number not in problems}
 
 
 def check_roster(*, session: Session, rows: list[RosterRow], label: str) -> list[str]:
@@ -299,15 +409,32 @@ def import_roster(*, session: Session, rows: list[RosterRow], now: datetime, lab
     problems, targets = _resolve(session, rows, label)
     if problems:
         raise RosterError(problems)
-    roles = {number: member.role for number, member in targets.items()}
-    branches_before = session.exec(select(func.count()).select_from(Branch)).one()
-    added = updated = 0
+    branch_names = {b.id: b.name for b in session.exec(select(Branch)).all()}
+    held: dict[int, set[tuple[str, str]]] = {}
+    if targets:
+        for identity in session.exec(select(Identity).where(
+                Identity.member_id.in_([m.id for m in targets.values()]))).all():
+            held.setdefault(identity.member_id, set()).add((identity.channel, identity.external_id))
+    branches_before = len(branch_names)
+    added = updated = unchanged = 0
+    moves: list[tuple[str, str, str]] = []
     for row in rows:
+        target = targets.get(row.row)
         branch = get_or_create_branch(session=session, name=row.branch)
-        role = row.role or roles.get(row.row, "member")
-        _member, created = upsert_member(session=session, name=row.name, branch_id=branch.id, role=role,
-                                         identities=row.identities, now=now)
-        added += created
-        updated += not created
+        if target is None:
+            upsert_member(session=session, name=row.name, branch_id=branch.id, role=row.role or "member",
+                          identities=row.identities, now=now, match=False)
+            added += 1
+            continue
+        role = row.role or target.role
+        before = (target.name, target.branch_id, target.role)
+        changed = (before != (row.name, branch.id, role)
+                   or not set(row.identities.items()) <= held.get(target.id, set()))
+        if target.branch_id != branch.id:
+            moves.append((row.name, branch_names.get(target.branch_id, _NO_BRANCH), row.branch))
+        upsert_member(session=session, name=row.name, branch_id=branch.id, role=role,
+                      identities=row.identities, now=now, member=target)
+        updated += changed
+        unchanged += not changed
     branches = session.exec(select(func.count()).select_from(Branch)).one()
-    return ImportResult(added, updated, branches, branches - branches_before)
+    return ImportResult(added, updated, branches, branches - branches_before, unchanged, tuple(moves))

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 __all__ = ["Settings", "ConfigError", "load_settings", "CONFIG_ENV", "DEFAULT_CONFIG_NAME"]
 
@@ -45,9 +45,13 @@ class ScoringSettings(_Section):
     streak_bonus_max: int = Field(default=6, ge=0)
     wrong_points: int = Field(default=0, le=0)
     daily_points: int = Field(default=5, ge=0)
+    practice_points: int = Field(default=2, ge=0)
 
 
 class Settings(_Section):
+    """Cross-field rules are checked in `_consistent`, so a setting that would make a
+    command fail later (a default larger than its maximum) is refused at start."""
+
     bot: BotSettings = BotSettings()
     database: DatabaseSettings = DatabaseSettings()
     quizzes: QuizSettings = QuizSettings()
@@ -63,6 +67,13 @@ class Settings(_Section):
             raise ValueError("studybot 统一使用 Asia/Shanghai 时区")
         return value
 
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.quizzes.questions_per_contest > self.quizzes.max_questions:
+            raise ValueError(f"quizzes.questions_per_contest（{self.quizzes.questions_per_contest}）不能大于 "
+                             f"quizzes.max_questions（{self.quizzes.max_questions}）")
+        return self
+
     def branch_for_group(self, group_id: str, group_name: str) -> str:
         return self.groups.get(group_id) or self.groups.get(group_name) or group_name
 
@@ -71,12 +82,36 @@ class ConfigError(Exception):
     """A config problem, phrased for the person editing the file (key path and reason)."""
 
 
+# pydantic's error types in the words of the person editing the file
+_REASONS = {
+    "extra_forbidden": "不认识的配置项（拼写错误？）",
+    "int_parsing": "应为整数", "int_type": "应为整数", "int_from_float": "应为整数",
+    "float_parsing": "应为数字", "float_type": "应为数字",
+    "bool_parsing": "应为 true 或 false", "bool_type": "应为 true 或 false",
+    "string_type": "应为文字", "list_type": "应为列表，例如 [a, b]", "dict_type": "应为键值对（下一级缩进的 键: 值）",
+    "model_type": "应为键值对（下一级缩进的 键: 值）", "missing": "缺少此项",
+    "greater_than_equal": "应不小于 {ge}", "less_than_equal": "应不大于 {le}",
+    "greater_than": "应大于 {gt}", "less_than": "应小于 {lt}",
+    "string_too_short": "不能为空", "string_too_long": "太长（最多 {max_length} 个字）",
+}
+
+
+def _reason(item: dict[str, Any]) -> str:
+    template = _REASONS.get(item["type"])
+    if template is not None:
+        return template.format(**item.get("ctx", {}))
+    if item["type"] == "value_error":  # our own validators already speak Chinese
+        return str(item.get("ctx", {}).get("error", item["msg"]))
+    return item["msg"]
+
+
 def _describe(error: ValidationError, source: str) -> str:
     lines = [f"配置文件 {source} 有误："]
     for item in error.errors():
-        path = ".".join(str(part) for part in item["loc"]) or "(根)"
-        reason = "不认识的配置项（拼写错误？）" if item["type"] == "extra_forbidden" else item["msg"]
-        lines.append(f"  {path}: {reason}")
+        path = ".".join(str(part) for part in item["loc"])
+        given = item.get("input")
+        shown = f"（现为「{given}」）" if item["type"] != "extra_forbidden" and isinstance(given, (str, int, float)) else ""
+        lines.append(f"  {path}: {_reason(item)}{shown}" if path else f"  {_reason(item)}")
     return "\n".join(lines)
 
 
@@ -102,8 +137,9 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
             raise ConfigError(f"找不到配置文件 {config_path}") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            where = f" 第 {mark.line + 1} 行" if mark else ""
-            raise ConfigError(f"配置文件 {config_path}{where} 不是有效的 YAML：{getattr(exc, 'problem', exc)}") from None
+            where = f"第 {mark.line + 1} 行" if mark else ""
+            raise ConfigError(f"配置文件 {config_path} {where}不是有效的 YAML（{getattr(exc, 'problem', exc)}），"
+                              "请检查缩进、冒号和括号") from None
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"配置文件 {config_path} 的顶层应是键值对")
         data = loaded or {}

@@ -1,4 +1,8 @@
-"""Loading question banks from YAML files, with problems reported by file and question number."""
+"""Loading question banks from YAML files, with problems reported by file and question number.
+
+Per question: type, question, options (choice), answer, explanation, time_limit, and optionally
+strictness (exact | normal | lenient; absent: the bank's `strictness`), points (分值), difficulty (难度)
+and topic (知识点). Other formats (.json, .xlsx, .csv) are read by quizzes.bank_io.read_bank."""
 
 from __future__ import annotations
 
@@ -9,33 +13,34 @@ from pathlib import Path
 import yaml
 
 from quizzes.answers import parse_choice, parse_judge
+from quizzes.importers.common import (Invalid, parse_difficulty, parse_points, parse_strictness, parse_topic,
+                                     parse_type_word)
 from quizzes.model import LETTERS, Bank, Question, QuestionType
 
 __all__ = ["BankProblem", "load_bank_file", "load_banks", "BUNDLED_BANK_DIR"]
 
 BUNDLED_BANK_DIR = Path(__file__).parent / "banks"
 
-_TYPE_WORDS = {
-    "single": QuestionType.SINGLE, "单选": QuestionType.SINGLE, "单选题": QuestionType.SINGLE,
-    "multiple": QuestionType.MULTIPLE, "多选": QuestionType.MULTIPLE, "多选题": QuestionType.MULTIPLE,
-    "judge": QuestionType.JUDGE, "判断": QuestionType.JUDGE, "判断题": QuestionType.JUDGE,
-    "blank": QuestionType.BLANK, "填空": QuestionType.BLANK, "填空题": QuestionType.BLANK,
-}
-
 
 @dataclass(frozen=True)
 class BankProblem:
     file: str
     message: str
-    question_no: int | None = None  # 1-based position in the file's question list
+    question_no: int | None = None  # 1-based position in the file's question list (YAML, JSON)
+    row: int | None = None  # spreadsheet row as Excel shows it, header = row 1 (xlsx, CSV)
+    sheet: str = ""  # the worksheet, when the workbook has several
 
     def __str__(self) -> str:
-        where = f"第 {self.question_no} 题" if self.question_no else "文件"
+        if self.row is not None:
+            where = (f"工作表「{self.sheet}」" if self.sheet else "") + f"第 {self.row} 行"
+        elif self.question_no:
+            where = f"第 {self.question_no} 题"
+        else:
+            return f"{self.file}: {self.message}"  # about the whole file
         return f"{self.file}: {where}: {self.message}"
 
 
-class _Invalid(Exception):
-    pass
+_Invalid = Invalid  # one question's problem; shared with the spreadsheet and JSON readers
 
 
 def _text(entry: dict, key: str, *, required: bool = True) -> str:
@@ -49,17 +54,39 @@ def _text(entry: dict, key: str, *, required: bool = True) -> str:
     return str(value).strip()
 
 
-def _question(entry: object, default_limit: int | None) -> Question:
+def _extras(entry: dict, default_strictness: str | None) -> dict:
+    """The optional per-question fields: strictness (the bank's when absent), points, difficulty, topic."""
+    strictness = parse_strictness(entry.get("strictness")) or default_strictness
+    return {"strictness": strictness, "points": parse_points(entry.get("points")),
+            "difficulty": parse_difficulty(entry.get("difficulty")), "topic": parse_topic(entry.get("topic"))}
+
+
+_QUESTION_KEYS = {"type", "question", "options", "answer", "explanation", "time_limit", "strictness", "points",
+                  "difficulty", "topic"}
+_BANK_KEYS = {"name", "description", "time_limit", "strictness", "questions"}
+
+
+def _unknown(keys: object, known: set[str]) -> str | None:
+    """A misspelt key (explaination) would silently drop what it holds: name it instead."""
+    extra = sorted(str(k) for k in keys if k not in known) if isinstance(keys, dict) else []
+    return f"不认识的字段「{'」「'.join(extra)}」（拼写错误？可用：{'、'.join(sorted(known))}）" if extra else None
+
+
+def _question(entry: object, default_limit: int | None, default_strictness: str | None = None) -> Question:
     if not isinstance(entry, dict):
         raise _Invalid("每道题应是一个包含 type、question、answer 的条目")
-    qtype = _TYPE_WORDS.get(str(entry.get("type", "")).strip())
-    if qtype is None:
+    if unknown := _unknown(entry, _QUESTION_KEYS):
+        raise _Invalid(unknown)
+    parsed = parse_type_word(str(entry.get("type", "")).strip()) if entry.get("type") is not None else None
+    if parsed is None:
         raise _Invalid(f"题型「{entry.get('type')}」无法识别，应为 single、multiple、judge 或 blank")
+    qtype = parsed[0]
     text = _text(entry, "question")
     explanation = _text(entry, "explanation", required=False)
     limit = entry.get("time_limit", default_limit)
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or not 5 <= limit <= 600):
         raise _Invalid("time_limit 应为 5 到 600 之间的整数（秒）")
+    extra = _extras(entry, default_strictness)
     raw_answer = entry.get("answer")
     if raw_answer is None or raw_answer == "" or raw_answer == []:
         raise _Invalid("缺少 answer")
@@ -78,13 +105,13 @@ def _question(entry: object, default_limit: int | None) -> Question:
         if qtype is QuestionType.MULTIPLE and len(letters) < 2:
             raise _Invalid(f"多选题至少有两个正确选项，实为「{raw_answer}」")
         return Question(qtype, text, letters, tuple(str(o).strip() for o in options),
-                        explanation=explanation, time_limit=limit)
+                        explanation=explanation, time_limit=limit, **extra)
     if qtype is QuestionType.JUDGE:
         verdict = parse_judge(str(raw_answer)) if not isinstance(raw_answer, bool) else ("对" if raw_answer else "错")
         if verdict is None:
             raise _Invalid(f"判断题答案应为「对」或「错」，实为「{raw_answer}」")
-        return Question(qtype, text, verdict, explanation=explanation, time_limit=limit)
-    return Question.blank(text, _blanks(raw_answer), explanation=explanation, time_limit=limit)
+        return Question(qtype, text, verdict, explanation=explanation, time_limit=limit, **extra)
+    return Question.blank(text, _blanks(raw_answer), explanation=explanation, time_limit=limit, **extra)
 
 
 def _blanks(raw_answer: object) -> list[list[str]]:
@@ -111,19 +138,25 @@ def load_bank_file(path: Path) -> tuple[Bank | None, list[BankProblem]]:
         return None, [BankProblem(name, f"无法读取：{exc}")]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"第 {mark.line + 1} 行" if mark else ""
-        return None, [BankProblem(name, f"YAML 格式错误{where}：{getattr(exc, 'problem', exc)}")]
+        where = f"（第 {mark.line + 1} 行）" if mark else ""
+        return None, [BankProblem(name, f"YAML 格式错误{where}：{getattr(exc, 'problem', exc)}，请检查缩进、冒号和引号")]
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
         return None, [BankProblem(name, "题库应包含 name 和 questions 列表")]
+    if unknown := _unknown(data, _BANK_KEYS):
+        return None, [BankProblem(name, f"题库{unknown}")]
     bank_name = str(data.get("name") or path.stem).strip()
     limit = data.get("time_limit")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or not 5 <= limit <= 600):
         return None, [BankProblem(name, "time_limit 应为 5 到 600 之间的整数（秒）")]
+    try:
+        strictness = parse_strictness(data.get("strictness"))
+    except _Invalid as exc:
+        return None, [BankProblem(name, f"题库的 strictness：{exc}")]
     problems: list[BankProblem] = []
     questions: list[Question] = []
     for number, entry in enumerate(data["questions"], start=1):
         try:
-            questions.append(_question(entry, None))
+            questions.append(_question(entry, None, strictness))
         except _Invalid as exc:
             problems.append(BankProblem(name, str(exc), number))
     if not questions and not problems:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 
-from quizzes.grading import grade, read_answer
+from quizzes.grading import judge, read_answer
 from quizzes.model import Bank, Question
 from quizzes.scoring import ScoringRules, points_for
 
@@ -109,7 +109,7 @@ class Contest:
             return Submission(Outcome.NOT_AN_ANSWER)
         if member_id in self.answers:
             return Submission(Outcome.ALREADY_ANSWERED, self.answers[member_id])
-        verdict = grade(question, answer)
+        verdict = judge(question, answer)
         elapsed = (now - self.question_started_at).total_seconds()
         points = points_for(rules, correct=verdict.correct, elapsed=elapsed,
                             time_limit=self.limit_for(question), streak=self.streaks.get(member_id, 0))

@@ -1,25 +1,26 @@
-"""Judging one answer to one question."""
+"""Judging one answer to one question.
+
+`read_answer` turns what a member typed into an answer (or None for chatter), `judge` grades an answer already
+read, and `grade` does both. 填空 answers are graded by quizzes.blank_grading (fair-judge rules, per-question
+strictness); `prepare` lets a bank loader precompute a whole bank's 填空 questions in one go."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from quizzes import blank_grading
 from quizzes.answers import parse_choice, parse_judge
-from quizzes.model import Question, QuestionType
+from quizzes.model import LETTERS, Question, QuestionType
 
-__all__ = ["Verdict", "read_answer", "grade"]
-
-# Everything that is not a letter, digit or CJK character is noise in a blank answer.
-_NOISE = re.compile(r"[^\w\u4e00-\u9fff]+")
+__all__ = ["Verdict", "read_answer", "judge", "grade", "prepare", "hint"]
 
 
 @dataclass(frozen=True)
 class Verdict:
     correct: bool
     given: str  # the answer as understood, shown back to the member
-    reason: str = ""  # why it was rejected, when it was
+    reason: str = ""  # why it was rejected, when it was (Chinese, for the member)
 
 
 def read_answer(question: Question, text: str) -> str | None:
@@ -36,22 +37,37 @@ def read_answer(question: Question, text: str) -> str | None:
     return stripped or None
 
 
-def _blank_key(text: str) -> str:
-    return _NOISE.sub("", unicodedata.normalize("NFKC", text)).lower()
-
-
-def grade(question: Question, answer: str) -> Verdict:
+def judge(question: Question, answer: str) -> Verdict:
     """Grade an answer already read by `read_answer`."""
     if question.type is QuestionType.BLANK:
-        accepted = ["".join(parts) for parts in _combinations(question.blanks)]
-        ok = _blank_key(answer) in {_blank_key(a) for a in accepted}
-        return Verdict(ok, answer, "" if ok else f"正确答案是「{question.answer}」")
+        correct, reason = blank_grading.judge_blank(question, answer)
+        return Verdict(correct, answer, reason)
     ok = answer == question.answer
     return Verdict(ok, answer, "" if ok else f"正确答案是 {question.answer}")
 
 
-def _combinations(blanks: tuple[tuple[str, ...], ...]) -> list[list[str]]:
-    combos: list[list[str]] = [[]]
-    for alternatives in blanks:
-        combos = [combo + [alt] for combo in combos for alt in alternatives]
-    return combos
+def grade(question: Question, text: str) -> Verdict:
+    """Read what a member typed and judge it; text that is no answer at all gets a hint on how to answer."""
+    answer = read_answer(question, text)
+    if answer is None:
+        return Verdict(False, text, hint(question))
+    return judge(question, answer)
+
+
+def hint(question: Question) -> str:
+    """Why a text is not an answer to `question`, and how to answer it."""
+    if question.type is QuestionType.SINGLE:
+        last = LETTERS[max(len(question.options), 1) - 1]
+        return f"不是有效的答案：请回复一个选项字母（A–{last}），如 A"
+    if question.type is QuestionType.MULTIPLE:
+        last = LETTERS[max(len(question.options), 1) - 1]
+        return f"不是有效的答案：请回复所有正确选项的字母（A–{last}），如 ABD"
+    if question.type is QuestionType.JUDGE:
+        return "不是有效的答案：请回复「对」或「错」"
+    return blank_grading.INVALID_BLANK + ("，几个空之间用空格或顿号隔开" if len(question.blanks) > 1 else "")
+
+
+def prepare(questions: Iterable[Question]) -> int:
+    """Precompute the 填空 questions of a bank (and add their answers to the word list) in one go, so the first
+    answers in a contest are graded as fast as the rest. Optional; returns the number of 填空 questions."""
+    return blank_grading.prepare(questions)

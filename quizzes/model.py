@@ -68,7 +68,12 @@ class Question:
         if self.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
             return "、".join(f"{letter}. {self.options[LETTERS.index(letter)]}" for letter in self.answer)
         if self.type is QuestionType.BLANK:
-            return "；".join(" / ".join(alternatives) for alternatives in self.blanks) or self.answer
+            main = "；".join(alternatives[0] for alternatives in self.blanks)
+            others = [alt for alternatives in self.blanks for alt in alternatives[1:]]
+            if not others:
+                return main
+            more = "等" if len(others) > 2 else ""
+            return f"{main}（也可答：{'、'.join(others[:2])}{more}）"
         return self.answer
 
 

@@ -189,8 +189,8 @@ def test_bad_yaml_reports_its_line_number(tmp_path):
     [problem] = problems
     assert problem.file == str(path)
     assert problem.question_no is None
-    assert "YAML 格式错误第 6 行" in problem.message
-    assert str(problem).startswith(f"{path}: 文件: ")
+    assert "YAML 格式错误（第 6 行）" in problem.message
+    assert str(problem).startswith(f"{path}: YAML 格式错误")
 
 
 def test_bad_yaml_tab_indentation_reports_its_line(tmp_path):

@@ -53,13 +53,24 @@ def test_chat_script_prints_the_transcript(config: Path):
     assert result.stdout == (GOLDEN / "contest_full.out").read_text(encoding="utf-8")
 
 
-def test_chat_script_without_a_config_uses_the_defaults_in_the_current_directory(tmp_path: Path):
+def test_chat_script_without_a_config_uses_the_defaults_and_a_scratch_database(tmp_path: Path):
     script = write(tmp_path / "s.chat", "[第一党支部]\n张三: 题库\n")
     result = chat("--script", str(script), "--start", "2026-03-02 09:00")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == "2026-03-02 09:00:00 [第一党支部] 张三: 题库"
     assert "党建基础知识" in result.stdout  # the bundled bank
-    assert (tmp_path / "data" / "studybot.db").exists()
+    assert not (tmp_path / "data").exists()  # a script never touches the real database
+
+
+def test_a_script_replays_identically_and_may_keep_its_database(tmp_path: Path):
+    script = write(tmp_path / "s.chat", "[第一党支部]\n张三: 开始竞赛 党建基础知识 1\n张三: A\n张三: 每日一题\n")
+    first = chat("--script", str(script), "--start", "2026-03-02 09:00", "--seed", "3")
+    second = chat("--script", str(script), "--start", "2026-03-02 09:00", "--seed", "3")
+    assert first.exit_code == second.exit_code == 0
+    assert first.stdout == second.stdout
+    kept = chat("--script", str(script), "--start", "2026-03-02 09:00", "--seed", "3",
+                "--database", f"sqlite:///{tmp_path / 'kept.db'}")
+    assert kept.stdout == first.stdout and (tmp_path / "kept.db").exists()
 
 
 def test_a_script_with_a_bad_line_exits_2_naming_the_line(config: Path, tmp_path: Path):
@@ -80,7 +91,7 @@ def test_a_bad_wait_line_exits_2_naming_the_line(config: Path, tmp_path: Path):
 def test_a_missing_script_exits_2_with_a_clear_message(config: Path, tmp_path: Path):
     result = chat("--script", str(tmp_path / "nowhere.chat"), "-c", str(config))
     assert result.exit_code == 2
-    assert "无法读取脚本" in result.stderr and "nowhere.chat" in result.stderr
+    assert "找不到脚本文件" in result.stderr and "nowhere.chat" in result.stderr
     assert "Traceback" not in result.output
 
 

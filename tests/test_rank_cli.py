@@ -184,3 +184,60 @@ def test_unwritable_output(scored: Path, tmp_path: Path) -> None:
     result = invoke(scored, "--format", "json", "--output", str(tmp_path / "missing" / "r.json"))
     assert result.exit_code == 1
     assert "无法写入" in result.stderr
+
+
+# ----- --date: the period containing another day -----
+
+def test_date_ranks_the_period_containing_that_day(scored: Path) -> None:
+    february = invoke(scored, "--period", "month", "--date", "2026-02-15", "--format", "json")
+    assert february.exit_code == 0, february.output
+    assert [(r["rank"], r["name"], r["points"]) for r in json.loads(february.stdout)] == [(1, "赵六", 100)]
+    week = json.loads(invoke(scored, "--period", "week", "--date", "2026-02-20", "--format", "json").stdout)
+    assert [r["name"] for r in week] == ["赵六"]  # W2026-08
+    assert json.loads(invoke(scored, "-p", "week", "-d", "2026-03-01", "--format", "json").stdout) == []  # W2026-09
+    # a day of the current period is the current period; all time ignores the day
+    assert invoke(scored, "-p", "month", "-d", "2026-03-31").stdout == invoke(scored, "-p", "month").stdout
+    assert invoke(scored, "-d", "2025-01-01", "-f", "json").stdout == invoke(scored, "-f", "json").stdout
+
+    branches = json.loads(invoke(scored, "--by", "branch", "-p", "month", "--date", "2026/2/1", "-f", "json").stdout)
+    assert [(b["name"], b["total_points"], b["participants"]) for b in branches][0] == ("第一支部", 100, 1)
+
+
+def test_date_titles_name_the_period_not_this_month(scored: Path) -> None:
+    table = invoke(scored, "--period", "month", "--date", "2026-02-15")
+    assert table.exit_code == 0, table.output
+    assert table.stdout.startswith("党建积分个人排行（2026 年 2 月）\n")
+    assert "赵六" in table.stdout and "张三" not in table.stdout
+    assert invoke(scored, "--period", "month").stdout.startswith("党建积分个人排行（本月：2026 年 3 月）\n")
+    quarter = invoke(scored, "--by", "branch", "--period", "quarter", "--date", "2025-11-30")
+    assert quarter.stdout.startswith("党建积分支部排行（2025 年第 4 季度，按人均积分）\n")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("yesterday", "--date 应为 YYYY-MM-DD 格式的日期，例如 2026-02-15，实为「yesterday」"),
+    ("2026-02", "--date 应为 YYYY-MM-DD 格式的日期"),
+    ("20260215", "--date 应为 YYYY-MM-DD 格式的日期"),
+    ("", "--date 应为 YYYY-MM-DD 格式的日期"),
+    ("2026-02-30", "--date「2026-02-30」不是有效的日期（2026 年 2 月没有 30 日）"),
+    ("2026-13-01", "--date「2026-13-01」不是有效的日期（月份应为 1–12）"),
+])
+def test_bad_dates(config: Path, value: str, message: str) -> None:
+    result = invoke(config, "--period", "month", "--date", value)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_date_is_documented_in_help_and_defaults_to_today_in_shanghai(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = runner.invoke(make_cli(), ["rank", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "--date" in result.stdout and "YYYY-MM-DD" in result.stdout
+    assert "默认今天（北京时间）" in result.stdout
+    assert "studybot rank --period month --date 2026-02-01" in result.stdout
+
+    class Clock:
+        def now(self) -> datetime:
+            return datetime(2026, 3, 1, 0, 30)  # Shanghai wall-clock time: still 1 March there
+
+    monkeypatch.setattr(bot.cli_rank, "SystemClock", Clock)
+    assert bot.cli_rank._today() == date(2026, 3, 1)

@@ -77,7 +77,7 @@ def test_import_utf8_bom_with_spaced_headers_in_another_order(config: Path, tmp_
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     result = invoke(config, "members", "import", str(path))
     assert result.exit_code == 0, result.output
-    assert "新增 3 名成员，更新 0 名；现有支部 2 个" in result.stdout
+    assert "导入完成：新增 3 名，更新 0 名，未变化 0 名；现有支部 2 个" in result.stdout
     assert stored(config) == EXPECTED
 
 
@@ -123,14 +123,15 @@ def test_reimport_updates_instead_of_duplicating(config: Path, tmp_path: Path) -
                                              "赵六,第三支部,,zhaoliu"])
     result = invoke(config, "members", "import", str(changed))
     assert result.exit_code == 0, result.output
-    assert "新增 1 名成员，更新 2 名；现有支部 3 个（本次新建 1 个）" in result.stdout
+    assert "新增 1 名，更新 2 名，未变化 0 名；现有支部 3 个（本次新建 1 个）" in result.stdout
+    assert "转支部：张三（第一支部 → 第二支部）" in result.stdout
     assert stored(config) == [("张三", "第二支部", "member", {"wecom": "zhangsan", "dingtalk": "dd-zs"}),
                               ("李四", "第一支部", "committee", {"wecom": "lisi"}),
                               ("王五", "第二支部", "committee", {"dingtalk": "dd-ww"}),
                               ("赵六", "第三支部", "member", {"wecom": "zhaoliu"})]
     # the same file again changes nothing
     again = invoke(config, "members", "import", str(changed))
-    assert "新增 0 名成员，更新 3 名" in again.stdout
+    assert again.stdout == "导入完成：新增 0 名，更新 0 名，未变化 3 名；现有支部 3 个。\n"
     assert len(stored(config)) == 4
 
 
@@ -190,7 +191,7 @@ def test_accounts_of_two_existing_members_in_one_row(config: Path, tmp_path: Pat
     path = write_csv(tmp_path / "b.csv", ["姓名,支部,企业微信账号,钉钉账号", "张三,第一支部,zhangsan,dd-ww"])
     result = invoke(config, "members", "import", str(path))
     assert result.exit_code == 1
-    assert "b.csv 第 2 行：企业微信账号「zhangsan」已属于「张三」，钉钉账号「dd-ww」已属于「王五」" in result.stderr
+    assert "b.csv 第 2 行：钉钉账号「dd-ww」已属于 王五（第二支部），与本行姓名「张三」不符" in result.stderr
     assert stored(config) == before
 
 
@@ -226,3 +227,235 @@ def test_list_table_json_and_branch_filter(config: Path, tmp_path: Path) -> None
     unknown = invoke(config, "members", "list", "--branch", "第九支部")
     assert unknown.exit_code == 1 and "没有名为「第九支部」的支部" in unknown.stderr and "第一支部" in unknown.stderr
     assert invoke(config, "members", "list", "--format", "xml").exit_code == 2
+
+
+# ----- matching rows to existing members: accounts, moves, namesakes -----
+
+PARTY = ["姓名,支部,角色,企业微信账号,钉钉账号",
+         "张三,第一党支部,书记,zhangsan,dd-zs",
+         "李四,第一党支部,,lisi,dd-ls",
+         "王五,第二党支部,,,"]
+
+
+def import_lines(config: Path, tmp_path: Path, lines: list[str], filename: str = "b.csv"):
+    return invoke(config, "members", "import", str(write_csv(tmp_path / filename, lines)))
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    ("王五,第二党支部,,lisi,", "b.csv 第 2 行：企业微信账号「lisi」已属于 李四（第一党支部）"),
+    ("王五,第二党支部,,,dd-ls", "b.csv 第 2 行：钉钉账号「dd-ls」已属于 李四（第一党支部）"),
+    ("赵六,第三党支部,,lisi,dd-ls", "b.csv 第 2 行：企业微信账号「lisi」已属于 李四（第一党支部），"
+                                   "钉钉账号「dd-ls」已属于 李四（第一党支部），与本行姓名「赵六」不符"),
+])
+def test_an_account_of_another_member_is_a_problem_not_a_rename(config: Path, tmp_path: Path,
+                                                                row: str, message: str) -> None:
+    assert import_lines(config, tmp_path, PARTY, "a.csv").exit_code == 0
+    before = stored(config)
+    result = import_lines(config, tmp_path, [PARTY[0], row])
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "未导入任何成员" in result.stderr
+    assert "更新" not in result.stdout
+    assert stored(config) == before  # 李四 is still 李四, no 王五 or 赵六 took his account
+
+
+def test_two_namesakes_owning_the_accounts_of_one_row(config: Path, tmp_path: Path) -> None:
+    assert import_lines(config, tmp_path, ["姓名,支部,企业微信账号,钉钉账号", "张三,第一党支部,zs1,",
+                                           "张三,第二党支部,,dd2"], "a.csv").exit_code == 0
+    before = stored(config)
+    result = import_lines(config, tmp_path, ["姓名,支部,企业微信账号,钉钉账号", "张三,第一党支部,zs1,dd2"])
+    assert result.exit_code == 1
+    assert ("b.csv 第 2 行：企业微信账号「zs1」已属于 张三（第一党支部），钉钉账号「dd2」已属于 张三（第二党支部），"
+            "无法确定是哪一位成员") in result.stderr
+    assert stored(config) == before
+
+
+def test_two_rows_with_accounts_of_one_member(config: Path, tmp_path: Path) -> None:
+    assert import_lines(config, tmp_path, PARTY, "a.csv").exit_code == 0
+    before = stored(config)
+    result = import_lines(config, tmp_path, ["姓名,支部,企业微信账号,钉钉账号", "张三,第一党支部,zhangsan,",
+                                             "张三,第二党支部,,dd-zs"])
+    assert result.exit_code == 1
+    assert "b.csv 第 3 行：与第 2 行的账号属于同一位已有成员 张三（第一党支部），请合并为一行" in result.stderr
+    assert stored(config) == before
+
+
+def test_moving_a_member_without_accounts_updates_them(config: Path, tmp_path: Path) -> None:
+    assert import_lines(config, tmp_path, ["姓名,支部", "张三,第一党支部", "李四,第一党支部"], "a.csv").exit_code == 0
+    result = import_lines(config, tmp_path, ["姓名,支部", "张三,第二党支部", "李四,第一党支部"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ("导入完成：新增 0 名，更新 1 名，未变化 1 名；现有支部 2 个（本次新建 1 个）。\n"
+                             "转支部：张三（第一党支部 → 第二党支部）\n")
+    assert stored(config) == [("张三", "第二党支部", "member", {}), ("李四", "第一党支部", "member", {})]
+
+
+def test_moving_a_member_with_an_account_links_it_and_keeps_one_record(config: Path, tmp_path: Path) -> None:
+    assert import_lines(config, tmp_path, ["姓名,支部,角色", "张三,第一党支部,书记"], "a.csv").exit_code == 0
+    # the roster now gives 张三's account and his new branch: the one 张三 there is moves
+    moved = import_lines(config, tmp_path, ["姓名,支部,企业微信账号", "张三,第二党支部,zhangsan"])
+    assert moved.exit_code == 0, moved.output
+    assert "新增 0 名，更新 1 名" in moved.stdout and "转支部：张三（第一党支部 → 第二党支部）" in moved.stdout
+    assert stored(config) == [("张三", "第二党支部", "secretary", {"wecom": "zhangsan"})]
+    # and back again, by account
+    back = import_lines(config, tmp_path, ["姓名,支部,企业微信账号", "张三,第一党支部,zhangsan"], "c.csv")
+    assert back.exit_code == 0, back.output
+    assert stored(config) == [("张三", "第一党支部", "secretary", {"wecom": "zhangsan"})]
+
+
+def test_a_member_moved_by_account_into_a_branch_with_a_namesake_is_a_problem(config: Path, tmp_path: Path) -> None:
+    """The reported case: 张三 with his own account moved to a branch that already had a 张三 (an
+    older record without an account) and the branch was left with two 张三."""
+    assert import_lines(config, tmp_path, ["姓名,支部,企业微信账号", "张三,第一党支部,",
+                                           "张三,第二党支部,zhangsan"], "a.csv").exit_code == 0
+    before = stored(config)
+    result = import_lines(config, tmp_path, ["姓名,支部,企业微信账号", "张三,第一党支部,zhangsan"])
+    assert result.exit_code == 1
+    assert ("b.csv 第 2 行：本行对应已有成员 张三（第二党支部），但「第一党支部」已有另一位「张三」，"
+            "两条记录无法自动合并") in result.stderr
+    assert stored(config) == before
+    # when the same file moves the other 张三 away, both moves are fine
+    swap = import_lines(config, tmp_path, ["姓名,支部,企业微信账号", "张三,第一党支部,zhangsan",
+                                           "张三,第三党支部,"], "c.csv")
+    assert swap.exit_code == 0, swap.output
+    assert stored(config) == [("张三", "第三党支部", "member", {}),
+                              ("张三", "第一党支部", "member", {"wecom": "zhangsan"})]
+
+
+def test_namesakes_in_other_branches_need_an_account_to_tell_them_apart(config: Path, tmp_path: Path) -> None:
+    assert import_lines(config, tmp_path, ["姓名,支部,企业微信账号", "张三,第一党支部,zs1", "张三,第三党支部,zs3"],
+                        "a.csv").exit_code == 0
+    before = stored(config)
+    result = import_lines(config, tmp_path, ["姓名,支部", "张三,第二党支部"])
+    assert result.exit_code == 1
+    assert ("b.csv 第 2 行：已有 2 位「张三」（第一党支部、第三党支部），无法确定本行是哪一位；"
+            "请在名册中加上「企业微信账号」或「钉钉账号」列并填写此人的账号") in result.stderr
+    assert stored(config) == before
+
+    same_branch = import_lines(config, tmp_path, ["姓名,支部,角色", "张三,第一党支部,委员"], "c.csv")
+    assert same_branch.exit_code == 0, same_branch.output  # the name in the row's branch decides
+    assert "更新 1 名" in same_branch.stdout
+
+    by_account = import_lines(config, tmp_path, ["姓名,支部,企业微信账号", "张三,第二党支部,zs3"], "d.csv")
+    assert by_account.exit_code == 0, by_account.output
+    assert "转支部：张三（第三党支部 → 第二党支部）" in by_account.stdout
+    assert stored(config) == [("张三", "第一党支部", "committee", {"wecom": "zs1"}),
+                              ("张三", "第二党支部", "member", {"wecom": "zs3"})]
+
+    # a new account the namesakes do not have: a third 张三, not a move
+    third = import_lines(config, tmp_path, ["姓名,支部,企业微信账号", "张三,第四党支部,zs4"], "e.csv")
+    assert third.exit_code == 0, third.output
+    assert "新增 1 名" in third.stdout and "转支部" not in third.stdout
+    assert len(stored(config)) == 3
+
+
+def test_a_new_namesake_row_is_not_mistaken_for_a_member_another_row_moves(config: Path, tmp_path: Path) -> None:
+    assert import_lines(config, tmp_path, ["姓名,支部,企业微信账号", "张三,第一党支部,zhangsan"], "a.csv").exit_code == 0
+    result = import_lines(config, tmp_path, ["姓名,支部,企业微信账号", "张三,第一党支部,",  # a new 张三
+                                             "张三,第二党支部,zhangsan"])           # the old one moves
+    assert result.exit_code == 0, result.output
+    assert "新增 1 名，更新 1 名" in result.stdout
+    assert sorted(stored(config)) == [("张三", "第一党支部", "member", {}),
+                                      ("张三", "第二党支部", "member", {"wecom": "zhangsan"})]
+
+
+# ----- what a re-import reports -----
+
+def test_reimporting_an_unchanged_roster_reports_nothing_updated(config: Path, tmp_path: Path) -> None:
+    assert import_lines(config, tmp_path, PARTY + ["赵六,第二党支部,委员,,"], "a.csv").exit_code == 0
+    before = stored(config)
+    again = import_lines(config, tmp_path, PARTY + ["赵六,第二党支部,委员,,"], "a.csv")
+    assert again.exit_code == 0, again.output
+    assert again.stdout == "导入完成：新增 0 名，更新 0 名，未变化 4 名；现有支部 2 个。\n"
+    assert stored(config) == before
+    # without a 角色 column roles are kept, so nothing changes either
+    no_roles = import_lines(config, tmp_path, ["姓名,支部", "张三,第一党支部", "赵六,第二党支部"])
+    assert "新增 0 名，更新 0 名，未变化 2 名" in no_roles.stdout
+    # one new account, one new role: two updated
+    changed = import_lines(config, tmp_path, ["姓名,支部,角色,企业微信账号", "张三,第一党支部,书记,zhangsan",
+                                              "王五,第二党支部,,ww", "赵六,第二党支部,成员,"], "c.csv")
+    assert changed.stdout == "导入完成：新增 0 名，更新 2 名，未变化 1 名；现有支部 2 个。\n"
+    assert stored(config)[2:] == [("王五", "第二党支部", "member", {"wecom": "ww"}),
+                                  ("赵六", "第二党支部", "member", {})]
+
+
+# ----- headers and help -----
+
+def test_missing_header_messages_say_which_columns_are_required(config: Path, tmp_path: Path) -> None:
+    hint = "姓名、支部（可选：角色、企业微信账号、钉钉账号）"
+    for lines, message in [(["支部,角色", "第一党支部,成员"], f"b.csv：找不到表头，表头一行应包含：{hint}"),
+                           ([""], f"b.csv：文件是空的，第 1 行应是表头：{hint}"),
+                           (["姓名,角色", "张三,成员"], f"b.csv 第 1 行：表头缺少「支部」列（表头应包含：{hint}）")]:
+        result = import_lines(config, tmp_path, lines)
+        assert result.exit_code == 1
+        assert message in result.stderr
+        assert "姓名、支部、角色" not in result.stderr
+    # and indeed 角色 is optional
+    result = import_lines(config, tmp_path, ["姓名,支部", "张三,第一党支部"])
+    assert result.exit_code == 0, result.output
+    assert stored(config) == [("张三", "第一党支部", "member", {})]
+
+
+def test_import_help_shows_the_file_argument_plainly() -> None:
+    from bot.cli import register_commands
+
+    result = runner.invoke(register_commands(), ["members", "import", "--help"], prog_name="studybot")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Usage: studybot members import [OPTIONS] FILE\n")
+    assert "{FILE}" not in result.stdout
+    assert "列：姓名、支部（可选：角色、企业微信账号、钉钉账号）" in result.stdout
+
+
+def test_no_sequence_of_imports_leaves_two_namesakes_in_one_branch(tmp_path: Path) -> None:
+    """Random rosters over few names, branches and accounts, imported one after another: each
+    either imports whole (every row then stored as written, no branch with two members of one
+    name) or is refused and changes nothing."""
+    import random
+    from datetime import datetime
+
+    from bot.roster import IDENTITY_COLUMNS, RosterError, RosterRow, import_roster
+
+    rng = random.Random(20260304)
+    db = Database(f"sqlite:///{tmp_path / 'random.db'}")
+    db.create_schema()
+
+    def snapshot(session) -> list[tuple]:
+        branches = {b.id: b.name for b in session.exec(select(Branch)).all()}
+        accounts: dict[int, set] = {}
+        for identity in session.exec(select(Identity)).all():
+            accounts.setdefault(identity.member_id, set()).add((identity.channel, identity.external_id))
+        return [(m.id, m.name, branches.get(m.branch_id), m.role, frozenset(accounts.get(m.id, ())))
+                for m in session.exec(select(Member).order_by(Member.id)).all()]
+
+    imported = refused = 0
+    try:
+        for _ in range(150):
+            rows, keys, used = [], set(), set()
+            for number in range(2, 2 + rng.randint(1, 4)):
+                name, branch = rng.choice("甲乙"), rng.choice(["一支部", "二支部", "三支部"])
+                identities = {channel: f"{channel[0]}{rng.randint(1, 4)}"
+                              for channel in IDENTITY_COLUMNS if rng.random() < 0.4}
+                if (branch, name) in keys or used & set(identities.items()):
+                    continue  # read_roster refuses these before the database is asked
+                keys.add((branch, name))
+                used |= set(identities.items())
+                rows.append(RosterRow(number, name, branch, rng.choice([None, "member", "committee"]), identities))
+            with db.session() as session:
+                before = snapshot(session)
+                try:
+                    import_roster(session=session, rows=rows, now=datetime(2026, 3, 4), label="r.csv")
+                except RosterError:
+                    session.rollback()
+                    assert snapshot(session) == before
+                    refused += 1
+                    continue
+                session.commit()
+                after = snapshot(session)
+            imported += 1
+            places = [(branch, name) for _id, name, branch, _role, _accounts in after]
+            assert len(places) == len(set(places)), after
+            for row in rows:
+                [member] = [m for m in after if (m[2], m[1]) == (row.branch, row.name)]
+                assert set(row.identities.items()) <= member[4]
+    finally:
+        db.dispose()
+    assert imported > 30 and refused > 10  # both paths were exercised

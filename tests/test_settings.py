@@ -112,7 +112,7 @@ def test_bad_yaml_names_the_line(tmp_path):
     path = write(tmp_path / "c.yaml", "bot:\n  name: 助手\nquizzes:\n  time_limit: 30\n   bad: [\n")
     with pytest.raises(ConfigError) as info:
         load_settings(path)
-    assert f"配置文件 {path} 第 5 行 不是有效的 YAML" in str(info.value)
+    assert f"配置文件 {path} 第 5 行不是有效的 YAML" in str(info.value)
 
 
 def test_top_level_must_be_a_mapping(tmp_path):

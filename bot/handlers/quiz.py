@@ -9,6 +9,7 @@ from bot.router import Command
 from bot.services.contests import ContestService
 from bot.services.context import Context
 from bot.services.daily import DailyService
+from bot.services.practice import PracticeService
 
 __all__ = ["quiz_commands"]
 
@@ -19,21 +20,23 @@ _COUNT = re.compile(r"^(\d+)\s*(?:题|道)?$")
 
 def parse_start(args: list[str]) -> tuple[str | None, int | None, int | None]:
     """(bank name, question count, seconds per question) from `开始竞赛 [题库名] [题数] [N秒]`.
-    Count and limit are recognised at the end, so bank names with spaces still work."""
+    Count and limit are recognised at either end (开始竞赛 3 党建基础知识), so bank names
+    with spaces still work; a count glued to the name (党建基础知识3) is the service's to split."""
     count = limit = None
     args = list(args)
-    while args:
-        if limit is None and (match := _LIMIT.match(args[-1])):
-            limit = int(match[1])
-        elif count is None and (match := _COUNT.match(args[-1])):
-            count = int(match[1])
-        else:
-            break
-        args.pop()
+    for end in (-1, 0):
+        while args:
+            if limit is None and (match := _LIMIT.match(args[end])):
+                limit = int(match[1])
+            elif count is None and (match := _COUNT.match(args[end])):
+                count = int(match[1])
+            else:
+                break
+            args.pop(end)
     return " ".join(args) or None, count, limit
 
 
-def quiz_commands(contests: ContestService, daily: DailyService) -> list[Command]:
+def quiz_commands(contests: ContestService, daily: DailyService, practice: PracticeService) -> list[Command]:
     def start(ctx: Context) -> list[Outgoing]:
         if ctx.group is None:
             return [ctx.reply("知识竞赛需要在群里进行。私聊可以发送「每日一题」。")]
@@ -53,5 +56,7 @@ def quiz_commands(contests: ContestService, daily: DailyService) -> list[Command
                 "开始竞赛 党建基础知识 5 20秒"),
         Command(("结束竞赛", "停止竞赛", "/stop"), stop, "提前结束本群的竞赛（发起人、书记或管理员）", "结束竞赛"),
         Command(("每日一题", "/daily"), daily.ask, "每天一道题，答对得积分", "每日一题"),
+        Command(("错题本", "/mistakes"), practice.book, "查看自己最近答错的题、正确答案和解析", "错题本"),
+        Command(("错题练习", "/practice"), practice.ask, "私聊中把错题再做一遍，答对移出错题本", "错题练习"),
         Command(("题库", "题库列表", "/banks"), banks, "查看可用的题库", "题库"),
     ]

@@ -62,7 +62,7 @@ def ranking_commands(top: int = 10) -> list[Command]:
         return [ctx.reply("\n".join(lines))]
 
     return [
-        Command(("排行榜", "积分排行", "/rank"), members, f"个人积分排行（{_PERIOD_HELP}）", "排行榜 本月"),
+        Command(("排行榜", "积分排行", "排名", "/rank"), members, f"个人积分排行（{_PERIOD_HELP}）", "排行榜 本月"),
         Command(("支部排行", "支部排名", "/branches"), branches, "支部排行，按人均积分", "支部排行 本季度"),
         Command(("我的积分", "积分", "/me"), mine, "查看自己的积分和名次", "我的积分"),
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import logging
 import random
 from collections.abc import Callable
@@ -15,12 +16,13 @@ from bot import render
 from bot.messages import Chat, Outgoing
 from bot.services.catalog import Catalog
 from bot.services.context import Context, GroupInfo
+from bot.storage.banks import count_question
 from bot.storage.contests import award_question, contest_history, insert_contest, running_contests, save_answer, save_progress
 from bot.storage.db import Database
 from bot.storage.models import ChatGroup, ContestAnswer, ContestRow, Member
 from bot.storage.people import branch_roster_size
 from bot.timers import Timers
-from quizzes.contest import Contest, Outcome, draw_questions
+from quizzes.contest import Contest, Outcome, Reveal, draw_questions
 from quizzes.answers import looks_like_answer
 from quizzes.model import Question
 from quizzes.scoring import ScoringRules
@@ -47,13 +49,12 @@ class _Active:
 class ContestService:
     def __init__(self, *, db: Database, catalog: Catalog, timers: Timers, rules: ScoringRules,
                  rng: random.Random, deliver: Callable[[list[Outgoing]], None], default_count: int,
-                 max_count: int, default_limit: int, default_bank: str | None, acknowledge: bool,
+                 max_count: int, default_limit: int, acknowledge: bool,
                  now: Callable[[], datetime]) -> None:
         self._now = now
         self._db, self._catalog, self._timers, self._rules, self._rng = db, catalog, timers, rules, rng
         self._deliver = deliver
         self._default_count, self._max_count, self._default_limit = default_count, max_count, default_limit
-        self._default_bank = default_bank
         self._acknowledge = acknowledge
         self._active: dict[int, _Active] = {}
         self._roster: dict[int | None, tuple[datetime, int]] = {}
@@ -71,8 +72,13 @@ class ContestService:
             return [ctx.reply(text, choices=self._choices(contest))]
         self._catalog.refresh()
         bank = self._catalog.pick(bank_name)
+        glued = re.fullmatch(r"(.*\D)(\d+)[题道]?", bank_name or "")
+        if bank is None and glued and count is None and glued[1] in self._catalog:  # 开始竞赛党建基础知识3
+            bank, count = self._catalog.get(glued[1]), int(glued[2])
+        if bank is None and bank_name is None and self._catalog.banks():
+            return [ctx.reply(f"配置的默认题库（quizzes.default_bank）不存在，请管理员检查配置。{self.bank_list_text()}")]
         if bank is None:
-            return [ctx.reply(self._unknown_bank_text(bank_name or self._default_bank))]
+            return [ctx.reply(self._unknown_bank_text(bank_name))]
         count = self._default_count if count is None else count
         if not 1 <= count <= self._max_count:
             return [ctx.reply(f"题数应在 1 到 {self._max_count} 之间，例如：开始竞赛 {bank.name} 5")]
@@ -98,9 +104,7 @@ class ContestService:
             return [ctx.reply("只有竞赛发起人、书记或管理员可以结束竞赛。")]
         contest = active.contest
         reveal = contest.finish()
-        # answers already given to the open question count
-        award_question(session=ctx.session, contest_id=active.contest_id, question_index=contest.index,
-                       records=list(reveal.answers), now=ctx.now)
+        self._settle(ctx.session, active, reveal, ctx.now)  # answers already given to the open question count
         save_progress(session=ctx.session, contest_id=active.contest_id, contest=contest, now=ctx.now)
         self._timers.cancel(self._timer_key(ctx.group.id))
         del self._active[ctx.group.id]
@@ -219,8 +223,7 @@ class ContestService:
     def _close_question(self, session: Session, group_id: int, active: _Active, now: datetime) -> list[Outgoing]:
         contest = active.contest
         reveal = contest.close_question(now)
-        award_question(session=session, contest_id=active.contest_id, question_index=reveal.number - 1,
-                       records=list(reveal.answers), now=now)
+        self._settle(session, active, reveal, now)
         save_progress(session=session, contest_id=active.contest_id, contest=contest, now=now)
         messages = [Outgoing(active.chat, render.reveal_text(reveal))]
         active.told_twice.clear()
@@ -233,6 +236,14 @@ class ContestService:
             self._arm(group_id, active)
             messages.append(self._question_message(active))
         return messages
+
+    @staticmethod
+    def _settle(session: Session, active: _Active, reveal: Reveal, now: datetime) -> None:
+        """A question closed: its points go to the ledger, its statistics are counted."""
+        award_question(session=session, contest_id=active.contest_id, question_index=reveal.number - 1,
+                       records=list(reveal.answers), now=now)
+        count_question(session=session, bank=active.contest.bank, question_key=reveal.question.key, asked=1,
+                       answered=len(reveal.answers), correct=len(reveal.correct))
 
     # ----- rendering helpers -----
 

@@ -8,10 +8,12 @@ from bot import render
 from bot.messages import Outgoing
 from bot.services.catalog import Catalog
 from bot.services.context import Context
+from bot.storage.banks import count_question
 from bot.storage.models import DailyAnswer
 from bot.storage.points import award_points
+from quizzes.answers import looks_like_answer
 from quizzes.daily import daily_question
-from quizzes.grading import grade, read_answer
+from quizzes.grading import judge, read_answer
 from quizzes.model import Question
 
 __all__ = ["DailyService"]
@@ -63,18 +65,18 @@ class DailyService:
             return None
         answer = read_answer(question, ctx.incoming.text)
         if answer is None:
+            if looks_like_answer(ctx.incoming.text):
+                return [ctx.reply(f"{ctx.member.name}，今天的每日一题是{render.format_hint(question)}")]
             return None
-        verdict = grade(question, answer)
+        verdict = judge(question, answer)
         row.answer, row.correct, row.answered_at = verdict.given[:500], verdict.correct, ctx.now
         ctx.session.add(row)
-        lines = []
         if verdict.correct:
             award_points(session=ctx.session, member_id=ctx.member.id, amount=self._points, reason="daily",
                          source=f"daily:{ctx.member.id}:{row.day}", now=ctx.now)
-            lines.append(f"✅ {ctx.member.name} 答对了！+{self._points} 积分")
-        else:
-            lines.append(f"❌ {ctx.member.name} 答错了。正确答案：{question.answer_display()}")
-        if question.explanation:
-            lines.append(f"解析：{question.explanation}")
-        lines.append("明天再来挑战新的每日一题。")
+        count_question(session=ctx.session, bank=row.bank, question_key=row.question_key, asked=1, answered=1,
+                       correct=int(verdict.correct))
+        lines = render.verdict_lines(ctx.member.name, question, verdict.correct, verdict.reason,
+                                     self._points if verdict.correct else 0)
+        lines.append("明天再来挑战新的每日一题。" if verdict.correct else "答错的题已记入「错题本」，明天再来挑战新的每日一题。")
         return [ctx.reply("\n".join(lines))]

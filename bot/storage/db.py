@@ -10,12 +10,13 @@ from pathlib import Path
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from bot.storage import models
 from bot.storage.models import SchemaVersion
 
-__all__ = ["Database", "SCHEMA_VERSION"]
+__all__ = ["Database", "DatabaseUnavailable", "SCHEMA_VERSION"]
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +42,34 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+class DatabaseUnavailable(Exception):
+    """The database named by database.url cannot be used; the message says why, in Chinese."""
+
+
+def _engine(url: str) -> tuple[Engine, bool]:
+    try:
+        parsed = make_url(url)
+        is_sqlite = parsed.get_backend_name() == "sqlite"
+        if is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if is_sqlite:
+            # LIFO: the same pooled connection keeps serving, so its page cache stays warm
+            return create_engine(url, connect_args={"check_same_thread": False}, pool_use_lifo=True), True
+        return create_engine(url, pool_pre_ping=True), False
+    except ArgumentError:
+        raise DatabaseUnavailable("database.url 不是有效的数据库地址，应形如 sqlite:///data/studybot.db "
+                                  "或 postgresql+psycopg://用户@主机/库名") from None
+    except (NoSuchModuleError, ImportError) as exc:
+        raise DatabaseUnavailable(f"database.url 需要的数据库驱动没有安装（{exc}）。PostgreSQL 请先运行："
+                                  "pip install -e \".[postgres]\"") from None
+    except OSError as exc:
+        raise DatabaseUnavailable(f"无法创建数据库目录：{exc.strerror}（{exc.filename}）") from None
+
+
 class Database:
     def __init__(self, url: str) -> None:
+        self.engine, self.is_sqlite = _engine(url)
         parsed = make_url(url)
-        self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(url, connect_args={"check_same_thread": False}, pool_use_lifo=True) if self.is_sqlite \
-            else create_engine(url, pool_pre_ping=True)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _tune_sqlite)
         self.url = parsed.render_as_string(hide_password=True)
@@ -56,6 +77,12 @@ class Database:
 
     def create_schema(self) -> None:
         """Create missing tables and run pending upgrades; safe to call at every start."""
+        try:
+            self._create_schema()
+        except OperationalError as exc:
+            raise DatabaseUnavailable(f"无法打开数据库 {self.url}：{exc.orig}") from None
+
+    def _create_schema(self) -> None:
         had_tables = inspect(self.engine).has_table("schema_version")
         SQLModel.metadata.create_all(self.engine, tables=[t for t in SQLModel.metadata.sorted_tables
                                                           if t.name in _table_names()])

@@ -30,34 +30,55 @@ def find_member(*, session: Session, channel: str, external_id: str) -> Member |
 
 def register_member(*, session: Session, channel: str, external_id: str, name: str,
                     branch_id: int | None, now: datetime) -> Member:
-    """A sender seen for the first time becomes a member of the group's branch.
-    Where the roster already has one unlinked member of that name in that branch,
-    the account is linked to them instead of creating a second person."""
-    candidates = session.exec(select(Member).where(Member.name == name, Member.branch_id == branch_id)).all()
-    linked = {i.member_id for i in session.exec(select(Identity).where(Identity.channel == channel)).all()} \
-        if candidates else set()
-    unlinked = [m for m in candidates if m.id not in linked]
-    member = unlinked[0] if len(unlinked) == 1 else None
+    """A sender seen for the first time (no identity on `channel` yet).
+
+    If the roster already has a member of that name with no account on this channel, the
+    account is linked to them rather than creating a second person: in a group, the one of
+    that name in the group's branch, else the one of that name not yet in any branch; in a
+    private chat (branch_id None), the one of that name anywhere. When that is ambiguous (two
+    unlinked members of the name), a new member of the group's branch (or of no branch) is made."""
+    member = _unlinked_namesake(session, channel=channel, name=name, branch_id=branch_id)
     if member is None:
         member = Member(name=name, branch_id=branch_id, created_at=now)
         session.add(member)
         session.flush()
+    elif member.branch_id is None and branch_id is not None:
+        member.branch_id = branch_id  # known only privately (or on another channel) until now
+        session.add(member)
     session.add(Identity(channel=channel, external_id=external_id, member_id=member.id))
     session.flush()
     return member
 
 
+def _unlinked_namesake(session: Session, *, channel: str, name: str, branch_id: int | None) -> Member | None:
+    candidates = session.exec(select(Member).where(Member.name == name).order_by(Member.id)).all()
+    if not candidates:
+        return None
+    linked = set(session.exec(select(Identity.member_id).where(
+        Identity.channel == channel, Identity.member_id.in_([m.id for m in candidates]))).all())
+    unlinked = [m for m in candidates if m.id not in linked]
+    if branch_id is not None:
+        in_branch = [m for m in unlinked if m.branch_id == branch_id]
+        if in_branch:
+            return in_branch[0] if len(in_branch) == 1 else None
+        unlinked = [m for m in unlinked if m.branch_id is None]
+    return unlinked[0] if len(unlinked) == 1 else None
+
+
 def upsert_member(*, session: Session, name: str, branch_id: int, role: str,
-                  identities: dict[str, str], now: datetime) -> tuple[Member, bool]:
-    """Roster import: find the member by an identity or by name in the branch, else create.
-    Returns (member, created)."""
-    member = None
-    for channel, external_id in identities.items():
-        member = find_member(session=session, channel=channel, external_id=external_id)
-        if member:
-            break
-    if member is None:
-        member = session.exec(select(Member).where(Member.name == name, Member.branch_id == branch_id)).first()
+                  identities: dict[str, str], now: datetime,
+                  member: Member | None = None, match: bool = True) -> tuple[Member, bool]:
+    """Roster import: update `member` when the caller has already decided who the row is
+    (bot.roster does; match=False with no member: the row is a new person), else find them
+    by an identity or by name in the branch, else create. Returns (member, created)."""
+    if member is None and match:
+        for channel, external_id in identities.items():
+            member = find_member(session=session, channel=channel, external_id=external_id)
+            if member:
+                break
+    if member is None and match:
+        member = session.exec(select(Member).where(Member.name == name, Member.branch_id == branch_id)
+                              .order_by(Member.id)).first()
     created = member is None
     if member is None:
         member = Member(name=name, branch_id=branch_id, role=role, created_at=now)
@@ -70,7 +91,7 @@ def upsert_member(*, session: Session, name: str, branch_id: int, role: str,
                                                        Identity.external_id == external_id)).first()
         if identity is None:
             session.add(Identity(channel=channel, external_id=external_id, member_id=member.id))
-        else:
+        elif identity.member_id != member.id:
             identity.member_id = member.id
             session.add(identity)
     session.flush()
