@@ -51,7 +51,8 @@ def quality(name: str, cases: list[tuple[Question, str, bool]], judge) -> tuple[
     false_accepts = sum(1 for q, text, ok in cases if not ok and judge(q, text))
     false_rejects = sum(1 for q, text, ok in cases if ok and not judge(q, text))
     accuracy = 1 - (false_accepts + false_rejects) / len(cases)
-    print(f"  {name:<22} accuracy {accuracy:7.2%}   false accepts {false_accepts:3d}   false rejects {false_rejects:3d}")
+    print(f"  {name:<22} accuracy {accuracy:7.2%}   false accepts {false_accepts:3d}   "
+          f"false rejects {false_rejects:3d}")
     return accuracy, false_accepts
 
 
@@ -101,13 +102,13 @@ def main() -> None:
     right = sum(ok for _, _, ok in cases)
     print(f"evaluation set: {len(cases)} typed answers to {len({q.key for q, _, _ in cases})} questions "
           f"({right} should be accepted, {len(cases) - right} rejected)")
-    print("quality (strictness normal):")
-    accuracy, false_accepts = quality("studybot grader", cases, lambda q, t: grade(q, t).correct)
-    quality("exact-match baseline", cases, baseline)
-
     started = time.perf_counter()
     prepare([q for q, _, _ in cases])
     print(f"prepare(): {time.perf_counter() - started:.2f} s for the set's questions (dictionary load included)")
+
+    print("quality (strictness normal):")
+    accuracy, false_accepts = quality("studybot grader", cases, lambda q, t: grade(q, t).correct)
+    quality("exact-match baseline", cases, baseline)
 
     print("throughput after warm-up (answers/s):")
     speeds = {}
@@ -128,7 +129,8 @@ def main() -> None:
     goals = [
         (f"accuracy >= {GOAL_ACCURACY:.0%}", accuracy >= GOAL_ACCURACY, f"{accuracy:.2%}"),
         ("zero false accepts", false_accepts == 0, str(false_accepts)),
-        (f">= {GOAL_THROUGHPUT:,} gradings/s (normal)", speeds["normal"] >= GOAL_THROUGHPUT, f"{speeds['normal']:,.0f}"),
+        (f">= {GOAL_THROUGHPUT:,} gradings/s (normal)", speeds["normal"] >= GOAL_THROUGHPUT,
+         f"{speeds['normal']:,.0f}"),
         (f"studybot --help < {GOAL_HELP_SECONDS:.0f} s", help_time < GOAL_HELP_SECONDS, f"{help_time:.2f} s"),
     ]
     for name, met, value in goals:

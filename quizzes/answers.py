@@ -52,13 +52,13 @@ def looks_like_answer(text: str) -> bool:
 
 
 # Group chatter that is plainly not an answer to a 填空 question: acknowledgements, laughter, cheering.
-_CHATTER = re.compile(r"收到|好的|哈哈|呵呵|加油|想想|稍等|等等|厉害|点赞|谢谢|辛苦|大家|同志们|这题|太难|好难|[?？]$")
+_CHATTER = re.compile(r"收到|好的|哈哈|呵呵|加油|想想|稍等|等等|厉害|点赞|谢谢|辛苦|大家|同志们|这题|太难|好难")
 ANSWER_PREFIX = re.compile(r"^\s*(?:答案?|我的答案)\s*[:：是]\s*")
 
 
 def looks_like_chatter(text: str, longest_answer: int) -> bool:
     """A group message during a 填空 question that a person would not take as an answer:
-    a question, an acknowledgement or cheer, or far longer than any accepted answer.
+    an acknowledgement or cheer, or far longer than any accepted answer.
     A message that starts with 答： is always an answer."""
     if ANSWER_PREFIX.match(text):
         return False

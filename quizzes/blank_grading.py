@@ -2,8 +2,9 @@
 
 Every answer is first *normalised*: full-width forms folded (NFKC), letters lower-cased, whitespace and
 punctuation dropped (so a trailing 。, quotes, 《》 and spaces do not matter). Several blanks are answered in
-order, separated by spaces, commas (，,), 、 or ; — or run together; the blank count is len(question.blanks).
-Any of a blank's accepted alternatives counts. Then, by the question's strictness (None means normal):
+order, separated by spaces, commas (，,), 、, ; or / — or run together; the blank count is len(question.blanks).
+Any of a blank's accepted alternatives counts. Then, by the question's strictness (None, or anything unknown,
+means normal):
 
 exact
     Nothing beyond normalisation: the answer must be an accepted alternative of each blank, in order.
@@ -11,30 +12,37 @@ exact
 normal (the fair judge)
     Also:
     * Chinese numerals and digits are the same: 二〇二〇年 = 2020年, 十九大 = 19大, 二十二 = 22, 一百年 = 100年
-      (see quizzes.numerals; set phrases such as 两个维护 or 四个全面 are names and stay as written);
+      (quizzes.numerals; numbered set phrases such as 两个维护 or 四个全面 are names and are compared as written);
     * words of the question next to the blank may be repeated: 遵义会议 for 「（）会议」, 第三次 for 「第（）次」,
-      坚持四项基本原则 for 「坚持（）」 — up to four words on each side, within the clause (中共/党的/中国共产党
-      count as the same such word);
-    * a leading 答：/答案是 is ignored.
+      坚持四项基本原则 for 「坚持（）」 — whole words, up to four on each side, within the clause (中共, 党的 and
+      中国共产党 stand for one another there);
+    * 和, 与 and 及 are the same conjunction (批评与自我批评 = 批评和自我批评);
+    * a leading 答：/答案是 is ignored, and so are blank numbers in a several-blank answer (1. 2. / ① ② / 第一空：).
     Rejected: a different key word (提高数量 for 提高质量), a fragment (质量), the answer buried in other words
-    (我觉得是提高质量吧, 提高质量和数量), the right words in the wrong blank (blanks swapped).
+    (我觉得是提高质量吧, 提高质量和数量), the right words in the wrong blank (blanks swapped), a typo (实是求是),
+    a missing or extra particle (党纪律 for 党的纪律).
 
 lenient (a kind judge)
-    Also one small slip, never a different key word:
-    * a missing or extra particle 的/之/地/得/了/和/与/及 standing as a word of its own (党纪律 for 党的纪律,
-      党员的权利 for 党员权利) — not a character inside a word (目的 is not 目 + 的);
-    * in an answer of 4 or more characters, one wrong, missing or extra character (a typo such as 全新全意为人民服务
-      or 实是求是) provided the key word it falls in does not become another word: 提高数量 (数量 is a word) and
-      全面从宽治党 stay wrong; a character of a one-character key word, a digit or a Latin letter is never a slip,
-      and an extra character between two words is an extra word, not a slip;
-    * the digits of a numbered set phrase: 4个全面 for 四个全面.
+    Also one small slip per blank, never a different key word:
+    * particles: 的/之/地/得/了/和/与/及 missing or extra where they stand as words of their own (党纪律 for 党的纪律,
+      党员的权利 for 党员权利) — never a character inside a word (目的 is not 目 + 的);
+    * one typo in an answer of 4 or more characters: one wrong character, one missing character (not the first or
+      the last: that is a fragment) or one extra character inside a word — provided the key word it falls in
+      becomes nonsense, not another word. "Another word" is: a word of the dictionary used 10 times or more in
+      jieba's corpus (rarer entries such as 实是 are typos), any bank answer, a word of the question itself
+      (立党为公 → 执政为公 is wrong), or a run of real words (全面从宽治党 reads 全面/从宽/治党). So
+      全新全意为人民服务, 实是求是, 提高质亮 and 全面从言治党 pass; 提高数量, 全面从宽治党 and 执政为公 do not. A
+      one-character key word, a digit or a Latin letter never slips, and an extra character between two words is
+      an extra word, not a typo;
+    * the digits of a numbered set phrase: 4个全面 for 四个全面, 2个维护 for 两个维护.
 
-A rejection says why, in Chinese: 缺少关键词「质量」, 答案中有多余内容, 第 2 空应为「…」, 第 1 空和第 2 空填反了.
-Key words are the dictionary words of the accepted answer (jieba, quizzes.segmenter), particles left out.
+A rejection says why, in Chinese: 缺少关键词「质量」, 答案中有多余内容, 应为「…」 (words in the wrong order),
+第 2 空应为「…」, 第 1 空和第 2 空填反了. Key words are the dictionary words of the accepted answer (jieba, through
+quizzes.segmenter, with the bank's answers added as words), particles left out.
 
-Speed: everything that depends on the question only (normalised alternatives, the echo variants, key words) is
-computed once per question and cached by its key; accepting an answer is a set lookup on the normalised text, and
-jieba runs at grading time only for lenient particle checks."""
+Speed: everything that depends on the question only (normalised alternatives, the variants with stem words, key
+words, word spans) is computed once per question and cached by its key and answers; accepting an answer is a set
+lookup on its normalised text. jieba runs at grading time only in lenient mode, to check a slip."""
 
 from __future__ import annotations
 
@@ -72,7 +80,6 @@ _ECHO_WORDS = 4
 _SAME_ECHO = ({"中共", "党的", "中国共产党"},)
 _CACHE_LIMIT = 50_000
 _RARE_WORD = 10  # dictionary count below which a word is taken for a typo (see _real_word)
-_bank_words: set[str] = set()  # the answers added to the dictionary
 
 
 def fold(text: str) -> str:
@@ -85,8 +92,8 @@ def normalize(text: str) -> str:
 
 
 def canonical(text: str, keep: frozenset[str] = SET_PHRASES) -> str:
-    """The normal-mode form of folded text: numerals in digits, no whitespace or punctuation, 与/及 as 和."""
-    return _NOISE.sub("", to_digits(text, keep)).translate(_CONJUNCTIONS)
+    """The normal-mode form of folded text: no whitespace or punctuation, numerals in digits, 与/及 as 和."""
+    return to_digits(_NOISE.sub("", text), keep).translate(_CONJUNCTIONS)
 
 
 def strictness_of(question: Question) -> str:
@@ -127,6 +134,7 @@ class _Blank:
 class _Prepared:
     blanks: list[_Blank]
     keep: frozenset[str]  # set phrases kept as written by the numeral conversion
+    stem: str  # the question, canonical: a "typo" that makes one of its words is no typo (立党为公 → 执政为公)
     words_ready: bool = False
     words: list[str] = field(default_factory=list)
 
@@ -145,12 +153,13 @@ def _prepared(question: Question) -> _Prepared:
 
 
 def _alternatives(alternatives: Iterable[str]) -> list[str]:
+    """A blank's accepted answers, stripped, without repeats or empty ones (the bank's 三|)."""
     seen: list[str] = []
     for alt in alternatives:
         alt = alt.strip()
         if alt and normalize(alt) and alt not in seen:
             seen.append(alt)
-    return seen
+    return seen or [""]  # nothing usable: no typed answer can match it
 
 
 def _build(question: Question) -> _Prepared:
@@ -165,10 +174,10 @@ def _build(question: Question) -> _Prepared:
             norm = normalize(display)
             canon = canonical(fold(display).strip(), keep)
             alts.append(_Alt(display, norm, canon))
-            words += [w for w in {norm, canon} if not w.isascii()]
+            words += [w for w in dict.fromkeys((norm, canon)) if w and not w.isascii()]
         exact = frozenset(a.norm for a in alts)
         blanks.append(_Blank(alts, exact, tuple(sorted({len(x) for x in exact})), left, right))
-    return _Prepared(blanks, keep, words=words)
+    return _Prepared(blanks, keep, canonical(fold(question.text), keep), words=words)
 
 
 def _stem_contexts(stem: str, count: int) -> list[tuple[str, str]]:
@@ -188,8 +197,12 @@ def _ensure_words(prep: _Prepared) -> None:
     """The parts that need the dictionary: user words, echo variants, key words."""
     if prep.words_ready:
         return
-    segmenter.add_words(prep.words)
-    _bank_words.update(prep.words)
+    with segmenter.words_added(prep.words):
+        _segment(prep)
+    prep.words_ready = True
+
+
+def _segment(prep: _Prepared) -> None:
     for blank in prep.blanks:
         left_words = segmenter.cut(blank.left_clause) if blank.left_clause else []
         right_words = segmenter.cut(blank.right_clause) if blank.right_clause else []
@@ -211,7 +224,6 @@ def _ensure_words(prep: _Prepared) -> None:
             alt.full_spans = _spans(segmenter.split_words(alt.full)) if alt.full != alt.canon else alt.spans
             alt.bare = "".join(t for t in tokens if t not in PARTICLES)
             alt.bare_chars = "".join(ch for ch in alt.canon if ch not in PARTICLES)
-    prep.words_ready = True
 
 
 def _spans(tokens: list[str]) -> tuple[tuple[int, int], ...]:
@@ -245,12 +257,9 @@ def _keywords(alt: _Alt, keep: frozenset[str]) -> tuple[tuple[str, str], ...]:
 
 
 def prepare(questions: Iterable[Question]) -> int:
-    """Register the blank answers of a bank as dictionary words in one go and precompute each 填空 question;
-    returns how many 填空 questions were prepared. Optional: grading prepares a question on first use."""
+    """Precompute each 填空 question of a bank (its answers are dictionary words while it is
+    segmented); returns how many were prepared. Optional: grading prepares a question on first use."""
     preps = [_prepared(q) for q in questions if q.type is QuestionType.BLANK]
-    words = [w for prep in preps for w in prep.words]
-    segmenter.add_words(words)
-    _bank_words.update(words)
     for prep in preps:
         _ensure_words(prep)
     return len(preps)
@@ -267,11 +276,12 @@ class _Typed:
 
 
 def _read(answer: str, prep: _Prepared) -> _Typed:
-    if len(prep.blanks) == 1:
-        text = _SPACES.sub("", _MARKER.sub("", fold(answer).strip()))  # one blank: a space is no separator (十九 大)
+    if len(prep.blanks) == 1:  # one blank: nothing separates anything (十九 大, 三中全、会)
+        text = _MARKER.sub("", fold(answer).strip())
+        raw_parts = [text] if _NOISE.sub("", text) else []
     else:
         text = fold(_ENUMERATOR.sub(" ", _MARKER.sub("", answer.strip())))  # before NFKC, which makes ① a 1
-    raw_parts = [p for p in _SEPARATORS.split(text) if _NOISE.sub("", p)]
+        raw_parts = [p for p in _SEPARATORS.split(text) if _NOISE.sub("", p)]
     parts = [canonical(p, prep.keep) for p in raw_parts]
     return _Typed(parts, "".join(parts), raw_parts)
 
@@ -302,7 +312,8 @@ def judge_blank(question: Question, answer: str) -> tuple[bool, str]:
             return True, ""
         _ensure_words(prep)
         parts = [p for p in (_NOISE.sub("", x) for x in _SEPARATORS.split(fold(answer))) if p]
-        return False, _explain(prep, parts, norm, exact=True)
+        with segmenter.words_added(prep.words):
+            return False, _explain(prep, parts, norm, exact=True)
 
     typed = _read(answer, prep)
     if not typed.canon:
@@ -313,9 +324,10 @@ def judge_blank(question: Question, answer: str) -> tuple[bool, str]:
             return True, ""
     elif _fits(typed.canon, [b.accept for b in blanks], [b.lengths for b in blanks]):
         return True, ""
-    if level == "lenient" and _lenient(prep, typed):
-        return True, ""
-    return False, _explain(prep, typed.parts, typed.canon, exact=False)
+    with segmenter.words_added(prep.words):
+        if level == "lenient" and _lenient(prep, typed):
+            return True, ""
+        return False, _explain(prep, typed.parts, typed.canon, exact=False)
 
 
 def _invalid(blank_count: int) -> str:
@@ -333,7 +345,8 @@ def _lenient(prep: _Prepared, typed: _Typed) -> bool:
         pieces = list(zip(typed.parts, typed.raw_parts))
     else:
         return False
-    return all(canon in blank.accept or _lenient_blank(blank, canon, raw)
+    words = frozenset(prep.words)
+    return all(canon in blank.accept or _lenient_blank(blank, canon, raw, prep.stem, words)
                for blank, (canon, raw) in zip(blanks, pieces))
 
 
@@ -348,14 +361,14 @@ def _cores(text: str, blank: _Blank) -> list[str]:
     return cores
 
 
-def _lenient_blank(blank: _Blank, canon: str, raw: str) -> bool:
+def _lenient_blank(blank: _Blank, canon: str, raw: str, stem: str, words: frozenset[str]) -> bool:
     cores = _cores(canon, blank)
     for core in cores:
         for alt in blank.alts:
-            if _particles_only(core, alt) or _one_slip(core, alt.canon, alt.spans):
+            if _particles_only(core, alt) or _one_slip(core, alt.canon, alt.spans, stem, words):
                 return True
     full = canonical(raw, frozenset())  # set phrases in digits too: 4个全面, 2个维户
-    return any(core == alt.full or (alt.full != alt.canon and _one_slip(core, alt.full, alt.full_spans))
+    return any(core == alt.full or (alt.full != alt.canon and _one_slip(core, alt.full, alt.full_spans, stem, words))
                for core in _cores(full, blank) for alt in blank.alts)
 
 
@@ -372,9 +385,10 @@ def _span_at(spans: tuple[tuple[int, int], ...], index: int) -> tuple[int, int]:
     return index, index + 1
 
 
-def _one_slip(core: str, expected: str, spans: tuple[tuple[int, int], ...]) -> bool:
+def _one_slip(core: str, expected: str, spans: tuple[tuple[int, int], ...], stem: str,
+              words: frozenset[str]) -> bool:
     """One wrong, missing or extra character that leaves every key word a non-word typo of itself;
-    `spans` are the words of `expected`."""
+    `spans` are the words of `expected`, `stem` the question (whose words are never typos)."""
     if len(expected) < 4 or abs(len(core) - len(expected)) > 1 or core == expected:
         return False
     i = 0
@@ -395,16 +409,16 @@ def _one_slip(core: str, expected: str, spans: tuple[tuple[int, int], ...]) -> b
             return False
         start, end = next(((s, e) for s, e in spans if s < i < e), (i, i))
         slipped = expected[start:i] + core[i] + expected[i:end]
-    if end - start < 2 or not slipped or _real_word(slipped):
+    if end - start < 2 or not slipped or _real_word(slipped, words) or slipped in stem:
         return False  # a one-character word changed, or a key word turned into another word
     # a typo makes nonsense (全新全意 → 全新/全/意); real words side by side are other words (从宽治党 → 从宽/治党)
     return any(len(piece) == 1 for piece in segmenter.cut(slipped))
 
 
-def _real_word(text: str) -> bool:
-    """A word in its own right: a bank's answer, or a dictionary word that is not a rarity (实是, 3 uses in
-    jieba's corpus, is a typo of 实事 rather than a word anyone means)."""
-    return text in _bank_words or segmenter.frequency(text) >= _RARE_WORD
+def _real_word(text: str, answers: frozenset[str]) -> bool:
+    """A word in its own right: one of the question's answers, or a dictionary word that is not a rarity
+    (实是, 3 uses in jieba's corpus, is a typo of 实事 rather than a word anyone means)."""
+    return text in answers or segmenter.frequency(text) >= _RARE_WORD
 
 
 # ---------------------------------------------------------------- why an answer is wrong
@@ -428,19 +442,17 @@ def _explain(prep: _Prepared, parts: list[str], whole: str, *, exact: bool) -> s
                 return f"第 {k + 1} 空有多余内容"
             return f"第 {k + 1} 空应为「{blanks[k].alts[0].display}」"
         return _EXTRA
-    # run together, or not as many parts as blanks: look for each blank's answer in order
-    position, found_all = 0, True
+    # run together, or not as many parts as blanks: look for each blank's answer after the previous one
+    position = 0
     for k, blank in enumerate(blanks):
-        hits = [(whole.find(_form(a, exact), position), a) for a in blank.alts]
-        hits = [(i, a) for i, a in hits if i >= 0]
+        hits = [(at, alt) for alt in blank.alts if (at := whole.find(_form(alt, exact), position)) >= 0]
         if not hits:
-            found_all = False
-            if any(_form(a, exact) in whole for a in blank.alts):
-                return f"第 {k} 空和第 {k + 1} 空填反了" if k else f"第 1 空和第 2 空填反了"
+            if k and any(_form(alt, exact) in whole[:position] for alt in blank.alts):
+                return f"第 {k} 空和第 {k + 1} 空填反了"  # found, but before the previous blank's answer
             return f"第 {k + 1} 空应为「{blank.alts[0].display}」"
-        i, alt = min(hits, key=lambda h: h[0])
-        position = i + len(_form(alt, exact))
-    return _EXTRA if found_all else _explain_blank(blanks[0], whole, exact)
+        at, alt = min(hits, key=lambda hit: hit[0])
+        position = at + len(_form(alt, exact))
+    return _EXTRA  # every answer there, in order, with something else around them
 
 
 _EXTRA = "答案中有多余内容"
@@ -459,7 +471,8 @@ def _explain_blank(blank: _Blank, text: str, exact: bool) -> str:
         score = (sum(len(m) for m in missing), len(leftover), missing, leftover, alt)
         if best is None or score[:2] < best[:2]:
             best = score
-    assert best is not None
+    if best is None:
+        return _EXTRA
     _, _, missing, leftover, alt = best
     if missing:
         return "缺少关键词" + "".join(f"「{m}」" for m in missing[:3])

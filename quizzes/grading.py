@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from quizzes import blank_grading
-from quizzes.answers import parse_choice, parse_judge
+from quizzes.answers import looks_like_chatter, parse_choice, parse_judge
 from quizzes.model import LETTERS, Question, QuestionType
 
 __all__ = ["Verdict", "read_answer", "judge", "grade", "prepare", "hint"]
@@ -34,7 +34,9 @@ def read_answer(question: Question, text: str) -> str | None:
     if question.type is QuestionType.JUDGE:
         return parse_judge(text)
     stripped = text.strip()
-    return stripped or None
+    if not stripped or looks_like_chatter(stripped, max(len(alt) for alts in question.blanks for alt in alts)):
+        return None  # 收到 / 好的 / a question back: not an answer that would use up the member's turn
+    return stripped
 
 
 def judge(question: Question, answer: str) -> Verdict:

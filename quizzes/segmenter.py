@@ -3,8 +3,8 @@
 The tokenizer is our own `jieba.Tokenizer()`, never jieba's global default one, so words we add (a bank's answers,
 so that 两个维护 or 提高质量 stay one word) do not leak into other code using jieba, and theirs not into ours.
 Its prefix dictionary (~350,000 words, ~500,000 prefixes) takes about 0.7 s to build from jieba's dict.txt and
-~0.2 s to load from the marshal cache jieba writes, so it is loaded lazily: importing this module (or `quizzes`, or running
-`studybot --help`) neither imports jieba nor loads the dictionary.
+~0.2 s to load from the marshal cache jieba writes, so it is loaded lazily: importing this module (or `quizzes`,
+or running `studybot --help`) neither imports jieba nor loads the dictionary.
 
 The cache lives in `$STUDYBOT_CACHE_DIR`, else `~/.cache/studybot`, else the system temp dir. jieba's own log lines
 ("Building prefix dict …") go to this module's logger at DEBUG instead of jieba's stderr handler."""
@@ -17,14 +17,15 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     import jieba
 
-__all__ = ["tokenizer", "is_loaded", "cut", "split_words", "add_words", "is_word", "frequency", "cache_dir",
+__all__ = ["tokenizer", "is_loaded", "cut", "split_words", "words_added", "is_word", "frequency", "cache_dir",
            "CACHE_ENV", "load_seconds"]
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ CACHE_FILE = "jieba.cache"
 # A module-level lazy holder rather than an object passed around: the dictionary is large (~60 MB in memory) and
 # must be loaded once per process, whoever grades first (contest, 每日一题, a bank loader calling prepare()).
 _tokenizer: jieba.Tokenizer | None = None
-_lock = threading.Lock()
+_lock = threading.RLock()
 _load_seconds: float | None = None
 
 
@@ -127,16 +128,27 @@ def frequency(text: str) -> int:
     return tokenizer().FREQ.get(text) or 0
 
 
-def add_words(words: Iterable[str]) -> int:
-    """Add words to our tokenizer (never jieba's global one); returns how many were new."""
+@contextmanager
+def words_added(words: Iterable[str]) -> Iterator[None]:
+    """Segment with `words` added to the dictionary, and only for the duration: one question's own
+    answers are words while its answers are graded, and never leak into another question's grading
+    (which would make verdicts depend on the order questions were seen). Holds the lock throughout."""
     tk = tokenizer()
-    added = 0
     with _lock:
+        total, saved = tk.total, {}
         for word in words:
-            if len(word) > 1 and not tk.FREQ.get(word):
+            if len(word) > 1 and not tk.FREQ.get(word) and word not in saved:
+                saved[word] = tk.FREQ.get(word)
                 tk.add_word(word)  # frequency suggested by jieba: just enough to keep the word whole
-                added += 1
-    return added
+        try:
+            yield
+        finally:
+            for word, old in saved.items():  # jieba's del_word leaves `total` inflated: restore by hand
+                if old is None:
+                    del tk.FREQ[word]
+                else:
+                    tk.FREQ[word] = old
+            tk.total = total
 
 
 def split_words(text: str) -> list[str]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from quizzes.grading import grade, read_answer
+from quizzes.grading import Verdict, grade, judge, prepare, read_answer
 from quizzes.model import Question, QuestionType
 
 SINGLE = Question(QuestionType.SINGLE, "党的根本组织原则是（）。", "D",
@@ -68,15 +68,51 @@ def test_blank_accepts_case_and_full_width_differences(typed):
     assert grade(LATIN_BLANK, read_answer(LATIN_BLANK, typed)).correct
 
 
-@pytest.mark.parametrize("typed", ["上海", "南京", "嘉兴", "南湖湖", "trades"])
-def test_blank_rejects_a_different_word(typed):
+@pytest.mark.parametrize(("typed", "reason"), [
+    ("上海", "缺少关键词「南湖」"), ("南京", "缺少关键词「南湖」"), ("嘉兴", "缺少关键词「南湖」"),
+    ("南湖湖", "答案中有多余内容"), ("trades", "答案中有多余内容"),
+])
+def test_blank_rejects_a_different_word(typed, reason):
+    # The reason used to be 正确答案是「…」 for every wrong blank; it now says what is wrong (the spec).
     verdict = grade(BLANK if not typed.isascii() else LATIN_BLANK, typed)
     assert not verdict.correct
     assert verdict.given == typed
-    assert verdict.reason.startswith("正确答案是「")
+    assert verdict.reason == reason
 
 
 def test_blank_without_accepted_list_uses_the_answer():
     question = Question(QuestionType.BLANK, "我们党的根本宗旨是全心全意为（）服务。", "人民")
     assert grade(question, "人民！").correct
     assert not grade(question, "群众").correct
+
+
+def test_judge_grades_an_answer_already_read_and_grade_reads_it_first():
+    assert judge(SINGLE, "D") == Verdict(True, "D", "")
+    assert judge(MULTIPLE, "AB") == Verdict(False, "AB", "正确答案是 ABC")
+    assert judge(BLANK, "嘉兴南湖") == Verdict(True, "嘉兴南湖", "")
+    assert grade(MULTIPLE, "c、b、a") == Verdict(True, "ABC", "")
+    assert grade(JUDGE, "正确") == Verdict(False, "对", "正确答案是 错")
+
+
+@pytest.mark.parametrize(("question", "hint"), [
+    (SINGLE, "不是有效的答案：请回复一个选项字母（A–D），如 A"),
+    (MULTIPLE, "不是有效的答案：请回复所有正确选项的字母（A–D），如 ABD"),
+    (JUDGE, "不是有效的答案：请回复「对」或「错」"),
+    (BLANK, "不是有效的答案：请直接回复所填的内容"),
+])
+def test_grade_explains_how_to_answer_when_the_text_is_no_answer(question, hint):
+    assert grade(question, "  ") == Verdict(False, "  ", hint)
+    if question is not BLANK:
+        assert grade(question, "这题好难啊") == Verdict(False, "这题好难啊", hint)
+
+
+def test_a_blank_answer_of_punctuation_only_is_no_answer():
+    assert read_answer(BLANK, "。。。") == "。。。"  # read_answer keeps its old behaviour for blanks
+    assert grade(BLANK, "。。。") == Verdict(False, "。。。", "不是有效的答案：请直接回复所填的内容")
+    two = Question.blank("既有（）更有（）。", [["甲"], ["乙"]])
+    assert grade(two, "？").reason == "不是有效的答案：请直接回复所填的内容，几个空之间用空格或顿号隔开"
+
+
+def test_prepare_counts_the_blank_questions_and_grading_still_works():
+    assert prepare([SINGLE, BLANK, LATIN_BLANK, JUDGE]) == 2
+    assert grade(BLANK, "南湖").correct and grade(LATIN_BLANK, "Trade").correct

@@ -5,8 +5,6 @@ when an import changes them, so a running bot sees a new bank without a restart.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-
 from bot.storage.banks import load_stored_banks, stored_bank_stamp
 from bot.storage.db import Database
 from quizzes.model import Bank, Question
@@ -17,12 +15,10 @@ log = logging.getLogger(__name__)
 
 
 class Catalog:
-    def __init__(self, *, db: Database, file_banks: dict[str, Bank], default_bank: str | None,
-                 prepare: Callable[[Iterable[Question]], None] = lambda questions: None) -> None:
-        self._db, self._files, self._default, self._prepare = db, file_banks, default_bank, prepare
+    def __init__(self, *, db: Database, file_banks: dict[str, Bank], default_bank: str | None) -> None:
+        self._db, self._files, self._default = db, file_banks, default_bank
         self._stored: dict[str, Bank] = {}
         self._stamp: tuple[int, str] | None = None
-        self._prepare(q for bank in file_banks.values() for q in bank.questions)
 
     def refresh(self) -> None:
         """Re-read the stored banks if an import changed them since the last look."""
@@ -36,7 +32,6 @@ class Catalog:
             log.warning("imported banks %s have the name of a bank file; the file wins", shadowed)
         self._stored = {name: bank for name, bank in stored.items() if name not in self._files}
         self._stamp = stamp
-        self._prepare(q for bank in self._stored.values() for q in bank.questions)
 
     def banks(self) -> list[Bank]:
         return [*self._files.values(), *self._stored.values()]

@@ -19,9 +19,11 @@ from bot.services.context import Context, GroupInfo
 from bot.storage.banks import count_question
 from bot.storage.contests import award_question, contest_history, insert_contest, running_contests, save_answer, save_progress
 from bot.storage.db import Database
+from bot.storage.mistakes import record_mistakes
 from bot.storage.models import ChatGroup, ContestAnswer, ContestRow, Member
 from bot.storage.people import branch_roster_size
 from bot.timers import Timers
+from quizzes.grading import prepare
 from quizzes.contest import Contest, Outcome, Reveal, draw_questions
 from quizzes.answers import looks_like_answer
 from quizzes.model import Question
@@ -85,6 +87,9 @@ class ContestService:
         if time_limit is not None and not 5 <= time_limit <= 600:
             return [ctx.reply("每题限时应在 5 到 600 秒之间，例如：开始竞赛 党建基础知识 5 20秒")]
         questions = draw_questions(bank, count, self._rng)
+        # 填空 grading needs jieba's dictionary: loaded (once) now rather than on the first answer,
+        # and only by a contest that has a 填空 question, so a bot that never asks one never pays for it
+        prepare(questions)
         limit = time_limit or bank.time_limit or self._default_limit
         contest = Contest(str(ctx.group.id), bank.name, questions, limit, ctx.member.id, ctx.now)
         contest_id = insert_contest(session=ctx.session, group_id=ctx.group.id, contest=contest, now=ctx.now)
@@ -244,6 +249,8 @@ class ContestService:
                        records=list(reveal.answers), now=now)
         count_question(session=session, bank=active.contest.bank, question_key=reveal.question.key, asked=1,
                        answered=len(reveal.answers), correct=len(reveal.correct))
+        record_mistakes(session=session, bank=active.contest.bank, question_key=reveal.question.key,
+                        wrong=[(a.member_id, a.answer) for a in reveal.answers if not a.correct], at=now)
 
     # ----- rendering helpers -----
 

@@ -9,6 +9,7 @@ from bot.messages import Outgoing
 from bot.services.catalog import Catalog
 from bot.services.context import Context
 from bot.storage.banks import count_question
+from bot.storage.mistakes import record_mistakes
 from bot.storage.models import DailyAnswer
 from bot.storage.points import award_points
 from quizzes.answers import looks_like_answer
@@ -76,6 +77,9 @@ class DailyService:
                          source=f"daily:{ctx.member.id}:{row.day}", now=ctx.now)
         count_question(session=ctx.session, bank=row.bank, question_key=row.question_key, asked=1, answered=1,
                        correct=int(verdict.correct))
+        if not verdict.correct:
+            record_mistakes(session=ctx.session, bank=row.bank, question_key=row.question_key,
+                            wrong=[(ctx.member.id, verdict.given)], at=ctx.now)
         lines = render.verdict_lines(ctx.member.name, question, verdict.correct, verdict.reason,
                                      self._points if verdict.correct else 0)
         lines.append("明天再来挑战新的每日一题。" if verdict.correct else "答错的题已记入「错题本」，明天再来挑战新的每日一题。")

@@ -17,6 +17,10 @@ _INSERT_ANSWER = DriverStatement(
     "INSERT INTO contest_answer (contest_id, question_index, question_key, member_id, answer, correct, points, "
     "answered_at) VALUES (:contest, :index, :key, :member, :answer, :correct, :points, :at)")
 
+_PROGRESS = DriverStatement(
+    "UPDATE contest SET current_index = :index, question_started_at = :opened, status = :status, "
+    "finished_at = :finished WHERE id = :id")
+
 __all__ = ["insert_contest", "save_answer", "award_question", "save_progress", "running_contests", "contest_history"]
 
 
@@ -42,18 +46,15 @@ def save_answer(*, session: Session, contest_id: int, question_index: int, quest
 
 def award_question(*, session: Session, contest_id: int, question_index: int, records: list[AnswerRecord],
                    now: datetime) -> None:
-    award_many(session=session, reason="contest", now=now, awards=[
+    # a question closes once, in the same transaction as the contest's progress: its awards are new
+    award_many(session=session, reason="contest", now=now, new=True, awards=[
         (r.member_id, r.points, f"contest:{contest_id}:{question_index}:{r.member_id}") for r in records])
 
 
 def save_progress(*, session: Session, contest_id: int, contest: Contest, now: datetime) -> None:
-    row = session.get(ContestRow, contest_id)
-    row.current_index = contest.index
-    row.question_started_at = contest.question_started_at
-    if contest.finished:
-        row.status = "finished"
-        row.finished_at = now
-    session.add(row)
+    _PROGRESS.execute(session.connection(), {
+        "id": contest_id, "index": contest.index, "opened": contest.question_started_at,
+        "status": "finished" if contest.finished else "running", "finished": now if contest.finished else None})
 
 
 def running_contests(*, session: Session) -> list[ContestRow]:

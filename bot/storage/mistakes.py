@@ -8,20 +8,16 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel import Session, select
 
+from bot.storage.fast import DriverStatement
 from bot.storage.models import PracticeAttempt
 
-__all__ = ["Mistake", "open_mistakes", "pending_practice"]
+__all__ = ["Mistake", "record_mistakes", "open_mistakes", "pending_practice"]
 
 _WRONG = text("""
-SELECT c.bank, a.question_key, a.answer, a.answered_at
-FROM contest_answer a JOIN contest c ON c.id = a.contest_id
-WHERE a.member_id = :member AND a.correct = false AND a.question_key <> ''
-UNION ALL
-SELECT d.bank, d.question_key, d.answer, d.answered_at
-FROM daily_answer d
-WHERE d.member_id = :member AND d.correct = false
-ORDER BY 4 DESC
-LIMIT :scan""")
+SELECT bank, question_key, answer, at FROM mistake
+WHERE member_id = :member ORDER BY at DESC, id DESC LIMIT :scan""")
+_RECORD = DriverStatement("INSERT INTO mistake (member_id, bank, question_key, answer, at) "
+                          "VALUES (:member, :bank, :key, :answer, :at)")
 _MASTERED = text("""
 SELECT bank, question_key, MAX(answered_at) FROM practice_attempt
 WHERE member_id = :member AND correct = true GROUP BY bank, question_key""")
@@ -37,6 +33,14 @@ class Mistake:
 
 def _as_datetime(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def record_mistakes(*, session: Session, bank: str, question_key: str, wrong: list[tuple[int, str]],
+                    at: datetime) -> None:
+    """(member_id, answer) pairs who got this question wrong, in one batched statement."""
+    if wrong:
+        _RECORD.execute(session.connection(), [{"member": m, "bank": bank, "key": question_key,
+                                                "answer": answer[:500], "at": at} for m, answer in wrong])
 
 
 def open_mistakes(*, session: Session, member_id: int, scan: int = 500) -> list[Mistake]:

@@ -12,7 +12,7 @@ from sqlmodel import Field, SQLModel
 __all__ = [
     "SchemaVersion", "Branch", "Member", "Identity", "ChatGroup", "ContestRow", "ContestAnswer",
     "PointsEntry", "PointsTotal", "ProcessedMessage", "DailyAnswer", "BankRow", "BankQuestionRow", "QuestionStat",
-    "PracticeAttempt", "ROLES",
+    "MistakeRow", "PracticeAttempt", "ROLES",
 ]
 
 # role value -> how members write it in a roster
@@ -82,7 +82,7 @@ class ContestAnswer(SQLModel, table=True):
     contest_id: int = Field(foreign_key="contest.id")
     question_index: int
     question_key: str = Field(default="", max_length=32)
-    member_id: int = Field(foreign_key="member.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
     answer: str = Field(max_length=500)
     correct: bool
     points: int
@@ -178,6 +178,19 @@ class QuestionStat(SQLModel, table=True):
     asked: int = 0
     answered: int = 0
     correct: int = 0
+
+
+class MistakeRow(SQLModel, table=True):
+    """A wrong answer, for 错题本: written when a contest question closes (in one batch) or when a
+    每日一题 is answered, so the per-answer path carries no extra index."""
+    __tablename__ = "mistake"
+    __table_args__ = (Index("ix_mistake_member_time", "member_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id")
+    bank: str = Field(max_length=200)
+    question_key: str = Field(max_length=32)
+    answer: str = Field(default="", max_length=500)
+    at: datetime
 
 
 class PracticeAttempt(SQLModel, table=True):

@@ -40,14 +40,16 @@ def award_points(*, session: Session, member_id: int, amount: int, reason: str, 
     return True
 
 
-def award_many(*, session: Session, awards: list[tuple[int, int, str]], reason: str, now: datetime) -> None:
+def award_many(*, session: Session, awards: list[tuple[int, int, str]], reason: str, now: datetime,
+               new: bool = False) -> None:
     """Award (member_id, amount, source) rows in a few batched statements: a contest question
     closing awards everyone who answered it at once. Sources already in the ledger are skipped;
     one inserted concurrently by another instance fails the plain INSERT, so the caller's
-    transaction rolls back whole rather than counting anything twice."""
+    transaction rolls back whole rather than counting anything twice. `new`: the caller knows none
+    was awarded before (a contest question closes once, with its progress), so the look-up is skipped."""
     conn = session.connection()
     awards = [a for a in awards if a[1]]
-    for start in range(0, len(awards), _CHUNK):
+    for start in range(0, 0 if new else len(awards), _CHUNK):
         chunk = [source for _, _, source in awards[start:start + _CHUNK]]
         done = {row[0] for row in _awarded(len(chunk)).rows(conn, {"reason": reason, **{
             f"s{i}": source for i, source in enumerate(chunk)}})}
