@@ -100,7 +100,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
     rng = random.Random(seed)
     db = Database(settings.database.url)
     banks, problems = load_banks(bank_dirs(settings))
-    catalog = Catalog(db=db, file_banks=banks, default_bank=settings.quizzes.default_bank)
+    catalog = Catalog(db=db, file_banks=banks, default_bank=settings.quizzes.default_bank,
+                      broken_files=len({p.file for p in problems}))
     timers = Timers()
     scoring = settings.scoring
     rules = ScoringRules(base_points=scoring.base_points, full_points_within=scoring.full_points_within,

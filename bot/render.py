@@ -10,6 +10,7 @@ __all__ = ["verdict_lines", "format_hint", "question_text", "reveal_text", "resu
 MEDALS = ("🥇", "🥈", "🥉")
 # A group message has to fit the platforms' limits (2,048 bytes for a WeCom text): long lists are cut here.
 NAMES_SHOWN = 30
+REASONS_SHOWN = 5
 
 
 def answer_hint(question: Question) -> str:
@@ -54,6 +55,9 @@ def reveal_text(reveal: Reveal) -> str:
         lines.append(f"本题 {len(reveal.answers)} 人作答，无人答对。")
     else:
         lines.append("本题无人作答。")
+    if question.type is QuestionType.BLANK:  # a typed answer: say why it was not accepted
+        wrong = [a for a in reveal.answers if not a.correct and a.reason][:REASONS_SHOWN]
+        lines += [f"· {a.name}「{a.answer[:20]}」：{a.reason}" for a in wrong]
     return "\n".join(lines)
 
 

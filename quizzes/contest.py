@@ -6,7 +6,7 @@ Pure: the caller passes the clock reading and the random generator, persists wha
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -164,6 +164,9 @@ class Contest:
                       index=index, finished=finished)
         by_question: dict[int, list[AnswerRecord]] = {}
         for q_index, record in history:
+            if not record.correct and not record.reason and q_index < len(questions):
+                # reasons are not stored: judge the stored answer again to have them for the reveal
+                record = replace(record, reason=judge(questions[q_index], record.answer).reason)
             by_question.setdefault(q_index, []).append(record)
         for q_index in range(index):
             for record in by_question.get(q_index, []):

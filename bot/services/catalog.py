@@ -15,8 +15,10 @@ log = logging.getLogger(__name__)
 
 
 class Catalog:
-    def __init__(self, *, db: Database, file_banks: dict[str, Bank], default_bank: str | None) -> None:
+    def __init__(self, *, db: Database, file_banks: dict[str, Bank], default_bank: str | None,
+                 broken_files: int = 0) -> None:
         self._db, self._files, self._default = db, file_banks, default_bank
+        self.broken_files = broken_files  # bank files that did not load (the CLI lists them at start)
         self._stored: dict[str, Bank] = {}
         self._stamp: tuple[int, str] | None = None
 

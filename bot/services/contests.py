@@ -293,7 +293,9 @@ class ContestService:
         banks = self._catalog.banks()
         if not banks:
             return self.bank_list_text()
-        return f"没有找到题库「{name}」。{self.bank_list_text()}\n例如：开始竞赛 {banks[0].name} 5"
+        broken = (f"\n另有 {self._catalog.broken_files} 个题库文件有误未能加载，请管理员查看启动时的提示。"
+                  if self._catalog.broken_files else "")
+        return f"没有找到题库「{name}」。{self.bank_list_text()}\n例如：开始竞赛 {banks[0].name} 5{broken}"
 
     def bank_list_text(self) -> str:
         self._catalog.refresh()
