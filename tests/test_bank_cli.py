@@ -145,3 +145,22 @@ def test_the_real_1486_question_bank_imports_with_nothing_lost(tmp_path):
     assert "读取 1486 道，跳过完全重复的题目 477 道，导入 1009 道（单选 343，多选 261，判断 214，填空 191）" in result.stdout
     listed = {b["name"]: b for b in json.loads(run("bank", "list", "--format", "json").stdout)}
     assert listed["党史"]["questions"] == 1009
+
+
+@pytest.mark.skipif(not REAL_BANK.exists(), reason="the public bank lives in ../shared")
+def test_a_contest_is_played_from_the_real_bank(tmp_path):
+    assert run("bank", "import", str(REAL_BANK), "--name", "党史").exit_code == 0
+    app = build_app(load_settings(tmp_path / "studybot.yaml"), seed=7)
+    app.start()
+    try:
+        app.handle(group_msg("李四", "大家好"))
+        replies = texts(app.handle(group_msg("张三", "开始竞赛 党史 5")))
+        assert replies[0].startswith("📣 张三 发起了知识竞赛：党史，共 5 题")
+        for number in range(1, 6):
+            question = app.contests.open_question(1)
+            app.handle(group_msg("张三", question.answer))
+            closing = texts(app.handle(group_msg("李四", question.answer)))
+            assert closing[0].startswith(f"⏰ 第 {number} 题答案：") and "答对 2 人" in closing[0]
+        assert closing[-1].startswith("🏆 竞赛结束（党史，共 5 题）")
+    finally:
+        app.close()
