@@ -6,15 +6,14 @@ from sqlmodel import select
 
 from bot import render
 from bot.messages import Outgoing
+from bot.services.answering import judge_reply, note_mistake
 from bot.services.catalog import Catalog
 from bot.services.context import Context
 from bot.storage.banks import count_question
-from bot.storage.mistakes import record_mistakes
 from bot.storage.models import DailyAnswer
 from bot.storage.points import award_points
-from quizzes.answers import looks_like_answer
 from quizzes.daily import daily_question
-from quizzes.grading import judge, read_answer
+from quizzes.grading import Verdict
 from quizzes.model import Question
 
 __all__ = ["DailyService"]
@@ -64,12 +63,9 @@ class DailyService:
         question = self._question(row)
         if question is None:
             return None
-        answer = read_answer(question, ctx.incoming.text)
-        if answer is None:
-            if looks_like_answer(ctx.incoming.text):
-                return [ctx.reply(f"{ctx.member.name}，今天的每日一题是{render.format_hint(question)}")]
-            return None
-        verdict = judge(question, answer)
+        verdict = judge_reply(ctx, question, "今天的每日一题")
+        if not isinstance(verdict, Verdict):
+            return verdict
         row.answer, row.correct, row.answered_at = verdict.given[:500], verdict.correct, ctx.now
         ctx.session.add(row)
         if verdict.correct:
@@ -77,9 +73,7 @@ class DailyService:
                          source=f"daily:{ctx.member.id}:{row.day}", now=ctx.now)
         count_question(session=ctx.session, bank=row.bank, question_key=row.question_key, asked=1, answered=1,
                        correct=int(verdict.correct))
-        if not verdict.correct:
-            record_mistakes(session=ctx.session, bank=row.bank, question_key=row.question_key,
-                            wrong=[(ctx.member.id, verdict.given)], at=ctx.now)
+        note_mistake(ctx, row.bank, question, verdict)
         lines = render.verdict_lines(ctx.member.name, question, verdict.correct, verdict.reason,
                                      self._points if verdict.correct else 0)
         lines.append("明天再来挑战新的每日一题。" if verdict.correct else "答错的题已记入「错题本」，明天再来挑战新的每日一题。")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from bot import render
 from bot.messages import Outgoing
+from bot.services.answering import judge_reply
 from bot.services.catalog import Catalog
 from bot.services.context import Context
 from bot.storage.mistakes import Mistake, open_mistakes, pending_practice
 from bot.storage.models import PracticeAttempt
 from bot.storage.points import award_points
-from quizzes.answers import looks_like_answer
-from quizzes.grading import judge, read_answer
+from quizzes.grading import Verdict
 from quizzes.model import Question
 
 __all__ = ["PracticeService"]
@@ -71,12 +71,9 @@ class PracticeService:
         question = attempt and self._catalog.question(attempt.bank, attempt.question_key)
         if question is None:
             return None
-        answer = read_answer(question, ctx.incoming.text)
-        if answer is None:
-            if looks_like_answer(ctx.incoming.text):
-                return [ctx.reply(f"{ctx.member.name}，这道错题是{render.format_hint(question)}")]
-            return None
-        verdict = judge(question, answer)
+        verdict = judge_reply(ctx, question, "这道错题")
+        if not isinstance(verdict, Verdict):
+            return verdict
         attempt.answer, attempt.correct, attempt.answered_at = verdict.given[:500], verdict.correct, ctx.now
         ctx.session.add(attempt)
         # points only the first time this question is answered right in practice
