@@ -3,70 +3,22 @@
 Validation runs over the whole file (and against the database) before anything is written,
 so a roster with problems imports nothing and the person gets every problem at once,
 each with the row number they see in Excel (the header is row 1 when it is the first row).
+Reading and checking the file itself is bot.roster_file; this module checks its rows against the
+database and upserts them.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 from sqlmodel import Session, func, select
 
-from bot.storage.models import ROLES, Branch, Identity, Member
+from bot.roster_file import IDENTITY_COLUMNS, RosterError, RosterRow
+from bot.storage.models import Branch, Identity, Member
 from bot.storage.people import get_or_create_branch, upsert_member
 
-__all__ = ["RosterRow", "RosterError", "RosterFileMissing", "ImportResult", "read_roster", "check_roster",
-           "import_roster", "IDENTITY_COLUMNS", "ROLE_BY_LABEL", "COLUMNS_HINT"]
-
-# identity channel -> column header
-IDENTITY_COLUMNS = {"wecom": "企业微信账号", "dingtalk": "钉钉账号"}
-REQUIRED_COLUMNS = ("姓名", "支部")
-OPTIONAL_COLUMNS = ("角色", *IDENTITY_COLUMNS.values())
-# the columns as error messages and --help describe them
-COLUMNS_HINT = f"{'、'.join(REQUIRED_COLUMNS)}（可选：{'、'.join(OPTIONAL_COLUMNS)}）"
-
-# what people write in the 角色 column -> role value
-ROLE_BY_LABEL = {**{label: role for role, label in ROLES.items()}, **{role: role for role in ROLES}}
-_ROLE_CHOICES = "、".join(ROLES.values())
-
-# header spellings seen in real rosters -> canonical column
-_HEADER_ALIASES = {
-    "姓名": "姓名", "名字": "姓名",
-    "支部": "支部", "所在支部": "支部", "党支部": "支部", "支部名称": "支部",
-    "角色": "角色", "身份": "角色",
-    "企业微信账号": "企业微信账号", "企业微信": "企业微信账号", "企业微信id": "企业微信账号",
-    "企业微信userid": "企业微信账号", "企微账号": "企业微信账号",
-    "钉钉账号": "钉钉账号", "钉钉": "钉钉账号", "钉钉id": "钉钉账号", "钉钉userid": "钉钉账号",
-}
-_MAX_LENGTH = {"姓名": 100, "支部": 100, "企业微信账号": 200, "钉钉账号": 200}
-_HEADER_SEARCH_ROWS = 10  # a title row such as「第一党支部党员名册」may sit above the header
-_SPACES = re.compile(r"[\s\u3000\ufeff\u200b]+")
-
-
-class RosterFileMissing(Exception):
-    """The file does not exist or is not a file (a usage error, exit 2)."""
-
-
-class RosterError(Exception):
-    """Problems with the roster's content; nothing was imported."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-@dataclass(frozen=True)
-class RosterRow:
-    row: int  # row number as shown in Excel / a text editor
-    name: str
-    branch: str
-    role: str | None  # None: the file has no 角色 column, so an existing member keeps theirs
-    identities: dict[str, str] = field(default_factory=dict)
+__all__ = ["ImportResult", "check_roster", "import_roster"]
 
 
 @dataclass(frozen=True)
@@ -77,184 +29,6 @@ class ImportResult:
     new_branches: int
     unchanged: int = 0  # existing members the file names exactly as they are
     moves: tuple[tuple[str, str, str], ...] = ()  # (name, from branch, to branch)
-
-
-def _clean(value: Any) -> str:
-    """A cell as text: surrounding (full-width) spaces dropped, 13800000000.0 read back as 13800000000."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip(" \t\r\n\u3000\ufeff\u200b")
-
-
-def _header_key(value: Any) -> str:
-    return _SPACES.sub("", _clean(value)).lower()
-
-
-# ---------------------------------------------------------------- reading
-
-
-def _decode(data: bytes, label: str) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's「Unicode 文本」is UTF-16 with a BOM
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    for encoding in ("utf-8-sig", "gb18030"):  # GB18030 is a superset of GBK (rare name characters too)
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise RosterError([f"{label}：无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV"])
-
-
-def _csv_rows(path: Path, label: str) -> list[list[Any]]:
-    text = _decode(path.read_bytes(), label)
-    first_line = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = "\t" if "\t" in first_line and "," not in first_line and "，" not in first_line else ","
-    try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise RosterError([f"{label}：CSV 格式有误（{exc}）"]) from None
-
-
-def _xlsx_sheets(path: Path, label: str) -> list[tuple[str, list[list[Any]]]]:
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            return [(sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)])
-                    for sheet in workbook.worksheets]
-        finally:
-            workbook.close()
-    except PermissionError:
-        raise
-    except Exception as exc:  # a damaged or renamed file can fail anywhere inside openpyxl
-        raise RosterError([f"{label}：不是有效的 .xlsx 文件（{type(exc).__name__}），"
-                           "请用 Excel 重新保存后再试"]) from None
-
-
-def _find_header(rows: list[list[Any]]) -> int | None:
-    """Index of the header row: the first row (near the top) with a 姓名 column."""
-    seen = 0
-    for index, row in enumerate(rows):
-        cells = [_header_key(cell) for cell in row]
-        if not any(cells):
-            continue
-        if any(_HEADER_ALIASES.get(cell) == "姓名" for cell in cells):
-            return index
-        seen += 1
-        if seen >= _HEADER_SEARCH_ROWS:
-            break
-    return None
-
-
-def _load(path: Path, label: str) -> list[list[Any]]:
-    suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise RosterError([f"{label}：不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV（UTF-8）"])
-    if suffix in (".xlsx", ".xlsm"):
-        sheets = _xlsx_sheets(path, label)
-        for _title, rows in sheets:
-            if _find_header(rows) is not None:
-                return rows
-        return sheets[0][1] if sheets else []
-    return _csv_rows(path, label)
-
-
-def read_roster(path: Path) -> list[RosterRow]:
-    """Parse and validate the whole file; RosterError lists every problem found."""
-    label = path.name
-    if not path.exists():
-        raise RosterFileMissing(f"找不到名册文件 {path}")
-    if not path.is_file():
-        raise RosterFileMissing(f"{path} 不是文件")
-    try:
-        rows = _load(path, label)
-    except PermissionError:
-        raise RosterError([f"{label}：没有读取权限"]) from None
-    except OSError as exc:
-        raise RosterError([f"{label}：无法读取（{exc.strerror or exc}）"]) from None
-
-    if not any(_clean(cell) for row in rows for cell in row):
-        raise RosterError([f"{label}：文件是空的，第 1 行应是表头：{COLUMNS_HINT}"])
-    header_index = _find_header(rows)
-    if header_index is None:
-        raise RosterError([f"{label}：找不到表头，表头一行应包含：{COLUMNS_HINT}"])
-
-    header_row = header_index + 1
-    columns: dict[str, int] = {}
-    problems: list[str] = []
-    for position, cell in enumerate(rows[header_index]):
-        key = _header_key(cell)
-        canonical = _HEADER_ALIASES.get(key)
-        if canonical is None:
-            continue  # extra columns (序号, 备注, 电话 …) are ignored
-        if canonical in columns:
-            problems.append(f"{label} 第 {header_row} 行：表头中「{canonical}」列出现了两次")
-        else:
-            columns[canonical] = position
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    if missing:
-        problems.append(f"{label} 第 {header_row} 行：表头缺少「{'」「'.join(missing)}」列（表头应包含：{COLUMNS_HINT}）")
-    if problems:
-        raise RosterError(problems)
-
-    def cell(values: list[Any], column: str) -> str:
-        position = columns.get(column)
-        return _clean(values[position]) if position is not None and position < len(values) else ""
-
-    result: list[RosterRow] = []
-    first_account: dict[tuple[str, str], int] = {}
-    first_person: dict[tuple[str, str], int] = {}
-    for index in range(header_index + 1, len(rows)):
-        values, number = rows[index], index + 1
-        if not any(_clean(value) for value in values):
-            continue  # blank lines between blocks are fine
-        where = f"{label} 第 {number} 行"
-        row_problems: list[str] = []
-        name, branch, role_text = cell(values, "姓名"), cell(values, "支部"), cell(values, "角色")
-        if not name:
-            row_problems.append(f"{where}：缺少姓名")
-        if not branch:
-            row_problems.append(f"{where}：缺少支部" + (f"（{name}）" if name else ""))
-        role = ROLE_BY_LABEL.get(role_text.lower()) if role_text else ("member" if "角色" in columns else None)
-        if role_text and role is None:
-            row_problems.append(f"{where}：不认识的角色「{role_text}」，应为 {_ROLE_CHOICES} 之一（留空即为成员）")
-        for column in ("姓名", "支部"):
-            value = cell(values, column)
-            if len(value) > _MAX_LENGTH[column]:
-                row_problems.append(f"{where}：{column}过长（最多 {_MAX_LENGTH[column]} 个字）")
-        identities: dict[str, str] = {}
-        for channel, column in IDENTITY_COLUMNS.items():
-            account = cell(values, column)
-            if not account:
-                continue
-            if len(account) > _MAX_LENGTH[column]:
-                row_problems.append(f"{where}：{column}过长（最多 {_MAX_LENGTH[column]} 个字符）")
-                continue
-            earlier = first_account.setdefault((channel, account), number)
-            if earlier != number:
-                row_problems.append(f"{where}：{column}「{account}」与第 {earlier} 行重复")
-            identities[channel] = account
-        if name and branch:
-            earlier = first_person.setdefault((branch, name), number)
-            if earlier != number:
-                row_problems.append(f"{where}：「{branch}」的「{name}」与第 {earlier} 行重复"
-                                    "（同一支部内的成员按姓名识别，请删去重复的一行）")
-        if row_problems:
-            problems.extend(row_problems)
-        else:
-            result.append(RosterRow(number, name, branch, role, identities))
-    if problems:
-        raise RosterError(problems)
-    if not result:
-        raise RosterError([f"{label}：只有表头，没有成员数据"])
-    return result
 
 
 # ---------------------------------------------------------------- importing

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from quizzes.importers.common import STRICTNESS_LABELS, Invalid, count_blank_slots, split_blank_answer
+from quizzes.importers.blank_answers import count_blank_slots, split_blank_answer
+from quizzes.importers.common import Invalid
+from quizzes.importers.optional_fields import STRICTNESS_LABELS
 from quizzes.model import LETTERS, TYPE_LABELS, Bank, Question, QuestionType
 
 __all__ = ["write_yaml", "write_xlsx", "bank_to_yaml"]

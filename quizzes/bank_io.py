@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quizzes.bank_yaml import BankProblem, load_bank_file
-from quizzes.importers.common import Duplicate, Parsed, Where, dedupe, problem_at
+from quizzes.importers.common import Parsed, Where, problem_at
+from quizzes.importers.duplicates import Duplicate, dedupe
 from quizzes.model import TYPE_LABELS, Bank, QuestionType
 
 __all__ = ["read_bank", "load_bank", "BankRead", "BankError", "SUPPORTED_SUFFIXES"]

@@ -13,8 +13,9 @@ from pathlib import Path
 import yaml
 
 from quizzes.answers import parse_choice, parse_judge
-from quizzes.importers.common import (Invalid, parse_difficulty, parse_points, parse_strictness, parse_topic,
-                                     parse_type_word)
+from quizzes.importers.answer_parsing import parse_type_word
+from quizzes.importers.common import Invalid
+from quizzes.importers.optional_fields import parse_difficulty, parse_points, parse_strictness, parse_topic
 from quizzes.model import LETTERS, Bank, Question, QuestionType
 
 __all__ = ["BankProblem", "load_bank_file", "load_banks", "BUNDLED_BANK_DIR"]

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 import bot.cli_rank
 from bot.cli_members import members_cli
 from bot.cli_rank import rank
-from bot.roster import import_roster, read_roster
+from bot.roster import import_roster
+from bot.roster_file import read_roster
 from bot.storage.db import Database
 from bot.storage.models import Member
 from bot.storage.points import award_points

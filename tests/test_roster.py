@@ -412,7 +412,8 @@ def test_no_sequence_of_imports_leaves_two_namesakes_in_one_branch(tmp_path: Pat
     import random
     from datetime import datetime
 
-    from bot.roster import IDENTITY_COLUMNS, RosterError, RosterRow, import_roster
+    from bot.roster import import_roster
+    from bot.roster_file import IDENTITY_COLUMNS, RosterError, RosterRow
 
     rng = random.Random(20260304)
     db = Database(f"sqlite:///{tmp_path / 'random.db'}")

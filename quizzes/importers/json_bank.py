@@ -26,10 +26,10 @@ import re
 import unicodedata
 from pathlib import Path
 
-from quizzes.importers.common import (
-    Invalid, Parsed, RawQuestion, Where, build_question, clean_cell, parse_strictness, parse_time_limit, problem_at,
-    split_options, strip_option_prefixes,
-)
+from quizzes.importers.answer_parsing import split_options, strip_option_prefixes
+from quizzes.importers.build import build_question
+from quizzes.importers.common import Invalid, Parsed, RawQuestion, Where, clean_cell, problem_at
+from quizzes.importers.optional_fields import parse_strictness, parse_time_limit
 from quizzes.model import LETTERS
 
 __all__ = ["read_json", "KEY_ALIASES"]

@@ -27,10 +27,9 @@ import re
 import unicodedata
 from pathlib import Path
 
-from quizzes.importers.common import (
-    Parsed, RawQuestion, Where, build_question, clean_cell, parse_type_word, problem_at, split_options,
-    strip_option_prefixes,
-)
+from quizzes.importers.answer_parsing import parse_type_word, split_options, strip_option_prefixes
+from quizzes.importers.build import build_question
+from quizzes.importers.common import Parsed, RawQuestion, Where, clean_cell, problem_at
 from quizzes.model import LETTERS
 
 __all__ = ["read_xlsx", "read_csv", "COLUMN_ALIASES"]
