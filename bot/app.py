@@ -7,6 +7,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
 from bot.dispatcher import Dispatcher
 from bot.handlers.help import help_command
@@ -28,15 +29,6 @@ from quizzes.scoring import ScoringRules
 __all__ = ["App", "build_app"]
 
 log = logging.getLogger(__name__)
-
-
-class Channel:
-    """What the app needs from an adapter to send proactively (timer-driven messages)."""
-
-    name: str
-
-    def send(self, message: Outgoing) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
 
 
 @dataclass

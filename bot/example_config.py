@@ -37,4 +37,29 @@ groups: {}
   # 机关党支部群: 机关党支部
 
 timezone: Asia/Shanghai       # 固定为北京时间
+
+server:                       # studybot run 的 HTTP 服务（接收企业微信、公众号回调）
+  host: 127.0.0.1             # 监听地址（127.0.0.1）；由反向代理转发时保持默认即可
+  port: 8080                  # 端口（8080）
+
+# 以下渠道默认关闭：去掉 # 并填写即开启。密钥一律写成 env:变量名，从环境变量读取，不要写进本文件。
+# wecom:                                   # 企业微信
+#   corp_id: ww0123456789abcdef            # 管理后台「我的企业」→ 企业 ID
+#   robot:                                 # 智能机器人（API 模式）
+#     mode: websocket                      # websocket（长连接，默认，无需公网 IP）或 callback（回调 URL）
+#     bot_id: env:WECOM_BOT_ID             # 机器人详情 → BotID
+#     secret: env:WECOM_BOT_SECRET         # 长连接 Secret
+#     # callback 模式：token: env:WECOM_ROBOT_TOKEN，encoding_aes_key: env:WECOM_ROBOT_AES_KEY
+#   app:                                   # 自建应用（私聊学习、每日一题）
+#     agent_id: 1000002                    # 应用管理 → 应用 → AgentId
+#     secret: env:WECOM_APP_SECRET         # 同页 Secret
+#     token: env:WECOM_APP_TOKEN           # 接收消息 → 设置 API 接收 → Token
+#     encoding_aes_key: env:WECOM_APP_AES_KEY   # 同页 EncodingAESKey
+#   webhooks:                              # 群名: 群机器人「消息推送」webhook 的 key
+#     第一党支部学习群: env:WECOM_WEBHOOK_BRANCH1
+# wechat_mp:                               # 微信公众号
+#   app_id: wx0123456789abcdef             # 公众号后台 → 设置与开发 → 基本配置 → AppID
+#   app_secret: env:WECHAT_MP_SECRET       # 同页 AppSecret
+#   token: env:WECHAT_MP_TOKEN             # 服务器配置 → 令牌(Token)
+#   encoding_aes_key: env:WECHAT_MP_AES_KEY   # 服务器配置 → 消息加解密密钥（安全模式时填写）
 """

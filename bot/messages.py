@@ -46,5 +46,6 @@ class Outgoing:
     text: str
     markdown: str | None = None
     choices: tuple[str, ...] = ()  # buttons where the platform has them, "回复 A/B" text where not
+    multiple: bool = False  # several choices may be picked (多选): a vote card rather than buttons
     mentions: tuple[str, ...] = ()  # platform user ids
     key: str = ""  # idempotency key for the outbox

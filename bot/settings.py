@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, field_validator,
+                      model_validator)
 
 __all__ = ["Settings", "ConfigError", "load_settings", "CONFIG_ENV", "DEFAULT_CONFIG_NAME"]
 
@@ -48,6 +49,57 @@ class ScoringSettings(_Section):
     practice_points: int = Field(default=2, ge=0)
 
 
+def _from_env(value: object) -> object:
+    """`env:NAME` reads the secret from the environment variable NAME, so none is written in the YAML."""
+    if isinstance(value, str) and value.startswith("env:"):
+        name = value[4:].strip()
+        if not os.environ.get(name):
+            raise ValueError(f"环境变量 {name} 未设置或为空")
+        return os.environ[name]
+    return value
+
+
+Secret = Annotated[SecretStr, BeforeValidator(_from_env)]
+Plain = Annotated[str, BeforeValidator(_from_env)]
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+
+
+class WeComRobotSettings(_Section):
+    mode: Literal["websocket", "callback"] = "websocket"
+    bot_id: Plain = ""
+    secret: Secret | None = None  # long connection
+    ws_url: str = "wss://openws.work.weixin.qq.com"
+    token: Secret | None = None  # HTTP callback
+    encoding_aes_key: Secret | None = None
+
+
+class WeComAppSettings(_Section):
+    agent_id: int
+    secret: Secret
+    token: Secret
+    encoding_aes_key: Secret
+
+
+class WeComSettings(_Section):
+    corp_id: Plain = ""
+    api_base_url: str = "https://qyapi.weixin.qq.com"
+    robot: WeComRobotSettings | None = None
+    app: WeComAppSettings | None = None
+    webhooks: dict[str, Secret] = {}  # group name -> 消息推送 webhook key
+
+
+class WeChatMPSettings(_Section):
+    app_id: Plain
+    app_secret: Secret
+    token: Secret
+    encoding_aes_key: Secret | None = None  # safe mode when set
+    api_base_url: str = "https://api.weixin.qq.com"
+
+
 class Settings(_Section):
     """Cross-field rules are checked in `_consistent`, so a setting that would make a
     command fail later (a default larger than its maximum) is refused at start."""
@@ -59,6 +111,9 @@ class Settings(_Section):
     # group name (or platform group id) -> branch name; an unmapped group is a branch of its own name
     groups: dict[str, str] = {}
     timezone: str = "Asia/Shanghai"
+    server: ServerSettings = ServerSettings()
+    wecom: WeComSettings | None = None
+    wechat_mp: WeChatMPSettings | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -66,6 +121,17 @@ class Settings(_Section):
         if value != "Asia/Shanghai":
             raise ValueError("studybot 统一使用 Asia/Shanghai 时区")
         return value
+
+    @model_validator(mode="after")
+    def _channels_complete(self) -> Settings:
+        robot = self.wecom.robot if self.wecom else None
+        if robot and robot.mode == "websocket" and not (robot.bot_id and robot.secret):
+            raise ValueError("wecom.robot 长连接模式（mode: websocket）需要 bot_id 和 secret")
+        if robot and robot.mode == "callback" and not (robot.token and robot.encoding_aes_key):
+            raise ValueError("wecom.robot 回调模式（mode: callback）需要 token 和 encoding_aes_key")
+        if self.wecom and self.wecom.app and not self.wecom.corp_id:
+            raise ValueError("wecom.app 需要 wecom.corp_id（企业 ID）")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -71,7 +71,8 @@ class ContestService:
             contest = active.contest
             text = "本群的竞赛正在进行中，当前题目：\n" + render.question_text(
                 contest.current, contest.number, len(contest.questions), contest.limit_for(contest.current))
-            return [ctx.reply(text, choices=self._choices(contest))]
+            return [ctx.reply(text, choices=self._choices(contest), multiple=contest.current.type.value == "multiple",
+                              key=f"contest:{active.contest_id}:q{contest.index}")]
         self._catalog.refresh()
         bank = self._catalog.pick(bank_name)
         glued = re.fullmatch(r"(.*\D)(\d+)[题道]?", bank_name or "")
@@ -259,6 +260,7 @@ class ContestService:
         text = render.question_text(contest.current, contest.number, len(contest.questions),
                                     contest.limit_for(contest.current))
         return Outgoing(active.chat, text, choices=self._choices(contest),
+                        multiple=contest.current.type.value == "multiple",
                         key=f"contest:{active.contest_id}:q{contest.index}")
 
     @staticmethod

@@ -1,0 +1,66 @@
+"""`studybot run` with platform channels: one asyncio loop for the HTTP server (uvicorn), each
+channel's own tasks (a websocket, a send queue) and the contest timers.
+
+The core (dispatcher, services, SQLite) runs on this loop's thread only: handlers take well
+under a millisecond, so callbacks call `app.handle` directly rather than from threads, and the
+in-memory contest state is never touched by two threads. Blocking SDK calls (wechatpy's HTTP
+client) run in threads inside their adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import uvicorn
+
+from bot.app import App
+from bot.channels.base import ServiceChannel
+from bot.web import build_web
+
+__all__ = ["serve", "tick_timers"]
+
+log = logging.getLogger(__name__)
+TICK_SECONDS = 0.2
+
+
+async def tick_timers(app: App, stop: asyncio.Event) -> None:
+    """Fire contest deadlines as they come due, until `stop` is set."""
+    while not stop.is_set():
+        try:
+            app.fire_due_timers()
+        except Exception:  # one bad timer must not stop the others
+            log.exception("timer failed")
+        try:
+            await asyncio.wait_for(stop.wait(), TICK_SECONDS)
+        except TimeoutError:
+            pass
+
+
+async def serve(app: App) -> None:
+    """Run until SIGINT/SIGTERM: channels started, HTTP server up, timers ticking."""
+    app.start()
+    channels = [c for c in app.channels.values() if isinstance(c, ServiceChannel)]
+    stop = asyncio.Event()
+    config = uvicorn.Config(build_web(app), host=app.settings.server.host, port=app.settings.server.port,
+                            log_config=None, access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # ours below stop everything, not just uvicorn
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: (stop.set(), setattr(server, "should_exit", True)))
+    for channel in channels:
+        await channel.start()
+    log.info("studybot serving on %s:%d with channels %s", config.host, config.port, sorted(app.channels))
+    ticker = asyncio.create_task(tick_timers(app, stop))
+    try:
+        await server.serve()
+    finally:
+        stop.set()
+        await ticker
+        for channel in reversed(channels):
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("stopping channel %s failed", channel.name)
+        app.close()
