@@ -152,11 +152,21 @@ def run(
     config: ConfigOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="在标准错误输出日志")] = False,
 ) -> None:
-    """启动机器人服务。未配置企业微信、钉钉等渠道时，使用终端里的本地聊天渠道。"""
+    """启动机器人服务：HTTP 回调服务器和配置了的渠道（企业微信、公众号）。一个渠道都未配置时，使用终端里的本地聊天渠道。"""
     _setup_logging(verbose)
     app = ready_app(settings_from(config))
     _report_bank_problems(app)
-    asyncio.run(_chat(app, as_, group))
+    from bot.channels.registry import add_platform_channels
+
+    if not add_platform_channels(app):
+        asyncio.run(_chat(app, as_, group))
+        return
+    from bot.service import serve
+
+    server = app.settings.server
+    typer.echo(f"studybot 已启动：渠道 {'、'.join(sorted(app.channels))}，回调地址 http://{server.host}:{server.port}/"
+               "（Ctrl-C 退出）", err=True)
+    asyncio.run(serve(app))
 
 
 _registered: list[bool] = []

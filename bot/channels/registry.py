@@ -1,0 +1,28 @@
+"""Which platform channels `studybot run` starts: the sections present in studybot.yaml."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.app import App
+    from bot.channels.base import ServiceChannel
+
+__all__ = ["add_platform_channels"]
+
+
+def add_platform_channels(app: App) -> list[ServiceChannel]:
+    """Build and register the configured platform channels; an adapter (and its SDK) is imported
+    only when its section is configured."""
+    added = []
+    if app.settings.wecom is not None:
+        from bot.channels.wecom import WeComChannel
+
+        added.append(WeComChannel(app=app, settings=app.settings.wecom))
+    if app.settings.wechat_mp is not None:
+        from bot.channels.wechat_mp import WeChatMP
+
+        added.append(WeChatMP(app=app, settings=app.settings.wechat_mp))
+    for channel in added:
+        app.add_channel(channel)
+    return added
