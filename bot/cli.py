@@ -169,6 +169,28 @@ def run(
     asyncio.run(serve(app))
 
 
+@cli.command()
+def doctor(config: ConfigOption = None) -> None:
+    """检查配置、数据库和题库，并用配置的凭据连一次企业微信和公众号（不会往群里发消息）。有问题时退出码 1。"""
+    from bot.doctor import Check, run_checks
+
+    settings = settings_from(config)
+    app = ready_app(settings)
+    try:
+        app.catalog.refresh()
+        checks = [Check(True, "配置", "有效"), Check(True, "数据库", app.db.url),
+                  Check(not app.bank_problems, "题库", f"{len(app.catalog.banks())} 个可用"
+                        + (f"，{len(app.bank_problems)} 处问题（见上方提示）" if app.bank_problems else ""))]
+        _report_bank_problems(app)
+    finally:
+        app.close()
+    checks += run_checks(settings)
+    for check in checks:
+        typer.echo(str(check))
+    if not all(check.ok for check in checks):
+        raise typer.Exit(1)
+
+
 _registered: list[bool] = []
 
 

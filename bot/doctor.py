@@ -1,0 +1,91 @@
+"""`studybot doctor`: is the configuration complete, and do the platforms accept our credentials?
+
+Each check returns a line for the admin; nothing is sent to a group (a webhook cannot be tested
+without posting to it, so its key is only checked for shape)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import uuid
+from dataclasses import dataclass
+
+import httpx
+
+from bot.settings import Settings
+
+__all__ = ["Check", "run_checks"]
+
+TIMEOUT = 5.0
+_WEBHOOK_KEY = re.compile(r"^[0-9a-fA-F-]{20,64}$")
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    what: str
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{'✅' if self.ok else '❌'} {self.what}" + (f"：{self.detail}" if self.detail else "")
+
+
+async def _token(url: str, params: dict[str, str], what: str) -> Check:
+    try:
+        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+            answer = (await client.get(url, params=params)).json()
+    except (httpx.HTTPError, ValueError) as exc:
+        return Check(False, what, f"无法连接 {url}（{type(exc).__name__}）")
+    if answer.get("access_token"):
+        return Check(True, what, "凭据有效，已取得 access_token")
+    return Check(False, what, f"平台拒绝：errcode {answer.get('errcode')} {answer.get('errmsg', '')}".strip())
+
+
+async def _robot_ws(url: str, bot_id: str, secret: str) -> Check:
+    import websockets
+
+    what = "企业微信智能机器人（长连接）"
+    try:
+        async with websockets.connect(url, open_timeout=TIMEOUT, close_timeout=1) as ws:
+            req_id = uuid.uuid4().hex
+            await ws.send(json.dumps({"cmd": "aibot_subscribe", "headers": {"req_id": req_id},
+                                      "body": {"bot_id": bot_id, "secret": secret}}))
+            answer = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+    except (OSError, asyncio.TimeoutError, ValueError, Exception) as exc:  # noqa: B014 - any failure is the answer
+        return Check(False, what, f"无法连接 {url}（{type(exc).__name__}）")
+    if answer.get("errcode") == 0:
+        return Check(True, what, "订阅成功（检查后已断开，正在运行的实例可能因此重连一次）")
+    return Check(False, what, f"订阅被拒：errcode {answer.get('errcode')} {answer.get('errmsg', '')}".strip())
+
+
+async def _checks(settings: Settings) -> list[Check]:
+    checks: list[Check] = []
+    wecom, mp = settings.wecom, settings.wechat_mp
+    if wecom is None and mp is None:
+        return [Check(True, "渠道", "未配置企业微信或公众号：studybot run 使用本地聊天")]
+    if wecom is not None:
+        if wecom.app is not None:
+            checks.append(await _token(f"{wecom.api_base_url}/cgi-bin/gettoken",
+                                       {"corpid": wecom.corp_id, "corpsecret": wecom.app.secret.get_secret_value()},
+                                       "企业微信自建应用"))
+        robot = wecom.robot
+        if robot is not None and robot.mode == "websocket":
+            checks.append(await _robot_ws(robot.ws_url, robot.bot_id, robot.secret.get_secret_value()))
+        elif robot is not None:
+            checks.append(Check(True, "企业微信智能机器人（回调）",
+                                f"回调地址 /wecom/robot；请在后台保存 URL 时确认校验通过"
+                                + ("" if wecom.webhooks else "；未配置 wecom.webhooks，竞赛的揭晓和下一题无法推送到群")))
+        for group, key in wecom.webhooks.items():
+            shape = bool(_WEBHOOK_KEY.match(key.get_secret_value()))
+            checks.append(Check(shape, f"群「{group}」的消息推送 webhook",
+                                "key 格式正确（未实际发送）" if shape else "key 格式不对：应为 webhook 地址中 key= 后面的部分"))
+    if mp is not None:
+        checks.append(await _token(f"{mp.api_base_url}/cgi-bin/token",
+                                   {"grant_type": "client_credential", "appid": mp.app_id,
+                                    "secret": mp.app_secret.get_secret_value()}, "微信公众号"))
+    return checks
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    return asyncio.run(_checks(settings))

@@ -1,0 +1,80 @@
+"""`studybot doctor` against a fake platform API on loopback."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import cli, register_commands
+
+runner = CliRunner()
+
+
+class _FakeApi(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        query = parse_qs(urlparse(self.path).query)
+        good = query.get("corpsecret") == ["right"] or query.get("secret") == ["right"]
+        body = {"access_token": "T", "expires_in": 7200} if good else {"errcode": 40001, "errmsg": "invalid credential"}
+        payload = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def api():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_config_env):
+    monkeypatch.chdir(tmp_path)
+    register_commands()
+
+
+def config(tmp_path: Path, api: str, secret: str) -> Path:
+    path = tmp_path / "studybot.yaml"
+    path.write_text(f"""database:
+  url: sqlite:///{tmp_path / 't.db'}
+wecom:
+  corp_id: ww1
+  api_base_url: {api}
+  app: {{agent_id: 1000002, secret: env:TEST_WECOM_SECRET, token: t, encoding_aes_key: k}}
+  webhooks: {{第一党支部: 693a91f6-7a2b-4bc4-97a0-0ec2cafa5aaa, 第二党支部: https://wrong}}
+wechat_mp: {{app_id: wx1, app_secret: {secret}, token: t, api_base_url: {api}}}
+""", encoding="utf-8")
+    return path
+
+
+def test_doctor_reports_each_channel(tmp_path, api, monkeypatch):
+    monkeypatch.setenv("TEST_WECOM_SECRET", "right")
+    result = runner.invoke(cli, ["doctor", "-c", str(config(tmp_path, api, "wrong"))])
+    lines = result.stdout.splitlines()
+    assert "✅ 企业微信自建应用：凭据有效，已取得 access_token" in lines
+    assert "❌ 微信公众号：平台拒绝：errcode 40001 invalid credential" in lines
+    assert "✅ 群「第一党支部」的消息推送 webhook：key 格式正确（未实际发送）" in lines
+    assert any(line.startswith("❌ 群「第二党支部」") for line in lines)
+    assert result.exit_code == 1
+    assert "right" not in result.stdout  # no secret printed
+
+
+def test_doctor_without_channels_is_fine(tmp_path):
+    (tmp_path / "studybot.yaml").write_text(f"database:\n  url: sqlite:///{tmp_path / 't.db'}\n", encoding="utf-8")
+    result = runner.invoke(cli, ["doctor"])
+    assert result.exit_code == 0
+    assert "studybot run 使用本地聊天" in result.stdout
