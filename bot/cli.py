@@ -56,6 +56,9 @@ def settings_from(config: Path | None) -> Settings:
 def _setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # third-party clients log request URLs, which carry secrets and access tokens: never below WARNING
+    for noisy in ("urllib3", "httpx", "httpcore", "websockets", "uvicorn.access", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def ready_app(settings: Settings, **kwargs) -> App:

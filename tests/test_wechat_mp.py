@@ -1,0 +1,378 @@
+"""The WeChat Official Account channel on the real wire: requests signed and encrypted with
+wechatpy's own crypto, replies decrypted with it, customer-service messages caught by a fake
+WeChat API on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+import xmltodict
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import select
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.utils import WeChatSigner
+
+from bot.app import App
+from bot.channels.wechat_mp import MAX_BODY, PART_BYTES, WELCOME, WeChatMP, split_text
+from bot.clock import ManualClock
+from bot.messages import Chat, Outgoing
+from bot.storage.models import DailyAnswer
+from bot.web import build_web
+from fakes.wechat_api import FakeWeChatAPI
+from helpers import make_app
+
+APP_ID = "wx5823bf96d3bd56c7"
+SECRET = "s-app-secret-not-for-logs"
+TOKEN = "t-callback-token"
+AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"  # 43 characters
+OTHER_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+OPENID = "oUSER_openid_1"
+PATH = "/wechat/mp"
+
+
+# ----- the WeChat side of the wire -----
+
+class Wire:
+    """Builds callbacks the way WeChat's servers do, and reads the replies."""
+
+    def __init__(self, *, token: str = TOKEN, aes_key: str | None = None, app_id: str = APP_ID) -> None:
+        self.token = token
+        self.crypto = WeChatCrypto(token, aes_key, app_id) if aes_key else None
+
+    def query(self, timestamp: int | None = None, signature: str | None = None) -> dict[str, str]:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        nonce = uuid.uuid4().hex[:10]
+        signer = WeChatSigner()
+        signer.add_data(self.token, ts, nonce)
+        return {"timestamp": ts, "nonce": nonce, "signature": signature or signer.signature}
+
+    def request(self, xml: str, **query_args: Any) -> tuple[dict[str, str], bytes]:
+        query = self.query(**query_args)
+        if self.crypto is None:
+            return query, xml.encode()
+        envelope = xmltodict.parse(self.crypto.encrypt_message(xml, query["nonce"], query["timestamp"]))["xml"]
+        query |= {"encrypt_type": "aes", "msg_signature": envelope["MsgSignature"], "openid": OPENID}
+        body = f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+        return query, body.encode()
+
+    def read(self, response: httpx.Response) -> str | None:
+        """The passive reply's text, or None for "success"."""
+        assert response.status_code == 200, response.text
+        if response.text in ("success", ""):
+            return None
+        xml = response.text
+        if self.crypto is not None:
+            envelope = xmltodict.parse(xml)["xml"]
+            assert set(envelope) == {"Encrypt", "MsgSignature", "TimeStamp", "Nonce"}  # nothing in clear
+            xml = self.crypto.decrypt_message(xml, envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"])
+        reply = xmltodict.parse(xml)["xml"]
+        assert reply["MsgType"] == "text" and reply["ToUserName"] == OPENID and reply["FromUserName"] == "gh_test"
+        return reply["Content"]
+
+
+def text_xml(content: str, msgid: int, openid: str = OPENID) -> str:
+    return (f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+            f"<Content><![CDATA[{content}]]></Content><MsgId>{msgid}</MsgId></xml>")
+
+
+def event_xml(event: str, openid: str = OPENID) -> str:
+    return (f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+            f"<Event><![CDATA[{event}]]></Event></xml>")
+
+
+_msgids = iter(range(6_000_000_000_000_000_000, 7_000_000_000_000_000_000))
+
+
+# ----- fixtures -----
+
+@pytest.fixture
+def api() -> Iterator[FakeWeChatAPI]:
+    with FakeWeChatAPI(APP_ID, SECRET) as fake:
+        yield fake
+
+
+def build(tmp_path: Path, clock: ManualClock, api: FakeWeChatAPI, safe: bool) -> tuple[App, WeChatMP]:
+    section: dict[str, Any] = {"app_id": APP_ID, "app_secret": SECRET, "token": TOKEN, "api_base_url": api.url}
+    if safe:
+        section["encoding_aes_key"] = AES_KEY
+    app = make_app(tmp_path, clock, wechat_mp=section)
+    channel = WeChatMP(app=app, settings=app.settings.wechat_mp)
+    channel.retry_delays = (0.01,)
+    app.add_channel(channel)
+    app.start()
+    return app, channel
+
+
+class Bot:
+    """The app behind a TestClient, its channel started on the client's event loop."""
+
+    def __init__(self, app: App, channel: WeChatMP, http: TestClient, wire: Wire) -> None:
+        self.app, self.channel, self.http, self.wire = app, channel, http, wire
+
+    def post(self, xml: str, **query_args: Any) -> httpx.Response:
+        query, body = self.wire.request(xml, **query_args)
+        return self.http.post(PATH, params=query, content=body)
+
+    def say(self, content: str, msgid: int | None = None, openid: str = OPENID) -> str | None:
+        return self.wire.read(self.post(text_xml(content, msgid or next(_msgids), openid)))
+
+
+@pytest.fixture(params=["plain", "safe"])
+def bot(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock, api: FakeWeChatAPI) -> Iterator[Bot]:
+    safe = request.param == "safe"
+    app, channel = build(tmp_path, clock, api, safe)
+    with TestClient(build_web(app)) as http:
+        http.portal.call(channel.start)
+        yield Bot(app, channel, http, Wire(aes_key=AES_KEY if safe else None))
+        http.portal.call(channel.stop)
+    app.close()
+
+
+@pytest.fixture
+def plain_bot(tmp_path: Path, clock: ManualClock, api: FakeWeChatAPI) -> Iterator[Bot]:
+    app, channel = build(tmp_path, clock, api, safe=False)
+    with TestClient(build_web(app)) as http:
+        http.portal.call(channel.start)
+        yield Bot(app, channel, http, Wire())
+        http.portal.call(channel.stop)
+    app.close()
+
+
+def daily_points(app: App) -> int:
+    with app.db.session() as session:
+        return session.execute(text("SELECT COALESCE(SUM(amount), 0) FROM points_ledger WHERE reason = 'daily'")
+                               ).scalar_one()
+
+
+def todays_answer(app: App) -> str:
+    with app.db.session() as session:
+        row = session.exec(select(DailyAnswer)).one()
+    question = app.catalog.question(row.bank, row.question_key)
+    assert question is not None
+    return question.answer
+
+
+def long_handle(app: App, *replies: Outgoing):
+    """Replace the dispatcher's answer (the channel is what is under test here)."""
+    calls: list[str] = []
+
+    def handle(incoming):
+        calls.append(incoming.text)
+        return [Outgoing(incoming.chat, r.text, choices=r.choices) for r in replies]
+
+    app.handle = handle  # type: ignore[method-assign]
+    return calls
+
+
+# ----- URL verification -----
+
+def test_url_verification(plain_bot: Bot) -> None:
+    query = plain_bot.wire.query() | {"echostr": "1616140317555161061"}
+    response = plain_bot.http.get(PATH, params=query)
+    assert (response.status_code, response.text) == (200, "1616140317555161061")
+    bad = query | {"signature": "0" * 40}
+    assert plain_bot.http.get(PATH, params=bad).status_code == 403
+    stale = plain_bot.wire.query(timestamp=int(time.time()) - 301) | {"echostr": "x"}
+    assert plain_bot.http.get(PATH, params=stale).status_code == 403
+
+
+# ----- messages, both modes -----
+
+def test_daily_question_answered_and_points_stored(bot: Bot) -> None:
+    question = bot.say("每日一题")
+    assert question is not None and question.startswith("📅 每日一题")
+    verdict = bot.say(todays_answer(bot.app))
+    assert verdict is not None and "答对" in verdict
+    assert daily_points(bot.app) == 5
+    with bot.app.db.session() as session:
+        identity = session.execute(text("SELECT channel, external_id FROM identity")).one()
+    assert tuple(identity) == ("wechat_mp", OPENID)
+
+
+def test_retried_msgid_gets_the_same_reply_once(bot: Bot) -> None:
+    bot.say("每日一题")
+    msgid = next(_msgids)
+    first = bot.say(todays_answer(bot.app), msgid)
+    again = bot.say(todays_answer(bot.app), msgid)  # WeChat's retry after 5 s: new nonce and timestamp
+    assert first == again and first is not None and "答对" in first
+    assert daily_points(bot.app) == 5
+
+
+def test_subscribe_gets_the_welcome_and_other_events_success(bot: Bot) -> None:
+    assert bot.wire.read(bot.post(event_xml("subscribe"))) == WELCOME
+    assert "帮助" in WELCOME
+    assert bot.wire.read(bot.post(event_xml("unsubscribe"))) is None
+    image = text_xml("x", next(_msgids)).replace("<MsgType><![CDATA[text]]>", "<MsgType><![CDATA[image]]>")
+    assert bot.wire.read(bot.post(image)) is None
+
+
+def test_long_reply_split_rest_as_customer_service_messages(bot: Bot, api: FakeWeChatAPI) -> None:
+    long = "\n".join(f"第{i}行：学习贯彻党的二十大精神，坚定理想信念。" for i in range(60))  # ~4 KB: three parts
+    calls = long_handle(bot.app, Outgoing(Chat("wechat_mp", OPENID, False), long),
+                        Outgoing(Chat("wechat_mp", OPENID, False), "下一题", choices=("A", "B", "C", "D")))
+    passive = bot.say("开始")
+    parts = split_text(long)
+    assert len(parts) == 3 and all(len(p.encode()) <= PART_BYTES for p in parts)
+    assert passive == parts[0]
+    sent = api.wait_for_sent(3)
+    assert [m["content"] for m in sent] == [*parts[1:], "下一题\n回复 A/B/C/D"]
+    assert {(m["touser"], m["msgtype"], m["access_token"]) for m in sent} == {(OPENID, "text", api.token)}
+    assert "\n".join(parts) == long and calls == ["开始"]
+    assert len(api.token_requests) == 1
+    assert api.token_requests[0] == {"grant_type": "client_credential", "appid": APP_ID, "secret": SECRET}
+
+
+# ----- the customer-service window -----
+
+def test_five_per_user_message_and_the_rest_held_for_the_next(plain_bot: Bot, api: FakeWeChatAPI,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    chat = Chat("wechat_mp", OPENID, False)
+    long_handle(plain_bot.app, *[Outgoing(chat, f"消息{i}") for i in range(8)])
+    assert plain_bot.say("你好") == "消息0"
+    sent = api.wait_for_sent(5)
+    assert [m["content"] for m in sent] == [f"消息{i}" for i in range(1, 6)]
+    time.sleep(0.2)
+    assert len(api.sent) == 5  # 消息6 and 消息7 wait
+    held = [r for r in caplog.records if "held until they write again" in r.getMessage()]
+    assert len(held) == 1
+    long_handle(plain_bot.app)  # the next message gets no reply of its own
+    assert plain_bot.say("在吗") is None
+    assert [m["content"] for m in api.wait_for_sent(7)[5:]] == ["消息6", "消息7"]
+
+
+def test_proactive_send_waits_for_the_user_and_window_errors_hold(plain_bot: Bot, api: FakeWeChatAPI) -> None:
+    chat = Chat("wechat_mp", OPENID, False)
+    plain_bot.http.portal.call(plain_bot.channel.send, Outgoing(chat, "竞赛结果"))
+    time.sleep(0.2)
+    assert api.sent == []  # never wrote: no window
+    long_handle(plain_bot.app)
+    api.errors.append(45047)  # WeChat says the window's messages are used up
+    assert plain_bot.say("你好") is None
+    time.sleep(0.2)
+    assert api.sent == []
+    plain_bot.say("你好")
+    assert [m["content"] for m in api.wait_for_sent(1)] == ["竞赛结果"]
+
+
+# ----- what is refused -----
+
+def test_bad_signature_is_refused_with_one_log_line(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
+    xml = text_xml("每日一题", next(_msgids))
+    if bot.wire.crypto is None:
+        response = bot.post(xml, signature="0" * 40)
+    else:
+        query, body = bot.wire.request(xml)
+        response = bot.http.post(PATH, params=query | {"msg_signature": "0" * 40}, content=body)
+    assert response.status_code == 403
+    records = [r for r in caplog.records if r.name == "bot.channels.wechat_mp"]
+    assert len(records) == 1 and records[0].exc_info is None and "rejected (403)" in records[0].getMessage()
+    assert "每日一题" not in caplog.text
+    with bot.app.db.session() as session:
+        assert session.execute(text("SELECT COUNT(*) FROM processed_message")).scalar_one() == 0
+
+
+def test_stale_timestamp_is_refused(bot: Bot) -> None:
+    response = bot.post(text_xml("每日一题", next(_msgids)), timestamp=int(time.time()) - 301)
+    assert response.status_code == 403
+
+
+def test_broken_xml_is_400(bot: Bot) -> None:
+    xml = "<xml><ToUserName>gh_test</ToUserName><FromUserName>" + OPENID  # cut off
+    if bot.wire.crypto is None:
+        assert bot.post(xml).status_code == 400
+    else:  # the envelope itself broken
+        query, _ = bot.wire.request(text_xml("x", 1))
+        assert bot.http.post(PATH, params=query, content=xml.encode()).status_code == 400
+
+
+def test_oversized_body_is_413(plain_bot: Bot) -> None:
+    query = plain_bot.wire.query()
+    response = plain_bot.http.post(PATH, params=query, content=b"<xml>" + b"x" * MAX_BODY + b"</xml>")
+    assert response.status_code == 413
+
+
+def test_wrong_aes_key_is_403(tmp_path: Path, clock: ManualClock, api: FakeWeChatAPI,
+                              caplog: pytest.LogCaptureFixture) -> None:
+    app, channel = build(tmp_path, clock, api, safe=True)
+    wire = Wire(aes_key=OTHER_KEY)  # signed with the right token, encrypted with another key
+    caplog.set_level(logging.DEBUG, logger="bot")
+    with TestClient(build_web(app)) as http:
+        query, body = wire.request(text_xml("每日一题", next(_msgids)))
+        assert http.post(PATH, params=query, content=body).status_code == 403
+    app.close()
+    assert [r.exc_info for r in caplog.records if r.name == "bot.channels.wechat_mp"] == [None]
+    assert AES_KEY not in caplog.text and OTHER_KEY not in caplog.text
+
+
+def test_bad_key_length_refused_at_start(tmp_path: Path, clock: ManualClock) -> None:
+    app = make_app(tmp_path, clock, wechat_mp={"app_id": APP_ID, "app_secret": SECRET, "token": TOKEN,
+                                               "encoding_aes_key": AES_KEY[:-1]})
+    with pytest.raises(ValueError, match="43"):
+        WeChatMP(app=app, settings=app.settings.wechat_mp)
+    app.close()
+
+
+def test_split_text() -> None:
+    assert split_text("短消息") == ["短消息"]
+    one_line = "党" * 1000  # 3,000 bytes, no line break
+    assert split_text(one_line) == ["党" * 682, "党" * 318]
+    assert split_text("a\n" * 3, limit=4) == ["a\na", "a"]
+    assert split_text("") == []
+
+
+# ----- a real server -----
+
+def test_real_server_safe_mode_long_reply(tmp_path: Path, clock: ManualClock, api: FakeWeChatAPI,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot")
+    app, channel = build(tmp_path, clock, api, safe=True)
+    wire = Wire(aes_key=AES_KEY)
+    long = "\n".join(f"{i:03d} 不忘初心、牢记使命。" for i in range(200))  # ~6.2 KB
+    long_handle(app, Outgoing(Chat("wechat_mp", OPENID, False), long))
+
+    async def scenario() -> tuple[str | None, str]:
+        await channel.start()
+        server = uvicorn.Server(uvicorn.Config(build_web(app), host="127.0.0.1", port=0, log_config=None,
+                                               access_log=False, lifespan="off"))
+        serving = asyncio.create_task(server.serve())
+        try:
+            while not server.started:
+                await asyncio.sleep(0.01)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            query, body = wire.request(text_xml("开始", next(_msgids)))
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False) as http:
+                passive = wire.read(await http.post(PATH, params=query, content=body))
+                health = (await http.get("/healthz")).text
+            await asyncio.to_thread(api.wait_for_sent, len(split_text(long)) - 1)
+            return passive, health
+        finally:
+            server.should_exit = True
+            await serving
+            await channel.stop()
+
+    passive, health = asyncio.run(scenario())
+    app.close()
+    parts = split_text(long)
+    assert passive == parts[0] and "wechat_mp" in health
+    assert [m["content"] for m in api.sent] == parts[1:]
+    for secret in (SECRET, TOKEN, AES_KEY, api.token):
+        assert secret not in caplog.text
+
+
+def test_reply_text_cannot_break_out_of_its_cdata(bot: Bot) -> None:
+    long_handle(bot.app, Outgoing(Chat("wechat_mp", OPENID, False), "没有看懂「]]><MsgType>news</MsgType>」\x07"))
+    assert bot.say("x") == "没有看懂「]]><MsgType>news</MsgType>」"
