@@ -1,0 +1,445 @@
+"""The WeCom self-built app (企业微信自建应用): private chats with each member.
+
+In: WeCom POSTs encrypted XML to /wecom/app (GET once to verify the URL). We verify, decrypt,
+turn a text into an Incoming and answer with an encrypted passive reply inside WeCom's 5 s.
+Out: everything else (extra replies, a reply that took too long, timer-driven pushes) goes
+through `message/send`, from one task that sends in order and calls wechatpy's blocking client
+in a thread.
+
+WeCom retries a callback it got no answer to (3 tries) and may deliver the same MsgId twice.
+The dispatcher ignores the repeat, so the reply to each MsgId is kept for a few minutes and a
+retry gets the same reply again: the first answer may be the one that was lost.
+
+The app cannot be in group chats: messages for groups are refused (logged, not sent)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import hmac
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import xmltodict
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
+from starlette.background import BackgroundTask
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
+from wechatpy.enterprise import WeChatClient, WeChatCrypto, create_reply, parse_message
+from wechatpy.enterprise.exceptions import InvalidCorpIdException
+from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
+
+from bot.app import App
+from bot.clock import SHANGHAI
+from bot.messages import Chat, Incoming, Outgoing, Sender
+from bot.settings import WeComAppSettings
+
+__all__ = ["WeComApp", "PATH", "render_text", "split_text"]
+
+log = logging.getLogger(__name__)
+
+PATH = "/wecom/app"
+MAX_BODY = 64 * 1024
+TEXT_LIMIT = 2048  # bytes in one WeCom text message; longer ones are cut by WeCom
+PRIVATE = "私聊"
+WELCOME_COMMAND = "帮助"  # what a member who just followed the app is shown
+PREFIX = 20  # characters of a member's text that may appear in the log
+_STOP = object()
+
+
+def render_text(message: Outgoing) -> str:
+    """The app has no buttons: choices become a 「回复 A/B/C/D」 line."""
+    if not message.choices:
+        return message.text
+    return f"{message.text}\n回复 {'/'.join(message.choices)}"
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """`text` in pieces of at most `limit` UTF-8 bytes, cut between lines where possible."""
+    if len(text.encode()) <= limit:
+        return [text]
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate.encode()) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        current = ""
+        for char in line:  # a single line longer than the limit: cut it by characters
+            if len((current + char).encode()) > limit:
+                pieces.append(current)
+                current = ""
+            current += char
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _signature(token: str, timestamp: str, nonce: str, data: str) -> str:
+    return hashlib.sha1("".join(sorted((token, timestamp, nonce, data))).encode()).hexdigest()
+
+
+def _cdata_safe(text: str) -> str:
+    """wechatpy puts text in CDATA without escaping: a "]]>" in it would end the section."""
+    return text.replace("]]>", "]]]]><![CDATA[>")
+
+
+def _aes_key(value: str) -> str:
+    """WeChatCrypto checks the key with `assert` (gone under python -O): check it here."""
+    try:
+        ok = len(value) == 43 and len(base64.b64decode(value + "=", validate=True)) == 32
+    except (binascii.Error, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError("wecom.app.encoding_aes_key 应为企业微信后台生成的 43 个字符")
+    return value
+
+
+def _transient(exc: BaseException) -> bool:
+    """Worth another try later: the network, WeCom's 5xx, 系统繁忙 (-1) and its rate limits."""
+    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+        return True
+    if isinstance(exc, WeChatClientException):
+        if exc.errcode is None:  # an HTTP error status
+            status = getattr(exc.response, "status_code", None)
+            return status is None or status >= 500 or status == 429
+        return exc.errcode in (-1, 45009, 45033)
+    return False
+
+
+def _describe(exc: BaseException) -> str:
+    """An error for the log. Never str() of a requests error: its URL carries the secret or token."""
+    if isinstance(exc, WeChatClientException):
+        if exc.errcode is None:
+            return f"HTTP {getattr(exc.response, 'status_code', '?')}"
+        return f"errcode {exc.errcode} {str(exc.errmsg or '')[:80]}".strip()
+    return type(exc).__name__
+
+
+class _ApiClient(WeChatClient):
+    """wechatpy's client on `api_base_url` for every call, the token included (wechatpy hard-codes
+    the gettoken URL and fetches it without a timeout)."""
+
+    def __init__(self, corp_id: str, secret: str, *, api_base_url: str, timeout: float) -> None:
+        super().__init__(corp_id, secret, timeout=timeout)
+        self.API_BASE_URL = api_base_url.rstrip("/") + "/cgi-bin/"
+
+    def fetch_access_token(self) -> dict[str, Any]:
+        res = self._http.get(self.API_BASE_URL + "gettoken", params={"corpid": self.corp_id,
+                                                                      "corpsecret": self.secret},
+                             timeout=self.timeout)
+        try:
+            res.raise_for_status()
+        except requests.RequestException as exc:
+            raise WeChatClientException(None, None, client=self, request=exc.request,
+                                        response=exc.response) from None
+        result = res.json()
+        if result.get("errcode", 0) != 0 or not result.get("access_token"):
+            raise WeChatClientException(result.get("errcode", -1), result.get("errmsg", ""), client=self,
+                                        request=res.request, response=res)
+        expires_in = int(result.get("expires_in", 7200))
+        self.session.set(self.access_token_key, result["access_token"], expires_in)
+        self.expires_at = int(time.time()) + expires_in
+        return result
+
+
+@dataclass(frozen=True)
+class _Send:
+    user: str
+    text: str
+    markdown: bool
+    label: str  # for the log: the message key or a short prefix
+
+
+class WeComApp:
+    """`router()` serves GET/POST /wecom/app; `send` queues a private message for `message/send`.
+
+    `timestamp_window`: seconds a callback's timestamp may be from `app.clock` (None: unchecked).
+    `reply_budget`: seconds after which a reply no longer goes back passively (WeCom waits 5 s).
+    `markdown`: send an Outgoing's markdown as a markdown message (not shown in the WeChat plug-in)."""
+
+    def __init__(self, *, app: App, corp_id: str, settings: WeComAppSettings, api_base_url: str,
+                 channel: str = "wecom", timestamp_window: float | None = 300, reply_budget: float = 3.0,
+                 reply_ttl: float = 300, max_body: int = MAX_BODY, markdown: bool = False,
+                 api_timeout: float = 10.0, send_attempts: int = 4, backoff: tuple[float, float] = (1.0, 30.0),
+                 drain_timeout: float = 5.0) -> None:
+        if not corp_id:
+            raise ValueError("wecom.app 需要 wecom.corp_id（企业 ID）")
+        self.name = channel
+        self._app = app
+        self._agent_id = settings.agent_id
+        self._token = settings.token.get_secret_value()
+        self._crypto = WeChatCrypto(self._token, _aes_key(settings.encoding_aes_key.get_secret_value()), corp_id)
+        self._client = _ApiClient(corp_id, settings.secret.get_secret_value(), api_base_url=api_base_url,
+                                  timeout=api_timeout)
+        self._window, self._budget, self._ttl = timestamp_window, reply_budget, reply_ttl
+        self._max_body, self._markdown = max_body, markdown
+        self._attempts, self._backoff, self._drain_timeout = send_attempts, backoff, drain_timeout
+        # MsgId -> (expires at, the passive reply given, or None when there was none)
+        self._answered: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=10_000)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._worker: asyncio.Task[None] | None = None
+
+    # ----- service -----
+
+    def router(self) -> APIRouter:
+        router = APIRouter()
+        router.add_api_route(PATH, self._verify_url, methods=["GET"], include_in_schema=False)
+        router.add_api_route(PATH, self._callback, methods=["POST"], include_in_schema=False)
+        return router
+
+    async def start(self) -> None:
+        if self._worker is None:
+            self._loop = asyncio.get_running_loop()
+            self._worker = asyncio.create_task(self._run(), name=f"{self.name}-app-sender")
+
+    async def stop(self) -> None:
+        """Send what is queued for up to `drain_timeout` seconds, then give up on the rest."""
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        self._queue.put_nowait(_STOP)
+        try:
+            await asyncio.wait_for(asyncio.shield(worker), self._drain_timeout)
+        except TimeoutError:
+            worker.cancel()
+            await asyncio.gather(worker, return_exceptions=True)
+            log.warning("wecom app: stopped with %d message(s) unsent", self._queue.qsize())
+
+    # ----- out -----
+
+    def send(self, message: Outgoing) -> None:
+        """Queue a private message; the sender task delivers it. Never blocks."""
+        chat = message.chat
+        if chat.is_group or not chat.chat_id:
+            log.error("wecom app: cannot send to %s (the app has private chats only); dropped: %.20s",
+                      chat.name or chat.chat_id or "?", message.text)
+            return
+        label = message.key or message.text[:PREFIX]
+        if self._markdown and message.markdown:
+            items = [_Send(chat.chat_id, piece, True, label) for piece in split_text(message.markdown)]
+        else:
+            items = [_Send(chat.chat_id, piece, False, label) for piece in split_text(render_text(message))]
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for item in items:
+            if self._loop is not None and running is not self._loop:  # called from another thread
+                self._loop.call_soon_threadsafe(self._enqueue, item)
+            else:
+                self._enqueue(item)
+
+    def _enqueue(self, item: _Send) -> None:
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            log.error("wecom app: send queue full; message to %s dropped: %s", item.user, item.label)
+
+    async def _run(self) -> None:
+        while (item := await self._queue.get()) is not _STOP:
+            try:
+                await self._deliver(item)
+            except Exception as exc:  # one failed message must not stop the others
+                log.error("wecom app: message to %s not sent (%s): %s", item.user, _describe(exc), item.label)
+
+    async def _deliver(self, item: _Send) -> None:
+        first, most = self._backoff
+        async for attempt in AsyncRetrying(stop=stop_after_attempt(self._attempts),
+                                           wait=wait_exponential(multiplier=first, max=most) + wait_random(0, first),
+                                           retry=retry_if_exception(_transient), reraise=True,
+                                           before_sleep=self._log_retry(item)):
+            with attempt:
+                await asyncio.to_thread(self._post, item)
+
+    @staticmethod
+    def _log_retry(item: _Send):
+        def before_sleep(state) -> None:
+            log.warning("wecom app: sending to %s failed (%s), try %d; retrying in %.1f s", item.user,
+                        _describe(state.outcome.exception()), state.attempt_number, state.next_action.sleep)
+        return before_sleep
+
+    def _post(self, item: _Send) -> None:
+        """On a worker thread: wechatpy's client is blocking (requests)."""
+        if item.markdown:
+            result = self._client.message.send_markdown(self._agent_id, item.user, item.text)
+        else:
+            result = self._client.message.send_text(self._agent_id, item.user, item.text)
+        if isinstance(result, dict) and result.get("invaliduser"):
+            log.warning("wecom app: %s is not in the app's visible range; message dropped by WeCom", item.user)
+
+    # ----- in -----
+
+    async def _verify_url(self, request: Request) -> Response:
+        """Saving the callback URL in the WeCom admin: answer the decrypted echostr as plain text."""
+        q = request.query_params
+        sig, ts, nonce, echo = q.get("msg_signature"), q.get("timestamp"), q.get("nonce"), q.get("echostr")
+        if not (sig and ts and nonce and echo):
+            log.warning("wecom app: URL check refused: parameters missing")
+            return Response(status_code=400)
+        plain = self._open(echo, sig, ts, nonce, lambda: self._crypto.check_signature(sig, ts, nonce, echo))
+        if plain is None:
+            return Response(status_code=403)
+        log.info("wecom app: callback URL verified")
+        return PlainTextResponse(plain)
+
+    async def _callback(self, request: Request) -> Response:
+        started = time.monotonic()
+        body = await self._read(request)
+        if body is None:
+            log.warning("wecom app: callback refused: body over %d bytes", self._max_body)
+            return Response(status_code=413)
+        q = request.query_params
+        sig, ts, nonce = q.get("msg_signature"), q.get("timestamp"), q.get("nonce")
+        if not (sig and ts and nonce):
+            log.warning("wecom app: callback refused: parameters missing")
+            return Response(status_code=400)
+        if not self._fresh(ts):
+            log.warning("wecom app: callback refused: timestamp %.12s outside the %s s window", ts, self._window)
+            return Response(status_code=403)
+        try:
+            encrypt = xmltodict.parse(body)["xml"]["Encrypt"]
+            if not isinstance(encrypt, str):
+                raise TypeError
+        except Exception as exc:  # any malformed body: expat, missing element, wrong shape
+            log.warning("wecom app: callback refused: not an encrypted WeCom XML body (%s)", type(exc).__name__)
+            return Response(status_code=400)
+        plain = self._open(encrypt, sig, ts, nonce,
+                           lambda: self._crypto.decrypt_message({"Encrypt": encrypt}, sig, ts, nonce))
+        if plain is None:
+            return Response(status_code=403)
+        try:
+            message = parse_message(plain)
+            incoming = self._incoming(message)
+        except Exception as exc:  # signed by WeCom, yet unreadable
+            log.warning("wecom app: callback ignored: decrypted XML unreadable (%s)", type(exc).__name__)
+            return Response(status_code=400)
+        if incoming is None:
+            return Response(status_code=200)
+        return self._answer(incoming, message, nonce, ts, started)
+
+    async def _read(self, request: Request) -> bytes | None:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_body:
+            return None
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > self._max_body:
+                return None
+        return bytes(body)
+
+    def _fresh(self, timestamp: str) -> bool:
+        if self._window is None:
+            return True
+        try:
+            sent = int(timestamp)
+        except ValueError:
+            return False
+        now = self._app.clock.now().replace(tzinfo=SHANGHAI).timestamp()
+        return abs(now - sent) <= self._window
+
+    def _open(self, data: str, sig: str, ts: str, nonce: str, decrypt) -> str | None:
+        """The plaintext, or None (logged in one line) when the signature or decryption fails."""
+        # wechatpy compares signatures with `!=`; compare in constant time first
+        if not hmac.compare_digest(_signature(self._token, ts, nonce, data), sig):
+            log.warning("wecom app: refused: bad signature")
+            return None
+        try:
+            return decrypt()
+        except InvalidSignatureException:
+            log.warning("wecom app: refused: bad signature")
+        except InvalidCorpIdException:
+            log.warning("wecom app: refused: encrypted for another corp id")
+        except Exception as exc:  # a wrong EncodingAESKey surfaces as struct.error, UnicodeDecodeError…
+            log.warning("wecom app: refused: cannot decrypt (%s; wrong EncodingAESKey?)", type(exc).__name__)
+        return None
+
+    def _incoming(self, message) -> Incoming | None:
+        """Text messages, and a welcome for a member who follows the app; None for the rest."""
+        user = message.source
+        agent = getattr(message, "agent", None)
+        if not user:
+            return None
+        if agent and agent != self._agent_id:
+            log.warning("wecom app: callback for agent %s ignored (configured: %s)", agent, self._agent_id)
+            return None
+        kind, event = message.type, getattr(message, "event", "")
+        if kind == "text":
+            text, message_id = message.content or "", _message_id(message)
+        elif kind == "event" and event == "subscribe":
+            text, message_id = WELCOME_COMMAND, f"{user}:{message.time}"
+        else:  # pictures, voice, enter_agent (sent on every visit: a welcome each time would nag)…
+            log.debug("wecom app: %s %s from %s ignored", kind, event, user)
+            return None
+        chat = Chat(self.name, user, False, PRIVATE)
+        return Incoming(chat=chat, sender=Sender(user, user), text=text, message_id=message_id,
+                        received_at=self._app.clock.now())
+
+    def _answer(self, incoming: Incoming, message, nonce: str, ts: str, started: float) -> Response:
+        # No await from the look-up to the store below: the loop runs one callback at a time
+        # through here, so a retry arriving concurrently finds the first delivery's reply.
+        self._expire()
+        key = incoming.message_id
+        if key in self._answered:
+            log.info("wecom app: retry of %s answered with the same reply", key)
+            return self._passive(self._answered[key][1], message, nonce, ts)
+        replies = self._app.handle(incoming)
+        passive: str | None = None
+        later: list[Outgoing] = []
+        if replies and replies[0].chat == incoming.chat:
+            first, *more = split_text(render_text(replies[0]))
+            if time.monotonic() - started <= self._budget:
+                passive = first
+                later = [Outgoing(incoming.chat, piece) for piece in more] + replies[1:]
+            else:
+                log.warning("wecom app: reply to %s took %.1f s; sending it actively", key,
+                            time.monotonic() - started)
+                later = replies
+        else:
+            later = replies
+        self._answered[key] = (time.monotonic() + self._ttl, passive)
+        log.debug("wecom app: %s from %s: %.20s -> %d reply(s)", key, incoming.sender.user_id, incoming.text,
+                  len(replies))
+        # queued after the passive reply is on the wire, so the member reads them in order
+        task = BackgroundTask(self._send_all, later) if later else None
+        response = self._passive(passive, message, nonce, ts)
+        response.background = task
+        return response
+
+    async def _send_all(self, messages: list[Outgoing]) -> None:
+        for message in messages:
+            if message.chat.channel == self.name and not message.chat.is_group:
+                self.send(message)
+            else:
+                self._app.deliver([message])
+
+    def _passive(self, text: str | None, message, nonce: str, ts: str) -> Response:
+        if text is None:
+            return Response(status_code=200)
+        reply = create_reply(_cdata_safe(text), message=message)
+        return Response(self._crypto.encrypt_message(reply.render(), nonce, ts), media_type="application/xml")
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        while self._answered and (next(iter(self._answered.values()))[0] < now or len(self._answered) > 50_000):
+            self._answered.popitem(last=False)
+
+
+def _message_id(message) -> str:
+    """WeCom's MsgId; FromUserName + CreateTime when it has none (as for events)."""
+    try:
+        msg_id = int(message.id or 0)
+    except (TypeError, ValueError):
+        msg_id = 0
+    return str(msg_id) if msg_id else f"{message.source}:{message.time}"
