@@ -310,8 +310,16 @@ def test_noise_between_characters_never_changes_a_right_answer(data, question, l
 def test_only_the_answer_itself_is_accepted(typed, level):
     core = "".join(ch for ch in typed if ch not in " ，。")
     stripped = core.replace("的", "").replace("和", "").replace("了", "")
+    one_typo = len(core) == 4 and sum(a != b for a, b in zip(core, "提高质量")) == 1  # 提了质量, 提高质亮
     if grade(at(QUALITY, level), typed).correct:
-        assert core == "提高质量" or (level == "lenient" and stripped == "提高质量")
+        assert core == "提高质量" or (level == "lenient" and (stripped == "提高质量" or one_typo))
+        assert "数量" not in core  # never another key word, at any level
+
+
+def test_lenient_forgives_a_nonsense_typo_but_not_another_word():
+    assert grade(at(QUALITY, "lenient"), "提了质量").correct
+    assert not grade(at(QUALITY, "lenient"), "提高数量").correct
+    assert not grade(at(QUALITY, "normal"), "提了质量").correct
 
 
 # ---------------------------------------------------------------- dictionary and speed

@@ -1,0 +1,433 @@
+"""The WeCom smart robot's long connection, end to end: the whole bot and the real websockets
+client against a fake WeCom server on 127.0.0.1 (tests/fakes/wecom_ws_server.py).
+
+Time: contests run on a ManualClock; `tick_timers` (the service's own ticker) fires their
+deadlines when a test moves the clock. Each test runs its own event loop (asyncio.run)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import App
+from bot.channels import wecom_cards as cards
+from bot.channels.wecom_ws import WeComRobotWS, backoff_delay
+from bot.clock import ManualClock
+from bot.messages import Chat, Outgoing
+from bot.service import tick_timers
+from fakes.wecom_ws_server import FakeWeComServer, content, pushed, reply_to
+from helpers import T0, make_app
+
+BOT = "@学习助手"
+G1 = Chat("wecom", "g1", True, "g1")
+
+
+def run(coro: Any, timeout: float = 12.0) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+@contextlib.asynccontextmanager
+async def running_bot(tmp_path: Path, clock: ManualClock, server: FakeWeComServer,
+                      **options: Any) -> AsyncIterator[tuple[App, WeComRobotWS]]:
+    """The whole bot with the adapter registered as "wecom", started, its timers ticking."""
+    app = make_app(tmp_path, clock, wecom={"corp_id": "x", "robot": {
+        "mode": "websocket", "bot_id": "B", "secret": "S", "ws_url": server.url}})
+    adapter = WeComRobotWS(app=app, settings=app.settings.wecom.robot, seed=7, **options)
+    app.add_channel(adapter)
+    app.start()
+    stop = asyncio.Event()
+    ticker = asyncio.create_task(tick_timers(app, stop))
+    await adapter.start()
+    try:
+        await server.wait_connected()
+        yield app, adapter
+    finally:
+        stop.set()
+        await ticker
+        await adapter.stop()
+        app.close()
+
+
+async def ask(server: FakeWeComServer, user: str, text: str, **kw: Any) -> dict:
+    """`user` @-s the bot in g1; the bot's response frame."""
+    req_id = await server.say(user, f"{BOT} {text}", **kw)
+    return await server.wait_for(reply_to(req_id))
+
+
+def card_of(frame: dict) -> dict:
+    return frame["body"]["template_card"]
+
+
+def update_of(frame: dict) -> dict:
+    assert frame["cmd"] == "aibot_respond_update_msg"
+    body = frame["body"]
+    assert body["response_type"] == "update_template_card"
+    return body
+
+
+# ----- a whole contest -----
+
+
+def test_a_timed_contest_played_with_cards_and_typed_answers(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+
+    async def scenario() -> None:
+        async with FakeWeComServer() as server, running_bot(tmp_path, clock, server) as (app, adapter):
+            sub = server.received[0]
+            assert sub["cmd"] == "aibot_subscribe" and sub["body"] == {"bot_id": "B", "secret": "S"}
+            for user in ("u2", "u3"):  # members of the branch: the contest waits for all three
+                assert "开始竞赛" in content(await ask(server, user, "帮助"))
+
+            mark = len(server.received)
+            intro = await ask(server, "u1", "开始竞赛 测试题库 3 5秒")
+            assert intro["body"]["msgtype"] == "stream" and intro["body"]["stream"]["finish"] is True
+            assert "发起了知识竞赛：测试题库，共 3 题" in content(intro)
+
+            # Q1, 多选: a vote card with a submit button, pushed to the group
+            q1 = await server.wait_for(pushed("template_card"), after=mark)
+            assert q1["body"]["chatid"] == "g1" and q1["body"]["chat_type"] == 2
+            vote = card_of(q1)
+            assert vote["card_type"] == "vote_interaction" and vote["checkbox"]["mode"] == 1
+            assert "三会" in vote["main_title"]["desc"]
+            assert [o["id"] for o in vote["checkbox"]["option_list"]] == ["A", "B", "C", "D"]
+
+            mark = len(server.received)
+            click = await server.click("u1", vote, options=["C", "A", "B"])
+            update = update_of(await server.wait_for(reply_to(click, "aibot_respond_update_msg")))
+            assert update["userids"] == ["u1"]
+            locked = update["template_card"]
+            assert locked["task_id"] == vote["task_id"] and locked["checkbox"]["disable"] is True
+            assert [o["is_checked"] for o in locked["checkbox"]["option_list"]] == [True, True, True, False]
+            assert "已作答" in locked["main_title"]["desc"] and locked["submit_button"]["text"] == "已作答：ABC"
+            # the same click again: answered once, the card shows the first answer, nothing to the group
+            again = await server.click("u1", vote, options=["D"], msgid="ev-again")
+            locked_again = update_of(await server.wait_for(reply_to(again, "aibot_respond_update_msg")))
+            assert locked_again["template_card"]["submit_button"]["text"] == "已作答：ABC"
+            # a typed answer, and WeCom delivering that same callback twice
+            typed = await server.say("u2", f"{BOT} AB", msgid="m-u2-q1", req_id="r-u2-q1")
+            assert "u2 已作答第 1 题" in content(await server.wait_for(reply_to(typed)))
+            await server.say("u2", f"{BOT} AB", msgid="m-u2-q1", req_id="r-u2-q1")
+            await asyncio.sleep(0.3)
+            assert len(server.frames("aibot_respond_msg", after=mark)) == 1
+            assert not server.frames("aibot_send_msg", after=mark)  # acknowledgements stay off the group
+
+            # the deadline passes: reveal and Q2 pushed by the bot on its own
+            mark = len(server.received)
+            clock.set(clock.now() + timedelta(seconds=5))
+            reveal = await server.wait_for(pushed("markdown"), after=mark)
+            assert "第 1 题答案" in content(reveal) and "答对 1 人：u1" in content(reveal)
+            assert "2 人作答" not in content(reveal)
+            q2 = await server.wait_for(pushed("template_card"), after=mark)
+            judge = card_of(q2)
+            assert judge["card_type"] == "button_interaction"
+            assert [b["text"] for b in judge["button_list"]] == ["对", "错"]
+            assert "退党" in judge["sub_title_text"] and judge["task_id"] != vote["task_id"]
+
+            # a late click on Q1's card must not answer Q2
+            late = await server.click("u3", vote, options=["A"])
+            closed = update_of(await server.wait_for(reply_to(late, "aibot_respond_update_msg")))
+            assert closed["userids"] == ["u3"] and "本题已结束" in closed["template_card"]["main_title"]["desc"]
+
+            # Q2: all three answer (two buttons, one typed): it closes at once, no timer needed
+            mark = len(server.received)
+            for user, key in (("u1", "对"), ("u2", "错")):
+                req = await server.click(user, judge, key=f"{judge['task_id']}:{key}")
+                body = update_of(await server.wait_for(reply_to(req, "aibot_respond_update_msg")))
+                assert body["template_card"]["button_list"] == [
+                    {"text": f"已作答：{key}", "style": 2, "key": f"{judge['task_id']}:locked"}]
+            last = await ask(server, "u3", "对")
+            assert "第 2 题答案：对" in content(last) and "答对 2 人" in content(last)
+            q3 = await server.wait_for(pushed("template_card"), after=mark)
+            single = card_of(q3)
+            assert [b["text"] for b in single["button_list"]] == ["A", "B", "C", "D"]
+            assert "最高领导机关" in single["sub_title_text"]
+
+            # Q3: one click, then the deadline: reveal and results pushed
+            req = await server.click("u1", single, key=f"{single['task_id']}:A")
+            await server.wait_for(reply_to(req, "aibot_respond_update_msg"))
+            mark = len(server.received)
+            clock.set(clock.now() + timedelta(seconds=5))
+            await server.wait_for(lambda f: pushed("markdown")(f) and "第 3 题答案" in content(f), after=mark)
+            results = await server.wait_for(lambda f: pushed("markdown")(f) and "竞赛结束" in content(f),
+                                            after=mark)
+            assert "🥇 u1" in content(results)
+
+            ranking = content(await ask(server, "u1", "排行榜"))
+            assert ranking.index("u1") < ranking.index("u3")
+            # every frame the bot sent was acked: nothing waits or is re-sent
+            assert adapter.connected and len(server.subscribed_times) == 1
+
+    run(scenario())
+
+
+def test_a_repeated_message_is_answered_once_and_a_lost_reply_is_sent_again(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server):
+            first = await ask(server, "u1", "我的积分", msgid="m1", req_id="r1")
+            mark = len(server.received)
+            await server.say("u1", f"{BOT} 我的积分", msgid="m1", req_id="r1")  # the very same frame
+            # WeCom asking again with a new req_id: our reply may have been lost: the same reply again
+            await server.say("u1", f"{BOT} 我的积分", msgid="m1", req_id="r2")
+            second = await server.wait_for(reply_to("r2"))
+            await asyncio.sleep(0.2)
+            assert second["body"] == first["body"]
+            assert [f["headers"]["req_id"] for f in server.frames("aibot_respond_msg", after=mark)] == ["r2"]
+
+    run(scenario())
+
+
+# ----- the connection -----
+
+
+def test_a_dropped_connection_reconnects_and_the_contest_goes_on(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+
+    async def scenario() -> None:
+        async with FakeWeComServer() as server, running_bot(tmp_path, clock, server) as (app, adapter):
+            await ask(server, "u1", "开始竞赛 测试题库 2 5秒")
+            vote = card_of(await server.wait_for(pushed("template_card")))
+            mark = len(server.received)
+            await server.drop()
+            # the deadline passes while the bot is offline: the reveal and Q2 wait in the queue
+            clock.set(clock.now() + timedelta(seconds=5))
+            await asyncio.sleep(0.3)
+            assert not adapter.connected and len(server.subscribed_times) == 1
+            await server.wait_connected(count=2)
+            assert server.subscribed_times[1] - server.connect_times[0] >= 0.5  # backoff, not a tight loop
+            reveal = await server.wait_for(pushed("markdown"), after=mark)
+            assert "第 1 题答案" in content(reveal)
+            judge = card_of(await server.wait_for(pushed("template_card"), after=mark))
+            assert judge["task_id"] != vote["task_id"]
+            req = await server.click("u1", judge, key=f"{judge['task_id']}:对")
+            await server.wait_for(reply_to(req, "aibot_respond_update_msg"))
+            clock.set(clock.now() + timedelta(seconds=5))
+            results = await server.wait_for(lambda f: pushed("markdown")(f) and "竞赛结束" in content(f), after=mark)
+            assert "u1" in content(results)
+
+    run(scenario())
+
+
+def test_pings_keep_the_connection_and_an_unanswered_one_replaces_it(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server, ping_interval=0.1,
+                                                            backoff_base=0.05):
+            await asyncio.sleep(0.35)
+            pings = server.frames("ping")
+            assert len(pings) >= 2 and all(set(p) == {"cmd", "headers"} for p in pings)
+            assert len(server.subscribed_times) == 1
+            server.ack_pings = False  # a silent, half-dead connection
+            await server.wait_connected(count=2)
+            await server.wait_for(lambda f: f.get("cmd") == "ping", after=len(server.received))
+
+    run(scenario())
+
+
+def test_a_click_on_an_older_question_does_not_answer_a_blank(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server) as (app, adapter):
+            adapter.send(Outgoing(G1, "第 1 题\n选？", choices=("A", "B"), key="contest:5:q0"))
+            old = card_of(await server.wait_for(pushed("template_card")))
+            adapter.send(Outgoing(G1, "第 2 题\n填空：（）", key="contest:5:q1"))
+            await server.wait_for(lambda f: pushed("markdown")(f) and "填空" in content(f))
+            req = await server.click("u1", old, key=f"{old['task_id']}:A")
+            closed = update_of(await server.wait_for(reply_to(req, "aibot_respond_update_msg")))
+            assert closed["template_card"]["button_list"][0]["text"] == "本题已结束"
+
+    run(scenario())
+
+
+def test_failed_connections_back_off_exponentially(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeWeComServer() as server:
+            server.fail_next = 4
+            async with running_bot(tmp_path, ManualClock(T0), server, backoff_base=0.05, backoff_max=0.4):
+                assert len(server.connect_times) == 5
+        gaps = [b - a for a, b in zip(server.connect_times, server.connect_times[1:])]
+        # waits of 0.025–0.05, 0.05–0.1, 0.1–0.2 and 0.2–0.4 s (lower bounds hold however busy the machine)
+        assert gaps[0] >= 0.025 and gaps[1] >= 0.05 and gaps[2] >= 0.1 and gaps[3] >= 0.2
+
+    run(scenario())
+
+
+def test_backoff_doubles_to_a_cap_with_jitter() -> None:
+    rng = random.Random(3)
+    for attempt, ceiling in enumerate([1, 2, 4, 8, 16, 32, 60, 60, 60]):
+        delays = {backoff_delay(attempt, base=1.0, cap=60.0, rng=rng) for _ in range(50)}
+        assert all(ceiling / 2 <= d <= ceiling for d in delays) and len(delays) > 1
+
+
+def test_wrong_secret_is_not_retried_quickly_and_never_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        async with FakeWeComServer(secret="other") as server:
+            app = make_app(tmp_path, ManualClock(T0), wecom={"corp_id": "x", "robot": {
+                "mode": "websocket", "bot_id": "B", "secret": "S3cr3t-value", "ws_url": server.url}})
+            adapter = WeComRobotWS(app=app, settings=app.settings.wecom.robot, backoff_base=0.01, backoff_max=0.5)
+            await adapter.start()
+            await asyncio.sleep(0.2)
+            await adapter.stop()
+            app.close()
+            assert server.refused == 1  # the next try waits for the cap (0.25–0.5 s here, 30–60 s for real)
+
+    with caplog.at_level(logging.DEBUG):
+        run(scenario())
+    assert "aibot_subscribe refused (errcode 853000" in caplog.text
+    ours = [r.getMessage() for r in caplog.records if not r.name.startswith("websockets.server")]  # not the fake's
+    assert ours and not any("S3cr3t-value" in line for line in ours)
+
+
+def test_disconnected_event_stops_the_client_for_good(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server,
+                                                            backoff_base=0.05) as (app, adapter):
+            await server.event("disconnected_event")
+            await asyncio.sleep(0.5)
+            assert adapter.taken_over and not adapter.connected
+            assert len(server.connect_times) == 1
+            adapter.send(Outgoing(G1, "nobody hears this"))  # queued, not sent, not crashing
+
+    with caplog.at_level(logging.INFO, logger="bot.channels.wecom_ws"):
+        run(scenario())
+    taken = [r for r in caplog.records if "took over" in r.getMessage()]
+    assert len(taken) == 1 and taken[0].levelno == logging.ERROR
+    assert "reconnecting in" not in caplog.text
+
+
+def test_malformed_frames_are_logged_once_each_and_survived(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    bad = [
+        "not json",
+        "[1, 2]",
+        json.dumps({"cmd": "aibot_msg_callback", "headers": {"req_id": "x1"}}),
+        json.dumps({"cmd": "aibot_no_such_cmd", "headers": {"req_id": "x2"}, "body": {}}),
+        json.dumps({"cmd": "aibot_msg_callback", "body": {"msgid": "m", "msgtype": "text"}}),
+        json.dumps({"cmd": "aibot_msg_callback", "headers": {"req_id": "x3"},
+                    "body": {"msgid": "m", "chattype": "group", "chatid": "g1", "msgtype": "text"}}),
+        json.dumps({"cmd": "aibot_msg_callback", "headers": {"req_id": "x4"},
+                    "body": {"msgid": "m", "from": {"userid": "u1"}, "chattype": "group", "msgtype": "text",
+                             "text": {"content": "@学习助手 帮助"}}}),
+        json.dumps({"cmd": "aibot_event_callback", "headers": {"req_id": "x5"},
+                    "body": {"from": {"userid": "u1"}, "event": {"eventtype": "template_card_event"}}}),
+        b"\x00\xff binary",
+    ]
+
+    async def scenario() -> None:
+        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server) as (app, adapter):
+            for frame in bad:
+                await server.push_raw(frame)
+            answer = await ask(server, "u1", "帮助")
+            assert "开始竞赛" in content(answer)
+            # a mixed message: its text items, the leading @ stripped
+            req = await server.push("aibot_msg_callback", {
+                "msgid": "mixed1", "chattype": "single", "from": {"userid": "u1"}, "msgtype": "mixed",
+                "mixed": {"msg_item": [{"msgtype": "text", "text": {"content": "@学习助手\u2005我的"}},
+                                       {"msgtype": "image", "image": {"url": "http://127.0.0.1/x"}},
+                                       {"msgtype": "text", "text": {"content": "积分"}}]}})
+            assert "积分" in content(await server.wait_for(reply_to(req)))
+            assert adapter.connected and len(server.connect_times) == 1
+
+    with caplog.at_level(logging.WARNING, logger="bot.channels.wecom_ws"):
+        run(scenario())
+    malformed = [r for r in caplog.records if "malformed frame" in r.getMessage()]
+    assert len(malformed) == len(bad)
+
+
+def test_enter_chat_gets_a_welcome(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server):
+            req = await server.event("enter_chat", user="u9", chattype="single")
+            welcome = await server.wait_for(reply_to(req, "aibot_respond_welcome_msg"))
+            assert welcome["body"]["msgtype"] == "text" and "发送「帮助」查看命令" in content(welcome)
+
+    run(scenario())
+
+
+# ----- pushing -----
+
+
+def test_pushes_keep_thirty_a_minute_per_conversation_by_waiting(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server,
+                                                            limits=((3, 0.6),)) as (app, adapter):
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            for i in range(5):
+                adapter.send(Outgoing(G1, f"通知 {i}"))
+            adapter.send(Outgoing(Chat("wecom", "u7", False, ""), "私聊通知"))
+            private = await server.wait_for(lambda f: pushed("markdown")(f) and f["body"]["chat_type"] == 1)
+            assert private["body"]["chatid"] == "u7"
+            assert loop.time() - started < 0.5  # not held up behind g1's queue
+            fifth = await server.wait_for(lambda f: pushed()(f) and content(f) == "通知 4")
+            assert loop.time() - started >= 0.6
+            assert [content(f) for f in server.frames("aibot_send_msg") if f["body"]["chatid"] == "g1"] == [
+                f"通知 {i}" for i in range(5)]
+            assert fifth["body"] == {"chatid": "g1", "chat_type": 2, "msgtype": "markdown",
+                                     "markdown": {"content": "通知 4"}}
+
+    run(scenario())
+
+
+def test_a_question_no_card_fits_goes_as_text(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server) as (app, adapter):
+            adapter.send(Outgoing(G1, "第 1 题\n选哪个？", choices=tuple("ABCDEFG"), key="contest:9:q0"))
+            adapter.send(Outgoing(G1, "第 2 题\n填空：（）", key="contest:9:q1"))
+            first = await server.wait_for(pushed("markdown"))
+            assert content(first).endswith("@我 回复 A/B/C/D/E/F/G")
+            second = await server.wait_for(lambda f: pushed("markdown")(f) and "填空" in content(f))
+            assert content(second) == "第 2 题\n填空：（）"
+
+    run(scenario())
+
+
+# ----- the cards themselves (pure) -----
+
+
+def test_task_ids_are_unique_short_and_of_allowed_characters() -> None:
+    task_id = cards.make_task_id("contest:12:q3/关于 三会" + "x" * 300, "18c0a1")
+    assert len(task_id.encode()) <= 128 and task_id.endswith("@18c0a1")
+    assert all(c.isascii() and (c.isalnum() or c in "_-@") for c in task_id)
+    assert cards.task_group(cards.make_task_id("contest:1:q0", "a")) == cards.task_group(
+        cards.make_task_id("contest:1:q0", "b")) == "contest-1-q0"
+    assert cards.make_task_id("", "1") == "card@1"
+
+
+def test_cards_for_each_kind_of_question() -> None:
+    single = Outgoing(G1, "📝 第 1/3 题（单选）\n题干\nA. 甲\nB. 乙\n请回复选项字母，如 A", choices=("A", "B"))
+    card = cards.question_card(single, "t@1")
+    assert card["card_type"] == "button_interaction" and card["task_id"] == "t@1"
+    assert card["main_title"]["title"] == "📝 第 1/3 题（单选）" and "A. 甲" in card["sub_title_text"]
+    assert card["button_list"][1] == {"text": "B", "style": 1, "key": "t@1:B"}
+    judge = cards.question_card(Outgoing(G1, "判断\n对吗", choices=("对", "错")), "t@2")
+    assert [b["key"] for b in judge["button_list"]] == ["t@2:对", "t@2:错"]
+    assert cards.question_card(Outgoing(G1, "x", choices=tuple("ABCDEFG")), "t@3") is None  # > 6 buttons
+    assert cards.question_card(Outgoing(G1, "x", choices=tuple("ABCDEFG"), multiple=True), "t@4") is not None
+    assert cards.question_card(Outgoing(G1, "填空"), "t@5") is None
+    assert cards.question_card(Outgoing(G1, "x", choices=("A", "A")), "t@6") is None
+
+
+def test_clicks_parse_with_either_spelling() -> None:
+    underscored = {"eventtype": "template_card_event", "template_card_event": {
+        "card_type": "vote_interaction", "event_key": "t@1:submit", "task_id": "t@1",
+        "selected_items": {"selected_item": [{"question_key": "answer", "option_ids": {"option_id": ["C", "A"]}}]}}}
+    assert cards.parse_card_event(underscored) == cards.CardClick("t@1", "vote_interaction", "t@1:submit", "AC")
+    squashed = {"eventtype": "template_card_event", "templatecardevent": {
+        "cardtype": "button_interaction", "eventkey": "t@2:对", "taskid": "t@2"}}
+    assert cards.parse_card_event(squashed).answer == "对"
+    locked = {"template_card_event": {"card_type": "button_interaction", "event_key": "t@2:locked", "task_id": "t@2"}}
+    assert cards.parse_card_event(locked).answer == ""
+    assert cards.parse_card_event({"template_card_event": {"event_key": "x"}}) is None
+
+
+def test_split_markdown_keeps_pieces_under_the_limit() -> None:
+    text = "\n".join(f"第 {i} 行，党建积分" for i in range(400))
+    pieces = cards.split_markdown(text, 1000)
+    assert all(len(p.encode()) <= 1000 for p in pieces) and "\n".join(pieces) == text
+    assert all(len(p.encode()) <= 10 for p in cards.split_markdown("党" * 20, 10))
