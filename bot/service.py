@@ -37,11 +37,11 @@ async def tick_timers(app: App, stop: asyncio.Event) -> None:
             pass
 
 
-async def serve(app: App) -> None:
-    """Run until SIGINT/SIGTERM: channels started, HTTP server up, timers ticking."""
+async def serve(app: App, stop: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or `stop` is set): channels started, HTTP server up, timers ticking."""
     app.start()
     channels = [c for c in app.channels.values() if isinstance(c, ServiceChannel)]
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
     config = uvicorn.Config(build_web(app), host=app.settings.server.host, port=app.settings.server.port,
                             log_config=None, access_log=False, lifespan="off")
     server = uvicorn.Server(config)
@@ -53,14 +53,21 @@ async def serve(app: App) -> None:
         await channel.start()
     log.info("studybot serving on %s:%d with channels %s", config.host, config.port, sorted(app.channels))
     ticker = asyncio.create_task(tick_timers(app, stop))
+    watcher = asyncio.create_task(_exit_when(stop, server))
     try:
         await server.serve()
     finally:
         stop.set()
         await ticker
+        await watcher
         for channel in reversed(channels):
             try:
                 await channel.stop()
             except Exception:
                 log.exception("stopping channel %s failed", channel.name)
         app.close()
+
+
+async def _exit_when(stop: asyncio.Event, server: uvicorn.Server) -> None:
+    await stop.wait()
+    server.should_exit = True

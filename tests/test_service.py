@@ -1,0 +1,68 @@
+"""`studybot run` with platform channels: the registry builds what studybot.yaml configures and the
+service serves it — HTTP routes up, the WeCom long connection subscribed, a contest played through it."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import httpx
+
+from bot.app import build_app
+from bot.channels.registry import add_platform_channels
+from bot.service import serve
+from bot.settings import load_settings
+from fakes.wecom_ws_server import FakeWeComServer
+from helpers import TEST_BANK_NAME, write_bank
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_run_serves_the_configured_channels_and_plays_a_contest(tmp_path: Path):
+    bank_dir = tmp_path / "banks"
+    write_bank(bank_dir)
+    port = free_port()
+
+    async def scenario() -> None:
+        async with FakeWeComServer() as ws:
+            settings = load_settings(Path("/dev/null"), {
+                "database": {"url": f"sqlite:///{tmp_path}/t.db"},
+                "quizzes": {"bank_dirs": [str(bank_dir)], "default_bank": TEST_BANK_NAME, "sample_bank": False},
+                "server": {"port": port},
+                "wecom": {"corp_id": "ww1", "robot": {"mode": "websocket", "bot_id": "B", "secret": "S",
+                                                      "ws_url": ws.url},
+                          "app": {"agent_id": 1000002, "secret": "s", "token": "t",
+                                  "encoding_aes_key": "a" * 43}},
+                "wechat_mp": {"app_id": "wx1", "app_secret": "s", "token": "t"},
+            })
+            app = build_app(settings, seed=1)
+            assert sorted(c.name for c in add_platform_channels(app)) == ["wechat_mp", "wecom"]
+            stop = asyncio.Event()
+            service = asyncio.create_task(serve(app, stop))
+            try:
+                await ws.wait_connected()
+                async with httpx.AsyncClient() as client:
+                    for _ in range(50):
+                        try:
+                            health = (await client.get(f"http://127.0.0.1:{port}/healthz")).json()
+                            break
+                        except httpx.ConnectError:
+                            await asyncio.sleep(0.1)
+                    assert health == {"ok": True, "channels": ["wechat_mp", "wecom"]}
+                    # the routes of every configured part are mounted
+                    for path in ("/wecom/app", "/wechat/mp"):
+                        assert (await client.get(f"http://127.0.0.1:{port}{path}")).status_code in (400, 403)
+                req = await ws.say("u1", "@学习助手 开始竞赛 测试题库 1")
+                first = await ws.wait_for(lambda f: f.get("headers", {}).get("req_id") == req
+                                          and f.get("cmd") == "aibot_respond_msg")
+                assert "发起了知识竞赛" in str(first)
+            finally:
+                stop.set()
+                await asyncio.wait_for(service, 10)
+
+    asyncio.run(scenario())
