@@ -2,43 +2,27 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli import cli, register_commands
+from fakes.http_api import Answer, FakeHTTPAPI, Recorded
 
 runner = CliRunner()
 
 
-class _FakeApi(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        query = parse_qs(urlparse(self.path).query)
-        good = query.get("corpsecret") == ["right"] or query.get("secret") == ["right"]
-        body = {"access_token": "T", "expires_in": 7200} if good else {"errcode": 40001, "errmsg": "invalid credential"}
-        payload = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args) -> None:
-        pass
+def _token(request: Recorded) -> Answer:
+    """Any request: a token for the secret "right" (corpsecret or secret), errcode 40001 otherwise."""
+    good = "right" in (request.query.get("corpsecret"), request.query.get("secret"))
+    return {"access_token": "T", "expires_in": 7200} if good else {"errcode": 40001, "errmsg": "invalid credential"}
 
 
 @pytest.fixture
 def api():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with FakeHTTPAPI(answer=_token) as fake:
+        yield fake.url
 
 
 @pytest.fixture(autouse=True)
