@@ -19,10 +19,18 @@ from bot.app import App
 from bot.channels.base import ServiceChannel
 from bot.web import build_web
 
-__all__ = ["serve", "tick_timers"]
+__all__ = ["serve", "tick_timers", "tune_gc"]
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.2
+
+
+def tune_gc() -> None:
+    """Everything loaded at start (banks, settings, SQLAlchemy's metadata) lives for the whole run:
+    keep it out of the collector's scans, and collect less often, since every message allocates a
+    few thousand short-lived objects and little cyclic garbage (bench/wecom.py, bench/answers.py)."""
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 50)
 
 
 async def tick_timers(app: App, stop: asyncio.Event) -> None:
@@ -41,11 +49,7 @@ async def tick_timers(app: App, stop: asyncio.Event) -> None:
 async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or `stop` is set): channels started, HTTP server up, timers ticking."""
     app.start()
-    # Everything loaded so far (banks, settings, SQLAlchemy's metadata) lives for the whole run: keep it
-    # out of the collector's scans, and collect less often, since every callback allocates a few
-    # thousand short-lived objects and little cyclic garbage (bench/wecom.py).
-    gc.freeze()
-    gc.set_threshold(20_000, 50, 50)
+    tune_gc()
     channels = [c for c in app.channels.values() if isinstance(c, ServiceChannel)]
     stop = stop or asyncio.Event()
     config = uvicorn.Config(build_web(app), host=app.settings.server.host, port=app.settings.server.port,
