@@ -3,9 +3,12 @@ SQLite on disk, the fake WeCom server of the tests on loopback.
 
     .venv/bin/python bench/wecom_ws.py [--members 500] [--groups 5]
 
-Each group starts a one-question contest; every member clicks an answer on the question's card.
-Prints clicks/s and the p50/p99 time from a click frame leaving the server to the card update
-coming back, and checks every click got its update and every answer is stored."""
+Members first say hello (registration, not timed); each group starts a two-question contest.
+Burst: every member clicks an answer on question 1's card at once: frames per second through the
+adapter and dispatcher. Paced: question 2's clicks are offered at `--rate` per second, as members
+tap: p50/p99 time from a click frame leaving the fake server to its card update coming back.
+Checks every click got its update and every answer is stored. The fake server shares this
+process (and its CPU) with the bot."""
 
 from __future__ import annotations
 
@@ -37,10 +40,14 @@ questions:
     question: 党的最高领导机关是（）。
     options: [党的全国代表大会和它所产生的中央委员会, 中央政治局, 中央书记处, 中央军事委员会]
     answer: A
+  - type: single
+    question: 党的根本组织原则是（）。
+    options: [民主集中制, 集体领导, 党内民主, 少数服从多数]
+    answer: A
 """
 
 
-async def bench(members: int, groups: int, workdir: Path) -> None:
+async def bench(members: int, groups: int, rate: float, workdir: Path) -> None:
     write_bank(workdir / "banks", BANK)
     clock = ManualClock(T0)
     async with FakeWeComServer() as server:
@@ -56,40 +63,64 @@ async def bench(members: int, groups: int, workdir: Path) -> None:
         app.start()
         await adapter.start()
         await server.wait_connected()
+        for m in range(members):  # registration is not what this measures
+            for g in range(groups):
+                await server.say(f"m{g}-{m}", "@学习助手 大家好", chat=f"g{g}")
+        await asyncio.sleep(1.0)  # let the bot work through the hellos
         cards = []
         for g in range(groups):
             mark = len(server.received)
-            await server.say(f"starter{g}", "@学习助手 开始竞赛 基准题库 1 600秒", chat=f"g{g}")
-            frame = await server.wait_for(pushed("template_card"), after=mark, timeout=30)
+            await server.say(f"m{g}-0", "@学习助手 开始竞赛 基准题库 2 600秒", chat=f"g{g}")
+            frame = await server.wait_for(pushed("template_card"), after=mark, timeout=60)
             cards.append(frame["body"]["template_card"])
-        sent: dict[str, float] = {}
-        started = time.perf_counter()
-        for m in range(members):
-            for g, card in enumerate(cards):
-                req_id = f"c{g}-{m}"
-                sent[req_id] = time.perf_counter()
-                await server.click(f"m{g}-{m}", card, chat=f"g{g}", req_id=req_id, key=card["button_list"][0]["key"])
-        deadline = time.monotonic() + 120
-        while len(server.frames("aibot_respond_update_msg")) < len(sent) and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        elapsed = time.perf_counter() - started
-        updated = {f["headers"]["req_id"]: at for f, at in zip(server.received, server.times)
-                   if f.get("cmd") == "aibot_respond_update_msg"}
-        missing = [req_id for req_id in sent if req_id not in updated]
-        if missing:
-            sys.exit(f"{len(missing)} clicks got no card update")
-        latencies = [updated[req_id] - at for req_id, at in sent.items()]
+
+        async def clicks(round_: str, cards: list[dict], rate: float | None) -> tuple[float, list[float]]:
+            sent: dict[str, float] = {}
+            mark = len(server.received)
+            started = time.perf_counter()
+            for m in range(members):
+                for g, card in enumerate(cards):
+                    if rate:
+                        await asyncio.sleep(max(0.0, started + len(sent) / rate - time.perf_counter()))
+                    req_id = f"{round_}{g}-{m}"
+                    sent[req_id] = time.perf_counter()
+                    await server.click(f"m{g}-{m}", card, chat=f"g{g}", req_id=req_id,
+                                       key=card["button_list"][0]["key"])
+            deadline = time.monotonic() + 120
+            while (len(server.frames("aibot_respond_update_msg", after=mark)) < len(sent)
+                   and time.monotonic() < deadline):
+                await asyncio.sleep(0.01)
+            elapsed = time.perf_counter() - started
+            updated = {f["headers"]["req_id"]: at for f, at in zip(server.received, server.times)
+                       if f.get("cmd") == "aibot_respond_update_msg"}
+            missing = [req_id for req_id in sent if req_id not in updated]
+            if missing:
+                sys.exit(f"{len(missing)} clicks got no card update")
+            return elapsed, sorted(updated[r] - at for r, at in sent.items())
+
+        mark = len(server.received)
+        burst_s, _ = await clicks("a", cards, None)
+        # every member answered: each group's question closed and question 2's card was pushed
+        deadline = time.monotonic() + 60
+        while True:
+            second = [f["body"]["template_card"] for f in server.received[mark:] if pushed("template_card")(f)]
+            if len(second) >= groups or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.05)
+        if len(second) < groups:
+            sys.exit(f"only {len(second)} of {groups} groups got question 2")
+        paced_s, latencies = await clicks("b", second[-groups:], rate)
         with app.db.session() as session:
             stored = session.exec(text("SELECT count(*) FROM contest_answer")).one()[0]
         await adapter.stop()
         app.close()
     total = members * groups
-    latencies.sort()
-    print(f"{total} clicks in {elapsed:.2f} s: {total / elapsed:.0f} clicks/s; "
-          f"update latency p50 {statistics.median(latencies) * 1000:.1f} ms, "
-          f"p99 {latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000:.1f} ms")
-    print(f"answers stored: {stored} of {total}")
-    if stored != total:
+    p99 = latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000
+    print(f"burst: {total} click frames in {burst_s:.2f} s: {total / burst_s:,.0f} frames/s through the long connection")
+    print(f"paced at {rate:.0f}/s offered: {total} clicks in {paced_s:.2f} s; click -> card update "
+          f"p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {p99:.1f} ms")
+    print(f"answers stored: {stored} of {2 * total}")
+    if stored != 2 * total:
         sys.exit("some answers were lost")
 
 
@@ -97,9 +128,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=500)
     parser.add_argument("--groups", type=int, default=5)
+    parser.add_argument("--rate", type=float, default=300.0, help="clicks offered per second in the paced round")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        asyncio.run(bench(args.members, args.groups, Path(tmp)))
+        asyncio.run(bench(args.members, args.groups, args.rate, Path(tmp)))
 
 
 if __name__ == "__main__":
