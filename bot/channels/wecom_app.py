@@ -4,7 +4,7 @@ In: WeCom POSTs encrypted XML to /wecom/app (GET once to verify the URL). We ver
 turn a text into an Incoming and answer with an encrypted passive reply inside WeCom's 5 s.
 Out: everything else (extra replies, a reply that took too long, timer-driven pushes) goes
 through `message/send`, from one task that sends in order and calls wechatpy's blocking client
-in a thread.
+in a thread (wecom_app_send.py).
 
 WeCom retries a callback it got no answer to (3 tries) and may deliver the same MsgId twice.
 The dispatcher ignores the repeat, so the reply to each MsgId is kept for a few minutes and a
@@ -14,28 +14,23 @@ The app cannot be in group chats: messages for groups are refused (logged, not s
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
-import hashlib
-import hmac
 import logging
 import time
-from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any
 
-import requests
 import xmltodict
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 from starlette.background import BackgroundTask
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
-from wechatpy.enterprise import WeChatClient, WeChatCrypto, create_reply, parse_message
+from wechatpy.enterprise import WeChatCrypto, create_reply, parse_message
 from wechatpy.enterprise.exceptions import InvalidCorpIdException
-from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
+from wechatpy.exceptions import InvalidSignatureException
 
 from bot.app import App
+from bot.channels.callbacks import (BodyTooLarge, cdata_safe, is_aes_key, read_body, same_signature, signature,
+                                    timestamp_skew)
+from bot.channels.reply_cache import TTLCache
+from bot.channels.text_split import split_at_lines
+from bot.channels.wecom_app_send import ApiClient, AppSender
 from bot.clock import SHANGHAI
 from bot.messages import Chat, Incoming, Outgoing, Sender
 from bot.settings import WeComAppSettings
@@ -50,7 +45,7 @@ TEXT_LIMIT = 2048  # bytes in one WeCom text message; longer ones are cut by WeC
 PRIVATE = "私聊"
 WELCOME_COMMAND = "帮助"  # what a member who just followed the app is shown
 PREFIX = 20  # characters of a member's text that may appear in the log
-_STOP = object()
+_UNANSWERED = object()
 
 
 def render_text(message: Outgoing) -> str:
@@ -62,102 +57,14 @@ def render_text(message: Outgoing) -> str:
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """`text` in pieces of at most `limit` UTF-8 bytes, cut between lines where possible."""
-    if len(text.encode()) <= limit:
-        return [text]
-    pieces: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate.encode()) <= limit:
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-        current = ""
-        for char in line:  # a single line longer than the limit: cut it by characters
-            if len((current + char).encode()) > limit:
-                pieces.append(current)
-                current = ""
-            current += char
-    if current:
-        pieces.append(current)
-    return pieces
-
-
-def _signature(token: str, timestamp: str, nonce: str, data: str) -> str:
-    return hashlib.sha1("".join(sorted((token, timestamp, nonce, data))).encode()).hexdigest()
-
-
-def _cdata_safe(text: str) -> str:
-    """wechatpy puts text in CDATA without escaping: a "]]>" in it would end the section."""
-    return text.replace("]]>", "]]]]><![CDATA[>")
+    return split_at_lines(text, limit)
 
 
 def _aes_key(value: str) -> str:
     """WeChatCrypto checks the key with `assert` (gone under python -O): check it here."""
-    try:
-        ok = len(value) == 43 and len(base64.b64decode(value + "=", validate=True)) == 32
-    except (binascii.Error, ValueError):
-        ok = False
-    if not ok:
+    if not is_aes_key(value):
         raise ValueError("wecom.app.encoding_aes_key 应为企业微信后台生成的 43 个字符")
     return value
-
-
-def _transient(exc: BaseException) -> bool:
-    """Worth another try later: the network, WeCom's 5xx, 系统繁忙 (-1) and its rate limits."""
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-        return True
-    if isinstance(exc, WeChatClientException):
-        if exc.errcode is None:  # an HTTP error status
-            status = getattr(exc.response, "status_code", None)
-            return status is None or status >= 500 or status == 429
-        return exc.errcode in (-1, 45009, 45033)
-    return False
-
-
-def _describe(exc: BaseException) -> str:
-    """An error for the log. Never str() of a requests error: its URL carries the secret or token."""
-    if isinstance(exc, WeChatClientException):
-        if exc.errcode is None:
-            return f"HTTP {getattr(exc.response, 'status_code', '?')}"
-        return f"errcode {exc.errcode} {str(exc.errmsg or '')[:80]}".strip()
-    return type(exc).__name__
-
-
-class _ApiClient(WeChatClient):
-    """wechatpy's client on `api_base_url` for every call, the token included (wechatpy hard-codes
-    the gettoken URL and fetches it without a timeout)."""
-
-    def __init__(self, corp_id: str, secret: str, *, api_base_url: str, timeout: float) -> None:
-        super().__init__(corp_id, secret, timeout=timeout)
-        self.API_BASE_URL = api_base_url.rstrip("/") + "/cgi-bin/"
-
-    def fetch_access_token(self) -> dict[str, Any]:
-        res = self._http.get(self.API_BASE_URL + "gettoken", params={"corpid": self.corp_id,
-                                                                      "corpsecret": self.secret},
-                             timeout=self.timeout)
-        try:
-            res.raise_for_status()
-        except requests.RequestException as exc:
-            raise WeChatClientException(None, None, client=self, request=exc.request,
-                                        response=exc.response) from None
-        result = res.json()
-        if result.get("errcode", 0) != 0 or not result.get("access_token"):
-            raise WeChatClientException(result.get("errcode", -1), result.get("errmsg", ""), client=self,
-                                        request=res.request, response=res)
-        expires_in = int(result.get("expires_in", 7200))
-        self.session.set(self.access_token_key, result["access_token"], expires_in)
-        self.expires_at = int(time.time()) + expires_in
-        return result
-
-
-@dataclass(frozen=True)
-class _Send:
-    user: str
-    text: str
-    markdown: bool
-    label: str  # for the log: the message key or a short prefix
 
 
 class WeComApp:
@@ -179,16 +86,14 @@ class WeComApp:
         self._agent_id = settings.agent_id
         self._token = settings.token.get_secret_value()
         self._crypto = WeChatCrypto(self._token, _aes_key(settings.encoding_aes_key.get_secret_value()), corp_id)
-        self._client = _ApiClient(corp_id, settings.secret.get_secret_value(), api_base_url=api_base_url,
-                                  timeout=api_timeout)
-        self._window, self._budget, self._ttl = timestamp_window, reply_budget, reply_ttl
+        client = ApiClient(corp_id, settings.secret.get_secret_value(), api_base_url=api_base_url,
+                           timeout=api_timeout)
+        self._sender = AppSender(client=client, agent_id=settings.agent_id, name=channel, attempts=send_attempts,
+                                 backoff=backoff, drain_timeout=drain_timeout)
+        self._window, self._budget = timestamp_window, reply_budget
         self._max_body, self._markdown = max_body, markdown
-        self._attempts, self._backoff, self._drain_timeout = send_attempts, backoff, drain_timeout
-        # MsgId -> (expires at, the passive reply given, or None when there was none)
-        self._answered: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
-        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=10_000)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._worker: asyncio.Task[None] | None = None
+        # MsgId -> the passive reply given, or None when there was none
+        self._answered: TTLCache[str | None] = TTLCache(reply_ttl, 50_000)
 
     # ----- service -----
 
@@ -199,22 +104,11 @@ class WeComApp:
         return router
 
     async def start(self) -> None:
-        if self._worker is None:
-            self._loop = asyncio.get_running_loop()
-            self._worker = asyncio.create_task(self._run(), name=f"{self.name}-app-sender")
+        await self._sender.start()
 
     async def stop(self) -> None:
         """Send what is queued for up to `drain_timeout` seconds, then give up on the rest."""
-        worker, self._worker = self._worker, None
-        if worker is None:
-            return
-        self._queue.put_nowait(_STOP)
-        try:
-            await asyncio.wait_for(asyncio.shield(worker), self._drain_timeout)
-        except TimeoutError:
-            worker.cancel()
-            await asyncio.gather(worker, return_exceptions=True)
-            log.warning("wecom app: stopped with %d message(s) unsent", self._queue.qsize())
+        await self._sender.stop()
 
     # ----- out -----
 
@@ -227,56 +121,9 @@ class WeComApp:
             return
         label = message.key or message.text[:PREFIX]
         if self._markdown and message.markdown:
-            items = [_Send(chat.chat_id, piece, True, label) for piece in split_text(message.markdown)]
+            self._sender.send(chat.chat_id, split_text(message.markdown), markdown=True, label=label)
         else:
-            items = [_Send(chat.chat_id, piece, False, label) for piece in split_text(render_text(message))]
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        for item in items:
-            if self._loop is not None and running is not self._loop:  # called from another thread
-                self._loop.call_soon_threadsafe(self._enqueue, item)
-            else:
-                self._enqueue(item)
-
-    def _enqueue(self, item: _Send) -> None:
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
-            log.error("wecom app: send queue full; message to %s dropped: %s", item.user, item.label)
-
-    async def _run(self) -> None:
-        while (item := await self._queue.get()) is not _STOP:
-            try:
-                await self._deliver(item)
-            except Exception as exc:  # one failed message must not stop the others
-                log.error("wecom app: message to %s not sent (%s): %s", item.user, _describe(exc), item.label)
-
-    async def _deliver(self, item: _Send) -> None:
-        first, most = self._backoff
-        async for attempt in AsyncRetrying(stop=stop_after_attempt(self._attempts),
-                                           wait=wait_exponential(multiplier=first, max=most) + wait_random(0, first),
-                                           retry=retry_if_exception(_transient), reraise=True,
-                                           before_sleep=self._log_retry(item)):
-            with attempt:
-                await asyncio.to_thread(self._post, item)
-
-    @staticmethod
-    def _log_retry(item: _Send):
-        def before_sleep(state) -> None:
-            log.warning("wecom app: sending to %s failed (%s), try %d; retrying in %.1f s", item.user,
-                        _describe(state.outcome.exception()), state.attempt_number, state.next_action.sleep)
-        return before_sleep
-
-    def _post(self, item: _Send) -> None:
-        """On a worker thread: wechatpy's client is blocking (requests)."""
-        if item.markdown:
-            result = self._client.message.send_markdown(self._agent_id, item.user, item.text)
-        else:
-            result = self._client.message.send_text(self._agent_id, item.user, item.text)
-        if isinstance(result, dict) and result.get("invaliduser"):
-            log.warning("wecom app: %s is not in the app's visible range; message dropped by WeCom", item.user)
+            self._sender.send(chat.chat_id, split_text(render_text(message)), markdown=False, label=label)
 
     # ----- in -----
 
@@ -295,8 +142,9 @@ class WeComApp:
 
     async def _callback(self, request: Request) -> Response:
         started = time.monotonic()
-        body = await self._read(request)
-        if body is None:
+        try:
+            body = await read_body(request, self._max_body)
+        except BodyTooLarge:
             log.warning("wecom app: callback refused: body over %d bytes", self._max_body)
             return Response(status_code=413)
         q = request.query_params
@@ -328,31 +176,16 @@ class WeComApp:
             return Response(status_code=200)
         return self._answer(incoming, message, nonce, ts, started)
 
-    async def _read(self, request: Request) -> bytes | None:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._max_body:
-            return None
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > self._max_body:
-                return None
-        return bytes(body)
-
     def _fresh(self, timestamp: str) -> bool:
         if self._window is None:
             return True
-        try:
-            sent = int(timestamp)
-        except ValueError:
-            return False
-        now = self._app.clock.now().replace(tzinfo=SHANGHAI).timestamp()
-        return abs(now - sent) <= self._window
+        skew = timestamp_skew(timestamp, self._app.clock.now().replace(tzinfo=SHANGHAI).timestamp())
+        return skew is not None and skew <= self._window
 
     def _open(self, data: str, sig: str, ts: str, nonce: str, decrypt) -> str | None:
         """The plaintext, or None (logged in one line) when the signature or decryption fails."""
         # wechatpy compares signatures with `!=`; compare in constant time first
-        if not hmac.compare_digest(_signature(self._token, ts, nonce, data), sig):
+        if not same_signature(signature(self._token, ts, nonce, data), sig):
             log.warning("wecom app: refused: bad signature")
             return None
         try:
@@ -389,11 +222,11 @@ class WeComApp:
     def _answer(self, incoming: Incoming, message, nonce: str, ts: str, started: float) -> Response:
         # No await from the look-up to the store below: the loop runs one callback at a time
         # through here, so a retry arriving concurrently finds the first delivery's reply.
-        self._expire()
         key = incoming.message_id
-        if key in self._answered:
+        earlier = self._answered.get(key, _UNANSWERED)
+        if earlier is not _UNANSWERED:
             log.info("wecom app: retry of %s answered with the same reply", key)
-            return self._passive(self._answered[key][1], message, nonce, ts)
+            return self._passive(earlier, message, nonce, ts)
         replies = self._app.handle(incoming)
         passive: str | None = None
         later: list[Outgoing] = []
@@ -408,7 +241,7 @@ class WeComApp:
                 later = replies
         else:
             later = replies
-        self._answered[key] = (time.monotonic() + self._ttl, passive)
+        self._answered.put(key, passive)
         log.debug("wecom app: %s from %s: %.20s -> %d reply(s)", key, incoming.sender.user_id, incoming.text,
                   len(replies))
         # queued after the passive reply is on the wire, so the member reads them in order
@@ -427,13 +260,8 @@ class WeComApp:
     def _passive(self, text: str | None, message, nonce: str, ts: str) -> Response:
         if text is None:
             return Response(status_code=200)
-        reply = create_reply(_cdata_safe(text), message=message)
+        reply = create_reply(cdata_safe(text), message=message)
         return Response(self._crypto.encrypt_message(reply.render(), nonce, ts), media_type="application/xml")
-
-    def _expire(self) -> None:
-        now = time.monotonic()
-        while self._answered and (next(iter(self._answered.values()))[0] < now or len(self._answered) > 50_000):
-            self._answered.popitem(last=False)
 
 
 def _message_id(message) -> str:

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channels.text_split import split_at_lines
 from bot.messages import Outgoing
 
 __all__ = [
@@ -259,24 +260,4 @@ def fallback_markdown(message: Outgoing, in_group: bool) -> str:
 
 def split_markdown(text: str, limit: int) -> list[str]:
     """Pieces of at most `limit` UTF-8 bytes, cut between lines where possible."""
-    if len(text.encode()) <= limit:
-        return [text]
-    pieces: list[str] = []
-    current = ""
-    for line in text.splitlines():
-        while len(line.encode()) > limit:  # a single over-long line: cut it by bytes
-            head = line.encode()[:limit].decode(errors="ignore")
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(head)
-            line = line[len(head):]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate.encode()) > limit:
-            pieces.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        pieces.append(current)
-    return pieces
+    return split_at_lines(text, limit, any_break=True)

@@ -7,12 +7,11 @@ exception rather than wechatpy's `assert`, which `python -O` strips."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import time
 
-from wechatpy.crypto import PrpCrypto, WeChatCrypto, _get_signature
+from wechatpy.crypto import PrpCrypto, WeChatCrypto
+
+from bot.channels.callbacks import is_aes_key, same_signature, signature
 
 __all__ = ["RobotCrypto", "RobotCryptoError"]
 
@@ -23,11 +22,7 @@ class RobotCryptoError(Exception):
 
 class RobotCrypto:
     def __init__(self, token: str, encoding_aes_key: str, receive_id: str = "") -> None:
-        try:
-            key = base64.b64decode(encoding_aes_key + "=", validate=True)
-        except (binascii.Error, ValueError):
-            key = b""
-        if len(encoding_aes_key) != 43 or len(key) != 32:
+        if not is_aes_key(encoding_aes_key):
             raise ValueError("EncodingAESKey 应为 43 个字符（Base64，解码后 32 字节）")
         self._token = token
         self._receive_id = receive_id
@@ -35,12 +30,11 @@ class RobotCrypto:
         self._prp = PrpCrypto(self._crypto.key)
 
     def signature(self, timestamp: str, nonce: str, encrypt: str) -> str:
-        return _get_signature(self._token, timestamp, nonce, encrypt)
+        return signature(self._token, timestamp, nonce, encrypt)
 
     def verify(self, msg_signature: str, timestamp: str, nonce: str, encrypt: str) -> bool:
         """sha1 of the sorted (token, timestamp, nonce, encrypt), compared in constant time."""
-        expected = self.signature(timestamp, nonce, encrypt)
-        return hmac.compare_digest(expected.encode(), msg_signature.encode())
+        return same_signature(self.signature(timestamp, nonce, encrypt), msg_signature)
 
     def decrypt(self, encrypt: str) -> str:
         """The plaintext of a verified `encrypt` (the JSON text, or the echostr's plaintext)."""

@@ -23,9 +23,8 @@ import logging
 import re
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.requests import Request
@@ -34,6 +33,9 @@ from starlette.routing import Route
 
 from bot.app import App
 from bot.channels import wecom_cards as cards
+from bot.channels.callbacks import BodyTooLarge, read_body, timestamp_skew
+from bot.channels.reply_cache import TTLCache
+from bot.channels.text_split import cut_bytes
 from bot.channels.wecom_robot_crypto import RobotCrypto, RobotCryptoError
 from bot.channels.wecom_webhook import WeComWebhook
 from bot.messages import Chat, Incoming, Outgoing, Sender
@@ -52,46 +54,8 @@ CARD_TTL = 3600.0
 CACHE_MAX = 50_000
 _MENTIONS = re.compile(r"^(?:\s*@[^\s@]+)+\s*")
 
-V = TypeVar("V")
-
-
-class _TTLCache(Generic[V]):
-    """Insertion-ordered, so the oldest entries are at the front: expiry pops from there."""
-
-    def __init__(self, ttl: float, max_entries: int, clock: Callable[[], float]) -> None:
-        self._ttl, self._max, self._clock = ttl, max_entries, clock
-        self._data: OrderedDict[str, tuple[float, V]] = OrderedDict()
-
-    def get(self, key: str) -> V | None:
-        self._expire()
-        entry = self._data.get(key)
-        return entry[1] if entry else None
-
-    def put(self, key: str, value: V) -> None:
-        self._data.pop(key, None)
-        self._data[key] = (self._clock() + self._ttl, value)
-        self._expire()
-
-    def _expire(self) -> None:
-        now = self._clock()
-        while self._data:
-            key, (expires, _) = next(iter(self._data.items()))
-            if expires > now and len(self._data) <= self._max:
-                break
-            del self._data[key]
-
-
 def _status(code: int) -> Response:
     return Response(status_code=code)
-
-
-def _number(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() else None
-
-
-def _cut_bytes(text: str, limit: int) -> str:
-    data = text.encode()
-    return text if len(data) <= limit else data[:limit].decode(errors="ignore")
 
 
 class WeComRobotHTTP:
@@ -106,9 +70,9 @@ class WeComRobotHTTP:
         self._window, self._wall = window, wall_clock
         self._crypto = RobotCrypto(robot.token.get_secret_value(), robot.encoding_aes_key.get_secret_value())
         self._webhook_keys = settings.webhooks
-        self._replies: _TTLCache[asyncio.Future[dict[str, Any] | None]] = _TTLCache(REPLY_TTL, CACHE_MAX, time.monotonic)
-        self._streams: _TTLCache[str] = _TTLCache(STREAM_TTL, CACHE_MAX, time.monotonic)
-        self._cards: _TTLCache[dict[str, Any]] = _TTLCache(CARD_TTL, CACHE_MAX, time.monotonic)
+        self._replies: TTLCache[asyncio.Future[dict[str, Any] | None]] = TTLCache(REPLY_TTL, CACHE_MAX, time.monotonic)
+        self._streams: TTLCache[str] = TTLCache(STREAM_TTL, CACHE_MAX, time.monotonic)
+        self._cards: TTLCache[dict[str, Any]] = TTLCache(CARD_TTL, CACHE_MAX, time.monotonic)
         self._latest: dict[str, str] = {}  # chat id -> task group of its newest question
         self._warned: set[str] = set()
 
@@ -148,17 +112,10 @@ class WeComRobotHTTP:
         return Response(plain, media_type="text/plain")
 
     async def _callback(self, request: Request) -> Response:
-        declared = _number(request.headers.get("content-length", ""))
-        if declared is not None:  # the server holds the body to its declared length
-            if declared > MAX_BODY:
-                return self._reject(request, 413, "body too large")
-            body = await request.body()
-        else:  # chunked: count as it comes
-            body = b""
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > MAX_BODY:
-                    return self._reject(request, 413, "body too large")
+        try:
+            body = await read_body(request, MAX_BODY)
+        except BodyTooLarge:
+            return self._reject(request, 413, "body too large")
         query = request.query_params
         signature, timestamp, nonce = (query.get(n) for n in ("msg_signature", "timestamp", "nonce"))
         if not (signature and timestamp and nonce):
@@ -169,8 +126,8 @@ class WeComRobotHTTP:
             encrypt = None
         if not isinstance(encrypt, str) or not encrypt:
             return self._reject(request, 400, "body is not JSON with an encrypt field")
-        sent_at = _number(timestamp)
-        if sent_at is None or abs(self._wall() - sent_at) > self._window:
+        skew = timestamp_skew(timestamp, self._wall())
+        if skew is None or skew > self._window:
             return self._reject(request, 403, "stale or invalid timestamp")
         if not self._crypto.verify(signature, timestamp, nonce, encrypt):
             return self._reject(request, 403, "bad signature")
@@ -303,7 +260,7 @@ class WeComRobotHTTP:
                 pieces.append(piece)
                 size, i = size + added, i + 1
             stream_id = uuid.uuid4().hex
-            content = _cut_bytes("\n\n".join(pieces), STREAM_BYTES)
+            content = cut_bytes("\n\n".join(pieces), STREAM_BYTES)
             self._streams.put(stream_id, content)
             reply = _stream(stream_id, content)
             if i < len(replies) and pieces and (card := self._card(replies[i])) is not None:

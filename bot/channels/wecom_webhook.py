@@ -26,6 +26,8 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from bot.channels.text_split import cut_bytes
+
 __all__ = ["WeComWebhook", "split_utf8", "TEXT_BYTES", "MARKDOWN_BYTES", "NEWS_ARTICLES", "PER_MINUTE"]
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,7 @@ def split_utf8(text: str, limit: int) -> list[str]:
     pieces: list[str] = []
     rest = text
     while len(rest.encode()) > limit:
-        head = rest.encode()[:limit].decode(errors="ignore")  # whole characters only
+        head = cut_bytes(rest, limit)  # whole characters only
         cut = head.rfind("\n")
         if cut > 0:
             head = head[: cut + 1]

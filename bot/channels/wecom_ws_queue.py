@@ -1,0 +1,147 @@
+"""The WeCom long connection's outgoing pushes: `aibot_send_msg` frames in a queue per
+conversation that keeps WeCom's limits (30 a minute, 1,000 an hour) by waiting, never dropping.
+
+A push the connection took but WeCom never acked is sent again on the next connection. Replies
+bound to a callback's req_id do not wait here: they go at once, and are only counted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from websockets.exceptions import ConnectionClosed
+
+__all__ = ["SendQueue", "RateLimiter", "DEFAULT_LIMITS"]
+
+log = logging.getLogger("bot.channels.wecom_ws")  # the adapter's logger: one name for the channel
+
+DEFAULT_LIMITS = ((30, 60.0), (1000, 3600.0))  # messages per conversation per window (seconds)
+_INFLIGHT_MAX = 1000
+
+# (connection, cmd, req_id, body): sends one frame, awaiting its ack as the connection does
+SendFrame = Callable[[Any, str, str, dict[str, Any] | None], Awaitable[None]]
+
+
+class RateLimiter:
+    """Sliding windows per conversation: `wait(key, now)` is how long until one more message may go."""
+
+    def __init__(self, limits: tuple[tuple[int, float], ...]) -> None:
+        self._limits = limits
+        self._sent: dict[str, deque[float]] = {}
+        self._horizon = max((seconds for _, seconds in limits), default=0.0)
+
+    def wait(self, key: str, now: float) -> float:
+        sent = self._sent.get(key)
+        if not sent:
+            return 0.0
+        while sent and now - sent[0] >= self._horizon:
+            sent.popleft()
+        longest = 0.0
+        for count, seconds in self._limits:
+            recent = [t for t in sent if now - t < seconds] if len(sent) >= count else []
+            if len(recent) >= count:
+                longest = max(longest, recent[-count] + seconds - now)
+        return longest
+
+    def record(self, key: str, now: float) -> None:
+        self._sent.setdefault(key, deque()).append(now)
+
+    def forget_idle(self, now: float) -> None:
+        for key in [k for k, sent in self._sent.items() if not sent or now - sent[-1] >= self._horizon]:
+            del self._sent[key]
+
+
+class SendQueue:
+    """`push` only queues; `run` is the sender task, which sends on the subscribed connection
+    (`connection()`, None while there is none) through `send_frame`."""
+
+    def __init__(self, limits: tuple[tuple[int, float], ...], *, send_frame: SendFrame,
+                 connection: Callable[[], Any]) -> None:
+        self._limiter = RateLimiter(limits)
+        self._send_frame, self._connection = send_frame, connection
+        self._queues: dict[str, deque[dict[str, Any]]] = {}  # conversation -> aibot_send_msg frames
+        self._inflight: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()  # sent, not yet acked
+        self._wake = asyncio.Event()
+
+    def start(self) -> None:
+        self._wake = asyncio.Event()  # bound to this loop
+        self._wake.set()  # messages queued before the start go out once subscribed
+
+    def wake(self) -> None:
+        """A connection was subscribed, or there is more to send."""
+        self._wake.set()
+
+    def push(self, chat_key: str, frames: list[dict[str, Any]]) -> None:
+        self._queues.setdefault(chat_key, deque()).extend(frames)
+        self._wake.set()
+
+    def record(self, chat_key: str, now: float) -> None:
+        """A message sent to the conversation outside the queue (a reply): it counts all the same."""
+        self._limiter.record(chat_key, now)
+
+    def acked(self, req_id: str) -> None:
+        self._inflight.pop(req_id, None)
+
+    def left(self) -> int:
+        """Messages not delivered: queued, or sent and never acked."""
+        return sum(len(q) for q in self._queues.values()) + len(self._inflight)
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                delay = await self._flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # never let the sender die: messages stay queued
+                log.exception("wecom robot: sending failed")
+                delay = 1.0
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+            except TimeoutError:
+                pass
+
+    async def _flush(self) -> float | None:
+        """Send what each conversation's limit allows now; seconds until more may go (None: nothing waits)."""
+        ws = self._connection()
+        if ws is None:
+            return None  # woken when a connection is subscribed
+        loop = asyncio.get_running_loop()
+        next_in: float | None = None
+        for chat_key in list(self._queues):
+            queue = self._queues.get(chat_key)
+            while queue:
+                now = loop.time()
+                wait = self._limiter.wait(chat_key, now)
+                if wait > 0:
+                    next_in = wait if next_in is None else min(next_in, wait)
+                    break
+                frame = queue[0]
+                req_id = frame["headers"]["req_id"]
+                try:
+                    await self._send_frame(ws, frame["cmd"], req_id, frame["body"])
+                except ConnectionClosed:
+                    return None  # the frame stays queued for the next connection
+                queue.popleft()
+                self._limiter.record(chat_key, now)
+                self._inflight[req_id] = (chat_key, frame)
+                self._inflight.move_to_end(req_id)
+                while len(self._inflight) > _INFLIGHT_MAX:
+                    self._inflight.popitem(last=False)
+                if self._connection() is not ws:
+                    return None
+            if queue is not None and not queue and self._queues.get(chat_key) is queue:
+                del self._queues[chat_key]
+        self._limiter.forget_idle(loop.time())
+        return next_in
+
+    def requeue_inflight(self) -> None:
+        """Pushes the old connection took but WeCom never acked go out again on the next one."""
+        for req_id, (chat_key, frame) in reversed(list(self._inflight.items())):
+            self._queues.setdefault(chat_key, deque()).appendleft(frame)
+        if self._inflight:
+            log.info("wecom robot: %d unacknowledged push(es) queued again", len(self._inflight))
+        self._inflight.clear()
