@@ -60,7 +60,7 @@ class Dispatcher:
     def _handle(self, incoming: Incoming) -> list[Outgoing]:
         text = (incoming.button or incoming.text or "")[:MAX_TEXT].strip()
         now = self._clock.now()
-        with self._db.session() as session:
+        with self._db.message_session() as session:
             if not claim_message(session=session, channel=incoming.channel, message_id=incoming.message_id,
                                  now=now):
                 log.info("platform retry of %s/%s ignored", incoming.channel, incoming.message_id)
