@@ -73,3 +73,12 @@ def app(tmp_path, clock, channel, database_url) -> Iterator[App]:
     built.start()
     yield built
     built.close()
+
+
+@pytest.fixture
+def cli_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_config_env) -> Path:
+    """Commands run in tmp_path with a studybot.yaml whose database is there too."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "studybot.yaml"
+    path.write_text(f"database:\n  url: sqlite:///{tmp_path / 't.db'}\n", encoding="utf-8")
+    return path

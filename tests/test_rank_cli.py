@@ -11,12 +11,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 import typer
+
+from bot.cli import register_commands
 from sqlmodel import select
 from typer.testing import CliRunner
 
 import bot.cli_rank
-from bot.cli_members import members_cli
-from bot.cli_rank import rank
+from bot.cli import register_commands
 from bot.roster import import_roster
 from bot.roster_file import read_roster
 from bot.storage.db import Database
@@ -30,19 +31,14 @@ FEBRUARY = datetime(2026, 2, 20, 9, 0)
 
 
 def make_cli() -> typer.Typer:
-    app = typer.Typer()
-    app.add_typer(members_cli, name="members")
-    app.command(name="rank")(rank)
-    return app
+    """The real `studybot` command line, with the commands main() registers."""
+    return register_commands()
 
 
 @pytest.fixture
-def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
+def config(cli_config: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(bot.cli_rank, "_today", lambda: TODAY)
-    path = tmp_path / "studybot.yaml"
-    path.write_text(f"database:\n  url: sqlite:///{tmp_path / 't.db'}\n", encoding="utf-8")
-    return path
+    return cli_config
 
 
 @pytest.fixture

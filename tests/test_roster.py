@@ -11,8 +11,7 @@ import typer
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot.cli_members import members_cli
-from bot.cli_rank import rank
+from bot.cli import register_commands
 from bot.storage.db import Database
 from bot.storage.models import Branch, Identity, Member
 
@@ -20,19 +19,13 @@ runner = CliRunner()
 
 
 def make_cli() -> typer.Typer:
-    """The sub-commands registered the way bot.cli.main does, on a fresh app."""
-    app = typer.Typer()
-    app.add_typer(members_cli, name="members")
-    app.command(name="rank")(rank)
-    return app
+    """The real `studybot` command line, with the commands main() registers."""
+    return register_commands()
 
 
 @pytest.fixture
-def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    path = tmp_path / "studybot.yaml"
-    path.write_text(f"database:\n  url: sqlite:///{tmp_path / 't.db'}\n", encoding="utf-8")
-    return path
+def config(cli_config: Path) -> Path:
+    return cli_config
 
 
 def invoke(config: Path, *args: str):
