@@ -100,6 +100,12 @@ class WeChatMPSettings(_Section):
     api_base_url: str = "https://api.weixin.qq.com"
 
 
+class DingTalkSettings(_Section):
+    client_id: Plain  # 钉钉开放平台 → 应用 → 凭证与基础信息 → Client ID (AppKey)
+    client_secret: Secret
+    openapi_endpoint: str = "https://api.dingtalk.com"
+
+
 class Settings(_Section):
     """Cross-field rules are checked in `_consistent`, so a setting that would make a
     command fail later (a default larger than its maximum) is refused at start."""
@@ -114,6 +120,7 @@ class Settings(_Section):
     server: ServerSettings = ServerSettings()
     wecom: WeComSettings | None = None
     wechat_mp: WeChatMPSettings | None = None
+    dingtalk: DingTalkSettings | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -66,3 +66,15 @@ def test_run_serves_the_configured_channels_and_plays_a_contest(tmp_path: Path):
                 await asyncio.wait_for(service, 10)
 
     asyncio.run(scenario())
+
+
+def test_a_dingtalk_section_adds_the_dingtalk_channel(tmp_path: Path):
+    settings = load_settings(Path("/dev/null"), {
+        "database": {"url": f"sqlite:///{tmp_path}/t.db"},
+        "dingtalk": {"client_id": "id", "client_secret": "secret", "openapi_endpoint": "http://127.0.0.1:9"}})
+    app = build_app(settings)
+    try:
+        assert [c.name for c in add_platform_channels(app)] == ["dingtalk"]
+        assert "dingtalk" in app.channels
+    finally:
+        app.close()

@@ -23,6 +23,13 @@ def add_platform_channels(app: App) -> list[ServiceChannel]:
         from bot.channels.wechat_mp import WeChatMP
 
         added.append(WeChatMP(app=app, settings=app.settings.wechat_mp))
+    if app.settings.dingtalk is not None:
+        from bot.channels.dingtalk import DingTalkChannel
+
+        dingtalk = app.settings.dingtalk
+        added.append(DingTalkChannel(app=app, client_id=dingtalk.client_id,
+                                     client_secret=dingtalk.client_secret.get_secret_value(),
+                                     openapi_endpoint=dingtalk.openapi_endpoint))
     for channel in added:
         app.add_channel(channel)
     return added

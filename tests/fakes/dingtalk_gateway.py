@@ -1,0 +1,204 @@
+"""A fake DingTalk Stream gateway on loopback, for the real `dingtalk_stream` client.
+
+- HTTP (its own thread: the SDK opens the connection with a blocking requests.post on the loop):
+  POST /v1.0/gateway/connections/open hands out the websocket address and a ticket;
+  POST /session/<conversation> is a session webhook that records what the robot replies.
+- Websocket (in the test's loop): pushes CALLBACK frames and records the client's acks.
+Never closes a connection normally while the client runs (the SDK would reconnect in a tight loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+__all__ = ["FakeDingTalkGateway", "CHATBOT_TOPIC"]
+
+CHATBOT_TOPIC = "/v1.0/im/bot/messages/get"
+
+
+class FakeDingTalkGateway:
+    def __init__(self, *, client_id: str = "ding-id", client_secret: str = "ding-secret") -> None:
+        self.client_id, self.client_secret = client_id, client_secret
+        self.opens: list[dict[str, Any]] = []  # bodies of connections/open
+        self.acks: list[dict[str, Any]] = []  # frames the client sent back
+        self.replies: list[tuple[str, dict[str, Any]]] = []  # (conversation, body) posted to session webhooks
+        self.webhook_expiry_ms = 90 * 60 * 1000
+        self.webhook_delay = 0.0  # seconds the session webhook takes to answer
+        self._lock = threading.Lock()
+        self._conn: ServerConnection | None = None
+        self._connected = asyncio.Event()
+        self._ids = itertools.count(1)
+        self.ws_port = 0
+        self.http_port = 0
+        self._ws_server: Any = None
+        self._http: ThreadingHTTPServer | None = None
+        self._http_thread: threading.Thread | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    async def __aenter__(self) -> FakeDingTalkGateway:
+        self._ws_server = await serve(self._on_ws, "127.0.0.1", 0)
+        self.ws_port = self._ws_server.sockets[0].getsockname()[1]
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:
+                    body = {}
+                status, answer = gateway._on_http(self.path, body)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._http.daemon_threads = True
+        self.http_port = self._http.server_address[1]
+        self._http_thread = threading.Thread(target=self._http.serve_forever, name="fake-dingtalk-http",
+                                             daemon=True)
+        self._http_thread.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._ws_server.close()
+        await self._ws_server.wait_closed()
+        assert self._http is not None and self._http_thread is not None
+        self._http.shutdown()
+        self._http.server_close()
+        self._http_thread.join(5)
+
+    # ----- HTTP -----
+
+    def _on_http(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            if path == "/v1.0/gateway/connections/open":
+                self.opens.append(body)
+                if body.get("clientId") != self.client_id or body.get("clientSecret") != self.client_secret:
+                    return 401, {"code": "Unauthorized"}
+                return 200, {"endpoint": f"ws://127.0.0.1:{self.ws_port}/connect", "ticket": f"T{len(self.opens)}"}
+            delay = self.webhook_delay
+        if path.startswith("/session/") and delay:
+            time.sleep(delay)  # a slow platform, in the HTTP thread
+        with self._lock:
+            if path.startswith("/session/"):
+                self.replies.append((path.removeprefix("/session/"), body))
+                return 200, {"errcode": 0, "errmsg": "ok"}
+        return 404, {"code": "NotFound"}
+
+    # ----- websocket -----
+
+    async def _on_ws(self, conn: ServerConnection) -> None:
+        self._conn = conn
+        self._connected.set()
+        try:
+            async for raw in conn:
+                try:
+                    frame = json.loads(raw)
+                except ValueError:
+                    frame = {"raw": raw}
+                with self._lock:
+                    self.acks.append(frame)
+        except ConnectionClosed:
+            pass  # the client went away (stopped or dropped)
+        finally:
+            if self._conn is conn:
+                self._conn = None
+                self._connected.clear()
+
+    async def wait_connected(self, timeout: float = 5.0) -> None:
+        await asyncio.wait_for(self._connected.wait(), timeout)
+
+    def chatbot_data(self, user: str, text: str, *, conversation: str = "cid-g1", group: bool = True,
+                     msg_id: str | None = None, nick: str | None = None, title: str = "第一党支部") -> dict:
+        data: dict[str, Any] = {
+            "conversationId": conversation,
+            "conversationType": "2" if group else "1",
+            "msgId": msg_id or f"msg{next(self._ids)}",
+            "senderNick": nick or user,
+            "senderStaffId": user,
+            "senderId": f"$:LWCP_v1:${user}",
+            "isInAtList": True,
+            "sessionWebhook": f"{self.endpoint}/session/{conversation}",
+            "sessionWebhookExpiredTime": int(time.time() * 1000) + self.webhook_expiry_ms,
+            "createAt": int(time.time() * 1000),
+            "robotCode": self.client_id,
+            "chatbotUserId": "$:LWCP_v1:$robot",
+            "msgtype": "text",
+            "text": {"content": text},
+        }
+        if group:
+            data["conversationTitle"] = title
+        return data
+
+    async def push(self, data: dict[str, Any], *, topic: str = CHATBOT_TOPIC, message_id: str | None = None) -> str:
+        """Push a CALLBACK frame; its stream messageId (what the ack names)."""
+        assert self._conn is not None, "no client connected"
+        message_id = message_id or f"stream-{next(self._ids)}"
+        frame = {"specVersion": "1.0", "type": "CALLBACK",
+                 "headers": {"appId": "app", "connectionId": "c1", "contentType": "application/json",
+                             "messageId": message_id, "time": str(int(time.time() * 1000)), "topic": topic},
+                 "data": json.dumps(data, ensure_ascii=False)}
+        await self._conn.send(json.dumps(frame, ensure_ascii=False))
+        return message_id
+
+    def acked(self, message_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            for frame in self.acks:
+                if frame.get("headers", {}).get("messageId") == message_id:
+                    return frame
+        return None
+
+    def replies_since(self, mark: int) -> list[tuple[str, dict[str, Any]]]:
+        with self._lock:
+            return list(self.replies[mark:])
+
+    def reply_count(self) -> int:
+        with self._lock:
+            return len(self.replies)
+
+    async def wait_for(self, predicate: Any, *, after: int = 0, timeout: float = 5.0) -> tuple[str, dict]:
+        """The first reply from index `after` on for which predicate(body) holds."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for conversation, body in self.replies_since(after):
+                if predicate(body):
+                    return conversation, body
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no matching reply; got {[_text(b) for _, b in self.replies_since(after)]}")
+            await asyncio.sleep(0.02)
+
+    async def wait_ack(self, message_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while (ack := self.acked(message_id)) is None:
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"frame {message_id} not acked")
+            await asyncio.sleep(0.01)
+        return ack
+
+
+def _text(body: dict[str, Any]) -> str:
+    if body.get("msgtype") == "markdown":
+        return body["markdown"]["text"]
+    return body.get("text", {}).get("content", "")
+
+
+def text_of(body: dict[str, Any]) -> str:
+    return _text(body)

@@ -1,0 +1,179 @@
+"""DingTalk Stream mode, end to end: the whole bot and the real `dingtalk_stream` client against a
+fake gateway on 127.0.0.1 (tests/fakes/dingtalk_gateway.py): connection opened over HTTP, frames
+pushed over the websocket and acked at once, replies posted to the fake session webhook.
+
+Time: contests run on a ManualClock; `tick_timers` (the service's own ticker) fires deadlines
+when a test moves the clock. Each test runs its own event loop (asyncio.run)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.app import App
+from bot.channels.dingtalk import DingTalkChannel
+from bot.clock import ManualClock
+from bot.service import tick_timers
+from fakes.dingtalk_gateway import FakeDingTalkGateway, text_of
+from helpers import T0, make_app
+
+# the test bank's answers, by a piece of each question
+ANSWERS = {"最高领导机关": "A", "预备期": "B", "三会": "ABC", "纪律处分": "AC", "退党": "对", "留党察看": "错",
+           "思想路线": "实事求是", "中共一大": "南湖"}
+
+
+def run(coro: Any, timeout: float = 20.0) -> Any:
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+@contextlib.asynccontextmanager
+async def running_bot(tmp_path: Path, clock: ManualClock,
+                      gateway: FakeDingTalkGateway) -> AsyncIterator[tuple[App, DingTalkChannel]]:
+    app = make_app(tmp_path, clock)
+    adapter = DingTalkChannel(app=app, client_id="ding-id", client_secret="ding-secret",
+                              openapi_endpoint=gateway.endpoint)
+    app.add_channel(adapter)
+    app.start()
+    stop = asyncio.Event()
+    ticker = asyncio.create_task(tick_timers(app, stop))
+    await adapter.start()
+    try:
+        await gateway.wait_connected()
+        yield app, adapter
+    finally:
+        stop.set()
+        await ticker
+        await adapter.stop()
+        app.close()
+
+
+def has(fragment: str) -> Any:
+    return lambda body: fragment in text_of(body)
+
+
+def answer_for(question_text: str) -> str:
+    for key, answer in ANSWERS.items():
+        if key in question_text:
+            return answer
+    raise AssertionError(f"unknown question: {question_text}")
+
+
+async def say(gateway: FakeDingTalkGateway, user: str, text: str, **kw: Any) -> str:
+    """`user` @-s the robot in the group; returns the stream messageId, once acked."""
+    stream_id = await gateway.push(gateway.chatbot_data(user, text, **kw))
+    ack = await gateway.wait_ack(stream_id)
+    assert ack["code"] == 200
+    return stream_id
+
+
+def test_a_timed_contest_played_by_typed_answers(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, clock, gateway):
+            opened = gateway.opens[0]
+            assert opened["clientId"] == "ding-id" and opened["localIp"] == "127.0.0.1"
+            assert {"type": "CALLBACK", "topic": "/v1.0/im/bot/messages/get"} in opened["subscriptions"]
+            for user in ("u2", "u3"):  # members of the branch: the contest waits for all three
+                mark = gateway.reply_count()
+                await say(gateway, user, "帮助")
+                await gateway.wait_for(has("开始竞赛"), after=mark)
+
+            mark = gateway.reply_count()
+            await say(gateway, "u1", "开始竞赛 测试题库 2 5秒")
+            conversation, _ = await gateway.wait_for(has("发起了知识竞赛：测试题库，共 2 题"), after=mark)
+            assert conversation == "cid-g1"
+            _, q1 = await gateway.wait_for(has("第 1/2 题"), after=mark)
+            a1 = answer_for(text_of(q1))
+
+            # u1 right, u2 wrong; u2's frame delivered twice gives one answer
+            mark = gateway.reply_count()
+            await say(gateway, "u1", a1)
+            await gateway.wait_for(has("u1 已作答第 1 题"), after=mark)
+            wrong = "D" if a1 not in ("对", "错") else ("错" if a1 == "对" else "对")
+            for _ in range(2):
+                await say(gateway, "u2", wrong, msg_id="dup-u2-q1")
+            await gateway.wait_for(has("u2 已作答第 1 题"), after=mark)
+            await asyncio.sleep(0.3)
+            assert sum("u2 已作答" in text_of(b) for _, b in gateway.replies_since(mark)) == 1
+
+            # the deadline passes: reveal and Q2 pushed through the session webhook
+            mark = gateway.reply_count()
+            clock.set(clock.now() + timedelta(seconds=5))
+            _, reveal = await gateway.wait_for(has("第 1 题答案"), after=mark)
+            assert "答对 1 人：u1" in text_of(reveal)
+            _, q2 = await gateway.wait_for(has("第 2/2 题"), after=mark)
+            a2 = answer_for(text_of(q2))
+
+            # all three answer Q2: it closes at once, then the results
+            mark = gateway.reply_count()
+            for user in ("u1", "u2", "u3"):
+                await say(gateway, user, a2)
+            await gateway.wait_for(has("第 2 题答案"), after=mark)
+            _, results = await gateway.wait_for(has("竞赛结束"), after=mark)
+            assert "🥇 u1" in text_of(results)
+
+            mark = gateway.reply_count()
+            await say(gateway, "u1", "排行榜")
+            _, ranking = await gateway.wait_for(has("u3"), after=mark)
+            assert text_of(ranking).index("u1") < text_of(ranking).index("u3")
+            assert len(gateway.opens) == 1  # one connection throughout
+
+    run(scenario())
+
+
+def test_a_private_message_is_answered_in_the_private_chat(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, ManualClock(T0), gateway):
+            await say(gateway, "u9", "帮助", group=False, conversation="cid-u9")
+            conversation, body = await gateway.wait_for(has("开始竞赛"))
+            assert conversation == "cid-u9"
+
+    run(scenario())
+
+
+def test_a_malformed_frame_is_acked_and_the_bot_goes_on(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, ManualClock(T0), gateway):
+            bad = await gateway.push({"msgtype": "text", "text": {"content": "帮助"}})  # no msgId, no conversation
+            assert (await gateway.wait_ack(bad))["code"] == 200
+            await say(gateway, "u1", "帮助")
+            await gateway.wait_for(has("开始竞赛"))
+            assert gateway.reply_count() == 1
+
+    run(scenario())
+
+
+def test_the_ack_goes_out_at_once_even_when_the_reply_is_slow(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, ManualClock(T0), gateway):
+            gateway.webhook_delay = 1.0
+            loop = asyncio.get_running_loop()
+            sent = loop.time()
+            first = await gateway.push(gateway.chatbot_data("u1", "帮助"))
+            await gateway.wait_ack(first)
+            second = await gateway.push(gateway.chatbot_data("u2", "帮助"))
+            await gateway.wait_ack(second)
+            assert loop.time() - sent < 0.9  # the blocking webhook post never held up the loop or the acks
+            assert gateway.reply_count() == 0
+            await gateway.wait_for(has("开始竞赛"), timeout=5)
+
+    run(scenario())
+
+
+def test_an_expired_session_webhook_is_not_used(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, ManualClock(T0), gateway):
+            gateway.webhook_expiry_ms = -1000  # already past: the OpenAPI fallback is not built yet
+            await say(gateway, "u1", "帮助")
+            await asyncio.sleep(0.3)
+            assert gateway.reply_count() == 0
+            gateway.webhook_expiry_ms = 90 * 60 * 1000  # a fresh one on the next message: answered
+            await say(gateway, "u1", "我的积分")
+            await gateway.wait_for(lambda body: True)
+
+    run(scenario())
