@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from bot.app import App
 from bot.channels.dingtalk import DingTalkChannel
 from bot.clock import ManualClock
 from bot.service import tick_timers
-from fakes.dingtalk_gateway import FakeDingTalkGateway, text_of
+from fakes.dingtalk_gateway import FakeDingTalkGateway, param_text, text_of
 from helpers import T0, make_app
 
 # the test bank's answers, by a piece of each question
@@ -168,12 +169,105 @@ def test_the_ack_goes_out_at_once_even_when_the_reply_is_slow(tmp_path: Path) ->
 def test_an_expired_session_webhook_is_not_used(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, ManualClock(T0), gateway):
-            gateway.webhook_expiry_ms = -1000  # already past: the OpenAPI fallback is not built yet
+            gateway.webhook_expiry_ms = -1000  # already past: the answer goes through the OpenAPI
             await say(gateway, "u1", "帮助")
-            await asyncio.sleep(0.3)
+            await gateway.wait_for_send(sent_has("开始竞赛"))
             assert gateway.reply_count() == 0
-            gateway.webhook_expiry_ms = 90 * 60 * 1000  # a fresh one on the next message: answered
+            gateway.webhook_expiry_ms = 90 * 60 * 1000  # a fresh one on the next message: answered there
+            sends = gateway.send_count()
             await say(gateway, "u1", "我的积分")
             await gateway.wait_for(lambda body: True)
+            assert gateway.send_count() == sends
+
+    run(scenario())
+
+
+def sent_has(fragment: str) -> Any:
+    return lambda body: fragment in param_text(body)
+
+
+def check_send_body(body: dict[str, Any]) -> dict[str, Any]:
+    """The body's common fields right; its msgParam, parsed."""
+    assert body["robotCode"] == "ding-id"  # an enterprise internal robot's code is its AppKey
+    param = json.loads(body["msgParam"])
+    if body["msgKey"] == "sampleMarkdown":
+        assert set(param) == {"title", "text"} and param["title"]
+    else:
+        assert body["msgKey"] == "sampleText" and set(param) == {"content"}
+    assert len(body["msgParam"].encode("utf-8")) <= 15_000
+    return param
+
+
+def test_a_contest_step_after_the_session_webhook_expired_goes_through_the_openapi(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, clock, gateway):
+            for user in ("u2", "u3"):
+                mark = gateway.reply_count()
+                await say(gateway, user, "帮助")
+                await gateway.wait_for(has("开始竞赛"), after=mark)
+            mark = gateway.reply_count()
+            await say(gateway, "u1", "开始竞赛 测试题库 2 5秒")
+            _, q1 = await gateway.wait_for(has("第 1/2 题"), after=mark)
+            assert gateway.send_count() == 0 and gateway.token_requests == []
+
+            # u1 answers with a session webhook that has already expired: the conversation has no fresh one
+            gateway.webhook_expiry_ms = -1000
+            replies = gateway.reply_count()
+            await say(gateway, "u1", answer_for(text_of(q1)))
+            await gateway.wait_for_send(sent_has("u1 已作答第 1 题"))
+
+            # the deadline passes: the reveal and Q2, pushed by the timer, reach groupMessages/send
+            clock.set(clock.now() + timedelta(seconds=5))
+            path, token, reveal = await gateway.wait_for_send(sent_has("第 1 题答案"))
+            assert path == "/v1.0/robot/groupMessages/send"
+            assert reveal["openConversationId"] == "cid-g1"
+            assert token == "tok-1"
+            check_send_body(reveal)
+            _, token2, q2 = await gateway.wait_for_send(sent_has("第 2/2 题"))
+            assert token2 == "tok-1" and q2["openConversationId"] == "cid-g1"
+            check_send_body(q2)
+
+            assert gateway.reply_count() == replies  # nothing went to the expired session webhook
+            assert len(gateway.sends_since(0)) >= 3
+            assert len(gateway.token_requests) == 1  # one token for all the sends
+            assert gateway.token_requests[0] == {"appKey": "ding-id", "appSecret": "ding-secret"}
+
+    run(scenario())
+
+
+def test_a_private_reply_after_expiry_goes_through_batch_send(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, ManualClock(T0), gateway):
+            gateway.webhook_expiry_ms = -1000
+            await say(gateway, "u9", "帮助", group=False, conversation="cid-u9")
+            path, token, body = await gateway.wait_for_send(sent_has("开始竞赛"))
+            assert path == "/v1.0/robot/oToMessages/batchSend"
+            assert body["userIds"] == ["u9"] and "openConversationId" not in body
+            assert token == "tok-1"
+            check_send_body(body)
+            await say(gateway, "u9", "我的积分", group=False, conversation="cid-u9")
+            await gateway.wait_for_send(lambda b: True, after=1)
+            assert len(gateway.token_requests) == 1
+            assert gateway.reply_count() == 0
+
+    run(scenario())
+
+
+def test_a_session_webhook_answering_300001_falls_back_and_a_revoked_token_is_renewed(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, ManualClock(T0), gateway):
+            gateway.webhook_errcode = 300001  # expiry time in the future, yet DingTalk says it is invalid
+            await say(gateway, "u1", "帮助")
+            path, token, body = await gateway.wait_for_send(sent_has("开始竞赛"))
+            assert path == "/v1.0/robot/groupMessages/send" and token == "tok-1"
+            assert body["openConversationId"] == "cid-g1"
+            gateway.revoke_tokens()  # the cached token stops working: fetched again, the send retried once
+            mark = gateway.send_count()
+            await say(gateway, "u1", "帮助")
+            _, token, _ = await gateway.wait_for_send(sent_has("开始竞赛"), after=mark)
+            assert token == "tok-2" and len(gateway.token_requests) == 2
+            assert gateway.reply_count() == 0
 
     run(scenario())

@@ -8,8 +8,11 @@ minute later). The work: `Incoming` → `app.handle` on the loop thread → the 
 the message's session webhook (a blocking HTTP call, in `asyncio.to_thread`) while it is fresh.
 
 Proactive messages (`send`: timer-driven reveals, next questions, results) go to the latest
-fresh session webhook of that conversation. Not yet here (issue 5): the OpenAPI fallback for an
-expired or unknown webhook, interactive cards, the custom robot webhook, backoff on reconnect."""
+fresh session webhook of that conversation. When there is none (missing or expired), or the
+session webhook answers errcode 300001, the message goes through the robot OpenAPI instead
+(bot/channels/dingtalk_openapi.py: groupMessages/send to the group, oToMessages/batchSend to the
+person; robotCode = client_id). Not yet here: interactive cards, the custom robot webhook,
+backoff on reconnect."""
 
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from dingtalk_stream import AckMessage, ChatbotHandler, ChatbotMessage, Credenti
 from dingtalk_stream.frames import CallbackMessage
 
 from bot.app import App
+from bot.channels.dingtalk_openapi import DingTalkOpenAPI, msg_for
 from bot.messages import Chat, Incoming, Outgoing, Sender
 
 __all__ = ["DingTalkChannel", "CHATBOT_TOPIC", "incoming_from"]
@@ -40,6 +44,7 @@ OPEN_CONNECTION_PATH = "/v1.0/gateway/connections/open"
 HTTP_TIMEOUT = 10.0
 WEBHOOK_MARGIN_MS = 60_000  # a session webhook this close to its expiry counts as expired
 SEEN_MAX = 10_000
+WEBHOOK_EXPIRED_ERRCODE = 300001  # the session webhook is no longer valid
 
 _MENTION = re.compile(r"^\s*(?:@\S+\s+)*")
 
@@ -117,9 +122,10 @@ class DingTalkChannel:
         self._client = _Client(Credential(client_id, client_secret), openapi_endpoint=openapi_endpoint,
                                logger=logging.getLogger("dingtalk_stream.client"))
         self._client.register_callback_handler(CHATBOT_TOPIC, _Handler(self))
+        self._openapi = DingTalkOpenAPI(app_key=client_id, app_secret=client_secret, endpoint=openapi_endpoint)
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._webhooks: dict[str, tuple[str, int | None]] = {}  # chat_id -> (session webhook, expiry ms)
-        self._queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] | None = None
+        self._queue: asyncio.Queue[tuple[str, Outgoing] | None] | None = None
         self._runner: asyncio.Task | None = None
         self._sender: asyncio.Task | None = None
         self._work: set[asyncio.Task] = set()
@@ -206,13 +212,11 @@ class DingTalkChannel:
     def _enqueue(self, message: Outgoing, handle: tuple[str, int | None] | None) -> None:
         webhook, expiry = handle if handle and handle[0] else self._webhooks.get(message.chat.chat_id, ("", None))
         if not webhook or (expiry is not None and expiry - WEBHOOK_MARGIN_MS <= time.time() * 1000):
-            log.warning("dingtalk: no fresh session webhook for %s; message dropped (OpenAPI fallback not yet "
-                        "implemented): %.40s", message.chat.chat_id, message.text)
-            return
+            webhook = ""  # no fresh session webhook: the sender goes through the OpenAPI
         if self._queue is None:
             log.warning("dingtalk: not started; message dropped: %.40s", message.text)
             return
-        self._queue.put_nowait((webhook, _payload(message)))
+        self._queue.put_nowait((webhook, message))
 
     async def _send_loop(self) -> None:
         assert self._queue is not None
@@ -220,19 +224,41 @@ class DingTalkChannel:
             item = await self._queue.get()
             if item is None:
                 return
-            webhook, payload = item
+            webhook, message = item
             try:
-                await asyncio.to_thread(_post, webhook, payload)
+                if webhook:
+                    errcode = await asyncio.to_thread(_post, webhook, _payload(message))
+                    if errcode != WEBHOOK_EXPIRED_ERRCODE:
+                        continue
+                    self._forget_webhook(message.chat.chat_id, webhook)
+                await asyncio.to_thread(self._send_openapi, message)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
-                log.warning("dingtalk: reply to session webhook failed: %s", exc)
+            except Exception as exc:  # one line per failure; the texts never carry a secret or token
+                log.warning("dingtalk: %s to %s failed: %s", "reply" if webhook else "OpenAPI send",
+                            message.chat.chat_id, exc)
+
+    def _forget_webhook(self, chat_id: str, webhook: str) -> None:
+        if self._webhooks.get(chat_id, ("", None))[0] == webhook:
+            del self._webhooks[chat_id]
+
+    def _send_openapi(self, message: Outgoing) -> None:
+        """Blocking: the message through the robot OpenAPI, to the group or the person."""
+        key, param = msg_for(_title(message), message.markdown or message.text, bool(message.markdown))
+        if message.chat.is_group:
+            self._openapi.send_group(message.chat.chat_id, key, param)
+        else:
+            self._openapi.send_private([message.chat.chat_id], key, param)
+
+
+def _title(message: Outgoing) -> str:
+    return message.text.splitlines()[0][:30] if message.text else "studybot"
 
 
 def _payload(message: Outgoing) -> dict[str, Any]:
     at = {"atUserIds": list(message.mentions)} if message.mentions else {}
     if message.markdown:
-        title = message.text.splitlines()[0][:30] if message.text else "studybot"
+        title = _title(message)
         body: dict[str, Any] = {"msgtype": "markdown", "markdown": {"title": title, "text": message.markdown}}
     else:
         body = {"msgtype": "text", "text": {"content": message.text}}
@@ -241,14 +267,21 @@ def _payload(message: Outgoing) -> dict[str, Any]:
     return body
 
 
-def _post(webhook: str, payload: dict[str, Any]) -> None:
+def _post(webhook: str, payload: dict[str, Any]) -> int:
+    """Blocking: post to a session webhook; the errcode it answers (0 when none)."""
     response = requests.post(webhook, data=json.dumps(payload, ensure_ascii=False).encode("utf-8"),
                              headers={"Content-Type": "application/json"}, timeout=HTTP_TIMEOUT)
     response.raise_for_status()
     try:
         result = response.json()
     except ValueError:
-        return
-    if isinstance(result, dict) and result.get("errcode", 0) not in (0, None):
-        log.warning("dingtalk: session webhook answered errcode %s: %.100s", result.get("errcode"),
-                    result.get("errmsg", ""))
+        return 0
+    errcode = result.get("errcode", 0) if isinstance(result, dict) else 0
+    if errcode in (0, None):
+        return 0
+    if errcode != WEBHOOK_EXPIRED_ERRCODE:
+        log.warning("dingtalk: session webhook answered errcode %s: %.100s", errcode, result.get("errmsg", ""))
+    try:
+        return int(errcode)
+    except (TypeError, ValueError):
+        return -1

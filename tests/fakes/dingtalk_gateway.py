@@ -2,7 +2,10 @@
 
 - HTTP (its own thread: the SDK opens the connection with a blocking requests.post on the loop):
   POST /v1.0/gateway/connections/open hands out the websocket address and a ticket;
-  POST /session/<conversation> is a session webhook that records what the robot replies.
+  POST /session/<conversation> is a session webhook that records what the robot replies;
+  the robot OpenAPI: POST /v1.0/oauth2/accessToken {appKey, appSecret} -> {accessToken, expireIn},
+  POST /v1.0/robot/groupMessages/send and /v1.0/robot/oToMessages/batchSend (header
+  x-acs-dingtalk-access-token), recorded in `token_requests` and `openapi_sends`.
 - Websocket (in the test's loop): pushes CALLBACK frames and records the client's acks.
 Never closes a connection normally while the client runs (the SDK would reconnect in a tight loop)."""
 
@@ -22,6 +25,10 @@ from websockets.exceptions import ConnectionClosed
 __all__ = ["FakeDingTalkGateway", "CHATBOT_TOPIC"]
 
 CHATBOT_TOPIC = "/v1.0/im/bot/messages/get"
+TOKEN_PATH = "/v1.0/oauth2/accessToken"
+GROUP_SEND_PATH = "/v1.0/robot/groupMessages/send"
+PRIVATE_SEND_PATH = "/v1.0/robot/oToMessages/batchSend"
+TOKEN_HEADER = "x-acs-dingtalk-access-token"
 
 
 class FakeDingTalkGateway:
@@ -32,6 +39,12 @@ class FakeDingTalkGateway:
         self.replies: list[tuple[str, dict[str, Any]]] = []  # (conversation, body) posted to session webhooks
         self.webhook_expiry_ms = 90 * 60 * 1000
         self.webhook_delay = 0.0  # seconds the session webhook takes to answer
+        self.webhook_errcode = 0  # what the session webhook answers (300001: expired; nothing recorded)
+        self.token_requests: list[dict[str, Any]] = []  # bodies of oauth2/accessToken
+        self.openapi_sends: list[tuple[str, str | None, dict[str, Any]]] = []  # (path, token header, body)
+        self.token_expire_in = 7200
+        self._tokens = itertools.count(1)
+        self._valid_tokens: set[str] = set()
         self._lock = threading.Lock()
         self._conn: ServerConnection | None = None
         self._connected = asyncio.Event()
@@ -61,7 +74,7 @@ class FakeDingTalkGateway:
                     body = json.loads(self.rfile.read(length) or b"{}")
                 except ValueError:
                     body = {}
-                status, answer = gateway._on_http(self.path, body)
+                status, answer = gateway._on_http(self.path, body, self.headers.get(TOKEN_HEADER))
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -87,8 +100,23 @@ class FakeDingTalkGateway:
 
     # ----- HTTP -----
 
-    def _on_http(self, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def _on_http(self, path: str, body: dict[str, Any], token: str | None = None) -> tuple[int, dict[str, Any]]:
         with self._lock:
+            if path == TOKEN_PATH:
+                self.token_requests.append(body)
+                if body.get("appKey") != self.client_id or body.get("appSecret") != self.client_secret:
+                    return 400, {"code": "invalidClientIdOrSecret", "message": "bad appKey or appSecret"}
+                issued = f"tok-{next(self._tokens)}"
+                self._valid_tokens.add(issued)
+                return 200, {"accessToken": issued, "expireIn": self.token_expire_in}
+            if path in (GROUP_SEND_PATH, PRIVATE_SEND_PATH):
+                if token not in self._valid_tokens:
+                    return 401, {"code": "InvalidAuthentication", "message": "token invalid"}
+                self.openapi_sends.append((path, token, body))
+                if path == GROUP_SEND_PATH:
+                    return 200, {"processQueryKey": f"pqk-{len(self.openapi_sends)}"}
+                return 200, {"processQueryKey": f"pqk-{len(self.openapi_sends)}", "invalidStaffIdList": [],
+                             "flowControlledStaffIdList": []}
             if path == "/v1.0/gateway/connections/open":
                 self.opens.append(body)
                 if body.get("clientId") != self.client_id or body.get("clientSecret") != self.client_secret:
@@ -99,6 +127,8 @@ class FakeDingTalkGateway:
             time.sleep(delay)  # a slow platform, in the HTTP thread
         with self._lock:
             if path.startswith("/session/"):
+                if self.webhook_errcode:
+                    return 200, {"errcode": self.webhook_errcode, "errmsg": "session webhook invalid"}
                 self.replies.append((path.removeprefix("/session/"), body))
                 return 200, {"errcode": 0, "errmsg": "ok"}
         return 404, {"code": "NotFound"}
@@ -159,6 +189,30 @@ class FakeDingTalkGateway:
         await self._conn.send(json.dumps(frame, ensure_ascii=False))
         return message_id
 
+    def revoke_tokens(self) -> None:
+        with self._lock:
+            self._valid_tokens.clear()
+
+    def sends_since(self, mark: int) -> list[tuple[str, str | None, dict[str, Any]]]:
+        with self._lock:
+            return list(self.openapi_sends[mark:])
+
+    def send_count(self) -> int:
+        with self._lock:
+            return len(self.openapi_sends)
+
+    async def wait_for_send(self, predicate: Any, *, after: int = 0,
+                            timeout: float = 5.0) -> tuple[str, str | None, dict[str, Any]]:
+        """The first OpenAPI send from index `after` on for which predicate(body) holds."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for sent in self.sends_since(after):
+                if predicate(sent[2]):
+                    return sent
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no matching OpenAPI send; got {[param_text(s[2]) for s in self.sends_since(after)]}")
+            await asyncio.sleep(0.02)
+
     def acked(self, message_id: str) -> dict[str, Any] | None:
         with self._lock:
             for frame in self.acks:
@@ -202,3 +256,12 @@ def _text(body: dict[str, Any]) -> str:
 
 def text_of(body: dict[str, Any]) -> str:
     return _text(body)
+
+
+def param_text(body: dict[str, Any]) -> str:
+    """The text of an OpenAPI send body (sampleMarkdown or sampleText)."""
+    try:
+        param = json.loads(body.get("msgParam") or "{}")
+    except ValueError:
+        return ""
+    return param.get("text") or param.get("content") or ""
