@@ -4,6 +4,8 @@ Nothing here writes outside the `tmp_path` a test passes in."""
 
 from __future__ import annotations
 
+import asyncio
+
 import itertools
 from datetime import datetime
 from pathlib import Path
@@ -141,3 +143,20 @@ class RecordingChannel:
 
 def texts(messages: list[Outgoing]) -> list[str]:
     return [m.text for m in messages]
+
+
+class FakeTime:
+    """A clock that moves only when the code under test sleeps on it (rate limits and backoff
+    tested without waiting)."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(seconds, 0.0)
+        await asyncio.sleep(0)

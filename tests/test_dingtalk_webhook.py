@@ -4,6 +4,8 @@ nothing really waits), retries and drops."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import asyncio
 import base64
 import hashlib
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from bot.channels.dingtalk_webhook import MARKDOWN_BYTES, DingTalkWebhook, sign
+import helpers
 from fakes.http_api import FakeHTTPAPI, Recorded
 
 SEND = "/robot/send"
@@ -24,21 +27,8 @@ OTHER = "robot-token-4567-secret"
 SECRET = "SEC0123456789abcdef-not-logged"
 
 
-class FakeTime:
-    """A wall clock that moves only when the code under test sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-        self.sleeps: list[float] = []
-        self.stamps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(seconds, 0.0)
-        await asyncio.sleep(0)
+# wall-clock seconds: the signature carries the timestamp
+FakeTime = partial(helpers.FakeTime, 1_700_000_000.0)
 
 
 def documented_sign(secret: str, timestamp_ms: int) -> str:

@@ -13,26 +13,13 @@ import httpx
 import pytest
 
 from bot.channels.wecom_webhook import MARKDOWN_BYTES, TEXT_BYTES, WeComWebhook, split_utf8
+from helpers import FakeTime
 from fakes.wecom_api import GETTOKEN, MESSAGE_SEND, WEBHOOK, FakeWeComAPI
 
 KEY = "hook-key-0123-secret"
 OTHER = "hook-key-4567-secret"
 
 
-class FakeTime:
-    """A clock that moves only when the code under test sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(seconds, 0.0)
-        await asyncio.sleep(0)
 
 
 class Stamping(httpx.AsyncBaseTransport):
