@@ -155,7 +155,7 @@ def run(
     config: ConfigOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="在标准错误输出日志")] = False,
 ) -> None:
-    """启动机器人服务：HTTP 回调服务器和配置了的渠道（企业微信、公众号）。一个渠道都未配置时，使用终端里的本地聊天渠道。"""
+    """启动机器人服务：HTTP 回调服务器和配置了的渠道（企业微信、公众号、钉钉）。一个渠道都未配置时，使用终端里的本地聊天渠道。"""
     _setup_logging(verbose)
     app = ready_app(settings_from(config))
     _report_bank_problems(app)

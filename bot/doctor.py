@@ -62,8 +62,10 @@ async def _robot_ws(url: str, bot_id: str, secret: str) -> Check:
 async def _checks(settings: Settings) -> list[Check]:
     checks: list[Check] = []
     wecom, mp = settings.wecom, settings.wechat_mp
-    if wecom is None and mp is None:
-        return [Check(True, "渠道", "未配置企业微信或公众号：studybot run 使用本地聊天")]
+    if wecom is None and mp is None and settings.dingtalk is None:
+        return [Check(True, "渠道", "未配置企业微信、公众号或钉钉：studybot run 使用本地聊天")]
+    if settings.dingtalk is not None:
+        checks.append(Check(True, "钉钉", "已配置（doctor 暂不检查钉钉的凭据）"))
     if wecom is not None:
         if wecom.app is not None:
             checks.append(await _token(f"{wecom.api_base_url}/cgi-bin/gettoken",
