@@ -19,6 +19,7 @@ __all__ = ["Check", "run_checks"]
 
 TIMEOUT = 5.0
 _WEBHOOK_KEY = re.compile(r"^[0-9a-fA-F-]{20,64}$")
+_DINGTALK_TOKEN = re.compile(r"^[0-9a-zA-Z]{20,128}$")
 
 
 @dataclass(frozen=True)
@@ -59,13 +60,40 @@ async def _robot_ws(url: str, bot_id: str, secret: str) -> Check:
     return Check(False, what, f"订阅被拒：errcode {answer.get('errcode')} {answer.get('errmsg', '')}".strip())
 
 
+async def _dingtalk_token(endpoint: str, app_key: str, app_secret: str) -> Check:
+    what = "钉钉应用（Stream 机器人）"
+    url = endpoint.rstrip("/") + "/v1.0/oauth2/accessToken"
+    try:
+        async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+            response = await client.post(url, json={"appKey": app_key, "appSecret": app_secret})
+            answer = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        return Check(False, what, f"无法连接 {url}（{type(exc).__name__}）")
+    if isinstance(answer, dict) and answer.get("accessToken"):
+        return Check(True, what, "Client ID 与 Client Secret 有效，已取得 accessToken")
+    code = answer.get("code", response.status_code) if isinstance(answer, dict) else response.status_code
+    return Check(False, what, f"平台拒绝：{code}（请核对 dingtalk.client_id 和 client_secret）")
+
+
 async def _checks(settings: Settings) -> list[Check]:
     checks: list[Check] = []
     wecom, mp = settings.wecom, settings.wechat_mp
     if wecom is None and mp is None and settings.dingtalk is None:
         return [Check(True, "渠道", "未配置企业微信、公众号或钉钉：studybot run 使用本地聊天")]
-    if settings.dingtalk is not None:
-        checks.append(Check(True, "钉钉", "已配置（doctor 暂不检查钉钉的凭据）"))
+    dingtalk = settings.dingtalk
+    if dingtalk is not None:
+        checks.append(await _dingtalk_token(dingtalk.openapi_endpoint, dingtalk.client_id,
+                                            dingtalk.client_secret.get_secret_value()))
+        checks.append(Check(True, "钉钉题目卡片", f"模板 {dingtalk.card_template_id}" if dingtalk.card_template_id
+                            else "未配置 card_template_id：题目以文字发送，成员 @机器人 回复选项"))
+        for group, robot in dingtalk.webhooks.items():
+            shape = bool(_DINGTALK_TOKEN.match(robot.access_token.get_secret_value()))
+            signed = robot.secret is not None and robot.secret.get_secret_value().startswith("SEC")
+            detail = ("access_token 格式正确（未实际发送）" if shape
+                      else "access_token 格式不对：应为 webhook 地址中 access_token= 后面的部分")
+            if shape and not signed:
+                detail += "；未配置以 SEC 开头的加签密钥，请确认机器人的安全设置用的是关键词或 IP"
+            checks.append(Check(shape, f"群「{group}」的钉钉自定义机器人", detail))
     if wecom is not None:
         if wecom.app is not None:
             checks.append(await _token(f"{wecom.api_base_url}/cgi-bin/gettoken",

@@ -48,4 +48,6 @@ class Outgoing:
     choices: tuple[str, ...] = ()  # buttons where the platform has them, "回复 A/B" text where not
     multiple: bool = False  # several choices may be picked (多选): a vote card rather than buttons
     mentions: tuple[str, ...] = ()  # platform user ids
-    key: str = ""  # idempotency key for the outbox
+    key: str = ""  # idempotency key for the outbox; a question's key names it ("contest:12:q0")
+    closes: str = ""  # the key of the question this message reveals: a channel may update its card
+    answer: str = ""  # with `closes`: the correct answer as members see it ("B", "对")

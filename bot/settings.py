@@ -100,10 +100,18 @@ class WeChatMPSettings(_Section):
     api_base_url: str = "https://api.weixin.qq.com"
 
 
+class DingTalkRobotWebhook(_Section):
+    access_token: Secret  # 自定义机器人 webhook 地址中 access_token= 后面的部分
+    secret: Secret | None = None  # 安全设置「加签」的密钥（SEC 开头）
+
+
 class DingTalkSettings(_Section):
     client_id: Plain  # 钉钉开放平台 → 应用 → 凭证与基础信息 → Client ID (AppKey)
     client_secret: Secret
     openapi_endpoint: str = "https://api.dingtalk.com"
+    card_template_id: Plain = ""  # 卡片平台的模板 ID；不填则题目以文字发送
+    webhooks: dict[str, DingTalkRobotWebhook] = {}  # 群名或 openConversationId -> 自定义机器人
+    webhook_base_url: str = "https://oapi.dingtalk.com"
 
 
 class Settings(_Section):

@@ -4,7 +4,11 @@
   shortly before it expires (one fetch for many sends; one fetch at a time, under a lock);
 - group: POST /v1.0/robot/groupMessages/send {openConversationId, robotCode, msgKey, msgParam};
 - 1:1:   POST /v1.0/robot/oToMessages/batchSend {robotCode, userIds (<= 20), msgKey, msgParam};
-  both with the header x-acs-dingtalk-access-token. msgParam is a JSON string of at most 15,000 bytes.
+  both with the header x-acs-dingtalk-access-token. msgParam is a JSON string of at most 15,000 bytes;
+- cards: POST /v1.0/card/instances/createAndDeliver, PUT /v1.0/card/instances (bodies from
+  bot/channels/dingtalk_cards.py). We call these ourselves rather than through the SDK's
+  CardReplier: it reads the OpenAPI address once at import, needs an incoming message to send a
+  card (a timer-driven question has none) and logs failures instead of raising them.
 
 Blocking (requests): call it in `asyncio.to_thread`. Never logs the secret or the token."""
 
@@ -25,6 +29,8 @@ PRIVATE_SEND_PATH = "/v1.0/robot/oToMessages/batchSend"
 TOKEN_HEADER = "x-acs-dingtalk-access-token"
 TOKEN_MARGIN_S = 300.0  # refresh this long before the token expires
 MSG_PARAM_MAX_BYTES = 15_000
+CARD_DELIVER_PATH = "/v1.0/card/instances/createAndDeliver"
+CARD_UPDATE_PATH = "/v1.0/card/instances"
 HTTP_TIMEOUT = 10.0
 
 
@@ -97,21 +103,30 @@ class DingTalkOpenAPI:
         return self._send(PRIVATE_SEND_PATH, {"robotCode": self.robot_code, "userIds": list(user_ids),
                                               "msgKey": msg_key, "msgParam": msg_param})
 
-    def _send(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def deliver_card(self, body: dict[str, Any]) -> dict[str, Any]:
+        answer = self._send(CARD_DELIVER_PATH, body)
+        if answer.get("success") is False:
+            raise OpenAPIError(f"{CARD_DELIVER_PATH}: not delivered {str(answer.get('result', ''))[:120]}")
+        return answer
+
+    def update_card(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self._send(CARD_UPDATE_PATH, body, method="PUT")
+
+    def _send(self, path: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
         token = self.token()
         try:
-            return self._call(path, body, token)
+            return self._call(path, body, token, method)
         except _Unauthorized:
             self._forget(token)  # revoked or expired early: one retry with a fresh token
-            return self._call(path, body, self.token())
+            return self._call(path, body, self.token(), method)
 
-    def _call(self, path: str, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+    def _call(self, path: str, body: dict[str, Any], token: str | None, method: str = "POST") -> dict[str, Any]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if token is not None:
             headers[TOKEN_HEADER] = token
         try:
-            response = requests.post(self._endpoint + path, headers=headers, timeout=HTTP_TIMEOUT,
-                                     data=json.dumps(body, ensure_ascii=False).encode("utf-8"))
+            response = requests.request(method, self._endpoint + path, headers=headers, timeout=HTTP_TIMEOUT,
+                                        data=json.dumps(body, ensure_ascii=False).encode("utf-8"))
         except requests.RequestException as exc:
             raise OpenAPIError(f"{path}: {type(exc).__name__}") from None  # the text may carry the URL only
         try:

@@ -24,12 +24,17 @@ def add_platform_channels(app: App) -> list[ServiceChannel]:
 
         added.append(WeChatMP(app=app, settings=app.settings.wechat_mp))
     if app.settings.dingtalk is not None:
-        from bot.channels.dingtalk import DingTalkChannel
+        from bot.channels.dingtalk import DingTalkChannel, WebhookRobot
 
         dingtalk = app.settings.dingtalk
+        robots = {group: WebhookRobot(robot.access_token.get_secret_value(),
+                                      robot.secret.get_secret_value() if robot.secret else None)
+                  for group, robot in dingtalk.webhooks.items()}
         added.append(DingTalkChannel(app=app, client_id=dingtalk.client_id,
                                      client_secret=dingtalk.client_secret.get_secret_value(),
-                                     openapi_endpoint=dingtalk.openapi_endpoint))
+                                     openapi_endpoint=dingtalk.openapi_endpoint,
+                                     card_template_id=dingtalk.card_template_id, webhooks=robots,
+                                     webhook_base_url=dingtalk.webhook_base_url))
     for channel in added:
         app.add_channel(channel)
     return added

@@ -27,6 +27,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed
 
 from bot.app import App
+from bot.channels.backoff import backoff_delay
 from bot.channels.wecom_ws_frames import (EVENT_CALLBACK, MSG_CALLBACK, PING, SEND, SUBSCRIBE, Malformed, RobotFrames,
                                          event_type, new_req_id)
 from bot.channels.wecom_ws_queue import DEFAULT_LIMITS, RateLimiter, SendQueue
@@ -36,13 +37,6 @@ from bot.settings import WeComRobotSettings
 __all__ = ["WeComRobotWS", "backoff_delay", "RateLimiter", "DEFAULT_LIMITS"]
 
 log = logging.getLogger(__name__)
-
-
-def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
-    """Seconds before reconnect attempt `attempt` (0, 1, 2…): base doubling up to cap, with
-    "equal jitter" (between half and all of it) so many bots never reconnect in step."""
-    ceiling = min(cap, base * 2 ** min(attempt, 30))
-    return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
 class WeComRobotWS:

@@ -114,7 +114,7 @@ class ContestService:
         save_progress(session=ctx.session, contest_id=active.contest_id, contest=contest, now=ctx.now)
         self._timers.cancel(self._timer_key(ctx.group.id))
         del self._active[ctx.group.id]
-        return [ctx.reply(render.reveal_text(reveal)),
+        return [ctx.reply(render.reveal_text(reveal), **self._closing(active, reveal)),
                 ctx.reply(render.results_text(contest, ended_early=True))]
 
     def is_running(self, group_id: int) -> bool:
@@ -231,7 +231,7 @@ class ContestService:
         reveal = contest.close_question(now)
         self._settle(session, active, reveal, now)
         save_progress(session=session, contest_id=active.contest_id, contest=contest, now=now)
-        messages = [Outgoing(active.chat, render.reveal_text(reveal))]
+        messages = [Outgoing(active.chat, render.reveal_text(reveal), **self._closing(active, reveal))]
         active.told_twice.clear()
         active.branch_answered.clear()
         if contest.finished:
@@ -262,6 +262,12 @@ class ContestService:
         return Outgoing(active.chat, text, choices=self._choices(contest),
                         multiple=contest.current.type.value == "multiple",
                         key=f"contest:{active.contest_id}:q{contest.index}")
+
+    @staticmethod
+    def _closing(active: _Active, reveal: Reveal) -> dict[str, str]:
+        """What tells a channel which question's card to close, and with which answer."""
+        return {"closes": f"contest:{active.contest_id}:q{reveal.number - 1}",
+                "answer": reveal.question.answer_display()}
 
     @staticmethod
     def _choices(contest: Contest) -> tuple[str, ...]:

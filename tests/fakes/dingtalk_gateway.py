@@ -5,15 +5,23 @@
   POST /session/<conversation> is a session webhook that records what the robot replies;
   the robot OpenAPI: POST /v1.0/oauth2/accessToken {appKey, appSecret} -> {accessToken, expireIn},
   POST /v1.0/robot/groupMessages/send and /v1.0/robot/oToMessages/batchSend (header
-  x-acs-dingtalk-access-token), recorded in `token_requests` and `openapi_sends`.
-- Websocket (in the test's loop): pushes CALLBACK frames and records the client's acks.
-Never closes a connection normally while the client runs (the SDK would reconnect in a tight loop)."""
+  x-acs-dingtalk-access-token), recorded in `token_requests` and `openapi_sends`; the card API:
+  POST /v1.0/card/instances/createAndDeliver and PUT /v1.0/card/instances, recorded in
+  `card_sends` and `card_updates`;
+  the custom robot: POST /robot/send?access_token=…&timestamp=…&sign=…, recorded in `robot_sends`
+  with whether its signature checked out against `robot_secret`.
+- Websocket (in the test's loop): pushes CALLBACK frames (chatbot messages, card taps) and records
+  the client's acks; `drop()` breaks the connection the way a network failure does."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import itertools
 import json
+import urllib.parse
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,13 +30,16 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-__all__ = ["FakeDingTalkGateway", "CHATBOT_TOPIC"]
+__all__ = ["FakeDingTalkGateway", "CHATBOT_TOPIC", "CARD_TOPIC"]
 
 CHATBOT_TOPIC = "/v1.0/im/bot/messages/get"
 TOKEN_PATH = "/v1.0/oauth2/accessToken"
 GROUP_SEND_PATH = "/v1.0/robot/groupMessages/send"
 PRIVATE_SEND_PATH = "/v1.0/robot/oToMessages/batchSend"
 TOKEN_HEADER = "x-acs-dingtalk-access-token"
+CARD_TOPIC = "/v1.0/card/instances/callback"
+CARD_DELIVER_PATH = "/v1.0/card/instances/createAndDeliver"
+CARD_UPDATE_PATH = "/v1.0/card/instances"
 
 
 class FakeDingTalkGateway:
@@ -43,6 +54,11 @@ class FakeDingTalkGateway:
         self.token_requests: list[dict[str, Any]] = []  # bodies of oauth2/accessToken
         self.openapi_sends: list[tuple[str, str | None, dict[str, Any]]] = []  # (path, token header, body)
         self.token_expire_in = 7200
+        self.card_sends: list[dict[str, Any]] = []
+        self.card_updates: list[dict[str, Any]] = []
+        self.card_fail = False  # createAndDeliver answers 403 (no card permission)
+        self.robot_secret = "SEC-robot-secret"
+        self.robot_sends: list[tuple[dict[str, str], dict[str, Any], bool]] = []  # (query, body, sign ok)
         self._tokens = itertools.count(1)
         self._valid_tokens: set[str] = set()
         self._lock = threading.Lock()
@@ -68,13 +84,16 @@ class FakeDingTalkGateway:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def do_PUT(self) -> None:
+                self.do_POST()
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 try:
                     body = json.loads(self.rfile.read(length) or b"{}")
                 except ValueError:
                     body = {}
-                status, answer = gateway._on_http(self.path, body, self.headers.get(TOKEN_HEADER))
+                status, answer = gateway._on_http(self.path, body, self.headers.get(TOKEN_HEADER), self.command)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -100,8 +119,27 @@ class FakeDingTalkGateway:
 
     # ----- HTTP -----
 
-    def _on_http(self, path: str, body: dict[str, Any], token: str | None = None) -> tuple[int, dict[str, Any]]:
+    def _on_http(self, path: str, body: dict[str, Any], token: str | None = None,
+                 method: str = "POST") -> tuple[int, dict[str, Any]]:
         with self._lock:
+            if path.startswith("/robot/send?"):
+                query = dict(urllib.parse.parse_qsl(path.split("?", 1)[1]))
+                expected = base64.b64encode(hmac.new(self.robot_secret.encode(),
+                                                     f"{query.get('timestamp')}\n{self.robot_secret}".encode(),
+                                                     hashlib.sha256).digest()).decode()
+                self.robot_sends.append((query, body, query.get("sign") == expected))
+                return 200, {"errcode": 0, "errmsg": "ok"}
+            if path in (CARD_DELIVER_PATH, CARD_UPDATE_PATH):
+                if token not in self._valid_tokens:
+                    return 401, {"code": "InvalidAuthentication", "message": "token invalid"}
+                if path == CARD_UPDATE_PATH and method == "PUT":
+                    self.card_updates.append(body)
+                    return 200, {"success": True, "result": True}
+                if self.card_fail:
+                    return 403, {"code": "Forbidden.AccessDenied", "message": "no card permission"}
+                self.card_sends.append(body)
+                return 200, {"success": True, "result": {"outTrackId": body.get("outTrackId"),
+                                                         "deliverResults": [{"success": True}]}}
             if path == TOKEN_PATH:
                 self.token_requests.append(body)
                 if body.get("appKey") != self.client_id or body.get("appSecret") != self.client_secret:
@@ -188,6 +226,49 @@ class FakeDingTalkGateway:
                  "data": json.dumps(data, ensure_ascii=False)}
         await self._conn.send(json.dumps(frame, ensure_ascii=False))
         return message_id
+
+    def tap_data(self, user: str, card: dict[str, Any], choice: str, *, space: str | None = None) -> dict[str, Any]:
+        """The data of a card callback: `user` tapped the button `choice` on the card sent as `card`."""
+        data: dict[str, Any] = {"outTrackId": card["outTrackId"], "userId": user, "corpId": "ding-corp",
+                                "type": "actionCallback", "userIdType": 1,
+                                "content": json.dumps({"cardPrivateData": {"actionIds": ["answer"],
+                                                                           "params": {"choice": choice}}})}
+        if space is not None:
+            data["spaceId"] = space
+        return data
+
+    async def tap(self, user: str, card: dict[str, Any], choice: str, **kw: Any) -> str:
+        return await self.push(self.tap_data(user, card, choice, **kw), topic=CARD_TOPIC)
+
+    async def drop(self) -> None:
+        """Break the connection without a close handshake, as a network failure does."""
+        conn = self._conn
+        assert conn is not None, "no client connected"
+        self._connected.clear()
+        conn.transport.abort()
+        await asyncio.sleep(0)
+
+    async def wait_for_card(self, predicate: Any, *, after: int = 0, timeout: float = 5.0) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            with self._lock:
+                found = [c for c in self.card_sends[after:] if predicate(c)]
+            if found:
+                return found[0]
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no matching card; got {len(self.card_sends) - after} card(s)")
+            await asyncio.sleep(0.02)
+
+    async def wait_for_update(self, predicate: Any, *, timeout: float = 5.0) -> dict[str, Any]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            with self._lock:
+                found = [u for u in self.card_updates if predicate(u)]
+            if found:
+                return found[0]
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no matching card update; got {self.card_updates}")
+            await asyncio.sleep(0.02)
 
     def revoke_tokens(self) -> None:
         with self._lock:

@@ -1,0 +1,285 @@
+"""DingTalk question cards, reconnects, bad frames, custom robot pushes and the roster link: the
+whole bot and the real `dingtalk_stream` client against the fake gateway on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from bot.app import App
+from bot.channels import dingtalk_cards as cards
+from bot.channels.dingtalk import DingTalkChannel, WebhookRobot
+from bot.clock import ManualClock
+from bot.messages import Chat, Outgoing
+from bot.roster import import_roster
+from bot.roster_file import read_roster
+from bot.service import tick_timers
+from fakes.dingtalk_gateway import FakeDingTalkGateway, text_of
+from helpers import T0, make_app
+from test_dingtalk import answer_for, has, run, say
+
+TEMPLATE = "tpl-quiz.schema"
+# questions that have buttons (单选, 判断), from the test bank
+CARD_BANK_YAML = """\
+name: 按钮题库
+questions:
+  - {type: single, question: 党的最高领导机关是（）。, options: [党的全国代表大会和它所产生的中央委员会, 中央政治局, 中央书记处], answer: A}
+  - {type: single, question: 预备党员的预备期为（）。, options: [半年, 一年, 两年, 三年], answer: B}
+  - {type: judge, question: 党员有退党的自由。, answer: 对}
+  - {type: judge, question: 留党察看最长不超过一年。, answer: 错}
+"""
+
+
+@contextlib.asynccontextmanager
+async def bot_with_cards(tmp_path: Path, clock: ManualClock, gateway: FakeDingTalkGateway, *,
+                         template: str = TEMPLATE, **kw: Any) -> AsyncIterator[tuple[App, DingTalkChannel]]:
+    (tmp_path / "banks").mkdir(exist_ok=True)
+    (tmp_path / "banks" / "cards.yaml").write_text(CARD_BANK_YAML, encoding="utf-8")
+    app = make_app(tmp_path, clock)
+    adapter = DingTalkChannel(app=app, client_id="ding-id", client_secret="ding-secret",
+                              openapi_endpoint=gateway.endpoint, card_template_id=template,
+                              backoff_base=0.05, backoff_max=0.2, seed=1, **kw)
+    app.add_channel(adapter)
+    app.start()
+    stop = asyncio.Event()
+    ticker = asyncio.create_task(tick_timers(app, stop))
+    await adapter.start()
+    try:
+        await gateway.wait_connected()
+        yield app, adapter
+    finally:
+        stop.set()
+        await ticker
+        await adapter.stop()
+        app.close()
+
+
+def params(card: dict[str, Any]) -> dict[str, str]:
+    return card["cardData"]["cardParamMap"]
+
+
+def numbered(n: int) -> Any:
+    return lambda card: f"第 {n}/" in params(card)["stem"]
+
+
+async def join(gateway: FakeDingTalkGateway, *users: str) -> None:
+    for user in users:
+        mark = gateway.reply_count()
+        await say(gateway, user, "帮助")
+        await gateway.wait_for(has("开始竞赛"), after=mark)
+
+
+def private_of(update: dict[str, Any], user: str) -> dict[str, str]:
+    return update.get("privateData", {}).get(user, {}).get("cardParamMap", {})
+
+
+def test_a_contest_played_by_card_taps_and_typed_answers(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, clock, gateway) as (app, adapter):
+            assert {"type": "CALLBACK", "topic": cards_topic()} in gateway.opens[0]["subscriptions"]
+            await join(gateway, "u2", "u3")
+            await say(gateway, "u1", "开始竞赛 按钮题库 3 5秒")
+            await gateway.wait_for(has("发起了知识竞赛"))
+            q1 = await gateway.wait_for_card(numbered(1))
+            assert q1["cardTemplateId"] == TEMPLATE and q1["callbackType"] == "STREAM"
+            assert q1["openSpaceId"] == "dtv1.card//IM_GROUP.cid-g1"
+            assert q1["imGroupOpenDeliverModel"] == {"robotCode": "ding-id"}
+            assert all(isinstance(v, str) for v in params(q1).values())  # DingTalk takes strings only
+            labels = [o["label"] for o in json.loads(params(q1)["options"])]
+            a1 = answer_for(params(q1)["stem"])
+            assert a1 in labels and params(q1)["closed"] == "false"
+
+            # u1 taps the right button, u2 a wrong one (the same tap delivered twice), u3 types it
+            await gateway.wait_ack(await gateway.tap("u1", q1, a1))
+            u1_view = await gateway.wait_for_update(lambda u: private_of(u, "u1"))
+            assert u1_view["outTrackId"] == q1["outTrackId"]
+            assert private_of(u1_view, "u1")["answered"] == "true"
+            assert "u1 已作答第 1 题" in private_of(u1_view, "u1")["status"]
+            wrong = next(label for label in labels if label != a1)
+            tap = gateway.tap_data("u2", q1, wrong)
+            for _ in range(2):
+                await gateway.wait_ack(await gateway.push(tap, topic=cards_topic()))
+            await gateway.wait_for_update(lambda u: private_of(u, "u2"))
+            mark = gateway.reply_count()
+            await say(gateway, "u3", a1)
+            # everyone answered: the card closes with the right answer, the reveal and Q2 follow
+            closed = await gateway.wait_for_update(lambda u: u.get("cardData", {}).get("cardParamMap", {})
+                                                   .get("closed") == "true")
+            assert closed["outTrackId"] == q1["outTrackId"]
+            assert params(closed)["status"].startswith(f"本题已结束，正确答案：{a1}")
+            _, reveal = await gateway.wait_for(has("第 1 题答案"), after=mark)
+            assert "答对 2 人" in text_of(reveal) and "u2" not in text_of(reveal).split("答对")[1].split("\n")[0]
+            q2 = await gateway.wait_for_card(numbered(2))
+
+            # a late tap on Q1's card answers nothing: that member is told the question is over
+            await gateway.wait_ack(await gateway.tap("u2", q1, a1))
+            stale = await gateway.wait_for_update(lambda u: private_of(u, "u2").get("status", "").startswith("本题已结束"))
+            assert stale["outTrackId"] == q1["outTrackId"]
+
+            # Q2 by the timer: one tap, then the deadline
+            await gateway.wait_ack(await gateway.tap("u1", q2, answer_for(params(q2)["stem"])))
+            await gateway.wait_for_update(lambda u: u["outTrackId"] == q2["outTrackId"] and private_of(u, "u1"))
+            clock.set(clock.now() + timedelta(seconds=5))
+            await gateway.wait_for_update(lambda u: u["outTrackId"] == q2["outTrackId"] and "cardData" in u)
+            q3 = await gateway.wait_for_card(numbered(3))
+            await adapter.drain()
+            mark = gateway.reply_count()
+            await say(gateway, "u1", "结束竞赛")
+            await gateway.wait_for_update(lambda u: u["outTrackId"] == q3["outTrackId"] and "cardData" in u)
+            _, results = await gateway.wait_for(has("竞赛已提前结束"), after=mark)
+            assert "🥇 u1" in text_of(results)
+
+            mark = gateway.reply_count()
+            await say(gateway, "u3", "排行榜")
+            _, ranking = await gateway.wait_for(has("u3"), after=mark)
+            assert text_of(ranking).index("u1") < text_of(ranking).index("u3")
+            assert len(gateway.card_sends) == 3
+
+    run(scenario())
+
+
+def cards_topic() -> str:
+    return "/v1.0/card/instances/callback"
+
+
+def test_without_card_permission_the_question_goes_as_text(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, ManualClock(T0), gateway):
+            gateway.card_fail = True
+            await say(gateway, "u1", "开始竞赛 按钮题库 1 30秒")
+            _, question = await gateway.wait_for(has("第 1/1 题"))
+            assert "@我 回复" in text_of(question)
+            assert gateway.card_sends == []
+
+    run(scenario())
+
+
+def test_without_a_template_questions_are_text_with_the_answer_hint(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, ManualClock(T0), gateway, template=""):
+            await say(gateway, "u1", "开始竞赛 按钮题库 1 30秒")
+            _, question = await gateway.wait_for(has("第 1/1 题"))
+            assert "@我 回复" in text_of(question) and gateway.token_requests == []
+
+    run(scenario())
+
+
+def test_a_dropped_connection_reconnects_with_backoff_and_the_contest_goes_on(tmp_path: Path) -> None:
+    clock = ManualClock(T0)
+
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, clock, gateway) as (app, adapter):
+            await join(gateway, "u2")
+            await say(gateway, "u1", "开始竞赛 按钮题库 2 30秒")
+            q1 = await gateway.wait_for_card(numbered(1))
+            await gateway.drop()
+            await gateway.wait_connected(timeout=5)
+            assert len(gateway.opens) == 2
+            assert 0.025 <= adapter.client.delays[0] <= 0.05  # the first delay: half to all of the base
+            # the contest goes on over the new connection
+            await gateway.wait_ack(await gateway.tap("u1", q1, answer_for(params(q1)["stem"])))
+            await gateway.wait_for_update(lambda u: private_of(u, "u1"))
+            assert adapter.client.connections == 2
+            mark = gateway.reply_count()
+            await say(gateway, "u2", answer_for(params(q1)["stem"]))
+            await gateway.wait_for(has("第 1 题答案"), after=mark)
+            await gateway.wait_for_card(numbered(2))
+
+    run(scenario())
+
+
+def test_a_failing_gateway_is_retried_with_growing_delays_never_in_a_tight_loop(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeDingTalkGateway(client_secret="other") as gateway:  # refuses our credentials
+            app = make_app(tmp_path, ManualClock(T0))
+            adapter = DingTalkChannel(app=app, client_id="ding-id", client_secret="ding-secret",
+                                      openapi_endpoint=gateway.endpoint, backoff_base=0.02, backoff_max=0.16, seed=3)
+            await adapter.start()
+            await asyncio.sleep(1.0)
+            await adapter.stop()
+            app.close()
+            delays = adapter.client.delays
+            assert 4 <= len(gateway.opens) <= 12, len(gateway.opens)
+            ceilings = [min(0.16, 0.02 * 2 ** i) for i in range(len(delays))]
+            assert all(c / 2 <= d <= c for d, c in zip(delays, ceilings))
+
+    run(scenario())
+
+
+def test_unknown_topics_and_malformed_frames_are_acked_or_ignored_and_the_bot_goes_on(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, ManualClock(T0), gateway):
+            unknown = await gateway.push({"a": 1}, topic="/v1.0/some/other/topic")
+            assert (await gateway.wait_ack(unknown))["code"] == 404
+            assert gateway._conn is not None
+            await gateway._conn.send("{not json")  # no messageId to ack: logged and ignored
+            bad_data = "stream-bad-data"
+            frame = {"specVersion": "1.0", "type": "CALLBACK", "data": "{oops",
+                     "headers": {"messageId": bad_data, "topic": "/v1.0/im/bot/messages/get"}}
+            await gateway._conn.send(json.dumps(frame))
+            assert (await gateway.wait_ack(bad_data))["code"] == 400
+            no_card = await gateway.push({"userId": "u1"}, topic=cards_topic())  # a tap without its card
+            assert (await gateway.wait_ack(no_card))["code"] == 200
+            await say(gateway, "u1", "帮助")
+            await gateway.wait_for(has("开始竞赛"))
+            assert len(gateway.opens) == 1  # the connection survived all of it
+            assert gateway.card_updates == []
+
+    run(scenario())
+
+
+def test_pushes_without_a_session_webhook_go_through_the_groups_custom_robot(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway:
+            robots = {"第一党支部": WebhookRobot("robottoken0123456789abcdef", gateway.robot_secret)}
+            async with bot_with_cards(tmp_path, ManualClock(T0), gateway, template="", webhooks=robots,
+                                      webhook_base_url=gateway.endpoint) as (app, adapter):
+                chat = Chat("dingtalk", "cid-never-seen", True, "第一党支部")
+                app.deliver([Outgoing(chat, "📚 本周学习：" + "学习内容。" * 2000, markdown="## 本周学习\n" + "内容\n" * 3000)])
+                await adapter.drain()
+                assert len(gateway.robot_sends) >= 2  # long markdown split, none cut off
+                for query, body, signed in gateway.robot_sends:
+                    assert signed and query["access_token"] == "robottoken0123456789abcdef"
+                    assert body["msgtype"] == "markdown" and len(body["markdown"]["text"].encode()) <= 5000
+                assert sum(b["markdown"]["text"].count("内容") for _, b, _ in gateway.robot_sends) == 3000
+                assert gateway.openapi_sends == [] and gateway.reply_count() == 0
+
+    run(scenario())
+
+
+def test_a_dingtalk_staff_id_is_the_roster_members_dingtalk_account(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, ManualClock(T0), gateway) as (app, _):
+            roster = tmp_path / "members.csv"
+            roster.write_text("姓名,支部,角色,钉钉账号\n张三,第二党支部,书记,dd-zs\n", encoding="utf-8")
+            with app.db.session() as session:
+                import_roster(session=session, rows=read_roster(roster), now=T0, label="members.csv")
+                session.commit()
+            await say(gateway, "dd-zs", "我的积分", nick="小张")  # DingTalk shows a nickname; the roster knows better
+            _, body = await gateway.wait_for(has("的党建积分"))
+            assert text_of(body).startswith("📊 张三 的党建积分")
+            with app.db.session() as session:
+                assert session.exec(text("SELECT COUNT(*) FROM member")).one()[0] == 1  # no second 张三 (小张)
+
+    run(scenario())
+
+
+def test_parse_tap_reads_params_or_action_ids_and_refuses_what_is_not_an_option() -> None:
+    def data(private: Any) -> dict[str, Any]:
+        return {"outTrackId": "contest-1-q0.abc", "userId": "u1", "content": json.dumps({"cardPrivateData": private})}
+
+    assert cards.parse_tap(data({"params": {"choice": "b"}})).choice == "B"
+    assert cards.parse_tap(data({"actionIds": ["对"], "params": {}})).choice == "对"
+    assert cards.parse_tap(data({"actionIds": ["more"], "params": {"choice": "Z"}})).choice == ""
+    assert cards.parse_tap({"outTrackId": "x", "content": "{}"}) is None
+    assert cards.parse_tap("nonsense") is None
+    assert cards.question_of(cards.out_track_id("contest:12:q3")) == cards.question_id("contest:12:q3") == "contest-12-q3"
