@@ -130,6 +130,8 @@ class DingTalkChannel:
         self._closed: TTLCache[bool] = TTLCache(math.inf, REMEMBERED)  # question keys revealed
         self._answers: TTLCache[str] = TTLCache(math.inf, REMEMBERED)  # (outTrackId, user) -> first answer
         self._queue: asyncio.Queue[tuple[str, Outgoing]] | None = None
+        self._inbox: asyncio.Queue | None = None  # frames' work, in order
+        self._worker: asyncio.Task | None = None
         self._runner: asyncio.Task | None = None
         self._sender: asyncio.Task | None = None
         self._work: set[asyncio.Task] = set()
@@ -145,13 +147,15 @@ class DingTalkChannel:
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._queue = asyncio.Queue()
+        self._inbox = asyncio.Queue()
+        self._worker = asyncio.create_task(self._work_loop(), name=f"{self.name}-work")
         if self._webhook is not None:
             await self._webhook.start()
         self._sender = asyncio.create_task(self._send_loop(), name=f"{self.name}-sender")
         self._runner = asyncio.create_task(self.client.start(), name=f"{self.name}-stream")
 
     async def stop(self) -> None:
-        for task in (self._runner, self._sender):
+        for task in (self._runner, self._worker, self._sender):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
@@ -166,7 +170,7 @@ class DingTalkChannel:
                 pass
         if self._webhook is not None:
             await self._webhook.stop()
-        self._runner = self._sender = None
+        self._runner = self._worker = self._sender = None
 
     def send(self, message: Outgoing) -> None:
         """Queue a message for its conversation; never blocks. Safe from another thread."""
@@ -177,7 +181,9 @@ class DingTalkChannel:
             self._enqueue(message, None)
 
     async def drain(self) -> None:
-        """Wait until everything queued so far is sent (tests and benches)."""
+        """Wait until everything received and queued so far is handled and sent (tests and benches)."""
+        if self._inbox is not None:
+            await self._inbox.join()
         if self._queue is not None:
             await self._queue.join()
         if self._webhook is not None:
@@ -191,10 +197,22 @@ class DingTalkChannel:
         task.add_done_callback(self._work.discard)
 
     def _accept_message(self, callback: CallbackMessage) -> None:
-        self._spawn(self._on_message(callback))
+        assert self._inbox is not None
+        self._inbox.put_nowait(lambda: self._on_message(callback))
 
     def _accept_tap(self, callback: CallbackMessage) -> None:
-        self._spawn(self._on_tap(callback))
+        assert self._inbox is not None
+        self._inbox.put_nowait(lambda: self._on_tap(callback))
+
+    async def _work_loop(self) -> None:
+        """Handle the frames one at a time, in the order they came, yielding between them: the
+        connection reads and acks the next frames meanwhile instead of waiting behind a burst."""
+        assert self._inbox is not None
+        while True:
+            job = await self._inbox.get()
+            job()
+            self._inbox.task_done()
+            await asyncio.sleep(0)
 
     def _first_time(self, message_id: str) -> bool:
         if message_id in self._seen:
@@ -205,7 +223,7 @@ class DingTalkChannel:
             self._seen.popitem(last=False)
         return True
 
-    async def _on_message(self, callback: CallbackMessage) -> None:
+    def _on_message(self, callback: CallbackMessage) -> None:
         try:
             msg = ChatbotMessage.from_dict(callback.data)
             incoming = incoming_from(msg, self.name, self._app.clock.now())
@@ -221,7 +239,7 @@ class DingTalkChannel:
         except Exception:
             log.exception("dingtalk: message could not be handled")
 
-    async def _on_tap(self, callback: CallbackMessage) -> None:
+    def _on_tap(self, callback: CallbackMessage) -> None:
         try:
             tap = cards.parse_tap(callback.data)
             if tap is None:
@@ -239,7 +257,8 @@ class DingTalkChannel:
             latest = self._latest.get(chat.chat_id)
             if self._closed.get(question) or (latest is not None and latest != question):
                 # a card of a question that is over: its letter must not answer the open question
-                await self._update(cards.update_body(tap.out_track_id, private={tap.user_id: cards.stale_data()}))
+                self._spawn(self._update(cards.update_body(tap.out_track_id,
+                                                           private={tap.user_id: cards.stale_data()})))
                 return
             incoming = Incoming(chat=chat, sender=Sender(tap.user_id, tap.user_id), text=tap.choice,
                                 message_id=f"card:{tap.out_track_id}:{tap.user_id}",
@@ -251,8 +270,8 @@ class DingTalkChannel:
             # member who tapped: it goes on their card, not to the group. Several replies (the
             # reveal and the next question) are for everyone.
             note = replies[0].text if len(replies) == 1 and not replies[0].choices else None
-            await self._update(cards.update_body(tap.out_track_id,
-                                                 private={tap.user_id: cards.answered_data(answer, note)}))
+            self._spawn(self._update(cards.update_body(tap.out_track_id,
+                                                       private={tap.user_id: cards.answered_data(answer, note)})))
             if note is None:
                 for reply in replies:
                     self._enqueue(reply, None)
@@ -295,7 +314,7 @@ class DingTalkChannel:
         for piece in pieces(text):
             if webhook:
                 body = session_body(piece, markdown=markdown, mentions=message.mentions)
-                errcode = await asyncio.to_thread(post_session, webhook, body)
+                errcode = await asyncio.to_thread(lambda: post_session(self._openapi.http(), webhook, body))
                 if errcode != WEBHOOK_EXPIRED_ERRCODE:
                     continue
                 self._forget_webhook(message.chat.chat_id, webhook)
@@ -324,14 +343,15 @@ class DingTalkChannel:
         body = cards.deliver_body(template_id=self._template, track_id=track_id, robot_code=self._openapi.robot_code,
                                   chat_id=message.chat.chat_id, is_group=message.chat.is_group,
                                   card_data=cards.question_card_data(message))
+        question = cards.question_of(track_id)
+        # known before it is delivered: a member may tap it before DingTalk's answer reaches us
+        self._cards.put(track_id, _Card(message.chat, question))
         try:
             await asyncio.to_thread(self._openapi.deliver_card, body)
         except Exception as exc:
             log.warning("dingtalk: card to %s not sent (%s); sending the question as text",
                         message.chat.chat_id, exc)
             return False
-        question = cards.question_of(track_id)
-        self._cards.put(track_id, _Card(message.chat, question))
         self._question_cards.put(question, [*(self._question_cards.get(question) or []), track_id])
         return True
 

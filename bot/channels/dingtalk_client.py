@@ -47,7 +47,6 @@ class StreamClient(DingTalkStreamClient):
         self._endpoint = openapi_endpoint.rstrip("/")
         self._backoff_base, self._backoff_max, self._stable_after = backoff_base, backoff_max, stable_after
         self._rng = random.Random(seed)
-        self._tasks: set[asyncio.Task] = set()
         self._unknown_topics: set[str] = set()
         self.connections = 0  # websocket sessions opened so far
         self.delays: list[float] = []  # the reconnect delays waited, for the log and for tests
@@ -142,9 +141,10 @@ class StreamClient(DingTalkStreamClient):
                             headers.get("messageId"), topic)
                 await self._refuse(headers, AckMessage.STATUS_BAD_REQUEST, "malformed data")
                 return
-        task = asyncio.get_running_loop().create_task(self.background_task(frame))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        # Routed inline, before the next frame is read: our handlers only queue the work, so the
+        # ack leaves at once, in order, even in a burst (a task per frame would queue each ack
+        # behind the work of every frame before it).
+        await self.background_task(frame)
 
     async def _refuse(self, headers: dict[str, Any], code: int, reason: str) -> None:
         """Ack a callback we will not process, so that DingTalk does not deliver it again."""

@@ -63,6 +63,14 @@ class DingTalkOpenAPI:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._token_until = 0.0
+        self._local = threading.local()  # a keep-alive session per thread: requests' Session is not thread-safe
+
+    def http(self) -> requests.Session:
+        """This thread's HTTP session (connections kept alive between calls)."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     def __repr__(self) -> str:
         return f"DingTalkOpenAPI(app_key={self._app_key!r}, endpoint={self._endpoint!r})"
@@ -125,7 +133,7 @@ class DingTalkOpenAPI:
         if token is not None:
             headers[TOKEN_HEADER] = token
         try:
-            response = requests.request(method, self._endpoint + path, headers=headers, timeout=HTTP_TIMEOUT,
+            response = self.http().request(method, self._endpoint + path, headers=headers, timeout=HTTP_TIMEOUT,
                                         data=json.dumps(body, ensure_ascii=False).encode("utf-8"))
         except requests.RequestException as exc:
             raise OpenAPIError(f"{path}: {type(exc).__name__}") from None  # the text may carry the URL only

@@ -41,9 +41,9 @@ def session_body(text: str, *, markdown: bool, mentions: tuple[str, ...] = ()) -
     return body
 
 
-def post_session(webhook: str, body: dict[str, Any]) -> int:
+def post_session(http: requests.Session, webhook: str, body: dict[str, Any]) -> int:
     """Blocking: post to a session webhook; the errcode it answers (0 when none)."""
-    response = requests.post(webhook, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+    response = http.post(webhook, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
                              headers={"Content-Type": "application/json"}, timeout=HTTP_TIMEOUT)
     response.raise_for_status()
     try:

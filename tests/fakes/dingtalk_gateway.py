@@ -48,6 +48,10 @@ class FakeDingTalkGateway:
         self.opens: list[dict[str, Any]] = []  # bodies of connections/open
         self.acks: list[dict[str, Any]] = []  # frames the client sent back
         self.replies: list[tuple[str, dict[str, Any]]] = []  # (conversation, body) posted to session webhooks
+        self.times: dict[str, float] = {}  # perf_counter when each pushed frame left, by stream messageId
+        self.ack_times: dict[str, float] = {}  # perf_counter when its ack came back
+        self.reply_times: list[float] = []  # perf_counter of each reply, in step with `replies`
+        self.update_times: list[float] = []  # … of each card update, in step with `card_updates`
         self.webhook_expiry_ms = 90 * 60 * 1000
         self.webhook_delay = 0.0  # seconds the session webhook takes to answer
         self.webhook_errcode = 0  # what the session webhook answers (300001: expired; nothing recorded)
@@ -81,6 +85,9 @@ class FakeDingTalkGateway:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as DingTalk's servers
+            disable_nagle_algorithm = True  # headers and body go as two writes: no 40 ms delayed-ACK stall
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -134,6 +141,7 @@ class FakeDingTalkGateway:
                     return 401, {"code": "InvalidAuthentication", "message": "token invalid"}
                 if path == CARD_UPDATE_PATH and method == "PUT":
                     self.card_updates.append(body)
+                    self.update_times.append(time.perf_counter())
                     return 200, {"success": True, "result": True}
                 if self.card_fail:
                     return 403, {"code": "Forbidden.AccessDenied", "message": "no card permission"}
@@ -168,6 +176,7 @@ class FakeDingTalkGateway:
                 if self.webhook_errcode:
                     return 200, {"errcode": self.webhook_errcode, "errmsg": "session webhook invalid"}
                 self.replies.append((path.removeprefix("/session/"), body))
+                self.reply_times.append(time.perf_counter())
                 return 200, {"errcode": 0, "errmsg": "ok"}
         return 404, {"code": "NotFound"}
 
@@ -184,6 +193,9 @@ class FakeDingTalkGateway:
                     frame = {"raw": raw}
                 with self._lock:
                     self.acks.append(frame)
+                    acked = frame.get("headers", {}).get("messageId") if isinstance(frame, dict) else None
+                    if acked:
+                        self.ack_times[acked] = time.perf_counter()
         except ConnectionClosed:
             pass  # the client went away (stopped or dropped)
         finally:
@@ -224,6 +236,7 @@ class FakeDingTalkGateway:
                  "headers": {"appId": "app", "connectionId": "c1", "contentType": "application/json",
                              "messageId": message_id, "time": str(int(time.time() * 1000)), "topic": topic},
                  "data": json.dumps(data, ensure_ascii=False)}
+        self.times[message_id] = time.perf_counter()
         await self._conn.send(json.dumps(frame, ensure_ascii=False))
         return message_id
 

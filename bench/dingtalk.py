@@ -1,0 +1,189 @@
+"""Answers through the DingTalk Stream adapter: the real `dingtalk_stream` client (our connection
+loop), the whole bot, SQLite on disk, the fake gateway of the tests on loopback.
+
+    .venv/bin/python bench/dingtalk.py [--members 1000] [--seconds 10] [--mode text|card|both]
+
+Members first say hello (registration, not timed); one member starts a two-question contest in
+their group. Burst: every member answers question 1 at once: frames per second from the first
+frame pushed to the last answer's reply recorded. Paced: question 2's answers are offered evenly
+over `--seconds` (1,000 members in 10 s = 100 a second), as members tap: p50/p99 from a frame
+leaving the fake gateway to its ack, and to its reply (text: the acknowledgement posted to the
+session webhook; card: the member's card update). Checks every frame was acked and every answer
+stored. The fake gateway shares this process (and its CPU) with the bot; its HTTP server runs in a
+thread. Goal (issue 5): every frame acked within 100 ms, p99 frame-to-reply under 200 ms."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from sqlalchemy import text  # noqa: E402
+
+from bot.app import build_app  # noqa: E402
+from bot.channels.dingtalk import DingTalkChannel  # noqa: E402
+from bot.clock import ManualClock  # noqa: E402
+from bot.service import tick_timers  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from fakes.dingtalk_gateway import FakeDingTalkGateway, text_of  # noqa: E402
+from helpers import T0  # noqa: E402
+
+BANK = """\
+name: 基准题库
+questions:
+  - type: single
+    question: 党的最高领导机关是（）。
+    options: [党的全国代表大会和它所产生的中央委员会, 中央政治局, 中央书记处, 中央军事委员会]
+    answer: A
+  - type: single
+    question: 党的根本组织原则是（）。
+    options: [民主集中制, 集体领导, 党内民主, 少数服从多数]
+    answer: A
+"""
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def wait_until(predicate, timeout: float = 120.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while not predicate():
+        if time.perf_counter() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.005)
+
+
+class Run:
+    def __init__(self, gateway: FakeDingTalkGateway, card: bool, users: list[str]) -> None:
+        self.gateway, self.card, self.users = gateway, card, users
+        self.card_of: dict[int, dict] = {}
+
+    async def answer(self, user: str, number: int) -> str:
+        if self.card:
+            return await self.gateway.tap(user, self.card_of[number], "A")
+        return await self.gateway.push(self.gateway.chatbot_data(user, "A"))
+
+    def replied_at(self, number: int) -> dict[str, float]:
+        """When each member's answer to question `number` got its reply."""
+        found: dict[str, float] = {}
+        g = self.gateway
+        if self.card:
+            track = self.card_of[number]["outTrackId"]
+            for body, at in zip(list(g.card_updates), list(g.update_times)):
+                if body.get("outTrackId") == track:
+                    for user in body.get("privateData", {}):
+                        found.setdefault(user, at)
+        else:
+            reveal = None
+            for (_, body), at in zip(list(g.replies), list(g.reply_times)):
+                line = text_of(body)
+                if f"已作答第 {number} 题" in line:
+                    found.setdefault(line.split(" ", 1)[0], at)
+                elif line.startswith(f"⏰ 第 {number} 题答案"):
+                    reveal = at
+            if reveal is not None and len(found) == len(self.users) - 1:
+                # the last answer closes the question: its reply is the reveal
+                found.update({u: reveal for u in self.users if u not in found})
+        return found
+
+    async def question(self, number: int) -> None:
+        g = self.gateway
+        if self.card:
+            await wait_until(lambda: len(g.card_sends) >= number)
+            self.card_of[number] = g.card_sends[number - 1]
+        else:
+            try:
+                await wait_until(lambda: any(f"第 {number}/2 题" in text_of(b) for _, b in list(g.replies)), 30)
+            except AssertionError:
+                raise AssertionError(f"question {number} not seen; last replies: "
+                                     f"{[text_of(b)[:60] for _, b in g.replies[-3:]]}") from None
+
+
+async def bench(members: int, seconds: float, card: bool, workdir: Path) -> None:
+    (workdir / "banks").mkdir()
+    (workdir / "banks" / "bench.yaml").write_text(BANK, encoding="utf-8")
+    settings = load_settings(Path("/dev/null"), {
+        "database": {"url": f"sqlite:///{workdir}/bench.db"},
+        "quizzes": {"bank_dirs": [str(workdir / "banks")], "default_bank": "基准题库", "max_questions": 50},
+    })
+    clock = ManualClock(T0)
+    app = build_app(settings, clock=clock, seed=1)
+    users = [f"u{i:04d}" for i in range(members)]
+    async with FakeDingTalkGateway() as gateway:
+        adapter = DingTalkChannel(app=app, client_id="ding-id", client_secret="ding-secret",
+                                  openapi_endpoint=gateway.endpoint, card_template_id="tpl" if card else "")
+        app.add_channel(adapter)
+        app.start()
+        stop = asyncio.Event()
+        ticker = asyncio.create_task(tick_timers(app, stop))
+        await adapter.start()
+        await gateway.wait_connected()
+        run = Run(gateway, card, users)
+        for user in users:  # registration, not timed
+            await gateway.push(gateway.chatbot_data(user, "我的积分"))
+        await wait_until(lambda: gateway.reply_count() >= members)
+        await gateway.push(gateway.chatbot_data(users[0], "开始竞赛 基准题库 2 600秒"))
+        await run.question(1)
+
+        # burst: everyone answers question 1 at once
+        started = time.perf_counter()
+        burst = [await run.answer(user, 1) for user in users]
+        await wait_until(lambda: len(run.replied_at(1)) >= members)
+        burst_s = max(run.replied_at(1).values()) - started
+        await run.question(2)
+
+        # paced: question 2's answers spread over `seconds`
+        paced: dict[str, str] = {}
+        begin = time.perf_counter()
+        for i, user in enumerate(users):
+            due = begin + i * seconds / members
+            if (wait := due - time.perf_counter()) > 0:
+                await asyncio.sleep(wait)
+            paced[user] = await run.answer(user, 2)
+        await wait_until(lambda: len(run.replied_at(2)) >= members)
+        await wait_until(lambda: all(m in gateway.ack_times for m in [*burst, *paced.values()]))
+        replied = run.replied_at(2)
+        latency = [replied[user] - gateway.times[mid] for user, mid in paced.items()]
+        acks = [gateway.ack_times[mid] - gateway.times[mid] for mid in [*burst, *paced.values()]]
+        paced_acks = [gateway.ack_times[mid] - gateway.times[mid] for mid in paced.values()]
+        stop.set()
+        await ticker
+        await adapter.stop()
+    with app.db.session() as session:
+        stored = session.exec(text("SELECT COUNT(*) FROM contest_answer")).one()[0]
+    app.close()
+    mode = "card taps" if card else "typed answers"
+    print(f"{mode}: {members} members")
+    print(f"  burst: {members} frames in {burst_s:.2f} s = {members / burst_s:,.0f} frames/s through dispatch to reply")
+    print(f"  paced ({members / seconds:,.0f}/s over {seconds:g} s): frame→reply p50 {pct(latency, .5):.1f} ms, "
+          f"p99 {pct(latency, .99):.1f} ms, max {max(latency) * 1000:.1f} ms")
+    print(f"  acks: paced p50 {pct(paced_acks, .5):.1f} ms, p99 {pct(paced_acks, .99):.1f} ms, "
+          f"max {max(paced_acks) * 1000:.1f} ms; in the burst too: max {max(acks) * 1000:.1f} ms, "
+          f"within 100 ms: {sum(a <= 0.1 for a in acks)}/{len(acks)}")
+    print(f"  answers stored: {stored}/{2 * members}; mean reply {statistics.mean(latency) * 1000:.1f} ms")
+    assert stored == 2 * members
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--mode", choices=("text", "card", "both"), default="both")
+    args = parser.parse_args()
+    for card in {"text": [False], "card": [True], "both": [False, True]}[args.mode]:
+        with tempfile.TemporaryDirectory() as tmp:
+            asyncio.run(bench(args.members, args.seconds, card, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()
