@@ -157,7 +157,7 @@ def test_without_card_permission_the_question_goes_as_text(tmp_path: Path) -> No
             gateway.card_fail = True
             await say(gateway, "u1", "开始竞赛 按钮题库 1 30秒")
             _, question = await gateway.wait_for(has("第 1/1 题"))
-            assert "@我 回复" in text_of(question)
+            assert "群里作答请先 @我，例如「@我 " in text_of(question)
             assert gateway.card_sends == []
 
     run(scenario())
@@ -168,7 +168,7 @@ def test_without_a_template_questions_are_text_with_the_answer_hint(tmp_path: Pa
         async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, ManualClock(T0), gateway, template=""):
             await say(gateway, "u1", "开始竞赛 按钮题库 1 30秒")
             _, question = await gateway.wait_for(has("第 1/1 题"))
-            assert "@我 回复" in text_of(question) and gateway.token_requests == []
+            assert "群里作答请先 @我，例如「@我 " in text_of(question) and gateway.token_requests == []
 
     run(scenario())
 

@@ -12,7 +12,7 @@ One sender task sends the queue in order:
 - a question with single-choice options, when `dingtalk.card_template_id` is set: an interactive
   card (OpenAPI createAndDeliver); a tap answers like a typed letter and that member's card shows
   their answer; the reveal closes every card of the question with the correct answer. Without a
-  template, or when the card cannot be sent, the question goes as text with 「@我 回复 A/B/C/D」;
+  template, or when the card cannot be sent, the question goes as text (in a group: "@ me first");
 - text and markdown, cut into pieces of ≤ 5,000 bytes: to the conversation's session webhook
   while it is fresh (it lives about 90 minutes), else to the group's custom robot webhook when
   `dingtalk.webhooks` has one (HMAC-signed, 20 a minute, queued), else through the robot OpenAPI

@@ -31,7 +31,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from bot.channels.wecom_cards import answer_hint  # channel-neutral wording: 「@我 回复 A/B/C/D」
 from bot.messages import Outgoing
 
 __all__ = ["CardTap", "question_id", "out_track_id", "question_of", "question_card_data", "answered_data", "closed_data",
@@ -96,9 +95,13 @@ def stale_data() -> dict[str, str]:
 
 
 def text_fallback(message: Outgoing, is_group: bool) -> str:
-    """The question as text with 「@我 回复 A/B/C/D」, where no card can be sent."""
+    """The question as text, where no card can be sent; in a group, a reminder to @ the robot
+    (DingTalk delivers only messages that @ it)."""
     body = message.markdown or message.text
-    return f"{body}\n{answer_hint(message, is_group)}" if message.choices else body
+    if not message.choices or not is_group:
+        return body  # the question already says how to answer
+    example = "".join(message.choices[:2]) if message.multiple else message.choices[0]
+    return f"{body}\n（群里作答请先 @我，例如「@我 {example}」）"
 
 
 def parse_tap(data: Any) -> CardTap | None:
