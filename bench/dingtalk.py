@@ -138,6 +138,7 @@ async def bench(members: int, seconds: float, card: bool, workdir: Path) -> None
         # burst: everyone answers question 1 at once
         started = time.perf_counter()
         burst = [await run.answer(user, 1) for user in users]
+        pushed_s = time.perf_counter() - started  # the fake's own time to push the burst, same loop
         await wait_until(lambda: len(run.replied_at(1)) >= members)
         burst_s = max(run.replied_at(1).values()) - started
         await run.question(2)
@@ -169,7 +170,8 @@ async def bench(members: int, seconds: float, card: bool, workdir: Path) -> None
           f"p99 {pct(latency, .99):.1f} ms, max {max(latency) * 1000:.1f} ms")
     print(f"  acks: paced p50 {pct(paced_acks, .5):.1f} ms, p99 {pct(paced_acks, .99):.1f} ms, "
           f"max {max(paced_acks) * 1000:.1f} ms; in the burst too: max {max(acks) * 1000:.1f} ms, "
-          f"within 100 ms: {sum(a <= 0.1 for a in acks)}/{len(acks)}")
+          f"within 100 ms: {sum(a <= 0.1 for a in acks)}/{len(acks)} (the fake itself took "
+          f"{pushed_s * 1000:.0f} ms to push the burst, in the same loop)")
     print(f"  answers stored: {stored}/{2 * members}; mean reply {statistics.mean(latency) * 1000:.1f} ms")
     assert stored == 2 * members
 
