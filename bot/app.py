@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
 from bot.dispatcher import Dispatcher
 from bot.handlers.help import help_command
+from bot.handlers.meetings import meeting_commands
+from bot.handlers.study import study_commands
 from bot.handlers.quiz import quiz_commands
 from bot.handlers.ranking import ranking_commands
-from bot.messages import Incoming, Outgoing
+from bot.messages import Incoming, Outgoing, Sender
 from bot.router import Router
+from bot.scheduling.setup import Schedule, build_schedule
+from bot.services.context import Context, GroupInfo, MemberInfo
+from bot.storage.people import find_member, get_or_create_group, register_member
+from content.plans import PlanEntry
+from bot.services.pushes import Target
 from bot.services.contests import ContestService
 from bot.services.catalog import Catalog
 from bot.services.daily import DailyService
@@ -42,6 +51,7 @@ class App:
     contests: ContestService
     dispatcher: Dispatcher
     router: Router
+    schedule: Schedule
     channels: dict[str, Channel] = field(default_factory=dict)
 
     def add_channel(self, channel: Channel) -> None:
@@ -69,16 +79,29 @@ class App:
         if default and default not in self.catalog:
             log.warning("quizzes.default_bank %r is not a loaded bank; banks: %s", default,
                         ", ".join(b.name for b in self.catalog.banks()))
+        for problem in self.schedule.problems:
+            log.warning("%s", problem)
+        self.schedule.reconcile()
         self.deliver(self.contests.resume(self.clock.now()))
         self.fire_due_timers()  # deadlines that passed while the bot was down
 
     def fire_due_timers(self) -> int:
+        """Contest deadlines due now; then, unless APScheduler runs them (studybot run), the
+        scheduled jobs due now and the outbox."""
         fired = 0
         while self.timers.fire_next(self.clock.now()):
             fired += 1
+        if not self.schedule.jobs.real:
+            fired += self.schedule.fire_due()
         return fired
 
+    def next_due(self) -> datetime | None:
+        """When something is next due: a contest deadline, a scheduled job or an outbox push."""
+        times = [t for t in (self.timers.next_due(), self.schedule.next_due()) if t is not None]
+        return min(times) if times else None
+
     def close(self) -> None:
+        self.schedule.jobs.close()
         self.db.dispose()
 
 
@@ -109,13 +132,46 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
         acknowledge=quiz.acknowledge_answers, now=clock.now)
     daily = DailyService(catalog=catalog, points=scoring.daily_points, salt=seed or 0)
     practice = PracticeService(catalog=catalog, points=scoring.practice_points)
-    commands = quiz_commands(contests, daily, practice) + ranking_commands()
-    commands.append(help_command(commands, settings.bot.name))
+    schedule = build_schedule(settings, db=db, clock=clock, channels=lambda: app_ref[0].channels,
+                              start_contest=lambda target, entry, now: _scheduled_contest(
+                                  app_ref[0], target, entry, now),
+                              deliver=lambda messages: app_ref[0].deliver(messages))
+    sections = [("竞赛", quiz_commands(contests, daily, practice)), ("积分", ranking_commands()),
+                ("学习", study_commands(schedule.study, schedule.pushes, _after_commit)),
+                ("会议", meeting_commands(schedule.meetings, _after_commit))]
+    commands = [command for _, group in sections for command in group]
+    commands.append(help_command(sections, settings.bot.name))
     directory = Directory(branch_for_group=settings.branch_for_group, on_roster_change=contests.roster_changed)
     router = Router(commands)
     dispatcher = Dispatcher(db=db, router=router, contests=contests, daily=daily, practice=practice,
                             directory=directory,
                             clock=clock)
-    app = App(settings, clock, db, catalog, problems, timers, contests, dispatcher, router)
+    app = App(settings, clock, db, catalog, problems, timers, contests, dispatcher, router, schedule)
     app_ref.append(app)
     return app
+
+
+def _after_commit(ctx: Context, then: Callable[[], str]) -> str:
+    """Commit the message's transaction now, then run `then` (which writes the job store: SQLite
+    takes one writer at a time, so it must not wait behind our own open transaction)."""
+    ctx.session.commit()
+    return then() or ""
+
+
+def _scheduled_contest(app: App, target: Target, entry: PlanEntry, now: datetime) -> list[Outgoing]:
+    """A plan's contest, started in one group as if 学习计划 had typed 开始竞赛."""
+    spec = entry.contest
+    assert spec is not None
+    with app.db.session() as session:
+        group = get_or_create_group(session=session, channel=target.chat.channel, external_id=target.chat.chat_id,
+                                    name=target.chat.name,
+                                    branch_name=app.settings.branch_for_group(target.chat.chat_id, target.chat.name))
+        starter = find_member(session=session, channel="system", external_id="plan") or register_member(
+            session=session, channel="system", external_id="plan", name="学习计划", branch_id=None, now=now)
+        incoming = Incoming(chat=target.chat, sender=Sender("plan", "学习计划"), text="",
+                            message_id=f"plan:{entry.id}:{now:%Y%m%d%H%M}", received_at=now)
+        ctx = Context(session, incoming, MemberInfo(starter.id, "学习计划", None, "admin"),
+                      GroupInfo(group.id, target.chat, group.name, group.branch_id), now, [])
+        replies = app.contests.start(ctx, spec.bank, spec.questions, spec.time_limit)
+        session.commit()
+    return replies

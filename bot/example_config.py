@@ -38,6 +38,30 @@ groups: {}
 
 timezone: Asia/Shanghai       # 固定为北京时间
 
+content:                      # 学习资料与学习计划，见 README 的 Study 一节
+  sample_library: true        # 同时加载内置的 16 篇学习资料（true）
+  dirs: []                    # 更多学习资料目录：Markdown 文件，开头是 YAML 头（title、tags、source…）
+  plans: []                   # 学习计划文件（YAML），例如 [plans/2026.yaml]；改后运行 studybot reload
+  study_points: 2             # 「已学」每人每篇得分，资料自己的 points 优先（2）
+
+calendar:                     # 工作日：默认按 chinese-calendar 的法定节假日和调休
+  holidays: []                # 额外的休息日，例如 [2027-01-01]（chinese-calendar 尚无该年数据时需要）
+  workdays: []                # 额外的工作日（调休上班的周末）
+  shift: next_workday         # 推送遇非工作日：next_workday 顺延（默认）、skip 跳过、none 照常
+
+meetings:                     # 三会一课与主题党日
+  types: {}                   # 按类型修改规则，例如 党课: {period: quarter, required: 1, points: 5}
+  reminders: [3d, 1d, 1h]     # 会前提醒时间（3 天、1 天、1 小时）
+  signin_before: 30           # 会前多少分钟起可「签到」（30）
+  signin_after: 120           # 会议开始后多少分钟内可签到（120）
+  overdue_notice: 每月第一个工作日 09:00   # 私信提醒进度落后的支部书记
+
+schedule:                     # 定时任务与推送
+  per_minute: 20              # 每个群每分钟最多推送几条（群机器人的限制：20）
+  push_grace_minutes: 360     # 机器人停机错过的学习推送，在多少分钟内仍补发（360）
+  contest_grace_minutes: 10   # 定时竞赛最多推迟多少分钟开始，超过则跳过（10）
+  notice_grace_hours: 72      # 进度提醒最多推迟多少小时（72）
+
 server:                       # studybot run 的 HTTP 服务（接收企业微信、公众号回调）
   host: 127.0.0.1             # 监听地址（127.0.0.1）；由反向代理转发时保持默认即可
   port: 8080                  # 端口（8080）

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -10,7 +12,7 @@ import yaml
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError, field_validator,
                       model_validator)
 
-__all__ = ["Settings", "ConfigError", "load_settings", "CONFIG_ENV", "DEFAULT_CONFIG_NAME"]
+__all__ = ["Settings", "ConfigError", "load_settings", "parse_offset", "CONFIG_ENV", "DEFAULT_CONFIG_NAME"]
 
 CONFIG_ENV = "STUDYBOT_CONFIG"
 DEFAULT_CONFIG_NAME = "studybot.yaml"
@@ -47,6 +49,62 @@ class ScoringSettings(_Section):
     wrong_points: int = Field(default=0, le=0)
     daily_points: int = Field(default=5, ge=0)
     practice_points: int = Field(default=2, ge=0)
+
+
+class ContentSettings(_Section):
+    sample_library: bool = True  # also load the bundled study items (content/library)
+    dirs: list[Path] = []  # more study items: folders of Markdown files with a YAML header
+    plans: list[Path] = []  # study plan files (YAML): what is pushed when, to whom
+    study_points: int = Field(default=2, ge=0)  # 已学, once per member and item (an item's `points` wins)
+
+
+class CalendarSettings(_Section):
+    holidays: list[date] = []  # extra non-working days (years chinese-calendar does not cover)
+    workdays: list[date] = []  # extra working days (调休 weekends)
+    shift: Literal["next_workday", "skip", "none"] = "next_workday"  # a push due on a non-working day
+
+
+class MeetingSettings(_Section):
+    types: dict[str, dict[str, Any]] = {}  # per type (key or name): period, required, points, aliases
+    reminders: list[str] = ["3d", "1d", "1h"]  # before each meeting: 3d, 1d, 1h, 30m
+    signin_before: int = Field(default=30, ge=0, le=24 * 60)  # minutes before the start 签到 opens
+    signin_after: int = Field(default=120, ge=1, le=24 * 60)  # minutes after the start it closes
+    overdue_notice: str = "每月第一个工作日 09:00"  # when secretaries of branches that are behind are told
+
+    @field_validator("types")
+    @classmethod
+    def _types(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from scheduler.meetings import meeting_types
+
+        meeting_types(value)  # raises ValueError in Chinese, naming the type
+        return value
+
+    @field_validator("reminders")
+    @classmethod
+    def _offsets(cls, value: list[str]) -> list[str]:
+        for text in value:
+            parse_offset(text)
+        return value
+
+
+class ScheduleSettings(_Section):
+    per_minute: int = Field(default=20, ge=1, le=1000)  # pushes a minute to one group (group robots: 20)
+    push_grace_minutes: int = Field(default=360, ge=1)  # a study push missed while down is still sent this late
+    contest_grace_minutes: int = Field(default=10, ge=1)  # a scheduled contest starts at most this late
+    notice_grace_hours: int = Field(default=72, ge=1)  # the overdue notice, at most this late
+
+
+_OFFSET = re.compile(r"^\s*(\d+)\s*(d|h|m|天|小时|分钟)\s*$")
+
+
+def parse_offset(text: str) -> timedelta:
+    """"3d", "1h", "30m" (or 3天, 1小时, 30分钟): how long before a meeting a reminder goes."""
+    match = _OFFSET.match(str(text))
+    if not match:
+        raise ValueError(f"提醒时间「{text}」应形如 3d、1h、30m（天、小时、分钟）")
+    amount, unit = int(match[1]), match[2]
+    return {"d": timedelta(days=amount), "天": timedelta(days=amount), "h": timedelta(hours=amount),
+            "小时": timedelta(hours=amount)}.get(unit, timedelta(minutes=amount))
 
 
 def _from_env(value: object) -> object:
@@ -129,6 +187,10 @@ class Settings(_Section):
     wecom: WeComSettings | None = None
     wechat_mp: WeChatMPSettings | None = None
     dingtalk: DingTalkSettings | None = None
+    content: ContentSettings = ContentSettings()
+    calendar: CalendarSettings = CalendarSettings()
+    meetings: MeetingSettings = MeetingSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -60,10 +60,12 @@ class LocalChannel:
 
 
 def _advance(app: App, clock: ManualClock, target: datetime) -> None:
-    """Fire every timer due up to `target`, each at its own due time, in order."""
-    while (due := app.timers.next_due()) is not None and due <= target:
+    """Fire everything due up to `target` (contest deadlines, scheduled jobs, outbox pushes), each at
+    its own due time, in order."""
+    while (due := app.next_due()) is not None and due <= target:
         clock.set(max(due, clock.now()))
-        app.fire_due_timers()
+        if not app.fire_due_timers() and app.next_due() == due:
+            break  # nothing could be done at `due` (a push with no channel): do not spin
     clock.set(target)
 
 

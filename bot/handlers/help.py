@@ -1,4 +1,4 @@
-"""帮助: every command with an example."""
+"""帮助: the commands by area, short enough for one chat message; 帮助 <命令> shows one command's use."""
 
 from __future__ import annotations
 
@@ -8,14 +8,28 @@ from bot.services.context import Context
 
 __all__ = ["help_command"]
 
+MANAGER_MARK = "（书记、委员）"
 
-def help_command(commands: list[Command], bot_name: str) -> Command:
+
+def help_command(sections: list[tuple[str, list[Command]]], bot_name: str) -> Command:
+    commands = [c for _, cs in sections for c in cs]
+
     def show(ctx: Context) -> list[Outgoing]:
-        lines = [f"👋 我是{bot_name}，可以发送以下命令："]
-        for command in commands:  # the help command itself is appended to this list by build_app
-            lines.append(f"· {command.words[0]} —— {command.summary}，例：{command.example}")
+        if ctx.args:
+            wanted = ctx.args[0]
+            for command in commands:
+                if wanted in command.words:
+                    return [ctx.reply(f"「{command.words[0]}」：{command.summary}\n例：{command.example}")]
+        lines = [f"👋 我是{bot_name}，可以发送："]
+        managers: list[str] = []
+        for area, members in sections:
+            everyone = [c.words[0] for c in members if not c.summary.startswith(MANAGER_MARK)]
+            managers += [c.words[0] for c in members if c.summary.startswith(MANAGER_MARK)]
+            lines.append(f"【{area}】" + "、".join(everyone))
+        if managers:
+            lines.append("书记、委员还可以：" + "、".join(managers))
         lines.append("竞赛进行中，直接回复选项字母（如 A、AC）、对/错或填空答案即可作答。")
+        lines.append("发送「帮助 命令」查看用法，例如：帮助 开始竞赛")
         return [ctx.reply("\n".join(lines))]
 
-    help_cmd = Command(("帮助", "菜单", "/help", "help"), show, "查看全部命令", "帮助")
-    return help_cmd
+    return Command(("帮助", "菜单", "/help", "help"), show, "查看全部命令", "帮助")

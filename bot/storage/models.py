@@ -9,10 +9,13 @@ from pydantic import NaiveDatetime as datetime  # stored as Shanghai wall-clock 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.storage.models_schedule import AttendanceRow, MeetingRow, OutboxRow, ScheduledPush, StudyRead
+
 __all__ = [
     "SchemaVersion", "Branch", "Member", "Identity", "ChatGroup", "ContestRow", "ContestAnswer",
     "PointsEntry", "PointsTotal", "ProcessedMessage", "DailyAnswer", "BankRow", "BankQuestionRow", "QuestionStat",
     "MistakeRow", "PracticeAttempt", "ROLES",
+    "OutboxRow", "StudyRead", "ScheduledPush", "MeetingRow", "AttendanceRow",
 ]
 
 # role value -> how members write it in a roster

@@ -1,0 +1,66 @@
+"""安排会议, 会议, 签到, 签到情况, 会议统计, 取消会议."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.handlers.study import MANAGERS_ONLY
+from bot.messages import Outgoing
+from bot.router import Command
+from bot.services.context import Context
+from bot.services.meetings import MeetingService
+from scheduler.meetings import MeetingError
+
+__all__ = ["meeting_commands"]
+
+
+def meeting_commands(meetings: MeetingService,
+                     after_commit: Callable[[Context, Callable[[], str]], str]) -> list[Command]:
+    def arrange(ctx: Context) -> list[Outgoing]:
+        if not ctx.member.is_manager:
+            return [ctx.reply(MANAGERS_ONLY.format(what="安排会议"))]
+        if ctx.member.branch_id is None:
+            return [ctx.reply("请在本支部的群里安排会议，机器人才知道是哪个支部的会议。")]
+        try:
+            draft = meetings.parse(" ".join(ctx.args))
+        except MeetingError as exc:
+            return [ctx.reply(str(exc))]
+        row = meetings.add(ctx.session, branch_id=ctx.member.branch_id, draft=draft, by=ctx.member.name)
+        after_commit(ctx, lambda: meetings.activate(row.id) or "")
+        warnings = "".join(f"\n⚠️ {w}" for w in draft.warnings)
+        return [ctx.reply(f"✅ 已安排{draft.type.name}（编号 {row.id}）：{meetings.line(row)}{warnings}\n"
+                          "将在会前 3 天、1 天和 1 小时提醒本支部的群。")]
+
+    def upcoming(ctx: Context) -> list[Outgoing]:
+        rows = meetings.upcoming(ctx.session, ctx.member.branch_id)
+        if not rows:
+            return [ctx.reply("本支部近期没有安排会议。书记、委员可发送：安排会议 支委会 2026-12-01 14:30 三楼会议室 主题")]
+        return [ctx.reply("🗓 本支部近期会议：\n" + "\n".join(meetings.line(r) for r in rows))]
+
+    def sign_in(ctx: Context) -> list[Outgoing]:
+        return [ctx.reply(meetings.sign_in(ctx.session, member_id=ctx.member.id, member_name=ctx.member.name,
+                                           branch_id=ctx.member.branch_id))]
+
+    def sign_report(ctx: Context) -> list[Outgoing]:
+        if not ctx.member.is_manager:
+            return [ctx.reply(MANAGERS_ONLY.format(what="查看签到情况"))]
+        return [ctx.reply(meetings.signin_report(ctx.session, ctx.member.branch_id))]
+
+    def stats(ctx: Context) -> list[Outgoing]:
+        return [ctx.reply(meetings.stats_text(ctx.session, ctx.member.branch_id, ctx.now.date()))]
+
+    def cancel(ctx: Context) -> list[Outgoing]:
+        if not ctx.member.is_manager:
+            return [ctx.reply(MANAGERS_ONLY.format(what="取消会议"))]
+        return [ctx.reply(meetings.cancel(ctx.session, branch_id=ctx.member.branch_id,
+                                          number=ctx.args[0] if ctx.args else ""))]
+
+    return [
+        Command(("安排会议",), arrange, "（书记、委员）安排三会一课或主题党日",
+                "安排会议 支委会 2026-12-01 14:30 三楼会议室 学习二十大精神"),
+        Command(("会议", "/meetings"), upcoming, "查看本支部近期会议", "会议"),
+        Command(("签到", "/signin"), sign_in, "会议期间签到，得积分", "签到"),
+        Command(("签到情况",), sign_report, "（书记、委员）查看谁还没有签到", "签到情况"),
+        Command(("会议统计",), stats, "本季度三会一课开展情况", "会议统计"),
+        Command(("取消会议",), cancel, "（书记、委员）取消会议并通知", "取消会议 3"),
+    ]

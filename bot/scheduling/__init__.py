@@ -1,0 +1,1 @@
+"""Scheduled work: the APScheduler job store and its runners, and the outbox worker."""

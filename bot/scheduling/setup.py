@@ -1,0 +1,126 @@
+"""Builds the scheduled side of the bot from the settings: the study library and its search, the
+calendar, the study plans, the job store, the outbox worker, and the study and meeting services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
+
+from bot.clock import SHANGHAI, Clock
+from bot.messages import Outgoing
+from bot.scheduling.jobs import JobBook
+from bot.scheduling.outbox_worker import OutboxWorker
+from bot.services.meetings import MeetingService
+from bot.services.pushes import PushService, Target
+from bot.services.study import StudyService
+from bot.settings import Settings, parse_offset
+from bot.storage.db import Database
+from content.library import bundled_dir, load_library
+from content.plans import PlanEntry, load_plans
+from scheduler.meetings import meeting_types
+from scheduler.phrases import format_time, occurrences, parse_when
+from scheduler.workdays import WorkCalendar
+
+__all__ = ["Schedule", "build_schedule", "occurrence"]
+
+log = logging.getLogger(__name__)
+
+
+def occurrence(trigger: object, now: datetime, grace: timedelta) -> datetime:
+    """The scheduled time of the run happening now: the trigger's latest fire time at or before `now`
+    (within the grace a late run has), as naive Shanghai time; `now` when none is found."""
+    aware_now = now.replace(tzinfo=SHANGHAI)
+    found = occurrences(trigger, aware_now - grace - timedelta(minutes=1), aware_now)
+    return found[-1].astimezone(SHANGHAI).replace(tzinfo=None) if found else now
+
+
+@dataclass
+class Schedule:
+    calendar: WorkCalendar
+    study: StudyService
+    pushes: PushService
+    meetings: MeetingService
+    jobs: JobBook
+    outbox: OutboxWorker
+    problems: list[str] = field(default_factory=list)  # for the admin: bad study items, plans, calendar gaps
+
+    def run_job(self, kind: str, ref: str) -> None:
+        if kind == "plan":
+            self.pushes.run_plan(ref)
+        elif kind == "push":
+            self.pushes.run_arranged(ref)
+        elif kind == "remind":
+            self.meetings.remind(ref)
+        elif kind == "notice":
+            self.meetings.overdue_notice()
+        else:
+            log.warning("unknown job kind %s (%s)", kind, ref)
+
+    def reconcile(self) -> tuple[int, int, int]:
+        """Jobs made to match the plans, arranged pushes and meetings; (added, changed, removed) of plans."""
+        counts = self.pushes.reconcile()
+        self.meetings.reconcile()
+        return counts
+
+    def next_due(self) -> datetime | None:
+        times = [t for t in (self.jobs.next_due(), self.outbox.next_due()) if t is not None]
+        return min(times) if times else None
+
+    def fire_due(self) -> int:
+        """Simulated and interactive runs: the jobs due now, then the outbox."""
+        runs = self.jobs.fire_due()
+        return runs + self.outbox.drain()
+
+
+def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: Callable[[], dict],
+                   start_contest: Callable[[Target, PlanEntry, datetime], list[Outgoing]],
+                   deliver: Callable[[list[Outgoing]], None]) -> Schedule:
+    problems: list[str] = []
+    content = settings.content
+    dirs = ([bundled_dir()] if content.sample_library else []) + list(content.dirs)
+    loaded = load_library(dirs)
+    problems += [f"学习资料未加载：{error}" for error in loaded.errors]
+    library = loaded.library
+
+    cal = settings.calendar
+    calendar = WorkCalendar(holidays=cal.holidays, workdays=cal.workdays)
+    year = clock.now().year
+    if warning := calendar.coverage_warning([year, year + 1]):
+        problems.append(warning)
+    when = partial(parse_when, calendar=calendar, now=clock.now().replace(tzinfo=SHANGHAI))
+
+    def parse(text: str, shift: str = cal.shift) -> object:
+        return when(text, shift=shift)
+
+    plans, plan_problems = load_plans(list(content.plans), parse_when=parse,
+                                      item_ids=lambda ref: (library.get(ref).id if library.get(ref) else None),
+                                      folder_ids=lambda name: [i.id for i in library.folder(name)],
+                                      default_shift=cal.shift)
+    problems += [f"学习计划有误：{p}" for p in plan_problems]
+
+    jobs_handler: list[Callable[[str, str], None]] = []
+    jobs = JobBook(db=db, now=clock.now, handler=lambda kind, ref: jobs_handler[0](kind, ref))
+    sched = settings.schedule
+    study = StudyService(library=library, points=content.study_points)
+    pushes = PushService(db=db, study=study, jobs=jobs, plans=plans, parse_when=parse, occurrence=occurrence,
+                         describe_time=format_time, push_grace=timedelta(minutes=sched.push_grace_minutes),
+                         contest_grace=timedelta(minutes=sched.contest_grace_minutes), start_contest=start_contest,
+                         deliver=deliver, now=clock.now)
+    meet = settings.meetings
+    try:
+        notice = parse(meet.overdue_notice, "none")
+    except Exception as exc:  # WhenError: the admin's phrase
+        problems.append(f"meetings.overdue_notice：{exc}；改用「每月第一个工作日 09:00」")
+        notice = parse("每月第一个工作日 09:00", "none")
+    meetings = MeetingService(db=db, jobs=jobs, types=meeting_types(meet.types), calendar=calendar,
+                              offsets=[parse_offset(o) for o in meet.reminders],
+                              signin_before=timedelta(minutes=meet.signin_before),
+                              signin_after=timedelta(minutes=meet.signin_after), notice_trigger=notice.trigger,
+                              notice_grace=timedelta(hours=sched.notice_grace_hours), now=clock.now)
+    outbox = OutboxWorker(db=db, channels=channels, now=clock.now, per_minute=sched.per_minute)
+    schedule = Schedule(calendar, study, pushes, meetings, jobs, outbox, problems)
+    jobs_handler.append(schedule.run_job)
+    return schedule

@@ -1,0 +1,233 @@
+"""Study plans and arranged pushes: their jobs, what a job writes to the outbox, and the chat commands
+推送计划 / 安排推送 / 取消推送 (and `studybot push`).
+
+Jobs (bot/scheduling/jobs.py) only say "plan entry X is due" or "arranged push N is due"; this service
+turns that into outbox rows, one per target chat, keyed by the occurrence, so a job run twice for the
+same occurrence writes nothing new."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from bot.messages import Chat, Outgoing
+from bot.scheduling.jobs import JobBook, JobSpec
+from bot.services.context import Context
+from bot.services.study import StudyService
+from bot.storage.db import Database
+from bot.storage.models import Branch, ChatGroup, OutboxRow, ScheduledPush
+from bot.storage.outbox import enqueue
+from content.plans import PlanEntry
+
+__all__ = ["PushService", "Target"]
+
+log = logging.getLogger(__name__)
+
+UPCOMING = 10
+
+
+@dataclass(frozen=True)
+class Target:
+    chat: Chat
+    branch_id: int | None
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class PushService:
+    def __init__(self, *, db: Database, study: StudyService, jobs: JobBook, plans: list[PlanEntry],
+                 parse_when: Callable[..., object], occurrence: Callable[[object, datetime, timedelta], datetime],
+                 describe_time: Callable[[datetime], str], push_grace: timedelta, contest_grace: timedelta,
+                 start_contest: Callable[[Target, PlanEntry, datetime], list[Outgoing]],
+                 deliver: Callable[[list[Outgoing]], None], now: Callable[[], datetime]) -> None:
+        self._db, self._study, self._jobs = db, study, jobs
+        self.plans = {entry.id: entry for entry in plans}
+        self._parse_when, self._occurrence, self._describe = parse_when, occurrence, describe_time
+        self._push_grace, self._contest_grace = push_grace, contest_grace
+        self._start_contest, self._deliver, self._now = start_contest, deliver, now
+
+    # ----- jobs -----
+
+    def plan_specs(self) -> list[JobSpec]:
+        return [JobSpec(f"plan:{entry.id}", "plan", entry.id, entry.when.trigger,
+                        self._contest_grace if entry.contest else self._push_grace)
+                for entry in self.plans.values()]
+
+    def _push_spec(self, row: ScheduledPush) -> JobSpec | None:
+        try:
+            when = self._parse_when(row.when_text)
+        except Exception as exc:  # a push arranged under an older calendar or phrase rule
+            log.warning("arranged push %s: %s", row.id, exc)
+            return None
+        return JobSpec(f"push:{row.id}", "push", str(row.id), when.trigger, self._push_grace)
+
+    def reconcile(self) -> tuple[int, int, int]:
+        """The stored jobs made to match the plan files and the arranged pushes: (added, changed, removed)."""
+        plan = self._jobs.reconcile(self.plan_specs(), prefix="plan:")
+        with self._db.session() as session:
+            rows = list(session.exec(select(ScheduledPush).where(col(ScheduledPush.cancelled_at).is_(None))))
+        specs = [spec for spec in map(self._push_spec, rows) if spec is not None]
+        pushes = self._jobs.reconcile(specs, prefix="push:")
+        return plan[0] + pushes[0], plan[1] + pushes[1], plan[2] + pushes[2]
+
+    def run_plan(self, entry_id: str) -> None:
+        entry = self.plans.get(entry_id)
+        if entry is None:
+            log.warning("plan entry %s is gone; its job ran once more", entry_id)
+            return
+        now = self._now()
+        due = self._occurrence(entry.when.trigger, now, self._contest_grace if entry.contest else self._push_grace)
+        with self._db.session() as session:
+            targets = self.targets(session, entry.targets)
+            if not targets:
+                log.warning("plan %s: no known group for %s; nothing pushed (the bot learns a group when "
+                            "someone writes in it)", entry.id, ", ".join(entry.targets))
+            if entry.contest:
+                session.commit()
+                for target in targets:
+                    self._deliver(self._start_contest(target, entry, now))
+                return
+            pushes = []
+            for target in targets:
+                key_base = f"plan:{entry.id}:"
+                chat_tail = f":{target.chat.channel}:{target.chat.chat_id}"
+                done = session.exec(select(func.count()).select_from(OutboxRow).where(
+                    col(OutboxRow.key).like(f"{_like(key_base)}%{_like(chat_tail)}", escape="\\"))).one()
+                item = self._study.library.get(entry.items[done % len(entry.items)])
+                if item is None:
+                    log.warning("plan %s: item %s is no longer in the library", entry.id, entry.items[done % len(entry.items)])
+                    continue
+                pushes.append(self._study.push(item=item, chat=target.chat, branch_id=target.branch_id, due=now,
+                                               key=f"{key_base}{due:%Y%m%d%H%M}{chat_tail}"))
+            enqueue(session=session, pushes=pushes, now=now)
+            session.commit()
+
+    def run_arranged(self, ref: str) -> None:
+        now = self._now()
+        with self._db.session() as session:
+            row = session.get(ScheduledPush, int(ref))
+            if row is None or row.cancelled_at is not None:
+                return
+            item = self._study.library.get(row.item_id)
+            if item is None:
+                log.warning("arranged push %s: item %s is no longer in the library", row.id, row.item_id)
+                return
+            spec = self._push_spec(row)
+            due = self._occurrence(spec.trigger, now, self._push_grace) if spec else now
+            targets = self._branch_targets(session, row.branch_id, row.target)
+            pushes = [self._study.push(item=item, chat=t.chat, branch_id=t.branch_id, due=now,
+                                       key=f"push:{row.id}:{due:%Y%m%d%H%M}:{t.chat.channel}:{t.chat.chat_id}")
+                      for t in targets]
+            enqueue(session=session, pushes=pushes, now=now)
+            session.commit()
+
+    # ----- targets -----
+
+    @staticmethod
+    def _chat(group: ChatGroup) -> Target:
+        return Target(Chat(group.channel, group.external_id, True, group.name), group.branch_id)
+
+    def targets(self, session: Session, names: tuple[str, ...] | list[str]) -> list[Target]:
+        """The known groups named, or belonging to the branches named, each once."""
+        found: dict[int, Target] = {}
+        for name in names:
+            branch = session.exec(select(Branch).where(Branch.name == name)).first()
+            query = select(ChatGroup).where(ChatGroup.name == name)
+            if branch is not None:
+                query = select(ChatGroup).where((ChatGroup.branch_id == branch.id) | (ChatGroup.name == name))
+            for group in session.exec(query.order_by(ChatGroup.id)):
+                found.setdefault(group.id, self._chat(group))
+        return list(found.values())
+
+    def _branch_targets(self, session: Session, branch_id: int | None, group_name: str) -> list[Target]:
+        query = select(ChatGroup).where(ChatGroup.branch_id == branch_id)
+        if group_name:
+            query = query.where(ChatGroup.name == group_name)
+        return [self._chat(group) for group in session.exec(query.order_by(ChatGroup.id))]
+
+    # ----- 推送计划 / 安排推送 / 取消推送 -----
+
+    def upcoming(self, session: Session, branch_id: int | None, limit: int = UPCOMING) -> list[tuple[datetime, str]]:
+        """(when, line) of the branch's next pushes: plan entries that reach it, and arranged pushes."""
+        branch = session.get(Branch, branch_id) if branch_id is not None else None
+        names = {branch.name} if branch else set()
+        names |= {g.name for g in session.exec(select(ChatGroup).where(ChatGroup.branch_id == branch_id))}
+        due = dict(self._jobs.jobs())
+        lines: list[tuple[datetime, str]] = []
+        for entry in self.plans.values():
+            at = due.get(f"plan:{entry.id}")
+            if at is None or not names & set(entry.targets):
+                continue
+            what = (f"知识竞赛（{entry.contest.bank or '默认题库'}）" if entry.contest
+                    else f"《{self._title(entry.items[0])}》等 {len(entry.items)} 篇" if len(entry.items) > 1
+                    else f"《{self._title(entry.items[0])}》")
+            lines.append((at, f"{self._describe(at)} {what}（计划「{entry.name}」，{entry.when.description}）"))
+        for row in session.exec(select(ScheduledPush).where(ScheduledPush.branch_id == branch_id,
+                                                            col(ScheduledPush.cancelled_at).is_(None))):
+            at = due.get(f"push:{row.id}")
+            if at is not None:
+                where = f"→ {row.target}" if row.target else ""
+                lines.append((at, f"{self._describe(at)} 《{self._title(row.item_id)}》{where}"
+                                  f"（编号 {row.id}，{row.when_text}）"))
+        return sorted(lines)[:limit]
+
+    def _title(self, item_id: str) -> str:
+        item = self._study.library.get(item_id)
+        return item.title if item else item_id
+
+    def list_text(self, ctx: Context) -> list[Outgoing]:
+        lines = self.upcoming(ctx.session, ctx.member.branch_id)
+        if not lines:
+            return [ctx.reply("本支部近期没有安排学习推送。书记、委员可发送「安排推送 资料 时间」，"
+                              "例如：安排推送 三会一课制度要点 每周一 09:00")]
+        return [ctx.reply("📅 本支部接下来的学习推送：\n" + "\n".join(f"· {line}" for _, line in lines))]
+
+    def arrange(self, session: Session, *, branch_id: int | None, args: list[str], by: str,
+                groups: list[str]) -> tuple[ScheduledPush | None, str]:
+        """Parse `安排推送 <素材> <时间> [群]`; the new row (flushed) or None, and the reply."""
+        usage = "格式：安排推送 资料 时间 [群]，例如：安排推送 三会一课制度要点 每周一 09:00"
+        if len(args) < 2:
+            return None, usage
+        item = self._study.library.get(args[0])
+        if item is None:
+            return None, f"没有找到学习资料「{args[0]}」。发送「搜索 关键词」查找资料的标题。\n{usage}"
+        rest = list(args[1:])
+        target = rest.pop() if len(rest) > 1 and rest[-1] in groups else ""
+        when_text = " ".join(rest)
+        try:
+            when = self._parse_when(when_text)
+        except Exception as exc:
+            return None, f"{exc}\n{usage}"
+        row = ScheduledPush(branch_id=branch_id, target=target, item_id=item.id, when_text=when.text, created_by=by,
+                            created_at=self._now())
+        session.add(row)
+        session.flush()
+        where = f"群「{target}」" if target else "本支部的群"
+        return row, f"✅ 已安排推送（编号 {row.id}）：{when.description} 向{where}推送《{item.title}》。"
+
+    def activate(self, row: ScheduledPush) -> str:
+        """Give an arranged push (committed) its job; a note when it will never run."""
+        spec = self._push_spec(row)
+        if spec is None or not self._jobs.put(spec):
+            return "注意：这个时间已经过去，不会再推送。"
+        at = dict(self._jobs.jobs("push:")).get(spec.id)
+        return f"第一次推送：{self._describe(at)}。" if at else ""
+
+    def cancel(self, session: Session, *, branch_id: int | None, number: str, any_branch: bool = False) -> str:
+        if not number.isdigit():
+            return "请写要取消的推送编号，例如：取消推送 3（编号见「推送计划」）"
+        row = session.get(ScheduledPush, int(number))
+        if row is None or row.cancelled_at is not None or (row.branch_id != branch_id and not any_branch):
+            return f"本支部没有编号为 {number} 的推送安排。发送「推送计划」查看。"
+        row.cancelled_at = self._now()
+        session.add(row)
+        session.commit()
+        self._jobs.remove(f"push:{row.id}")
+        return f"已取消推送（编号 {row.id}）：《{self._title(row.item_id)}》，{row.when_text}。"

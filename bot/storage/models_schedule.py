@@ -1,0 +1,85 @@
+"""Tables for study pushes, the outbox and 三会一课. Times are naive Asia/Shanghai wall-clock times,
+as everywhere in bot/storage (see models.py)."""
+
+from __future__ import annotations
+
+from pydantic import NaiveDatetime as datetime
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+__all__ = ["OutboxRow", "StudyRead", "ScheduledPush", "MeetingRow", "AttendanceRow"]
+
+
+class OutboxRow(SQLModel, table=True):
+    """A push to one chat, written before it is sent: the worker sends pending rows respecting
+    each target's rate limit and marks them sent, so a crash loses nothing and, once marked, sends
+    nothing twice. `key` names the occurrence (plan entry + time + chat): a job that runs again
+    for the same occurrence writes nothing new."""
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("key"), Index("ix_outbox_status_due", "status", "due_at"))
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400)
+    kind: str = Field(max_length=20)  # study, reminder, notice, meeting, contest
+    channel: str = Field(max_length=20)
+    chat_id: str = Field(max_length=200)
+    chat_name: str = Field(default="", max_length=200)
+    is_group: bool = True
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    markdown: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    item_id: str | None = Field(default=None, max_length=200)  # the study item pushed, for 学习/已学
+    branch_id: int | None = Field(default=None, index=True)
+    due_at: datetime
+    created_at: datetime
+    status: str = Field(default="pending", max_length=10)  # pending, sent, failed
+    attempts: int = 0
+    sent_at: datetime | None = None
+    last_error: str = Field(default="", max_length=300)
+
+
+class StudyRead(SQLModel, table=True):
+    """已学: a member marked a study item read (points once per member and item)."""
+    __tablename__ = "study_read"
+    __table_args__ = (UniqueConstraint("member_id", "item_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id")
+    item_id: str = Field(max_length=200)
+    read_at: datetime
+
+
+class ScheduledPush(SQLModel, table=True):
+    """A push a secretary arranged (安排推送 / studybot push add), one-off or repeating."""
+    __tablename__ = "scheduled_push"
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
+    target: str = Field(default="", max_length=200)  # a group name; "" = every group of the branch
+    item_id: str = Field(max_length=200)
+    when_text: str = Field(max_length=100)
+    created_by: str = Field(default="", max_length=100)
+    created_at: datetime
+    cancelled_at: datetime | None = None
+
+
+class MeetingRow(SQLModel, table=True):
+    """A 三会一课 meeting or 主题党日 of a branch."""
+    __tablename__ = "meeting"
+    __table_args__ = (Index("ix_meeting_branch_start", "branch_id", "start_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id")
+    type_key: str = Field(max_length=30)
+    start_at: datetime
+    place: str = Field(default="", max_length=200)
+    topic: str = Field(default="", max_length=500)
+    created_by: str = Field(default="", max_length=100)
+    created_at: datetime
+    cancelled_at: datetime | None = None
+    source: str = Field(default="chat", max_length=200)  # chat, cli, or the YAML file and key it came from
+
+
+class AttendanceRow(SQLModel, table=True):
+    """签到: once per member and meeting."""
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = Field(foreign_key="meeting.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    signed_at: datetime
