@@ -203,10 +203,14 @@ def register_commands() -> typer.Typer:
         from bot.cli_bank import bank_cli
         from bot.cli_members import members_cli
         from bot.cli_rank import rank
+        from bot.cli_schedule import meetings_cli, push_cli, reload
 
         cli.add_typer(bank_cli, name="bank")
         cli.add_typer(members_cli, name="members")
         cli.command(name="rank")(rank)
+        cli.add_typer(push_cli, name="push")
+        cli.add_typer(meetings_cli, name="meetings")
+        cli.command(name="reload")(reload)
         _registered.append(True)
     return cli
 

@@ -64,18 +64,40 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     log.info("studybot serving on %s:%d with channels %s", config.host, config.port, sorted(app.channels))
     ticker = asyncio.create_task(tick_timers(app, stop))
     watcher = asyncio.create_task(_exit_when(stop, server))
+    app.schedule.jobs.start()  # APScheduler runs the scheduled jobs from here on
+    outbox = asyncio.create_task(app.schedule.outbox.run(stop))
+    refresher = asyncio.create_task(_refresh_jobs(app, stop))
     try:
         await server.serve()
     finally:
         stop.set()
         await ticker
         await watcher
+        await outbox
+        await refresher
         for channel in reversed(channels):
             try:
                 await channel.stop()
             except Exception:
                 log.exception("stopping channel %s failed", channel.name)
         app.close()
+
+
+JOB_REFRESH_SECONDS = 60.0
+
+
+async def _refresh_jobs(app: App, stop: asyncio.Event) -> None:
+    """`studybot reload`, `push add` and `meetings add` change the job store from another process;
+    APScheduler only looks again at its next wake-up, so wake it every minute."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), JOB_REFRESH_SECONDS)
+        except TimeoutError:
+            try:
+                app.schedule.refresh_plans()
+                app.schedule.jobs.scheduler.wakeup()
+            except Exception:
+                log.exception("refreshing the scheduled jobs failed")
 
 
 async def _exit_when(stop: asyncio.Event, server: uvicorn.Server) -> None:

@@ -20,7 +20,7 @@ __all__ = [
     "TZ", "PERIODS", "MeetingType", "DEFAULT_TYPES", "meeting_types", "find_type", "MeetingError", "MeetingDraft",
     "WorkdayCalendar", "parse_meeting", "USAGE", "DEFAULT_OFFSETS", "reminder_times", "reminder_text",
     "signin_window", "signin_state", "changed_text", "cancelled_text",
-    "period_bounds", "period_label", "Compliance", "compliance", "overdue_lines", "attendance_rate",
+    "when_text", "details_text", "period_bounds", "period_label", "Compliance", "compliance", "overdue_lines", "attendance_rate",
 ]
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -260,6 +260,16 @@ def _when(start: datetime) -> str:
     return f"{start.month}月{start.day}日（{_WEEKDAYS[start.weekday()]}）{start:%H:%M}"
 
 
+def when_text(start: datetime) -> str:
+    """「12月1日（周二）14:30」."""
+    return _when(start)
+
+
+def details_text(place: str, topic: str) -> str:
+    """The 地点 and 主题 lines (each left out when empty)."""
+    return _details(place, topic)
+
+
 def _details(place: str, topic: str) -> str:
     # Empty place or topic lines are left out rather than shown as 「地点：」.
     return "".join(f"\n{label}：{value}" for label, value in (("地点", place), ("主题", topic)) if value)
@@ -267,7 +277,7 @@ def _details(place: str, topic: str) -> str:
 
 def reminder_text(meeting_name: str, start: datetime, place: str, topic: str, offset: timedelta) -> str:
     return (f"⏰ 会议提醒：{meeting_name}将于 {_when(start)} 召开（还有 {_span(offset)}）"
-            f"{_details(place, topic)}\n请准时参加，会议开始后发送「签到」。")
+            f"{_details(place, topic)}\n请准时参加，到会后发送「签到」。")
 
 
 def signin_window(start: datetime, before: timedelta = timedelta(minutes=30),

@@ -16,12 +16,17 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import yaml
+from sqlmodel import select
 
 from bot.app import build_app
 from bot.channels.local import play_script
 from bot.chatscript import parse_script
 from bot.clock import ManualClock
+from bot.roster import import_roster
+from bot.roster_file import read_roster
 from bot.settings import load_settings
+from bot.storage.models import Member
 
 GOLDEN = Path(__file__).parent / "golden"
 SCRIPTS = sorted(GOLDEN.glob("*.chat"))
@@ -38,18 +43,42 @@ def header(text: str, key: str) -> str:
     return match[1]
 
 
+def optional_header(text: str, key: str) -> str | None:
+    match = re.search(rf"^#\s*{key}\s*:\s*(.+?)\s*$", text, re.MULTILINE)
+    return match[1] if match else None
+
+
 def play(script: Path, database_url: str) -> str:
+    """`# config: FILE` (YAML in tests/golden, merged over the defaults below; `plans` relative to
+    tests/golden) and `# roster: FILE` (a roster CSV imported before the first line) are optional."""
     text = script.read_text(encoding="utf-8")
     start = datetime.strptime(header(text, "start"), "%Y-%m-%d %H:%M")
     seed = int(header(text, "seed"))
-    settings = load_settings(Path("/dev/null"), {
+    overrides = {
         "database": {"url": database_url},
         # only the golden bank: transcripts must not change when the bundled sample bank does
         "quizzes": {"bank_dirs": [str(GOLDEN / "banks")], "default_bank": "测试题库", "sample_bank": False},
-    })
+    }
+    if config := optional_header(text, "config"):
+        extra = yaml.safe_load((GOLDEN / config).read_text(encoding="utf-8"))
+        if "content" in extra and "plans" in extra["content"]:
+            extra["content"]["plans"] = [str(GOLDEN / p) for p in extra["content"]["plans"]]
+        overrides.update(extra)
+    settings = load_settings(Path("/dev/null"), overrides)
+    roster = optional_header(text, "roster")
+
+    def make(clock: ManualClock):
+        app = build_app(settings, clock=clock, seed=seed)
+        if roster:
+            app.db.create_schema()
+            with app.db.session() as session:
+                if session.exec(select(Member)).first() is None:  # once, not again after !restart
+                    import_roster(session=session, rows=read_roster(GOLDEN / roster), now=clock.now(), label=roster)
+                    session.commit()
+        return app
+
     out = io.StringIO()
-    play_script(parse_script(text), lambda clock: build_app(settings, clock=clock, seed=seed),
-                ManualClock(start), out)
+    play_script(parse_script(text), make, ManualClock(start), out)
     return out.getvalue()
 
 

@@ -221,7 +221,7 @@ def test_reminder_times_at_default_offsets():
 def test_reminder_text():
     assert reminder_text("支部委员会会议", START, "三楼会议室", "学习二十大精神", timedelta(days=1)) == (
         "⏰ 会议提醒：支部委员会会议将于 12月1日（周二）14:30 召开（还有 1 天）\n地点：三楼会议室\n"
-        "主题：学习二十大精神\n请准时参加，会议开始后发送「签到」。")
+        "主题：学习二十大精神\n请准时参加，到会后发送「签到」。")
     assert "（还有 3 天）" in reminder_text("党课", START, "", "", timedelta(days=3))
     text = reminder_text("党课", START, "", "", timedelta(hours=1))
     assert "（还有 1 小时）" in text and "地点" not in text and "主题" not in text

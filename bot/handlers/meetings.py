@@ -25,7 +25,8 @@ def meeting_commands(meetings: MeetingService,
             draft = meetings.parse(" ".join(ctx.args))
         except MeetingError as exc:
             return [ctx.reply(str(exc))]
-        row = meetings.add(ctx.session, branch_id=ctx.member.branch_id, draft=draft, by=ctx.member.name)
+        row = meetings.add(ctx.session, branch_id=ctx.member.branch_id, draft=draft, by=ctx.member.name,
+                           told=ctx.incoming.chat.chat_id if ctx.incoming.chat.is_group else None)
         after_commit(ctx, lambda: meetings.activate(row.id) or "")
         warnings = "".join(f"\n⚠️ {w}" for w in draft.warnings)
         return [ctx.reply(f"✅ 已安排{draft.type.name}（编号 {row.id}）：{meetings.line(row)}{warnings}\n"
@@ -53,7 +54,8 @@ def meeting_commands(meetings: MeetingService,
         if not ctx.member.is_manager:
             return [ctx.reply(MANAGERS_ONLY.format(what="取消会议"))]
         return [ctx.reply(meetings.cancel(ctx.session, branch_id=ctx.member.branch_id,
-                                          number=ctx.args[0] if ctx.args else ""))]
+                                          number=ctx.args[0] if ctx.args else "",
+                                          told=ctx.incoming.chat.chat_id if ctx.incoming.chat.is_group else None))]
 
     return [
         Command(("安排会议",), arrange, "（书记、委员）安排三会一课或主题党日",

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 
 from bot.clock import SHANGHAI, Clock
 from bot.messages import Outgoing
@@ -46,9 +47,31 @@ class Schedule:
     jobs: JobBook
     outbox: OutboxWorker
     problems: list[str] = field(default_factory=list)  # for the admin: bad study items, plans, calendar gaps
+    load_plans: Callable[[], tuple[list[PlanEntry], list[str]]] | None = None
+    plan_files: list[Path] = field(default_factory=list)
+    _stamps: dict[Path, float] = field(default_factory=dict)
+
+    def _plan_stamps(self) -> dict[Path, float]:
+        return {path: (path.stat().st_mtime if path.exists() else -1.0) for path in self.plan_files}
+
+    def refresh_plans(self, force: bool = False) -> bool:
+        """Re-read the plan files if they changed (or `force`), and make the jobs match: the running
+        service sees `studybot reload` and edits without a restart. True when they were re-read."""
+        stamps = self._plan_stamps()
+        if (not force and stamps == self._stamps) or self.load_plans is None:
+            return False
+        self._stamps = stamps
+        entries, problems = self.load_plans()
+        for problem in problems:
+            log.warning("%s", problem)
+        self.pushes.plans = {entry.id: entry for entry in entries}
+        self.pushes.reconcile()
+        return True
 
     def run_job(self, kind: str, ref: str) -> None:
         if kind == "plan":
+            if ref not in self.pushes.plans:
+                self.refresh_plans()  # edited since we read it, by someone who ran studybot reload
             self.pushes.run_plan(ref)
         elif kind == "push":
             self.pushes.run_arranged(ref)
@@ -61,6 +84,7 @@ class Schedule:
 
     def reconcile(self) -> tuple[int, int, int]:
         """Jobs made to match the plans, arranged pushes and meetings; (added, changed, removed) of plans."""
+        self._stamps = self._plan_stamps()
         counts = self.pushes.reconcile()
         self.meetings.reconcile()
         return counts
@@ -95,11 +119,15 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
     def parse(text: str, shift: str = cal.shift) -> object:
         return when(text, shift=shift)
 
-    plans, plan_problems = load_plans(list(content.plans), parse_when=parse,
-                                      item_ids=lambda ref: (library.get(ref).id if library.get(ref) else None),
-                                      folder_ids=lambda name: [i.id for i in library.folder(name)],
-                                      default_shift=cal.shift)
-    problems += [f"学习计划有误：{p}" for p in plan_problems]
+    def read_plans() -> tuple[list[PlanEntry], list[str]]:
+        entries, found = load_plans(list(content.plans), parse_when=parse,
+                                    item_ids=lambda ref: (library.get(ref).id if library.get(ref) else None),
+                                    folder_ids=lambda name: [i.id for i in library.folder(name)],
+                                    default_shift=cal.shift)
+        return entries, [f"学习计划有误：{p}" for p in found]
+
+    plans, plan_problems = read_plans()
+    problems += plan_problems
 
     jobs_handler: list[Callable[[str, str], None]] = []
     jobs = JobBook(db=db, now=clock.now, handler=lambda kind, ref: jobs_handler[0](kind, ref))
@@ -121,6 +149,6 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
                               signin_after=timedelta(minutes=meet.signin_after), notice_trigger=notice.trigger,
                               notice_grace=timedelta(hours=sched.notice_grace_hours), now=clock.now)
     outbox = OutboxWorker(db=db, channels=channels, now=clock.now, per_minute=sched.per_minute)
-    schedule = Schedule(calendar, study, pushes, meetings, jobs, outbox, problems)
+    schedule = Schedule(calendar, study, pushes, meetings, jobs, outbox, problems, read_plans, list(content.plans))
     jobs_handler.append(schedule.run_job)
     return schedule

@@ -37,6 +37,10 @@ def aware(when: datetime) -> datetime:
     return when.replace(tzinfo=SHANGHAI) if when.tzinfo is None else when
 
 
+def _short(when: datetime) -> str:
+    return f"{when.month}月{when.day}日 {when:%H:%M}"
+
+
 @dataclass(frozen=True)
 class ReportRow:
     branch: str
@@ -68,14 +72,16 @@ class MeetingService:
         return rules.parse_meeting(text, types=self.types, now=aware(self._now()), calendar=self._calendar)
 
     def add(self, session: Session, *, branch_id: int, draft: rules.MeetingDraft, by: str,
-            source: str = "chat") -> MeetingRow:
+            source: str = "chat", told: str | None = None) -> MeetingRow:
+        """A new meeting, announced to the branch's groups (except `told`, the chat it was arranged in,
+        which has the reply already)."""
         row = MeetingRow(branch_id=branch_id, type_key=draft.type.key, start_at=naive(draft.start), place=draft.place,
                          topic=draft.topic, created_by=by, created_at=self._now(), source=source)
         session.add(row)
         session.flush()
-        self._announce(session, row, f"📅 已安排{draft.type.name}：{rules._when(aware(row.start_at))}"
-                                     f"{rules._details(row.place, row.topic)}\n会议开始前会在群里提醒。",
-                       f"meeting:{row.id}:added")
+        self._announce(session, row, f"📅 已安排{draft.type.name}：{rules.when_text(aware(row.start_at))}"
+                                     f"{rules.details_text(row.place, row.topic)}\n会议开始前会在群里提醒。",
+                       f"meeting:{row.id}:added", told)
         return row
 
     def activate(self, meeting_id: int) -> None:
@@ -96,7 +102,8 @@ class MeetingService:
                        f"{row.id}:{int(offset.total_seconds())}:{row.start_at:%Y%m%d%H%M}",
                        DateTrigger(run_date=at, timezone=SHANGHAI), offset / 2)
 
-    def cancel(self, session: Session, *, branch_id: int | None, number: str, any_branch: bool = False) -> str:
+    def cancel(self, session: Session, *, branch_id: int | None, number: str, any_branch: bool = False,
+               told: str | None = None) -> str:
         if not number.isdigit():
             return "请写要取消的会议编号，例如：取消会议 3（编号见「会议」）"
         row = session.get(MeetingRow, int(number))
@@ -106,18 +113,18 @@ class MeetingService:
         session.add(row)
         name = self.type_of(row.type_key).name
         self._announce(session, row, rules.cancelled_text(name, aware(row.start_at), row.place),
-                       f"meeting:{row.id}:cancelled")
+                       f"meeting:{row.id}:cancelled", told)
         session.commit()
         for offset in self._offsets:
             self._jobs.remove(f"remind:{row.id}:{int(offset.total_seconds())}")
-        return f"已取消{name}（编号 {row.id}），并已通知本支部的群。"
+        return f"已取消{name}（编号 {row.id}），并已通知本支部的各个群。"
 
-    def _announce(self, session: Session, row: MeetingRow, text: str, key: str) -> None:
+    def _announce(self, session: Session, row: MeetingRow, text: str, key: str, told: str | None) -> None:
         now = self._now()
         pushes = [Push(key=f"{key}:{g.channel}:{g.external_id}", kind="meeting", channel=g.channel,
                        chat_id=g.external_id, chat_name=g.name, is_group=True, text=text, due_at=now,
                        branch_id=row.branch_id)
-                  for g in self._groups(session, row.branch_id)]
+                  for g in self._groups(session, row.branch_id) if g.external_id != told]
         enqueue(session=session, pushes=pushes, now=now)
 
     @staticmethod
@@ -201,7 +208,7 @@ class MeetingService:
     def line(self, row: MeetingRow) -> str:
         where = f"，{row.place}" if row.place else ""
         topic = f"，主题：{row.topic}" if row.topic else ""
-        return f"[{row.id}] {rules._when(aware(row.start_at))} {self.type_of(row.type_key).name}{where}{topic}"
+        return f"[{row.id}] {rules.when_text(aware(row.start_at))} {self.type_of(row.type_key).name}{where}{topic}"
 
     def sign_in(self, session: Session, *, member_id: int, member_name: str, branch_id: int | None) -> str:
         now = self._now()
@@ -212,9 +219,18 @@ class MeetingService:
             if rows:
                 first = rows[0]
                 opens = naive(rules.signin_window(aware(first.start_at), self._before, self._after)[0])
-                return (f"现在不在签到时间内。{self.type_of(first.type_key).name}于 {first.start_at:%m月%d日 %H:%M} 开始，"
-                        f"{opens:%m月%d日 %H:%M} 起可以签到。")
-            return "本支部现在没有需要签到的会议。"
+                return (f"现在还不能签到。{self.type_of(first.type_key).name}于 {_short(first.start_at)} 开始，"
+                        f"{_short(opens)} 起可以签到。")
+            ended = session.exec(select(MeetingRow).where(MeetingRow.branch_id == branch_id,
+                                                          col(MeetingRow.cancelled_at).is_(None),
+                                                          MeetingRow.start_at < now,
+                                                          MeetingRow.start_at >= now - timedelta(days=1))
+                                 .order_by(col(MeetingRow.start_at).desc())).first()
+            if ended is not None:
+                closes = ended.start_at + self._after
+                return (f"{self.type_of(ended.type_key).name}的签到已于 {_short(closes)} 结束。"
+                        "如确实参加了会议，请联系书记补记。")
+            return "本支部现在没有需要签到的会议。发送「会议」查看近期安排。"
         row = min(open_rows, key=lambda r: abs(r.start_at - now))
         kind = self.type_of(row.type_key)
         try:
@@ -226,7 +242,7 @@ class MeetingService:
             award_points(session=session, member_id=member_id, amount=kind.points, reason="meeting",
                          source=f"{row.id}:{member_id}", now=now)
         gained = f"，获得 {kind.points} 分" if kind.points else ""
-        return f"✅ {member_name} 已签到：{kind.name}（{row.start_at:%m月%d日 %H:%M}）{gained}。"
+        return f"✅ {member_name} 已签到：{kind.name}（{_short(row.start_at)}）{gained}。"
 
     def signin_report(self, session: Session, branch_id: int | None) -> str:
         now = self._now()
@@ -241,7 +257,7 @@ class MeetingService:
         members = list(session.exec(select(Member).where(Member.branch_id == branch_id).order_by(Member.id)))
         here = [m.name for m in members if m.id in signed]
         missing = [m.name for m in members if m.id not in signed]
-        return (f"📝 {self.type_of(row.type_key).name}（{row.start_at:%m月%d日 %H:%M}）签到 {len(here)}/{len(members)} 人\n"
+        return (f"📝 {self.type_of(row.type_key).name}（{_short(row.start_at)}）签到 {len(here)}/{len(members)} 人\n"
                 f"已签到：{'、'.join(here) or '无'}\n未签到：{'、'.join(missing) or '无'}")
 
     def report(self, session: Session, *, period: str, day: date, branch_ids: list[int] | None = None) -> list[ReportRow]:

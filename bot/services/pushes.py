@@ -96,16 +96,14 @@ class PushService:
                 return
             pushes = []
             for target in targets:
-                key_base = f"plan:{entry.id}:"
-                chat_tail = f":{target.chat.channel}:{target.chat.chat_id}"
-                done = session.exec(select(func.count()).select_from(OutboxRow).where(
-                    col(OutboxRow.key).like(f"{_like(key_base)}%{_like(chat_tail)}", escape="\\"))).one()
+                done = self._pushed_count(session, entry, target)
                 item = self._study.library.get(entry.items[done % len(entry.items)])
                 if item is None:
                     log.warning("plan %s: item %s is no longer in the library", entry.id, entry.items[done % len(entry.items)])
                     continue
-                pushes.append(self._study.push(item=item, chat=target.chat, branch_id=target.branch_id, due=now,
-                                               key=f"{key_base}{due:%Y%m%d%H%M}{chat_tail}"))
+                pushes.append(self._study.push(
+                    item=item, chat=target.chat, branch_id=target.branch_id, due=now,
+                    key=f"plan:{entry.id}:{due:%Y%m%d%H%M}:{target.chat.channel}:{target.chat.chat_id}"))
             enqueue(session=session, pushes=pushes, now=now)
             session.commit()
 
@@ -166,8 +164,7 @@ class PushService:
             if at is None or not names & set(entry.targets):
                 continue
             what = (f"知识竞赛（{entry.contest.bank or '默认题库'}）" if entry.contest
-                    else f"《{self._title(entry.items[0])}》等 {len(entry.items)} 篇" if len(entry.items) > 1
-                    else f"《{self._title(entry.items[0])}》")
+                    else f"《{self._title(self._next_item(session, entry, branch_id))}》")
             lines.append((at, f"{self._describe(at)} {what}（计划「{entry.name}」，{entry.when.description}）"))
         for row in session.exec(select(ScheduledPush).where(ScheduledPush.branch_id == branch_id,
                                                             col(ScheduledPush.cancelled_at).is_(None))):
@@ -177,6 +174,18 @@ class PushService:
                 lines.append((at, f"{self._describe(at)} 《{self._title(row.item_id)}》{where}"
                                   f"（编号 {row.id}，{row.when_text}）"))
         return sorted(lines)[:limit]
+
+    def _next_item(self, session: Session, entry: PlanEntry, branch_id: int | None) -> str:
+        """The item the entry pushes next to the branch's first group (each group keeps its own place)."""
+        groups = self._branch_targets(session, branch_id, "")
+        return entry.items[self._pushed_count(session, entry, groups[0]) % len(entry.items)] if groups else entry.items[0]
+
+    @staticmethod
+    def _pushed_count(session: Session, entry: PlanEntry, target: Target) -> int:
+        key_base = f"plan:{entry.id}:"
+        chat_tail = f":{target.chat.channel}:{target.chat.chat_id}"
+        return session.exec(select(func.count()).select_from(OutboxRow).where(
+            col(OutboxRow.key).like(f"{_like(key_base)}%{_like(chat_tail)}", escape="\\"))).one()
 
     def _title(self, item_id: str) -> str:
         item = self._study.library.get(item_id)

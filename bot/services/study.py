@@ -28,7 +28,7 @@ class StudyService:
         self.library = library
         self._points = points
         self._index = None  # content.search.SearchIndex, built on the first search (jieba loads then)
-        self._shown: dict[int, str] = {}  # member id -> the item last shown to them by 学习
+        self._shown: dict[int, tuple[str, datetime]] = {}  # member id -> the item 学习 last showed them, when
 
     def points_for(self, item: StudyItem) -> int:
         return self._points if item.points is None else item.points
@@ -48,7 +48,7 @@ class StudyService:
     def today(self, session: Session, branch_id: int | None, now: datetime) -> StudyItem | None:
         """The item last pushed to the branch; without one, the library's item of the day."""
         pushed = last_item_for_branch(session=session, branch_id=branch_id, before=now)
-        item = self.library.get(pushed) if pushed else None
+        item = self.library.get(pushed[0]) if pushed else None
         if item is None and len(self.library):
             item = self.library.items[now.date().toordinal() % len(self.library)]
         return item
@@ -65,7 +65,7 @@ class StudyService:
         else:
             item = self.today(ctx.session, ctx.member.branch_id, ctx.now)
         assert item is not None
-        self._shown[ctx.member.id] = item.id
+        self._shown[ctx.member.id] = (item.id, ctx.now)
         return [ctx.reply(self.push_text(item))]
 
     def search(self, ctx: Context, query: str) -> list[Outgoing]:
@@ -92,8 +92,13 @@ class StudyService:
             if item is None:
                 return [ctx.reply(f"没有找到学习资料「{ref}」。")]
         else:
+            # the newer of: what 学习 last showed this member, what was last pushed to their branch
             shown = self._shown.get(ctx.member.id)
-            item = self.library.get(shown) if shown else self.today(ctx.session, ctx.member.branch_id, ctx.now)
+            pushed = last_item_for_branch(session=ctx.session, branch_id=ctx.member.branch_id, before=ctx.now)
+            if shown and (pushed is None or shown[1] >= pushed[1]):
+                item = self.library.get(shown[0])
+            else:
+                item = self.today(ctx.session, ctx.member.branch_id, ctx.now)
         if item is None:
             return [ctx.reply("还没有推送过学习资料。发送「学习」查看今天的学习内容。")]
         done = ctx.session.exec(select(StudyRead.id).where(StudyRead.member_id == ctx.member.id,

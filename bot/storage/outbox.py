@@ -89,13 +89,14 @@ def recent_sends(*, session: Session, since: datetime) -> list[tuple[str, str, d
                              .where(OutboxRow.status == "sent", col(OutboxRow.sent_at) >= since)))
 
 
-def last_item_for_branch(*, session: Session, branch_id: int | None, before: datetime) -> str | None:
-    """The study item most recently pushed (sent) to the branch's groups."""
-    row = session.exec(select(OutboxRow.item_id).where(OutboxRow.branch_id == branch_id, OutboxRow.status == "sent",
+def last_item_for_branch(*, session: Session, branch_id: int | None,
+                         before: datetime) -> tuple[str, datetime] | None:
+    """The study item most recently pushed (sent) to the branch's groups, and when."""
+    row = session.exec(select(OutboxRow.item_id, OutboxRow.sent_at).where(OutboxRow.branch_id == branch_id, OutboxRow.status == "sent",
                                                        col(OutboxRow.item_id).is_not(None),
                                                        col(OutboxRow.sent_at) <= before)
                        .order_by(col(OutboxRow.sent_at).desc(), col(OutboxRow.id).desc()).limit(1)).first()
-    return row
+    return (row[0], row[1]) if row else None
 
 
 def outbox_counts(*, session: Session) -> dict[str, int]:
