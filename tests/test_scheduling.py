@@ -1,0 +1,259 @@
+"""Scheduled pushes end to end: the outbox (restart mid fan-out, failures, rate limit), plans reloaded,
+missed runs within and beyond their grace, a plan's contest, the real AsyncIOScheduler, and bad plan files."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.app import App
+from bot.clock import ManualClock, SystemClock
+from bot.messages import Outgoing
+from bot.storage.models import OutboxRow
+from bot.storage.outbox import Push, enqueue
+from helpers import CHANNEL, RecordingChannel, group_msg, make_app
+
+MONDAY = datetime(2026, 11, 23, 8, 0)  # a Monday, working day
+
+
+def write_plan(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "plan.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+WEEKLY = """\
+plans:
+  - name: 周一学习
+    when: 每周一 09:00
+    to: [第一党支部]
+    folder: 党史学习
+  - name: 周三学习
+    when: 每周三 09:00
+    to: [第一党支部]
+    items: [02-sanhui-yike]
+"""
+
+
+def started(tmp_path: Path, clock: ManualClock, plan: Path | None = None, **overrides) -> tuple[App, RecordingChannel]:
+    if plan is not None:
+        overrides.setdefault("content", {})["plans"] = [str(plan)]
+    app = make_app(tmp_path, clock, **overrides)
+    channel = RecordingChannel()
+    app.add_channel(channel)
+    app.start()
+    return app, channel
+
+
+def advance(app: App, clock: ManualClock, delta: timedelta) -> None:
+    target = clock.now() + delta
+    while (due := app.next_due()) is not None and due <= target:
+        clock.set(max(due, clock.now()))
+        if not app.fire_due_timers() and app.next_due() == due:
+            break
+    clock.set(target)
+
+
+def outbox(app: App) -> list[OutboxRow]:
+    with app.db.session() as session:
+        return list(session.exec(select(OutboxRow).order_by(OutboxRow.id)))
+
+
+def fan_out(app: App, clock: ManualClock, count: int, chat_id: str = "第一党支部") -> None:
+    now = clock.now()
+    with app.db.session() as session:
+        enqueue(session=session, now=now, pushes=[
+            Push(key=f"test:{chat_id}:{i}", kind="study", channel=CHANNEL, chat_id=chat_id, chat_name=chat_id, is_group=True,
+                 text=f"推送 {i}", due_at=now) for i in range(count)])
+        session.commit()
+
+
+def test_a_weekly_plan_pushes_each_monday_in_order_and_learn_shows_the_last_push(tmp_path: Path) -> None:
+    clock = ManualClock(MONDAY)
+    app, channel = started(tmp_path, clock, write_plan(tmp_path, WEEKLY))
+    app.handle(group_msg("张三", "帮助", at=clock.now()))  # the bot learns the group
+    advance(app, clock, timedelta(days=14))
+    titles = [m.text.splitlines()[0] for m in channel.sent]
+    assert titles == ["📖 南湖红船与红船精神", "📖 三会一课制度要点", "📖 遵义会议：党的历史上生死攸关的转折点",
+                      "📖 三会一课制度要点"], titles
+    rows = outbox(app)
+    assert [r.status for r in rows] == ["sent"] * 4
+    assert [r.sent_at.strftime("%a %H:%M") for r in rows] == ["Mon 09:00", "Wed 09:00", "Mon 09:00", "Wed 09:00"]
+    [reply] = app.handle(group_msg("李四", "学习", at=clock.now()))
+    assert reply.text.startswith("📖 三会一课制度要点")
+    app.close()
+
+
+def test_a_restart_in_the_middle_of_a_fan_out_sends_the_rest_once(tmp_path: Path) -> None:
+    clock = ManualClock(MONDAY)
+    app, channel = started(tmp_path, clock)
+    fan_out(app, clock, 30)
+    app.fire_due_timers()
+    assert len(channel.sent) == 20  # the group robot's limit: 20 a minute
+    app.close()  # the process stops; ten rows are still pending
+
+    clock.set(clock.now() + timedelta(seconds=10))
+    app2, channel2 = started(tmp_path, clock)  # start() drains what it may: the window still holds 20
+    assert channel2.sent == []
+    advance(app2, clock, timedelta(minutes=2))
+    assert [m.text for m in channel2.sent] == [f"推送 {i}" for i in range(20, 30)]
+    assert [r.status for r in outbox(app2)] == ["sent"] * 30
+    app2.close()
+
+
+def test_rows_written_before_a_crash_are_sent_after_the_restart(tmp_path: Path) -> None:
+    clock = ManualClock(MONDAY)
+    app, channel = started(tmp_path, clock)
+    fan_out(app, clock, 3)
+    app.close()  # crashed before the worker ran
+    app2, channel2 = started(tmp_path, clock)
+    assert [m.text for m in channel2.sent] == ["推送 0", "推送 1", "推送 2"]
+    app2.close()
+
+
+class Flaky(RecordingChannel):
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def send(self, message: Outgoing) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("platform busy")
+        super().send(message)
+
+
+def test_a_failed_push_is_retried_later_and_given_up_after_its_attempts(tmp_path: Path, caplog) -> None:
+    clock = ManualClock(MONDAY)
+    app = make_app(tmp_path, clock)
+    flaky = Flaky(failures=2)
+    app.add_channel(flaky)
+    app.start()
+    fan_out(app, clock, 1)
+    app.fire_due_timers()
+    [row] = outbox(app)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "ConnectionError: platform busy")
+    advance(app, clock, timedelta(hours=1))
+    assert [m.text for m in flaky.sent] == ["推送 0"]
+    [row] = outbox(app)
+    assert (row.status, row.attempts) == ("sent", 3)
+
+    flaky.failures = 100
+    fan_out(app, clock, 1, chat_id="第二党支部")
+    with caplog.at_level(logging.ERROR):
+        advance(app, clock, timedelta(days=2))
+    gone = [r for r in outbox(app) if r.chat_id == "第二党支部"]
+    assert gone[0].status == "failed" and gone[0].attempts == 8
+    assert "given up after 8 attempts" in caplog.text
+    app.close()
+
+
+def test_a_plan_edited_and_reloaded_updates_its_jobs_without_duplicates(tmp_path: Path) -> None:
+    clock = ManualClock(MONDAY)
+    plan = write_plan(tmp_path, WEEKLY)
+    app, _ = started(tmp_path, clock, plan)
+    jobs = dict(app.schedule.jobs.jobs("plan:"))
+    assert jobs == {"plan:plan#周一学习": datetime(2026, 11, 23, 9, 0), "plan:plan#周三学习": datetime(2026, 11, 25, 9, 0)}
+    plan.write_text(WEEKLY.replace("每周三 09:00", "每周四 10:30").replace("  - name: 周一学习\n    when: 每周一 09:00\n"
+                                                                      "    to: [第一党支部]\n    folder: 党史学习\n", "")
+                    + "  - name: 周五竞赛\n    when: 每周五 16:00\n    to: [第一党支部]\n    contest: {questions: 2}\n",
+                    encoding="utf-8")
+    assert app.schedule.refresh_plans()
+    assert dict(app.schedule.jobs.jobs("plan:")) == {"plan:plan#周三学习": datetime(2026, 11, 26, 10, 30),
+                                                      "plan:plan#周五竞赛": datetime(2026, 11, 27, 16, 0)}
+    assert not app.schedule.refresh_plans()  # unchanged file: nothing to do
+    assert app.schedule.reconcile() == (0, 0, 0)  # and reconciling again changes nothing
+    app.close()
+    app2, _ = started(tmp_path, clock, plan)  # a restart keeps them as they are
+    assert len(app2.schedule.jobs.jobs("plan:")) == 2
+    app2.close()
+
+
+def test_a_push_missed_while_down_is_sent_within_its_grace_and_skipped_beyond(tmp_path: Path, caplog) -> None:
+    clock = ManualClock(MONDAY)
+    plan = write_plan(tmp_path, WEEKLY)
+    app, _ = started(tmp_path, clock, plan)
+    app.handle(group_msg("张三", "帮助", at=clock.now()))
+    app.close()
+    clock.set(datetime(2026, 11, 23, 11, 0))  # two hours late: within the 6 h grace
+    app2, channel = started(tmp_path, clock, plan)
+    assert [m.text.splitlines()[0] for m in channel.sent] == ["📖 南湖红船与红船精神"]
+    app2.close()
+    clock.set(datetime(2026, 11, 25, 20, 0))  # Wednesday's 09:00 push is 11 hours late: skipped
+    with caplog.at_level(logging.WARNING):
+        app3, channel3 = started(tmp_path, clock, plan)
+    assert channel3.sent == []
+    assert 'Run time of job "plan:plan#周三学习" was missed by' in caplog.text
+    assert dict(app3.schedule.jobs.jobs("plan:"))["plan:plan#周三学习"] == datetime(2026, 12, 2, 9, 0)
+    app3.close()
+
+
+def test_a_plans_contest_starts_on_time_and_its_results_are_pushed(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 11, 27, 15, 0))  # a Friday
+    plan = write_plan(tmp_path, "plans:\n  - name: 周五竞赛\n    when: 每周五 16:00\n    to: [第一党支部]\n"
+                                "    contest: {bank: 测试题库, questions: 2, time_limit: 20}\n")
+    app, channel = started(tmp_path, clock, plan)
+    app.handle(group_msg("张三", "帮助", at=clock.now()))
+    advance(app, clock, timedelta(hours=1, minutes=2))
+    texts = channel.texts
+    assert texts[0].startswith("📣 学习计划 发起了知识竞赛：测试题库，共 2 题"), texts[0]
+    assert any("第 1/2 题" in t for t in texts) and any("竞赛结束" in t for t in texts[-2:]), texts[-2:]
+    app.close()
+
+
+def test_a_bad_plan_file_names_file_line_and_problem_and_the_good_entries_load(tmp_path: Path) -> None:
+    plan = write_plan(tmp_path, "plans:\n"
+                                "  - name: 好\n    when: 每周一 09:00\n    to: [第一党支部]\n    items: [02-sanhui-yike]\n"
+                                "  - name: 坏时间\n    when: 每周八 09:00\n    to: [第一党支部]\n    items: [02-sanhui-yike]\n"
+                                "  - name: 坏资料\n    when: 每周二 09:00\n    to: [第一党支部]\n    items: [没有这篇]\n"
+                                "  - name: 拼错\n    wen: 每周二 09:00\n")
+    app, _ = started(tmp_path, ManualClock(MONDAY), plan)
+    problems = [p for p in app.schedule.problems if "学习计划" in p]
+    assert problems == [
+        f"学习计划有误：{plan} 第 6 行：第 2 项计划：看不懂时间「每周八 09:00」：星期应为一到日",
+        f"学习计划有误：{plan} 第 10 行：第 3 项计划：学习资料库中没有「没有这篇」",
+        f"学习计划有误：{plan} 第 14 行：第 4 项计划：不认识的键 wen（可用：contest, folder, items, name, shift, to, when）",
+    ], problems
+    assert [job for job, _ in app.schedule.jobs.jobs("plan:")] == ["plan:plan#好"]
+    app.close()
+
+
+def test_the_service_runs_jobs_with_apscheduler_and_sends_through_the_outbox(tmp_path: Path) -> None:
+    """The real AsyncIOScheduler and the async outbox worker, on the wall clock."""
+    from apscheduler.triggers.date import DateTrigger
+
+    from bot.clock import SHANGHAI
+    from bot.scheduling.jobs import JobSpec
+
+    async def scenario() -> None:
+        app = make_app(tmp_path, SystemClock())
+        channel = RecordingChannel()
+        app.add_channel(channel)
+        app.start()
+        app.handle(group_msg("张三", "帮助", at=app.clock.now()))
+        with app.db.session() as session:
+            from bot.storage.models import ScheduledPush
+
+            row = ScheduledPush(branch_id=1, item_id="02-sanhui-yike", when_text="x", created_at=app.clock.now())
+            session.add(row)
+            session.commit()
+        soon = datetime.now(SHANGHAI) + timedelta(seconds=0.5)
+        app.schedule.jobs.start()
+        app.schedule.jobs.put(JobSpec(f"push:{row.id}", "push", str(row.id), DateTrigger(run_date=soon),
+                                      timedelta(minutes=5)))
+        stop = asyncio.Event()
+        worker = asyncio.create_task(app.schedule.outbox.run(stop))
+        for _ in range(60):
+            if channel.sent:
+                break
+            await asyncio.sleep(0.1)
+        stop.set()
+        await worker
+        app.close()
+        assert [m.text.splitlines()[0] for m in channel.sent] == ["📖 三会一课制度要点"]
+
+    asyncio.run(asyncio.wait_for(scenario(), 20))
