@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 PER_MINUTE = 20
 WINDOW = timedelta(minutes=1)
-QUICK_ATTEMPTS = 3  # in-process retries of one send, a second or two apart
+QUICK_ATTEMPTS = 3
+PAGE = 5000  # in-process retries of one send, a second or two apart
 
 
 class OutboxWorker:
@@ -79,25 +80,30 @@ class OutboxWorker:
         return min(candidates) if candidates else None
 
     def _pick(self, now: datetime) -> list[OutboxRow]:
-        """The due rows that their targets' windows let through now, oldest first."""
+        """The due rows that their targets' windows let through now, oldest first. Pages through
+        every due row, so a chat whose window is full never holds up the others behind it."""
         self._seed()
-        with self._db.session() as session:
-            rows = pending_due(session=session, now=now, limit=5000)
         picked: list[OutboxRow] = []
         taken: dict[tuple[str, str], int] = defaultdict(int)
         self._blocked_until = None
-        for row in rows:
-            target = (row.channel, row.chat_id)
-            window = self._window(target, now)
-            used = len(window) + taken[target]
-            if used < self._per_minute:
-                taken[target] += 1
-                picked.append(row)
-                continue
-            times = [*window, *([now] * taken[target])]
-            free = times[used - self._per_minute] + WINDOW
-            self._blocked_until = free if self._blocked_until is None else min(self._blocked_until, free)
-        return picked
+        after = None
+        while True:
+            with self._db.session() as session:
+                rows = pending_due(session=session, now=now, limit=PAGE, after=after)
+            for row in rows:
+                target = (row.channel, row.chat_id)
+                window = self._window(target, now)
+                used = len(window) + taken[target]
+                if used < self._per_minute:
+                    taken[target] += 1
+                    picked.append(row)
+                    continue
+                times = [*window, *([now] * taken[target])]
+                free = times[used - self._per_minute] + WINDOW
+                self._blocked_until = free if self._blocked_until is None else min(self._blocked_until, free)
+            if len(rows) < PAGE:
+                return picked
+            after = (rows[-1].due_at, rows[-1].id)
 
     # ----- sending -----
 

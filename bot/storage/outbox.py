@@ -48,9 +48,13 @@ def enqueue(*, session: Session, pushes: list[Push], now: datetime) -> int:
     return _INSERT.execute(session.connection(), rows)
 
 
-def pending_due(*, session: Session, now: datetime, limit: int = 500) -> list[OutboxRow]:
-    return list(session.exec(select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.due_at <= now)
-                             .order_by(OutboxRow.due_at, OutboxRow.id).limit(limit)))
+def pending_due(*, session: Session, now: datetime, limit: int = 500,
+                after: tuple[datetime, int] | None = None) -> list[OutboxRow]:
+    """Pending rows due by `now`, oldest first; `after` (due_at, id) continues from a previous page."""
+    query = select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.due_at <= now)
+    if after is not None:
+        query = query.where((OutboxRow.due_at > after[0]) | ((OutboxRow.due_at == after[0]) & (OutboxRow.id > after[1])))
+    return list(session.exec(query.order_by(OutboxRow.due_at, OutboxRow.id).limit(limit)))
 
 
 def next_pending(*, session: Session, after: datetime | None = None, before: datetime | None = None) -> datetime | None:
