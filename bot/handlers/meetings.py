@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.handlers.study import MANAGERS_ONLY
+from bot.handlers.study import MANAGERS_ONLY, glued
 from bot.messages import Outgoing
 from bot.router import Command
 from bot.services.context import Context
@@ -33,12 +33,16 @@ def meeting_commands(meetings: MeetingService,
                           "将在会前 3 天、1 天和 1 小时提醒本支部的群。")]
 
     def upcoming(ctx: Context) -> list[Outgoing]:
+        if glued(ctx, 2):
+            return []  # 「会议室在三楼」 is chatter
         rows = meetings.upcoming(ctx.session, ctx.member.branch_id)
         if not rows:
             return [ctx.reply("本支部近期没有安排会议。书记、委员可发送：安排会议 支委会 2026-12-01 14:30 三楼会议室 主题")]
         return [ctx.reply("🗓 本支部近期会议：\n" + "\n".join(meetings.line(r) for r in rows))]
 
     def sign_in(ctx: Context) -> list[Outgoing]:
+        if glued(ctx, 2) or ctx.args:
+            return []  # 「签到了吗」 is chatter
         return [ctx.reply(meetings.sign_in(ctx.session, member_id=ctx.member.id, member_name=ctx.member.name,
                                            branch_id=ctx.member.branch_id))]
 

@@ -13,12 +13,12 @@ from bot.services.pushes import PushService
 from bot.services.study import StudyService
 from bot.storage.models import ChatGroup
 
-__all__ = ["study_commands", "MANAGERS_ONLY"]
+__all__ = ["study_commands", "MANAGERS_ONLY", "glued"]
 
 MANAGERS_ONLY = "抱歉，只有书记、委员和管理员可以{what}。如需调整，请联系本支部书记。"
 
 
-def _glued(ctx: Context, word_len: int) -> bool:
+def glued(ctx: Context, word_len: int) -> bool:
     """「学习二十大精神」 is chatter that starts with a command word, not 「学习 资料」."""
     text = ctx.incoming.text.strip()
     return len(text) > word_len and not text[word_len].isspace()
@@ -28,7 +28,7 @@ def study_commands(study: StudyService, pushes: PushService,
                    after_commit: Callable[[Context, Callable[[], str]], str]) -> list[Command]:
     def learn(ctx: Context) -> list[Outgoing]:
         ref = " ".join(ctx.args) or None
-        if ref and _glued(ctx, 2) and study.library.get(ref) is None:
+        if ref and glued(ctx, 2) and study.library.get(ref) is None:
             return []
         return study.show(ctx, ref)
 
