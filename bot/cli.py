@@ -174,7 +174,7 @@ def run(
 
 @cli.command()
 def doctor(config: ConfigOption = None) -> None:
-    """检查配置、数据库和题库，并用配置的凭据连一次企业微信和公众号（不会往群里发消息）。有问题时退出码 1。"""
+    """检查配置、数据库、题库、学习资料和学习计划，并用配置的凭据连一次企业微信、公众号和钉钉（不会往群里发消息）。有问题时退出码 1。"""
     from bot.doctor import Check, run_checks
 
     settings = settings_from(config)
@@ -185,6 +185,17 @@ def doctor(config: ConfigOption = None) -> None:
                   Check(not app.bank_problems, "题库", f"{len(app.catalog.banks())} 个可用"
                         + (f"，{len(app.bank_problems)} 处问题（见上方提示）" if app.bank_problems else ""))]
         _report_bank_problems(app)
+        schedule = app.schedule
+        plan_problems = [p for p in schedule.problems if p.startswith("学习计划")]
+        item_problems = [p for p in schedule.problems if p.startswith("学习资料")]
+        calendar_notes = [p for p in schedule.problems if p not in plan_problems + item_problems]
+        for problem in item_problems + plan_problems:
+            typer.echo(problem, err=True)
+        checks += [Check(not item_problems, "学习资料", f"{len(schedule.study.library)} 篇可用"
+                         + (f"，{len(item_problems)} 篇有误（见上方提示）" if item_problems else "")),
+                   Check(not plan_problems, "学习计划", f"{len(schedule.pushes.plans)} 项"
+                         + (f"，{len(plan_problems)} 处问题（见上方提示）" if plan_problems else "")),
+                   Check(True, "工作日历", "；".join(calendar_notes) or "chinese-calendar 覆盖今明两年")]
     finally:
         app.close()
     checks += run_checks(settings)
