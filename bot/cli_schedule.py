@@ -207,6 +207,8 @@ def reload(config: ConfigOption = None) -> None:
         for problem in app.schedule.problems:
             typer.echo(problem, err=True)
         added, changed, removed = app.schedule.reconcile()
+        for problem in app.schedule.meeting_problems:
+            typer.echo(problem, err=True)
         typer.echo(f"学习计划已更新：新增 {added} 项，修改 {changed} 项，删除 {removed} 项；"
                    f"共 {len(app.schedule.pushes.plans)} 项计划。")
     finally:

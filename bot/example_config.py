@@ -55,6 +55,7 @@ meetings:                     # 三会一课与主题党日
   signin_before: 30           # 会前多少分钟起可「签到」（30）
   signin_after: 120           # 会议开始后多少分钟内可签到（120）
   overdue_notice: 每月第一个工作日 09:00   # 私信提醒进度落后的支部书记
+  files: []                   # 用 YAML 安排的会议，例如 [plans/meetings.yaml]；改后运行 studybot reload
 
 schedule:                     # 定时任务与推送
   per_minute: 20              # 每个群每分钟最多推送几条（群机器人的限制：20）

@@ -70,6 +70,7 @@ class MeetingSettings(_Section):
     signin_before: int = Field(default=30, ge=0, le=24 * 60)  # minutes before the start 签到 opens
     signin_after: int = Field(default=120, ge=1, le=24 * 60)  # minutes after the start it closes
     overdue_notice: str = "每月第一个工作日 09:00"  # when secretaries of branches that are behind are told
+    files: list[Path] = []  # meetings planned in YAML, reconciled at start and on studybot reload
 
     @field_validator("types")
     @classmethod

@@ -255,29 +255,21 @@ def _span(delta: timedelta) -> str:
     return " ".join(parts) or "0 分钟"
 
 
-def _when(start: datetime) -> str:
+def when_text(start: datetime) -> str:
+    """「12月1日（周二）14:30」."""
     start = _local(start)
     return f"{start.month}月{start.day}日（{_WEEKDAYS[start.weekday()]}）{start:%H:%M}"
 
 
-def when_text(start: datetime) -> str:
-    """「12月1日（周二）14:30」."""
-    return _when(start)
-
-
 def details_text(place: str, topic: str) -> str:
     """The 地点 and 主题 lines (each left out when empty)."""
-    return _details(place, topic)
-
-
-def _details(place: str, topic: str) -> str:
     # Empty place or topic lines are left out rather than shown as 「地点：」.
     return "".join(f"\n{label}：{value}" for label, value in (("地点", place), ("主题", topic)) if value)
 
 
 def reminder_text(meeting_name: str, start: datetime, place: str, topic: str, offset: timedelta) -> str:
-    return (f"⏰ 会议提醒：{meeting_name}将于 {_when(start)} 召开（还有 {_span(offset)}）"
-            f"{_details(place, topic)}\n请准时参加，到会后发送「签到」。")
+    return (f"⏰ 会议提醒：{meeting_name}将于 {when_text(start)} 召开（还有 {_span(offset)}）"
+            f"{details_text(place, topic)}\n请准时参加，到会后发送「签到」。")
 
 
 def signin_window(start: datetime, before: timedelta = timedelta(minutes=30),
@@ -299,16 +291,16 @@ def changed_text(meeting_name: str, old_start: datetime, start: datetime, place:
     """The announcement of a changed meeting: what changed first, then the meeting as it now stands."""
     changes = []
     if _local(old_start) != _local(start):
-        changes.append(f"时间由 {_when(old_start)} 改为 {_when(start)}")
+        changes.append(f"时间由 {when_text(old_start)} 改为 {when_text(start)}")
     if old_place is not None and old_place != place:
         changes.append(f"地点由 {old_place or '未定'} 改为 {place or '未定'}")
-    head = "，".join(changes) if changes else f"信息已更新，仍于 {_when(start)} 召开"
-    return f"📢 会议变更：{meeting_name}{head}{_details(place, topic)}\n请相互转告，按新安排参加。"
+    head = "，".join(changes) if changes else f"信息已更新，仍于 {when_text(start)} 召开"
+    return f"📢 会议变更：{meeting_name}{head}{details_text(place, topic)}\n请相互转告，按新安排参加。"
 
 
 def cancelled_text(meeting_name: str, start: datetime, place: str = "", reason: str = "") -> str:
     extra = "".join(f"\n{label}：{value}" for label, value in (("原地点", place), ("原因", reason)) if value)
-    return f"❌ 会议取消：原定 {_when(start)} 召开的{meeting_name}取消。{extra}\n请相互转告。"
+    return f"❌ 会议取消：原定 {when_text(start)} 召开的{meeting_name}取消。{extra}\n请相互转告。"
 
 
 # ---- compliance

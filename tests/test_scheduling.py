@@ -257,3 +257,37 @@ def test_the_service_runs_jobs_with_apscheduler_and_sends_through_the_outbox(tmp
         assert [m.text.splitlines()[0] for m in channel.sent] == ["📖 三会一课制度要点"]
 
     asyncio.run(asyncio.wait_for(scenario(), 20))
+
+
+def test_meetings_from_a_yaml_file_are_added_changed_and_cancelled_with_announcements(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 11, 23, 8, 0))
+    path = tmp_path / "meetings.yaml"
+    path.write_text("meetings:\n  - key: 12月支委会\n    branch: 第一党支部\n    type: 支委会\n"
+                    "    start: 2026-12-01 14:30\n    place: 三楼会议室\n    topic: 学习二十大精神\n"
+                    "  - branch: 第一党支部\n    type: 党课\n    start: 2026-12-03 15:00\n"
+                    "  - branch: 第一党支部\n    type: 茶话会\n    start: 2026-12-04 15:00\n", encoding="utf-8")
+    app, channel = started(tmp_path, clock, meetings={"files": [str(path)]})
+    app.handle(group_msg("张三", "帮助", at=clock.now()))
+    app.schedule.reconcile()  # the group is known now: announcements reach it
+    from bot.storage.models import MeetingRow
+
+    with app.db.session() as session:
+        rows = list(session.exec(select(MeetingRow).order_by(MeetingRow.id)))
+    assert [(r.type_key, r.start_at, r.source) for r in rows] == [
+        ("committee", datetime(2026, 12, 1, 14, 30), "yaml:meetings.yaml:12月支委会"),
+        ("lecture", datetime(2026, 12, 3, 15, 0), "yaml:meetings.yaml:2")]
+    assert any("未知的会议类型「茶话会」" in p for p in app.schedule.meeting_problems)
+    assert len([j for j, _ in app.schedule.jobs.jobs("remind:")]) == 6
+
+    text = path.read_text(encoding="utf-8").replace("2026-12-01 14:30", "2026-12-02 09:30")
+    path.write_text(text[: text.index("  - branch: 第一党支部\n    type: 党课")], encoding="utf-8")
+    app.schedule.reconcile()
+    advance(app, clock, timedelta(minutes=1))
+    said = channel.texts
+    changed = [t for t in said if "支部委员会会议" in t and "12月2日" in t and "12月1日" in t]
+    assert changed, said
+    assert any(t.startswith("❌ 会议取消") and "党课" in t for t in said), said
+    reminders = dict(app.schedule.jobs.jobs("remind:"))
+    assert reminders[f"remind:{rows[0].id}:3600"] == datetime(2026, 12, 2, 8, 30)
+    assert not any(job.startswith(f"remind:{rows[1].id}:") for job in reminders)
+    app.close()

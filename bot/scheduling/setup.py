@@ -14,6 +14,7 @@ from bot.clock import SHANGHAI, Clock
 from bot.messages import Outgoing
 from bot.scheduling.jobs import JobBook
 from bot.scheduling.outbox_worker import OutboxWorker
+from bot.services.meeting_files import sync_meeting_files
 from bot.services.meetings import MeetingService
 from bot.services.pushes import PushService, Target
 from bot.services.study import StudyService
@@ -49,6 +50,8 @@ class Schedule:
     problems: list[str] = field(default_factory=list)  # for the admin: bad study items, plans, calendar gaps
     load_plans: Callable[[], tuple[list[PlanEntry], list[str]]] | None = None
     plan_files: list[Path] = field(default_factory=list)
+    meeting_files: list[Path] = field(default_factory=list)
+    meeting_problems: list[str] = field(default_factory=list)
     _stamps: dict[Path, float] = field(default_factory=dict)
 
     def _plan_stamps(self) -> dict[Path, float]:
@@ -83,9 +86,17 @@ class Schedule:
             log.warning("unknown job kind %s (%s)", kind, ref)
 
     def reconcile(self) -> tuple[int, int, int]:
-        """Jobs made to match the plans, arranged pushes and meetings; (added, changed, removed) of plans."""
+        """Jobs made to match the plans, arranged pushes and meetings (those in meeting files first
+        brought in line with their files); (added, changed, removed) of the plans' jobs."""
         self._stamps = self._plan_stamps()
         counts = self.pushes.reconcile()
+        if self.meeting_files:
+            with self.meetings.db.session() as session:
+                _, problems = sync_meeting_files(self.meetings, session, self.meeting_files)
+                session.commit()
+            for problem in problems:
+                log.warning("%s", problem)
+            self.meeting_problems = problems
         self.meetings.reconcile()
         return counts
 
@@ -149,6 +160,7 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
                               signin_after=timedelta(minutes=meet.signin_after), notice_trigger=notice.trigger,
                               notice_grace=timedelta(hours=sched.notice_grace_hours), now=clock.now)
     outbox = OutboxWorker(db=db, channels=channels, now=clock.now, per_minute=sched.per_minute)
-    schedule = Schedule(calendar, study, pushes, meetings, jobs, outbox, problems, read_plans, list(content.plans))
+    schedule = Schedule(calendar, study, pushes, meetings, jobs, outbox, problems, read_plans, list(content.plans),
+                        list(meet.files))
     jobs_handler.append(schedule.run_job)
     return schedule

@@ -59,9 +59,12 @@ class MeetingService:
     def __init__(self, *, db: Database, jobs: JobBook, types: tuple[MeetingType, ...], calendar: object,
                  offsets: Sequence[timedelta], signin_before: timedelta, signin_after: timedelta,
                  notice_trigger: object, notice_grace: timedelta, now: Callable[[], datetime]) -> None:
-        self._db, self._jobs, self.types, self._calendar = db, jobs, types, calendar
+        self.db, self._jobs, self.types, self._calendar = db, jobs, types, calendar
         self._offsets, self._before, self._after = tuple(offsets), signin_before, signin_after
         self._notice_trigger, self._notice_grace, self._now = notice_trigger, notice_grace, now
+
+    def now(self) -> datetime:
+        return self._now()
 
     def type_of(self, key: str) -> MeetingType:
         return next((t for t in self.types if t.key == key), rules.DEFAULT_TYPES[0])
@@ -86,7 +89,7 @@ class MeetingService:
 
     def activate(self, meeting_id: int) -> None:
         """The meeting's reminder jobs (after the meeting is committed: SQLite has one writer at a time)."""
-        with self._db.session() as session:
+        with self.db.session() as session:
             row = session.get(MeetingRow, meeting_id)
         if row is None:
             return
@@ -102,8 +105,18 @@ class MeetingService:
                        f"{row.id}:{int(offset.total_seconds())}:{row.start_at:%Y%m%d%H%M}",
                        DateTrigger(run_date=at, timezone=SHANGHAI), offset / 2)
 
+    def change(self, session: Session, row: MeetingRow, draft: rules.MeetingDraft) -> None:
+        """A meeting moved (or its place or topic changed): stored and announced; its reminder jobs
+        follow when the jobs are reconciled (their signature holds the start)."""
+        old_start, old_place = row.start_at, row.place
+        row.type_key, row.start_at, row.place, row.topic = draft.type.key, naive(draft.start), draft.place, draft.topic
+        session.add(row)
+        text = rules.changed_text(draft.type.name, aware(old_start), draft.start, row.place, row.topic,
+                                  old_place=old_place)
+        self._announce(session, row, text, f"meeting:{row.id}:changed:{row.start_at:%Y%m%d%H%M}:{row.place}", None)
+
     def cancel(self, session: Session, *, branch_id: int | None, number: str, any_branch: bool = False,
-               told: str | None = None) -> str:
+               told: str | None = None, commit: bool = True) -> str:
         if not number.isdigit():
             return "请写要取消的会议编号，例如：取消会议 3（编号见「会议」）"
         row = session.get(MeetingRow, int(number))
@@ -114,6 +127,8 @@ class MeetingService:
         name = self.type_of(row.type_key).name
         self._announce(session, row, rules.cancelled_text(name, aware(row.start_at), row.place),
                        f"meeting:{row.id}:cancelled", told)
+        if not commit:
+            return ""
         session.commit()
         for offset in self._offsets:
             self._jobs.remove(f"remind:{row.id}:{int(offset.total_seconds())}")
@@ -135,7 +150,7 @@ class MeetingService:
 
     def specs(self) -> list[JobSpec]:
         now = self._now()
-        with self._db.session() as session:
+        with self.db.session() as session:
             rows = list(session.exec(select(MeetingRow).where(col(MeetingRow.cancelled_at).is_(None),
                                                               MeetingRow.start_at > now)))
         return [self._reminder_spec(row, offset) for row in rows for offset in self._offsets]
@@ -150,7 +165,7 @@ class MeetingService:
     def remind(self, ref: str) -> None:
         meeting_id, seconds, _ = ref.split(":")
         now = self._now()
-        with self._db.session() as session:
+        with self.db.session() as session:
             row = session.get(MeetingRow, int(meeting_id))
             if row is None or row.cancelled_at is not None:
                 return
@@ -175,7 +190,7 @@ class MeetingService:
     def overdue_notice(self) -> None:
         """Each secretary whose branch is behind is told so privately."""
         now = self._now()
-        with self._db.session() as session:
+        with self.db.session() as session:
             pushes = []
             for branch in session.exec(select(Branch).order_by(Branch.id)):
                 lines = rules.overdue_lines(

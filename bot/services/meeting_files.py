@@ -1,0 +1,96 @@
+"""Meetings planned in YAML (`meetings.files`), reconciled with the database at start and on
+`studybot reload`: a new entry is added and announced, a changed one (time, place, topic) updated
+and announced with its reminders moved, a removed future one cancelled and announced.
+
+    meetings:
+      - key: 2026-12-支委会          # optional: what keeps an entry the same meeting when its date moves
+        branch: 第一党支部
+        type: 支委会
+        start: 2026-12-01 14:30
+        place: 三楼会议室
+        topic: 学习二十大精神"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlmodel import Session, col, select
+
+from bot.services.meetings import MeetingService, naive
+from bot.storage.models import MeetingRow
+from bot.storage.people import get_or_create_branch
+from scheduler import meetings as rules
+
+__all__ = ["sync_meeting_files"]
+
+log = logging.getLogger(__name__)
+
+KEYS = {"key", "branch", "type", "start", "place", "topic"}
+
+
+def _entries(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [f"会议计划 {path}：无法读取：{exc}"]
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" 第 {mark.line + 1} 行" if mark else ""
+        return [], [f"会议计划 {path}{where}：YAML 格式错误：{getattr(exc, 'problem', exc)}"]
+    if isinstance(data, dict) and set(data) == {"meetings"}:
+        data = data["meetings"]
+    if data is None:
+        return [], []
+    if not isinstance(data, list):
+        return [], [f"会议计划 {path}：应为 meetings: 列表"]
+    return data, []
+
+
+def sync_meeting_files(service: MeetingService, session: Session, files: list[Path]) -> tuple[list[int], list[str]]:
+    """Make the meetings from `files` match them; (ids whose reminders must be (re)armed, problems)."""
+    problems: list[str] = []
+    arm: list[int] = []
+    now = service.now()
+    for path in files:
+        entries, bad = _entries(path)
+        problems += bad
+        if bad:
+            continue  # an unreadable file must not cancel its meetings
+        seen: set[str] = set()
+        for number, entry in enumerate(entries, start=1):
+            where = f"会议计划 {path} 第 {number} 项"
+            if not isinstance(entry, dict) or set(entry) - KEYS:
+                problems.append(f"{where}：应包含 branch、type、start，可选 place、topic、key"
+                                + (f"；不认识的键 {', '.join(sorted(set(entry) - KEYS))}" if isinstance(entry, dict) else ""))
+                continue
+            if not entry.get("branch") or not entry.get("type") or not entry.get("start"):
+                problems.append(f"{where}：缺少 branch、type 或 start")
+                continue
+            source = f"yaml:{path.name}:{entry.get('key') or number}"
+            seen.add(source)
+            row = session.exec(select(MeetingRow).where(MeetingRow.source == source)).first()
+            if row is not None and row.start_at <= now:
+                continue  # held (or under way): the file no longer changes it
+            text = f"{entry['type']} {entry['start']} {entry.get('place') or ''} {entry.get('topic') or ''}"
+            try:
+                draft = service.parse(text)
+            except rules.MeetingError as exc:
+                problems.append(f"{where}：{exc}")
+                continue
+            branch = get_or_create_branch(session=session, name=str(entry["branch"]).strip())
+            if row is None:
+                arm.append(service.add(session, branch_id=branch.id, draft=draft, by="会议计划", source=source).id)
+            elif (row.start_at, row.place, row.topic, row.type_key) != (naive(draft.start), draft.place, draft.topic,
+                                                                         draft.type.key):
+                service.change(session, row, draft)
+                arm.append(row.id)
+        for row in session.exec(select(MeetingRow).where(col(MeetingRow.source).startswith(f"yaml:{path.name}:"),
+                                                         col(MeetingRow.cancelled_at).is_(None),
+                                                         MeetingRow.start_at > now)):
+            if row.source not in seen:
+                service.cancel(session, branch_id=row.branch_id, number=str(row.id), commit=False)
+    return arm, problems
+
