@@ -68,8 +68,10 @@ class App:
                 continue
             channel.send(message)
 
-    def start(self) -> None:
-        """Create or upgrade the schema and resume contests that were running."""
+    def start(self, *, service: bool = False) -> None:
+        """Create or upgrade the schema and resume contests that were running. `service`: `studybot run`
+        will hand the scheduled jobs to APScheduler and the outbox to its worker once the channels are
+        up, so neither is run here (a push handed to a channel not yet started could be lost)."""
         self.db.create_schema()
         self.db.start_checkpointer()
         for problem in self.bank_problems:
@@ -83,6 +85,8 @@ class App:
             log.warning("%s", problem)
         self.schedule.reconcile()
         self.deliver(self.contests.resume(self.clock.now()))
+        if service:
+            self.schedule.jobs.real = True  # from here on APScheduler runs the jobs
         self.fire_due_timers()  # deadlines that passed while the bot was down
 
     def fire_due_timers(self) -> int:

@@ -48,7 +48,7 @@ async def tick_timers(app: App, stop: asyncio.Event) -> None:
 
 async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or `stop` is set): channels started, HTTP server up, timers ticking."""
-    app.start()
+    app.start(service=True)
     tune_gc()
     channels = [c for c in app.channels.values() if isinstance(c, ServiceChannel)]
     stop = stop or asyncio.Event()

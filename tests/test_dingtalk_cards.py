@@ -47,7 +47,7 @@ async def bot_with_cards(tmp_path: Path, clock: ManualClock, gateway: FakeDingTa
                               openapi_endpoint=gateway.endpoint, card_template_id=template,
                               backoff_base=0.05, backoff_max=0.2, seed=1, **kw)
     app.add_channel(adapter)
-    app.start()
+    app.start(service=True)  # as `studybot run`: the outbox is the async worker's (run_once below)
     stop = asyncio.Event()
     ticker = asyncio.create_task(tick_timers(app, stop))
     await adapter.start()
@@ -283,3 +283,35 @@ def test_parse_tap_reads_params_or_action_ids_and_refuses_what_is_not_an_option(
     assert cards.parse_tap({"outTrackId": "x", "content": "{}"}) is None
     assert cards.parse_tap("nonsense") is None
     assert cards.question_of(cards.out_track_id("contest:12:q3")) == cards.question_id("contest:12:q3") == "contest-12-q3"
+
+
+def test_an_outbox_push_is_confirmed_by_the_openapi_or_retried(tmp_path: Path) -> None:
+    from bot.storage.outbox import Push, enqueue
+
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, ManualClock(T0), gateway,
+                                                                    template="") as (app, adapter):
+            now = app.clock.now()
+            with app.db.session() as session:
+                enqueue(session=session, now=now, pushes=[Push(
+                    key="study:1", kind="study", channel="dingtalk", chat_id="cid-quiet", chat_name="第二党支部",
+                    is_group=True, text="📖 三会一课制度要点", due_at=now)])
+                session.commit()
+            gateway.revoke_tokens()
+            gateway.client_secret = "changed"  # the token cannot be fetched: the push stays pending
+            await app.schedule.outbox.run_once()
+            with app.db.session() as session:
+                from sqlmodel import select
+
+                from bot.storage.models import OutboxRow
+                row = session.exec(select(OutboxRow)).one()
+            assert (row.status, row.attempts) == ("pending", 1) and "invalidClientIdOrSecret" in row.last_error
+            gateway.client_secret = "ding-secret"
+            app.clock.set(now + timedelta(minutes=5))
+            await app.schedule.outbox.run_once()
+            path, _, body = await gateway.wait_for_send(lambda b: "三会一课" in b["msgParam"])
+            assert path == "/v1.0/robot/groupMessages/send" and body["openConversationId"] == "cid-quiet"
+            with app.db.session() as session:
+                assert session.exec(select(OutboxRow)).one().status == "sent"
+
+    run(scenario())

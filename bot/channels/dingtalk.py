@@ -129,7 +129,8 @@ class DingTalkChannel:
         self._latest: dict[str, str] = {}  # chat_id -> key of its latest question
         self._closed: TTLCache[bool] = TTLCache(math.inf, REMEMBERED)  # question keys revealed
         self._answers: TTLCache[str] = TTLCache(math.inf, REMEMBERED)  # (outTrackId, user) -> first answer
-        self._queue: asyncio.Queue[tuple[str, Outgoing]] | None = None
+        # created here, so messages sent before start() (contests resumed at start) wait rather than vanish
+        self._queue: asyncio.Queue[tuple[str, Outgoing]] | None = asyncio.Queue()
         self._inbox: asyncio.Queue | None = None  # frames' work, in order
         self._worker: asyncio.Task | None = None
         self._runner: asyncio.Task | None = None
@@ -146,7 +147,6 @@ class DingTalkChannel:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
-        self._queue = asyncio.Queue()
         self._inbox = asyncio.Queue()
         self._worker = asyncio.create_task(self._work_loop(), name=f"{self.name}-work")
         if self._webhook is not None:
@@ -179,6 +179,14 @@ class DingTalkChannel:
             loop.call_soon_threadsafe(self._enqueue, message, None)
         else:
             self._enqueue(message, None)
+
+    async def deliver(self, message: Outgoing) -> None:
+        """Send now and return once DingTalk took it (raises when it did not): the outbox marks a push
+        sent only then. A group with a custom robot is the exception: its queue sends, and retries."""
+        webhook, expiry = self._webhooks.get(message.chat.chat_id, ("", None))
+        if not webhook or (expiry is not None and expiry - WEBHOOK_MARGIN_MS <= time.time() * 1000):
+            webhook = ""
+        await self._send(webhook, message)
 
     async def drain(self) -> None:
         """Wait until everything received and queued so far is handled and sent (tests and benches)."""

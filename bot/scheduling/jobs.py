@@ -83,7 +83,8 @@ class JobBook:
                                           job_defaults={"coalesce": True, "max_instances": 1})
         self._handler = handler
         self._open = False
-        self.real = False  # True while AsyncIOScheduler runs the jobs
+        self.real = False  # True when AsyncIOScheduler runs the jobs (or is about to)
+        self.started = False
 
     def open(self) -> None:
         """Create the job table if need be and register this app as the runner of its jobs."""
@@ -93,9 +94,10 @@ class JobBook:
         _RUNNERS[self._key] = self._handler
 
     def close(self) -> None:
-        if self.real:
+        if self.started:
             self.scheduler.shutdown(wait=False)
-            self.real = False
+            self.started = False
+        self.real = False
         _RUNNERS.pop(self._key, None)
 
     # ----- jobs -----
@@ -201,6 +203,7 @@ class JobBook:
         _RUNNERS[self._key] = lambda kind, ref: loop.call_soon_threadsafe(handler, kind, ref)
         self.scheduler.start()
         self.real = True
+        self.started = True
 
     def _wake(self) -> None:
         if self.real:
