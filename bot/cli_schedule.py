@@ -77,19 +77,25 @@ def push_add(item: Annotated[str, typer.Argument(help="学习资料的编号或�
         app.close()
 
 
-@push_cli.command("cancel")
-def push_cancel(number: Annotated[str, typer.Argument(help="推送编号（见 push list）")],
-                config: ConfigOption = None) -> None:
-    """取消一项安排的推送。"""
+def _cancel(config: Path | None, cancel) -> None:
+    """Run `cancel(app, session) -> reply` and print it; exit 1 when nothing was cancelled."""
     app = open_app(config)
     try:
         with app.db.session() as session:
-            text = app.schedule.pushes.cancel(session, branch_id=None, number=number, any_branch=True)
+            text = cancel(app, session)
         typer.echo(text)
         if not text.startswith("已取消"):
             raise typer.Exit(1)
     finally:
         app.close()
+
+
+@push_cli.command("cancel")
+def push_cancel(number: Annotated[str, typer.Argument(help="推送编号（见 push list）")],
+                config: ConfigOption = None) -> None:
+    """取消一项安排的推送。"""
+    _cancel(config, lambda app, session: app.schedule.pushes.cancel(session, branch_id=None, number=number,
+                                                                    any_branch=True))
 
 
 @meetings_cli.command("add")
@@ -135,15 +141,8 @@ def meetings_list(branch: BranchOption, config: ConfigOption = None) -> None:
 def meetings_cancel(number: Annotated[str, typer.Argument(help="会议编号（见 meetings list）")],
                     config: ConfigOption = None) -> None:
     """取消一次会议，并通知支部的群。"""
-    app = open_app(config)
-    try:
-        with app.db.session() as session:
-            text = app.schedule.meetings.cancel(session, branch_id=None, number=number, any_branch=True)
-        typer.echo(text)
-        if not text.startswith("已取消"):
-            raise typer.Exit(1)
-    finally:
-        app.close()
+    _cancel(config, lambda app, session: app.schedule.meetings.cancel(session, branch_id=None, number=number,
+                                                                      any_branch=True))
 
 
 @meetings_cli.command("report")
