@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import partial
 
 import asyncio
+import inspect
 import base64
 import hashlib
 import hmac
@@ -55,7 +56,7 @@ def run(api: FakeHTTPAPI, body: Callable[[DingTalkWebhook], Awaitable[Any] | Non
         await webhook.start()
         try:
             result = body(webhook)
-            if result is not None:
+            if inspect.isawaitable(result):  # the sends themselves return their (unused) futures
                 await result
             await asyncio.wait_for(webhook.drain(), 10)
         finally:

@@ -291,3 +291,37 @@ def test_meetings_from_a_yaml_file_are_added_changed_and_cancelled_with_announce
     assert reminders[f"remind:{rows[0].id}:3600"] == datetime(2026, 12, 2, 8, 30)
     assert not any(job.startswith(f"remind:{rows[1].id}:") for job in reminders)
     app.close()
+
+
+def test_an_outbox_push_to_a_wecom_group_is_confirmed_by_its_webhook_or_retried(tmp_path: Path) -> None:
+    from bot.channels.registry import add_platform_channels
+    from fakes.wecom_api import FakeWeComAPI
+
+    good, stale = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
+    with FakeWeComAPI(webhook_keys={good}) as api:
+        async def scenario() -> None:
+            clock = ManualClock(MONDAY)
+            app = make_app(tmp_path, clock, wecom={"api_base_url": api.url,
+                                                    "webhooks": {"第一党支部": good, "旧群": stale}})
+            channels = add_platform_channels(app)
+            app.start(service=True)
+            for channel in channels:
+                await channel.start()
+            now = clock.now()
+            with app.db.session() as session:
+                enqueue(session=session, now=now, pushes=[
+                    Push(key=f"p:{name}", kind="study", channel="wecom", chat_id=f"wr-{name}", chat_name=name,
+                         is_group=True, text=f"📖 推送给{name}", due_at=now) for name in ("第一党支部", "旧群")])
+                session.commit()
+            await app.schedule.outbox.run_once()
+            for channel in channels:
+                await channel.stop()
+            rows = {r.chat_name: r for r in outbox(app)}
+            app.close()
+            assert rows["第一党支部"].status == "sent"
+            assert (rows["旧群"].status, rows["旧群"].attempts) == ("pending", 1)  # retried later, not marked sent
+            assert "errcode 93000" in rows["旧群"].last_error
+            [sent] = [r for r in api.received() if r.query.get("key") == good]
+            assert sent.body["markdown"]["content"] == "📖 推送给第一党支部"
+
+        asyncio.run(asyncio.wait_for(scenario(), 30))

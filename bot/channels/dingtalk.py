@@ -182,11 +182,11 @@ class DingTalkChannel:
 
     async def deliver(self, message: Outgoing) -> None:
         """Send now and return once DingTalk took it (raises when it did not): the outbox marks a push
-        sent only then. A group with a custom robot is the exception: its queue sends, and retries."""
+        sent only then (through a group's custom robot too: its queue keeps the 20-a-minute limit)."""
         webhook, expiry = self._webhooks.get(message.chat.chat_id, ("", None))
         if not webhook or (expiry is not None and expiry - WEBHOOK_MARGIN_MS <= time.time() * 1000):
             webhook = ""
-        await self._send(webhook, message)
+        await self._send(webhook, message, confirmed=True)
 
     async def drain(self) -> None:
         """Wait until everything received and queued so far is handled and sent (tests and benches)."""
@@ -312,7 +312,7 @@ class DingTalkChannel:
             finally:
                 self._queue.task_done()
 
-    async def _send(self, webhook: str, message: Outgoing) -> None:
+    async def _send(self, webhook: str, message: Outgoing, confirmed: bool = False) -> None:
         if message.closes:
             await self._close_cards(message)
         if message.choices and not message.multiple and self._template and await self._send_card(message):
@@ -327,18 +327,21 @@ class DingTalkChannel:
                     continue
                 self._forget_webhook(message.chat.chat_id, webhook)
                 webhook = ""
-            await self._push(message, piece, markdown)
+            await self._push(message, piece, markdown, confirmed)
 
-    async def _push(self, message: Outgoing, text: str, markdown: bool) -> None:
+    async def _push(self, message: Outgoing, text: str, markdown: bool, confirmed: bool = False) -> None:
         """A message DingTalk did not ask for: the group's custom robot, else the OpenAPI."""
         chat = message.chat
         robot = (self._robots.get(chat.chat_id) or self._robots.get(chat.name)) if chat.is_group else None
         if robot is not None and self._webhook is not None:
             label = chat.name or chat.chat_id
             if markdown:
-                self._webhook.send_markdown(robot.access_token, robot.secret, title_of(text), text, label=label)
+                sent = self._webhook.send_markdown(robot.access_token, robot.secret, title_of(text), text,
+                                                   label=label, confirmed=confirmed)
             else:
-                self._webhook.send_text(robot.access_token, robot.secret, text, message.mentions, label=label)
+                sent = self._webhook.send_text(robot.access_token, robot.secret, text, message.mentions,
+                                               label=label, confirmed=confirmed)
+            await asyncio.gather(*sent)  # raises Dropped when the robot gave up on it
             return
         key, param = msg_for(title_of(text), text, markdown)
         if chat.is_group:

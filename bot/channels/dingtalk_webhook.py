@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from bot.channels.text_split import split_at_lines
-from bot.channels.webhook_lanes import Item, Lane, WebhookLanes
+from bot.channels.webhook_lanes import Item, Lane, WebhookLanes, confirm
 from bot.channels.webhook_lanes import fingerprint as lane_fingerprint
 
 __all__ = ["DingTalkWebhook", "sign", "MARKDOWN_BYTES", "TEXT_BYTES", "PER_MINUTE"]
@@ -106,24 +106,33 @@ class DingTalkWebhook(WebhookLanes):
     # ----- sending -----
 
     def send_markdown(self, access_token: str, secret: str | None, title: str, text: str, *,
-                      label: str = "") -> None:
+                      label: str = "", confirmed: bool = False) -> list:
         """Markdown in pieces of ≤ MARKDOWN_BYTES, cut between lines; later pieces' titles say
-        "(2/3)"."""
+        "(2/3)". `confirmed` (on the loop): futures resolved when each piece is delivered."""
         pieces = split_at_lines(text, MARKDOWN_BYTES)
-        for i, piece in enumerate(pieces):
-            heading = title if len(pieces) == 1 else f"{title} ({i + 1}/{len(pieces)})"
-            body = {"msgtype": "markdown", "markdown": {"title": heading, "text": piece}}
-            self._enqueue(access_token, label, Item(body, f"markdown {i + 1}/{len(pieces)}"), secret)
+        items = [Item({"msgtype": "markdown", "markdown": {
+            "title": title if len(pieces) == 1 else f"{title} ({i + 1}/{len(pieces)})", "text": piece}},
+            f"markdown {i + 1}/{len(pieces)}") for i, piece in enumerate(pieces)]
+        return self._queue_all(access_token, secret, label, items, confirmed)
 
     def send_text(self, access_token: str, secret: str | None, text: str, at_user_ids: Sequence[str] = (), *,
-                  label: str = "") -> None:
+                  label: str = "", confirmed: bool = False) -> list:
         """Plain text in pieces of ≤ TEXT_BYTES; `at_user_ids` are @-mentioned on the first piece."""
         pieces = split_at_lines(text, TEXT_BYTES)
+        items = []
         for i, piece in enumerate(pieces):
             body: dict[str, Any] = {"msgtype": "text", "text": {"content": piece}}
             if at_user_ids and i == 0:
                 body["at"] = {"atUserIds": list(at_user_ids), "isAtAll": False}
-            self._enqueue(access_token, label, Item(body, f"text {i + 1}/{len(pieces)}"), secret)
+            items.append(Item(body, f"text {i + 1}/{len(pieces)}"))
+        return self._queue_all(access_token, secret, label, items, confirmed)
+
+    def _queue_all(self, access_token: str, secret: str | None, label: str, items: list[Item],
+                   confirmed: bool) -> list:
+        futures = confirm(items) if confirmed else []
+        for item in items:
+            self._enqueue(access_token, label, item, secret)
+        return futures
 
     def _request(self, lane: Lane) -> tuple[str, None]:
         """The send URL with its query built by hand: `sign` is already URL-quoted and must not be

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-__all__ = ["WebhookLanes", "Lane", "Item", "fingerprint"]
+__all__ = ["WebhookLanes", "Lane", "Item", "Dropped", "confirm", "fingerprint"]
 
 
 class _Retry(Exception):
@@ -28,6 +28,19 @@ class _Retry(Exception):
 class Item:
     body: dict[str, Any]
     what: str  # "markdown 1/2" for the log, never the content
+    done: asyncio.Future[None] | None = None  # resolved when delivered, failed when dropped (for the outbox)
+
+
+class Dropped(Exception):
+    """A webhook message given up: the platform refused it, or every attempt failed."""
+
+
+def confirm(items: list[Item]) -> list[asyncio.Future[None]]:
+    """Give each item a future the caller can await (on the running loop)."""
+    loop = asyncio.get_running_loop()
+    for item in items:
+        item.done = loop.create_future()
+    return [item.done for item in items if item.done is not None]
 
 
 @dataclass
@@ -167,17 +180,24 @@ class WebhookLanes:
         retrying = AsyncRetrying(stop=stop_after_attempt(self._attempts),
                                  wait=wait_exponential(multiplier=2, min=2, max=self._backoff_max),
                                  retry=retry_if_exception_type(_Retry), sleep=self._sleep, reraise=False)
+        dropped: str | None = None
         try:
             async for attempt in retrying:
                 with attempt:
-                    await self._attempt(lane, item)
+                    dropped = await self._attempt(lane, item)
         except RetryError as exc:
             reason = exc.last_attempt.exception()
+            dropped = f"after {self._attempts} attempts ({reason})"
             self._log.error("%s %s: %s dropped after %d attempts (%s)", self.name, lane.label, item.what,
                             self._attempts, reason)
+        if item.done is not None and not item.done.done():
+            if dropped is None:
+                item.done.set_result(None)
+            else:
+                item.done.set_exception(Dropped(f"{self.name} {lane.label}: {item.what} dropped {dropped}"))
 
-    async def _attempt(self, lane: Lane, item: Item) -> None:
-        """One request; returns when delivered or dropped, raises _Retry when worth another try."""
+    async def _attempt(self, lane: Lane, item: Item) -> str | None:
+        """One request; None when delivered, the reason when dropped; raises _Retry when worth another try."""
         await self._acquire(lane)
         assert self._client is not None
         url, params = self._request(lane)
@@ -189,7 +209,7 @@ class WebhookLanes:
             raise _Retry(f"HTTP {response.status_code}")
         if response.status_code >= 400:
             self._log.error("%s %s: %s dropped: HTTP %d", self.name, lane.label, item.what, response.status_code)
-            return
+            return f"HTTP {response.status_code}"
         try:
             payload = response.json()
             errcode = int(payload.get("errcode", 0))
@@ -197,11 +217,12 @@ class WebhookLanes:
         except (ValueError, AttributeError, TypeError):
             raise _Retry("unreadable response") from None
         if errcode == 0:
-            return
+            return None
         if errcode in self.retry_errcodes:
             raise _Retry(f"errcode {errcode} ({self.explained.get(errcode, errmsg)})")
         why = self.explained.get(errcode, errmsg.split(",")[0])  # errmsg's tail is often a hint URL
         self._log.error("%s %s: %s dropped: errcode %d (%s)", self.name, lane.label, item.what, errcode, why)
+        return f"errcode {errcode} ({why})"
 
     async def _acquire(self, lane: Lane) -> None:
         """Wait for room in the lane's sliding window (every request counts, retries too)."""

@@ -7,6 +7,8 @@ alone imports what it needs (wechatpy, websockets)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 from typing import TYPE_CHECKING
 
@@ -90,6 +92,18 @@ class WeComChannel:
                           else "private", message.chat.chat_id)
             return
         target.send(message)
+
+    async def deliver(self, message: Outgoing) -> None:
+        """For the outbox: a group with a 消息推送 webhook is sent through it and awaited (raises when
+        WeCom refused it or every attempt failed); anything else is handed to `send` (the robot's and
+        the app's own queues send and retry it)."""
+        key = None
+        if message.chat.is_group and self.webhook is not None:
+            key = self._webhook_keys.get(message.chat.name) or self._webhook_keys.get(message.chat.chat_id)
+        if key is None:
+            self.send(message)
+            return
+        await asyncio.gather(*self.webhook.send_markdown(key.get_secret_value(), message.text, confirmed=True))
 
     def _webhook_sender(self):
         if self.webhook is None:

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from bot.channels.text_split import cut_bytes
-from bot.channels.webhook_lanes import Item, Lane, WebhookLanes
+from bot.channels.webhook_lanes import Item, Lane, WebhookLanes, confirm
 from bot.channels.webhook_lanes import fingerprint as lane_fingerprint
 
 __all__ = ["WeComWebhook", "split_utf8", "TEXT_BYTES", "MARKDOWN_BYTES", "NEWS_ARTICLES", "PER_MINUTE"]
@@ -119,12 +119,16 @@ class WeComWebhook(WebhookLanes):
                 body["mentioned_list"] = list(mentions)
             self._enqueue(key, label, Item({"msgtype": "text", "text": body}, f"text {i + 1}/{len(pieces)}"))
 
-    def send_markdown(self, key: str, text: str, *, label: str = "") -> None:
-        """Markdown in pieces of ≤ 4,096 bytes (mention someone with `<@userid>` in the text)."""
+    def send_markdown(self, key: str, text: str, *, label: str = "", confirmed: bool = False) -> list:
+        """Markdown in pieces of ≤ 4,096 bytes (mention someone with `<@userid>` in the text).
+        `confirmed` (on the loop): futures resolved when each piece is delivered, failed when dropped."""
         pieces = split_utf8(text, MARKDOWN_BYTES)
-        for i, piece in enumerate(pieces):
-            self._enqueue(key, label, Item({"msgtype": "markdown", "markdown": {"content": piece}},
-                                            f"markdown {i + 1}/{len(pieces)}"))
+        items = [Item({"msgtype": "markdown", "markdown": {"content": piece}}, f"markdown {i + 1}/{len(pieces)}")
+                 for i, piece in enumerate(pieces)]
+        futures = confirm(items) if confirmed else []
+        for item in items:
+            self._enqueue(key, label, item)
+        return futures
 
     def send_news(self, key: str, articles: Sequence[dict[str, str]], *, label: str = "") -> None:
         """News cards ({"title", "description", "url", "picurl"}), 8 to a message."""
