@@ -169,7 +169,8 @@ class JobBook:
         self.open()
         now = _aware(self._now())
         runs = 0
-        for job in self.store.get_due_jobs(now):
+        # jobs due at the same moment run in id order: the same on SQLite and PostgreSQL
+        for job in sorted(self.store.get_due_jobs(now), key=lambda j: (j.next_run_time, j.id)):
             run_times = job._get_run_times(now)  # APScheduler's own scheduler loop uses it the same way
             if run_times and job.coalesce:
                 run_times = run_times[-1:]
