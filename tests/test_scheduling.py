@@ -325,3 +325,24 @@ def test_an_outbox_push_to_a_wecom_group_is_confirmed_by_its_webhook_or_retried(
             assert sent.body["markdown"]["content"] == "📖 推送给第一党支部"
 
         asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_a_meeting_arranged_for_tomorrow_gets_no_three_day_reminder_and_a_missed_one_hour_reminder_still_goes(
+        tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 11, 30, 9, 0))
+    app, channel = started(tmp_path, clock)
+    app.handle(group_msg("张三", "帮助", at=clock.now()))
+    meetings = app.schedule.meetings
+    with app.db.session() as session:
+        row = meetings.add(session, branch_id=1, draft=meetings.parse("支委会 2026-12-01 14:30 三楼会议室"), by="测试")
+        session.commit()
+    meetings.activate(row.id)
+    assert sorted(j for j, _ in app.schedule.jobs.jobs("remind:")) == [f"remind:{row.id}:3600", f"remind:{row.id}:86400"]
+    app.schedule.reconcile()  # a restart's reconcile adds no past reminder either
+    assert len(app.schedule.jobs.jobs("remind:")) == 2
+    app.close()
+    clock.set(datetime(2026, 12, 1, 13, 45))  # down from before 13:30 until 13:45: the 1-hour reminder is 15 min late
+    app2, channel2 = started(tmp_path, clock)
+    texts = [t for t in channel2.texts if t.startswith("⏰ 会议提醒")]
+    assert len(texts) == 1 and "还有 1 小时" in texts[0]  # within its 30-minute grace; the 1-day one was long past
+    app2.close()

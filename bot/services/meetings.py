@@ -93,7 +93,8 @@ class MeetingService:
             row = session.get(MeetingRow, meeting_id)
         if row is None:
             return
-        for offset, at in rules.reminder_times(aware(row.start_at), self._offsets):
+        # a meeting arranged for tomorrow gets no "3 days before" reminder
+        for offset, _at in rules.reminder_times(aware(row.start_at), self._offsets, now=aware(self._now())):
             self._jobs.put(self._reminder_spec(row, offset))
 
     def _reminder_spec(self, row: MeetingRow, offset: timedelta) -> JobSpec:
@@ -149,11 +150,17 @@ class MeetingService:
     # ----- jobs -----
 
     def specs(self) -> list[JobSpec]:
+        """Reminders still to come; and those already stored but due (missed while the bot was down: the
+        job store decides, by their grace, whether they still go). A reminder whose time had passed when
+        the meeting was arranged never gets a job."""
         now = self._now()
+        stored = {job_id for job_id, _ in self._jobs.jobs("remind:")}
         with self.db.session() as session:
             rows = list(session.exec(select(MeetingRow).where(col(MeetingRow.cancelled_at).is_(None),
                                                               MeetingRow.start_at > now)))
-        return [self._reminder_spec(row, offset) for row in rows for offset in self._offsets]
+        specs = [self._reminder_spec(row, offset) for row in rows for offset in self._offsets]
+        return [spec for spec, (row, offset) in zip(specs, [(r, o) for r in rows for o in self._offsets])
+                if row.start_at - offset > now or spec.id in stored]
 
     def notice_spec(self) -> JobSpec:
         return JobSpec("notice:overdue", "notice", "overdue", self._notice_trigger, self._notice_grace)
