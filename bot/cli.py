@@ -194,7 +194,8 @@ def doctor(config: ConfigOption = None) -> None:
         checks += [Check(not item_problems, "学习资料", f"{len(schedule.study.library)} 篇可用"
                          + (f"，{len(item_problems)} 篇有误（见上方提示）" if item_problems else "")),
                    Check(not plan_problems, "学习计划", f"{len(schedule.pushes.plans)} 项"
-                         + (f"，{len(plan_problems)} 处问题（见上方提示）" if plan_problems else "")),
+                         + (f"，{len(plan_problems)} 处问题（见上方提示）" if plan_problems else "")
+                         + _unknown_targets(app)),
                    Check(True, "工作日历", "；".join(calendar_notes) or "chinese-calendar 覆盖今明两年")]
     finally:
         app.close()
@@ -203,6 +204,17 @@ def doctor(config: ConfigOption = None) -> None:
         typer.echo(str(check))
     if not all(check.ok for check in checks):
         raise typer.Exit(1)
+
+
+def _unknown_targets(app: App) -> str:
+    """Plan targets (branches or groups) that no known group matches yet: their pushes would go nowhere."""
+    with app.db.session() as session:
+        unknown = sorted({name for entry in app.schedule.pushes.plans.values() for name in entry.targets
+                          if not app.schedule.pushes.targets(session, [name])})
+    if not unknown:
+        return ""
+    return (f"；机器人还不认识「{'」「'.join(unknown[:5])}」{'等' if len(unknown) > 5 else ''}的群，"
+            "群里有人发过消息后才能推送")
 
 
 _registered: list[bool] = []
