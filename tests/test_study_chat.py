@@ -86,3 +86,17 @@ def test_a_secretary_gets_the_meeting_format_when_the_command_is_incomplete(app:
     assert "安排会议 支委会 2026-12-01 14:30 三楼会议室" in reply
     [past] = say(app, "张三", "安排会议 支委会 2026-03-01 14:30")
     assert "会议时间已过" in past
+
+
+def test_a_secretary_moves_a_meeting_and_its_reminders_follow(app: App) -> None:
+    secretary(app)
+    [added] = say(app, "张三", "安排会议 支委会 2026-03-10 14:30 三楼会议室 学习党章")
+    assert added.startswith("✅ 已安排支部委员会会议（编号 1）")
+    assert say(app, "李四", "修改会议 1 2026-03-11 09:30") == ["抱歉，只有书记、委员和管理员可以修改会议。如需调整，请联系本支部书记。"]
+    assert say(app, "张三", "修改会议 9 2026-03-11 09:30")[0] == "本支部没有编号为 9 的会议。发送「会议」查看。"
+    [moved] = say(app, "张三", "修改会议 1 2026-03-11 09:30")
+    assert moved.startswith("✅ 已修改（编号 1）：[1] 3月11日（周三）09:30 支部委员会会议，三楼会议室，主题：学习党章")
+    reminders = dict(app.schedule.jobs.jobs("remind:"))
+    from datetime import datetime
+    assert reminders["remind:1:3600"] == datetime(2026, 3, 11, 8, 30)
+    assert reminders["remind:1:259200"] == datetime(2026, 3, 8, 9, 30)

@@ -32,6 +32,15 @@ def meeting_commands(meetings: MeetingService,
         return [ctx.reply(f"✅ 已安排{draft.type.name}（编号 {row.id}）：{meetings.line(row)}{warnings}\n"
                           "将在会前 3 天、1 天和 1 小时提醒本支部的群。")]
 
+    def change(ctx: Context) -> list[Outgoing]:
+        if not ctx.member.is_manager:
+            return [ctx.reply(MANAGERS_ONLY.format(what="修改会议"))]
+        row, text = meetings.reschedule(ctx.session, branch_id=ctx.member.branch_id, args=ctx.args,
+                                        told=ctx.incoming.chat.chat_id if ctx.incoming.chat.is_group else None)
+        if row is not None:
+            after_commit(ctx, lambda: meetings.rearm(row.id) or "")
+        return [ctx.reply(text)]
+
     def upcoming(ctx: Context) -> list[Outgoing]:
         if glued(ctx, 2):
             return []  # 「会议室在三楼」 is chatter
@@ -68,5 +77,6 @@ def meeting_commands(meetings: MeetingService,
         Command(("签到", "/signin"), sign_in, "会议期间签到，得积分", "签到"),
         Command(("签到情况",), sign_report, "（书记、委员）查看谁还没有签到", "签到情况"),
         Command(("会议统计",), stats, "本季度三会一课开展情况", "会议统计"),
+        Command(("修改会议", "会议改期"), change, "（书记、委员）修改会议时间、地点并通知", "修改会议 3 2026-12-02 09:30"),
         Command(("取消会议",), cancel, "（书记、委员）取消会议并通知", "取消会议 3"),
     ]

@@ -106,7 +106,35 @@ class MeetingService:
                        f"{row.id}:{int(offset.total_seconds())}:{row.start_at:%Y%m%d%H%M}",
                        DateTrigger(run_date=at, timezone=SHANGHAI), offset / 2)
 
-    def change(self, session: Session, row: MeetingRow, draft: rules.MeetingDraft) -> None:
+    def reschedule(self, session: Session, *, branch_id: int | None, args: list[str],
+                   told: str | None = None) -> tuple[MeetingRow | None, str]:
+        """修改会议 <编号> <日期> <时间> [地点] [主题]: the meeting moved and announced; (row or None, reply)."""
+        usage = "格式：修改会议 编号 日期 时间 [地点] [主题]，例如：修改会议 1 2026-12-02 09:30 二楼会议室"
+        if len(args) < 3 or not args[0].isdigit():
+            return None, usage
+        row = session.get(MeetingRow, int(args[0]))
+        if row is None or row.cancelled_at is not None or row.branch_id != branch_id:
+            return None, f"本支部没有编号为 {args[0]} 的会议。发送「会议」查看。"
+        if row.start_at <= self._now():
+            return None, "这次会议已经开始或结束，不能再修改。"
+        rest = list(args[1:])
+        if len(rest) == 2:  # only a new time: place and topic stay
+            rest += [row.place or "", row.topic or ""]
+        try:
+            draft = self.parse(" ".join([self.type_of(row.type_key).name, *rest]))
+        except rules.MeetingError as exc:
+            return None, f"{exc}\n{usage}"
+        self.change(session, row, draft, told=told)
+        warnings = "".join(f"\n⚠️ {w}" for w in draft.warnings)
+        return row, f"✅ 已修改（编号 {row.id}）：{self.line(row)}{warnings}\n已通知本支部的各个群，提醒时间随之调整。"
+
+    def rearm(self, meeting_id: int) -> None:
+        """After a change: the old reminders removed, the new ones set."""
+        for offset in self._offsets:
+            self._jobs.remove(f"remind:{meeting_id}:{int(offset.total_seconds())}")
+        self.activate(meeting_id)
+
+    def change(self, session: Session, row: MeetingRow, draft: rules.MeetingDraft, told: str | None = None) -> None:
         """A meeting moved (or its place or topic changed): stored and announced; its reminder jobs
         follow when the jobs are reconciled (their signature holds the start)."""
         old_start, old_place = row.start_at, row.place
@@ -114,7 +142,7 @@ class MeetingService:
         session.add(row)
         text = rules.changed_text(draft.type.name, aware(old_start), draft.start, row.place, row.topic,
                                   old_place=old_place)
-        self._announce(session, row, text, f"meeting:{row.id}:changed:{row.start_at:%Y%m%d%H%M}:{row.place}", None)
+        self._announce(session, row, text, f"meeting:{row.id}:changed:{row.start_at:%Y%m%d%H%M}:{row.place}", told)
 
     def cancel(self, session: Session, *, branch_id: int | None, number: str, any_branch: bool = False,
                told: str | None = None, commit: bool = True) -> str:
