@@ -250,7 +250,7 @@ def test_failed_connections_back_off_exponentially(tmp_path: Path) -> None:
         async with FakeWeComServer() as server:
             server.fail_next = 4
             async with running_bot(tmp_path, ManualClock(T0), server, backoff_base=0.05, backoff_max=0.4):
-                for _ in range(100):  # a busy machine may take a moment longer
+                for _ in range(300):  # a busy machine (the suite on 2 cores) may take a moment longer
                     if len(server.connect_times) >= 5:
                         break
                     await asyncio.sleep(0.05)
@@ -435,3 +435,33 @@ def test_split_markdown_keeps_pieces_under_the_limit() -> None:
     pieces = cards.split_markdown(text, 1000)
     assert all(len(p.encode()) <= 1000 for p in pieces) and "\n".join(pieces) == text
     assert all(len(p.encode()) <= 10 for p in cards.split_markdown("党" * 20, 10))
+
+
+def test_an_outbox_push_counts_as_sent_only_once_wecom_acks_it(tmp_path: Path) -> None:
+    from sqlmodel import select
+
+    from bot.storage.models import OutboxRow
+    from bot.storage.outbox import Push, enqueue
+
+    async def scenario() -> None:
+        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server) as (app, adapter):
+            app.schedule.jobs.real = True  # as under `studybot run`: the async worker sends the outbox
+            now = app.clock.now()
+            server.refuse_sends = 3  # the first push is refused (all three quick tries)
+            with app.db.session() as session:
+                enqueue(session=session, now=now, pushes=[Push(
+                    key="study:g1", kind="study", channel="wecom", chat_id="g1", chat_name="学习群", is_group=True,
+                    text="📖 三会一课制度要点", due_at=now)])
+                session.commit()
+            await app.schedule.outbox.run_once()
+            with app.db.session() as session:
+                row = session.exec(select(OutboxRow)).one()
+            assert (row.status, row.attempts) == ("pending", 1) and "errcode 45009" in row.last_error
+            app.clock.set(now + timedelta(minutes=1))
+            await app.schedule.outbox.run_once()
+            with app.db.session() as session:
+                assert session.exec(select(OutboxRow)).one().status == "sent"
+            sends = [f for f in server.frames("aibot_send_msg") if "三会一课" in content(f)]
+            assert len(sends) == 4  # three refused, one taken
+
+    run(scenario(), timeout=30)

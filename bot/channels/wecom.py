@@ -95,15 +95,19 @@ class WeComChannel:
 
     async def deliver(self, message: Outgoing) -> None:
         """For the outbox: a group with a 消息推送 webhook is sent through it and awaited (raises when
-        WeCom refused it or every attempt failed); anything else is handed to `send` (the robot's and
-        the app's own queues send and retry it)."""
+        WeCom refused it or every attempt failed); otherwise the long-connection robot, awaiting WeCom's
+        ack; anything else (the callback robot, the app) is handed to `send` and its own queue."""
         key = None
         if message.chat.is_group and self.webhook is not None:
             key = self._webhook_keys.get(message.chat.name) or self._webhook_keys.get(message.chat.chat_id)
-        if key is None:
-            self.send(message)
+        if key is not None:
+            await asyncio.gather(*self.webhook.send_markdown(key.get_secret_value(), message.text, confirmed=True))
             return
-        await asyncio.gather(*self.webhook.send_markdown(key.get_secret_value(), message.text, confirmed=True))
+        robot_deliver = getattr(self.robot, "deliver", None)  # the long connection acks each push
+        if robot_deliver is not None and (message.chat.is_group or self.app_adapter is None):
+            await robot_deliver(message)
+            return
+        self.send(message)
 
     def _webhook_sender(self):
         if self.webhook is None:

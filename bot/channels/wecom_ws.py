@@ -112,6 +112,19 @@ class WeComRobotWS:
         else:
             self._frames.enqueue(message)
 
+    async def deliver(self, message: Outgoing, timeout: float = 60.0) -> None:
+        """For the outbox: queue the message and wait for WeCom's ack of each frame (raises on an error
+        answer). After `timeout` without one, frames not yet sent are taken back and this raises (the
+        outbox tries again later); frames already sent stay with the queue, which sends them again
+        after a reconnect, so the push counts as handed over."""
+        futures = self._frames.enqueue(message, confirmed=True)
+        try:
+            await asyncio.wait_for(asyncio.gather(*futures), timeout)
+        except TimeoutError:
+            req_ids = [req for req, fut in self._queue.waiting(futures)]
+            if not self._queue.withdraw(req_ids):
+                raise TimeoutError(f"WeCom did not take the push within {timeout:.0f} s (not connected?)") from None
+
     # ----- frame I/O -----
 
     async def _send_frame(self, ws: Any, cmd: str, req_id: str, body: dict[str, Any] | None) -> None:
@@ -257,7 +270,7 @@ class WeComRobotWS:
                 self._ping_req = None
             return
         if cmd == SEND:
-            self._queue.acked(req_id)
+            self._queue.acked(req_id, None if ok else f"errcode {errcode} {str(frame.get('errmsg', ''))[:80]}")
         if not ok:
             log.warning("wecom robot: %s %s failed: errcode %s: %s", cmd, req_id, errcode,
                         str(frame.get("errmsg", ""))[:200])

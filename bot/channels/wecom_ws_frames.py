@@ -114,12 +114,13 @@ class RobotFrames:
         if message.key:
             self._latest_card.put(chat_key, cards.task_group(cards.make_task_id(message.key, "0")))
 
-    def enqueue(self, message: Outgoing) -> None:
-        """The message as `aibot_send_msg` frames, queued for its conversation."""
+    def enqueue(self, message: Outgoing, confirmed: bool = False) -> list:
+        """The message as `aibot_send_msg` frames, queued for its conversation; with `confirmed`,
+        a future per frame resolved on WeCom's ack."""
         chat = message.chat
         if not chat.chat_id:
             log.error("wecom robot: message without a chat id dropped: %.40s", message.text)
-            return
+            return []
         key = chat_key(chat)
         self._note_question(message, key)
         head = {"chatid": chat.chat_id, "chat_type": 2 if chat.is_group else 1}
@@ -132,8 +133,8 @@ class RobotFrames:
                     else cards.message_markdown(message))
             bodies += [{**head, "msgtype": "markdown", "markdown": {"content": piece}}
                        for piece in cards.split_markdown(text, MARKDOWN_LIMIT) if piece.strip()]
-        self._queue.push(key, [{"cmd": SEND, "headers": {"req_id": new_req_id(SEND)}, "body": body}
-                               for body in bodies])
+        return self._queue.push(key, [{"cmd": SEND, "headers": {"req_id": new_req_id(SEND)}, "body": body}
+                                      for body in bodies], confirmed)
 
     def _response_body(self, message: Outgoing, chat_key: str) -> dict[str, Any]:
         """The reply to a user's message: the card where it has choices, else a finished stream."""

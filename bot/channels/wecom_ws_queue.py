@@ -64,6 +64,7 @@ class SendQueue:
         self._send_frame, self._connection = send_frame, connection
         self._queues: dict[str, deque[dict[str, Any]]] = {}  # conversation -> aibot_send_msg frames
         self._inflight: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()  # sent, not yet acked
+        self._waiters: dict[str, asyncio.Future[None]] = {}  # req_id -> resolved on its ack (the outbox waits)
         self._wake = asyncio.Event()
 
     def start(self) -> None:
@@ -74,16 +75,47 @@ class SendQueue:
         """A connection was subscribed, or there is more to send."""
         self._wake.set()
 
-    def push(self, chat_key: str, frames: list[dict[str, Any]]) -> None:
+    def push(self, chat_key: str, frames: list[dict[str, Any]], confirmed: bool = False) -> list[asyncio.Future[None]]:
+        """Queue the frames; with `confirmed` (on the loop), futures resolved when WeCom acks each one
+        and failed when it answers an error."""
+        futures = []
+        if confirmed:
+            loop = asyncio.get_running_loop()
+            for frame in frames:
+                futures.append(self._waiters.setdefault(frame["headers"]["req_id"], loop.create_future()))
         self._queues.setdefault(chat_key, deque()).extend(frames)
         self._wake.set()
+        return futures
+
+    def waiting(self, futures: list[asyncio.Future[None]]) -> list[tuple[str, asyncio.Future[None]]]:
+        """The (req_id, future) pairs of `futures` still waiting for their ack."""
+        return [(req_id, waiter) for req_id, waiter in self._waiters.items() if waiter in futures]
+
+    def withdraw(self, req_ids: list[str]) -> int:
+        """Take back frames not sent yet (a caller that stopped waiting will try again); how many
+        were already sent (and stay with this queue, which sends them again after a reconnect)."""
+        wanted = set(req_ids)
+        for chat_key, queue in list(self._queues.items()):
+            kept = deque(frame for frame in queue if frame["headers"]["req_id"] not in wanted)
+            self._queues[chat_key] = kept
+        for req_id in req_ids:
+            waiter = self._waiters.pop(req_id, None)
+            if waiter is not None and not waiter.done():
+                waiter.cancel()
+        return sum(1 for req_id in req_ids if req_id in self._inflight)
 
     def record(self, chat_key: str, now: float) -> None:
         """A message sent to the conversation outside the queue (a reply): it counts all the same."""
         self._limiter.record(chat_key, now)
 
-    def acked(self, req_id: str) -> None:
+    def acked(self, req_id: str, error: str | None = None) -> None:
         self._inflight.pop(req_id, None)
+        waiter = self._waiters.pop(req_id, None)
+        if waiter is not None and not waiter.done():
+            if error is None:
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(RuntimeError(f"WeCom refused the push: {error}"))
 
     def left(self) -> int:
         """Messages not delivered: queued, or sent and never acked."""

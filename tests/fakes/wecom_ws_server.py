@@ -32,6 +32,7 @@ class FakeWeComServer:
         self.refused = 0
         self.ack_pings = True
         self.fail_next = 0  # connections to cut at once, before the subscribe (a flaky network)
+        self.refuse_sends = 0  # aibot_send_msg frames to answer with an error (then ok again)
         self.port = 0
         self._conn: ServerConnection | None = None
         self._server: Any = None
@@ -86,6 +87,11 @@ class FakeWeComServer:
                 if frame.get("cmd") == "ping" and not self.ack_pings:
                     continue
                 ack_id = (frame.get("headers") or {}).get("req_id")
+                if frame.get("cmd") == "aibot_send_msg" and self.refuse_sends:
+                    self.refuse_sends -= 1
+                    await conn.send(json.dumps({"headers": {"req_id": ack_id}, "errcode": 45009,
+                                                "errmsg": "api freq out of limit"}))
+                    continue
                 await conn.send(json.dumps({"headers": {"req_id": ack_id}, "errcode": 0, "errmsg": "ok"}))
         except ConnectionClosed:
             pass
