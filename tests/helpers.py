@@ -5,10 +5,12 @@ Nothing here writes outside the `tmp_path` a test passes in."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import itertools
 from datetime import datetime
 from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 from bot.app import App, build_app
@@ -160,3 +162,24 @@ class FakeTime:
         self.sleeps.append(seconds)
         self.now += max(seconds, 0.0)
         await asyncio.sleep(0)
+
+
+@contextlib.asynccontextmanager
+async def serving(app: App, adapter: Any, *, service: bool = False) -> AsyncIterator[None]:
+    """The app started with `adapter` as a channel and its contest timers ticking, as `serve()` runs
+    them; stopped and closed on the way out. `service`: scheduled jobs and the outbox are left to
+    APScheduler and the async worker, as under `studybot run`."""
+    from bot.service import tick_timers
+
+    app.add_channel(adapter)
+    app.start(service=service)
+    stop = asyncio.Event()
+    ticker = asyncio.create_task(tick_timers(app, stop))
+    await adapter.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        await ticker
+        await adapter.stop()
+        app.close()

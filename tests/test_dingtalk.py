@@ -18,9 +18,8 @@ from typing import Any
 from bot.app import App
 from bot.channels.dingtalk import DingTalkChannel
 from bot.clock import ManualClock
-from bot.service import tick_timers
 from fakes.dingtalk_gateway import FakeDingTalkGateway, param_text, text_of
-from helpers import T0, make_app
+from helpers import T0, make_app, serving
 
 # the test bank's answers, by a piece of each question
 ANSWERS = {"最高领导机关": "A", "预备期": "B", "三会": "ABC", "纪律处分": "AC", "退党": "对", "留党察看": "错",
@@ -37,19 +36,9 @@ async def running_bot(tmp_path: Path, clock: ManualClock,
     app = make_app(tmp_path, clock)
     adapter = DingTalkChannel(app=app, client_id="ding-id", client_secret="ding-secret",
                               openapi_endpoint=gateway.endpoint)
-    app.add_channel(adapter)
-    app.start()
-    stop = asyncio.Event()
-    ticker = asyncio.create_task(tick_timers(app, stop))
-    await adapter.start()
-    try:
+    async with serving(app, adapter):
         await gateway.wait_connected()
         yield app, adapter
-    finally:
-        stop.set()
-        await ticker
-        await adapter.stop()
-        app.close()
 
 
 def has(fragment: str) -> Any:

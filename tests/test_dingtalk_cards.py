@@ -20,9 +20,8 @@ from bot.clock import ManualClock
 from bot.messages import Chat, Outgoing
 from bot.roster import import_roster
 from bot.roster_file import read_roster
-from bot.service import tick_timers
 from fakes.dingtalk_gateway import FakeDingTalkGateway, text_of
-from helpers import T0, make_app
+from helpers import T0, make_app, serving
 from test_dingtalk import answer_for, has, run, say
 
 TEMPLATE = "tpl-quiz.schema"
@@ -46,19 +45,9 @@ async def bot_with_cards(tmp_path: Path, clock: ManualClock, gateway: FakeDingTa
     adapter = DingTalkChannel(app=app, client_id="ding-id", client_secret="ding-secret",
                               openapi_endpoint=gateway.endpoint, card_template_id=template,
                               backoff_base=0.05, backoff_max=0.2, seed=1, **kw)
-    app.add_channel(adapter)
-    app.start(service=True)  # as `studybot run`: the outbox is the async worker's (run_once below)
-    stop = asyncio.Event()
-    ticker = asyncio.create_task(tick_timers(app, stop))
-    await adapter.start()
-    try:
+    async with serving(app, adapter, service=True):  # as `studybot run`: the outbox is the async worker's (run_once below)
         await gateway.wait_connected()
         yield app, adapter
-    finally:
-        stop.set()
-        await ticker
-        await adapter.stop()
-        app.close()
 
 
 def params(card: dict[str, Any]) -> dict[str, str]:

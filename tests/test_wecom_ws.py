@@ -23,9 +23,8 @@ from bot.channels import wecom_cards as cards
 from bot.channels.wecom_ws import WeComRobotWS, backoff_delay
 from bot.clock import ManualClock
 from bot.messages import Chat, Outgoing
-from bot.service import tick_timers
 from fakes.wecom_ws_server import FakeWeComServer, content, pushed, reply_to
-from helpers import T0, make_app
+from helpers import T0, make_app, serving
 
 BOT = "@学习助手"
 G1 = Chat("wecom", "g1", True, "g1")
@@ -42,19 +41,9 @@ async def running_bot(tmp_path: Path, clock: ManualClock, server: FakeWeComServe
     app = make_app(tmp_path, clock, wecom={"corp_id": "x", "robot": {
         "mode": "websocket", "bot_id": "B", "secret": "S", "ws_url": server.url}})
     adapter = WeComRobotWS(app=app, settings=app.settings.wecom.robot, seed=7, **options)
-    app.add_channel(adapter)
-    app.start()
-    stop = asyncio.Event()
-    ticker = asyncio.create_task(tick_timers(app, stop))
-    await adapter.start()
-    try:
+    async with serving(app, adapter):
         await server.wait_connected()
         yield app, adapter
-    finally:
-        stop.set()
-        await ticker
-        await adapter.stop()
-        app.close()
 
 
 async def ask(server: FakeWeComServer, user: str, text: str, **kw: Any) -> dict:
