@@ -346,3 +346,18 @@ def test_a_meeting_arranged_for_tomorrow_gets_no_three_day_reminder_and_a_missed
     texts = [t for t in channel2.texts if t.startswith("⏰ 会议提醒")]
     assert len(texts) == 1 and "还有 1 小时" in texts[0]  # within its 30-minute grace; the 1-day one was long past
     app2.close()
+
+
+def test_pushes_for_a_channel_this_process_does_not_run_stay_pending_for_the_one_that_does(tmp_path: Path) -> None:
+    clock = ManualClock(MONDAY)
+    app, channel = started(tmp_path, clock)  # the local chat only, on a database the service also uses
+    now = clock.now()
+    with app.db.session() as session:
+        enqueue(session=session, now=now, pushes=[Push(key="wecom:1", kind="study", channel="wecom", chat_id="wr1",
+                                                       chat_name="学习群", is_group=True, text="📖", due_at=now)])
+        session.commit()
+    advance(app, clock, timedelta(days=3))
+    [row] = outbox(app)
+    assert (row.status, row.attempts, row.last_error) == ("pending", 0, "")
+    assert app.schedule.outbox.next_due() is None or app.schedule.outbox.next_due() > now
+    app.close()

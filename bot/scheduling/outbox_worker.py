@@ -71,9 +71,10 @@ class OutboxWorker:
     def next_due(self) -> datetime | None:
         """When there may next be something to send: a row coming due, or a full window freeing."""
         now = self._now()
+        running = list(self._channels())
         with self._db.session() as session:
-            later = next_pending(session=session, after=now)
-            waiting = next_pending(session=session, before=now)
+            later = next_pending(session=session, after=now, channels=running)
+            waiting = next_pending(session=session, before=now, channels=running)
         candidates = [t for t in (later, self._blocked_until if waiting is not None else None) if t is not None]
         if waiting is not None and self._blocked_until is None:
             candidates.append(now)
@@ -87,9 +88,12 @@ class OutboxWorker:
         taken: dict[tuple[str, str], int] = defaultdict(int)
         self._blocked_until = None
         after = None
+        # rows for a channel this process does not run (a `studybot chat` on the service's database)
+        # stay pending for the process that does: they are neither sent nor counted as failures here
+        running = list(self._channels())
         while True:
             with self._db.session() as session:
-                rows = pending_due(session=session, now=now, limit=PAGE, after=after)
+                rows = pending_due(session=session, now=now, limit=PAGE, after=after, channels=running)
             for row in rows:
                 target = (row.channel, row.chat_id)
                 window = self._window(target, now)

@@ -48,18 +48,24 @@ def enqueue(*, session: Session, pushes: list[Push], now: datetime) -> int:
     return _INSERT.execute(session.connection(), rows)
 
 
-def pending_due(*, session: Session, now: datetime, limit: int = 500,
-                after: tuple[datetime, int] | None = None) -> list[OutboxRow]:
-    """Pending rows due by `now`, oldest first; `after` (due_at, id) continues from a previous page."""
+def pending_due(*, session: Session, now: datetime, limit: int = 500, after: tuple[datetime, int] | None = None,
+                channels: list[str] | None = None) -> list[OutboxRow]:
+    """Pending rows due by `now` (for `channels` only, when given), oldest first; `after` (due_at, id)
+    continues from a previous page."""
     query = select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.due_at <= now)
+    if channels is not None:
+        query = query.where(col(OutboxRow.channel).in_(channels))
     if after is not None:
         query = query.where((OutboxRow.due_at > after[0]) | ((OutboxRow.due_at == after[0]) & (OutboxRow.id > after[1])))
     return list(session.exec(query.order_by(OutboxRow.due_at, OutboxRow.id).limit(limit)))
 
 
-def next_pending(*, session: Session, after: datetime | None = None, before: datetime | None = None) -> datetime | None:
+def next_pending(*, session: Session, after: datetime | None = None, before: datetime | None = None,
+                 channels: list[str] | None = None) -> datetime | None:
     """The earliest due time of a pending row (strictly after `after`, or at or before `before`)."""
     query = select(func.min(OutboxRow.due_at)).where(OutboxRow.status == "pending")
+    if channels is not None:
+        query = query.where(col(OutboxRow.channel).in_(channels))
     if after is not None:
         query = query.where(OutboxRow.due_at > after)
     if before is not None:
