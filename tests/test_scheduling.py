@@ -39,7 +39,9 @@ plans:
 """
 
 
-def started(tmp_path: Path, clock: ManualClock, plan: Path | None = None, **overrides) -> tuple[App, RecordingChannel]:
+def started(tmp_path: Path, clock: ManualClock, plan: Path | None = None, *, db: str,
+            **overrides) -> tuple[App, RecordingChannel]:
+    overrides["database"] = {"url": db}
     if plan is not None:
         overrides.setdefault("content", {})["plans"] = [str(plan)]
     app = make_app(tmp_path, clock, **overrides)
@@ -72,9 +74,9 @@ def fan_out(app: App, clock: ManualClock, count: int, chat_id: str = "第一党�
         session.commit()
 
 
-def test_a_weekly_plan_pushes_each_monday_in_order_and_learn_shows_the_last_push(tmp_path: Path) -> None:
+def test_a_weekly_plan_pushes_each_monday_in_order_and_learn_shows_the_last_push(tmp_path: Path, database_url: str) -> None:
     clock = ManualClock(MONDAY)
-    app, channel = started(tmp_path, clock, write_plan(tmp_path, WEEKLY))
+    app, channel = started(tmp_path, clock, write_plan(tmp_path, WEEKLY), db=database_url)
     app.handle(group_msg("张三", "帮助", at=clock.now()))  # the bot learns the group
     advance(app, clock, timedelta(days=14))
     titles = [m.text.splitlines()[0] for m in channel.sent]
@@ -88,16 +90,16 @@ def test_a_weekly_plan_pushes_each_monday_in_order_and_learn_shows_the_last_push
     app.close()
 
 
-def test_a_restart_in_the_middle_of_a_fan_out_sends_the_rest_once(tmp_path: Path) -> None:
+def test_a_restart_in_the_middle_of_a_fan_out_sends_the_rest_once(tmp_path: Path, database_url: str) -> None:
     clock = ManualClock(MONDAY)
-    app, channel = started(tmp_path, clock)
+    app, channel = started(tmp_path, clock, db=database_url)
     fan_out(app, clock, 30)
     app.fire_due_timers()
     assert len(channel.sent) == 20  # the group robot's limit: 20 a minute
     app.close()  # the process stops; ten rows are still pending
 
     clock.set(clock.now() + timedelta(seconds=10))
-    app2, channel2 = started(tmp_path, clock)  # start() drains what it may: the window still holds 20
+    app2, channel2 = started(tmp_path, clock, db=database_url)  # start() drains what it may: the window still holds 20
     assert channel2.sent == []
     advance(app2, clock, timedelta(minutes=2))
     assert [m.text for m in channel2.sent] == [f"推送 {i}" for i in range(20, 30)]
@@ -105,12 +107,12 @@ def test_a_restart_in_the_middle_of_a_fan_out_sends_the_rest_once(tmp_path: Path
     app2.close()
 
 
-def test_rows_written_before_a_crash_are_sent_after_the_restart(tmp_path: Path) -> None:
+def test_rows_written_before_a_crash_are_sent_after_the_restart(tmp_path: Path, database_url: str) -> None:
     clock = ManualClock(MONDAY)
-    app, channel = started(tmp_path, clock)
+    app, channel = started(tmp_path, clock, db=database_url)
     fan_out(app, clock, 3)
     app.close()  # crashed before the worker ran
-    app2, channel2 = started(tmp_path, clock)
+    app2, channel2 = started(tmp_path, clock, db=database_url)
     assert [m.text for m in channel2.sent] == ["推送 0", "推送 1", "推送 2"]
     app2.close()
 
@@ -127,9 +129,9 @@ class Flaky(RecordingChannel):
         super().send(message)
 
 
-def test_a_failed_push_is_retried_later_and_given_up_after_its_attempts(tmp_path: Path, caplog) -> None:
+def test_a_failed_push_is_retried_later_and_given_up_after_its_attempts(tmp_path: Path, database_url: str, caplog) -> None:
     clock = ManualClock(MONDAY)
-    app = make_app(tmp_path, clock)
+    app = make_app(tmp_path, clock, database={"url": database_url})
     flaky = Flaky(failures=2)
     app.add_channel(flaky)
     app.start()
@@ -152,10 +154,10 @@ def test_a_failed_push_is_retried_later_and_given_up_after_its_attempts(tmp_path
     app.close()
 
 
-def test_a_plan_edited_and_reloaded_updates_its_jobs_without_duplicates(tmp_path: Path) -> None:
+def test_a_plan_edited_and_reloaded_updates_its_jobs_without_duplicates(tmp_path: Path, database_url: str) -> None:
     clock = ManualClock(MONDAY)
     plan = write_plan(tmp_path, WEEKLY)
-    app, _ = started(tmp_path, clock, plan)
+    app, _ = started(tmp_path, clock, plan, db=database_url)
     jobs = dict(app.schedule.jobs.jobs("plan:"))
     assert jobs == {"plan:plan#周一学习": datetime(2026, 11, 23, 9, 0), "plan:plan#周三学习": datetime(2026, 11, 25, 9, 0)}
     plan.write_text(WEEKLY.replace("每周三 09:00", "每周四 10:30").replace("  - name: 周一学习\n    when: 每周一 09:00\n"
@@ -168,35 +170,35 @@ def test_a_plan_edited_and_reloaded_updates_its_jobs_without_duplicates(tmp_path
     assert not app.schedule.refresh_plans()  # unchanged file: nothing to do
     assert app.schedule.reconcile() == (0, 0, 0)  # and reconciling again changes nothing
     app.close()
-    app2, _ = started(tmp_path, clock, plan)  # a restart keeps them as they are
+    app2, _ = started(tmp_path, clock, plan, db=database_url)  # a restart keeps them as they are
     assert len(app2.schedule.jobs.jobs("plan:")) == 2
     app2.close()
 
 
-def test_a_push_missed_while_down_is_sent_within_its_grace_and_skipped_beyond(tmp_path: Path, caplog) -> None:
+def test_a_push_missed_while_down_is_sent_within_its_grace_and_skipped_beyond(tmp_path: Path, database_url: str, caplog) -> None:
     clock = ManualClock(MONDAY)
     plan = write_plan(tmp_path, WEEKLY)
-    app, _ = started(tmp_path, clock, plan)
+    app, _ = started(tmp_path, clock, plan, db=database_url)
     app.handle(group_msg("张三", "帮助", at=clock.now()))
     app.close()
     clock.set(datetime(2026, 11, 23, 11, 0))  # two hours late: within the 6 h grace
-    app2, channel = started(tmp_path, clock, plan)
+    app2, channel = started(tmp_path, clock, plan, db=database_url)
     assert [m.text.splitlines()[0] for m in channel.sent] == ["📖 南湖红船与红船精神"]
     app2.close()
     clock.set(datetime(2026, 11, 25, 20, 0))  # Wednesday's 09:00 push is 11 hours late: skipped
     with caplog.at_level(logging.WARNING):
-        app3, channel3 = started(tmp_path, clock, plan)
+        app3, channel3 = started(tmp_path, clock, plan, db=database_url)
     assert channel3.sent == []
     assert 'Run time of job "plan:plan#周三学习" was missed by' in caplog.text
     assert dict(app3.schedule.jobs.jobs("plan:"))["plan:plan#周三学习"] == datetime(2026, 12, 2, 9, 0)
     app3.close()
 
 
-def test_a_plans_contest_starts_on_time_and_its_results_are_pushed(tmp_path: Path) -> None:
+def test_a_plans_contest_starts_on_time_and_its_results_are_pushed(tmp_path: Path, database_url: str) -> None:
     clock = ManualClock(datetime(2026, 11, 27, 15, 0))  # a Friday
     plan = write_plan(tmp_path, "plans:\n  - name: 周五竞赛\n    when: 每周五 16:00\n    to: [第一党支部]\n"
                                 "    contest: {bank: 测试题库, questions: 2, time_limit: 20}\n")
-    app, channel = started(tmp_path, clock, plan)
+    app, channel = started(tmp_path, clock, plan, db=database_url)
     app.handle(group_msg("张三", "帮助", at=clock.now()))
     advance(app, clock, timedelta(hours=1, minutes=2))
     texts = channel.texts
@@ -205,13 +207,13 @@ def test_a_plans_contest_starts_on_time_and_its_results_are_pushed(tmp_path: Pat
     app.close()
 
 
-def test_a_bad_plan_file_names_file_line_and_problem_and_the_good_entries_load(tmp_path: Path) -> None:
+def test_a_bad_plan_file_names_file_line_and_problem_and_the_good_entries_load(tmp_path: Path, database_url: str) -> None:
     plan = write_plan(tmp_path, "plans:\n"
                                 "  - name: 好\n    when: 每周一 09:00\n    to: [第一党支部]\n    items: [02-sanhui-yike]\n"
                                 "  - name: 坏时间\n    when: 每周八 09:00\n    to: [第一党支部]\n    items: [02-sanhui-yike]\n"
                                 "  - name: 坏资料\n    when: 每周二 09:00\n    to: [第一党支部]\n    items: [没有这篇]\n"
                                 "  - name: 拼错\n    wen: 每周二 09:00\n")
-    app, _ = started(tmp_path, ManualClock(MONDAY), plan)
+    app, _ = started(tmp_path, ManualClock(MONDAY), plan, db=database_url)
     problems = [p for p in app.schedule.problems if "学习计划" in p]
     assert problems == [
         f"学习计划有误：{plan} 第 6 行：第 2 项计划：看不懂时间「每周八 09:00」：星期应为一到日",
@@ -222,7 +224,7 @@ def test_a_bad_plan_file_names_file_line_and_problem_and_the_good_entries_load(t
     app.close()
 
 
-def test_the_service_runs_jobs_with_apscheduler_and_sends_through_the_outbox(tmp_path: Path) -> None:
+def test_the_service_runs_jobs_with_apscheduler_and_sends_through_the_outbox(tmp_path: Path, database_url: str) -> None:
     """The real AsyncIOScheduler and the async outbox worker, on the wall clock."""
     from apscheduler.triggers.date import DateTrigger
 
@@ -230,7 +232,7 @@ def test_the_service_runs_jobs_with_apscheduler_and_sends_through_the_outbox(tmp
     from bot.scheduling.jobs import JobSpec
 
     async def scenario() -> None:
-        app = make_app(tmp_path, SystemClock())
+        app = make_app(tmp_path, SystemClock(), database={"url": database_url})
         channel = RecordingChannel()
         app.add_channel(channel)
         app.start()
@@ -259,14 +261,14 @@ def test_the_service_runs_jobs_with_apscheduler_and_sends_through_the_outbox(tmp
     asyncio.run(asyncio.wait_for(scenario(), 20))
 
 
-def test_meetings_from_a_yaml_file_are_added_changed_and_cancelled_with_announcements(tmp_path: Path) -> None:
+def test_meetings_from_a_yaml_file_are_added_changed_and_cancelled_with_announcements(tmp_path: Path, database_url: str) -> None:
     clock = ManualClock(datetime(2026, 11, 23, 8, 0))
     path = tmp_path / "meetings.yaml"
     path.write_text("meetings:\n  - key: 12月支委会\n    branch: 第一党支部\n    type: 支委会\n"
                     "    start: 2026-12-01 14:30\n    place: 三楼会议室\n    topic: 学习二十大精神\n"
                     "  - branch: 第一党支部\n    type: 党课\n    start: 2026-12-03 15:00\n"
                     "  - branch: 第一党支部\n    type: 茶话会\n    start: 2026-12-04 15:00\n", encoding="utf-8")
-    app, channel = started(tmp_path, clock, meetings={"files": [str(path)]})
+    app, channel = started(tmp_path, clock, db=database_url, meetings={"files": [str(path)]})
     app.handle(group_msg("张三", "帮助", at=clock.now()))
     app.schedule.reconcile()  # the group is known now: announcements reach it
     from bot.storage.models import MeetingRow
@@ -293,7 +295,7 @@ def test_meetings_from_a_yaml_file_are_added_changed_and_cancelled_with_announce
     app.close()
 
 
-def test_an_outbox_push_to_a_wecom_group_is_confirmed_by_its_webhook_or_retried(tmp_path: Path) -> None:
+def test_an_outbox_push_to_a_wecom_group_is_confirmed_by_its_webhook_or_retried(tmp_path: Path, database_url: str) -> None:
     from bot.channels.registry import add_platform_channels
     from fakes.wecom_api import FakeWeComAPI
 
@@ -301,7 +303,7 @@ def test_an_outbox_push_to_a_wecom_group_is_confirmed_by_its_webhook_or_retried(
     with FakeWeComAPI(webhook_keys={good}) as api:
         async def scenario() -> None:
             clock = ManualClock(MONDAY)
-            app = make_app(tmp_path, clock, wecom={"api_base_url": api.url,
+            app = make_app(tmp_path, clock, database={"url": database_url}, wecom={"api_base_url": api.url,
                                                     "webhooks": {"第一党支部": good, "旧群": stale}})
             channels = add_platform_channels(app)
             app.start(service=True)
@@ -328,9 +330,9 @@ def test_an_outbox_push_to_a_wecom_group_is_confirmed_by_its_webhook_or_retried(
 
 
 def test_a_meeting_arranged_for_tomorrow_gets_no_three_day_reminder_and_a_missed_one_hour_reminder_still_goes(
-        tmp_path: Path) -> None:
+        tmp_path: Path, database_url: str) -> None:
     clock = ManualClock(datetime(2026, 11, 30, 9, 0))
-    app, channel = started(tmp_path, clock)
+    app, channel = started(tmp_path, clock, db=database_url)
     app.handle(group_msg("张三", "帮助", at=clock.now()))
     meetings = app.schedule.meetings
     with app.db.session() as session:
@@ -342,15 +344,15 @@ def test_a_meeting_arranged_for_tomorrow_gets_no_three_day_reminder_and_a_missed
     assert len(app.schedule.jobs.jobs("remind:")) == 2
     app.close()
     clock.set(datetime(2026, 12, 1, 13, 45))  # down from before 13:30 until 13:45: the 1-hour reminder is 15 min late
-    app2, channel2 = started(tmp_path, clock)
+    app2, channel2 = started(tmp_path, clock, db=database_url)
     texts = [t for t in channel2.texts if t.startswith("⏰ 会议提醒")]
     assert len(texts) == 1 and "还有 1 小时" in texts[0]  # within its 30-minute grace; the 1-day one was long past
     app2.close()
 
 
-def test_pushes_for_a_channel_this_process_does_not_run_stay_pending_for_the_one_that_does(tmp_path: Path) -> None:
+def test_pushes_for_a_channel_this_process_does_not_run_stay_pending_for_the_one_that_does(tmp_path: Path, database_url: str) -> None:
     clock = ManualClock(MONDAY)
-    app, channel = started(tmp_path, clock)  # the local chat only, on a database the service also uses
+    app, channel = started(tmp_path, clock, db=database_url)  # the local chat only, on a database the service also uses
     now = clock.now()
     with app.db.session() as session:
         enqueue(session=session, now=now, pushes=[Push(key="wecom:1", kind="study", channel="wecom", chat_id="wr1",
