@@ -115,6 +115,11 @@ def chat(
     if script is None:
         app = ready_app(settings, seed=seed)
         _report_bank_problems(app)
+        if settings.wecom or settings.dingtalk or settings.wechat_mp:
+            # the platforms' service (studybot run) owns the scheduled jobs and pushes on this database:
+            # running them here too would start a plan's contest twice
+            app.schedule.jobs.real = True
+            typer.echo("已配置企业微信、钉钉或公众号：定时推送、会议提醒由 studybot run 负责，本地聊天不执行它们。", err=True)
         asyncio.run(_chat(app, as_, group))
         return
     try:
