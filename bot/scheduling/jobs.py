@@ -207,5 +207,5 @@ class JobBook:
         self.started = True
 
     def _wake(self) -> None:
-        if self.real:
+        if self.started:  # a running AsyncIOScheduler sleeps until its next known job: tell it
             self.scheduler.wakeup()
