@@ -142,3 +142,12 @@ def test_reload_reads_the_plans_and_is_idempotent(branch: Path, tmp_path: Path) 
     assert "新增 0 项，修改 1 项，删除 0 项" in invoke(branch, "reload").output
     plan.write_text("plans: []\n", encoding="utf-8")
     assert "新增 0 项，修改 0 项，删除 1 项；共 0 项计划" in invoke(branch, "reload").output
+
+
+def test_chat_beside_a_configured_service_leaves_the_scheduled_jobs_to_it(cli_config: Path, tmp_path: Path) -> None:
+    cli_config.write_text(cli_config.read_text(encoding="utf-8")
+                          + "dingtalk:\n  client_id: ding-id\n  client_secret: ding-secret\n", encoding="utf-8")
+    result = runner.invoke(register_commands(), ["chat", "--config", str(cli_config)], input="帮助\n/exit\n")
+    assert result.exit_code == 0, result.output
+    assert "定时推送、会议提醒由 studybot run 负责" in result.output
+    assert "👋 我是学习助手" in result.output
