@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 from pathlib import Path
 
 from bot.clock import SHANGHAI, Clock
@@ -125,10 +124,9 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
     year = clock.now().year
     if warning := calendar.coverage_warning([year, year + 1]):
         problems.append(warning)
-    when = partial(parse_when, calendar=calendar, now=clock.now().replace(tzinfo=SHANGHAI))
-
     def parse(text: str, shift: str = cal.shift) -> object:
-        return when(text, shift=shift)
+        # `now` read at each call: a service running for months dates 「12月1日」 from today, not from its start
+        return parse_when(text, calendar=calendar, shift=shift, now=clock.now().replace(tzinfo=SHANGHAI))
 
     def read_plans() -> tuple[list[PlanEntry], list[str]]:
         entries, found = load_plans(list(content.plans), parse_when=parse,
