@@ -96,9 +96,10 @@ def play_script(steps: list[Step], make_app: Callable[[ManualClock], App], clock
         app.close()
 
 
-async def chat_interactively(app: App, name: str, group: str, stdin: TextIO = sys.stdin,
-                             out: TextIO = sys.stdout) -> None:
+async def chat_interactively(app: App, name: str, group: str, stdin: TextIO | None = None,
+                             out: TextIO | None = None) -> None:
     """Type as `name` in `group` in real time; contest timers fire while you think."""
+    stdin, out = stdin or sys.stdin, out or sys.stdout  # read now: a test harness may have replaced them
     channel = LocalChannel(app, out, app.settings.bot.name)
     app.add_channel(channel)
     app.start()
