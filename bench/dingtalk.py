@@ -17,14 +17,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+from common import BANK  # noqa: E402 - also puts the project on sys.path
 
 from sqlalchemy import text  # noqa: E402
 
@@ -36,18 +33,6 @@ from bot.settings import load_settings  # noqa: E402
 from fakes.dingtalk_gateway import FakeDingTalkGateway, text_of  # noqa: E402
 from helpers import T0  # noqa: E402
 
-BANK = """\
-name: 基准题库
-questions:
-  - type: single
-    question: 党的最高领导机关是（）。
-    options: [党的全国代表大会和它所产生的中央委员会, 中央政治局, 中央书记处, 中央军事委员会]
-    answer: A
-  - type: single
-    question: 党的根本组织原则是（）。
-    options: [民主集中制, 集体领导, 党内民主, 少数服从多数]
-    answer: A
-"""
 
 
 def pct(values: list[float], q: float) -> float:

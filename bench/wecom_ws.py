@@ -20,9 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+from common import BANK  # noqa: E402 - also puts the project on sys.path
 
 from sqlalchemy import text  # noqa: E402
 
@@ -33,18 +31,6 @@ from bot.settings import load_settings  # noqa: E402
 from fakes.wecom_ws_server import FakeWeComServer, pushed  # noqa: E402
 from helpers import T0, write_bank  # noqa: E402
 
-BANK = """\
-name: 基准题库
-questions:
-  - type: single
-    question: 党的最高领导机关是（）。
-    options: [党的全国代表大会和它所产生的中央委员会, 中央政治局, 中央书记处, 中央军事委员会]
-    answer: A
-  - type: single
-    question: 党的根本组织原则是（）。
-    options: [民主集中制, 集体领导, 党内民主, 少数服从多数]
-    answer: A
-"""
 
 
 async def bench(members: int, groups: int, rate: float, workdir: Path) -> None:
