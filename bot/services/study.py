@@ -47,7 +47,9 @@ class StudyService:
 
     def today(self, session: Session, branch_id: int | None, now: datetime) -> StudyItem | None:
         """The item last pushed to the branch; without one, the library's item of the day."""
-        pushed = last_item_for_branch(session=session, branch_id=branch_id, before=now)
+        return self._pushed_or_of_the_day(last_item_for_branch(session=session, branch_id=branch_id, before=now), now)
+
+    def _pushed_or_of_the_day(self, pushed: tuple[str, datetime] | None, now: datetime) -> StudyItem | None:
         item = self.library.get(pushed[0]) if pushed else None
         if item is None and len(self.library):
             item = self.library.items[now.date().toordinal() % len(self.library)]
@@ -98,7 +100,7 @@ class StudyService:
             if shown and (pushed is None or shown[1] >= pushed[1]):
                 item = self.library.get(shown[0])
             else:
-                item = self.today(ctx.session, ctx.member.branch_id, ctx.now)
+                item = self._pushed_or_of_the_day(pushed, ctx.now)
         if item is None:
             return [ctx.reply("还没有推送过学习资料。发送「学习」查看今天的学习内容。")]
         done = ctx.session.exec(select(StudyRead.id).where(StudyRead.member_id == ctx.member.id,
