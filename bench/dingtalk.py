@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 
 from common import BANK  # noqa: E402 - also puts the project on sys.path
-
+from fakes.dingtalk_gateway import FakeDingTalkGateway, text_of  # noqa: E402
+from helpers import T0  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
@@ -30,9 +31,6 @@ from bot.channels.dingtalk import DingTalkChannel  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.service import tick_timers  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from fakes.dingtalk_gateway import FakeDingTalkGateway, text_of  # noqa: E402
-from helpers import T0  # noqa: E402
-
 
 
 def pct(values: list[float], q: float) -> float:

@@ -34,7 +34,7 @@ from bot.clock import SHANGHAI, ManualClock  # noqa: E402
 from bot.messages import Outgoing  # noqa: E402
 from bot.scheduling.outbox_worker import OutboxWorker  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from bot.storage.models import Branch, ChatGroup, OutboxRow  # noqa: E402
+from bot.storage.models import OutboxRow  # noqa: E402
 from bot.storage.outbox import Push, enqueue  # noqa: E402
 from scheduler.phrases import occurrences  # noqa: E402
 

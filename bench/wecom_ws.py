@@ -21,16 +21,14 @@ import time
 from pathlib import Path
 
 from common import BANK  # noqa: E402 - also puts the project on sys.path
-
+from fakes.wecom_ws_server import FakeWeComServer, pushed  # noqa: E402
+from helpers import T0, write_bank  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
 from bot.channels.wecom_ws import WeComRobotWS  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
-from fakes.wecom_ws_server import FakeWeComServer, pushed  # noqa: E402
-from helpers import T0, write_bank  # noqa: E402
-
 
 
 async def bench(members: int, groups: int, rate: float, workdir: Path) -> None:

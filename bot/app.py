@@ -14,24 +14,24 @@ from bot.clock import Clock, SystemClock
 from bot.dispatcher import Dispatcher
 from bot.handlers.help import help_command
 from bot.handlers.meetings import meeting_commands
-from bot.handlers.study import study_commands
 from bot.handlers.quiz import quiz_commands
 from bot.handlers.ranking import ranking_commands
+from bot.handlers.study import study_commands
 from bot.messages import Incoming, Outgoing, Sender
 from bot.router import Router
 from bot.scheduling.setup import Schedule, build_schedule
-from bot.services.context import Context, GroupInfo, MemberInfo
-from bot.storage.people import find_member, get_or_create_group, register_member
-from content.plans import PlanEntry
-from bot.services.pushes import Target
-from bot.services.contests import ContestService
 from bot.services.catalog import Catalog
+from bot.services.contests import ContestService
+from bot.services.context import Context, GroupInfo, MemberInfo
 from bot.services.daily import DailyService
 from bot.services.directory import Directory
 from bot.services.practice import PracticeService
+from bot.services.pushes import Target
 from bot.settings import Settings
 from bot.storage.db import Database
+from bot.storage.people import find_member, get_or_create_group, register_member
 from bot.timers import Timers
+from content.plans import PlanEntry
 from quizzes.bank_yaml import BUNDLED_BANK_DIR, BankProblem, load_banks
 from quizzes.scoring import ScoringRules
 

@@ -8,7 +8,7 @@ import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -37,7 +37,7 @@ def _main(version: Annotated[bool, typer.Option("--version", callback=_version, 
                                                 help="显示版本号并退出")] = False) -> None:
     """studybot：党支部学习、知识竞赛与党建积分机器人。"""
 
-ConfigOption = Annotated[Optional[Path], typer.Option(
+ConfigOption = Annotated[Path | None, typer.Option(
     "--config", "-c", help="配置文件路径（默认：$STUDYBOT_CONFIG 或当前目录的 studybot.yaml；都没有则用内置默认值）")]
 
 
@@ -101,10 +101,10 @@ def _report_bank_problems(app: App) -> None:
 def chat(
     as_: Annotated[str, typer.Option("--as", help="以哪位成员的身份发言")] = "张三",
     group: Annotated[str, typer.Option("--group", "-g", help="在哪个群里（「私聊」= 与机器人私聊）")] = DEFAULT_GROUP,
-    script: Annotated[Optional[Path], typer.Option("--script", help="播放 .chat 对话脚本并打印记录")] = None,
-    start: Annotated[Optional[str], typer.Option("--start", help="脚本的模拟起始时间，如 \"2026-03-02 09:00\"")] = None,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="随机种子，使抽题等结果可复现")] = None,
-    database: Annotated[Optional[str], typer.Option(
+    script: Annotated[Path | None, typer.Option("--script", help="播放 .chat 对话脚本并打印记录")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="脚本的模拟起始时间，如 \"2026-03-02 09:00\"")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="随机种子，使抽题等结果可复现")] = None,
+    database: Annotated[str | None, typer.Option(
         "--database", help="脚本使用的数据库地址（默认：每次播放用一个全新的临时数据库，不动正式数据）")] = None,
     config: ConfigOption = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="在标准错误输出日志")] = False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -22,7 +22,7 @@ __all__ = ["bank_cli"]
 bank_cli = typer.Typer(help="题库：检查、导入、列出、导出和答题统计。", no_args_is_help=True)
 
 FileArgument = Annotated[Path, typer.Argument(metavar="FILE", help="题库文件：.xlsx、.csv、.json 或 .yaml")]
-NameOption = Annotated[Optional[str], typer.Option("--name", help="题库名（默认：文件中的 name，或文件名）")]
+NameOption = Annotated[str | None, typer.Option("--name", help="题库名（默认：文件中的 name，或文件名）")]
 
 
 class ListFormat(str, Enum):
@@ -143,7 +143,7 @@ def _find(app, name: str) -> Bank:
 def export(
     name: Annotated[str, typer.Argument(metavar="NAME", help="题库名")],
     format: Annotated[ExportFormat, typer.Option("--format", help="xlsx 或 yaml")] = ExportFormat.xlsx,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="写到哪个文件（默认：题库名.xlsx/.yaml）")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="写到哪个文件（默认：题库名.xlsx/.yaml）")] = None,
     config: ConfigOption = None,
 ) -> None:
     """导出题库为 Excel 或 YAML；导出的文件可以原样再导入。"""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from sqlmodel import select
@@ -84,7 +84,7 @@ def _report(file: Path, error: RosterError) -> typer.Exit:
 
 @members_cli.command("list")
 def list_(
-    branch: Annotated[Optional[str], typer.Option("--branch", "-b", help="只列出这个支部的成员")] = None,
+    branch: Annotated[str | None, typer.Option("--branch", "-b", help="只列出这个支部的成员")] = None,
     format_: Annotated[str, typer.Option("--format", "-f", help="输出格式：table 或 json")] = "table",
     config: ConfigOption = None,
 ) -> None:

@@ -9,7 +9,7 @@ import re
 import shutil
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -77,10 +77,10 @@ def describe_period(key: str) -> str:
 def rank(
     by: Annotated[str, typer.Option("--by", help="member：个人排行；branch：支部排行（按人均积分）")] = "member",
     period: Annotated[str, typer.Option("--period", "-p", help="week、month、quarter、year、all（也可写 本周、本月、本季度、本年、总）")] = "all",
-    format_: Annotated[Optional[str], typer.Option("--format", "-f", help="table、json、csv、xlsx；不写时按 --output 的扩展名，否则 table", show_default=False)] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="写到文件（xlsx 必须指定）；不写则输出到屏幕", show_default=False)] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", "-n", help="最多列出多少行；个人默认 50，支部默认全部；0 表示全部", show_default=False)] = None,
-    on: Annotated[Optional[str], typer.Option("--date", "-d", metavar="YYYY-MM-DD", help="排行包含这一天的那个周期，例如 --period month --date 2026-02-15 即 2026 年 2 月的排行；默认今天（北京时间）", show_default=False)] = None,
+    format_: Annotated[str | None, typer.Option("--format", "-f", help="table、json、csv、xlsx；不写时按 --output 的扩展名，否则 table", show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="写到文件（xlsx 必须指定）；不写则输出到屏幕", show_default=False)] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", help="最多列出多少行；个人默认 50，支部默认全部；0 表示全部", show_default=False)] = None,
+    on: Annotated[str | None, typer.Option("--date", "-d", metavar="YYYY-MM-DD", help="排行包含这一天的那个周期，例如 --period month --date 2026-02-15 即 2026 年 2 月的排行；默认今天（北京时间）", show_default=False)] = None,
     config: ConfigOption = None,
 ) -> None:
     """党建积分排行：个人或支部，按周、月、季度、年或累计。

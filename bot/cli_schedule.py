@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -148,8 +148,8 @@ def meetings_cancel(number: Annotated[str, typer.Argument(help="会议编号（�
 @meetings_cli.command("report")
 def meetings_report(period: Annotated[str, typer.Option("--period", "-p", help="quarter（本季度）或 year（本年）")] = "quarter",
                     format_: Annotated[str, typer.Option("--format", "-f", help="table、json 或 xlsx")] = "table",
-                    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="写到文件（xlsx 必须指定）")] = None,
-                    day: Annotated[Optional[str], typer.Option("--date", help="统计哪一天所在的季度或年份，YYYY-MM-DD（今天）")] = None,
+                    output: Annotated[Path | None, typer.Option("--output", "-o", help="写到文件（xlsx 必须指定）")] = None,
+                    day: Annotated[str | None, typer.Option("--date", help="统计哪一天所在的季度或年份，YYYY-MM-DD（今天）")] = None,
                     config: ConfigOption = None) -> None:
     """各支部三会一课开展情况：应开、已开、出勤率。"""
     if period not in ("quarter", "year"):

@@ -6,7 +6,6 @@ import logging
 from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlmodel import Session
 
 from bot.messages import Incoming, Outgoing
 from bot.router import Router

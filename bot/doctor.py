@@ -53,7 +53,7 @@ async def _robot_ws(url: str, bot_id: str, secret: str) -> Check:
             await ws.send(json.dumps({"cmd": "aibot_subscribe", "headers": {"req_id": req_id},
                                       "body": {"bot_id": bot_id, "secret": secret}}))
             answer = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
-    except (OSError, asyncio.TimeoutError, ValueError, Exception) as exc:  # noqa: B014 - any failure is the answer
+    except (TimeoutError, OSError, ValueError, Exception) as exc:  # noqa: B014 - any failure is the answer
         return Check(False, what, f"无法连接 {url}（{type(exc).__name__}）")
     if answer.get("errcode") == 0:
         return Check(True, what, "订阅成功（检查后已断开，正在运行的实例可能因此重连一次）")
@@ -104,7 +104,7 @@ async def _checks(settings: Settings) -> list[Check]:
             checks.append(await _robot_ws(robot.ws_url, robot.bot_id, robot.secret.get_secret_value()))
         elif robot is not None:
             checks.append(Check(True, "企业微信智能机器人（回调）",
-                                f"回调地址 /wecom/robot；请在后台保存 URL 时确认校验通过"
+                                "回调地址 /wecom/robot；请在后台保存 URL 时确认校验通过"
                                 + ("" if wecom.webhooks else "；未配置 wecom.webhooks，竞赛的揭晓和下一题无法推送到群")))
         for group, key in wecom.webhooks.items():
             shape = bool(_WEBHOOK_KEY.match(key.get_secret_value()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quizzes.contest import Contest, Reveal, Standing
+from quizzes.contest import Contest, Reveal
 from quizzes.model import LETTERS, Question, QuestionType
 
 __all__ = ["verdict_lines", "format_hint", "question_text", "reveal_text", "results_text", "answer_hint", "MEDALS"]

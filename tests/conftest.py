@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import T0, RecordingChannel, make_app
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
@@ -15,7 +16,6 @@ from sqlalchemy.engine import make_url
 from bot.app import App
 from bot.clock import ManualClock
 from bot.settings import CONFIG_ENV
-from helpers import T0, RecordingChannel, make_app
 
 
 @pytest.fixture

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-
 import itertools
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
-from collections.abc import AsyncIterator
 from typing import Any
 
 from bot.app import App, build_app

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import group_msg, texts
 from typer.testing import CliRunner
 
 from bot.app import build_app
 from bot.cli import cli, register_commands
 from bot.settings import load_settings
-from helpers import group_msg, texts
 
 runner = CliRunner()
 REAL_BANK = Path(__file__).resolve().parents[2] / "shared" / "data" / "public-banks" / "dangshi-1486.json"

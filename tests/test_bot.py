@@ -7,6 +7,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from helpers import (
+    T0,
+    TEST_BANK_NAME,
+    TEST_BANK_YAML,
+    RecordingChannel,
+    group_msg,
+    make_app,
+    private_msg,
+    texts,
+    write_bank,
+)
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -15,7 +26,6 @@ from bot.clock import ManualClock
 from bot.dispatcher import APOLOGY
 from bot.storage.people import get_or_create_branch, upsert_member
 from bot.storage.points import award_many, award_points
-from helpers import T0, TEST_BANK_NAME, TEST_BANK_YAML, RecordingChannel, group_msg, make_app, private_msg, texts, write_bank
 from quizzes.model import Question
 
 GROUP = "第一党支部"

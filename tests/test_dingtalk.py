@@ -15,11 +15,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from fakes.dingtalk_gateway import FakeDingTalkGateway, param_text, text_of
+from helpers import T0, make_app, serving
+
 from bot.app import App
 from bot.channels.dingtalk import DingTalkChannel
 from bot.clock import ManualClock
-from fakes.dingtalk_gateway import FakeDingTalkGateway, param_text, text_of
-from helpers import T0, make_app, serving
 
 # the test bank's answers, by a piece of each question
 ANSWERS = {"最高领导机关": "A", "预备期": "B", "三会": "ABC", "纪律处分": "AC", "退党": "对", "留党察看": "错",

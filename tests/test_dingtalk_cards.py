@@ -11,7 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from fakes.dingtalk_gateway import FakeDingTalkGateway, text_of
+from helpers import T0, make_app, serving
 from sqlalchemy import text
+from test_dingtalk import answer_for, has, run, say
 
 from bot.app import App
 from bot.channels import dingtalk_cards as cards
@@ -20,9 +23,6 @@ from bot.clock import ManualClock
 from bot.messages import Chat, Outgoing
 from bot.roster import import_roster
 from bot.roster_file import read_roster
-from fakes.dingtalk_gateway import FakeDingTalkGateway, text_of
-from helpers import T0, make_app, serving
-from test_dingtalk import answer_for, has, run, say
 
 TEMPLATE = "tpl-quiz.schema"
 # questions that have buttons (单选, 判断), from the test bank

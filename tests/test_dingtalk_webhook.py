@@ -4,23 +4,22 @@ nothing really waits), retries and drops."""
 
 from __future__ import annotations
 
-from functools import partial
-
 import asyncio
-import inspect
 import base64
 import hashlib
 import hmac
+import inspect
 import logging
 import urllib.parse
 from collections.abc import Awaitable, Callable, Iterator
+from functools import partial
 from typing import Any
 
+import helpers
 import pytest
+from fakes.http_api import FakeHTTPAPI, Recorded
 
 from bot.channels.dingtalk_webhook import MARKDOWN_BYTES, DingTalkWebhook, sign
-import helpers
-from fakes.http_api import FakeHTTPAPI, Recorded
 
 SEND = "/robot/send"
 TOKEN = "robot-token-0123-secret"
@@ -35,7 +34,7 @@ FakeTime = partial(helpers.FakeTime, 1_700_000_000.0)
 def documented_sign(secret: str, timestamp_ms: int) -> str:
     """DingTalk's documented Python sample, written out independently."""
     secret_enc = secret.encode("utf-8")
-    string_to_sign_enc = "{}\n{}".format(timestamp_ms, secret).encode("utf-8")
+    string_to_sign_enc = f"{timestamp_ms}\n{secret}".encode()
     hmac_code = hmac.new(secret_enc, string_to_sign_enc, digestmod=hashlib.sha256).digest()
     return urllib.parse.quote_plus(base64.b64encode(hmac_code))
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fakes.http_api import Answer, FakeHTTPAPI, Recorded
 from typer.testing import CliRunner
 
 from bot.cli import cli, register_commands
-from fakes.http_api import Answer, FakeHTTPAPI, Recorded
 
 runner = CliRunner()
 

@@ -8,9 +8,25 @@ from pathlib import Path
 import pytest
 
 from scheduler.meetings import (
-    DEFAULT_OFFSETS, DEFAULT_TYPES, TZ, USAGE, MeetingError, attendance_rate, cancelled_text, changed_text,
-    compliance, find_type, meeting_types, overdue_lines, parse_meeting, period_bounds, period_label,
-    reminder_text, reminder_times, signin_state, signin_window,
+    DEFAULT_OFFSETS,
+    DEFAULT_TYPES,
+    TZ,
+    USAGE,
+    MeetingError,
+    attendance_rate,
+    cancelled_text,
+    changed_text,
+    compliance,
+    find_type,
+    meeting_types,
+    overdue_lines,
+    parse_meeting,
+    period_bounds,
+    period_label,
+    reminder_text,
+    reminder_times,
+    signin_state,
+    signin_window,
 )
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)  # a Friday

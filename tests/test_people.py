@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import T0, group_msg, private_msg, texts
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -13,7 +14,6 @@ from bot.app import App
 from bot.storage.db import Database
 from bot.storage.models import Branch, Identity, Member
 from bot.storage.people import get_or_create_branch, register_member, upsert_member
-from helpers import T0, group_msg, private_msg, texts
 
 GROUP = "第一党支部"
 

@@ -70,8 +70,8 @@ def test_a_question_missed_again_returns_to_the_book_but_earns_no_second_award(a
     clock.set(clock.now() + timedelta(minutes=1))
     say(app, "张三", "每日一题")  # today's question may be another one; miss the contest question instead
     with app.db.session() as session:
-        from bot.storage.models import PracticeAttempt
         from bot.storage.mistakes import open_mistakes
+        from bot.storage.models import PracticeAttempt
         assert open_mistakes(session=session, member_id=1) == []
         session.add(PracticeAttempt(member_id=1, bank=TEST_BANK_NAME, question_key=missed.key, asked_at=clock.now()))
         session.commit()

@@ -11,8 +11,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 import typer
-
-from bot.cli import register_commands
 from sqlmodel import select
 from typer.testing import CliRunner
 

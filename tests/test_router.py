@@ -1,8 +1,8 @@
 """Matching chat text to the bot's real command words."""
 
-import pytest
-
 from pathlib import Path
+
+import pytest
 
 from bot.app import build_app
 from bot.router import Router

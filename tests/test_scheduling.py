@@ -8,6 +8,7 @@ import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from helpers import CHANNEL, RecordingChannel, group_msg, make_app
 from sqlmodel import select
 
 from bot.app import App
@@ -15,7 +16,6 @@ from bot.clock import ManualClock, SystemClock
 from bot.messages import Outgoing
 from bot.storage.models import OutboxRow
 from bot.storage.outbox import Push, enqueue
-from helpers import CHANNEL, RecordingChannel, group_msg, make_app
 
 MONDAY = datetime(2026, 11, 23, 8, 0)  # a Monday, working day
 
@@ -296,8 +296,9 @@ def test_meetings_from_a_yaml_file_are_added_changed_and_cancelled_with_announce
 
 
 def test_an_outbox_push_to_a_wecom_group_is_confirmed_by_its_webhook_or_retried(tmp_path: Path, database_url: str) -> None:
-    from bot.channels.registry import add_platform_channels
     from fakes.wecom_api import FakeWeComAPI
+
+    from bot.channels.registry import add_platform_channels
 
     good, stale = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
     with FakeWeComAPI(webhook_keys={good}) as api:

@@ -8,13 +8,13 @@ import socket
 from pathlib import Path
 
 import httpx
+from fakes.wecom_ws_server import FakeWeComServer
+from helpers import TEST_BANK_NAME, write_bank
 
 from bot.app import build_app
 from bot.channels.registry import add_platform_channels
 from bot.service import serve
 from bot.settings import load_settings
-from fakes.wecom_ws_server import FakeWeComServer
-from helpers import TEST_BANK_NAME, write_bank
 
 
 def free_port() -> int:

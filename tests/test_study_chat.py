@@ -4,12 +4,12 @@ and chatter that starts with a command word left alone."""
 from __future__ import annotations
 
 import pytest
+from helpers import T0, group_msg, private_msg, texts
 from sqlmodel import select
 
 from bot.app import App
 from bot.storage.models import MeetingRow, PointsEntry, ScheduledPush, StudyRead
 from bot.storage.people import get_or_create_branch, upsert_member
-from helpers import T0, group_msg, private_msg, texts
 
 GROUP = "第一党支部"
 

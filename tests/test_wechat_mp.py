@@ -16,7 +16,9 @@ import httpx
 import pytest
 import uvicorn
 import xmltodict
+from fakes.wechat_api import FakeWeChatAPI
 from fastapi.testclient import TestClient
+from helpers import make_app
 from sqlalchemy import text
 from sqlmodel import select
 from wechatpy.crypto import WeChatCrypto
@@ -28,8 +30,6 @@ from bot.clock import ManualClock
 from bot.messages import Chat, Outgoing
 from bot.storage.models import DailyAnswer
 from bot.web import build_web
-from fakes.wechat_api import FakeWeChatAPI
-from helpers import make_app
 
 APP_ID = "wx5823bf96d3bd56c7"
 SECRET = "s-app-secret-not-for-logs"

@@ -19,7 +19,9 @@ import pytest
 import uvicorn
 import xmltodict
 import yaml
+from fakes.wecom_app_api import FakeWeComAppAPI
 from fastapi.testclient import TestClient
+from helpers import T0, TEST_BANK_YAML, make_app
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.app import App
@@ -27,8 +29,6 @@ from bot.channels.wecom_app import WeComApp, render_text, split_text
 from bot.clock import SHANGHAI, ManualClock
 from bot.messages import Chat, Outgoing
 from bot.web import build_web
-from fakes.wecom_app_api import FakeWeComAppAPI
-from helpers import T0, TEST_BANK_YAML, make_app
 
 CORP = "ww1234567890abcdef"
 AGENT = 1000002

@@ -22,7 +22,9 @@ import httpx
 import pytest
 import uvicorn
 import xmltodict
+from fakes.wecom_api import FakeWeComAPI
 from fastapi.testclient import TestClient
+from helpers import make_app
 from sqlalchemy import text
 from wechatpy.crypto import PrpCrypto, WeChatCrypto, _get_signature
 
@@ -33,8 +35,6 @@ from bot.channels.wecom_webhook import WeComWebhook
 from bot.clock import ManualClock
 from bot.messages import Chat, Outgoing
 from bot.web import build_web
-from fakes.wecom_api import FakeWeComAPI
-from helpers import make_app
 
 TOKEN = "robot-callback-token"
 AES_KEY = "kWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"

@@ -11,10 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes.wecom_api import GETTOKEN, MESSAGE_SEND, WEBHOOK, FakeWeComAPI
+from helpers import FakeTime
 
 from bot.channels.wecom_webhook import MARKDOWN_BYTES, TEXT_BYTES, WeComWebhook, split_utf8
-from helpers import FakeTime
-from fakes.wecom_api import GETTOKEN, MESSAGE_SEND, WEBHOOK, FakeWeComAPI
 
 KEY = "hook-key-0123-secret"
 OTHER = "hook-key-4567-secret"

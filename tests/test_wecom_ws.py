@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes.wecom_ws_server import FakeWeComServer, content, pushed, reply_to
+from helpers import T0, make_app, serving
 
 from bot.app import App
 from bot.channels import wecom_cards as cards
 from bot.channels.wecom_ws import WeComRobotWS, backoff_delay
 from bot.clock import ManualClock
 from bot.messages import Chat, Outgoing
-from fakes.wecom_ws_server import FakeWeComServer, content, pushed, reply_to
-from helpers import T0, make_app, serving
 
 BOT = "@学习助手"
 G1 = Chat("wecom", "g1", True, "g1")

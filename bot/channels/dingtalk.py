@@ -39,8 +39,7 @@ from bot.app import App
 from bot.channels import dingtalk_cards as cards
 from bot.channels.dingtalk_client import StreamClient
 from bot.channels.dingtalk_openapi import DingTalkOpenAPI, msg_for
-from bot.channels.dingtalk_replies import (WEBHOOK_EXPIRED_ERRCODE, pieces, post_session, session_body,
-                                           title_of)
+from bot.channels.dingtalk_replies import WEBHOOK_EXPIRED_ERRCODE, pieces, post_session, session_body, title_of
 from bot.channels.dingtalk_webhook import DingTalkWebhook
 from bot.channels.reply_cache import TTLCache
 from bot.messages import Chat, Incoming, Outgoing, Sender

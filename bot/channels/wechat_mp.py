@@ -21,8 +21,15 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import TextReply
 
 from bot.app import App
-from bot.channels.callbacks import (BodyTooLarge, cdata_safe, is_aes_key, read_body, same_signature, signature,
-                                    timestamp_skew)
+from bot.channels.callbacks import (
+    BodyTooLarge,
+    cdata_safe,
+    is_aes_key,
+    read_body,
+    same_signature,
+    signature,
+    timestamp_skew,
+)
 from bot.channels.reply_cache import TTLCache
 from bot.channels.wechat_mp_send import ApiClient, CustomerService
 from bot.messages import Chat, Incoming, Outgoing, Sender

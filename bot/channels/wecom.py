@@ -8,7 +8,6 @@ alone imports what it needs (wechatpy, websockets)."""
 from __future__ import annotations
 
 import asyncio
-
 import logging
 from typing import TYPE_CHECKING
 

@@ -26,8 +26,15 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.app import App
-from bot.channels.callbacks import (BodyTooLarge, cdata_safe, is_aes_key, read_body, same_signature, signature,
-                                    timestamp_skew)
+from bot.channels.callbacks import (
+    BodyTooLarge,
+    cdata_safe,
+    is_aes_key,
+    read_body,
+    same_signature,
+    signature,
+    timestamp_skew,
+)
 from bot.channels.reply_cache import TTLCache
 from bot.channels.text_split import split_at_lines
 from bot.channels.wecom_app_send import ApiClient, AppSender

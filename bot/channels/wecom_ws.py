@@ -28,8 +28,17 @@ from websockets.exceptions import ConnectionClosed
 
 from bot.app import App
 from bot.channels.backoff import backoff_delay
-from bot.channels.wecom_ws_frames import (EVENT_CALLBACK, MSG_CALLBACK, PING, SEND, SUBSCRIBE, Malformed, RobotFrames,
-                                         event_type, new_req_id)
+from bot.channels.wecom_ws_frames import (
+    EVENT_CALLBACK,
+    MSG_CALLBACK,
+    PING,
+    SEND,
+    SUBSCRIBE,
+    Malformed,
+    RobotFrames,
+    event_type,
+    new_req_id,
+)
 from bot.channels.wecom_ws_queue import DEFAULT_LIMITS, RateLimiter, SendQueue
 from bot.messages import Outgoing
 from bot.settings import WeComRobotSettings

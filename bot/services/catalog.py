@@ -5,6 +5,7 @@ when an import changes them, so a running bot sees a new bank without a restart.
 from __future__ import annotations
 
 import logging
+
 from bot.storage.banks import load_stored_banks, stored_bank_stamp
 from bot.storage.db import Database
 from quizzes.model import Bank, Question

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 import logging
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,17 +15,24 @@ from sqlmodel import Session, select
 from bot import render
 from bot.messages import Chat, Outgoing
 from bot.services.catalog import Catalog
-from bot.services.context import Context, GroupInfo
+from bot.services.context import Context
 from bot.storage.banks import count_question
-from bot.storage.contests import award_question, contest_history, insert_contest, running_contests, save_answer, save_progress
+from bot.storage.contests import (
+    award_question,
+    contest_history,
+    insert_contest,
+    running_contests,
+    save_answer,
+    save_progress,
+)
 from bot.storage.db import Database
 from bot.storage.mistakes import record_mistakes
 from bot.storage.models import ChatGroup, ContestAnswer, ContestRow, Member
 from bot.storage.people import branch_roster_size
 from bot.timers import Timers
-from quizzes.grading import prepare
-from quizzes.contest import Contest, Outcome, Reveal, draw_questions
 from quizzes.answers import looks_like_answer
+from quizzes.contest import Contest, Outcome, Reveal, draw_questions
+from quizzes.grading import prepare
 from quizzes.model import Question
 from quizzes.scoring import ScoringRules
 

@@ -5,7 +5,6 @@ period queries simple on SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 from pydantic import NaiveDatetime as datetime  # stored as Shanghai wall-clock time, see module doc
-
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 from quizzes.importers.answer_parsing import TYPE_HINT, choice_answer, infer_type, judge_answer, parse_type_word
 from quizzes.importers.blank_answers import split_blank_answer
 from quizzes.importers.common import Invalid, RawQuestion, answer_as_text, is_empty_answer
-from quizzes.importers.optional_fields import (parse_difficulty, parse_points, parse_strictness, parse_time_limit,
-                                               parse_topic)
+from quizzes.importers.optional_fields import (
+    parse_difficulty,
+    parse_points,
+    parse_strictness,
+    parse_time_limit,
+    parse_topic,
+)
 from quizzes.model import LETTERS, Question, QuestionType
 
 __all__ = ["build_question"]

@@ -21,9 +21,9 @@ import hashlib
 import hmac
 import itertools
 import json
-import urllib.parse
 import threading
 import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
