@@ -60,7 +60,8 @@ class App:
     def handle(self, incoming: Incoming) -> list[Outgoing]:
         return self.dispatcher.handle(incoming)
 
-    def deliver(self, messages: list[Outgoing]) -> None:
+    def send(self, messages: list[Outgoing]) -> None:
+        """Hand each message to its channel (which queues it) and return at once."""
         for message in messages:
             channel = self.channels.get(message.chat.channel)
             if channel is None:
@@ -84,7 +85,7 @@ class App:
         for problem in self.schedule.problems:
             log.warning("%s", problem)
         self.schedule.reconcile()
-        self.deliver(self.contests.resume(self.clock.now()))
+        self.send(self.contests.resume(self.clock.now()))
         if service:
             self.schedule.jobs.real = True  # from here on APScheduler runs the jobs
         self.fire_due_timers()  # deadlines that passed while the bot was down
@@ -131,7 +132,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
     app_ref: list[App] = []
     contests = ContestService(
         db=db, catalog=catalog, timers=timers, rules=rules, rng=rng,
-        deliver=lambda messages: app_ref[0].deliver(messages), default_count=quiz.questions_per_contest,
+        deliver=lambda messages: app_ref[0].send(messages), default_count=quiz.questions_per_contest,
         max_count=quiz.max_questions, default_limit=quiz.time_limit,
         acknowledge=quiz.acknowledge_answers, now=clock.now)
     daily = DailyService(catalog=catalog, points=scoring.daily_points, salt=seed or 0)
@@ -139,7 +140,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
     schedule = build_schedule(settings, db=db, clock=clock, channels=lambda: app_ref[0].channels,
                               start_contest=lambda target, entry, now: _scheduled_contest(
                                   app_ref[0], target, entry, now),
-                              deliver=lambda messages: app_ref[0].deliver(messages))
+                              deliver=lambda messages: app_ref[0].send(messages))
     sections = [("竞赛", quiz_commands(contests, daily, practice)), ("积分", ranking_commands()),
                 ("学习", study_commands(schedule.study, schedule.pushes, _after_commit)),
                 ("会议", meeting_commands(schedule.meetings, _after_commit))]

@@ -16,7 +16,6 @@ import signal
 import uvicorn
 
 from bot.app import App
-from bot.channels.base import ServiceChannel
 from bot.web import build_web
 
 __all__ = ["serve", "tick_timers", "tune_gc"]
@@ -50,7 +49,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or `stop` is set): channels started, HTTP server up, timers ticking."""
     app.start(service=True)
     tune_gc()
-    channels = [c for c in app.channels.values() if isinstance(c, ServiceChannel)]
+    channels = list(app.channels.values())
     stop = stop or asyncio.Event()
     config = uvicorn.Config(build_web(app), host=app.settings.server.host, port=app.settings.server.port,
                             log_config=None, access_log=False, lifespan="off")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from bot.app import App
-from bot.channels.base import ServiceChannel
 
 __all__ = ["build_web"]
 
@@ -18,6 +17,6 @@ def build_web(app: App) -> FastAPI:
         return {"ok": True, "channels": sorted(app.channels)}
 
     for channel in app.channels.values():
-        if isinstance(channel, ServiceChannel) and (router := channel.router()) is not None:
+        if (router := channel.router()) is not None:
             web.include_router(router)
     return web

@@ -137,6 +137,18 @@ class RecordingChannel:
     def send(self, message: Outgoing) -> None:
         self.sent.append(message)
 
+    async def deliver(self, message: Outgoing) -> None:
+        self.send(message)
+
+    def router(self) -> None:
+        return None
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
     @property
     def texts(self) -> list[str]:
         return [m.text for m in self.sent]

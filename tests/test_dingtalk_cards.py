@@ -233,7 +233,7 @@ def test_pushes_without_a_session_webhook_go_through_the_groups_custom_robot(tmp
             async with bot_with_cards(tmp_path, ManualClock(T0), gateway, template="", webhooks=robots,
                                       webhook_base_url=gateway.endpoint) as (app, adapter):
                 chat = Chat("dingtalk", "cid-never-seen", True, "第一党支部")
-                app.deliver([Outgoing(chat, "📚 本周学习：" + "学习内容。" * 2000, markdown="## 本周学习\n" + "内容\n" * 3000)])
+                app.send([Outgoing(chat, "📚 本周学习：" + "学习内容。" * 2000, markdown="## 本周学习\n" + "内容\n" * 3000)])
                 await adapter.drain()
                 assert len(gateway.robot_sends) >= 2  # long markdown split, none cut off
                 for query, body, signed in gateway.robot_sends:

@@ -138,7 +138,7 @@ class DingTalkChannel:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
 
-    # ----- the ServiceChannel face -----
+    # ----- the Channel face -----
 
     def router(self) -> None:
         return None  # Stream mode: no HTTP callbacks

@@ -41,6 +41,18 @@ class LocalChannel:
             print(f"    {line}", file=self._out)
         self._out.flush()
 
+    def router(self) -> None:
+        return None  # the terminal has no HTTP callbacks
+
+    async def start(self) -> None:
+        pass  # printing needs no task of its own
+
+    async def stop(self) -> None:
+        pass
+
+    async def deliver(self, message: Outgoing) -> None:
+        self.send(message)  # printed at once: nothing to confirm
+
     def send(self, message: Outgoing) -> None:
         place = message.chat.name if message.chat.is_group else f"{PRIVATE}:{message.chat.chat_id}"
         self._line(self._app.clock.now(), place, self._bot_name, message.text)

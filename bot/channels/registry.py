@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.app import App
-    from bot.channels.base import ServiceChannel
+    from bot.channels.base import Channel
 
 __all__ = ["add_platform_channels"]
 
 
-def add_platform_channels(app: App) -> list[ServiceChannel]:
+def add_platform_channels(app: App) -> list[Channel]:
     """Build and register the configured platform channels; an adapter (and its SDK) is imported
     only when its section is configured."""
-    added = []
+    added: list[Channel] = []
     if app.settings.wecom is not None:
         from bot.channels.wecom import WeComChannel
 

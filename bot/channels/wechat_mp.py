@@ -143,6 +143,11 @@ class WeChatMP:
             return
         self._service.hold(message.chat.chat_id, split_text(render_text(message)))
 
+    async def deliver(self, message: Outgoing) -> None:
+        """For the outbox: a customer-service message may wait for the member's next message; handed
+        over to its queue."""
+        self.send(message)
+
     # ----- callbacks -----
 
     def _check_time(self, timestamp: str) -> None:
@@ -252,5 +257,5 @@ class WeChatMP:
             else:
                 others.append(reply)
         self._replies.put(message_id, passive)
-        self._app.deliver(others)  # ours come back through send(), after the passive reply
+        self._app.send(others)  # ours come back through send(), after the passive reply
         return passive

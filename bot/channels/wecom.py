@@ -102,9 +102,8 @@ class WeComChannel:
         if key is not None:
             await asyncio.gather(*self.webhook.send_markdown(key.get_secret_value(), message.text, confirmed=True))
             return
-        robot_deliver = getattr(self.robot, "deliver", None)  # the long connection acks each push
-        if robot_deliver is not None and (message.chat.is_group or self.app_adapter is None):
-            await robot_deliver(message)
+        if self.robot is not None and (message.chat.is_group or self.app_adapter is None):
+            await self.robot.deliver(message)  # the long connection waits for WeCom's ack of each push
             return
         self.send(message)
 

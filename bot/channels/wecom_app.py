@@ -132,6 +132,10 @@ class WeComApp:
         else:
             self._sender.send(chat.chat_id, split_text(render_text(message)), markdown=False, label=label)
 
+    async def deliver(self, message: Outgoing) -> None:
+        """For the outbox: `message/send` answers only later, from the sender task; handed over."""
+        self.send(message)
+
     # ----- in -----
 
     async def _verify_url(self, request: Request) -> Response:
@@ -262,7 +266,7 @@ class WeComApp:
             if message.chat.channel == self.name and not message.chat.is_group:
                 self.send(message)
             else:
-                self._app.deliver([message])
+                self._app.send([message])
 
     def _passive(self, text: str | None, message, nonce: str, ts: str) -> Response:
         if text is None:

@@ -311,6 +311,10 @@ class WeComRobotHTTP:
             return
         self._webhook.send_markdown(key, self._markdown(message), label=chat.name or chat.chat_id)
 
+    async def deliver(self, message: Outgoing) -> None:
+        """Callback mode cannot push: the group's webhook queue takes it (see `send`)."""
+        self.send(message)
+
     def _webhook_key(self, chat: Chat) -> str | None:
         secret = self._webhook_keys.get(chat.name) or self._webhook_keys.get(chat.chat_id)
         return secret.get_secret_value() if secret is not None else None

@@ -80,7 +80,7 @@ class WeComRobotWS:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
 
-    # ----- the ServiceChannel face -----
+    # ----- the Channel face -----
 
     def router(self) -> None:
         return None  # no HTTP routes: WeCom talks to us over the websocket we open

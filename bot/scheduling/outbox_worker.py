@@ -162,15 +162,13 @@ class OutboxWorker:
                 return
             message = self._message(row)
             try:
-                deliver = getattr(channel, "deliver", None)
-                if deliver is None:
-                    channel.send(message)  # hand-off: the channel's own queue sends it
-                else:
-                    async for attempt in AsyncRetrying(stop=stop_after_attempt(QUICK_ATTEMPTS), reraise=True,
-                                                       wait=wait_exponential(multiplier=0.5, max=4),
-                                                       retry=retry_if_exception_type(Exception), sleep=self._sleep):
-                        with attempt:
-                            await deliver(message)
+                # a channel that can confirm returns once the platform took it; one that cannot hands
+                # the message to its own queue and returns at once
+                async for attempt in AsyncRetrying(stop=stop_after_attempt(QUICK_ATTEMPTS), reraise=True,
+                                                   wait=wait_exponential(multiplier=0.5, max=4),
+                                                   retry=retry_if_exception_type(Exception), sleep=self._sleep):
+                    with attempt:
+                        await channel.deliver(message)
             except Exception as exc:
                 self._record(row, f"{type(exc).__name__}: {exc}"[:300])
                 return
