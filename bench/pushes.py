@@ -32,7 +32,7 @@ from sqlmodel import select  # noqa: E402
 from bot.app import build_app  # noqa: E402
 from bot.clock import SHANGHAI, ManualClock  # noqa: E402
 from bot.messages import Outgoing  # noqa: E402
-from bot.scheduling.outbox_worker import OutboxWorker  # noqa: E402
+from bot.jobs.outbox_worker import OutboxWorker  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.storage.models import OutboxRow  # noqa: E402
 from bot.storage.outbox import Push, enqueue  # noqa: E402

@@ -19,7 +19,7 @@ from bot.handlers.ranking import ranking_commands
 from bot.handlers.study import study_commands
 from bot.messages import Incoming, Outgoing, Sender
 from bot.router import Router
-from bot.scheduling.setup import Schedule, build_schedule
+from bot.jobs.schedule import Schedule, build_schedule
 from bot.services.catalog import Catalog
 from bot.services.contests import ContestService
 from bot.services.context import Context, GroupInfo, MemberInfo

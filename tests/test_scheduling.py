@@ -194,6 +194,33 @@ def test_a_push_missed_while_down_is_sent_within_its_grace_and_skipped_beyond(tm
     app3.close()
 
 
+def test_jobs_stored_under_the_old_package_name_keep_their_missed_run(tmp_path: Path, database_url: str) -> None:
+    """A deployment upgraded across the rename of bot/scheduling/ to bot/jobs/: its stored jobs name the
+    old callable; they are renamed, not dropped, so a push missed during the upgrade is still sent."""
+    import pickle
+
+    from sqlalchemy import create_engine, text
+
+    clock = ManualClock(MONDAY)
+    plan = write_plan(tmp_path, WEEKLY)
+    app, _ = started(tmp_path, clock, plan, db=database_url)
+    app.handle(group_msg("张三", "帮助", at=clock.now()))
+    app.close()
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        for job_id, blob in conn.execute(text("SELECT id, job_state FROM apscheduler_jobs")).all():
+            state = pickle.loads(blob)
+            state["func"] = "bot.scheduling.jobs:run_job"
+            conn.execute(text("UPDATE apscheduler_jobs SET job_state = :state WHERE id = :id"),
+                         {"state": pickle.dumps(state), "id": job_id})
+    engine.dispose()
+    clock.set(datetime(2026, 11, 23, 10, 0))  # the 09:00 push was missed while upgrading
+    app2, channel = started(tmp_path, clock, plan, db=database_url)
+    assert [m.text.splitlines()[0] for m in channel.sent] == ["📖 南湖红船与红船精神"]
+    assert dict(app2.schedule.jobs.jobs("plan:"))["plan:plan#周一学习"] == datetime(2026, 11, 30, 9, 0)
+    app2.close()
+
+
 def test_a_plans_contest_starts_on_time_and_its_results_are_pushed(tmp_path: Path, database_url: str) -> None:
     clock = ManualClock(datetime(2026, 11, 27, 15, 0))  # a Friday
     plan = write_plan(tmp_path, "plans:\n  - name: 周五竞赛\n    when: 每周五 16:00\n    to: [第一党支部]\n"
@@ -229,7 +256,7 @@ def test_the_service_runs_jobs_with_apscheduler_and_sends_through_the_outbox(tmp
     from apscheduler.triggers.date import DateTrigger
 
     from bot.clock import SHANGHAI
-    from bot.scheduling.jobs import JobSpec
+    from bot.jobs.book import JobSpec
 
     async def scenario() -> None:
         app = make_app(tmp_path, SystemClock(), database={"url": database_url})

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.clock import SHANGHAI
-from bot.scheduling.jobs import JobBook, JobSpec
+from bot.jobs.book import JobBook, JobSpec
 from bot.storage.db import Database
 from bot.storage.models import AttendanceRow, Branch, ChatGroup, Identity, MeetingRow, Member
 from bot.storage.outbox import Push, enqueue

@@ -1,7 +1,7 @@
 """Study plans and arranged pushes: their jobs, what a job writes to the outbox, and the chat commands
 推送计划 / 安排推送 / 取消推送 (and `studybot push`).
 
-Jobs (bot/scheduling/jobs.py) only say "plan entry X is due" or "arranged push N is due"; this service
+Jobs (bot/jobs/book.py) only say "plan entry X is due" or "arranged push N is due"; this service
 turns that into outbox rows, one per target chat, keyed by the occurrence, so a job run twice for the
 same occurrence writes nothing new."""
 
@@ -16,7 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.messages import Chat, Outgoing
-from bot.scheduling.jobs import JobBook, JobSpec
+from bot.jobs.book import JobBook, JobSpec
 from bot.services.context import Context
 from bot.services.study import StudyService
 from bot.storage.db import Database

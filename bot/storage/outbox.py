@@ -1,5 +1,5 @@
 """The outbox: pushes are written here first, in the transaction of whatever decided to push, and
-sent later by the outbox worker (bot/scheduling/outbox_worker.py)."""
+sent later by the outbox worker (bot/jobs/outbox_worker.py)."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ if it is at most that late, otherwise skipped with a log line; `max_instances=1`
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,7 @@ from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
+from sqlalchemy import select
 
 from bot.clock import SHANGHAI
 from bot.storage.db import Database
@@ -38,7 +40,11 @@ __all__ = ["JobSpec", "JobBook", "run_job", "JOB_TABLE"]
 log = logging.getLogger(__name__)
 
 JOB_TABLE = "apscheduler_jobs"
-_FUNC = "bot.scheduling.jobs:run_job"
+_FUNC = "bot.jobs.book:run_job"
+# Where the callable lived before this package was renamed (bot/scheduling/jobs.py). A stored job still
+# naming it cannot be restored, and APScheduler would drop it, losing a run missed while the bot was down:
+# such jobs are renamed in place when the store is opened.
+_OLD_FUNCS = frozenset({"bot.scheduling.jobs:run_job"})
 _RUNNERS: dict[str, Callable[[str, str], None]] = {}
 
 
@@ -90,8 +96,23 @@ class JobBook:
         """Create the job table if need be and register this app as the runner of its jobs."""
         if not self._open:
             self.store.start(self.scheduler, "default")
+            self._rename_callables()
             self._open = True
         _RUNNERS[self._key] = self._handler
+
+    def _rename_callables(self) -> None:
+        table = self.store.jobs_t
+        with self.store.engine.begin() as conn:
+            for job_id, blob in conn.execute(select(table.c.id, table.c.job_state)).all():
+                try:
+                    state = pickle.loads(blob)
+                except Exception:  # not ours to mend: APScheduler logs and drops what it cannot restore
+                    continue
+                if state.get("func") in _OLD_FUNCS:
+                    state["func"] = _FUNC
+                    conn.execute(table.update().where(table.c.id == job_id).values(
+                        job_state=pickle.dumps(state, self.store.pickle_protocol)))
+                    log.info("job %s: callable renamed to %s", job_id, _FUNC)
 
     def close(self) -> None:
         if self.started:

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.clock import SHANGHAI, Clock
+from bot.jobs.book import JobBook
+from bot.jobs.outbox_worker import OutboxWorker
 from bot.messages import Outgoing
-from bot.scheduling.jobs import JobBook
-from bot.scheduling.outbox_worker import OutboxWorker
 from bot.services.meeting_files import sync_meeting_files
 from bot.services.meetings import MeetingService
 from bot.services.pushes import PushService, Target
