@@ -17,9 +17,9 @@ from bot.handlers.meetings import meeting_commands
 from bot.handlers.quiz import quiz_commands
 from bot.handlers.ranking import ranking_commands
 from bot.handlers.study import study_commands
+from bot.jobs.schedule import Schedule, build_schedule
 from bot.messages import Incoming, Outgoing, Sender
 from bot.router import Router
-from bot.jobs.schedule import Schedule, build_schedule
 from bot.services.catalog import Catalog
 from bot.services.contests import ContestService
 from bot.services.context import Context, GroupInfo, MemberInfo
@@ -28,8 +28,9 @@ from bot.services.directory import Directory
 from bot.services.practice import PracticeService
 from bot.services.pushes import Target
 from bot.settings import Settings
+from bot.storage.branches import get_or_create_group
 from bot.storage.db import Database
-from bot.storage.people import find_member, get_or_create_group, register_member
+from bot.storage.people import find_member, register_member
 from bot.timers import Timers
 from content.plans import PlanEntry
 from quizzes.bank_yaml import BUNDLED_BANK_DIR, BankProblem, load_banks

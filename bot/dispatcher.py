@@ -15,7 +15,7 @@ from bot.services.daily import DailyService
 from bot.services.directory import Directory
 from bot.services.practice import PracticeService
 from bot.storage.db import Database
-from bot.storage.points import claim_message
+from bot.storage.dedupe import claim_message
 
 __all__ = ["Dispatcher", "MAX_TEXT"]
 

@@ -15,8 +15,9 @@ from datetime import datetime
 from sqlmodel import Session, func, select
 
 from bot.roster_file import IDENTITY_COLUMNS, RosterError, RosterRow
+from bot.storage.branches import get_or_create_branch
 from bot.storage.models import Branch, Identity, Member
-from bot.storage.people import get_or_create_branch, upsert_member
+from bot.storage.people import upsert_member
 
 __all__ = ["ImportResult", "check_roster", "import_roster"]
 

@@ -24,7 +24,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.app import App
 from bot.clock import ManualClock
 from bot.dispatcher import APOLOGY
-from bot.storage.people import get_or_create_branch, upsert_member
+from bot.storage.branches import get_or_create_branch
+from bot.storage.people import upsert_member
 from bot.storage.points import award_many, award_points
 from quizzes.model import Question
 

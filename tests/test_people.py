@@ -11,9 +11,10 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from bot.app import App
+from bot.storage.branches import get_or_create_branch
 from bot.storage.db import Database
 from bot.storage.models import Branch, Identity, Member
-from bot.storage.people import get_or_create_branch, register_member, upsert_member
+from bot.storage.people import register_member, upsert_member
 
 GROUP = "第一党支部"
 

@@ -13,9 +13,10 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.cli import register_commands
+from bot.storage.branches import get_or_create_group
 from bot.storage.db import Database
 from bot.storage.models import AttendanceRow, MeetingRow, Member, ScheduledPush
-from bot.storage.people import get_or_create_group, register_member
+from bot.storage.people import register_member
 
 runner = CliRunner()
 

@@ -8,8 +8,9 @@ from helpers import T0, group_msg, private_msg, texts
 from sqlmodel import select
 
 from bot.app import App
+from bot.storage.branches import get_or_create_branch
 from bot.storage.models import MeetingRow, PointsEntry, ScheduledPush, StudyRead
-from bot.storage.people import get_or_create_branch, upsert_member
+from bot.storage.people import upsert_member
 
 GROUP = "第一党支部"
 

@@ -13,7 +13,8 @@ from sqlmodel import Session
 
 from bot.messages import Incoming
 from bot.services.context import GroupInfo, MemberInfo
-from bot.storage.people import find_member, get_or_create_group, register_member
+from bot.storage.branches import get_or_create_group
+from bot.storage.people import find_member, register_member
 
 __all__ = ["Directory"]
 

@@ -20,8 +20,8 @@ import yaml
 from sqlmodel import Session, col, select
 
 from bot.services.meetings import MeetingService, naive
+from bot.storage.branches import get_or_create_branch
 from bot.storage.models import MeetingRow
-from bot.storage.people import get_or_create_branch
 from scheduler import meetings as rules
 
 __all__ = ["sync_meeting_files"]

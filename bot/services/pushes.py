@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.messages import Chat, Outgoing
 from bot.jobs.book import JobBook, JobSpec
+from bot.messages import Chat, Outgoing
 from bot.services.context import Context
 from bot.services.study import StudyService
 from bot.storage.db import Database

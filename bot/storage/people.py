@@ -1,24 +1,16 @@
-"""Members, their platform identities, branches and chat groups."""
+"""Members (党员) and their platform identities (one person may be on WeCom and on DingTalk)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
-from bot.storage.models import Branch, ChatGroup, Identity, Member
+from bot.storage.models import Identity, Member
 
-__all__ = ["get_or_create_branch", "find_member", "register_member", "get_or_create_group",
-           "branch_roster_size", "upsert_member"]
-
-
-def get_or_create_branch(*, session: Session, name: str) -> Branch:
-    branch = session.exec(select(Branch).where(Branch.name == name)).first()
-    if branch is None:
-        branch = Branch(name=name)
-        session.add(branch)
-        session.flush()
-    return branch
+__all__ = ["find_member", "register_member", "upsert_member", "branch_roster_size", "members_of_branch",
+           "members_with_role", "all_members", "identities_of", "identities_on", "identities_of_members"]
 
 
 def find_member(*, session: Session, channel: str, external_id: str) -> Member | None:
@@ -98,24 +90,39 @@ def upsert_member(*, session: Session, name: str, branch_id: int, role: str,
     return member, created
 
 
-def get_or_create_group(*, session: Session, channel: str, external_id: str, name: str,
-                        branch_name: str) -> ChatGroup:
-    group = session.exec(select(ChatGroup).where(ChatGroup.channel == channel,
-                                                 ChatGroup.external_id == external_id)).first()
-    branch = get_or_create_branch(session=session, name=branch_name)
-    if group is None:
-        group = ChatGroup(channel=channel, external_id=external_id, name=name, branch_id=branch.id)
-        session.add(group)
-        session.flush()
-    elif group.branch_id != branch.id or group.name != name:
-        # the config's group -> branch mapping may change between runs: it wins
-        group.branch_id, group.name = branch.id, name
-        session.add(group)
-        session.flush()
-    return group
-
-
 def branch_roster_size(*, session: Session, branch_id: int | None) -> int:
     if branch_id is None:
         return 0
     return session.exec(select(func.count()).select_from(Member).where(Member.branch_id == branch_id)).one()
+
+
+def members_of_branch(*, session: Session, branch_id: int | None) -> list[Member]:
+    return list(session.exec(select(Member).where(Member.branch_id == branch_id).order_by(Member.id)))
+
+
+def members_with_role(*, session: Session, branch_id: int, role: str) -> list[Member]:
+    return list(session.exec(select(Member).where(Member.branch_id == branch_id, Member.role == role)
+                             .order_by(Member.id)))
+
+
+def all_members(*, session: Session, branch_id: int | None = None, any_branch: bool = True) -> list[Member]:
+    """Every member in the order they were added; with `any_branch` False, those of `branch_id` only."""
+    query = select(Member)
+    if not any_branch:
+        query = query.where(Member.branch_id == branch_id)
+    return list(session.exec(query.order_by(Member.id)))
+
+
+def identities_of(*, session: Session, member_id: int) -> list[Identity]:
+    return list(session.exec(select(Identity).where(Identity.member_id == member_id).order_by(Identity.id)))
+
+
+def identities_on(*, session: Session, channels: Iterable[str]) -> list[Identity]:
+    """Every account on the given channels (a roster's account columns)."""
+    return list(session.exec(select(Identity).where(col(Identity.channel).in_(list(channels)))
+                             .order_by(Identity.id)))
+
+
+def identities_of_members(*, session: Session, member_ids: Iterable[int]) -> list[Identity]:
+    return list(session.exec(select(Identity).where(col(Identity.member_id).in_(list(member_ids)))
+                             .order_by(Identity.id)))

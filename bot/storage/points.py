@@ -1,4 +1,4 @@
-"""The points ledger (党建积分), its running totals, and the record of handled messages.
+"""The points ledger (党建积分) and its running totals.
 
 These sit on the hot path of every answer, so they go straight to the driver (bot/storage/fast.py).
 `INSERT … ON CONFLICT` is written the same way on SQLite (3.24+) and PostgreSQL."""
@@ -13,7 +13,7 @@ from sqlmodel import Session
 from bot.storage.fast import DriverStatement
 from scheduler.periods import period_keys
 
-__all__ = ["award_points", "award_many", "claim_message"]
+__all__ = ["award_points", "award_many"]
 
 _LEDGER_SQL = ("INSERT INTO points_ledger (member_id, amount, reason, source, created_at) "
                "VALUES (:member, :amount, :reason, :source, :at)")
@@ -22,8 +22,6 @@ _LEDGER_STRICT = DriverStatement(_LEDGER_SQL)
 _TOTALS = DriverStatement("INSERT INTO points_total (member_id, period_key, points) VALUES "
                + ", ".join(f"(:member, :k{i}, :amount)" for i in range(5))
                + " ON CONFLICT (member_id, period_key) DO UPDATE SET points = points_total.points + excluded.points")
-_CLAIM = DriverStatement("INSERT INTO processed_message (channel, message_id, received_at) "
-                         "VALUES (:channel, :id, :at) ON CONFLICT (channel, message_id) DO NOTHING")
 
 
 def award_points(*, session: Session, member_id: int, amount: int, reason: str, source: str,
@@ -72,7 +70,3 @@ def _awarded(size: int) -> DriverStatement:
     marks = ", ".join(f":s{i}" for i in range(size))
     return DriverStatement(f"SELECT source FROM points_ledger WHERE reason = :reason AND source IN ({marks})")
 
-
-def claim_message(*, session: Session, channel: str, message_id: str, now: datetime) -> bool:
-    """Record a platform message id; False if it was seen before (a platform retry)."""
-    return _CLAIM.execute(session.connection(), {"channel": channel, "id": message_id, "at": now}) == 1
