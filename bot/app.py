@@ -144,7 +144,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
                               deliver=lambda messages: app_ref[0].send(messages))
     sections = [("竞赛", quiz_commands(contests, daily, practice)), ("积分", ranking_commands()),
                 ("学习", study_commands(schedule.study, schedule.pushes, _after_commit)),
-                ("会议", meeting_commands(schedule.meetings, _after_commit))]
+                ("会议", meeting_commands(schedule.meetings, schedule.attendance, _after_commit))]
     commands = [command for _, group in sections for command in group]
     commands.append(help_command(sections, settings.bot.name))
     directory = Directory(branch_for_group=settings.branch_for_group, on_roster_change=contests.roster_changed)

@@ -165,7 +165,7 @@ def meetings_report(period: Annotated[str, typer.Option("--period", "-p", help="
         except ValueError:
             raise _fail(f"--date「{day}」应为 YYYY-MM-DD") from None
         with app.db.session() as session:
-            rows = app.schedule.meetings.report(session, period=period, day=when)
+            rows = app.schedule.attendance.report(session, period=period, day=when)
     finally:
         app.close()
     records = [{"branch": r.branch, "type": r.type, "period": r.period, "held": r.held, "required": r.required,

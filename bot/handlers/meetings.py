@@ -7,6 +7,7 @@ from collections.abc import Callable
 from bot.handlers.study import MANAGERS_ONLY, glued
 from bot.messages import Outgoing
 from bot.router import Command
+from bot.services.attendance import AttendanceService
 from bot.services.context import Context
 from bot.services.meetings import MeetingService
 from scheduler.meetings import MeetingError
@@ -14,7 +15,7 @@ from scheduler.meetings import MeetingError
 __all__ = ["meeting_commands"]
 
 
-def meeting_commands(meetings: MeetingService,
+def meeting_commands(meetings: MeetingService, attendance: AttendanceService,
                      after_commit: Callable[[Context, Callable[[], str]], str]) -> list[Command]:
     def arrange(ctx: Context) -> list[Outgoing]:
         if not ctx.member.is_manager:
@@ -46,22 +47,23 @@ def meeting_commands(meetings: MeetingService,
             return []  # 「会议室在三楼」 is chatter
         rows = meetings.upcoming(ctx.session, ctx.member.branch_id)
         if not rows:
-            return [ctx.reply("本支部近期没有安排会议。书记、委员可发送：安排会议 支委会 2026-12-01 14:30 三楼会议室 主题")]
+            return [ctx.reply("本支部近期没有安排会议。书记、委员可发送："
+                              "安排会议 支委会 2026-12-01 14:30 三楼会议室 主题")]
         return [ctx.reply("🗓 本支部近期会议：\n" + "\n".join(meetings.line(r) for r in rows))]
 
     def sign_in(ctx: Context) -> list[Outgoing]:
         if glued(ctx, 2) or ctx.args:
             return []  # 「签到了吗」 is chatter
-        return [ctx.reply(meetings.sign_in(ctx.session, member_id=ctx.member.id, member_name=ctx.member.name,
+        return [ctx.reply(attendance.sign_in(ctx.session, member_id=ctx.member.id, member_name=ctx.member.name,
                                            branch_id=ctx.member.branch_id))]
 
     def sign_report(ctx: Context) -> list[Outgoing]:
         if not ctx.member.is_manager:
             return [ctx.reply(MANAGERS_ONLY.format(what="查看签到情况"))]
-        return [ctx.reply(meetings.signin_report(ctx.session, ctx.member.branch_id))]
+        return [ctx.reply(attendance.signin_report(ctx.session, ctx.member.branch_id))]
 
     def stats(ctx: Context) -> list[Outgoing]:
-        return [ctx.reply(meetings.stats_text(ctx.session, ctx.member.branch_id, ctx.now.date()))]
+        return [ctx.reply(attendance.stats_text(ctx.session, ctx.member.branch_id, ctx.now.date()))]
 
     def cancel(ctx: Context) -> list[Outgoing]:
         if not ctx.member.is_manager:
@@ -77,6 +79,7 @@ def meeting_commands(meetings: MeetingService,
         Command(("签到", "/signin"), sign_in, "会议期间签到，得积分", "签到"),
         Command(("签到情况",), sign_report, "（书记、委员）查看谁还没有签到", "签到情况"),
         Command(("会议统计",), stats, "本季度三会一课开展情况", "会议统计"),
-        Command(("修改会议", "会议改期"), change, "（书记、委员）修改会议时间、地点并通知", "修改会议 3 2026-12-02 09:30"),
+        Command(("修改会议", "会议改期"), change, "（书记、委员）修改会议时间、地点并通知",
+                "修改会议 3 2026-12-02 09:30"),
         Command(("取消会议",), cancel, "（书记、委员）取消会议并通知", "取消会议 3"),
     ]

@@ -13,6 +13,7 @@ from bot.clock import SHANGHAI, Clock
 from bot.jobs.book import JobBook
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.messages import Outgoing
+from bot.services.attendance import AttendanceService
 from bot.services.meeting_files import sync_meeting_files
 from bot.services.meetings import MeetingService
 from bot.services.pushes import PushService, Target
@@ -44,6 +45,7 @@ class Schedule:
     study: StudyService
     pushes: PushService
     meetings: MeetingService
+    attendance: AttendanceService
     jobs: JobBook
     outbox: OutboxWorker
     problems: list[str] = field(default_factory=list)  # for the admin: bad study items, plans, calendar gaps
@@ -80,7 +82,7 @@ class Schedule:
         elif kind == "remind":
             self.meetings.remind(ref)
         elif kind == "notice":
-            self.meetings.overdue_notice()
+            self.attendance.overdue_notice()
         else:
             log.warning("unknown job kind %s (%s)", kind, ref)
 
@@ -152,13 +154,15 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
     except Exception as exc:  # WhenError: the admin's phrase
         problems.append(f"meetings.overdue_notice：{exc}；改用「每月第一个工作日 09:00」")
         notice = parse("每月第一个工作日 09:00", "none")
+    signin_after = timedelta(minutes=meet.signin_after)
     meetings = MeetingService(db=db, jobs=jobs, types=meeting_types(meet.types), calendar=calendar,
-                              offsets=[parse_offset(o) for o in meet.reminders],
-                              signin_before=timedelta(minutes=meet.signin_before),
-                              signin_after=timedelta(minutes=meet.signin_after), notice_trigger=notice.trigger,
-                              notice_grace=timedelta(hours=sched.notice_grace_hours), now=clock.now)
+                              offsets=[parse_offset(o) for o in meet.reminders], listed_after=signin_after,
+                              notice_trigger=notice.trigger, notice_grace=timedelta(hours=sched.notice_grace_hours),
+                              now=clock.now)
+    attendance = AttendanceService(db=db, meetings=meetings, signin_before=timedelta(minutes=meet.signin_before),
+                                   signin_after=signin_after, now=clock.now)
     outbox = OutboxWorker(db=db, channels=channels, now=clock.now, per_minute=sched.per_minute)
-    schedule = Schedule(calendar, study, pushes, meetings, jobs, outbox, problems, read_plans, list(content.plans),
-                        list(meet.files))
+    schedule = Schedule(calendar, study, pushes, meetings, attendance, jobs, outbox, problems, read_plans,
+                        list(content.plans), list(meet.files))
     jobs_handler.append(schedule.run_job)
     return schedule

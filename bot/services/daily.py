@@ -76,5 +76,6 @@ class DailyService:
         note_mistake(ctx, row.bank, question, verdict)
         lines = render.verdict_lines(ctx.member.name, question, verdict.correct, verdict.reason,
                                      self._points if verdict.correct else 0)
-        lines.append("明天再来挑战新的每日一题。" if verdict.correct else "答错的题已记入「错题本」，明天再来挑战新的每日一题。")
+        lines.append("明天再来挑战新的每日一题。" if verdict.correct
+                     else "答错的题已记入「错题本」，明天再来挑战新的每日一题。")
         return [ctx.reply("\n".join(lines))]

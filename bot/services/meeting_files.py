@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.services.meetings import MeetingService, naive
 from bot.storage.branches import get_or_create_branch
-from bot.storage.models import MeetingRow
+from bot.storage.meetings import file_meetings_to_come, meeting_from_source
 from scheduler import meetings as rules
 
 __all__ = ["sync_meeting_files"]
@@ -63,15 +63,15 @@ def sync_meeting_files(service: MeetingService, session: Session, files: list[Pa
         for number, entry in enumerate(entries, start=1):
             where = f"会议计划 {path} 第 {number} 项"
             if not isinstance(entry, dict) or set(entry) - KEYS:
-                problems.append(f"{where}：应包含 branch、type、start，可选 place、topic、key"
-                                + (f"；不认识的键 {', '.join(sorted(set(entry) - KEYS))}" if isinstance(entry, dict) else ""))
+                unknown = f"；不认识的键 {', '.join(sorted(set(entry) - KEYS))}" if isinstance(entry, dict) else ""
+                problems.append(f"{where}：应包含 branch、type、start，可选 place、topic、key{unknown}")
                 continue
             if not entry.get("branch") or not entry.get("type") or not entry.get("start"):
                 problems.append(f"{where}：缺少 branch、type 或 start")
                 continue
             source = f"yaml:{path.name}:{entry.get('key') or number}"
             seen.add(source)
-            row = session.exec(select(MeetingRow).where(MeetingRow.source == source)).first()
+            row = meeting_from_source(session=session, source=source)
             if row is not None and row.start_at <= now:
                 continue  # held (or under way): the file no longer changes it
             text = f"{entry['type']} {entry['start']} {entry.get('place') or ''} {entry.get('topic') or ''}"
@@ -87,9 +87,7 @@ def sync_meeting_files(service: MeetingService, session: Session, files: list[Pa
                                                                          draft.type.key):
                 service.change(session, row, draft)
                 arm.append(row.id)
-        for row in session.exec(select(MeetingRow).where(col(MeetingRow.source).startswith(f"yaml:{path.name}:"),
-                                                         col(MeetingRow.cancelled_at).is_(None),
-                                                         MeetingRow.start_at > now)):
+        for row in file_meetings_to_come(session=session, file_name=path.name, after=now):
             if row.source not in seen:
                 service.cancel(session, branch_id=row.branch_id, number=str(row.id), commit=False)
     return arm, problems

@@ -40,8 +40,8 @@ def save_answer(*, session: Session, contest_id: int, question_index: int, quest
     """The answer with its points; the points reach the ledger when the question closes
     (`award_question`), so an answer costs two small writes (see bench/answers.py)."""
     _INSERT_ANSWER.execute(session.connection(), {
-        "contest": contest_id, "index": question_index, "key": question_key, "member": record.member_id, "answer": record.answer[:500],
-        "correct": record.correct, "points": record.points, "at": record.at})
+        "contest": contest_id, "index": question_index, "key": question_key, "member": record.member_id,
+        "answer": record.answer[:500], "correct": record.correct, "points": record.points, "at": record.at})
 
 
 def award_question(*, session: Session, contest_id: int, question_index: int, records: list[AnswerRecord],

@@ -146,7 +146,8 @@ class Database:
 
 
 def _table_names() -> set[str]:
-    return {getattr(models, name).__tablename__ for name in models.__all__ if hasattr(getattr(models, name), "__tablename__")}
+    tables = (getattr(models, name) for name in models.__all__)
+    return {table.__tablename__ for table in tables if hasattr(table, "__tablename__")}
 
 
 class _Checkpointer(threading.Thread):

@@ -56,7 +56,8 @@ def pending_due(*, session: Session, now: datetime, limit: int = 500, after: tup
     if channels is not None:
         query = query.where(col(OutboxRow.channel).in_(channels))
     if after is not None:
-        query = query.where((OutboxRow.due_at > after[0]) | ((OutboxRow.due_at == after[0]) & (OutboxRow.id > after[1])))
+        due, row_id = after
+        query = query.where((OutboxRow.due_at > due) | ((OutboxRow.due_at == due) & (OutboxRow.id > row_id)))
     return list(session.exec(query.order_by(OutboxRow.due_at, OutboxRow.id).limit(limit)))
 
 
@@ -102,9 +103,9 @@ def recent_sends(*, session: Session, since: datetime) -> list[tuple[str, str, d
 def last_item_for_branch(*, session: Session, branch_id: int | None,
                          before: datetime) -> tuple[str, datetime] | None:
     """The study item most recently pushed (sent) to the branch's groups, and when."""
-    row = session.exec(select(OutboxRow.item_id, OutboxRow.sent_at).where(OutboxRow.branch_id == branch_id, OutboxRow.status == "sent",
-                                                       col(OutboxRow.item_id).is_not(None),
-                                                       col(OutboxRow.sent_at) <= before)
+    row = session.exec(select(OutboxRow.item_id, OutboxRow.sent_at)
+                       .where(OutboxRow.branch_id == branch_id, OutboxRow.status == "sent",
+                              col(OutboxRow.item_id).is_not(None), col(OutboxRow.sent_at) <= before)
                        .order_by(col(OutboxRow.sent_at).desc(), col(OutboxRow.id).desc()).limit(1)).first()
     return (row[0], row[1]) if row else None
 
