@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlmodel import select
-
 from bot.messages import Outgoing
 from bot.router import Command
 from bot.services.context import Context
 from bot.services.pushes import PushService
 from bot.services.study import StudyService
-from bot.storage.models import ChatGroup
+from bot.storage.branches import groups_of_branch
 
 __all__ = ["study_commands", "MANAGERS_ONLY", "glued"]
 
@@ -44,7 +42,7 @@ def study_commands(study: StudyService, pushes: PushService,
     def arrange(ctx: Context) -> list[Outgoing]:
         if not ctx.member.is_manager:
             return [ctx.reply(MANAGERS_ONLY.format(what="安排学习推送"))]
-        groups = [g.name for g in ctx.session.exec(select(ChatGroup).where(ChatGroup.branch_id == ctx.member.branch_id))]
+        groups = [g.name for g in groups_of_branch(session=ctx.session, branch_id=ctx.member.branch_id)]
         row, text = pushes.arrange(ctx.session, branch_id=ctx.member.branch_id, args=ctx.args, by=ctx.member.name,
                                    groups=groups)
         if row is None:

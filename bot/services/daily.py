@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
-
 from bot import render
 from bot.messages import Outgoing
 from bot.services.answering import judge_reply, note_mistake
 from bot.services.catalog import Catalog
 from bot.services.context import Context
 from bot.storage.banks import count_question
+from bot.storage.daily import daily_answer
 from bot.storage.models import DailyAnswer
 from bot.storage.points import award_points
 from quizzes.daily import daily_question
@@ -24,8 +23,7 @@ class DailyService:
         self._catalog, self._points, self._salt = catalog, points, salt
 
     def _today(self, ctx: Context) -> DailyAnswer | None:
-        return ctx.session.exec(select(DailyAnswer).where(DailyAnswer.member_id == ctx.member.id,
-                                                          DailyAnswer.day == ctx.now.date().isoformat())).first()
+        return daily_answer(session=ctx.session, member_id=ctx.member.id, day=ctx.now.date())
 
     def _question(self, row: DailyAnswer) -> Question | None:
         return self._catalog.question(row.bank, row.question_key)

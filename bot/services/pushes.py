@@ -12,16 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.jobs.book import JobBook, JobSpec
 from bot.messages import Chat, Outgoing
 from bot.services.context import Context
 from bot.services.study import StudyService
+from bot.storage.branches import groups_for, groups_of_branch
 from bot.storage.db import Database
-from bot.storage.models import Branch, ChatGroup, OutboxRow, ScheduledPush
+from bot.storage.models import Branch, ChatGroup, ScheduledPush
 from bot.storage.outbox import enqueue
+from bot.storage.pushes import live_pushes, plan_pushes_sent
 from content.plans import PlanEntry
 
 __all__ = ["PushService", "Target"]
@@ -35,10 +36,6 @@ UPCOMING = 10
 class Target:
     chat: Chat
     branch_id: int | None
-
-
-def _like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class PushService:
@@ -72,7 +69,7 @@ class PushService:
         """The stored jobs made to match the plan files and the arranged pushes: (added, changed, removed)."""
         plan = self._jobs.reconcile(self.plan_specs(), prefix="plan:")
         with self._db.session() as session:
-            rows = list(session.exec(select(ScheduledPush).where(col(ScheduledPush.cancelled_at).is_(None))))
+            rows = live_pushes(session=session)
         specs = [spec for spec in map(self._push_spec, rows) if spec is not None]
         pushes = self._jobs.reconcile(specs, prefix="push:")
         return plan[0] + pushes[0], plan[1] + pushes[1], plan[2] + pushes[2]
@@ -97,9 +94,10 @@ class PushService:
             pushes = []
             for target in targets:
                 done = self._pushed_count(session, entry, target)
-                item = self._study.library.get(entry.items[done % len(entry.items)])
+                item_id = entry.items[done % len(entry.items)]
+                item = self._study.library.get(item_id)
                 if item is None:
-                    log.warning("plan %s: item %s is no longer in the library", entry.id, entry.items[done % len(entry.items)])
+                    log.warning("plan %s: item %s is no longer in the library", entry.id, item_id)
                     continue
                 pushes.append(self._study.push(
                     item=item, chat=target.chat, branch_id=target.branch_id, due=now,
@@ -134,21 +132,10 @@ class PushService:
 
     def targets(self, session: Session, names: tuple[str, ...] | list[str]) -> list[Target]:
         """The known groups named, or belonging to the branches named, each once."""
-        found: dict[int, Target] = {}
-        for name in names:
-            branch = session.exec(select(Branch).where(Branch.name == name)).first()
-            query = select(ChatGroup).where(ChatGroup.name == name)
-            if branch is not None:
-                query = select(ChatGroup).where((ChatGroup.branch_id == branch.id) | (ChatGroup.name == name))
-            for group in session.exec(query.order_by(ChatGroup.id)):
-                found.setdefault(group.id, self._chat(group))
-        return list(found.values())
+        return [self._chat(group) for group in groups_for(session=session, names=names)]
 
     def _branch_targets(self, session: Session, branch_id: int | None, group_name: str) -> list[Target]:
-        query = select(ChatGroup).where(ChatGroup.branch_id == branch_id)
-        if group_name:
-            query = query.where(ChatGroup.name == group_name)
-        return [self._chat(group) for group in session.exec(query.order_by(ChatGroup.id))]
+        return [self._chat(group) for group in groups_of_branch(session=session, branch_id=branch_id, name=group_name)]
 
     # ----- 推送计划 / 安排推送 / 取消推送 -----
 
@@ -156,7 +143,7 @@ class PushService:
         """(when, line) of the branch's next pushes: plan entries that reach it, and arranged pushes."""
         branch = session.get(Branch, branch_id) if branch_id is not None else None
         names = {branch.name} if branch else set()
-        names |= {g.name for g in session.exec(select(ChatGroup).where(ChatGroup.branch_id == branch_id))}
+        names |= {g.name for g in groups_of_branch(session=session, branch_id=branch_id)}
         due = dict(self._jobs.jobs())
         lines: list[tuple[datetime, str]] = []
         for entry in self.plans.values():
@@ -166,8 +153,7 @@ class PushService:
             what = (f"知识竞赛（{entry.contest.bank or '默认题库'}）" if entry.contest
                     else f"《{self._title(self._next_item(session, entry, branch_id))}》")
             lines.append((at, f"{self._describe(at)} {what}（计划「{entry.name}」，{entry.when.description}）"))
-        for row in session.exec(select(ScheduledPush).where(ScheduledPush.branch_id == branch_id,
-                                                            col(ScheduledPush.cancelled_at).is_(None))):
+        for row in live_pushes(session=session, branch_id=branch_id, any_branch=False):
             at = due.get(f"push:{row.id}")
             if at is not None:
                 where = f"→ {row.target}" if row.target else ""
@@ -178,14 +164,14 @@ class PushService:
     def _next_item(self, session: Session, entry: PlanEntry, branch_id: int | None) -> str:
         """The item the entry pushes next to the branch's first group (each group keeps its own place)."""
         groups = self._branch_targets(session, branch_id, "")
-        return entry.items[self._pushed_count(session, entry, groups[0]) % len(entry.items)] if groups else entry.items[0]
+        if not groups:
+            return entry.items[0]
+        return entry.items[self._pushed_count(session, entry, groups[0]) % len(entry.items)]
 
     @staticmethod
     def _pushed_count(session: Session, entry: PlanEntry, target: Target) -> int:
-        key_base = f"plan:{entry.id}:"
-        chat_tail = f":{target.chat.channel}:{target.chat.chat_id}"
-        return session.exec(select(func.count()).select_from(OutboxRow).where(
-            col(OutboxRow.key).like(f"{_like(key_base)}%{_like(chat_tail)}", escape="\\"))).one()
+        return plan_pushes_sent(session=session, entry_id=entry.id, channel=target.chat.channel,
+                                chat_id=target.chat.chat_id)
 
     def _title(self, item_id: str) -> str:
         item = self._study.library.get(item_id)

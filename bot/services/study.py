@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.messages import Chat, Outgoing
 from bot.services.context import Context
-from bot.storage.models import StudyRead
 from bot.storage.outbox import Push, last_item_for_branch
 from bot.storage.points import award_points
+from bot.storage.study import has_read, mark_read
 from content.items import StudyItem, render_item
 from content.library import Library
 
@@ -103,14 +102,9 @@ class StudyService:
                 item = self._pushed_or_of_the_day(pushed, ctx.now)
         if item is None:
             return [ctx.reply("还没有推送过学习资料。发送「学习」查看今天的学习内容。")]
-        done = ctx.session.exec(select(StudyRead.id).where(StudyRead.member_id == ctx.member.id,
-                                                           StudyRead.item_id == item.id)).first()
-        if done is not None:
+        if has_read(session=ctx.session, member_id=ctx.member.id, item_id=item.id):
             return [ctx.reply(f"您已学过《{item.title}》，积分只计一次。发送「学习」看看其他内容。")]
-        try:
-            with ctx.session.begin_nested():
-                ctx.session.add(StudyRead(member_id=ctx.member.id, item_id=item.id, read_at=ctx.now))
-        except IntegrityError:  # the same 已学 from another instance a moment ago
+        if not mark_read(session=ctx.session, member_id=ctx.member.id, item_id=item.id, now=ctx.now):
             return [ctx.reply(f"您已学过《{item.title}》，积分只计一次。")]
         points = self.points_for(item)
         if points:

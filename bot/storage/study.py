@@ -1,0 +1,27 @@
+"""已学: which study items each member has read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.storage.models import StudyRead
+
+__all__ = ["has_read", "mark_read"]
+
+
+def has_read(*, session: Session, member_id: int, item_id: str) -> bool:
+    return session.exec(select(StudyRead.id).where(StudyRead.member_id == member_id,
+                                                   StudyRead.item_id == item_id)).first() is not None
+
+
+def mark_read(*, session: Session, member_id: int, item_id: str, now: datetime) -> bool:
+    """Record the item read; False when it was already (the same 已学 from another instance a moment ago)."""
+    try:
+        with session.begin_nested():
+            session.add(StudyRead(member_id=member_id, item_id=item_id, read_at=now))
+    except IntegrityError:
+        return False
+    return True
