@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from collections.abc import Callable
@@ -14,25 +15,23 @@ from bot.clock import Clock, SystemClock
 from bot.dispatcher import Dispatcher
 from bot.handlers.help import help_command
 from bot.handlers.meetings import meeting_commands
-from bot.handlers.quiz import quiz_commands
+from bot.handlers.quiz import quiz_catchers, quiz_commands
 from bot.handlers.ranking import ranking_commands
 from bot.handlers.study import study_commands
 from bot.jobs.schedule import Schedule, build_schedule
-from bot.messages import Incoming, Outgoing, Sender
+from bot.messages import Incoming, Outgoing
 from bot.router import Router
 from bot.services.catalog import Catalog
 from bot.services.contests import ContestService
-from bot.services.context import Context, GroupInfo, MemberInfo
+from bot.services.contests.deadlines import Deadlines
+from bot.services.contests.planned import start_planned
+from bot.services.context import Context
 from bot.services.daily import DailyService
 from bot.services.directory import Directory
 from bot.services.practice import PracticeService
-from bot.services.pushes import Target
 from bot.settings import Settings
-from bot.storage.branches import get_or_create_group
 from bot.storage.db import Database
-from bot.storage.people import find_member, register_member
 from bot.timers import Timers
-from content.plans import PlanEntry
 from quizzes.bank_yaml import BUNDLED_BANK_DIR, BankProblem, load_banks
 from quizzes.scoring import ScoringRules
 
@@ -63,12 +62,7 @@ class App:
 
     def send(self, messages: list[Outgoing]) -> None:
         """Hand each message to its channel (which queues it) and return at once."""
-        for message in messages:
-            channel = self.channels.get(message.chat.channel)
-            if channel is None:
-                log.error("no channel %r to deliver to; message dropped: %.40s", message.chat.channel, message.text)
-                continue
-            channel.send(message)
+        hand_over(self.channels, messages)
 
     def start(self, *, service: bool = False) -> None:
         """Create or upgrade the schema and resume contests that were running. `service`: `studybot run`
@@ -111,6 +105,15 @@ class App:
         self.db.dispose()
 
 
+def hand_over(channels: dict[str, Channel], messages: list[Outgoing]) -> None:
+    for message in messages:
+        channel = channels.get(message.chat.channel)
+        if channel is None:
+            log.error("no channel %r to send to; message dropped: %.40s", message.chat.channel, message.text)
+            continue
+        channel.send(message)
+
+
 def bank_dirs(settings: Settings) -> list[Path]:
     bundled = [BUNDLED_BANK_DIR] if settings.quizzes.sample_bank else []
     return [*bundled, *settings.quizzes.bank_dirs]
@@ -123,6 +126,11 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
     banks, problems = load_banks(bank_dirs(settings))
     catalog = Catalog(db=db, file_banks=banks, default_bank=settings.quizzes.default_bank,
                       broken_files=len({p.file for p in problems}))
+    channels: dict[str, Channel] = {}  # filled by add_channel once the channels are built
+
+    def send(messages: list[Outgoing]) -> None:
+        hand_over(channels, messages)
+
     timers = Timers()
     scoring = settings.scoring
     rules = ScoringRules(base_points=scoring.base_points, full_points_within=scoring.full_points_within,
@@ -130,31 +138,26 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
                          streak_bonus_max=scoring.streak_bonus_max, wrong_points=scoring.wrong_points,
                          daily_points=scoring.daily_points)
     quiz = settings.quizzes
-    app_ref: list[App] = []
+    directory = Directory(branch_for_group=settings.branch_for_group)
     contests = ContestService(
-        db=db, catalog=catalog, timers=timers, rules=rules, rng=rng,
-        deliver=lambda messages: app_ref[0].send(messages), default_count=quiz.questions_per_contest,
-        max_count=quiz.max_questions, default_limit=quiz.time_limit,
-        acknowledge=quiz.acknowledge_answers, now=clock.now)
+        db=db, catalog=catalog, deadlines=Deadlines(timers), rules=rules, rng=rng, send=send,
+        branch_size=directory.branch_size, default_count=quiz.questions_per_contest, max_count=quiz.max_questions,
+        default_limit=quiz.time_limit, acknowledge=quiz.acknowledge_answers, now=clock.now)
     daily = DailyService(catalog=catalog, points=scoring.daily_points, salt=seed or 0)
     practice = PracticeService(catalog=catalog, points=scoring.practice_points)
-    schedule = build_schedule(settings, db=db, clock=clock, channels=lambda: app_ref[0].channels,
-                              start_contest=lambda target, entry, now: _scheduled_contest(
-                                  app_ref[0], target, entry, now),
-                              deliver=lambda messages: app_ref[0].send(messages))
-    sections = [("竞赛", quiz_commands(contests, daily, practice)), ("积分", ranking_commands()),
+    schedule = build_schedule(settings, db=db, clock=clock, channels=lambda: channels,
+                              start_contest=functools.partial(start_planned, contests, db, settings.branch_for_group),
+                              deliver=send)
+    sections = [("竞赛", quiz_commands(contests, daily, practice, catalog)), ("积分", ranking_commands()),
                 ("学习", study_commands(schedule.study, schedule.pushes, _after_commit)),
                 ("会议", meeting_commands(schedule.meetings, schedule.attendance, _after_commit))]
     commands = [command for _, group in sections for command in group]
     commands.append(help_command(sections, settings.bot.name))
-    directory = Directory(branch_for_group=settings.branch_for_group, on_roster_change=contests.roster_changed)
     router = Router(commands)
-    dispatcher = Dispatcher(db=db, router=router, contests=contests, daily=daily, practice=practice,
-                            directory=directory,
-                            clock=clock)
-    app = App(settings, clock, db, catalog, problems, timers, contests, dispatcher, router, schedule)
-    app_ref.append(app)
-    return app
+    for catcher in quiz_catchers(contests, daily, practice, router.suggest):
+        router.catch(catcher)
+    dispatcher = Dispatcher(db=db, router=router, directory=directory, clock=clock, on_rollback=contests.forget_all)
+    return App(settings, clock, db, catalog, problems, timers, contests, dispatcher, router, schedule, channels)
 
 
 def _after_commit(ctx: Context, then: Callable[[], str]) -> str:
@@ -162,22 +165,3 @@ def _after_commit(ctx: Context, then: Callable[[], str]) -> str:
     takes one writer at a time, so it must not wait behind our own open transaction)."""
     ctx.session.commit()
     return then() or ""
-
-
-def _scheduled_contest(app: App, target: Target, entry: PlanEntry, now: datetime) -> list[Outgoing]:
-    """A plan's contest, started in one group as if 学习计划 had typed 开始竞赛."""
-    spec = entry.contest
-    assert spec is not None
-    with app.db.session() as session:
-        group = get_or_create_group(session=session, channel=target.chat.channel, external_id=target.chat.chat_id,
-                                    name=target.chat.name,
-                                    branch_name=app.settings.branch_for_group(target.chat.chat_id, target.chat.name))
-        starter = find_member(session=session, channel="system", external_id="plan") or register_member(
-            session=session, channel="system", external_id="plan", name="学习计划", branch_id=None, now=now)
-        incoming = Incoming(chat=target.chat, sender=Sender("plan", "学习计划"), text="",
-                            message_id=f"plan:{entry.id}:{now:%Y%m%d%H%M}", received_at=now)
-        ctx = Context(session, incoming, MemberInfo(starter.id, "学习计划", None, "admin"),
-                      GroupInfo(group.id, target.chat, group.name, group.branch_id), now, [])
-        replies = app.contests.start(ctx, spec.bank, spec.questions, spec.time_limit)
-        session.commit()
-    return replies

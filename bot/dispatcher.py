@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from bot.clock import Clock
+from bot.guards import refusal
 from bot.messages import Incoming, Outgoing
 from bot.router import Router
-from bot.services.contests import ContestService
 from bot.services.context import Context
-from bot.services.daily import DailyService
 from bot.services.directory import Directory
-from bot.services.practice import PracticeService
 from bot.storage.db import Database
 from bot.storage.dedupe import claim_message
 
@@ -27,12 +27,13 @@ APOLOGY = "抱歉，处理您的消息时出了点问题，请稍后再试。如
 
 
 class Dispatcher:
-    def __init__(self, *, db: Database, router: Router, contests: ContestService, daily: DailyService,
-                 practice: PracticeService, directory: Directory, clock) -> None:
-        self._db, self._router, self._contests, self._daily = db, router, contests, daily
-        self._practice = practice
-        self._directory = directory
-        self._clock = clock
+    """`on_rollback`: what must forget its in-memory state when a message's transaction fails to commit
+    (the contests under way), so that it is reloaded from the database."""
+
+    def __init__(self, *, db: Database, router: Router, directory: Directory, clock: Clock,
+                 on_rollback: Callable[[], None]) -> None:
+        self._db, self._router, self._directory, self._clock = db, router, directory, clock
+        self._on_rollback = on_rollback
 
     def handle(self, incoming: Incoming) -> list[Outgoing]:
         """Replies to one message; never raises."""
@@ -54,7 +55,7 @@ class Dispatcher:
     def _forget(self) -> None:
         """After a failed commit, memory may hold what the database does not: reload it."""
         self._directory.clear()
-        self._contests.forget_all()
+        self._on_rollback()
 
     def _handle(self, incoming: Incoming) -> list[Outgoing]:
         text = (incoming.button or incoming.text or "")[:MAX_TEXT].strip()
@@ -79,18 +80,14 @@ class Dispatcher:
         match = self._router.match(text)
         if match is not None:
             ctx.args = match.args
-            return match.command.handler(ctx)
-        if ctx.group is not None and self._contests.is_running(ctx.group.id):
-            question = self._contests.open_question(ctx.group.id)
-            # a blank takes any text: a mistyped command is still a command, not an answer
-            is_typo = question is not None and question.type.value == "blank" and self._router.suggest(text)
-            replies = None if is_typo else self._contests.answer(ctx)
+            refused = refusal(match.command, ctx)
+            return [ctx.reply(refused)] if refused else match.command.handler(ctx)
+        for catcher in self._router.catchers:  # contest answers, 错题练习, 每日一题: in the order added
+            replies = catcher(ctx)
             if replies is not None:
                 return replies
-        for pending in (self._practice, self._daily):
-            replies = pending.answer(ctx)
-            if replies is not None:
-                return replies
+        if ctx.group is not None and not ctx.incoming.mentioned:
+            return []  # group chatter that did not @ the bot is not for it: no "did you mean"
         suggestion = self._router.suggest(text)
         if suggestion is not None:
             return [ctx.reply(f"没有看懂「{text[:20]}」。您是不是想发送「{suggestion}」？发送「帮助」查看全部命令。")]

@@ -1,17 +1,24 @@
-"""Matching chat text to commands. Pure functions: unit-tested without a bot."""
+"""Matching chat text to commands, and the answer catchers that take text no command claims.
+Pure functions: unit-tested without a bot."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from bot.messages import Outgoing
 from bot.services.context import Context
 
-__all__ = ["Command", "Router", "Match"]
+__all__ = ["Command", "Router", "Match", "Catcher", "Role", "Where"]
 
 Handler = Callable[[Context], list[Outgoing]]
+# An answer catcher: the replies to a text it takes as an answer (an empty list: taken, nothing to say),
+# or None when the text is not its business.
+Catcher = Callable[[Context], list[Outgoing] | None]
+Role = Literal["member", "manager"]  # manager: 书记、委员 and 管理员
+Where = Literal["any", "group", "private"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +27,14 @@ class Command:
     handler: Handler
     summary: str
     example: str
-    group_only: bool = False
+    role: Role = "member"  # who may use it; the dispatcher refuses the others (bot/guards.py)
+    where: Where = "any"  # in which chats it may be used
+    action: str = ""  # what it does, as a refusal names it (「安排会议」); its first word when empty
+    instead: str = ""  # what to do instead, told with a refusal of the place (「私聊可以发送「每日一题」。」)
+
+    @property
+    def doing(self) -> str:
+        return self.action or self.words[0]
 
 
 @dataclass(frozen=True)
@@ -32,10 +46,15 @@ class Match:
 class Router:
     def __init__(self, commands: list[Command]) -> None:
         self.commands = commands
+        self.catchers: list[Catcher] = []
         # longest word first, so 支部排行 is not read as 排行 + 支部
         self._words = sorted(((w, c) for c in commands for w in c.words), key=lambda wc: -len(wc[0]))
         # most messages in a contest are answers ("A", "对"): one set lookup rules them out
         self._first_chars = {w[0].lower() for w, _ in self._words}
+
+    def catch(self, catcher: Catcher) -> None:
+        """Offer text that matches no command to `catcher`, after the catchers added before it."""
+        self.catchers.append(catcher)
 
     def match(self, text: str) -> Match | None:
         """A command at the start of the text; Chinese commands may be glued to their

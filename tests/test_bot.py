@@ -231,6 +231,16 @@ def test_zero_questions_is_refused(app):
     assert not app.contests.is_running(group_id(app))
 
 
+def test_an_answer_goes_to_the_groups_contest_before_the_members_daily_question(app, clock):
+    say(app, "李四", "大家好")  # on the roster: the question waits for them
+    assert "每日一题" in say(app, "张三", "每日一题")[0]
+    start_contest(app, "张三", count=2)
+    question = open_question(app)
+    assert say(app, "张三", wrong(question)) == ["张三 已作答第 1 题，答案揭晓前不可更改。"]
+    assert scalar(app, "SELECT count(*) FROM daily_answer WHERE answer IS NOT NULL") == 0
+    assert scalar(app, "SELECT count(*) FROM contest_answer") == 1
+
+
 def test_a_contest_needs_a_group(app):
     [reply] = texts(app.handle(private_msg("张三", "开始竞赛")))
     assert reply == "知识竞赛需要在群里进行。私聊可以发送「每日一题」。"
@@ -453,7 +463,8 @@ def test_an_answer_after_the_deadline_but_before_the_reveal_is_told_so(app, cloc
 
 def test_a_contest_whose_bank_disappeared_during_a_restart_ends_with_a_notice(tmp_path, clock):
     bank_dir = tmp_path / "extra"
-    write_bank(bank_dir, filename="extra.yaml", text=TEST_BANK_YAML.replace(f"name: {TEST_BANK_NAME}", "name: 临时题库"))
+    write_bank(bank_dir, filename="extra.yaml",
+               text=TEST_BANK_YAML.replace(f"name: {TEST_BANK_NAME}", "name: 临时题库"))
     first = make_app(tmp_path, clock, quizzes={"bank_dirs": [str(p) for p in (tmp_path / "banks", bank_dir)]})
     first.start()
     say(first, "李四", "大家好")

@@ -102,8 +102,19 @@ def test_suggest_returns_none_for_chatter_and_long_text(router, text):
     (["党建基础知识", "20s", "3"], ("党建基础知识", 3, 20)),
     (["5"], (None, 5, None)),
     (["党建", "基础", "知识", "2"], ("党建 基础 知识", 2, None)),
+    (["党建基础知识3"], ("党建基础知识", 3, None)),  # a count glued to a bank's name
+    (["党建基础知识3题"], ("党建基础知识", 3, None)),
+    (["二十大精神100"], ("二十大精神100", None, None)),  # "二十大精神" is no bank: the name stays whole
+    (["党建基础知识3", "5"], ("党建基础知识3", 5, None)),  # a count of its own: the name is left alone
 ])
 def test_contest_arguments_are_read_from_the_end(args, expected):
     from bot.handlers.quiz import parse_start
 
-    assert parse_start(args) == expected
+    assert parse_start(args, lambda name: name == "党建基础知识") == expected
+
+
+def test_a_bank_whose_name_ends_in_digits_keeps_them():
+    from bot.handlers.quiz import parse_start
+
+    banks = {"党建基础知识", "二十大精神2022"}
+    assert parse_start(["二十大精神2022"], banks.__contains__) == ("二十大精神2022", None, None)

@@ -8,9 +8,6 @@ from bot.services.context import Context
 
 __all__ = ["help_command"]
 
-MANAGER_MARK = "（书记、委员）"
-
-
 def help_command(sections: list[tuple[str, list[Command]]], bot_name: str) -> Command:
     commands = [c for _, cs in sections for c in cs]
 
@@ -23,8 +20,8 @@ def help_command(sections: list[tuple[str, list[Command]]], bot_name: str) -> Co
         lines = [f"👋 我是{bot_name}，可以发送："]
         managers: list[str] = []
         for area, members in sections:
-            everyone = [c.words[0] for c in members if not c.summary.startswith(MANAGER_MARK)]
-            managers += [c.words[0] for c in members if c.summary.startswith(MANAGER_MARK)]
+            everyone = [c.words[0] for c in members if c.role != "manager"]
+            managers += [c.words[0] for c in members if c.role == "manager"]
             lines.append(f"【{area}】" + "、".join(everyone))
         if managers:
             lines.append("书记、委员还可以：" + "、".join(managers))

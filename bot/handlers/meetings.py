@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.handlers.study import MANAGERS_ONLY, glued
+from bot.handlers.study import glued
 from bot.messages import Outgoing
 from bot.router import Command
 from bot.services.attendance import AttendanceService
@@ -18,8 +18,6 @@ __all__ = ["meeting_commands"]
 def meeting_commands(meetings: MeetingService, attendance: AttendanceService,
                      after_commit: Callable[[Context, Callable[[], str]], str]) -> list[Command]:
     def arrange(ctx: Context) -> list[Outgoing]:
-        if not ctx.member.is_manager:
-            return [ctx.reply(MANAGERS_ONLY.format(what="安排会议"))]
         if ctx.member.branch_id is None:
             return [ctx.reply("请在本支部的群里安排会议，机器人才知道是哪个支部的会议。")]
         try:
@@ -34,8 +32,6 @@ def meeting_commands(meetings: MeetingService, attendance: AttendanceService,
                           "将在会前 3 天、1 天和 1 小时提醒本支部的群。")]
 
     def change(ctx: Context) -> list[Outgoing]:
-        if not ctx.member.is_manager:
-            return [ctx.reply(MANAGERS_ONLY.format(what="修改会议"))]
         row, text = meetings.reschedule(ctx.session, branch_id=ctx.member.branch_id, args=ctx.args,
                                         told=ctx.incoming.chat.chat_id if ctx.incoming.chat.is_group else None)
         if row is not None:
@@ -58,28 +54,25 @@ def meeting_commands(meetings: MeetingService, attendance: AttendanceService,
                                            branch_id=ctx.member.branch_id))]
 
     def sign_report(ctx: Context) -> list[Outgoing]:
-        if not ctx.member.is_manager:
-            return [ctx.reply(MANAGERS_ONLY.format(what="查看签到情况"))]
         return [ctx.reply(attendance.signin_report(ctx.session, ctx.member.branch_id))]
 
     def stats(ctx: Context) -> list[Outgoing]:
         return [ctx.reply(attendance.stats_text(ctx.session, ctx.member.branch_id, ctx.now.date()))]
 
     def cancel(ctx: Context) -> list[Outgoing]:
-        if not ctx.member.is_manager:
-            return [ctx.reply(MANAGERS_ONLY.format(what="取消会议"))]
         return [ctx.reply(meetings.cancel(ctx.session, branch_id=ctx.member.branch_id,
                                           number=ctx.args[0] if ctx.args else "",
                                           told=ctx.incoming.chat.chat_id if ctx.incoming.chat.is_group else None))]
 
     return [
         Command(("安排会议",), arrange, "（书记、委员）安排三会一课或主题党日",
-                "安排会议 支委会 2026-12-01 14:30 三楼会议室 学习二十大精神"),
+                "安排会议 支委会 2026-12-01 14:30 三楼会议室 学习二十大精神", role="manager"),
         Command(("会议", "/meetings"), upcoming, "查看本支部近期会议", "会议"),
         Command(("签到", "/signin"), sign_in, "会议期间签到，得积分", "签到"),
-        Command(("签到情况",), sign_report, "（书记、委员）查看谁还没有签到", "签到情况"),
+        Command(("签到情况",), sign_report, "（书记、委员）查看谁还没有签到", "签到情况", role="manager",
+                action="查看签到情况"),
         Command(("会议统计",), stats, "本季度三会一课开展情况", "会议统计"),
         Command(("修改会议", "会议改期"), change, "（书记、委员）修改会议时间、地点并通知",
-                "修改会议 3 2026-12-02 09:30"),
-        Command(("取消会议",), cancel, "（书记、委员）取消会议并通知", "取消会议 3"),
+                "修改会议 3 2026-12-02 09:30", role="manager"),
+        Command(("取消会议",), cancel, "（书记、委员）取消会议并通知", "取消会议 3", role="manager"),
     ]

@@ -11,9 +11,7 @@ from bot.services.pushes import PushService
 from bot.services.study import StudyService
 from bot.storage.branches import groups_of_branch
 
-__all__ = ["study_commands", "MANAGERS_ONLY", "glued"]
-
-MANAGERS_ONLY = "抱歉，只有书记、委员和管理员可以{what}。如需调整，请联系本支部书记。"
+__all__ = ["study_commands", "glued"]
 
 
 def glued(ctx: Context, word_len: int) -> bool:
@@ -40,8 +38,6 @@ def study_commands(study: StudyService, pushes: PushService,
         return pushes.list_text(ctx)
 
     def arrange(ctx: Context) -> list[Outgoing]:
-        if not ctx.member.is_manager:
-            return [ctx.reply(MANAGERS_ONLY.format(what="安排学习推送"))]
         groups = [g.name for g in groups_of_branch(session=ctx.session, branch_id=ctx.member.branch_id)]
         row, text = pushes.arrange(ctx.session, branch_id=ctx.member.branch_id, args=ctx.args, by=ctx.member.name,
                                    groups=groups)
@@ -51,8 +47,6 @@ def study_commands(study: StudyService, pushes: PushService,
         return [ctx.reply(f"{text}{note}")]
 
     def cancel(ctx: Context) -> list[Outgoing]:
-        if not ctx.member.is_manager:
-            return [ctx.reply(MANAGERS_ONLY.format(what="取消学习推送"))]
         return [ctx.reply(pushes.cancel(ctx.session, branch_id=ctx.member.branch_id,
                                         number=ctx.args[0] if ctx.args else ""))]
 
@@ -61,6 +55,8 @@ def study_commands(study: StudyService, pushes: PushService,
         Command(("搜索", "查找", "/search"), search, "按关键词查找学习资料", "搜索 三会一课"),
         Command(("已学", "学完了", "/read"), read, "记录已学习最近推送的资料，得积分", "已学"),
         Command(("推送计划", "学习计划"), plan, "查看本支部接下来的学习推送", "推送计划"),
-        Command(("安排推送",), arrange, "（书记、委员）安排学习推送", "安排推送 三会一课制度要点 每周一 09:00"),
-        Command(("取消推送",), cancel, "（书记、委员）取消一项推送安排", "取消推送 3"),
+        Command(("安排推送",), arrange, "（书记、委员）安排学习推送", "安排推送 三会一课制度要点 每周一 09:00",
+                role="manager", action="安排学习推送"),
+        Command(("取消推送",), cancel, "（书记、委员）取消一项推送安排", "取消推送 3", role="manager",
+                action="取消学习推送"),
     ]

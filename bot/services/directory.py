@@ -2,7 +2,9 @@
 
 Every answer needs the sender's member id and the group's branch; looking them up in
 the database each time would double the cost of an answer. Entries expire after a few
-minutes so a roster import made by another process (a new role or branch) shows up."""
+minutes so a roster import made by another process (a new role or branch) shows up. The size of each
+branch (a contest question closes early once all of its members have answered) is kept the same way,
+for a minute."""
 
 from __future__ import annotations
 
@@ -14,25 +16,35 @@ from sqlmodel import Session
 from bot.messages import Incoming
 from bot.services.context import GroupInfo, MemberInfo
 from bot.storage.branches import get_or_create_group
-from bot.storage.people import find_member, register_member
+from bot.storage.people import branch_roster_size, find_member, register_member
 
 __all__ = ["Directory"]
 
 _TTL = timedelta(minutes=5)
+_SIZE_TTL = timedelta(minutes=1)
 _MAX_ENTRIES = 200_000
 
 
 class Directory:
-    def __init__(self, *, branch_for_group: Callable[[str, str], str],
-                 on_roster_change: Callable[[int | None], None]) -> None:
+    def __init__(self, *, branch_for_group: Callable[[str, str], str]) -> None:
         self._branch_for_group = branch_for_group
-        self._on_roster_change = on_roster_change
         self._members: dict[tuple[str, str], tuple[datetime, MemberInfo]] = {}
         self._groups: dict[tuple[str, str], tuple[datetime, GroupInfo]] = {}
+        self._sizes: dict[int | None, tuple[datetime, int]] = {}
 
     def clear(self) -> None:
         self._members.clear()
         self._groups.clear()
+        self._sizes.clear()
+
+    def branch_size(self, session: Session, branch_id: int | None, now: datetime) -> int:
+        """Members of the branch, recounted at least once a minute: a roster import made by another
+        process while a contest runs is seen."""
+        cached = self._sizes.get(branch_id)
+        if cached is None or now - cached[0] > _SIZE_TTL:
+            cached = (now, branch_roster_size(session=session, branch_id=branch_id))
+            self._sizes[branch_id] = cached
+        return cached[1]
 
     def group(self, session: Session, incoming: Incoming, now: datetime) -> GroupInfo | None:
         if not incoming.chat.is_group:
@@ -60,12 +72,12 @@ class Directory:
             member = register_member(session=session, channel=incoming.channel, external_id=incoming.sender.user_id,
                                      name=incoming.sender.name or incoming.sender.user_id, branch_id=branch_id,
                                      now=now)
-            self._on_roster_change(branch_id)
+            self._sizes.pop(branch_id, None)
         elif member.branch_id is None and branch_id is not None:
             member.branch_id = branch_id  # first seen privately, now in a branch group
             session.add(member)
             session.flush()
-            self._on_roster_change(branch_id)
+            self._sizes.pop(branch_id, None)
         info = MemberInfo(member.id, member.name, member.branch_id, member.role)
         self._remember(self._members, key, (now, info))
         return info

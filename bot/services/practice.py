@@ -44,8 +44,7 @@ class PracticeService:
         return [ctx.reply("\n".join(lines))]
 
     def ask(self, ctx: Context) -> list[Outgoing]:
-        if ctx.group is not None:
-            return [ctx.reply(f"{ctx.member.name}，错题练习请私聊我发送「错题练习」。")]
+        """A question from the member's 错题本 (the command is for private chats: bot/guards.py)."""
         pending = pending_practice(session=ctx.session, member_id=ctx.member.id)
         if pending is not None and (question := self._catalog.question(pending.bank, pending.question_key)):
             return [ctx.reply(self._show(question, None))]

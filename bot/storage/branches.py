@@ -9,7 +9,7 @@ from sqlmodel import Session, func, select
 from bot.storage.models import Branch, ChatGroup
 
 __all__ = ["get_or_create_branch", "branch_named", "all_branches", "branch_names", "branch_count",
-           "get_or_create_group", "groups_of_branch", "groups_for"]
+           "group_by_id", "get_or_create_group", "groups_of_branch", "groups_for"]
 
 
 def get_or_create_branch(*, session: Session, name: str) -> Branch:
@@ -35,6 +35,13 @@ def branch_names(*, session: Session) -> dict[int, str]:
 
 def branch_count(*, session: Session) -> int:
     return session.exec(select(func.count()).select_from(Branch)).one()
+
+
+def group_by_id(*, session: Session, group_id: int) -> ChatGroup:
+    group = session.get(ChatGroup, group_id)
+    if group is None:
+        raise LookupError(f"no chat group {group_id}")
+    return group
 
 
 def get_or_create_group(*, session: Session, channel: str, external_id: str, name: str,

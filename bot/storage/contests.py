@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from bot.storage.fast import DriverStatement
-from bot.storage.models import ContestAnswer, ContestRow
+from bot.storage.models import ContestAnswer, ContestRow, Member
 from bot.storage.points import award_many
 from quizzes.contest import AnswerRecord, Contest
 
@@ -21,7 +21,8 @@ _PROGRESS = DriverStatement(
     "UPDATE contest SET current_index = :index, question_started_at = :opened, status = :status, "
     "finished_at = :finished WHERE id = :id")
 
-__all__ = ["insert_contest", "save_answer", "award_question", "save_progress", "running_contests", "contest_history"]
+__all__ = ["insert_contest", "save_answer", "award_question", "save_progress", "running_contests", "contest_members",
+           "contest_history"]
 
 
 def insert_contest(*, session: Session, group_id: int, contest: Contest, now: datetime) -> int:
@@ -59,6 +60,13 @@ def save_progress(*, session: Session, contest_id: int, contest: Contest, now: d
 
 def running_contests(*, session: Session) -> list[ContestRow]:
     return list(session.exec(select(ContestRow).where(ContestRow.status == "running")).all())
+
+
+def contest_members(*, session: Session, contest_id: int) -> dict[int, tuple[str, int | None]]:
+    """Member id → (name, branch id) of everyone who has answered in the contest."""
+    rows = session.exec(select(Member.id, Member.name, Member.branch_id).join(
+        ContestAnswer, ContestAnswer.member_id == Member.id).where(ContestAnswer.contest_id == contest_id)).all()
+    return {member_id: (name, branch_id) for member_id, name, branch_id in rows}
 
 
 def contest_history(*, session: Session, contest_id: int, names: dict[int, str]) -> list[tuple[int, AnswerRecord]]:

@@ -1,0 +1,24 @@
+"""Who may use a command and where: checked once, in the dispatcher, before any handler runs, with one
+refusal per case. A handler never checks a role or the kind of chat itself."""
+
+from __future__ import annotations
+
+from bot.router import Command
+from bot.services.context import Context
+
+__all__ = ["refusal", "MANAGERS_ONLY", "GROUP_ONLY", "PRIVATE_ONLY"]
+
+MANAGERS_ONLY = "抱歉，只有书记、委员和管理员可以{action}。如需调整，请联系本支部书记。"
+GROUP_ONLY = "{action}需要在群里进行。{instead}"
+PRIVATE_ONLY = "{name}，{action}请私聊我发送「{word}」。"
+
+
+def refusal(command: Command, ctx: Context) -> str | None:
+    """Why the sender may not use `command` here, or None when they may."""
+    if command.where == "group" and ctx.group is None:
+        return GROUP_ONLY.format(action=command.doing, instead=command.instead)
+    if command.where == "private" and ctx.group is not None:
+        return PRIVATE_ONLY.format(name=ctx.member.name, action=command.doing, word=command.words[0])
+    if command.role == "manager" and not ctx.member.is_manager:
+        return MANAGERS_ONLY.format(action=command.doing)
+    return None

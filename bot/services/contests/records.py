@@ -1,0 +1,71 @@
+"""What a contest leaves in the database beyond its own rows: a closed question's points, statistics and
+mistakes; and the contests rebuilt from the database after a restart."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.messages import Chat, Outgoing
+from bot.services.catalog import Catalog
+from bot.services.contests.running import RunningContest
+from bot.storage.banks import count_question
+from bot.storage.branches import group_by_id
+from bot.storage.contests import award_question, contest_history, contest_members
+from bot.storage.mistakes import record_mistakes
+from bot.storage.models import ContestRow
+from quizzes.contest import Contest, Reveal
+
+__all__ = ["settle", "restore"]
+
+log = logging.getLogger(__name__)
+
+
+def settle(session: Session, running: RunningContest, reveal: Reveal, now: datetime) -> None:
+    """A question closed: its points go to the ledger, its statistics are counted, wrong answers go to
+    each member's 错题本."""
+    question = reveal.question
+    award_question(session=session, contest_id=running.contest_id, question_index=reveal.number - 1,
+                   records=list(reveal.answers), now=now)
+    count_question(session=session, bank=running.contest.bank, question_key=question.key, asked=1,
+                   answered=len(reveal.answers), correct=len(reveal.correct))
+    record_mistakes(session=session, bank=running.contest.bank, question_key=question.key,
+                    wrong=[(a.member_id, a.answer) for a in reveal.answers if not a.correct], at=now)
+
+
+def restore(session: Session, row: ContestRow, catalog: Catalog, now: datetime) -> RunningContest | Outgoing:
+    """The running contest `row` rebuilt in memory; or, when its questions can no longer be found (its bank
+    was removed or edited while the bot was down), the contest ended and the notice for its group."""
+    group = group_by_id(session=session, group_id=row.group_id)
+    bank = catalog.get(row.bank)
+    keys = json.loads(row.question_keys)
+    questions = tuple(bank.by_key[k] for k in keys if k in bank.by_key) if bank else ()
+    chat = Chat(group.channel, group.external_id, True, group.name)
+    if len(questions) != len(keys):
+        return _abandon(session, row, chat, now)
+    members = contest_members(session=session, contest_id=row.id)
+    names = {member_id: name for member_id, (name, _) in members.items()}
+    contest = Contest.restore(
+        group_key=str(row.group_id), bank=row.bank, questions=questions, time_limit=row.time_limit,
+        started_by=row.started_by, index=row.current_index, question_started_at=row.question_started_at,
+        finished=False, history=contest_history(session=session, contest_id=row.id, names=names))
+    running = RunningContest(row.id, contest, chat, group.branch_id)
+    running.branch_answered = {m for m in contest.answers if members.get(m, ("", None))[1] == group.branch_id}
+    log.info("resumed contest %s in group %s at question %d", row.id, group.name, contest.number)
+    return running
+
+
+def _abandon(session: Session, row: ContestRow, chat: Chat, now: datetime) -> Outgoing:
+    """End a contest whose questions are gone; answers already given to the open question count."""
+    log.warning("contest %s: bank %r changed or is missing; ending it", row.id, row.bank)
+    open_answers = [record for index, record in contest_history(session=session, contest_id=row.id, names={})
+                    if index == row.current_index]
+    award_question(session=session, contest_id=row.id, question_index=row.current_index,
+                   records=open_answers, now=now)
+    row.status, row.finished_at = "finished", now
+    session.add(row)
+    return Outgoing(chat, f"本群进行中的知识竞赛（{row.bank}）因题库已变更或被移除而结束，"
+                          "已作答题目的积分照常计入。")

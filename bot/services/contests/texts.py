@@ -1,0 +1,58 @@
+"""How a contest reads in chat: the question (with its answer buttons), the reveal, the bank lists.
+The wording of questions, reveals and results is bot/render.py's, shared with 每日一题 and 错题练习."""
+
+from __future__ import annotations
+
+from bot import render
+from bot.messages import Chat, Outgoing
+from bot.services.catalog import Catalog
+from bot.services.contests.running import RunningContest
+from quizzes.contest import Contest, Reveal
+from quizzes.model import QuestionType
+
+__all__ = ["question_message", "closing", "intro_text", "bank_list_text", "unknown_bank_text"]
+
+
+def choices(contest: Contest) -> tuple[str, ...]:
+    """The answer buttons of the open question, where it has any."""
+    question = contest.current
+    if question.options:
+        return tuple("ABCDEFGH"[: len(question.options)])
+    return ("对", "错") if question.type is QuestionType.JUDGE else ()
+
+
+def question_message(running: RunningContest, chat: Chat | None = None, prefix: str = "") -> Outgoing:
+    """The open question, to the contest's group (or to `chat`), after `prefix`."""
+    contest = running.contest
+    text = render.question_text(contest.current, contest.number, len(contest.questions),
+                                contest.limit_for(contest.current))
+    return Outgoing(chat or running.chat, prefix + text, choices=choices(contest),
+                    multiple=contest.current.type is QuestionType.MULTIPLE, key=running.question_key())
+
+
+def closing(running: RunningContest, reveal: Reveal) -> dict[str, str]:
+    """What tells a channel which question's cards to close, and with which answer."""
+    return {"closes": running.question_key(reveal.number - 1), "answer": reveal.question.answer_display()}
+
+
+def intro_text(starter: str, bank: str, questions: int, time_limit: int) -> str:
+    return (f"📣 {starter} 发起了知识竞赛：{bank}，共 {questions} 题，每题限时 {time_limit} 秒。\n"
+            "答题越快得分越高，连续答对有奖励，以第一次作答为准。")
+
+
+def bank_list_text(catalog: Catalog) -> str:
+    catalog.refresh()
+    banks = catalog.banks()
+    if not banks:
+        return "还没有可用的题库，请管理员导入题库（studybot bank import）或在 banks/ 目录中添加题库文件。"
+    return "可用的题库：\n" + "\n".join(
+        f"· {b.name}（{len(b.questions)} 题）{('：' + b.description) if b.description else ''}" for b in banks)
+
+
+def unknown_bank_text(catalog: Catalog, name: str | None) -> str:
+    banks = catalog.banks()
+    if not banks:
+        return bank_list_text(catalog)
+    broken = (f"\n另有 {catalog.broken_files} 个题库文件有误未能加载，请管理员查看启动时的提示。"
+              if catalog.broken_files else "")
+    return f"没有找到题库「{name}」。{bank_list_text(catalog)}\n例如：开始竞赛 {banks[0].name} 5{broken}"
