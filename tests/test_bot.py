@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -239,6 +240,14 @@ def test_an_answer_goes_to_the_groups_contest_before_the_members_daily_question(
     assert say(app, "张三", wrong(question)) == ["张三 已作答第 1 题，答案揭晓前不可更改。"]
     assert scalar(app, "SELECT count(*) FROM daily_answer WHERE answer IS NOT NULL") == 0
     assert scalar(app, "SELECT count(*) FROM contest_answer") == 1
+
+
+def test_a_typo_gets_a_suggestion_unless_it_was_group_chatter_not_addressed_to_the_bot(app):
+    suggestion = "没有看懂「开始竟赛」。您是不是想发送「开始竞赛」？发送「帮助」查看全部命令。"
+    assert say(app, "张三", "开始竟赛") == [suggestion]
+    unaddressed = replace(group_msg("张三", "开始竟赛", at=app.clock.now()), mentioned=False)
+    assert texts(app.handle(unaddressed)) == []
+    assert texts(app.handle(private_msg("张三", "开始竟赛", at=app.clock.now()))) == [suggestion]
 
 
 def test_a_contest_needs_a_group(app):
@@ -478,7 +487,8 @@ def test_a_contest_whose_bank_disappeared_during_a_restart_ends_with_a_notice(tm
     second.add_channel(recorder)
     second.start()
     try:
-        assert recorder.texts == ["本群进行中的知识竞赛（临时题库）因题库已变更或被移除而结束，已作答题目的积分照常计入。"]
+        assert recorder.texts == ["本群进行中的知识竞赛（临时题库）因题库已变更或被移除而结束，"
+                                  "已作答题目的积分照常计入。"]
         assert scalar(second, "SELECT status FROM contest") == "finished"
         assert total(second, "张三") == 10  # the answer given before the restart counts
         assert second.contests.is_running(group_id(second)) is False
