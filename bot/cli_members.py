@@ -13,8 +13,8 @@ from typer.core import TyperArgument, TyperCommand
 
 from bot.cli import ConfigOption, open_app
 from bot.clock import SystemClock
-from bot.roster import import_roster
-from bot.roster_file import COLUMNS_HINT, IDENTITY_COLUMNS, RosterError, RosterFileMissing, read_roster
+from bot.services.roster import import_roster
+from bot.services.roster_file import COLUMNS_HINT, IDENTITY_COLUMNS, RosterError, RosterFileMissing, read_roster
 from bot.storage.models import ROLES, Branch, Identity, Member
 
 __all__ = ["members_cli"]

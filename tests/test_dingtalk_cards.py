@@ -21,8 +21,8 @@ from bot.channels import dingtalk_cards as cards
 from bot.channels.dingtalk import DingTalkChannel, WebhookRobot
 from bot.clock import ManualClock
 from bot.messages import Chat, Outgoing
-from bot.roster import import_roster
-from bot.roster_file import read_roster
+from bot.services.roster import import_roster
+from bot.services.roster_file import read_roster
 
 TEMPLATE = "tpl-quiz.schema"
 # questions that have buttons (单选, 判断), from the test bank

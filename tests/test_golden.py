@@ -23,8 +23,8 @@ from bot.app import build_app
 from bot.channels.local import play_script
 from bot.chatscript import parse_script
 from bot.clock import ManualClock
-from bot.roster import import_roster
-from bot.roster_file import read_roster
+from bot.services.roster import import_roster
+from bot.services.roster_file import read_roster
 from bot.settings import load_settings
 from bot.storage.models import Member
 

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 import bot.cli_rank
 from bot.cli import register_commands
-from bot.roster import import_roster
-from bot.roster_file import read_roster
+from bot.services.roster import import_roster
+from bot.services.roster_file import read_roster
 from bot.storage.db import Database
 from bot.storage.models import Member
 from bot.storage.points import award_points

@@ -405,8 +405,8 @@ def test_no_sequence_of_imports_leaves_two_namesakes_in_one_branch(tmp_path: Pat
     import random
     from datetime import datetime
 
-    from bot.roster import import_roster
-    from bot.roster_file import IDENTITY_COLUMNS, RosterError, RosterRow
+    from bot.services.roster import import_roster
+    from bot.services.roster_file import IDENTITY_COLUMNS, RosterError, RosterRow
 
     rng = random.Random(20260304)
     db = Database(f"sqlite:///{tmp_path / 'random.db'}")

@@ -61,7 +61,7 @@ def upsert_member(*, session: Session, name: str, branch_id: int, role: str,
                   identities: dict[str, str], now: datetime,
                   member: Member | None = None, match: bool = True) -> tuple[Member, bool]:
     """Roster import: update `member` when the caller has already decided who the row is
-    (bot.roster does; match=False with no member: the row is a new person), else find them
+    (bot.services.roster does; match=False with no member: the row is a new person), else find them
     by an identity or by name in the branch, else create. Returns (member, created)."""
     if member is None and match:
         for channel, external_id in identities.items():

@@ -3,7 +3,7 @@
 Validation runs over the whole file (and against the database) before anything is written,
 so a roster with problems imports nothing and the person gets every problem at once,
 each with the row number they see in Excel (the header is row 1 when it is the first row).
-Reading and checking the file itself is bot.roster_file; this module checks its rows against the
+Reading and checking the file itself is bot.services.roster_file; this module checks its rows against the
 database and upserts them.
 """
 
@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session
 
-from bot.roster_file import IDENTITY_COLUMNS, RosterError, RosterRow
-from bot.storage.branches import get_or_create_branch
-from bot.storage.models import Branch, Identity, Member
-from bot.storage.people import upsert_member
+from bot.services.roster_file import IDENTITY_COLUMNS, RosterError, RosterRow
+from bot.storage.branches import branch_count, branch_names, get_or_create_branch
+from bot.storage.models import Member
+from bot.storage.people import all_members, identities_of_members, identities_on, upsert_member
 
 __all__ = ["ImportResult", "check_roster", "import_roster"]
 
@@ -49,16 +49,16 @@ class _Existing:
 
     @classmethod
     def load(cls, session: Session) -> _Existing:
-        members = {m.id: m for m in session.exec(select(Member).order_by(Member.id)).all()}
+        members = {m.id: m for m in all_members(session=session)}
         owner: dict[tuple[str, str], int] = {}
         accounts: dict[int, dict[str, set[str]]] = {}
-        for identity in session.exec(select(Identity).where(Identity.channel.in_(list(IDENTITY_COLUMNS)))).all():
+        for identity in identities_on(session=session, channels=IDENTITY_COLUMNS):
             owner[(identity.channel, identity.external_id)] = identity.member_id
             accounts.setdefault(identity.member_id, {}).setdefault(identity.channel, set()).add(identity.external_id)
         by_name: dict[str, list[Member]] = {}
         for member in members.values():
             by_name.setdefault(member.name, []).append(member)
-        return cls(members, {b.id: b.name for b in session.exec(select(Branch)).all()}, owner, accounts, by_name)
+        return cls(members, branch_names(session=session), owner, accounts, by_name)
 
     def describe(self, member: Member) -> str:
         """张三（第一支部）"""
@@ -184,13 +184,12 @@ def import_roster(*, session: Session, rows: list[RosterRow], now: datetime, lab
     problems, targets = _resolve(session, rows, label)
     if problems:
         raise RosterError(problems)
-    branch_names = {b.id: b.name for b in session.exec(select(Branch)).all()}
+    names = branch_names(session=session)
     held: dict[int, set[tuple[str, str]]] = {}
     if targets:
-        for identity in session.exec(select(Identity).where(
-                Identity.member_id.in_([m.id for m in targets.values()]))).all():
+        for identity in identities_of_members(session=session, member_ids=[m.id for m in targets.values()]):
             held.setdefault(identity.member_id, set()).add((identity.channel, identity.external_id))
-    branches_before = len(branch_names)
+    branches_before = len(names)
     added = updated = unchanged = 0
     moves: list[tuple[str, str, str]] = []
     for row in rows:
@@ -206,10 +205,10 @@ def import_roster(*, session: Session, rows: list[RosterRow], now: datetime, lab
         changed = (before != (row.name, branch.id, role)
                    or not set(row.identities.items()) <= held.get(target.id, set()))
         if target.branch_id != branch.id:
-            moves.append((row.name, branch_names.get(target.branch_id, _NO_BRANCH), row.branch))
+            moves.append((row.name, names.get(target.branch_id, _NO_BRANCH), row.branch))
         upsert_member(session=session, name=row.name, branch_id=branch.id, role=role,
                       identities=row.identities, now=now, member=target)
         updated += changed
         unchanged += not changed
-    branches = session.exec(select(func.count()).select_from(Branch)).one()
+    branches = branch_count(session=session)
     return ImportResult(added, updated, branches, branches - branches_before, unchanged, tuple(moves))

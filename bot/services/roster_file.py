@@ -2,7 +2,7 @@
 row (found below title rows, in the spellings seen in real rosters) and every row's problems.
 
 read_roster checks the whole file before it returns anything, so the person gets every problem at once;
-bot.roster then checks the rows against the database and imports them.
+bot.services.roster then checks the rows against the database and imports them.
 """
 
 from __future__ import annotations
@@ -186,7 +186,8 @@ def read_roster(path: Path) -> list[RosterRow]:
             columns[canonical] = position
     missing = [name for name in REQUIRED_COLUMNS if name not in columns]
     if missing:
-        problems.append(f"{label} 第 {header_row} 行：表头缺少「{'」「'.join(missing)}」列（表头应包含：{COLUMNS_HINT}）")
+        problems.append(f"{label} 第 {header_row} 行：表头缺少「{'」「'.join(missing)}」列"
+                        f"（表头应包含：{COLUMNS_HINT}）")
     if problems:
         raise RosterError(problems)
 
