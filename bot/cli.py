@@ -169,12 +169,15 @@ def run(
     if not add_platform_channels(app):
         asyncio.run(_chat(app, as_, group))
         return
-    from bot.service import serve
+    from bot.service import PortUnavailable, serve
 
     server = app.settings.server
     typer.echo(f"studybot 已启动：渠道 {'、'.join(sorted(app.channels))}，回调地址 http://{server.host}:{server.port}/"
                "（Ctrl-C 退出）", err=True)
-    asyncio.run(serve(app))
+    try:
+        asyncio.run(serve(app))
+    except PortUnavailable as exc:
+        raise _fail(str(exc)) from None
 
 
 @cli.command()

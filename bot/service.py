@@ -12,16 +12,39 @@ import asyncio
 import gc
 import logging
 import signal
+import socket
 
 import uvicorn
 
 from bot.app import App
 from bot.web import build_web
 
-__all__ = ["serve", "tick_timers", "tune_gc"]
+__all__ = ["serve", "listen", "tick_timers", "tune_gc", "PortUnavailable"]
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.2
+
+
+class PortUnavailable(Exception):
+    """server.host/server.port cannot be listened on; the text is for the admin."""
+
+
+def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
+    """The service's socket, listening before the channels start: a port already taken stops the start
+    before anything connects, and a callback that comes while the channels start waits in the backlog
+    instead of being refused. (uvicorn's own binding exits the process on failure, with an English log.)"""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError as exc:
+        sock.close()
+        raise PortUnavailable(f"无法在 {host}:{port} 上监听（{exc.strerror or exc}）：端口可能已被占用，"
+                              "请在配置 server.port 中换一个端口") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def tune_gc() -> None:
@@ -47,11 +70,13 @@ async def tick_timers(app: App, stop: asyncio.Event) -> None:
 
 async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM (or `stop` is set): channels started, HTTP server up, timers ticking."""
+    server_settings = app.settings.server
+    listening = listen(server_settings.host, server_settings.port)
     app.start(service=True)
     tune_gc()
     channels = list(app.channels.values())
     stop = stop or asyncio.Event()
-    config = uvicorn.Config(build_web(app), host=app.settings.server.host, port=app.settings.server.port,
+    config = uvicorn.Config(build_web(app), host=server_settings.host, port=server_settings.port,
                             log_config=None, access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # ours below stop everything, not just uvicorn
@@ -67,7 +92,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     outbox = asyncio.create_task(app.schedule.outbox.run(stop))
     refresher = asyncio.create_task(_refresh_jobs(app, stop))
     try:
-        await server.serve()
+        await server.serve(sockets=[listening])
     finally:
         stop.set()
         await ticker

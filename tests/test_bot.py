@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -128,18 +127,17 @@ ODD_TEXTS = {"empty": "", "emoji": "👍🎉🇨🇳", "100KB": "党" * 34_000 +
 
 @pytest.mark.parametrize("during_contest", [False, True], ids=["idle", "contest"])
 @pytest.mark.parametrize("kind", list(ODD_TEXTS))
-def test_odd_texts_are_handled_quietly_and_quickly(app, kind, during_contest):
+def test_odd_texts_are_handled_quietly(app, kind, during_contest):
+    """How quickly: bench/odd_texts.py."""
     words = ODD_TEXTS[kind]
     assert kind != "100KB" or len(words.encode("utf-8")) > 100_000
     if during_contest:
         start_contest(app, "张三", "李四")
-    say(app, "王五", "大家好")  # warm up: the sender is registered, statements compiled
-    began = time.perf_counter()
+    say(app, "王五", "大家好")
     replies = say(app, "王五", words)
-    elapsed = time.perf_counter() - began
     assert all(APOLOGY not in r for r in replies)
-    assert elapsed < 0.05, f"{kind}: {elapsed * 1000:.1f} ms"
     assert len(replies) <= 1
+    assert scalar(app, "SELECT COUNT(*) FROM contest_answer") == 0
 
 
 @pytest.mark.parametrize("kind", list(ODD_TEXTS))
@@ -157,9 +155,7 @@ def test_a_100_kb_message_during_a_blank_is_not_taken_as_an_answer(app, clock):
         advance(app, clock, 10)
     else:
         pytest.fail("the test bank has blanks")
-    started = time.perf_counter()
     assert say(app, "张三", "答" * 50_000) == []  # far longer than any answer: chatter, the turn is kept
-    assert time.perf_counter() - started < 0.05
     assert scalar(app, "SELECT COUNT(*) FROM contest_answer WHERE member_id = :m", m=member_id(app, "张三")) == 0
     assert say(app, "张三", "答：" + question.answer) == ["张三 已作答第 {} 题，答案揭晓前不可更改。".format(
         scalar(app, "SELECT current_index FROM contest") + 1)]

@@ -69,12 +69,13 @@ def fan_out(app: App, clock: ManualClock, count: int, chat_id: str = "第一党�
     now = clock.now()
     with app.db.session() as session:
         enqueue(session=session, now=now, pushes=[
-            Push(key=f"test:{chat_id}:{i}", kind="study", channel=CHANNEL, chat_id=chat_id, chat_name=chat_id, is_group=True,
-                 text=f"推送 {i}", due_at=now) for i in range(count)])
+            Push(key=f"test:{chat_id}:{i}", kind="study", channel=CHANNEL, chat_id=chat_id, chat_name=chat_id,
+                 is_group=True, text=f"推送 {i}", due_at=now) for i in range(count)])
         session.commit()
 
 
-def test_a_weekly_plan_pushes_each_monday_in_order_and_learn_shows_the_last_push(tmp_path: Path, database_url: str) -> None:
+def test_a_weekly_plan_pushes_each_monday_in_order_and_learn_shows_the_last_push(tmp_path: Path,
+                                                                                 database_url: str) -> None:
     clock = ManualClock(MONDAY)
     app, channel = started(tmp_path, clock, write_plan(tmp_path, WEEKLY), db=database_url)
     app.handle(group_msg("张三", "帮助", at=clock.now()))  # the bot learns the group
@@ -129,7 +130,8 @@ class Flaky(RecordingChannel):
         super().send(message)
 
 
-def test_a_failed_push_is_retried_later_and_given_up_after_its_attempts(tmp_path: Path, database_url: str, caplog) -> None:
+def test_a_failed_push_is_retried_later_and_given_up_after_its_attempts(tmp_path: Path, database_url: str,
+                                                                        caplog) -> None:
     clock = ManualClock(MONDAY)
     app = make_app(tmp_path, clock, database={"url": database_url})
     flaky = Flaky(failures=2)
@@ -159,9 +161,10 @@ def test_a_plan_edited_and_reloaded_updates_its_jobs_without_duplicates(tmp_path
     plan = write_plan(tmp_path, WEEKLY)
     app, _ = started(tmp_path, clock, plan, db=database_url)
     jobs = dict(app.schedule.jobs.jobs("plan:"))
-    assert jobs == {"plan:plan#周一学习": datetime(2026, 11, 23, 9, 0), "plan:plan#周三学习": datetime(2026, 11, 25, 9, 0)}
-    plan.write_text(WEEKLY.replace("每周三 09:00", "每周四 10:30").replace("  - name: 周一学习\n    when: 每周一 09:00\n"
-                                                                      "    to: [第一党支部]\n    folder: 党史学习\n", "")
+    assert jobs == {"plan:plan#周一学习": datetime(2026, 11, 23, 9, 0),
+                    "plan:plan#周三学习": datetime(2026, 11, 25, 9, 0)}
+    monday = "  - name: 周一学习\n    when: 每周一 09:00\n    to: [第一党支部]\n    folder: 党史学习\n"
+    plan.write_text(WEEKLY.replace("每周三 09:00", "每周四 10:30").replace(monday, "")
                     + "  - name: 周五竞赛\n    when: 每周五 16:00\n    to: [第一党支部]\n    contest: {questions: 2}\n",
                     encoding="utf-8")
     assert app.schedule.refresh_plans()
@@ -175,7 +178,8 @@ def test_a_plan_edited_and_reloaded_updates_its_jobs_without_duplicates(tmp_path
     app2.close()
 
 
-def test_a_push_missed_while_down_is_sent_within_its_grace_and_skipped_beyond(tmp_path: Path, database_url: str, caplog) -> None:
+def test_a_push_missed_while_down_is_sent_within_its_grace_and_skipped_beyond(tmp_path: Path, database_url: str,
+                                                                              caplog) -> None:
     clock = ManualClock(MONDAY)
     plan = write_plan(tmp_path, WEEKLY)
     app, _ = started(tmp_path, clock, plan, db=database_url)
@@ -234,18 +238,23 @@ def test_a_plans_contest_starts_on_time_and_its_results_are_pushed(tmp_path: Pat
     app.close()
 
 
-def test_a_bad_plan_file_names_file_line_and_problem_and_the_good_entries_load(tmp_path: Path, database_url: str) -> None:
+def test_a_bad_plan_file_names_file_line_and_problem_and_the_good_entries_load(tmp_path: Path,
+                                                                               database_url: str) -> None:
     plan = write_plan(tmp_path, "plans:\n"
-                                "  - name: 好\n    when: 每周一 09:00\n    to: [第一党支部]\n    items: [02-sanhui-yike]\n"
-                                "  - name: 坏时间\n    when: 每周八 09:00\n    to: [第一党支部]\n    items: [02-sanhui-yike]\n"
-                                "  - name: 坏资料\n    when: 每周二 09:00\n    to: [第一党支部]\n    items: [没有这篇]\n"
+                                "  - name: 好\n    when: 每周一 09:00\n    to: [第一党支部]\n"
+                                "    items: [02-sanhui-yike]\n"
+                                "  - name: 坏时间\n    when: 每周八 09:00\n    to: [第一党支部]\n"
+                                "    items: [02-sanhui-yike]\n"
+                                "  - name: 坏资料\n    when: 每周二 09:00\n    to: [第一党支部]\n"
+                                "    items: [没有这篇]\n"
                                 "  - name: 拼错\n    wen: 每周二 09:00\n")
     app, _ = started(tmp_path, ManualClock(MONDAY), plan, db=database_url)
     problems = [p for p in app.schedule.problems if "学习计划" in p]
     assert problems == [
         f"学习计划有误：{plan} 第 6 行：第 2 项计划：看不懂时间「每周八 09:00」：星期应为一到日",
         f"学习计划有误：{plan} 第 10 行：第 3 项计划：学习资料库中没有「没有这篇」",
-        f"学习计划有误：{plan} 第 14 行：第 4 项计划：不认识的键 wen（可用：contest, folder, items, name, shift, to, when）",
+        f"学习计划有误：{plan} 第 14 行：第 4 项计划：不认识的键 wen"
+        "（可用：contest, folder, items, name, shift, to, when）",
     ], problems
     assert [job for job, _ in app.schedule.jobs.jobs("plan:")] == ["plan:plan#好"]
     app.close()
@@ -258,9 +267,18 @@ def test_the_service_runs_jobs_with_apscheduler_and_sends_through_the_outbox(tmp
     from bot.clock import SHANGHAI
     from bot.jobs.book import JobSpec
 
+    class Waiting(RecordingChannel):
+        def __init__(self) -> None:
+            super().__init__()
+            self.got = asyncio.Event()
+
+        def send(self, message: Outgoing) -> None:
+            super().send(message)
+            self.got.set()
+
     async def scenario() -> None:
         app = make_app(tmp_path, SystemClock(), database={"url": database_url})
-        channel = RecordingChannel()
+        channel = Waiting()
         app.add_channel(channel)
         app.start()
         app.handle(group_msg("张三", "帮助", at=app.clock.now()))
@@ -276,19 +294,17 @@ def test_the_service_runs_jobs_with_apscheduler_and_sends_through_the_outbox(tmp
                                       timedelta(minutes=5)))
         stop = asyncio.Event()
         worker = asyncio.create_task(app.schedule.outbox.run(stop))
-        for _ in range(60):
-            if channel.sent:
-                break
-            await asyncio.sleep(0.1)
+        await asyncio.wait_for(channel.got.wait(), 15)  # due in half a second of wall time
         stop.set()
         await worker
         app.close()
         assert [m.text.splitlines()[0] for m in channel.sent] == ["📖 三会一课制度要点"]
 
-    asyncio.run(asyncio.wait_for(scenario(), 20))
+    asyncio.run(scenario())
 
 
-def test_meetings_from_a_yaml_file_are_added_changed_and_cancelled_with_announcements(tmp_path: Path, database_url: str) -> None:
+def test_meetings_from_a_yaml_file_are_added_changed_and_cancelled_with_announcements(tmp_path: Path,
+                                                                                      database_url: str) -> None:
     clock = ManualClock(datetime(2026, 11, 23, 8, 0))
     path = tmp_path / "meetings.yaml"
     path.write_text("meetings:\n  - key: 12月支委会\n    branch: 第一党支部\n    type: 支委会\n"
@@ -322,7 +338,8 @@ def test_meetings_from_a_yaml_file_are_added_changed_and_cancelled_with_announce
     app.close()
 
 
-def test_an_outbox_push_to_a_wecom_group_is_confirmed_by_its_webhook_or_retried(tmp_path: Path, database_url: str) -> None:
+def test_an_outbox_push_to_a_wecom_group_is_confirmed_by_its_webhook_or_retried(tmp_path: Path,
+                                                                                database_url: str) -> None:
     from fakes.wecom_api import FakeWeComAPI
 
     from bot.channels.registry import add_platform_channels
@@ -367,7 +384,8 @@ def test_a_meeting_arranged_for_tomorrow_gets_no_three_day_reminder_and_a_missed
         row = meetings.add(session, branch_id=1, draft=meetings.parse("支委会 2026-12-01 14:30 三楼会议室"), by="测试")
         session.commit()
     meetings.activate(row.id)
-    assert sorted(j for j, _ in app.schedule.jobs.jobs("remind:")) == [f"remind:{row.id}:3600", f"remind:{row.id}:86400"]
+    assert sorted(j for j, _ in app.schedule.jobs.jobs("remind:")) == [f"remind:{row.id}:3600",
+                                                                       f"remind:{row.id}:86400"]
     app.schedule.reconcile()  # a restart's reconcile adds no past reminder either
     assert len(app.schedule.jobs.jobs("remind:")) == 2
     app.close()
@@ -378,7 +396,8 @@ def test_a_meeting_arranged_for_tomorrow_gets_no_three_day_reminder_and_a_missed
     app2.close()
 
 
-def test_pushes_for_a_channel_this_process_does_not_run_stay_pending_for_the_one_that_does(tmp_path: Path, database_url: str) -> None:
+def test_pushes_for_a_channel_this_process_does_not_run_stay_pending_for_the_one_that_does(tmp_path: Path,
+                                                                                           database_url: str) -> None:
     clock = ManualClock(MONDAY)
     app, channel = started(tmp_path, clock, db=database_url)  # the local chat only, on a database the service also uses
     now = clock.now()

@@ -8,12 +8,13 @@ import socket
 from pathlib import Path
 
 import httpx
+import pytest
 from fakes.wecom_ws_server import FakeWeComServer
 from helpers import TEST_BANK_NAME, write_bank
 
 from bot.app import build_app
 from bot.channels.registry import add_platform_channels
-from bot.service import serve
+from bot.service import PortUnavailable, serve
 from bot.settings import load_settings
 
 
@@ -46,13 +47,8 @@ def test_run_serves_the_configured_channels_and_plays_a_contest(tmp_path: Path):
             service = asyncio.create_task(serve(app, stop))
             try:
                 await ws.wait_connected()
-                async with httpx.AsyncClient() as client:
-                    for _ in range(50):
-                        try:
-                            health = (await client.get(f"http://127.0.0.1:{port}/healthz")).json()
-                            break
-                        except httpx.ConnectError:
-                            await asyncio.sleep(0.1)
+                async with httpx.AsyncClient() as client:  # listening since before the robot connected
+                    health = (await client.get(f"http://127.0.0.1:{port}/healthz")).json()
                     assert health == {"ok": True, "channels": ["wechat_mp", "wecom"]}
                     # the routes of every configured part are mounted
                     for path in ("/wecom/app", "/wechat/mp"):
@@ -77,4 +73,19 @@ def test_a_dingtalk_section_adds_the_dingtalk_channel(tmp_path: Path):
         assert [c.name for c in add_platform_channels(app)] == ["dingtalk"]
         assert "dingtalk" in app.channels
     finally:
+        app.close()
+
+
+def test_a_port_already_taken_stops_the_start_with_a_clear_message(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = load_settings(Path("/dev/null"), {
+            "database": {"url": f"sqlite:///{tmp_path}/t.db"}, "server": {"port": port},
+            "wechat_mp": {"app_id": "wx1", "app_secret": "s", "token": "t"}})
+        app = build_app(settings)
+        add_platform_channels(app)
+        with pytest.raises(PortUnavailable, match=f"无法在 127.0.0.1:{port} 上监听.*server.port"):
+            asyncio.run(serve(app))
         app.close()
