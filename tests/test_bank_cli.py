@@ -10,10 +10,11 @@ from helpers import group_msg, texts
 from typer.testing import CliRunner
 
 from bot.app import build_app
-from bot.cli import cli, register_commands
+from bot.cli import build_cli
 from bot.settings import load_settings
 
 runner = CliRunner()
+cli = build_cli()
 REAL_BANK = Path(__file__).resolve().parents[2] / "shared" / "data" / "public-banks" / "dangshi-1486.json"
 
 GOOD_CSV = """题型,题干,选项A,选项B,选项C,选项D,答案,解析
@@ -32,7 +33,6 @@ BAD_CSV = """题型,题干,选项A,选项B,答案
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_config_env) -> Path:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "studybot.yaml").write_text(f"database:\n  url: sqlite:///{tmp_path / 't.db'}\n", encoding="utf-8")
-    register_commands()
     return tmp_path
 
 

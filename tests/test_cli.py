@@ -11,10 +11,11 @@ import yaml
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
-from bot.cli import cli
+from bot.cli import build_cli
 from bot.settings import Settings, load_settings
 
 runner = CliRunner()
+cli = build_cli()
 GOLDEN = Path(__file__).parent / "golden"
 REPO = Path(__file__).parent.parent
 

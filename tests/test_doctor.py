@@ -8,9 +8,10 @@ import pytest
 from fakes.http_api import Answer, FakeHTTPAPI, Recorded
 from typer.testing import CliRunner
 
-from bot.cli import cli, register_commands
+from bot.cli import build_cli
 
 runner = CliRunner()
+cli = build_cli()
 
 
 def _token(request: Recorded) -> Answer:
@@ -28,7 +29,6 @@ def api():
 @pytest.fixture(autouse=True)
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_config_env):
     monkeypatch.chdir(tmp_path)
-    register_commands()
 
 
 def config(tmp_path: Path, api: str, secret: str) -> Path:

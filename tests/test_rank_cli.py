@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import openpyxl
@@ -14,8 +14,9 @@ import typer
 from sqlmodel import select
 from typer.testing import CliRunner
 
-import bot.cli_rank
-from bot.cli import register_commands
+from bot.cli import build_cli
+from bot.cli.common import CliContext
+from bot.clock import ManualClock
 from bot.services.roster import import_roster
 from bot.services.roster_file import read_roster
 from bot.storage.db import Database
@@ -26,16 +27,21 @@ runner = CliRunner()
 TODAY = date(2026, 3, 4)  # a Wednesday: week W2026-10, month M2026-03
 MARCH = datetime(2026, 3, 4, 10, 0)
 FEBRUARY = datetime(2026, 2, 20, 9, 0)
+AT_TEN = datetime.combine(TODAY, time(10, 0))  # when the command line runs, unless a test says otherwise
 
 
 def make_cli() -> typer.Typer:
-    """The real `studybot` command line, with the commands main() registers."""
-    return register_commands()
+    """The real `studybot` command line, as main() builds it."""
+    return build_cli()
+
+
+def on(day: datetime) -> CliContext:
+    """The command line as run at `day` (Shanghai wall-clock time)."""
+    return CliContext(ManualClock(day))
 
 
 @pytest.fixture
-def config(cli_config: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(bot.cli_rank, "_today", lambda: TODAY)
+def config(cli_config: Path) -> Path:
     return cli_config
 
 
@@ -59,8 +65,8 @@ def scored(config: Path, tmp_path: Path) -> Path:
     return config
 
 
-def invoke(config: Path, *args: str):
-    return runner.invoke(make_cli(), ["rank", *args, "--config", str(config)])
+def invoke(config: Path, *args: str, at: datetime = AT_TEN):
+    return runner.invoke(make_cli(), ["rank", *args, "--config", str(config)], obj=on(at))
 
 
 def test_member_json_all_time_with_shared_ranks(scored: Path) -> None:
@@ -223,16 +229,12 @@ def test_bad_dates(config: Path, value: str, message: str) -> None:
     assert "Traceback" not in result.output
 
 
-def test_date_is_documented_in_help_and_defaults_to_today_in_shanghai(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_date_is_documented_in_help_and_defaults_to_today_in_shanghai(scored: Path) -> None:
     result = runner.invoke(make_cli(), ["rank", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "--date" in result.stdout and "YYYY-MM-DD" in result.stdout
     assert "默认今天（北京时间）" in result.stdout
     assert "studybot rank --period month --date 2026-02-01" in result.stdout
-
-    class Clock:
-        def now(self) -> datetime:
-            return datetime(2026, 3, 1, 0, 30)  # Shanghai wall-clock time: still 1 March there
-
-    monkeypatch.setattr(bot.cli_rank, "SystemClock", Clock)
-    assert bot.cli_rank._today() == date(2026, 3, 1)
+    # 00:30 on 1 March in Shanghai (still 28 February in UTC): this month is March
+    title = invoke(scored, "--period", "month", at=datetime(2026, 3, 1, 0, 30)).stdout.splitlines()[0]
+    assert title == "党建积分个人排行（本月：2026 年 3 月）"

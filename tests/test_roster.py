@@ -11,7 +11,7 @@ import typer
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot.cli import register_commands
+from bot.cli import build_cli
 from bot.storage.db import Database
 from bot.storage.models import Branch, Identity, Member
 
@@ -20,7 +20,7 @@ runner = CliRunner()
 
 def make_cli() -> typer.Typer:
     """The real `studybot` command line, with the commands main() registers."""
-    return register_commands()
+    return build_cli()
 
 
 @pytest.fixture
@@ -389,9 +389,9 @@ def test_missing_header_messages_say_which_columns_are_required(config: Path, tm
 
 
 def test_import_help_shows_the_file_argument_plainly() -> None:
-    from bot.cli import register_commands
+    from bot.cli import build_cli
 
-    result = runner.invoke(register_commands(), ["members", "import", "--help"], prog_name="studybot")
+    result = runner.invoke(build_cli(), ["members", "import", "--help"], prog_name="studybot")
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Usage: studybot members import [OPTIONS] FILE\n")
     assert "{FILE}" not in result.stdout

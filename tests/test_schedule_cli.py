@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot.cli import register_commands
+from bot.cli import build_cli
 from bot.storage.branches import get_or_create_group
 from bot.storage.db import Database
 from bot.storage.models import AttendanceRow, MeetingRow, Member, ScheduledPush
@@ -22,7 +22,7 @@ runner = CliRunner()
 
 
 def invoke(config: Path, *args: str):
-    return runner.invoke(register_commands(), [*args, "--config", str(config)])
+    return runner.invoke(build_cli(), [*args, "--config", str(config)])
 
 
 @pytest.fixture
@@ -148,7 +148,7 @@ def test_reload_reads_the_plans_and_is_idempotent(branch: Path, tmp_path: Path) 
 def test_chat_beside_a_configured_service_leaves_the_scheduled_jobs_to_it(cli_config: Path, tmp_path: Path) -> None:
     cli_config.write_text(cli_config.read_text(encoding="utf-8")
                           + "dingtalk:\n  client_id: ding-id\n  client_secret: ding-secret\n", encoding="utf-8")
-    result = runner.invoke(register_commands(), ["chat", "--config", str(cli_config)], input="帮助\n/exit\n")
+    result = runner.invoke(build_cli(), ["chat", "--config", str(cli_config)], input="帮助\n/exit\n")
     assert result.exit_code == 0, result.output
     assert "定时推送、会议提醒由 studybot run 负责" in result.output
     assert "👋 我是学习助手" in result.output

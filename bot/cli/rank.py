@@ -13,8 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli import ConfigOption, open_app
-from bot.clock import SystemClock
+from bot.cli.common import ConfigOption, clock_of, fail, open_app
 from bot.storage.ranking import branch_ranking, member_ranking, member_ranking_all
 from scheduler.periods import PERIOD_LABELS, Period, parse_period, period_key
 
@@ -31,10 +30,6 @@ BRANCH_COLUMNS = {"rank": "名次", "name": "支部", "members": "人数", "part
                   "total_points": "总积分", "average_points": "人均积分", "participation_rate": "参与率"}
 
 
-def _today() -> date:
-    return SystemClock().now().date()
-
-
 _DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 
 
@@ -43,19 +38,14 @@ def parse_date(text: str) -> date:
     value = text.strip()
     found = _DATE.fullmatch(value)
     if found is None:
-        raise _fail(f"--date 应为 YYYY-MM-DD 格式的日期，例如 2026-02-15，实为「{text}」")
+        raise fail(f"--date 应为 YYYY-MM-DD 格式的日期，例如 2026-02-15，实为「{text}」")
     year, month, day = map(int, found.groups())
     try:
         return date(year, month, day)
     except ValueError:
-        raise _fail(f"--date「{text}」不是有效的日期（{year} 年 {month} 月没有 {day} 日），请写 YYYY-MM-DD，"
+        raise fail(f"--date「{text}」不是有效的日期（{year} 年 {month} 月没有 {day} 日），请写 YYYY-MM-DD，"
                     "例如 2026-02-15" if 1 <= month <= 12 else
                     f"--date「{text}」不是有效的日期（月份应为 1–12），请写 YYYY-MM-DD，例如 2026-02-15") from None
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
 
 
 def describe_period(key: str) -> str:
@@ -75,12 +65,20 @@ def describe_period(key: str) -> str:
 
 
 def rank(
+    ctx: typer.Context,
     by: Annotated[str, typer.Option("--by", help="member：个人排行；branch：支部排行（按人均积分）")] = "member",
-    period: Annotated[str, typer.Option("--period", "-p", help="week、month、quarter、year、all（也可写 本周、本月、本季度、本年、总）")] = "all",
-    format_: Annotated[str | None, typer.Option("--format", "-f", help="table、json、csv、xlsx；不写时按 --output 的扩展名，否则 table", show_default=False)] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="写到文件（xlsx 必须指定）；不写则输出到屏幕", show_default=False)] = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", help="最多列出多少行；个人默认 50，支部默认全部；0 表示全部", show_default=False)] = None,
-    on: Annotated[str | None, typer.Option("--date", "-d", metavar="YYYY-MM-DD", help="排行包含这一天的那个周期，例如 --period month --date 2026-02-15 即 2026 年 2 月的排行；默认今天（北京时间）", show_default=False)] = None,
+    period: Annotated[str, typer.Option(
+        "--period", "-p", help="week、month、quarter、year、all（也可写 本周、本月、本季度、本年、总）")] = "all",
+    format_: Annotated[str | None, typer.Option(
+        "--format", "-f", help="table、json、csv、xlsx；不写时按 --output 的扩展名，否则 table",
+        show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="写到文件（xlsx 必须指定）；不写则输出到屏幕", show_default=False)] = None,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", "-n", help="最多列出多少行；个人默认 50，支部默认全部；0 表示全部", show_default=False)] = None,
+    on: Annotated[str | None, typer.Option(
+        "--date", "-d", metavar="YYYY-MM-DD", help="排行包含这一天的那个周期，例如 --period month --date 2026-02-15 "
+        "即 2026 年 2 月的排行；默认今天（北京时间）", show_default=False)] = None,
     config: ConfigOption = None,
 ) -> None:
     """党建积分排行：个人或支部，按周、月、季度、年或累计。
@@ -94,16 +92,17 @@ def rank(
     """
     view = _BY.get(by.strip().lower())
     if view is None:
-        raise _fail(f"--by 应为 member（个人）或 branch（支部），实为「{by}」")
+        raise fail(f"--by 应为 member（个人）或 branch（支部），实为「{by}」")
     chosen = parse_period(period)
     if chosen is None:
-        raise _fail(f"--period 应为 week、month、quarter、year、all（或 本周、本月、本季度、本年、总），实为「{period}」")
+        raise fail("--period 应为 week、month、quarter、year、all（或 本周、本月、本季度、本年、总），"
+                   f"实为「{period}」")
     fmt = _format(format_, output)
     if fmt == "xlsx" and output is None:
-        raise _fail("xlsx 格式需要用 --output 指定文件，例如：studybot rank --format xlsx --output 排行.xlsx")
+        raise fail("xlsx 格式需要用 --output 指定文件，例如：studybot rank --format xlsx --output 排行.xlsx")
     if limit is not None and limit < 0:
-        raise _fail(f"--limit 不能是负数（0 表示全部），实为 {limit}")
-    today = _today()
+        raise fail(f"--limit 不能是负数（0 表示全部），实为 {limit}")
+    today = clock_of(ctx).now().date()  # the clock reads Shanghai wall-clock time
     day = today if on is None else parse_date(on)
 
     key = period_key(chosen, day)
@@ -157,7 +156,7 @@ def _format(format_: str | None, output: Path | None) -> str:
     if format_ is not None:
         fmt = format_.strip().lower()
         if fmt not in _FORMATS:
-            raise _fail(f"--format 应为 {'、'.join(_FORMATS)} 之一，实为「{format_}」")
+            raise fail(f"--format 应为 {'、'.join(_FORMATS)} 之一，实为「{format_}」")
         return fmt
     suffix = output.suffix.lower().lstrip(".") if output else ""
     return suffix if suffix in _FORMATS else "table"
@@ -206,7 +205,7 @@ def _write_text(output: Path, text: str) -> None:
     try:
         output.write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
-        raise _fail(f"无法写入 {output}：{exc.strerror or exc}", 1) from None
+        raise fail(f"无法写入 {output}：{exc.strerror or exc}", 1) from None
 
 
 def _write_xlsx(output: Path, records: list[dict[str, Any]], columns: dict[str, str], kind: str) -> None:
@@ -235,4 +234,4 @@ def _write_xlsx(output: Path, records: list[dict[str, Any]], columns: dict[str, 
     try:
         workbook.save(output)
     except OSError as exc:
-        raise _fail(f"无法写入 {output}：{exc.strerror or exc}", 1) from None
+        raise fail(f"无法写入 {output}：{exc.strerror or exc}", 1) from None

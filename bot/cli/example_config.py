@@ -1,4 +1,4 @@
-"""The commented studybot.yaml that `studybot init` writes. Every key here is read by bot/settings.py."""
+"""The commented studybot.yaml that `studybot init` writes. Every key here is read by bot/settings/."""
 
 EXAMPLE_CONFIG = """\
 # studybot 配置文件。所有配置项都可省略，省略时使用括号中的默认值。

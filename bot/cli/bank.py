@@ -11,15 +11,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bot.cli import ConfigOption, open_app
-from bot.clock import SystemClock
+from bot.app import App
+from bot.cli.common import ConfigOption, clock_of, fail, open_app
 from bot.storage.banks import question_stats, save_bank
 from quizzes.bank_io import read_bank
 from quizzes.model import TYPE_LABELS, Bank, QuestionType
 
-__all__ = ["bank_cli"]
-
-bank_cli = typer.Typer(help="题库：检查、导入、列出、导出和答题统计。", no_args_is_help=True)
+__all__ = ["commands"]
 
 FileArgument = Annotated[Path, typer.Argument(metavar="FILE", help="题库文件：.xlsx、.csv、.json 或 .yaml")]
 NameOption = Annotated[str | None, typer.Option("--name", help="题库名（默认：文件中的 name，或文件名）")]
@@ -35,21 +33,15 @@ class ExportFormat(str, Enum):
     yaml = "yaml"
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
-
-
 def _read(path: Path, name: str | None):
     if not path.exists():
-        raise _fail(f"找不到文件 {path}", 2)
+        raise fail(f"找不到文件 {path}", 2)
     result = read_bank(path, name)
     for problem in result.problems:
         typer.echo(str(problem))
     return result
 
 
-@bank_cli.command()
 def check(file: FileArgument, name: NameOption = None) -> None:
     """检查题库文件而不导入：列出每一处问题（Excel/CSV 为行号，JSON/YAML 为第几题）。无问题退出码 0，有问题 1。"""
     result = _read(file, name)
@@ -58,11 +50,12 @@ def check(file: FileArgument, name: NameOption = None) -> None:
         raise typer.Exit(1)
 
 
-@bank_cli.command(name="import")
 def import_(
+    ctx: typer.Context,
     file: FileArgument,
     name: NameOption = None,
-    replace: Annotated[bool, typer.Option("--replace", help="用文件中的题目替换同名题库的全部题目（默认：追加新题）")] = False,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="用文件中的题目替换同名题库的全部题目（默认：追加新题）")] = False,
     config: ConfigOption = None,
 ) -> None:
     """导入题库：全部通过检查才导入（一处有问题则一道也不导入），跳过完全重复的题目。
@@ -75,11 +68,11 @@ def import_(
     app = open_app(config)
     try:
         if result.bank.name in {b.name for b in app.catalog.banks()} and not _is_stored(app, result.bank.name):
-            raise _fail(f"题库「{result.bank.name}」来自题库文件（{app.catalog.get(result.bank.name).source}），"
+            raise fail(f"题库「{result.bank.name}」来自题库文件（{app.catalog.get(result.bank.name).source}），"
                         "不能用导入覆盖。请用 --name 另起一个名字。", 1)
         with app.db.session() as session:
             saved = save_bank(session=session, bank=result.bank, source=file.name, replace=replace,
-                              now=SystemClock().now())
+                              now=clock_of(ctx).now())
             session.commit()
     finally:
         app.close()
@@ -90,7 +83,7 @@ def import_(
                f"在群里发送「开始竞赛 {result.bank.name}」即可使用。")
 
 
-def _is_stored(app, name: str) -> bool:
+def _is_stored(app: App, name: str) -> bool:
     bank = app.catalog.get(name)
     return bank is not None and bank.source.startswith("数据库")
 
@@ -102,7 +95,6 @@ def _counts(bank: Bank) -> dict[str, int]:
     return counts
 
 
-@bank_cli.command(name="list")
 def list_(
     format: Annotated[ListFormat, typer.Option("--format", help="table 或 json")] = ListFormat.table,
     config: ConfigOption = None,
@@ -130,20 +122,20 @@ def list_(
     Console().print(table)
 
 
-def _find(app, name: str) -> Bank:
+def _find(app: App, name: str) -> Bank:
     app.catalog.refresh()
     bank = app.catalog.get(name)
     if bank is None:
         names = "、".join(b.name for b in app.catalog.banks()) or "无"
-        raise _fail(f"没有找到题库「{name}」。现有题库：{names}", 1)
+        raise fail(f"没有找到题库「{name}」。现有题库：{names}", 1)
     return bank
 
 
-@bank_cli.command()
 def export(
     name: Annotated[str, typer.Argument(metavar="NAME", help="题库名")],
     format: Annotated[ExportFormat, typer.Option("--format", help="xlsx 或 yaml")] = ExportFormat.xlsx,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="写到哪个文件（默认：题库名.xlsx/.yaml）")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="写到哪个文件（默认：题库名.xlsx/.yaml）")] = None,
     config: ConfigOption = None,
 ) -> None:
     """导出题库为 Excel 或 YAML；导出的文件可以原样再导入。"""
@@ -158,13 +150,12 @@ def export(
     try:
         warnings = write_xlsx(bank, path) if format is ExportFormat.xlsx else (write_yaml(bank, path) or [])
     except OSError as exc:
-        raise _fail(f"无法写入 {path}：{exc.strerror}", 1) from None
+        raise fail(f"无法写入 {path}：{exc.strerror}", 1) from None
     for warning in warnings:
         typer.echo(f"⚠️ {warning}", err=True)
     typer.echo(f"已导出题库「{bank.name}」（{len(bank.questions)} 道）到 {path}")
 
 
-@bank_cli.command()
 def stats(
     name: Annotated[str, typer.Argument(metavar="NAME", help="题库名")],
     limit: Annotated[int, typer.Option("--limit", help="列出多少道", min=1)] = 20,
@@ -194,3 +185,13 @@ def stats(
         table.add_row(str(number), question.label, stem, str(stat.asked), str(stat.answered), str(stat.correct),
                       f"{rate:.0%}")
     Console().print(table)
+
+
+def commands() -> typer.Typer:
+    group = typer.Typer(help="题库：检查、导入、列出、导出和答题统计。", no_args_is_help=True)
+    group.command()(check)
+    group.command(name="import")(import_)
+    group.command(name="list")(list_)
+    group.command()(export)
+    group.command()(stats)
+    return group

@@ -8,40 +8,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import select
-from typer.core import TyperArgument, TyperCommand
 
-from bot.cli import ConfigOption, open_app
-from bot.clock import SystemClock
+from bot.cli.common import ConfigOption, PlainUsageCommand, clock_of, fail, open_app
 from bot.services.roster import import_roster
 from bot.services.roster_file import COLUMNS_HINT, IDENTITY_COLUMNS, RosterError, RosterFileMissing, read_roster
-from bot.storage.models import ROLES, Branch, Identity, Member
+from bot.storage.branches import branch_names
+from bot.storage.models import ROLES
+from bot.storage.people import all_members, identities_on
 
-__all__ = ["members_cli"]
+__all__ = ["commands"]
 
-members_cli = typer.Typer(help="成员与支部名册。", no_args_is_help=True, rich_markup_mode=None)
-
-
-class _PlainUsageCommand(TyperCommand):
-    """The usage line shows an argument by its metavar (`… [OPTIONS] FILE`), not typer's `{FILE}`."""
-
-    def collect_usage_pieces(self, ctx) -> list[str]:
-        pieces = [self.options_metavar] if self.options_metavar else []
-        for param in self.get_params(ctx):
-            if isinstance(param, TyperArgument) and param.metavar and param.nargs == 1:
-                pieces.append(param.metavar if param.required else f"[{param.metavar}]")
-            else:
-                pieces.extend(param.get_usage_pieces(ctx))
-        return pieces
-
-
-def _fail(message: str, code: int) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(code)
-
-
-@members_cli.command("import", cls=_PlainUsageCommand)
 def import_(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help=f"名册文件（.csv 或 .xlsx），列：{COLUMNS_HINT}",
                                          metavar="FILE", show_default=False)],
     config: ConfigOption = None,
@@ -50,14 +28,14 @@ def import_(
     try:
         rows = read_roster(file)
     except RosterFileMissing as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     except RosterError as exc:
         raise _report(file, exc) from None
     app = open_app(config)
     try:
         with app.db.session() as session:
             try:
-                result = import_roster(session=session, rows=rows, now=SystemClock().now(), label=file.name)
+                result = import_roster(session=session, rows=rows, now=clock_of(ctx).now(), label=file.name)
             except RosterError as exc:
                 session.rollback()
                 raise _report(file, exc) from None
@@ -82,7 +60,6 @@ def _report(file: Path, error: RosterError) -> typer.Exit:
     return typer.Exit(1)
 
 
-@members_cli.command("list")
 def list_(
     branch: Annotated[str | None, typer.Option("--branch", "-b", help="只列出这个支部的成员")] = None,
     format_: Annotated[str, typer.Option("--format", "-f", help="输出格式：table 或 json")] = "table",
@@ -91,22 +68,21 @@ def list_(
     """列出成员（按支部分组）。"""
     format_ = format_.strip().lower()
     if format_ not in ("table", "json"):
-        raise _fail(f"不支持的格式「{format_}」，可选：table、json", 2)
+        raise fail(f"不支持的格式「{format_}」，可选：table、json", 2)
     app = open_app(config)
     try:
         with app.db.session() as session:
-            branches = {b.id: b.name for b in session.exec(select(Branch)).all()}
-            query = select(Member)
+            branches = branch_names(session=session)
+            branch_id = None
             if branch is not None:
                 wanted = branch.strip()
                 branch_id = next((i for i, name in branches.items() if name == wanted), None)
                 if branch_id is None:
                     known = "、".join(sorted(branches.values())) or "（还没有支部）"
-                    raise _fail(f"没有名为「{wanted}」的支部。现有支部：{known}", 1)
-                query = query.where(Member.branch_id == branch_id)
-            members = session.exec(query).all()
+                    raise fail(f"没有名为「{wanted}」的支部。现有支部：{known}", 1)
+            members = all_members(session=session, branch_id=branch_id, any_branch=branch is None)
             accounts: dict[int, dict[str, str]] = {}
-            for identity in session.exec(select(Identity).where(Identity.channel.in_(list(IDENTITY_COLUMNS)))):
+            for identity in identities_on(session=session, channels=IDENTITY_COLUMNS):
                 accounts.setdefault(identity.member_id, {}).setdefault(identity.channel, identity.external_id)
     finally:
         app.close()
@@ -135,3 +111,10 @@ def list_(
             record["name"], record["branch"], record["role_label"],
             *(record[channel] or "" for channel in IDENTITY_COLUMNS))))
     Console(file=sys.stdout).print(table)
+
+
+def commands() -> typer.Typer:
+    group = typer.Typer(help="成员与支部名册。", no_args_is_help=True, rich_markup_mode=None)
+    group.command("import", cls=PlainUsageCommand)(import_)
+    group.command("list")(list_)
+    return group

@@ -1,7 +1,7 @@
 """`studybot doctor`: is the configuration complete, and do the platforms accept our credentials?
 
 Each check returns a line for the admin; nothing is sent to a group (a webhook cannot be tested
-without posting to it, so its key is only checked for shape)."""
+without posting to it, so its key is only checked for shape). Exit 1 when any check fails."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
+import typer
 
+from bot.app import App
+from bot.cli.common import ConfigOption, ready_app, report_bank_problems, settings_from
 from bot.settings import Settings
 
-__all__ = ["Check", "run_checks"]
+__all__ = ["doctor", "Check", "run_checks"]
 
 TIMEOUT = 5.0
 _WEBHOOK_KEY = re.compile(r"^[0-9a-fA-F-]{20,64}$")
@@ -105,11 +108,13 @@ async def _checks(settings: Settings) -> list[Check]:
         elif robot is not None:
             checks.append(Check(True, "企业微信智能机器人（回调）",
                                 "回调地址 /wecom/robot；请在后台保存 URL 时确认校验通过"
-                                + ("" if wecom.webhooks else "；未配置 wecom.webhooks，竞赛的揭晓和下一题无法推送到群")))
+                                + ("" if wecom.webhooks
+                                   else "；未配置 wecom.webhooks，竞赛的揭晓和下一题无法推送到群")))
         for group, key in wecom.webhooks.items():
             shape = bool(_WEBHOOK_KEY.match(key.get_secret_value()))
             checks.append(Check(shape, f"群「{group}」的消息推送 webhook",
-                                "key 格式正确（未实际发送）" if shape else "key 格式不对：应为 webhook 地址中 key= 后面的部分"))
+                                "key 格式正确（未实际发送）" if shape
+                                else "key 格式不对：应为 webhook 地址中 key= 后面的部分"))
     if mp is not None:
         checks.append(await _token(f"{mp.api_base_url}/cgi-bin/token",
                                    {"grant_type": "client_credential", "appid": mp.app_id,
@@ -119,3 +124,45 @@ async def _checks(settings: Settings) -> list[Check]:
 
 def run_checks(settings: Settings) -> list[Check]:
     return asyncio.run(_checks(settings))
+
+
+def doctor(config: ConfigOption = None) -> None:
+    """检查配置、数据库、题库、学习资料和学习计划，并用配置的凭据连一次企业微信、公众号和钉钉（不会往群里发消息）。有问题时退出码 1。"""  # noqa: E501 (--help text: one paragraph)
+    settings = settings_from(config)
+    app = ready_app(settings)
+    try:
+        app.catalog.refresh()
+        checks = [Check(True, "配置", "有效"), Check(True, "数据库", app.db.url),
+                  Check(not app.bank_problems, "题库", f"{len(app.catalog.banks())} 个可用"
+                        + (f"，{len(app.bank_problems)} 处问题（见上方提示）" if app.bank_problems else ""))]
+        report_bank_problems(app)
+        schedule = app.schedule
+        plan_problems = [p for p in schedule.problems if p.startswith("学习计划")]
+        item_problems = [p for p in schedule.problems if p.startswith("学习资料")]
+        calendar_notes = [p for p in schedule.problems if p not in plan_problems + item_problems]
+        for problem in item_problems + plan_problems:
+            typer.echo(problem, err=True)
+        checks += [Check(not item_problems, "学习资料", f"{len(schedule.study.library)} 篇可用"
+                         + (f"，{len(item_problems)} 篇有误（见上方提示）" if item_problems else "")),
+                   Check(not plan_problems, "学习计划", f"{len(schedule.pushes.plans)} 项"
+                         + (f"，{len(plan_problems)} 处问题（见上方提示）" if plan_problems else "")
+                         + _unknown_targets(app)),
+                   Check(True, "工作日历", "；".join(calendar_notes) or "chinese-calendar 覆盖今明两年")]
+    finally:
+        app.close()
+    checks += run_checks(settings)
+    for check in checks:
+        typer.echo(str(check))
+    if not all(check.ok for check in checks):
+        raise typer.Exit(1)
+
+
+def _unknown_targets(app: App) -> str:
+    """Plan targets (branches or groups) that no known group matches yet: their pushes would go nowhere."""
+    with app.db.session() as session:
+        unknown = sorted({name for entry in app.schedule.pushes.plans.values() for name in entry.targets
+                          if not app.schedule.pushes.targets(session, [name])})
+    if not unknown:
+        return ""
+    return (f"；机器人还不认识「{'」「'.join(unknown[:5])}」{'等' if len(unknown) > 5 else ''}的群，"
+            "群里有人发过消息后才能推送")

@@ -1,0 +1,125 @@
+"""What every command shares: the --config option, the clock, building the app, and failing with one
+Chinese line and an exit code instead of a traceback."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlmodel import Session
+from typer.core import TyperArgument, TyperCommand
+
+from bot.app import App, build_app
+from bot.clock import Clock, SystemClock
+from bot.settings import ConfigError, Settings, load_settings
+from bot.storage.branches import all_branches, branch_named
+from bot.storage.db import DatabaseUnavailable
+from bot.storage.models import Branch
+
+__all__ = ["CliContext", "clock_of", "ConfigOption", "fail", "settings_from", "setup_logging", "ready_app",
+           "open_app", "report_bank_problems", "PlainUsageCommand", "BranchOption", "find_branch", "cancel_and_report"]
+
+
+@dataclass
+class CliContext:
+    """What `main` hands every command (click's context object): tests give their own clock."""
+    clock: Clock = field(default_factory=SystemClock)
+
+
+def clock_of(ctx: typer.Context) -> Clock:
+    obj = ctx.find_root().obj
+    return obj.clock if isinstance(obj, CliContext) else SystemClock()
+
+
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", "-c", help="配置文件路径（默认：$STUDYBOT_CONFIG 或当前目录的 studybot.yaml；都没有则用内置默认值）")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print `message` to stderr; the caller raises what this returns (`raise fail(...)`), exit `code`."""
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def settings_from(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # third-party clients log request URLs, which carry secrets and access tokens: never below WARNING
+    for noisy in ("urllib3", "httpx", "httpcore", "websockets", "uvicorn.access", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def ready_app(settings: Settings, **kwargs: Any) -> App:
+    """Build the app and make sure its database is usable; a bad database.url stops here, exit 2."""
+    try:
+        app = build_app(settings, **kwargs)
+        app.db.create_schema()
+    except DatabaseUnavailable as exc:
+        raise fail(f"数据库不可用：{exc}") from None
+    return app
+
+
+def open_app(config: Path | None, **kwargs: Any) -> App:
+    """The app for commands that only read or import (no channel is started)."""
+    return ready_app(settings_from(config), **kwargs)
+
+
+def report_bank_problems(app: App) -> None:
+    for problem in app.bank_problems:
+        typer.echo(f"⚠️ 题库文件有误，未加载：{problem}", err=True)
+    app.catalog.refresh()
+    default = app.settings.quizzes.default_bank
+    if default and default not in app.catalog:
+        typer.echo(f"⚠️ 配置的默认题库「{default}」（quizzes.default_bank）不存在；可用的题库："
+                   f"{'、'.join(b.name for b in app.catalog.banks()) or '无'}", err=True)
+
+
+class PlainUsageCommand(TyperCommand):
+    """The usage line shows an argument by its metavar (`… [OPTIONS] FILE`), not typer's `{FILE}`."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument) and param.metavar and param.nargs == 1:
+                pieces.append(param.metavar if param.required else f"[{param.metavar}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
+BranchOption = Annotated[str, typer.Option("--branch", "-b", help="支部名称")]
+
+
+def find_branch(session: Session, name: str) -> Branch:
+    """The branch called `name`, or exit 2 naming the branches there are."""
+    branch = branch_named(session=session, name=name)
+    if branch is None:
+        names = "、".join(b.name for b in all_branches(session=session)) or "（还没有支部）"
+        raise fail(f"没有支部「{name}」。现有支部：{names}")
+    return branch
+
+
+def cancel_and_report(config: Path | None, cancel: Callable[[App, Session], str]) -> None:
+    """Run `cancel(app, session) -> reply` (取消推送, 取消会议) and print the reply; exit 1 when nothing was
+    cancelled (the reply then says why)."""
+    app = open_app(config)
+    try:
+        with app.db.session() as session:
+            text = cancel(app, session)
+        typer.echo(text)
+        if not text.startswith("已取消"):
+            raise typer.Exit(1)
+    finally:
+        app.close()

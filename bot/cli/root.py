@@ -1,0 +1,59 @@
+"""The `studybot` command: its commands and groups wired in one place, `init`, and `--version`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot import __version__
+from bot.cli import bank, doctor, meetings, members, push, rank, run
+from bot.cli.common import CliContext, fail
+from bot.cli.example_config import EXAMPLE_CONFIG
+
+__all__ = ["build_cli", "main"]
+
+HELP = "studybot：党支部学习、知识竞赛与党建积分机器人。"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"studybot {__version__}")
+        raise typer.Exit()
+
+
+def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="显示版本号并退出")] = False) -> None:
+    """studybot：党支部学习、知识竞赛与党建积分机器人。"""
+
+
+def init(path: Annotated[Path, typer.Argument(help="写到哪里")] = Path("studybot.yaml"),
+         force: Annotated[bool, typer.Option("--force", help="覆盖已有文件")] = False) -> None:
+    """写出一份带注释的示例配置文件 studybot.yaml。"""
+    if path.exists() and not force:
+        raise fail(f"{path} 已存在；如需覆盖请加 --force", 1)
+    path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    Path("banks").mkdir(exist_ok=True)
+    typer.echo(f"已写出 {path}，并创建了 banks/ 目录（放自己的题库 *.yaml）。")
+
+
+def build_cli() -> typer.Typer:
+    """The whole command line, built afresh (tests build their own)."""
+    cli = typer.Typer(help=HELP, no_args_is_help=True, add_completion=False, rich_markup_mode=None)
+    cli.callback()(_root)
+    cli.command()(init)
+    cli.command()(run.chat)
+    cli.command()(run.run)
+    cli.command()(doctor.doctor)
+    cli.add_typer(bank.commands(), name="bank")
+    cli.add_typer(members.commands(), name="members")
+    cli.command(name="rank")(rank.rank)
+    cli.add_typer(push.commands(), name="push")
+    cli.add_typer(meetings.commands(), name="meetings")
+    cli.command(name="reload")(push.reload)
+    return cli
+
+
+def main() -> None:
+    build_cli()(prog_name="studybot", obj=CliContext())

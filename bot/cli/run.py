@@ -1,0 +1,106 @@
+"""`studybot run` (the service, or the local chat when no platform is configured) and `studybot chat`
+(the local chat in the terminal, or a .chat script played on a simulated clock)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.app import App, build_app
+from bot.chatscript import DEFAULT_GROUP, ScriptError, parse_script
+from bot.cli.common import ConfigOption, clock_of, fail, ready_app, report_bank_problems, settings_from, setup_logging
+from bot.clock import ManualClock
+
+__all__ = ["chat", "run"]
+
+AsOption = Annotated[str, typer.Option("--as", help="以哪位成员的身份发言")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="在标准错误输出日志")]
+
+
+def chat(
+    ctx: typer.Context,
+    as_: AsOption = "张三",
+    group: Annotated[str, typer.Option("--group", "-g", help="在哪个群里（「私聊」= 与机器人私聊）")] = DEFAULT_GROUP,
+    script: Annotated[Path | None, typer.Option("--script", help="播放 .chat 对话脚本并打印记录")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="脚本的模拟起始时间，如 \"2026-03-02 09:00\"")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="随机种子，使抽题等结果可复现")] = None,
+    database: Annotated[str | None, typer.Option(
+        "--database", help="脚本使用的数据库地址（默认：每次播放用一个全新的临时数据库，不动正式数据）")] = None,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """在终端里的本地群聊中与机器人对话，或播放对话脚本。"""
+    setup_logging(verbose)
+    settings = settings_from(config)
+    if script is None:
+        app = ready_app(settings, seed=seed)
+        report_bank_problems(app)
+        if settings.wecom or settings.dingtalk or settings.wechat_mp:
+            # the platforms' service (studybot run) owns the scheduled jobs and pushes on this database:
+            # running them here too would start a plan's contest twice
+            app.schedule.jobs.real = True
+            typer.echo("已配置企业微信、钉钉或公众号：定时推送、会议提醒由 studybot run 负责，"
+                       "本地聊天不执行它们。", err=True)
+        asyncio.run(_chat(app, as_, group))
+        return
+    try:
+        steps = parse_script(script.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise fail(f"找不到脚本文件 {script}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise fail(f"无法读取脚本 {script}（应为 UTF-8 文本）：{exc}") from None
+    except ScriptError as exc:
+        raise fail(f"{script}: {exc}") from None
+    try:
+        begin = datetime.strptime(start, "%Y-%m-%d %H:%M") if start else clock_of(ctx).now().replace(microsecond=0)
+    except ValueError:
+        raise fail(f"--start 的格式应为 \"2026-03-02 09:00\"，实为「{start}」") from None
+    from bot.channels.local import play_script
+
+    # A script replays a simulated conversation: by default on a fresh database of its own,
+    # so it is repeatable and never mixes simulated points into the real ledger.
+    with tempfile.TemporaryDirectory(prefix="studybot-script-") as scratch:
+        url = database or f"sqlite:///{Path(scratch) / 'script.db'}"
+        settings = settings.model_copy(update={"database": settings.database.model_copy(update={"url": url})})
+        probe = ready_app(settings, seed=seed)  # a bad database.url stops here, before the first line plays
+        report_bank_problems(probe)
+        probe.close()
+        play_script(steps, lambda clock: build_app(settings, clock=clock, seed=seed), ManualClock(begin), sys.stdout)
+
+
+async def _chat(app: App, name: str, group: str) -> None:
+    from bot.channels.local import chat_interactively
+
+    await chat_interactively(app, name, group)
+
+
+def run(
+    as_: Annotated[str, typer.Option("--as", help="本地聊天中以哪位成员的身份发言")] = "张三",
+    group: Annotated[str, typer.Option("--group", "-g", help="本地聊天所在的群")] = DEFAULT_GROUP,
+    config: ConfigOption = None,
+    verbose: VerboseOption = False,
+) -> None:
+    """启动机器人服务：HTTP 回调服务器和配置了的渠道（企业微信、公众号、钉钉）。一个渠道都未配置时，使用终端里的本地聊天渠道。"""  # noqa: E501 (--help text: one paragraph)
+    setup_logging(verbose)
+    app = ready_app(settings_from(config))
+    report_bank_problems(app)
+    from bot.channels.registry import add_platform_channels
+
+    if not add_platform_channels(app):
+        asyncio.run(_chat(app, as_, group))
+        return
+    from bot.service import PortUnavailable, serve
+
+    server = app.settings.server
+    typer.echo(f"studybot 已启动：渠道 {'、'.join(sorted(app.channels))}，回调地址 http://{server.host}:{server.port}/"
+               "（Ctrl-C 退出）", err=True)
+    try:
+        asyncio.run(serve(app))
+    except PortUnavailable as exc:
+        raise fail(str(exc)) from None
