@@ -68,8 +68,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         bank_dir = Path(tmp) / "banks"
         bank_dir.mkdir()
-        questions = "\n".join(f"  - {{type: single, question: 基准测试题 {i}（）, options: [甲, 乙, 丙, 丁], answer: A}}"
-                              for i in range(50))
+        questions = "\n".join(f"  - {{type: single, question: 基准测试题 {i}（）, options: [甲, 乙, 丙, 丁], "
+                              "answer: A}" for i in range(50))
         (bank_dir / "bench.yaml").write_text(f"name: 基准题库\ntime_limit: 600\nquestions:\n{questions}\n",
                                              encoding="utf-8")
         overrides = {"database": {"url": f"sqlite:///{tmp}/bench.db"},

@@ -31,8 +31,8 @@ from sqlmodel import select  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
 from bot.clock import SHANGHAI, ManualClock  # noqa: E402
-from bot.messages import Outgoing  # noqa: E402
 from bot.jobs.outbox_worker import OutboxWorker  # noqa: E402
+from bot.messages import Outgoing  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.storage.models import OutboxRow  # noqa: E402
 from bot.storage.outbox import Push, enqueue  # noqa: E402
@@ -107,8 +107,8 @@ def planning(workdir: Path, groups: int) -> None:
     print(f"planning, {groups} groups, one weekly entry each:")
     print(f"  read plans + build app {built - began:.2f} s; jobs created: {added} added in {created - built:.2f} s")
     print(f"  reconcile again (nothing changed): {again} in {same - created:.3f} s")
-    print(f"  edit (the Monday 08:xx entries moved to Tuesday 18:xx, the last 50 removed) and reload: {edited - same:.2f} s, "
-          f"{len(jobs)} jobs left")
+    print("  edit (the Monday 08:xx entries moved to Tuesday 18:xx, the last 50 removed) and reload: "
+          f"{edited - same:.2f} s, {len(jobs)} jobs left")
     print(f"  a year of occurrences for every job: {year:,} pushes listed in {listed - edited:.2f} s")
 
 

@@ -143,7 +143,8 @@ def test_file_without_role_column_keeps_existing_roles(config: Path, tmp_path: P
     (["姓名,支部,角色", "张三,,成员"], ["members.csv 第 2 行：缺少支部（张三）"]),
     (["姓名,支部,企业微信账号", "张三,第一支部,zs", "李四,第一支部,lisi", "王五,第二支部,zs"],
      ["members.csv 第 4 行：企业微信账号「zs」与第 2 行重复"]),
-    (["姓名,支部,钉钉账号", "张三,第一支部,d1", "张三,第一支部,d2"], ["members.csv 第 3 行：「第一支部」的「张三」与第 2 行重复"]),
+    (["姓名,支部,钉钉账号", "张三,第一支部,d1", "张三,第一支部,d2"],
+     ["members.csv 第 3 行：「第一支部」的「张三」与第 2 行重复"]),
     (["支部,角色", "第一支部,成员"], ["members.csv：找不到表头"]),
     (["姓名,角色", "张三,成员"], ["members.csv 第 1 行：表头缺少「支部」列"]),
     (["姓名,支部,角色"], ["members.csv：只有表头，没有成员数据"]),
@@ -342,7 +343,8 @@ def test_namesakes_in_other_branches_need_an_account_to_tell_them_apart(config: 
 
 
 def test_a_new_namesake_row_is_not_mistaken_for_a_member_another_row_moves(config: Path, tmp_path: Path) -> None:
-    assert import_lines(config, tmp_path, ["姓名,支部,企业微信账号", "张三,第一党支部,zhangsan"], "a.csv").exit_code == 0
+    first = import_lines(config, tmp_path, ["姓名,支部,企业微信账号", "张三,第一党支部,zhangsan"], "a.csv")
+    assert first.exit_code == 0
     result = import_lines(config, tmp_path, ["姓名,支部,企业微信账号", "张三,第一党支部,",  # a new 张三
                                              "张三,第二党支部,zhangsan"])           # the old one moves
     assert result.exit_code == 0, result.output

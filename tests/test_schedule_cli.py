@@ -57,7 +57,8 @@ def test_push_add_list_cancel(branch: Path, tmp_path: Path) -> None:
     listed = invoke(branch, "push", "list", "--branch", "第一党支部")
     assert "《三会一课制度要点》（编号 1，每周一 09:00）" in listed.output
     [row] = stored(tmp_path, ScheduledPush)
-    assert (row.item_id, row.when_text, row.created_by, row.cancelled_at) == ("02-sanhui-yike", "每周一 09:00", "命令行", None)
+    assert (row.item_id, row.when_text, row.created_by, row.cancelled_at) == (
+        "02-sanhui-yike", "每周一 09:00", "命令行", None)
     cancelled = invoke(branch, "push", "cancel", "1")
     assert cancelled.exit_code == 0 and cancelled.output.startswith("已取消推送（编号 1）")
     assert stored(tmp_path, ScheduledPush)[0].cancelled_at is not None
@@ -67,16 +68,19 @@ def test_push_add_list_cancel(branch: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("args, message", [
     (["push", "add", "没有这篇", "每周一 09:00", "--branch", "第一党支部"], "没有找到学习资料「没有这篇」"),
     (["push", "add", "三会一课制度要点", "每周八 09:00", "--branch", "第一党支部"], "看不懂时间「每周八 09:00」"),
-    (["push", "add", "三会一课制度要点", "每周一 09:00", "--branch", "第九党支部"], "没有支部「第九党支部」。现有支部：第一党支部"),
+    (["push", "add", "三会一课制度要点", "每周一 09:00", "--branch", "第九党支部"],
+     "没有支部「第九党支部」。现有支部：第一党支部"),
     (["push", "add", "三会一课制度要点", "每周一 09:00", "--branch", "第一党支部", "--group", "别的群"],
      "支部「第一党支部」没有群「别的群」"),
-    (["meetings", "add", "茶话会", "2027-03-02", "14:30", "--branch", "第一党支部"], "未知的会议类型「茶话会」，可选：支部党员大会"),
+    (["meetings", "add", "茶话会", "2027-03-02", "14:30", "--branch", "第一党支部"],
+     "未知的会议类型「茶话会」，可选：支部党员大会"),
     (["meetings", "add", "支委会", "2020-03-02", "14:30", "--branch", "第一党支部"], "会议时间已过"),
     (["meetings", "report", "--period", "week"], "--period 应为 quarter 或 year"),
     (["meetings", "report", "--format", "xlsx"], "xlsx 格式需要用 --output 指定文件"),
     (["meetings", "report", "--date", "2026-13-01"], "--date「2026-13-01」应为 YYYY-MM-DD"),
 ])
-def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(branch: Path, tmp_path: Path, args, message) -> None:
+def test_bad_input_is_refused_with_a_clear_message_and_nothing_stored(branch: Path, tmp_path: Path, args,
+                                                                      message) -> None:
     result = invoke(branch, *args)
     assert result.exit_code == 2, result.output
     assert message in result.output
@@ -132,7 +136,8 @@ def test_meetings_report_counts_held_meetings_and_attendance(branch: Path, tmp_p
 
 def test_reload_reads_the_plans_and_is_idempotent(branch: Path, tmp_path: Path) -> None:
     plan = tmp_path / "plan.yaml"
-    plan.write_text("plans:\n  - name: 周一\n    when: 每周一 09:00\n    to: [第一党支部]\n    items: [02-sanhui-yike]\n",
+    plan.write_text("plans:\n  - name: 周一\n    when: 每周一 09:00\n    to: [第一党支部]\n"
+                    "    items: [02-sanhui-yike]\n",
                     encoding="utf-8")
     branch.write_text(branch.read_text(encoding="utf-8") + f"content:\n  plans: [{plan}]\n", encoding="utf-8")
     first = invoke(branch, "reload")
