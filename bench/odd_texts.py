@@ -9,62 +9,62 @@ Prints the median and worst time of each kind, in milliseconds."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import common  # noqa: F401  (the project and tests/ on sys.path)
 from helpers import T0, TEST_BANK_NAME, RecordingChannel, group_msg, make_app
 
+from bot.app import App
 from bot.clock import ManualClock
 
 ODD_TEXTS = {"empty": "", "emoji": "👍🎉🇨🇳", "100KB": "党" * 34_000 + "x" * 2_000}
 GOAL_MS = 50.0
 
 
-def timed(app, name: str, words: str) -> float:
+def timed(app: App, name: str, words: str) -> float:
     began = time.perf_counter()
     app.handle(group_msg(name, words, at=app.clock.now()))
     return (time.perf_counter() - began) * 1000
 
 
-def odd_texts(repeat: int, during_contest: bool) -> dict[str, list[float]]:
+@contextlib.contextmanager
+def bot_in_contest(questions: int) -> Iterator[tuple[App, ManualClock]]:
+    """A bot on a scratch database; with `questions`, a contest of that many under way in its one group."""
     with tempfile.TemporaryDirectory() as scratch:
         clock = ManualClock(T0)
         app = make_app(Path(scratch), clock)
         app.add_channel(RecordingChannel())
         app.start()
         try:
-            if during_contest:
+            if questions:
                 for name in ("张三", "李四"):
                     app.handle(group_msg(name, "大家好", at=clock.now()))
-                app.handle(group_msg("张三", f"开始竞赛 {TEST_BANK_NAME} 3", at=clock.now()))
-            app.handle(group_msg("王五", "大家好", at=clock.now()))  # registered, statements compiled
-            return {kind: [timed(app, "王五", words) for _ in range(repeat)] for kind, words in ODD_TEXTS.items()}
+                app.handle(group_msg("张三", f"开始竞赛 {TEST_BANK_NAME} {questions}", at=clock.now()))
+            yield app, clock
         finally:
             app.close()
+
+
+def odd_texts(repeat: int, during_contest: bool) -> dict[str, list[float]]:
+    with bot_in_contest(3 if during_contest else 0) as (app, clock):
+        app.handle(group_msg("王五", "大家好", at=clock.now()))  # registered, statements compiled
+        return {kind: [timed(app, "王五", words) for _ in range(repeat)] for kind, words in ODD_TEXTS.items()}
 
 
 def long_blank_reply(repeat: int) -> list[float]:
     """A 50,000-character reply while a 填空 question is open: chatter, not an answer."""
-    with tempfile.TemporaryDirectory() as scratch:
-        clock = ManualClock(T0)
-        app = make_app(Path(scratch), clock)
-        app.add_channel(RecordingChannel())
-        app.start()
-        try:
-            for name in ("张三", "李四"):
-                app.handle(group_msg(name, "大家好", at=clock.now()))
-            app.handle(group_msg("张三", f"开始竞赛 {TEST_BANK_NAME} 8", at=clock.now()))
-            while app.contests.open_question(1).type.value != "blank":  # the bench's one group
-                clock.set(clock.now() + timedelta(seconds=10))
-                app.fire_due_timers()
-            return [timed(app, "张三", "答" * 50_000) for _ in range(repeat)]
-        finally:
-            app.close()
+    with bot_in_contest(8) as (app, clock):
+        while app.contests.open_question(1).type.value != "blank":  # the bench's one group
+            clock.set(clock.now() + timedelta(seconds=10))
+            app.fire_due_timers()
+        return [timed(app, "张三", "答" * 50_000) for _ in range(repeat)]
 
 
 def line(label: str, times: list[float]) -> str:

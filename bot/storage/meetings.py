@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import ColumnElement
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from bot.storage.models import AttendanceRow, MeetingRow
+from bot.storage.once import add_once
 
 __all__ = ["meetings_starting_after", "meetings_held_by", "upcoming_meetings", "latest_meeting_started",
            "meeting_from_source", "file_meetings_to_come", "meeting_ids", "attendees", "attendance_count",
@@ -82,9 +82,4 @@ def attendance_count(*, session: Session, meeting_ids: Iterable[int]) -> int:
 
 def sign_in(*, session: Session, meeting_id: int, member_id: int, now: datetime) -> bool:
     """Record the member's sign-in; False when they had signed in already (here or on another instance)."""
-    try:
-        with session.begin_nested():
-            session.add(AttendanceRow(meeting_id=meeting_id, member_id=member_id, signed_at=now))
-    except IntegrityError:
-        return False
-    return True
+    return add_once(session, AttendanceRow(meeting_id=meeting_id, member_id=member_id, signed_at=now))

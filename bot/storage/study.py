@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.storage.models import StudyRead
+from bot.storage.once import add_once
 
 __all__ = ["has_read", "mark_read"]
 
@@ -19,9 +19,4 @@ def has_read(*, session: Session, member_id: int, item_id: str) -> bool:
 
 def mark_read(*, session: Session, member_id: int, item_id: str, now: datetime) -> bool:
     """Record the item read; False when it was already (the same 已学 from another instance a moment ago)."""
-    try:
-        with session.begin_nested():
-            session.add(StudyRead(member_id=member_id, item_id=item_id, read_at=now))
-    except IntegrityError:
-        return False
-    return True
+    return add_once(session, StudyRead(member_id=member_id, item_id=item_id, read_at=now))
