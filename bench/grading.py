@@ -73,7 +73,7 @@ def timed_subprocess(code: str, env: dict[str, str]) -> float:
 
 
 def dictionary_load_times() -> tuple[float, float]:
-    code = ("import time; from quizzes import segmenter; t = time.perf_counter(); segmenter.tokenizer(); "
+    code = ("import time; from quizzes.grading import segmenter; t = time.perf_counter(); segmenter.tokenizer(); "
             "print(time.perf_counter() - t)")
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "STUDYBOT_CACHE_DIR": cache}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from content.items import StudyItem
 from content.library import Library
-from quizzes.segmenter import cut
+from quizzes.grading.segmenter import cut
 
 __all__ = ["Hit", "SearchIndex", "search", "terms"]
 

@@ -20,8 +20,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from quizzes.bank_yaml import BankProblem, load_bank_file
-from quizzes.importers.common import Parsed, Where, problem_at
+from quizzes.bank_yaml import load_bank_file
+from quizzes.importers.common import BankProblem, Parsed, Where, problem_at
 from quizzes.importers.duplicates import Duplicate, dedupe
 from quizzes.model import TYPE_LABELS, Bank, QuestionType
 

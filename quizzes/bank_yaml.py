@@ -7,38 +7,19 @@ and topic (知识点). Other formats (.json, .xlsx, .csv) are read by quizzes.ba
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from quizzes.answers import parse_choice, parse_judge
+from quizzes.grading.answers import parse_choice, parse_judge
 from quizzes.importers.answer_parsing import parse_type_word
-from quizzes.importers.common import Invalid
+from quizzes.importers.common import BankProblem, Invalid
 from quizzes.importers.optional_fields import parse_difficulty, parse_points, parse_strictness, parse_topic
 from quizzes.model import LETTERS, Bank, Question, QuestionType
 
 __all__ = ["BankProblem", "load_bank_file", "load_banks", "BUNDLED_BANK_DIR"]
 
 BUNDLED_BANK_DIR = Path(__file__).parent / "banks"
-
-
-@dataclass(frozen=True)
-class BankProblem:
-    file: str
-    message: str
-    question_no: int | None = None  # 1-based position in the file's question list (YAML, JSON)
-    row: int | None = None  # spreadsheet row as Excel shows it, header = row 1 (xlsx, CSV)
-    sheet: str = ""  # the worksheet, when the workbook has several
-
-    def __str__(self) -> str:
-        if self.row is not None:
-            where = (f"工作表「{self.sheet}」" if self.sheet else "") + f"第 {self.row} 行"
-        elif self.question_no:
-            where = f"第 {self.question_no} 题"
-        else:
-            return f"{self.file}: {self.message}"  # about the whole file
-        return f"{self.file}: {where}: {self.message}"
 
 
 _Invalid = Invalid  # one question's problem; shared with the spreadsheet and JSON readers

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quizzes import segmenter
+from quizzes.grading import segmenter
 from quizzes.grading import Verdict, grade, prepare
 from quizzes.model import Question
-from quizzes.numerals import chinese_number, looks_like_set_phrase, to_digits
+from quizzes.grading.numerals import chinese_number, looks_like_set_phrase, to_digits
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVELS = ("exact", "normal", "lenient")
@@ -365,8 +365,8 @@ def _run(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 def test_importing_the_quiz_engine_or_the_cli_loads_no_dictionary():
-    out = _run("import sys, quizzes, quizzes.grading, quizzes.blank_grading, quizzes.contest, quizzes.segmenter\n"
-               "from quizzes import segmenter\n"
+    out = _run("import sys, quizzes, quizzes.grading, quizzes.grading.blank, quizzes.contest\n"
+               "from quizzes.grading import segmenter\n"
                "print('jieba' in sys.modules, segmenter.is_loaded())\n"
                "sys.argv = ['studybot', '--help']\n"
                "from bot.cli import main\n"
@@ -379,7 +379,7 @@ def test_importing_the_quiz_engine_or_the_cli_loads_no_dictionary():
 def test_own_tokenizer_cache_in_the_cache_dir_and_jieba_logs_at_debug_on_our_logger(tmp_path):
     code = ("import logging, sys\n"
             "logging.basicConfig(level=logging.DEBUG, stream=sys.stdout, format='%(name)s %(levelname)s %(message)s')\n"
-            "from quizzes import segmenter\n"
+            "from quizzes.grading import segmenter\n"
             "import jieba\n"
             "with segmenter.words_added(['两个巩固']):\n"
             "    print('RESULT', segmenter.cut('两个巩固'), jieba.dt.initialized, '两个巩固' in jieba.dt.FREQ)\n"
@@ -387,7 +387,7 @@ def test_own_tokenizer_cache_in_the_cache_dir_and_jieba_logs_at_debug_on_our_log
     first = _run(code, {segmenter.CACHE_ENV: str(tmp_path)})
     assert (tmp_path / segmenter.CACHE_FILE).is_file()
     assert first.stderr == ""  # nothing from jieba's own stderr handler
-    assert "quizzes.segmenter DEBUG jieba: Building prefix dict" in first.stdout
+    assert "quizzes.grading.segmenter DEBUG jieba: Building prefix dict" in first.stdout
     assert "RESULT ['两个巩固'] False False" in first.stdout  # jieba's global tokenizer untouched
     assert "AFTER ['两个', '巩固']" in first.stdout  # and the word was ours only for the while
     second = _run(code, {segmenter.CACHE_ENV: str(tmp_path)})

@@ -30,9 +30,8 @@ from bot.storage.mistakes import record_mistakes
 from bot.storage.models import ChatGroup, ContestAnswer, ContestRow, Member
 from bot.storage.people import branch_roster_size
 from bot.timers import Timers
-from quizzes.answers import looks_like_answer
 from quizzes.contest import Contest, Outcome, Reveal, draw_questions
-from quizzes.grading import prepare
+from quizzes.grading import looks_like_answer, prepare
 from quizzes.model import Question
 from quizzes.scoring import ScoringRules
 

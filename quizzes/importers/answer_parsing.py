@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from quizzes.answers import parse_judge
+from quizzes.grading.answers import parse_judge
 from quizzes.importers.common import Invalid, answer_as_text, fold
 from quizzes.model import LETTERS, QuestionType
 
