@@ -17,6 +17,7 @@ The bank's name: the `name` argument, else the file's own (YAML/JSON `name`), el
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,7 +61,7 @@ class BankRead:
     entries: int = 0
     source: str = ""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Bank | None | list[BankProblem]]:
         yield self.bank
         yield self.problems
 

@@ -12,6 +12,7 @@ import calendar as _stdcal
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 import chinese_calendar
 
@@ -65,11 +66,11 @@ class WorkCalendar:
     def __getstate__(self) -> dict[str, object]:
         return {"version": 1, "holidays": self.holidays, "workdays": self.workdays}
 
-    def __setstate__(self, state: dict[str, object]) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         if state.get("version", 1) > 1:
             raise ValueError(f"cannot read WorkCalendar state version {state['version']}")
-        self.holidays = frozenset(state["holidays"])  # type: ignore[arg-type]
-        self.workdays = frozenset(state["workdays"])  # type: ignore[arg-type]
+        self.holidays = frozenset(state["holidays"])
+        self.workdays = frozenset(state["workdays"])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, WorkCalendar):

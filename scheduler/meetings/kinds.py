@@ -61,23 +61,24 @@ def meeting_types(overrides: Mapping[str, Mapping[str, object]] | None = None) -
         if unknown:
             raise ValueError(f"会议类型「{word}」不支持设置 {'、'.join(sorted(unknown))}"
                              "（可设置 period、required、points、aliases）")
-        new: dict[str, object] = {}
+        changed = found
         if "period" in changes:
-            if changes["period"] not in PERIODS:
-                raise ValueError(f"会议类型「{word}」的 period 必须是 month、quarter 或 year，"
-                                 f"收到 {changes['period']!r}")
-            new["period"] = changes["period"]
-        for what in ("required", "points"):
-            if what in changes:
-                new[what] = _count(str(word), what, changes[what])
+            period = changes["period"]
+            if not isinstance(period, str) or period not in PERIODS:
+                raise ValueError(f"会议类型「{word}」的 period 必须是 month、quarter 或 year，收到 {period!r}")
+            changed = replace(changed, period=period)
+        if "required" in changes:
+            changed = replace(changed, required=_count(str(word), "required", changes["required"]))
+        if "points" in changes:
+            changed = replace(changed, points=_count(str(word), "points", changes["points"]))
         if "aliases" in changes:
             aliases = changes["aliases"]
             # A bare string would otherwise become one alias per character.
             if isinstance(aliases, str) or not isinstance(aliases, Sequence) \
                     or not all(isinstance(a, str) and a.strip() for a in aliases):
                 raise ValueError(f"会议类型「{word}」的 aliases 必须是非空文字的列表，收到 {aliases!r}")
-            new["aliases"] = tuple(a.strip() for a in aliases)
-        types[types.index(found)] = replace(found, **new)  # type: ignore[arg-type]
+            changed = replace(changed, aliases=tuple(a.strip() for a in aliases))
+        types[types.index(found)] = changed
     seen: dict[str, str] = {}
     for t in types:  # one word must name one type, or 「安排会议 X」 would be ambiguous
         for w in (t.name, t.key, *t.aliases):
