@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -347,16 +346,17 @@ def test_a_question_changed_under_the_same_text_is_graded_by_its_new_answers():
     assert ok(old, "开除党籍") and not ok(new, "开除党籍") and ok(new, "开除出党")
 
 
-def test_grading_is_fast_once_warm():
+def test_a_warm_grader_gives_the_verdicts_it_gave_first():
+    """How fast these are graded once warm is bench/grading.py's figure; here, what they get, the first time
+    and every time after."""
     cases = [(QUALITY, "提高质量"), (QUALITY, "提高数量"), (TWO, f"{FIRST} {SECOND}"), (APEC, "第22次"),
-             (MEETING, "我觉得是遵义会议吧"), (PLENUM, "11届3中全会"), (NANHU, "上海")] * 300
-    for question, typed in cases:
-        grade(question, typed)
-    started = time.perf_counter()
-    for question, typed in cases:
-        grade(question, typed)
-    rate = len(cases) / (time.perf_counter() - started)
-    assert rate > 5_000  # a loose floor for a shared test machine; bench/grading.py measures the real figure
+             (MEETING, "我觉得是遵义会议吧"), (PLENUM, "11届3中全会"), (NANHU, "上海")]
+    first = [grade(question, typed) for question, typed in cases]
+    assert [(v.correct, v.reason) for v in first] == [
+        (True, ""), (False, "缺少关键词「质量」"), (True, ""), (True, ""), (False, "答案中有多余内容"), (True, ""),
+        (False, "缺少关键词「南湖」")]
+    for _ in range(3):
+        assert [grade(question, typed) for question, typed in cases] == first
 
 
 def _run(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import openpyxl
@@ -568,11 +567,8 @@ def test_importing_quizzes_does_not_import_openpyxl():
 
 @pytest.mark.skipif(not REAL_BANK.exists(), reason="the public bank is not in ../shared/data/public-banks")
 def test_the_public_dangshi_bank_imports_with_nothing_lost():
-    started = time.perf_counter()
-    result = read_bank(REAL_BANK)
-    elapsed = time.perf_counter() - started
+    result = read_bank(REAL_BANK)  # how long it takes is bench/bank_import.py's figure
     assert result.problems == []
-    assert elapsed < 3
     assert result.entries == 1486
     assert result.duplicates_skipped == 477
     assert len(result.bank.questions) == 1009
