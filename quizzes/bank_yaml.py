@@ -42,8 +42,8 @@ def _extras(entry: Mapping[object, object], explanation: str, limit: int | None,
     absent), points, difficulty, topic."""
     strictness = parse_strictness(entry.get("strictness")) or default_strictness
     return QuestionFields(explanation=explanation, time_limit=limit, strictness=strictness,
-                          points=parse_points(entry.get("points")), difficulty=parse_difficulty(entry.get("difficulty")),
-                          topic=parse_topic(entry.get("topic")))
+                          points=parse_points(entry.get("points")),
+                          difficulty=parse_difficulty(entry.get("difficulty")), topic=parse_topic(entry.get("topic")))
 
 
 _QUESTION_KEYS = {"type", "question", "options", "answer", "explanation", "time_limit", "strictness", "points",
@@ -123,7 +123,8 @@ def load_bank_file(path: Path) -> tuple[Bank | None, list[BankProblem]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"（第 {mark.line + 1} 行）" if mark else ""
-        return None, [BankProblem(name, f"YAML 格式错误{where}：{getattr(exc, 'problem', exc)}，请检查缩进、冒号和引号")]
+        return None, [BankProblem(name, f"YAML 格式错误{where}：{getattr(exc, 'problem', exc)}，"
+                                        "请检查缩进、冒号和引号")]
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
         return None, [BankProblem(name, "题库应包含 name 和 questions 列表")]
     if unknown := _unknown(data, _BANK_KEYS):
@@ -163,7 +164,8 @@ def load_banks(dirs: Iterable[Path]) -> tuple[dict[str, Bank], list[BankProblem]
             if bank is None:
                 continue
             if bank.name in banks:
-                problems.append(BankProblem(str(path), f"题库名「{bank.name}」与 {banks[bank.name].source} 重复，已忽略"))
+                problems.append(BankProblem(str(path),
+                                            f"题库名「{bank.name}」与 {banks[bank.name].source} 重复，已忽略"))
                 continue
             banks[bank.name] = bank
     return banks, problems

@@ -12,10 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quizzes.grading import segmenter
-from quizzes.grading import Verdict, grade, prepare
-from quizzes.model import Question
+from quizzes.grading import Verdict, grade, prepare, segmenter
 from quizzes.grading.numerals import chinese_number, looks_like_set_phrase, to_digits
+from quizzes.model import Question
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVELS = ("exact", "normal", "lenient")
@@ -56,8 +55,9 @@ def ok(question: Question, typed: str, level: str | None = None) -> bool:
 
 
 @pytest.mark.parametrize("level", LEVELS)
-@pytest.mark.parametrize("typed", ["提高质量", " 提高质量 ", "提高 质量", "提 高 质 量", "提高质量。", "提高质量！",
-                                   "“提高质量”", "「提高质量」", "提高质量.", "　提高质量　", "提高质量。。", "(提高质量)"])
+@pytest.mark.parametrize("typed", ["提高质量", " 提高质量 ", "提高 质量", "提 高 质 量", "提高质量。",
+                                   "提高质量！", "“提高质量”", "「提高质量」", "提高质量.", "　提高质量　",
+                                   "提高质量。。", "(提高质量)"])
 def test_whitespace_punctuation_and_a_trailing_full_stop_never_matter(level, typed):
     assert ok(QUALITY, typed, level)
 
@@ -224,7 +224,8 @@ def test_lenient_forgives_one_small_slip(question, typed):
     (Question.blank("（）也是党员条件的具体化。", [["党员权利"]]), "党员权力", "缺少关键词「权利」"),
     (SERVE, "全心全意为群众服务", "缺少关键词「人民」"),
     (MEETING, "尊义", "缺少关键词「遵义」"),  # under four characters: no typo allowed
-    (Question.blank("（）是我们党一贯倡导的学风。", [["敌退我追"]]), "敌退我退", "缺少关键词「敌退我追」"),  # 1-char words
+    # one-character words
+    (Question.blank("（）是我们党一贯倡导的学风。", [["敌退我追"]]), "敌退我退", "缺少关键词「敌退我追」"),
     (SERVE, "全心全意为人民服", "缺少关键词「服务」"),  # the last character missing is a fragment
     (SERVE, "全心全意为为人民服务", "答案中有多余内容"),  # an extra character between words
     (PLENUM, "十一届四中全会", "缺少关键词「三中全会」"),  # digits are never slips

@@ -54,7 +54,8 @@ def test_weekly_monday_plan_in_national_day_month_2026() -> None:
     mondays = [date(2026, 10, d) for d in (5, 12, 19, 26)]
     expected = sorted({datetime.combine(library_next_workday(d), at(2026, 1, 1).timetz()) for d in mondays})
     got = fires("每周一 09:00", 2026, 10)
-    assert got == expected, f"got {[format_time(t) for t in got]}, chinese_calendar says {[format_time(t) for t in expected]}"
+    assert got == expected, (f"got {[format_time(t) for t in got]}, "
+                             f"chinese_calendar says {[format_time(t) for t in expected]}")
     # Holiday Oct 1–7, so Monday 10-05 moves to Thursday 10-08; the other Mondays stay.
     assert [format_time(t) for t in got] == ["10月8日（周四）09:00", "10月12日（周一）09:00", "10月19日（周一）09:00",
                                              "10月26日（周一）09:00"], got
@@ -105,7 +106,8 @@ def test_coverage() -> None:
 def test_calendar_follows_chinese_calendar_and_overrides_win() -> None:
     assert not CAL.is_workday(date(2026, 10, 5))  # 国庆
     assert CAL.is_workday(date(2026, 10, 10))  # 调休 Saturday
-    cal = WorkCalendar(holidays=[date(2026, 10, 12), date(2026, 10, 10)], workdays=[date(2026, 10, 6), date(2099, 1, 3)])
+    cal = WorkCalendar(holidays=[date(2026, 10, 12), date(2026, 10, 10)],
+                       workdays=[date(2026, 10, 6), date(2099, 1, 3)])
     assert not cal.is_workday(date(2026, 10, 12)) and not cal.is_workday(date(2026, 10, 10))
     assert cal.is_workday(date(2026, 10, 6)) and cal.is_workday(date(2099, 1, 3))
     # Monday 10-05 now moves only to Tuesday 10-06; Monday 10-12 becomes a holiday and moves to 10-13.
@@ -295,8 +297,10 @@ def test_skip_description_and_weekend_days_are_kept() -> None:
 
 
 def test_month_day_without_year_is_the_next_occurrence() -> None:
-    assert parse_when("12月1日 09:00", calendar=CAL, shift="none", now=at(2026, 12, 5)).trigger.run_date == at(2027, 12, 1)
-    assert parse_when("12月1日 09:00", calendar=CAL, shift="none", now=at(2026, 11, 30)).trigger.run_date == at(2026, 12, 1)
+    after = parse_when("12月1日 09:00", calendar=CAL, shift="none", now=at(2026, 12, 5))
+    assert after.trigger.run_date == at(2027, 12, 1)
+    before = parse_when("12月1日 09:00", calendar=CAL, shift="none", now=at(2026, 11, 30))
+    assert before.trigger.run_date == at(2026, 12, 1)
     leap = parse_when("2月29日 09:00", calendar=CAL, shift="none", now=at(2026, 3, 1))
     assert leap.trigger.run_date == at(2028, 2, 29)
 
@@ -318,7 +322,8 @@ def test_occurrences_over_a_month() -> None:
     got = fires("每个工作日 09:00", 2026, 10)
     workdays = [d for d in (date(2026, 10, i) for i in range(1, 32)) if chinese_calendar.is_workday(d)]
     assert [t.date() for t in got] == workdays and len(got) == 18  # including 调休 Saturday 10-10
-    assert len(occurrences(parse_when("每天 09:00", calendar=CAL, shift="none").trigger, *month_window(2026, 10), limit=5)) == 5
+    daily = parse_when("每天 09:00", calendar=CAL, shift="none").trigger
+    assert len(occurrences(daily, *month_window(2026, 10), limit=5)) == 5
 
 
 def test_format_time() -> None:

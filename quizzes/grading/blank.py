@@ -12,7 +12,8 @@ exact
 normal (the fair judge)
     Also:
     * Chinese numerals and digits are the same: 二〇二〇年 = 2020年, 十九大 = 19大, 二十二 = 22, 一百年 = 100年
-      (quizzes.grading.numerals; numbered set phrases such as 两个维护 or 四个全面 are names and are compared as written);
+      (quizzes.grading.numerals; numbered set phrases such as 两个维护 or 四个全面 are names and are compared as
+      written);
     * words of the question next to the blank may be repeated: 遵义会议 for 「（）会议」, 第三次 for 「第（）次」,
       坚持四项基本原则 for 「坚持（）」 — whole words, up to four on each side, within the clause (中共, 党的 and
       中国共产党 stand for one another there);

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from quizzes.grading import segmenter
 from quizzes.grading.normalize import PARTICLES, canonical, fold, normalize
-from quizzes.model import Question
 from quizzes.grading.numerals import SET_PHRASES, looks_like_set_phrase
+from quizzes.model import Question
 
 __all__ = ["Alt", "Blank", "Prepared", "prepared", "ensure_words"]
 

@@ -15,7 +15,8 @@ __all__ = ["Typed", "SEPARATORS", "read_typed"]
 SEPARATORS = re.compile(r"[\s,、;/|]+")  # after NFKC: ，→ , and ；→ ;
 _MARKER = re.compile(r"^(?:答案\s*(?:是|为)?\s*[:：]?|答\s*[:：])\s*")
 # Blank numbers people put before their answers: 1. 2、 ① (1) 第一空：
-_ENUMERATOR = re.compile(r"(?:(?:^|(?<=[\s,，、;；]))\s*(?:第[一二三四五1-5]空\s*[:：]?|[（(]?[1-5][)）.．、:：])|[①-⑤])"
+_ENUMERATOR = re.compile(r"(?:(?:^|(?<=[\s,，、;；]))\s*"
+                         r"(?:第[一二三四五1-5]空\s*[:：]?|[（(]?[1-5][)）.．、:：])|[①-⑤])"
                          r"\s*(?=[^\d\s])")
 
 

@@ -140,7 +140,8 @@ def _entry(where: Where, entry: object, default_strictness: str | None) -> RawQu
     fields = _fields(entry)
     raw.type_word = clean_cell(fields.get("type"))
     raw.text = clean_cell(fields.get("text")) if not isinstance(fields.get("text"), (list, dict)) else ""
-    raw.explanation = clean_cell(fields.get("explanation")) if not isinstance(fields.get("explanation"), (list, dict)) else ""
+    explanation = fields.get("explanation")
+    raw.explanation = clean_cell(explanation) if not isinstance(explanation, (list, dict)) else ""
     raw.difficulty, raw.strictness, raw.time_limit = (fields.get(k) for k in ("difficulty", "strictness", "time_limit"))
     raw.topic = fields.get("topic")
     points = fields.get("points")

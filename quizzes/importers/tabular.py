@@ -40,7 +40,8 @@ COLUMN_ALIASES: dict[str, str] = {
     **dict.fromkeys(["题干", "题目", "试题", "问题", "题目内容", "试题内容", "题干内容", "试题题干", "题目题干",
                      "question", "stem"], "text"),
     **dict.fromkeys(["选项", "选项内容", "备选项", "备选答案", "options", "choices"], "options"),
-    **dict.fromkeys(["答案", "正确答案", "参考答案", "标准答案", "正确选项", "试题答案", "题目答案", "answer"], "answer"),
+    **dict.fromkeys(["答案", "正确答案", "参考答案", "标准答案", "正确选项", "试题答案", "题目答案", "answer"],
+                    "answer"),
     **dict.fromkeys(["解析", "答案解析", "试题解析", "题目解析", "解释", "explanation", "analysis"], "explanation"),
     **dict.fromkeys(["分值", "分数", "points", "score"], "points"),
     **dict.fromkeys(["难度", "难易度", "难易程度", "difficulty"], "difficulty"),
@@ -94,7 +95,8 @@ def _find_header(rows: _Rows) -> int | None:
     return with_stem
 
 
-_HEADER_HINT = "表头一行应包含「题干」（或 题目、试题、问题）和「答案」列，可选 题型、选项A…选项F、解析、分值、难度、知识点"
+_HEADER_HINT = ("表头一行应包含「题干」（或 题目、试题、问题）和「答案」列，"
+                "可选 题型、选项A…选项F、解析、分值、难度、知识点")
 
 
 def _read_table(rows: _Rows, file: str, title: str, sheet: str, header_index: int, parsed: Parsed) -> None:
@@ -124,10 +126,12 @@ def _read_table(rows: _Rows, file: str, title: str, sheet: str, header_index: in
                 header_ok = False
             option_columns[index] = position
     if "answer" not in columns:
-        parsed.problems.append(problem_at(file, header_where, "表头缺少「答案」列（也可写作 正确答案、参考答案、标准答案）"))
+        parsed.problems.append(problem_at(file, header_where,
+                                          "表头缺少「答案」列（也可写作 正确答案、参考答案、标准答案）"))
         header_ok = False
     if "options" in columns and option_columns:
-        parsed.problems.append(problem_at(file, header_where, "表头同时有「选项」列和「选项A」等分列的选项，请只保留一种"))
+        parsed.problems.append(problem_at(file, header_where,
+                                          "表头同时有「选项」列和「选项A」等分列的选项，请只保留一种"))
         header_ok = False
     if not header_ok:
         return
