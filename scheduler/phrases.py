@@ -88,12 +88,12 @@ def _one_off(day: date, at: time, calendar: WorkCalendar, shift: str, now: datet
                 f"仅一次：{day.year}年{format_time(run)}{_SUFFIX[shift]}")
 
 
-def parse_when(text: str, *, calendar: WorkCalendar, shift: str = "next_workday", now: datetime | None = None) -> When:
-    """Parse a schedule phrase. `now` (default: the current time) dates one-offs like 「12月1日」."""
+def parse_when(text: str, *, calendar: WorkCalendar, now: datetime, shift: str = "next_workday") -> When:
+    """Parse a schedule phrase. `now` (the caller's clock: this module reads none) dates one-offs like 「12月1日」."""
     original = text.strip()
     if shift not in POLICIES:
         raise WhenError(f"节假日处理方式应为 next_workday（顺延）、skip（跳过）或 none（照常），而不是「{shift}」")
-    now = as_shanghai(now) if now is not None else datetime.now(TZ)
+    now = as_shanghai(now)
 
     def fail(reason: str) -> WhenError:
         return WhenError(f"看不懂时间「{original}」：{reason}")
