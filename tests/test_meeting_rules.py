@@ -1,4 +1,4 @@
-"""三会一课 rules (scheduler/meetings.py): parsing 「安排会议」, reminders, sign-in and compliance."""
+"""三会一课 rules (scheduler/meetings/): parsing 「安排会议」, reminders, sign-in and compliance."""
 
 import subprocess
 import sys
