@@ -5,7 +5,7 @@
 1. studybot's grader (strictness normal) and an exact-match baseline (strip + full-width fold only) on
    tests/data/blank_eval.yaml: accuracy, false accepts, false rejects.
 2. Grading throughput after warm-up (answers/s over the whole set, and for the accepted and rejected halves),
-   for each strictness.
+   for each strictness; and for the seven mixed answers the test suite once timed (it asserted > 5,000/s).
 3. Loading the jieba dictionary in a fresh process: cold (no cache file) and from the cache; and `studybot --help`.
 Ends with each goal and whether it is met."""
 
@@ -34,6 +34,19 @@ EVAL_SET = ROOT / "tests" / "data" / "blank_eval.yaml"
 GOAL_ACCURACY = 0.98
 GOAL_THROUGHPUT = 20_000
 GOAL_HELP_SECONDS = 2.0
+# The answers tests/test_blank_grading.py once timed, 300 times over (it asserted more than SUITE_FLOOR a second;
+# it keeps their verdicts): accepted and rejected, two blanks, numerals, an answer buried in other words.
+SUITE_CASES = [
+    ("发展党员工作的总要求是控制总量、优化结构、（）、发挥作用。", [["提高质量"]], "提高质量"),
+    ("发展党员工作的总要求是控制总量、优化结构、（）、发挥作用。", [["提高质量"]], "提高数量"),
+    ("中国式现代化，是中国共产党领导的社会主义现代化，既有（）更有（）。",
+     [["各国现代化的共同特征"], ["基于自己国情的中国特色"]], "各国现代化的共同特征 基于自己国情的中国特色"),
+    ("2014 年，亚太经合组织（APEC)第（）次领导人非正式会议在北京举行。", [["二十二", "22"]], "第22次"),
+    ("中国共产党从幼稚走向成熟的标志是（）会议的召开。", [["遵义"]], "我觉得是遵义会议吧"),
+    ("1978 年 12 月召开的中共（）。", [["十一届三中全会"]], "11届3中全会"),
+    ("中共一大最后一天的会议在浙江（）的游船上举行。", [["嘉兴南湖", "南湖"]], "上海"),
+]
+SUITE_FLOOR = 5_000
 
 
 def load_set() -> list[tuple[Question, str, bool]]:
@@ -67,13 +80,24 @@ def throughput(cases: list[tuple[Question, str, bool]], seconds: float) -> float
     return graded / (time.perf_counter() - started)
 
 
+def suite_rate() -> float:
+    """Answers a second for SUITE_CASES × 300, graded once to warm up and then timed, as the test did."""
+    cases = [(Question.blank(stem, blanks), typed) for stem, blanks, typed in SUITE_CASES] * 300
+    for question, typed in cases:
+        grade(question, typed)
+    started = time.perf_counter()
+    for question, typed in cases:
+        grade(question, typed)
+    return len(cases) / (time.perf_counter() - started)
+
+
 def timed_subprocess(code: str, env: dict[str, str]) -> float:
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
 def dictionary_load_times() -> tuple[float, float]:
-    code = ("import time; from quizzes import segmenter; t = time.perf_counter(); segmenter.tokenizer(); "
+    code = ("import time; from quizzes.grading import segmenter; t = time.perf_counter(); segmenter.tokenizer(); "
             "print(time.perf_counter() - t)")
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "STUDYBOT_CACHE_DIR": cache}
@@ -119,6 +143,8 @@ def main() -> None:
         rejected = throughput([c for c in leveled if not c[2]], args.seconds / 2)
         print(f"  {level:<8} {speeds[level]:>9,.0f}   (should-accept half {accepted:,.0f}, should-reject half "
               f"{rejected:,.0f})")
+    mixed = suite_rate()
+    print(f"  the suite's 7 mixed answers x300 (strictness normal): {mixed:,.0f}")
 
     cold, warm = dictionary_load_times()
     print(f"jieba dictionary load: cold {cold:.2f} s, from cache {warm:.2f} s")
@@ -131,6 +157,7 @@ def main() -> None:
         ("zero false accepts", false_accepts == 0, str(false_accepts)),
         (f">= {GOAL_THROUGHPUT:,} gradings/s (normal)", speeds["normal"] >= GOAL_THROUGHPUT,
          f"{speeds['normal']:,.0f}"),
+        (f"> {SUITE_FLOOR:,} gradings/s (the suite's mixed answers)", mixed > SUITE_FLOOR, f"{mixed:,.0f}"),
         (f"studybot --help < {GOAL_HELP_SECONDS:.0f} s", help_time < GOAL_HELP_SECONDS, f"{help_time:.2f} s"),
     ]
     for name, met, value in goals:

@@ -124,7 +124,8 @@ def load_library(dirs: Sequence[Path]) -> LoadResult:
                 errors.append(error)
                 continue
             if item.id in first_seen:
-                errors.append(ItemError(path, None, f"id「{item.id}」与 {shown_path(first_seen[item.id])} 重复，已跳过"))
+                errors.append(ItemError(path, None,
+                                        f"id「{item.id}」与 {shown_path(first_seen[item.id])} 重复，已跳过"))
                 continue
             first_seen[item.id] = path
             items.append(item)

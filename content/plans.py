@@ -15,7 +15,7 @@ file, the line and what is wrong, in Chinese."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,7 @@ class _LineLoader(yaml.SafeLoader):
     """Keeps each mapping's line (1-based) under the key "__line__", for messages."""
 
 
-def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[Hashable, Any]:
     data = loader.construct_mapping(node, deep=True)
     data["__line__"] = node.start_mark.line + 1
     return data
@@ -75,7 +75,7 @@ def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
 
 
-def _texts(value: Any) -> list[str] | None:
+def _texts(value: object) -> list[str] | None:
     if isinstance(value, str):
         return [value.strip()] if value.strip() else []
     if isinstance(value, list) and all(isinstance(v, (str, int)) for v in value):
@@ -83,7 +83,7 @@ def _texts(value: Any) -> list[str] | None:
     return None
 
 
-def _contest(raw: Any) -> ContestSpec:
+def _contest(raw: object) -> ContestSpec:
     if raw is None or raw is True:
         return ContestSpec(None, None, None)
     if not isinstance(raw, dict):
@@ -140,7 +140,7 @@ def load_plan_file(path: Path, *, parse_when: Callable[..., Any], item_ids: Call
     return entries, problems
 
 
-def _entry(entry: Any, number: int, plan: str, parse_when: Callable[..., Any], item_ids: Callable[[str], str | None],
+def _entry(entry: object, number: int, plan: str, parse_when: Callable[..., Any], item_ids: Callable[[str], str | None],
            folder_ids: Callable[[str], list[str]], default_shift: str) -> PlanEntry:
     if not isinstance(entry, dict):
         raise ValueError("应为包含 when、to 和 items/folder/contest 的映射")
@@ -183,14 +183,18 @@ def _entry(entry: Any, number: int, plan: str, parse_when: Callable[..., Any], i
     return PlanEntry(plan, name, when, tuple(targets), items=tuple(resolved), shift=shift, line=line)
 
 
-def load_plans(paths: list[Path], **kw: Any) -> tuple[list[PlanEntry], list[PlanProblem]]:
+def load_plans(paths: list[Path], *, parse_when: Callable[..., Any], item_ids: Callable[[str], str | None],
+               folder_ids: Callable[[str], list[str]], default_shift: str = "next_workday"
+               ) -> tuple[list[PlanEntry], list[PlanProblem]]:
+    """Every plan file's entries and problems (see load_plan_file); a missing file is a problem."""
     entries: list[PlanEntry] = []
     problems: list[PlanProblem] = []
     for path in paths:
         if not path.exists():
             problems.append(PlanProblem(str(path), 0, "文件不存在"))
             continue
-        found, bad = load_plan_file(path, **kw)
+        found, bad = load_plan_file(path, parse_when=parse_when, item_ids=item_ids, folder_ids=folder_ids,
+                                    default_shift=default_shift)
         entries += found
         problems += bad
     return entries, problems

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from content.items import StudyItem
 from content.library import Library
-from quizzes.segmenter import cut
+from quizzes.grading.segmenter import cut
 
 __all__ = ["Hit", "SearchIndex", "search", "terms"]
 
@@ -26,7 +26,8 @@ _FIELDS = (("title", 4.0, 0.0), ("tags", 3.0, 0.0), ("summary", 2.0, 0.5), ("bod
 _K1 = 1.2
 
 # Single characters that carry no topic, and question words a member may type ("什么是三会一课").
-_STOP_CHARS = set("的了和与及或是在对把被之其而也都就等为以于由从向着过吗呢啊吧呀么这那有个每各该并又且则即但还很更最将已要让给跟同如若")
+_STOP_CHARS = set("的了和与及或是在对把被之其而也都就等为以于由从向着过吗呢啊吧呀么"
+                  "这那有个每各该并又且则即但还很更最将已要让给跟同如若")
 _STOP_WORDS = {
     "什么", "怎么", "怎样", "如何", "哪些", "哪个", "为什么", "是否", "关于", "有关", "我们", "你们", "他们",
     "一个", "一些", "这个", "那个", "这些", "那些", "以及", "进行", "可以", "没有", "还是", "请问", "介绍",

@@ -28,13 +28,13 @@ class _Dumper(yaml.SafeDumper):
     """Short lists (options, accepted answers) on one line, as in quizzes/banks/sample.yaml."""
 
 
-def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+def _represent_list(dumper: yaml.SafeDumper, data: list[object]) -> yaml.Node:
     flat = all(isinstance(item, (str, list)) for item in data)
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat)
 
 
-class _BlockList(list):
-    pass
+class _BlockList(list[object]):
+    """The question list: one entry a block, whatever its items."""
 
 
 _Dumper.add_representer(list, _represent_list)
@@ -123,6 +123,7 @@ def write_xlsx(bank: Bank, path: Path | str) -> list[str]:
     import openpyxl  # only when exporting
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
 
     width = max((len(q.options) for q in bank.questions), default=0)
     width = max(width, 2) if any(q.options for q in bank.questions) else width
@@ -136,6 +137,7 @@ def write_xlsx(bank: Bank, path: Path | str) -> list[str]:
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook opens on its one ordinary worksheet
     sheet.title = _sheet_title(bank.name)
     sheet.append(header)
     for cell in sheet[1]:

@@ -17,11 +17,12 @@ The bank's name: the `name` argument, else the file's own (YAML/JSON `name`), el
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from quizzes.bank_yaml import BankProblem, load_bank_file
-from quizzes.importers.common import Parsed, Where, problem_at
+from quizzes.bank_yaml import load_bank_file
+from quizzes.importers.common import BankProblem, Parsed, Where, problem_at
 from quizzes.importers.duplicates import Duplicate, dedupe
 from quizzes.model import TYPE_LABELS, Bank, QuestionType
 
@@ -60,7 +61,7 @@ class BankRead:
     entries: int = 0
     source: str = ""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Bank | None | list[BankProblem]]:
         yield self.bank
         yield self.problems
 

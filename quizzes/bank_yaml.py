@@ -6,45 +6,26 @@ and topic (知识点). Other formats (.json, .xlsx, .csv) are read by quizzes.ba
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import yaml
 
-from quizzes.answers import parse_choice, parse_judge
+from quizzes.grading.answers import parse_choice, parse_judge
 from quizzes.importers.answer_parsing import parse_type_word
-from quizzes.importers.common import Invalid
+from quizzes.importers.common import BankProblem, Invalid
 from quizzes.importers.optional_fields import parse_difficulty, parse_points, parse_strictness, parse_topic
-from quizzes.model import LETTERS, Bank, Question, QuestionType
+from quizzes.model import LETTERS, Bank, Question, QuestionFields, QuestionType
 
 __all__ = ["BankProblem", "load_bank_file", "load_banks", "BUNDLED_BANK_DIR"]
 
 BUNDLED_BANK_DIR = Path(__file__).parent / "banks"
 
 
-@dataclass(frozen=True)
-class BankProblem:
-    file: str
-    message: str
-    question_no: int | None = None  # 1-based position in the file's question list (YAML, JSON)
-    row: int | None = None  # spreadsheet row as Excel shows it, header = row 1 (xlsx, CSV)
-    sheet: str = ""  # the worksheet, when the workbook has several
-
-    def __str__(self) -> str:
-        if self.row is not None:
-            where = (f"工作表「{self.sheet}」" if self.sheet else "") + f"第 {self.row} 行"
-        elif self.question_no:
-            where = f"第 {self.question_no} 题"
-        else:
-            return f"{self.file}: {self.message}"  # about the whole file
-        return f"{self.file}: {where}: {self.message}"
-
-
 _Invalid = Invalid  # one question's problem; shared with the spreadsheet and JSON readers
 
 
-def _text(entry: dict, key: str, *, required: bool = True) -> str:
+def _text(entry: Mapping[object, object], key: str, *, required: bool = True) -> str:
     value = entry.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -55,11 +36,14 @@ def _text(entry: dict, key: str, *, required: bool = True) -> str:
     return str(value).strip()
 
 
-def _extras(entry: dict, default_strictness: str | None) -> dict:
-    """The optional per-question fields: strictness (the bank's when absent), points, difficulty, topic."""
+def _extras(entry: Mapping[object, object], explanation: str, limit: int | None,
+            default_strictness: str | None) -> QuestionFields:
+    """The optional per-question fields: explanation and time limit (read already), strictness (the bank's when
+    absent), points, difficulty, topic."""
     strictness = parse_strictness(entry.get("strictness")) or default_strictness
-    return {"strictness": strictness, "points": parse_points(entry.get("points")),
-            "difficulty": parse_difficulty(entry.get("difficulty")), "topic": parse_topic(entry.get("topic"))}
+    return QuestionFields(explanation=explanation, time_limit=limit, strictness=strictness,
+                          points=parse_points(entry.get("points")),
+                          difficulty=parse_difficulty(entry.get("difficulty")), topic=parse_topic(entry.get("topic")))
 
 
 _QUESTION_KEYS = {"type", "question", "options", "answer", "explanation", "time_limit", "strictness", "points",
@@ -87,7 +71,7 @@ def _question(entry: object, default_limit: int | None, default_strictness: str 
     limit = entry.get("time_limit", default_limit)
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or not 5 <= limit <= 600):
         raise _Invalid("time_limit 应为 5 到 600 之间的整数（秒）")
-    extra = _extras(entry, default_strictness)
+    extra = _extras(entry, explanation, limit, default_strictness)
     raw_answer = entry.get("answer")
     if raw_answer is None or raw_answer == "" or raw_answer == []:
         raise _Invalid("缺少 answer")
@@ -105,14 +89,13 @@ def _question(entry: object, default_limit: int | None, default_strictness: str 
             raise _Invalid(f"单选题只能有一个答案，实为「{raw_answer}」")
         if qtype is QuestionType.MULTIPLE and len(letters) < 2:
             raise _Invalid(f"多选题至少有两个正确选项，实为「{raw_answer}」")
-        return Question(qtype, text, letters, tuple(str(o).strip() for o in options),
-                        explanation=explanation, time_limit=limit, **extra)
+        return Question(qtype, text, letters, tuple(str(o).strip() for o in options), **extra)
     if qtype is QuestionType.JUDGE:
         verdict = parse_judge(str(raw_answer)) if not isinstance(raw_answer, bool) else ("对" if raw_answer else "错")
         if verdict is None:
             raise _Invalid(f"判断题答案应为「对」或「错」，实为「{raw_answer}」")
-        return Question(qtype, text, verdict, explanation=explanation, time_limit=limit, **extra)
-    return Question.blank(text, _blanks(raw_answer), explanation=explanation, time_limit=limit, **extra)
+        return Question(qtype, text, verdict, **extra)
+    return Question.blank(text, _blanks(raw_answer), **extra)
 
 
 def _blanks(raw_answer: object) -> list[list[str]]:
@@ -140,7 +123,8 @@ def load_bank_file(path: Path) -> tuple[Bank | None, list[BankProblem]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"（第 {mark.line + 1} 行）" if mark else ""
-        return None, [BankProblem(name, f"YAML 格式错误{where}：{getattr(exc, 'problem', exc)}，请检查缩进、冒号和引号")]
+        return None, [BankProblem(name, f"YAML 格式错误{where}：{getattr(exc, 'problem', exc)}，"
+                                        "请检查缩进、冒号和引号")]
     if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
         return None, [BankProblem(name, "题库应包含 name 和 questions 列表")]
     if unknown := _unknown(data, _BANK_KEYS):
@@ -180,7 +164,8 @@ def load_banks(dirs: Iterable[Path]) -> tuple[dict[str, Bank], list[BankProblem]
             if bank is None:
                 continue
             if bank.name in banks:
-                problems.append(BankProblem(str(path), f"题库名「{bank.name}」与 {banks[bank.name].source} 重复，已忽略"))
+                problems.append(BankProblem(str(path),
+                                            f"题库名「{bank.name}」与 {banks[bank.name].source} 重复，已忽略"))
                 continue
             banks[bank.name] = bank
     return banks, problems

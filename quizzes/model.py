@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypedDict, Unpack
 
-__all__ = ["QuestionType", "Question", "Bank", "TYPE_LABELS", "LETTERS"]
+__all__ = ["QuestionType", "Question", "QuestionFields", "Bank", "TYPE_LABELS", "LETTERS"]
 
 LETTERS = "ABCDEFGH"
 
@@ -24,6 +25,17 @@ TYPE_LABELS = {
     QuestionType.JUDGE: "判断",
     QuestionType.BLANK: "填空",
 }
+
+
+class QuestionFields(TypedDict, total=False):
+    """A question's optional fields, as the bank readers gather them before building the Question."""
+
+    explanation: str
+    time_limit: int | None
+    strictness: str | None
+    points: float | None
+    difficulty: str
+    topic: str
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,8 @@ class Question:
             object.__setattr__(self, "blanks", ((self.answer,),))  # a frozen dataclass: set once here
 
     @classmethod
-    def blank(cls, text: str, blanks: list[list[str]] | tuple[tuple[str, ...], ...], **extra) -> Question:
+    def blank(cls, text: str, blanks: list[list[str]] | tuple[tuple[str, ...], ...],
+              **extra: Unpack[QuestionFields]) -> Question:
         frozen = tuple(tuple(alternatives) for alternatives in blanks)
         return cls(QuestionType.BLANK, text, "、".join(alts[0] for alts in frozen), blanks=frozen, **extra)
 

@@ -10,7 +10,6 @@ Errors are WhenError with a Chinese message meant for the user who typed the phr
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -19,7 +18,9 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
-from scheduler.triggers import POLICIES, TZ, MonthlyWorkdayTrigger, ShiftedTrigger, as_shanghai
+from scheduler.phrase_parts import NUM, cn_int, cn_ordinal, cron_weekdays, normalise, parse_time, squeeze, weekdays
+from scheduler.shanghai import TZ, WEEKDAY_NAMES, as_shanghai, format_time
+from scheduler.triggers import POLICIES, MonthlyWorkdayTrigger, ShiftedTrigger
 from scheduler.workdays import WorkCalendar
 
 __all__ = ["When", "WhenError", "parse_when", "occurrences", "format_time", "SHIFT_POLICIES", "EXAMPLES"]
@@ -28,15 +29,7 @@ SHIFT_POLICIES = POLICIES
 EXAMPLES = ("每天 09:00", "每个工作日 09:00", "每周一 09:00", "每月1日 09:00", "每月第一个工作日 08:30",
             "每季度第一个工作日 09:00", "2026-12-01 09:00", "0 9 * * 1")
 _SUFFIX = {"next_workday": "（遇节假日顺延至下一个工作日）", "skip": "（遇节假日跳过）", "none": ""}
-_WEEKDAY_NAMES = "一二三四五六日"
 _DAY_ABBR = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # APScheduler's day_of_week names
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_NUM = r"[0-9]{1,2}|[零〇一二两三四五六七八九十]{1,3}"
-_DIGITLIKE = "0-9零〇一二两三四五六七八九十"
-_TIME_RE = re.compile(
-    rf"(?P<period>上午|早上|早晨|早|凌晨|中午|下午|午后|傍晚|晚上|晚间|夜里|晚)?(?P<h>{_NUM})"
-    rf"(?::(?P<m>[0-9]{{2}})|[点时](?:(?P<half>半)|(?P<m2>{_NUM})分?|整|钟)?)"
-)
 
 
 class WhenError(ValueError):
@@ -55,108 +48,6 @@ class When:
     description: str  # Chinese, for confirmations and 「计划列表」
 
 
-def _cn_int(s: str) -> int | None:
-    """'15' / '十五' / '二十三' → int; None when it is not a number we read."""
-    if re.fullmatch(r"[0-9]+", s):
-        return int(s)
-    if "十" in s:
-        tens, _, ones = s.partition("十")
-        if len(tens) > 1 or len(ones) > 1 or (tens and tens not in _CN_DIGITS) or (ones and ones not in _CN_DIGITS):
-            return None
-        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
-    return _CN_DIGITS.get(s) if len(s) == 1 else None
-
-
-def _cn_ordinal(n: int) -> str:
-    if n == -1:
-        return "最后一个"
-    tens, ones = divmod(n, 10)
-    digits = "一二三四五六七八九"
-    word = ("" if tens == 0 else ("十" if tens == 1 else digits[tens - 1] + "十")) + (digits[ones - 1] if ones else "")
-    return f"第{word}个"
-
-
-def _normalise(text: str) -> str:
-    """NFKC (full-width ：０-９ → ASCII), lower case, runs of whitespace → one space."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text).strip().lower())
-
-
-def _squeeze(s: str) -> str:
-    """Spaces are optional between parts, so drop them, except between two numbers (「2026-12-01 9:00」)."""
-    return re.sub(rf"(?<![{_DIGITLIKE}]) | (?![{_DIGITLIKE}])", "", s)
-
-
-def _parse_time(rest: str, fail: Callable[[str], WhenError], day_text: str) -> time:
-    if not rest:
-        raise fail(f"缺少时间，例如「{day_text} 09:00」")
-    m = _TIME_RE.fullmatch(rest.replace(" ", ""))
-    hour = _cn_int(m["h"]) if m else None
-    minute = 30 if m and m["half"] else _cn_int(m["m"] or m["m2"] or "0") if m else None
-    if m is None or hour is None or minute is None:
-        raise fail(f"时间应为 HH:MM，例如 09:00（「{rest}」看不懂）")
-    period = m["period"] or ""
-    if period in ("下午", "午后", "傍晚", "晚上", "晚间", "夜里", "晚") and 1 <= hour < 12:
-        hour += 12
-    elif period == "中午" and 1 <= hour < 11:
-        hour += 12
-    elif period in ("凌晨", "晚上", "夜里") and hour == 12:
-        hour = 0  # midnight
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise fail(f"「{rest}」不是有效时间，时间应为 HH:MM，例如 09:00")
-    return time(hour, minute)
-
-
-def _weekdays(spec: str, fail: Callable[[str], WhenError]) -> list[int]:
-    """'一、三、五' / '一至五' / '末' / '一、周三' → sorted weekday numbers (0 = Monday)."""
-    days: set[int] = set()
-    for token in re.split(r"[、,和及与]", spec):
-        token = re.sub(r"周|星期|礼拜", "", token)
-        if token == "末":
-            days |= {5, 6}
-            continue
-        ends = re.split(r"[至到~\-]", token)
-        idx = [_WEEKDAY_NAMES.find("日" if e == "天" else e) if len(e) == 1 else -1 for e in ends]
-        if not token or len(ends) > 2 or -1 in idx:
-            raise fail("星期应为一到日")
-        if idx[0] > idx[-1]:
-            raise fail(f"星期范围「{token}」应从小到大，例如 一至五")
-        days.update(range(idx[0], idx[-1] + 1))
-    return sorted(days)
-
-
-def _cron_weekdays(field: str, fail: Callable[[str], WhenError]) -> list[int] | None:
-    """Cron numbers days 0/7 = Sunday, 1 = Monday; APScheduler's numbers start at Monday = 0.
-    Expanded to a set here and handed to CronTrigger as names, which mean the same to both."""
-    if field in ("*", "?"):
-        return None
-    names = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-    bad = fail("cron 的「周」字段应为 0–7（0 和 7 为周日）或 mon–sun，例如 1-5")
-
-    def value(v: str) -> int:
-        if re.fullmatch(r"[0-7]", v):
-            return int(v)
-        if v in names:
-            return names.index(v)
-        raise bad
-
-    cron_days: set[int] = set()
-    for part in field.split(","):
-        rng, slash, step = part.partition("/")
-        if slash and not re.fullmatch(r"[1-9][0-9]?", step):
-            raise bad
-        if rng == "*":
-            lo, hi = 0, 6
-        elif "-" in rng:
-            lo, hi = (value(v) for v in rng.split("-", 1))
-        else:
-            lo = value(rng)
-            hi = 7 if slash else lo
-        if lo > hi:
-            raise bad
-        cron_days.update(v % 7 for v in range(lo, hi + 1, int(step) if slash else 1))
-    return sorted((d - 1) % 7 for d in cron_days)
-
-
 def _wrap(base: BaseTrigger, calendar: WorkCalendar, shift: str, keep: frozenset[int] = frozenset()) -> BaseTrigger:
     return base if shift == "none" else ShiftedTrigger(base, calendar, shift, keep_weekdays=keep)
 
@@ -172,7 +63,7 @@ def _cron(s: str, calendar: WorkCalendar, shift: str, fail: Callable[[str], When
     if len(fields) != 5:
         raise fail("cron 表达式应为 5 段：分 时 日 月 周")
     minute, hour, day, month, dow = fields
-    weekdays = _cron_weekdays(dow, fail)
+    weekdays = cron_weekdays(dow, fail)
     day = "*" if day == "?" else day
     if weekdays is not None and day != "*":
         # Standard cron ORs day-of-month with day-of-week, APScheduler ANDs them: refuse instead of guessing.
@@ -197,24 +88,24 @@ def _one_off(day: date, at: time, calendar: WorkCalendar, shift: str, now: datet
                 f"仅一次：{day.year}年{format_time(run)}{_SUFFIX[shift]}")
 
 
-def parse_when(text: str, *, calendar: WorkCalendar, shift: str = "next_workday", now: datetime | None = None) -> When:
-    """Parse a schedule phrase. `now` (default: the current time) dates one-offs like 「12月1日」."""
+def parse_when(text: str, *, calendar: WorkCalendar, now: datetime, shift: str = "next_workday") -> When:
+    """Parse a schedule phrase. `now` (the caller's clock: this module reads none) dates one-offs like 「12月1日」."""
     original = text.strip()
     if shift not in POLICIES:
         raise WhenError(f"节假日处理方式应为 next_workday（顺延）、skip（跳过）或 none（照常），而不是「{shift}」")
-    now = as_shanghai(now) if now is not None else datetime.now(TZ)
+    now = as_shanghai(now)
 
     def fail(reason: str) -> WhenError:
         return WhenError(f"看不懂时间「{original}」：{reason}")
 
-    s = _normalise(text)
+    s = normalise(text)
     if re.fullmatch(r"(?:cron\s*:?\s*)?[0-9a-z*/,\-?]+(?:\s+[0-9a-z*/,\-?]+)*", s) and (
             s.startswith("cron") or "*" in s or len(s.split()) >= 3):
         return _cron(s, calendar, shift, fail)
-    s = _squeeze(s)
+    s = squeeze(s)
 
     def at(m: re.Match[str], day_text: str) -> time:
-        return _parse_time(s[m.end():].strip(), fail, day_text)
+        return parse_time(s[m.end():].strip(), fail, day_text)
 
     def cron_based(day_text: str, t: time, keep: frozenset[int] = frozenset(), days: list[int] | None = None,
                    **fields: str) -> When:
@@ -228,22 +119,22 @@ def parse_when(text: str, *, calendar: WorkCalendar, shift: str = "next_workday"
         t = at(m, "每个工作日")
         base = ShiftedTrigger(CronTrigger(hour=t.hour, minute=t.minute, timezone=TZ), calendar, "skip")
         return When(base, f"每个工作日 {t:%H:%M}", False, f"每个工作日 {t:%H:%M}")
-    workday_re = rf"的?(?:第(?P<n>{_NUM})个?|(?P<first>首个|头一个)|(?P<last>最后一个|最后1个|倒数第一个))工作日"
+    workday_re = rf"的?(?:第(?P<n>{NUM})个?|(?P<first>首个|头一个)|(?P<last>最后一个|最后1个|倒数第一个))工作日"
     if m := re.match(r"每一?个?(?P<unit>月|季度?)" + workday_re, s):
         quarterly = m["unit"] != "月"
-        n = 1 if m["first"] else -1 if m["last"] else _cn_int(m["n"])
+        n = 1 if m["first"] else -1 if m["last"] else cn_int(m["n"])
         limit = 15 if quarterly else 23
         if n is None or not (n == -1 or 1 <= n <= limit):
             raise fail(f"第几个工作日应为 1～{limit}，或「最后一个」")
-        day_text = ("每季度" if quarterly else "每月") + _cn_ordinal(n) + "工作日"
+        day_text = ("每季度" if quarterly else "每月") + cn_ordinal(n) + "工作日"
         t = at(m, day_text)
         months = None if not quarterly else (3, 6, 9, 12) if n == -1 else (1, 4, 7, 10)
         trigger = MonthlyWorkdayTrigger(n, t.hour, t.minute, calendar, months=months)
         return When(trigger, f"{day_text} {t:%H:%M}", False, f"{day_text} {t:%H:%M}")
     if m := re.match(r"每一?个?月的?(?:最后一天|月底|月末)", s):
         return cron_based("每月最后一天", at(m, "每月最后一天"), day="last")
-    if m := re.match(rf"每一?个?月的?(?P<days>(?:(?:{_NUM})[日号]?[、,和及与])*(?:{_NUM})[日号])", s):
-        days = sorted({_cn_int(d) or 0 for d in re.findall(rf"{_NUM}", m["days"])})
+    if m := re.match(rf"每一?个?月的?(?P<days>(?:(?:{NUM})[日号]?[、,和及与])*(?:{NUM})[日号])", s):
+        days = sorted({cn_int(d) or 0 for d in re.findall(rf"{NUM}", m["days"])})
         if days[0] < 1 or days[-1] > 31:
             raise fail("每月的日期应为 1～31 日")
         day_text = "每月" + "、".join(f"{d}日" for d in days)
@@ -258,8 +149,8 @@ def parse_when(text: str, *, calendar: WorkCalendar, shift: str = "next_workday"
         if not m["days"]:
             nxt = s[m.end():m.end() + 1]
             raise fail("星期应为一到日" if nxt and nxt in "七八九十零〇" else "请写明星期几，例如「每周一 09:00」")
-        days = _weekdays(m["days"], fail)
-        day_text = "每周" + "、".join(_WEEKDAY_NAMES[d] for d in days)
+        days = weekdays(m["days"], fail)
+        day_text = "每周" + "、".join(WEEKDAY_NAMES[d] for d in days)
         # Days the user explicitly put on a weekend stay there; shifting them would turn 「每周日」 into Mondays.
         keep = frozenset(d for d in days if d >= 5)
         return cron_based(day_text, at(m, day_text), keep, days, day_of_week=",".join(_DAY_ABBR[d] for d in days))
@@ -271,8 +162,8 @@ def parse_when(text: str, *, calendar: WorkCalendar, shift: str = "next_workday"
         except ValueError:
             raise fail(f"「{m[0]}」不是有效日期") from None
         return _one_off(day, at(m, m[0]), calendar, shift, now, fail)
-    if m := re.match(rf"(?P<m>{_NUM})月(?P<d>{_NUM})[日号]", s):
-        month, dom = _cn_int(m["m"]), _cn_int(m["d"])
+    if m := re.match(rf"(?P<m>{NUM})月(?P<d>{NUM})[日号]", s):
+        month, dom = cn_int(m["m"]), cn_int(m["d"])
         t = at(m, m[0])
         for year in range(today.year, today.year + 9):  # 2月29日 may be up to 8 years away
             try:
@@ -305,8 +196,3 @@ def occurrences(trigger: BaseTrigger, start: datetime, end: datetime, limit: int
         t = nxt
     return found
 
-
-def format_time(dt: datetime) -> str:
-    """'12月1日（周二）09:00' in Asia/Shanghai."""
-    dt = as_shanghai(dt)
-    return f"{dt.month}月{dt.day}日（周{_WEEKDAY_NAMES[dt.weekday()]}）{dt:%H:%M}"

@@ -14,17 +14,17 @@ import logging
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 
-from scheduler.workdays import MAX_SEARCH_DAYS, WorkCalendar
+from scheduler.pickled import check_version, state_key
+from scheduler.shanghai import TZ, as_shanghai
+from scheduler.workdays import MAX_SEARCH_DAYS, WorkCalendar, walk_days
 
 __all__ = ["TZ", "POLICIES", "as_shanghai", "ShiftedTrigger", "MonthlyWorkdayTrigger"]
 
 log = logging.getLogger(__name__)
 
-TZ = ZoneInfo("Asia/Shanghai")
 POLICIES = ("next_workday", "skip", "none")
 
 # Upper bounds on how many base fire times one `get_next_fire_time` call may look at. A daily
@@ -35,24 +35,6 @@ MAX_MONTHS = 1200  # 100 years: enough for any months filter / rare n-th workday
 # A shifted trigger with nothing to fire within this long (e.g. Saturdays only, policy "skip") never
 # fires; saying so (None) beats walking thousands of base times on every call.
 HORIZON = timedelta(days=5 * 366)
-
-
-def as_shanghai(dt: datetime) -> datetime:
-    """Naive datetimes are Asia/Shanghai wall-clock times (the bot's convention)."""
-    return dt.replace(tzinfo=TZ) if dt.tzinfo is None else dt.astimezone(TZ)
-
-
-def _state_key(trigger: object) -> tuple[type, Any]:
-    # APScheduler's triggers have no __eq__, but their versioned state compares by value.
-    return type(trigger), trigger.__getstate__()
-
-
-def _check_version(cls: type, state: dict[str, Any], supported: int) -> None:
-    if state.get("version", 1) > supported:
-        raise ValueError(
-            f"Got serialized data for version {state['version']} of {cls.__name__}, "
-            f"but only versions up to {supported} can be handled"
-        )
 
 
 class ShiftedTrigger(BaseTrigger):
@@ -118,11 +100,7 @@ class ShiftedTrigger(BaseTrigger):
         """
         if self.policy != "next_workday":
             return floor
-        day = floor.date()
-        for _ in range(MAX_SEARCH_DAYS):
-            if self._fires_on(day - timedelta(days=1)):
-                break
-            day -= timedelta(days=1)
+        day = walk_days(floor.date(), -1, lambda d: self._fires_on(d - timedelta(days=1)))
         return min(floor, datetime.combine(day, time(0), tzinfo=TZ))
 
     def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
@@ -156,11 +134,7 @@ class ShiftedTrigger(BaseTrigger):
                     continue
             if self.policy == "skip" and not self._fires_on(b.date()):
                 # Everything on this day would be dropped: jump to the next day that can fire.
-                day = b.date() + timedelta(days=1)
-                for _ in range(MAX_SEARCH_DAYS):
-                    if self._fires_on(day):
-                        break
-                    day += timedelta(days=1)
+                day = walk_days(b.date() + timedelta(days=1), 1, self._fires_on)
                 nxt = self.base.get_next_fire_time(None, datetime.combine(day, time(0), tzinfo=TZ))
                 base_time = nxt if nxt is not None and as_shanghai(nxt) > b else None
                 continue
@@ -185,7 +159,7 @@ class ShiftedTrigger(BaseTrigger):
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        _check_version(type(self), state, 1)
+        check_version(type(self), state, 1)
         self.base = state["base"]
         self.calendar = state["calendar"]
         self.policy = state["policy"]
@@ -195,7 +169,7 @@ class ShiftedTrigger(BaseTrigger):
         if not isinstance(other, ShiftedTrigger):
             return NotImplemented
         return (
-            _state_key(self.base) == _state_key(other.base)
+            state_key(self.base) == state_key(other.base)
             and self.calendar == other.calendar
             and self.policy == other.policy
             and self.keep_weekdays == other.keep_weekdays
@@ -287,7 +261,7 @@ class MonthlyWorkdayTrigger(BaseTrigger):
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        _check_version(type(self), state, 1)
+        check_version(type(self), state, 1)
         self.n = state["n"]
         self.hour = state["hour"]
         self.minute = state["minute"]

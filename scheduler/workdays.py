@@ -9,17 +9,27 @@ the holidays by hand via `calendar.holidays` / `calendar.workdays` in the config
 from __future__ import annotations
 
 import calendar as _stdcal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 import chinese_calendar
 
-__all__ = ["WorkCalendar", "MAX_SEARCH_DAYS"]
+__all__ = ["WorkCalendar", "MAX_SEARCH_DAYS", "walk_days"]
 
 # The longest run of non-workdays in China is ~9 days (Spring Festival + weekend); 60 days only
 # trips on a misconfiguration (e.g. a whole quarter listed as holidays), where we must not loop.
 MAX_SEARCH_DAYS = 60
+
+
+def walk_days(day: date, step: int, found: Callable[[date], bool]) -> date:
+    """`day`, moved `step` days at a time until `found(day)` holds; after MAX_SEARCH_DAYS moves, wherever it is."""
+    for _ in range(MAX_SEARCH_DAYS):
+        if found(day):
+            break
+        day += timedelta(days=step)
+    return day
 
 
 @lru_cache(maxsize=8192)
@@ -56,11 +66,11 @@ class WorkCalendar:
     def __getstate__(self) -> dict[str, object]:
         return {"version": 1, "holidays": self.holidays, "workdays": self.workdays}
 
-    def __setstate__(self, state: dict[str, object]) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         if state.get("version", 1) > 1:
             raise ValueError(f"cannot read WorkCalendar state version {state['version']}")
-        self.holidays = frozenset(state["holidays"])  # type: ignore[arg-type]
-        self.workdays = frozenset(state["workdays"])  # type: ignore[arg-type]
+        self.holidays = frozenset(state["holidays"])
+        self.workdays = frozenset(state["workdays"])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, WorkCalendar):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from quizzes.answers import looks_like_answer, normalize_text, parse_choice, parse_judge
+from quizzes.grading import looks_like_answer, normalize_text, parse_choice, parse_judge
 
 
 @pytest.mark.parametrize(

@@ -142,7 +142,8 @@ def test_stats_list_the_hardest_questions_after_a_contest(tmp_path):
 def test_the_real_1486_question_bank_imports_with_nothing_lost(tmp_path):
     result = run("bank", "import", str(REAL_BANK), "--name", "党史")
     assert result.exit_code == 0, result.output
-    assert "读取 1486 道，跳过完全重复的题目 477 道，导入 1009 道（单选 343，多选 261，判断 214，填空 191）" in result.stdout
+    assert ("读取 1486 道，跳过完全重复的题目 477 道，导入 1009 道（单选 343，多选 261，判断 214，填空 191）"
+            in result.stdout)
     listed = {b["name"]: b for b in json.loads(run("bank", "list", "--format", "json").stdout)}
     assert listed["党史"]["questions"] == 1009
 

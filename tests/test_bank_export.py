@@ -21,7 +21,8 @@ QUESTIONS = (
     Question(M, "八个选项的题（）。", "ACH", tuple("甲乙丙丁戊己庚辛"), points=2.5, time_limit=45),
     Question(J, "预备党员的预备期为两年。", "错", explanation="预备期为一年。", strictness="exact"),
     Question(J, "yes", "对", difficulty="3"),
-    Question.blank("中共一大在浙江嘉兴（）的游船上闭幕。", [["南湖", "嘉兴南湖"]], strictness="lenient", topic="党史、一大"),
+    Question.blank("中共一大在浙江嘉兴（）的游船上闭幕。", [["南湖", "嘉兴南湖"]], strictness="lenient",
+                   topic="党史、一大"),
     Question.blank("中国式现代化既有（）更有（）。", [["各国现代化的共同特征", "共同特征"], ["中国特色"]]),
     Question.blank("让“（）”成为常态。", [["红红脸、出出汗"]], points=0.0),
     Question.blank("=1+1 等于（）", [["22"]], explanation="=SUM(A1)"),
@@ -61,8 +62,8 @@ def test_xlsx_round_trip_keeps_every_field(tmp_path):
     same_questions(path, BANK)
     sheet = openpyxl.load_workbook(path).active
     header = [cell.value for cell in sheet[1]]
-    assert header == ["题型", "题干", *(f"选项{letter}" for letter in "ABCDEFGH"), "答案", "解析", "分值", "难度", "知识点",
-                      "判分", "限时（秒）"]
+    assert header == ["题型", "题干", *(f"选项{letter}" for letter in "ABCDEFGH"), "答案", "解析", "分值", "难度",
+                      "知识点", "判分", "限时（秒）"]
     assert [cell.value for cell in sheet[2]][:2] == ["单选", "党的根本组织原则是（）。"]
     assert sheet["B9"].value == "=1+1 等于（）" and sheet["B9"].data_type == "s"  # text, not a formula
     assert sheet["K7"].value == "各国现代化的共同特征|共同特征；中国特色"

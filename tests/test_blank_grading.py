@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,10 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quizzes import segmenter
-from quizzes.grading import Verdict, grade, prepare
+from quizzes.grading import Verdict, grade, prepare, segmenter
+from quizzes.grading.numerals import chinese_number, looks_like_set_phrase, to_digits
 from quizzes.model import Question
-from quizzes.numerals import chinese_number, looks_like_set_phrase, to_digits
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVELS = ("exact", "normal", "lenient")
@@ -57,8 +55,9 @@ def ok(question: Question, typed: str, level: str | None = None) -> bool:
 
 
 @pytest.mark.parametrize("level", LEVELS)
-@pytest.mark.parametrize("typed", ["提高质量", " 提高质量 ", "提高 质量", "提 高 质 量", "提高质量。", "提高质量！",
-                                   "“提高质量”", "「提高质量」", "提高质量.", "　提高质量　", "提高质量。。", "(提高质量)"])
+@pytest.mark.parametrize("typed", ["提高质量", " 提高质量 ", "提高 质量", "提 高 质 量", "提高质量。",
+                                   "提高质量！", "“提高质量”", "「提高质量」", "提高质量.", "　提高质量　",
+                                   "提高质量。。", "(提高质量)"])
 def test_whitespace_punctuation_and_a_trailing_full_stop_never_matter(level, typed):
     assert ok(QUALITY, typed, level)
 
@@ -225,7 +224,8 @@ def test_lenient_forgives_one_small_slip(question, typed):
     (Question.blank("（）也是党员条件的具体化。", [["党员权利"]]), "党员权力", "缺少关键词「权利」"),
     (SERVE, "全心全意为群众服务", "缺少关键词「人民」"),
     (MEETING, "尊义", "缺少关键词「遵义」"),  # under four characters: no typo allowed
-    (Question.blank("（）是我们党一贯倡导的学风。", [["敌退我追"]]), "敌退我退", "缺少关键词「敌退我追」"),  # 1-char words
+    # one-character words
+    (Question.blank("（）是我们党一贯倡导的学风。", [["敌退我追"]]), "敌退我退", "缺少关键词「敌退我追」"),
     (SERVE, "全心全意为人民服", "缺少关键词「服务」"),  # the last character missing is a fragment
     (SERVE, "全心全意为为人民服务", "答案中有多余内容"),  # an extra character between words
     (PLENUM, "十一届四中全会", "缺少关键词「三中全会」"),  # digits are never slips
@@ -347,16 +347,17 @@ def test_a_question_changed_under_the_same_text_is_graded_by_its_new_answers():
     assert ok(old, "开除党籍") and not ok(new, "开除党籍") and ok(new, "开除出党")
 
 
-def test_grading_is_fast_once_warm():
+def test_a_warm_grader_gives_the_verdicts_it_gave_first():
+    """How fast these are graded once warm is bench/grading.py's figure; here, what they get, the first time
+    and every time after."""
     cases = [(QUALITY, "提高质量"), (QUALITY, "提高数量"), (TWO, f"{FIRST} {SECOND}"), (APEC, "第22次"),
-             (MEETING, "我觉得是遵义会议吧"), (PLENUM, "11届3中全会"), (NANHU, "上海")] * 300
-    for question, typed in cases:
-        grade(question, typed)
-    started = time.perf_counter()
-    for question, typed in cases:
-        grade(question, typed)
-    rate = len(cases) / (time.perf_counter() - started)
-    assert rate > 5_000  # a loose floor for a shared test machine; bench/grading.py measures the real figure
+             (MEETING, "我觉得是遵义会议吧"), (PLENUM, "11届3中全会"), (NANHU, "上海")]
+    first = [grade(question, typed) for question, typed in cases]
+    assert [(v.correct, v.reason) for v in first] == [
+        (True, ""), (False, "缺少关键词「质量」"), (True, ""), (True, ""), (False, "答案中有多余内容"), (True, ""),
+        (False, "缺少关键词「南湖」")]
+    for _ in range(3):
+        assert [grade(question, typed) for question, typed in cases] == first
 
 
 def _run(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -365,8 +366,8 @@ def _run(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 def test_importing_the_quiz_engine_or_the_cli_loads_no_dictionary():
-    out = _run("import sys, quizzes, quizzes.grading, quizzes.blank_grading, quizzes.contest, quizzes.segmenter\n"
-               "from quizzes import segmenter\n"
+    out = _run("import sys, quizzes, quizzes.grading, quizzes.grading.blank, quizzes.contest\n"
+               "from quizzes.grading import segmenter\n"
                "print('jieba' in sys.modules, segmenter.is_loaded())\n"
                "sys.argv = ['studybot', '--help']\n"
                "from bot.cli import main\n"
@@ -379,7 +380,7 @@ def test_importing_the_quiz_engine_or_the_cli_loads_no_dictionary():
 def test_own_tokenizer_cache_in_the_cache_dir_and_jieba_logs_at_debug_on_our_logger(tmp_path):
     code = ("import logging, sys\n"
             "logging.basicConfig(level=logging.DEBUG, stream=sys.stdout, format='%(name)s %(levelname)s %(message)s')\n"
-            "from quizzes import segmenter\n"
+            "from quizzes.grading import segmenter\n"
             "import jieba\n"
             "with segmenter.words_added(['两个巩固']):\n"
             "    print('RESULT', segmenter.cut('两个巩固'), jieba.dt.initialized, '两个巩固' in jieba.dt.FREQ)\n"
@@ -387,7 +388,7 @@ def test_own_tokenizer_cache_in_the_cache_dir_and_jieba_logs_at_debug_on_our_log
     first = _run(code, {segmenter.CACHE_ENV: str(tmp_path)})
     assert (tmp_path / segmenter.CACHE_FILE).is_file()
     assert first.stderr == ""  # nothing from jieba's own stderr handler
-    assert "quizzes.segmenter DEBUG jieba: Building prefix dict" in first.stdout
+    assert "quizzes.grading.segmenter DEBUG jieba: Building prefix dict" in first.stdout
     assert "RESULT ['两个巩固'] False False" in first.stdout  # jieba's global tokenizer untouched
     assert "AFTER ['两个', '巩固']" in first.stdout  # and the word was ours only for the while
     second = _run(code, {segmenter.CACHE_ENV: str(tmp_path)})

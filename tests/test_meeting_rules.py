@@ -1,4 +1,4 @@
-"""三会一课 rules (scheduler/meetings.py): parsing 「安排会议」, reminders, sign-in and compliance."""
+"""三会一课 rules (scheduler/meetings/): parsing 「安排会议」, reminders, sign-in and compliance."""
 
 import subprocess
 import sys
@@ -254,8 +254,10 @@ def test_signin_window_boundaries():
 
 
 def test_changed_and_cancelled_texts():
-    text = changed_text("支部委员会会议", START, at(2026, 12, 2, 15, 0), "四楼", "学习二十大精神", old_place="三楼会议室")
-    assert text.startswith("📢 会议变更：支部委员会会议时间由 12月1日（周二）14:30 改为 12月2日（周三）15:00，地点由 三楼会议室 改为 四楼")
+    text = changed_text("支部委员会会议", START, at(2026, 12, 2, 15, 0), "四楼", "学习二十大精神",
+                        old_place="三楼会议室")
+    assert text.startswith("📢 会议变更：支部委员会会议时间由 12月1日（周二）14:30 改为 12月2日（周三）15:00，"
+                           "地点由 三楼会议室 改为 四楼")
     assert "\n地点：四楼\n主题：学习二十大精神\n" in text
     text = cancelled_text("党课", START, "党员活动室", "与上级会议冲突")
     assert text == ("❌ 会议取消：原定 12月1日（周二）14:30 召开的党课取消。\n原地点：党员活动室\n"

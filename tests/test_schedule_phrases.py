@@ -54,7 +54,8 @@ def test_weekly_monday_plan_in_national_day_month_2026() -> None:
     mondays = [date(2026, 10, d) for d in (5, 12, 19, 26)]
     expected = sorted({datetime.combine(library_next_workday(d), at(2026, 1, 1).timetz()) for d in mondays})
     got = fires("每周一 09:00", 2026, 10)
-    assert got == expected, f"got {[format_time(t) for t in got]}, chinese_calendar says {[format_time(t) for t in expected]}"
+    assert got == expected, (f"got {[format_time(t) for t in got]}, "
+                             f"chinese_calendar says {[format_time(t) for t in expected]}")
     # Holiday Oct 1–7, so Monday 10-05 moves to Thursday 10-08; the other Mondays stay.
     assert [format_time(t) for t in got] == ["10月8日（周四）09:00", "10月12日（周一）09:00", "10月19日（周一）09:00",
                                              "10月26日（周一）09:00"], got
@@ -64,11 +65,11 @@ def test_weekly_monday_plan_in_national_day_month_2026() -> None:
 def test_weekly_plan_skip_and_none_policies() -> None:
     assert [t.day for t in fires("每周一 09:00", 2026, 10, shift="skip")] == [12, 19, 26]
     assert [t.day for t in fires("每周一 09:00", 2026, 10, shift="none")] == [5, 12, 19, 26]
-    assert isinstance(parse_when("每周一 09:00", calendar=CAL, shift="none").trigger, CronTrigger)
+    assert isinstance(parse_when("每周一 09:00", calendar=CAL, shift="none", now=SEPT).trigger, CronTrigger)
 
 
 def test_plan_created_during_the_holiday_still_gets_the_postponed_monday() -> None:
-    trigger = parse_when("每周一 09:00", calendar=CAL).trigger
+    trigger = parse_when("每周一 09:00", calendar=CAL, now=SEPT).trigger
     assert trigger.get_next_fire_time(None, at(2026, 10, 6, 12)) == at(2026, 10, 8)
 
 
@@ -76,7 +77,7 @@ def test_first_workday_of_month_october_2026() -> None:
     got = fires("每月第一个工作日 08:30", 2026, 10)
     expected = datetime.combine(library_next_workday(date(2026, 10, 1)), at(2026, 1, 1, 8, 30).timetz())
     assert got == [expected] == [at(2026, 10, 8, 8, 30)], f"got {got}, chinese_calendar says {expected}"
-    assert isinstance(parse_when("每月第一个工作日 08:30", calendar=CAL).trigger, MonthlyWorkdayTrigger)
+    assert isinstance(parse_when("每月第一个工作日 08:30", calendar=CAL, now=SEPT).trigger, MonthlyWorkdayTrigger)
 
 
 @pytest.mark.skipif(not UNCOVERED_2027, reason="chinese_calendar now has 2027 data")
@@ -105,7 +106,8 @@ def test_coverage() -> None:
 def test_calendar_follows_chinese_calendar_and_overrides_win() -> None:
     assert not CAL.is_workday(date(2026, 10, 5))  # 国庆
     assert CAL.is_workday(date(2026, 10, 10))  # 调休 Saturday
-    cal = WorkCalendar(holidays=[date(2026, 10, 12), date(2026, 10, 10)], workdays=[date(2026, 10, 6), date(2099, 1, 3)])
+    cal = WorkCalendar(holidays=[date(2026, 10, 12), date(2026, 10, 10)],
+                       workdays=[date(2026, 10, 6), date(2099, 1, 3)])
     assert not cal.is_workday(date(2026, 10, 12)) and not cal.is_workday(date(2026, 10, 10))
     assert cal.is_workday(date(2026, 10, 6)) and cal.is_workday(date(2099, 1, 3))
     # Monday 10-05 now moves only to Tuesday 10-06; Monday 10-12 becomes a holiday and moves to 10-13.
@@ -155,7 +157,7 @@ def test_shifted_times_strictly_increase_with_different_wall_clock_times() -> No
 
 
 def test_shifted_trigger_with_now_far_away() -> None:
-    trigger = parse_when("每周一 09:00", calendar=CAL).trigger
+    trigger = parse_when("每周一 09:00", calendar=CAL, now=SEPT).trigger
     # APScheduler catching up on missed runs: the next after `previous`, however late `now` is.
     assert trigger.get_next_fire_time(at(2026, 10, 8), at(2030, 1, 1)) == at(2026, 10, 12)
     assert trigger.get_next_fire_time(None, at(1990, 1, 1)) == at(1990, 1, 1)  # a Monday, before the data
@@ -207,7 +209,7 @@ def test_shifted_trigger_matches_brute_force(weekdays, hour, holidays, policy, s
 def test_monthly_and_quarterly_workday_triggers() -> None:
     assert fires("每月最后一个工作日 17:00", 2026, 10) == [at(2026, 10, 30, 17)]
     assert fires("每月第2个工作日 9:00", 2026, 10) == [at(2026, 10, 9)]
-    quarterly = parse_when("每季度第一个工作日 09:00", calendar=CAL).trigger
+    quarterly = parse_when("每季度第一个工作日 09:00", calendar=CAL, now=SEPT).trigger
     got = occurrences(quarterly, at(2026, 1, 1, 0), at(2026, 12, 31, 23))
     expected = [at(2026, m, library_next_workday(date(2026, m, 1)).day) for m in (1, 4, 7, 10)]
     assert got == expected, f"got {got}, chinese_calendar says {expected}"
@@ -246,7 +248,7 @@ def test_sqlalchemy_job_store_round_trip(tmp_path: Path) -> None:
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    when = parse_when("每周一 09:00", calendar=WorkCalendar(holidays=[date(2026, 10, 12)]))
+    when = parse_when("每周一 09:00", calendar=WorkCalendar(holidays=[date(2026, 10, 12)]), now=SEPT)
     scheduler = BackgroundScheduler(timezone=TZ, jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{tmp_path}/j.db")})
     scheduler.start(paused=True)
     try:
@@ -263,7 +265,7 @@ def test_sqlalchemy_job_store_round_trip(tmp_path: Path) -> None:
     ("每天 中午12点", "12:00"), ("每天 下午 2点 30分", "14:30"), ("每天 九点十五", "09:15"),
 ])
 def test_times(text: str, hh_mm: str) -> None:
-    assert parse_when(text, calendar=CAL).text == f"每天 {hh_mm}"
+    assert parse_when(text, calendar=CAL, now=SEPT).text == f"每天 {hh_mm}"
 
 
 @pytest.mark.parametrize(("text", "canonical", "description"), [
@@ -288,27 +290,30 @@ def test_phrases(text: str, canonical: str, description: str | None) -> None:
 
 
 def test_skip_description_and_weekend_days_are_kept() -> None:
-    assert parse_when("每周一 09:00", calendar=CAL, shift="skip").description == "每周一 09:00（遇节假日跳过）"
-    assert parse_when("每周一 09:00", calendar=CAL, shift="none").description == "每周一 09:00"
+    skipped = parse_when("每周一 09:00", calendar=CAL, shift="skip", now=SEPT)
+    assert skipped.description == "每周一 09:00（遇节假日跳过）"
+    assert parse_when("每周一 09:00", calendar=CAL, shift="none", now=SEPT).description == "每周一 09:00"
     # Sunday 2026-10-04 is inside the National Day holiday; a plan explicitly on Sundays stays there.
     assert [t.day for t in fires("每周日 20:00", 2026, 10)] == [4, 11, 18, 25]
 
 
 def test_month_day_without_year_is_the_next_occurrence() -> None:
-    assert parse_when("12月1日 09:00", calendar=CAL, shift="none", now=at(2026, 12, 5)).trigger.run_date == at(2027, 12, 1)
-    assert parse_when("12月1日 09:00", calendar=CAL, shift="none", now=at(2026, 11, 30)).trigger.run_date == at(2026, 12, 1)
+    after = parse_when("12月1日 09:00", calendar=CAL, shift="none", now=at(2026, 12, 5))
+    assert after.trigger.run_date == at(2027, 12, 1)
+    before = parse_when("12月1日 09:00", calendar=CAL, shift="none", now=at(2026, 11, 30))
+    assert before.trigger.run_date == at(2026, 12, 1)
     leap = parse_when("2月29日 09:00", calendar=CAL, shift="none", now=at(2026, 3, 1))
     assert leap.trigger.run_date == at(2028, 2, 29)
 
 
 def test_cron_day_of_week_uses_cron_numbering() -> None:
     start, end = at(2026, 11, 1, 0), at(2026, 11, 30, 23)
-    mondays = occurrences(parse_when("0 9 * * 1", calendar=CAL, shift="none").trigger, start, end)
+    mondays = occurrences(parse_when("0 9 * * 1", calendar=CAL, shift="none", now=SEPT).trigger, start, end)
     assert [t.day for t in mondays] == [2, 9, 16, 23, 30] and all(t.weekday() == 0 for t in mondays)
     for sunday in ("0 9 * * 0", "0 9 * * 7", "0 9 * * sun"):
-        got = occurrences(parse_when(sunday, calendar=CAL, shift="none").trigger, start, end)
+        got = occurrences(parse_when(sunday, calendar=CAL, shift="none", now=SEPT).trigger, start, end)
         assert [t.day for t in got] == [1, 8, 15, 22, 29], sunday
-    weekdays = occurrences(parse_when("30 8 * * 1-5", calendar=CAL, shift="none").trigger, start, end)
+    weekdays = occurrences(parse_when("30 8 * * 1-5", calendar=CAL, shift="none", now=SEPT).trigger, start, end)
     assert {t.weekday() for t in weekdays} == {0, 1, 2, 3, 4} and len(weekdays) == 21
     # Shifted by default: Monday 2026-10-05 (国庆) → Thursday 10-08.
     assert fires("0 9 * * 1", 2026, 10)[0] == at(2026, 10, 8)
@@ -318,7 +323,8 @@ def test_occurrences_over_a_month() -> None:
     got = fires("每个工作日 09:00", 2026, 10)
     workdays = [d for d in (date(2026, 10, i) for i in range(1, 32)) if chinese_calendar.is_workday(d)]
     assert [t.date() for t in got] == workdays and len(got) == 18  # including 调休 Saturday 10-10
-    assert len(occurrences(parse_when("每天 09:00", calendar=CAL, shift="none").trigger, *month_window(2026, 10), limit=5)) == 5
+    daily = parse_when("每天 09:00", calendar=CAL, shift="none", now=SEPT).trigger
+    assert len(occurrences(daily, *month_window(2026, 10), limit=5)) == 5
 
 
 def test_format_time() -> None:
@@ -353,9 +359,9 @@ def test_errors(text: str, message: str) -> None:
 
 def test_shift_policy_words() -> None:
     for policy in ("next_workday", "skip", "none"):
-        assert isinstance(parse_when("每周一 09:00", calendar=CAL, shift=policy), When)
+        assert isinstance(parse_when("每周一 09:00", calendar=CAL, shift=policy, now=SEPT), When)
     with pytest.raises(WhenError, match="next_workday"):
-        parse_when("每周一 09:00", calendar=CAL, shift="postpone")
+        parse_when("每周一 09:00", calendar=CAL, shift="postpone", now=SEPT)
 
 
 def test_import_is_pure() -> None:

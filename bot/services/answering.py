@@ -6,8 +6,7 @@ from bot import render
 from bot.messages import Outgoing
 from bot.services.context import Context
 from bot.storage.mistakes import record_mistakes
-from quizzes.answers import looks_like_answer
-from quizzes.grading import Verdict, judge, read_answer
+from quizzes.grading import Verdict, judge, looks_like_answer, read_answer
 from quizzes.model import Question
 
 __all__ = ["judge_reply", "note_mistake"]

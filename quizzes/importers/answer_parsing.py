@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
-from quizzes.answers import parse_judge
+from quizzes.grading.answers import parse_judge
 from quizzes.importers.common import Invalid, answer_as_text, fold
 from quizzes.model import LETTERS, QuestionType
 
@@ -123,12 +123,12 @@ def _letters_by_text(answer: str, options: Sequence[str]) -> str | None:
     for part in _TEXT_SEPARATORS.split(answer):
         if not fold(part):
             continue
-        matches = by_text.get(fold(part))
-        if matches is None:
+        found = by_text.get(fold(part))
+        if found is None:
             return None
-        if len(matches) > 1:
-            raise Invalid(f"答案中的「{part.strip()}」与多个相同的选项（{'、'.join(matches)}）一致，请改写为选项字母")
-        letters.append(matches[0])
+        if len(found) > 1:
+            raise Invalid(f"答案中的「{part.strip()}」与多个相同的选项（{'、'.join(found)}）一致，请改写为选项字母")
+        letters.append(found[0])
     return "".join(sorted(set(letters))) or None
 
 
@@ -136,10 +136,10 @@ def _judge_options(options: Sequence[str]) -> dict[str, str] | None:
     """{"A": "对", "B": "错"} when the options are a true/false pair (正确/错误, 对/错, √/×)."""
     if len(options) != 2:
         return None
-    verdicts = [parse_judge(o) for o in options]
-    if None in verdicts or verdicts[0] == verdicts[1]:
+    first, second = (parse_judge(o) for o in options)
+    if first is None or second is None or first == second:
         return None
-    return dict(zip(LETTERS, verdicts))
+    return {"A": first, "B": second}
 
 
 def _range(count: int) -> str:

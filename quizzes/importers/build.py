@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from quizzes.importers.answer_parsing import TYPE_HINT, choice_answer, infer_type, judge_answer, parse_type_word
 from quizzes.importers.blank_answers import split_blank_answer
 from quizzes.importers.common import Invalid, RawQuestion, answer_as_text, is_empty_answer
@@ -12,25 +15,27 @@ from quizzes.importers.optional_fields import (
     parse_time_limit,
     parse_topic,
 )
-from quizzes.model import LETTERS, Question, QuestionType
+from quizzes.model import LETTERS, Question, QuestionFields, QuestionType
 
 __all__ = ["build_question"]
 
 _Q = QuestionType
+_T = TypeVar("_T")
 
 
 def build_question(raw: RawQuestion) -> tuple[Question | None, list[str]]:
     """The checked question, or None with every problem found in it."""
     problems = list(raw.problems)
-    extra: dict[str, object] = {}
-    for key, parse in (("points", parse_points), ("difficulty", parse_difficulty), ("topic", parse_topic),
-                       ("strictness", parse_strictness), ("time_limit", parse_time_limit)):
-        try:
-            extra[key] = parse(getattr(raw, key))
-        except Invalid as exc:
-            problems.append(str(exc))
-    if extra.get("strictness") is None:
-        extra["strictness"] = raw.default_strictness
+    # in this order, so that a row's problems are listed as before: 分值, 难度, 知识点, 判分, 限时
+    points = _parsed(parse_points, raw.points, None, problems)
+    difficulty = _parsed(parse_difficulty, raw.difficulty, "", problems)
+    topic = _parsed(parse_topic, raw.topic, "", problems)
+    strictness = _parsed(parse_strictness, raw.strictness, None, problems)
+    time_limit = _parsed(parse_time_limit, raw.time_limit, None, problems)
+    if strictness is None:
+        strictness = raw.default_strictness
+    extra = QuestionFields(explanation=raw.explanation.strip(), points=points, difficulty=difficulty, topic=topic,
+                           time_limit=time_limit, strictness=strictness)
 
     text = raw.text.strip()
     if not text:
@@ -70,16 +75,24 @@ def build_question(raw: RawQuestion) -> tuple[Question | None, list[str]]:
             if len(options) < 2:
                 raise Invalid(f"{'单选' if qtype is _Q.SINGLE else '多选'}题至少需要两个选项，本题有 {len(options)} 个")
             qtype, letters = choice_answer(qtype, answer_text, options, indefinite)
-            question = Question(qtype, text, letters, tuple(options), explanation=raw.explanation.strip(), **extra)
+            question = Question(qtype, text, letters, tuple(options), **extra)
         elif qtype is _Q.JUDGE:
             verdict = judge_answer(raw.answer, options)
-            question = Question(qtype, text, verdict, explanation=raw.explanation.strip(), **extra)
+            question = Question(qtype, text, verdict, **extra)
         else:
             if options:
                 raise Invalid(f"填空题不应有选项（本题填了 {len(options)} 个选项）：请删去选项，或把题型改为单选/多选")
-            question = Question.blank(text, split_blank_answer(raw.answer, text),
-                                      explanation=raw.explanation.strip(), **extra)
+            question = Question.blank(text, split_blank_answer(raw.answer, text), **extra)
     except Invalid as exc:
         problems.append(str(exc))
         return None, problems
     return (None if problems else question), problems
+
+
+def _parsed(parse: Callable[[object], _T], value: object, absent: _T, problems: list[str]) -> _T:
+    """`parse(value)`, or `absent` with the problem noted (the question is then rejected, with all its problems)."""
+    try:
+        return parse(value)
+    except Invalid as exc:
+        problems.append(str(exc))
+        return absent

@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from quizzes.model import Question, QuestionType
 
-if TYPE_CHECKING:
-    from quizzes.bank_yaml import BankProblem
-
-__all__ = ["Parsed", "problem_at", "Where", "RawQuestion", "Invalid", "fold", "clean_cell", "answer_as_text",
-           "is_empty_answer"]
+__all__ = ["BankProblem", "Parsed", "problem_at", "Where", "RawQuestion", "Invalid", "fold", "clean_cell",
+           "answer_as_text", "is_empty_answer"]
 
 
 class Invalid(Exception):
@@ -43,9 +39,27 @@ class Where:
         return "文件"
 
 
-def problem_at(file: str, where: Where | None, message: str) -> BankProblem:
-    from quizzes.bank_yaml import BankProblem  # bank_yaml imports this module
+@dataclass(frozen=True)
+class BankProblem:
+    """One problem found in a bank file, with where it sits (every reader and the YAML loader report these)."""
 
+    file: str
+    message: str
+    question_no: int | None = None  # 1-based position in the file's question list (YAML, JSON)
+    row: int | None = None  # spreadsheet row as Excel shows it, header = row 1 (xlsx, CSV)
+    sheet: str = ""  # the worksheet, when the workbook has several
+
+    def __str__(self) -> str:
+        if self.row is not None:
+            where = (f"工作表「{self.sheet}」" if self.sheet else "") + f"第 {self.row} 行"
+        elif self.question_no:
+            where = f"第 {self.question_no} 题"
+        else:
+            return f"{self.file}: {self.message}"  # about the whole file
+        return f"{self.file}: {where}: {self.message}"
+
+
+def problem_at(file: str, where: Where | None, message: str) -> BankProblem:
     if where is None:
         return BankProblem(file, message)
     return BankProblem(file, message, where.question_no, where.row, where.sheet)

@@ -19,7 +19,10 @@ class Duplicate:
     kept: Where  # the first occurrence, kept
 
 
-def _identity(question: Question) -> tuple:
+_Identity = tuple[str, str, tuple[str, ...]]  # type, stem and options, folded
+
+
+def _identity(question: Question) -> _Identity:
     return question.type, fold(question.text), tuple(fold(o) for o in question.options)
 
 
@@ -37,7 +40,7 @@ def dedupe(entries: Iterable[tuple[Where, Question]]) -> tuple[list[tuple[Where,
     """Drop exact repeats (same type, same stem and options after folding NFKC, case, whitespace and
     punctuation), keeping the first. A repeat whose answer contradicts the first is a problem, not a repeat."""
     kept: list[tuple[Where, Question]] = []
-    first: dict[tuple, tuple[Where, Question]] = {}
+    first: dict[_Identity, tuple[Where, Question]] = {}
     duplicates: list[Duplicate] = []
     conflicts: list[tuple[Where, str]] = []
     for where, question in entries:

@@ -62,7 +62,7 @@ def _key(name: object) -> str:
 _PRIORITY = {alias: rank for rank, alias in enumerate(KEY_ALIASES)}
 
 
-def _fields(entry: dict) -> dict[str, object]:
+def _fields(entry: dict[str, object]) -> dict[str, object]:
     """The entry's values by canonical field; of several aliases the one listed first above wins
     (`question` over `title`), whatever their order in the entry."""
     found: dict[str, tuple[int, object]] = {}
@@ -85,8 +85,8 @@ def _options(value: object) -> tuple[list[str], str | None]:
         return [], None
     if isinstance(value, str):
         return split_options(value), None
+    lettered: dict[str, str] = {}
     if isinstance(value, dict):
-        lettered = {}
         for name, text in value.items():
             letter = _letter(name)
             if letter is None:
@@ -97,7 +97,6 @@ def _options(value: object) -> tuple[list[str], str | None]:
         raise Invalid("选项应为列表（[{key, text}] 或文字列表）或 A→文字 的映射")
     if not any(isinstance(item, dict) for item in value):
         return strip_option_prefixes([clean_cell(item) for item in value]), None
-    lettered: dict[str, str] = {}
     texts: list[str] = []
     flagged: list[str] = []
     has_flags = False
@@ -141,7 +140,8 @@ def _entry(where: Where, entry: object, default_strictness: str | None) -> RawQu
     fields = _fields(entry)
     raw.type_word = clean_cell(fields.get("type"))
     raw.text = clean_cell(fields.get("text")) if not isinstance(fields.get("text"), (list, dict)) else ""
-    raw.explanation = clean_cell(fields.get("explanation")) if not isinstance(fields.get("explanation"), (list, dict)) else ""
+    explanation = fields.get("explanation")
+    raw.explanation = clean_cell(explanation) if not isinstance(explanation, (list, dict)) else ""
     raw.difficulty, raw.strictness, raw.time_limit = (fields.get(k) for k in ("difficulty", "strictness", "time_limit"))
     raw.topic = fields.get("topic")
     points = fields.get("points")
@@ -160,7 +160,7 @@ def _entry(where: Where, entry: object, default_strictness: str | None) -> RawQu
     return raw
 
 
-def _flat(data: dict, file: str, default_strictness: str | None) -> list[RawQuestion]:
+def _flat(data: dict[str, object], file: str, default_strictness: str | None) -> list[RawQuestion]:
     raws = []
     for number, (key, value) in enumerate(data.items(), start=1):
         stem, *options = [part.strip() for part in re.split(r"[|｜]", str(key))]
@@ -205,7 +205,7 @@ def read_json(path: Path, file: str) -> Parsed:
 
     parsed = Parsed()
     strictness = None
-    entries: list | None = None
+    entries: list[object] | None = None
     raws: list[RawQuestion]
     if isinstance(data, list):
         entries = data

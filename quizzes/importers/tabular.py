@@ -25,6 +25,7 @@ import datetime
 import io
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 from quizzes.importers.answer_parsing import parse_type_word, split_options, strip_option_prefixes
@@ -39,7 +40,8 @@ COLUMN_ALIASES: dict[str, str] = {
     **dict.fromkeys(["题干", "题目", "试题", "问题", "题目内容", "试题内容", "题干内容", "试题题干", "题目题干",
                      "question", "stem"], "text"),
     **dict.fromkeys(["选项", "选项内容", "备选项", "备选答案", "options", "choices"], "options"),
-    **dict.fromkeys(["答案", "正确答案", "参考答案", "标准答案", "正确选项", "试题答案", "题目答案", "answer"], "answer"),
+    **dict.fromkeys(["答案", "正确答案", "参考答案", "标准答案", "正确选项", "试题答案", "题目答案", "answer"],
+                    "answer"),
     **dict.fromkeys(["解析", "答案解析", "试题解析", "题目解析", "解释", "explanation", "analysis"], "explanation"),
     **dict.fromkeys(["分值", "分数", "points", "score"], "points"),
     **dict.fromkeys(["难度", "难易度", "难易程度", "difficulty"], "difficulty"),
@@ -51,6 +53,7 @@ _FIELD_NAMES = {"type": "题型", "text": "题干", "options": "选项", "answer
                 "points": "分值", "difficulty": "难度", "topic": "知识点", "strictness": "判分", "time_limit": "限时"}
 _HEADER_SEARCH_ROWS = 20  # title rows such as「2024 年党史知识竞赛题库」may sit above the header
 _CHINESE_DIGITS = "一二三四五六七八"
+_Rows = Sequence[Sequence[object]]  # a sheet: cells as csv (text) or openpyxl (text, numbers, dates) give them
 
 
 def _header_key(value: object) -> str:
@@ -73,7 +76,7 @@ def _option_index(key: str) -> int | None:
     return None
 
 
-def _find_header(rows: list[list]) -> int | None:
+def _find_header(rows: _Rows) -> int | None:
     """The first row (near the top) naming both a 题干 and an 答案 column; failing that, the first
     naming a 题干 column (so that the missing 答案 column is reported on it)."""
     seen = 0
@@ -92,10 +95,11 @@ def _find_header(rows: list[list]) -> int | None:
     return with_stem
 
 
-_HEADER_HINT = "表头一行应包含「题干」（或 题目、试题、问题）和「答案」列，可选 题型、选项A…选项F、解析、分值、难度、知识点"
+_HEADER_HINT = ("表头一行应包含「题干」（或 题目、试题、问题）和「答案」列，"
+                "可选 题型、选项A…选项F、解析、分值、难度、知识点")
 
 
-def _read_table(rows: list[list], file: str, title: str, sheet: str, header_index: int, parsed: Parsed) -> None:
+def _read_table(rows: _Rows, file: str, title: str, sheet: str, header_index: int, parsed: Parsed) -> None:
     """One sheet's rows from its header on. `title` is the sheet's name, `sheet` the name shown in problems
     (empty when the workbook has a single sheet of questions)."""
     header_row = header_index + 1
@@ -122,10 +126,12 @@ def _read_table(rows: list[list], file: str, title: str, sheet: str, header_inde
                 header_ok = False
             option_columns[index] = position
     if "answer" not in columns:
-        parsed.problems.append(problem_at(file, header_where, "表头缺少「答案」列（也可写作 正确答案、参考答案、标准答案）"))
+        parsed.problems.append(problem_at(file, header_where,
+                                          "表头缺少「答案」列（也可写作 正确答案、参考答案、标准答案）"))
         header_ok = False
     if "options" in columns and option_columns:
-        parsed.problems.append(problem_at(file, header_where, "表头同时有「选项」列和「选项A」等分列的选项，请只保留一种"))
+        parsed.problems.append(problem_at(file, header_where,
+                                          "表头同时有「选项」列和「选项A」等分列的选项，请只保留一种"))
         header_ok = False
     if not header_ok:
         return
@@ -138,19 +144,9 @@ def _read_table(rows: list[list], file: str, title: str, sheet: str, header_inde
     data_rows = 0
     for index in range(header_index + 1, len(rows)):
         values = rows[index]
-
         dates: list[str] = []
-
-        def cell(position: int | None, label: str) -> str:
-            value = values[position] if position is not None and position < len(values) else None
-            if isinstance(value, (datetime.date, datetime.time)):
-                shown = value.date() if isinstance(value, datetime.datetime) and value.time() == datetime.time() else value
-                dates.append(f"「{label}」单元格被 Excel 当成了日期/时间（{shown.isoformat()}）："
-                             "请把该单元格设为「文本」格式后重新输入")
-            return clean_cell(value)
-
-        fields = {field: cell(position, _FIELD_NAMES[field]) for field, position in columns.items()}
-        option_cells = [(slot, cell(pos, f"选项{LETTERS[slot]}")) for slot, pos in option_slots]
+        fields = {field: _cell(values, position, _FIELD_NAMES[field], dates) for field, position in columns.items()}
+        option_cells = [(slot, _cell(values, pos, f"选项{LETTERS[slot]}", dates)) for slot, pos in option_slots]
         if not any(fields.values()) and not any(text for _, text in option_cells):
             continue  # empty rows (and rows with only a 序号) are skipped
         data_rows += 1
@@ -173,7 +169,18 @@ def _read_table(rows: list[list], file: str, title: str, sheet: str, header_inde
     parsed.entries += data_rows
 
 
-def _read_rows(sheets: list[tuple[str, list[list]]], file: str) -> Parsed:
+def _cell(values: Sequence[object], position: int | None, label: str, dates: list[str]) -> str:
+    """The text of one cell of a row (`label` names its column); a cell Excel took for a date or a time adds a
+    problem to `dates` instead of passing silently as 2024-01-02."""
+    value = values[position] if position is not None and position < len(values) else None
+    if isinstance(value, (datetime.date, datetime.time)):
+        shown = value.date() if isinstance(value, datetime.datetime) and value.time() == datetime.time() else value
+        dates.append(f"「{label}」单元格被 Excel 当成了日期/时间（{shown.isoformat()}）："
+                     "请把该单元格设为「文本」格式后重新输入")
+    return clean_cell(value)
+
+
+def _read_rows(sheets: Sequence[tuple[str, _Rows]], file: str) -> Parsed:
     parsed = Parsed()
     if not any(clean_cell(cell) for _, rows in sheets for row in rows for cell in row):
         parsed.problems.append(problem_at(file, None, f"文件是空的。{_HEADER_HINT}"))

@@ -20,9 +20,8 @@ from bot.services.contests.running import RunningContest, RunningContests
 from bot.services.context import Context
 from bot.storage.contests import insert_contest, running_contests, save_answer, save_progress
 from bot.storage.db import Database
-from quizzes.answers import looks_like_answer
 from quizzes.contest import Contest, Outcome, draw_questions
-from quizzes.grading import prepare
+from quizzes.grading import looks_like_answer, prepare
 from quizzes.model import Question
 from quizzes.scoring import ScoringRules
 

@@ -1,10 +1,10 @@
-"""Why a 填空 answer is wrong (quizzes.blank_grading), in Chinese: 缺少关键词「质量」, 答案中有多余内容, 应为「…」,
+"""Why a 填空 answer is wrong (quizzes.grading.blank), in Chinese: 缺少关键词「质量」, 答案中有多余内容, 应为「…」,
 第 2 空应为「…」, 第 1 空和第 2 空填反了."""
 
 from __future__ import annotations
 
-from quizzes.blank_normalize import PARTICLES, normalize
-from quizzes.blank_prepared import Alt, Blank, Prepared
+from quizzes.grading.normalize import PARTICLES, normalize
+from quizzes.grading.prepared import Alt, Blank, Prepared
 
 __all__ = ["explain"]
 

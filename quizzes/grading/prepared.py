@@ -1,4 +1,4 @@
-"""What is computed once per 填空 question (quizzes.blank_grading): each blank's normalised alternatives, the
+"""What is computed once per 填空 question (quizzes.grading.blank): each blank's normalised alternatives, the
 variants with stem words, key words and word spans, cached by the question's key and answers. The parts that
 need the dictionary are computed on first need (`ensure_words`), with the question's answers added as words."""
 
@@ -8,10 +8,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from quizzes import segmenter
-from quizzes.blank_normalize import PARTICLES, canonical, fold, normalize
+from quizzes.grading import segmenter
+from quizzes.grading.normalize import PARTICLES, canonical, fold, normalize
+from quizzes.grading.numerals import SET_PHRASES, looks_like_set_phrase
 from quizzes.model import Question
-from quizzes.numerals import SET_PHRASES, looks_like_set_phrase
 
 __all__ = ["Alt", "Blank", "Prepared", "prepared", "ensure_words"]
 

@@ -1,4 +1,4 @@
-"""The forms 填空 answers are compared in (quizzes.blank_grading): folded, normalised (exact mode) and canonical
+"""The forms 填空 answers are compared in (quizzes.grading.blank): folded, normalised (exact mode) and canonical
 (normal mode: numerals in digits, 与/及 as 和), and the particle words."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from quizzes.numerals import SET_PHRASES, to_digits
+from quizzes.grading.numerals import SET_PHRASES, to_digits
 
 __all__ = ["PARTICLES", "NOISE", "fold", "normalize", "canonical"]
 

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:  # pragma: no cover
     import jieba
@@ -162,8 +162,8 @@ def split_words(text: str) -> list[str]:
     dag = tk.get_DAG(text)
     first = [end for end in dag[0] if end != n - 1]
     dag[0] = first or [0]
-    route: dict[int, tuple[float, int]] = {}
-    tk.calc(text, dag, route)
+    route: dict[int, tuple[float, int]] = {}  # (log probability, end of the word starting here)
+    tk.calc(text, dag, cast("dict[int, tuple[int, int]]", route))  # types-jieba has the probability an int
     words: list[str] = []
     ascii_run = ""
     x = 0

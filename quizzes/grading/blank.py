@@ -12,7 +12,8 @@ exact
 normal (the fair judge)
     Also:
     * Chinese numerals and digits are the same: 二〇二〇年 = 2020年, 十九大 = 19大, 二十二 = 22, 一百年 = 100年
-      (quizzes.numerals; numbered set phrases such as 两个维护 or 四个全面 are names and are compared as written);
+      (quizzes.grading.numerals; numbered set phrases such as 两个维护 or 四个全面 are names and are compared as
+      written);
     * words of the question next to the blank may be repeated: 遵义会议 for 「（）会议」, 第三次 for 「第（）次」,
       坚持四项基本原则 for 「坚持（）」 — whole words, up to four on each side, within the clause (中共, 党的 and
       中国共产党 stand for one another there);
@@ -38,40 +39,34 @@ lenient (a kind judge)
 
 A rejection says why, in Chinese: 缺少关键词「质量」, 答案中有多余内容, 应为「…」 (words in the wrong order),
 第 2 空应为「…」, 第 1 空和第 2 空填反了. Key words are the dictionary words of the accepted answer (jieba, through
-quizzes.segmenter, with the bank's answers added as words), particles left out.
+quizzes.grading.segmenter, with the bank's answers added as words), particles left out.
 
 Speed: everything that depends on the question only (normalised alternatives, the variants with stem words, key
 words, word spans) is computed once per question and cached by its key and answers; accepting an answer is a set
 lookup on its normalised text. jieba runs at grading time only in lenient mode, to check a slip.
 
-The parts: quizzes.blank_normalize (the forms compared), quizzes.blank_prepared (what is computed once per
-question), quizzes.blank_lenient (the lenient rules), quizzes.blank_explain (why an answer is wrong); this
-module reads the typed answer and judges it."""
+The parts, in quizzes.grading: normalize (the forms compared), prepared (what is computed once per question),
+typed (the member's answer read into blanks), lenient (the lenient rules), explain (why an answer is wrong); this
+module judges a typed answer."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from quizzes import segmenter
-from quizzes.blank_explain import explain
-from quizzes.blank_lenient import lenient
-from quizzes.blank_normalize import NOISE, canonical, fold
-from quizzes.blank_prepared import Prepared, ensure_words, prepared
+from quizzes.grading import segmenter
+from quizzes.grading.explain import explain
+from quizzes.grading.lenient import lenient
+from quizzes.grading.normalize import NOISE, fold
+from quizzes.grading.prepared import ensure_words, prepared
+from quizzes.grading.typed import SEPARATORS, read_typed
 from quizzes.model import Question, QuestionType
 
-__all__ = ["STRICTNESS_LEVELS", "DEFAULT_STRICTNESS", "judge_blank", "prepare", "strictness_of", "INVALID_BLANK"]
+__all__ = ["STRICTNESS_LEVELS", "DEFAULT_STRICTNESS", "judge_blank", "prepare", "strictness_of", "INVALID_BLANK",
+           "invalid_reason"]
 
 STRICTNESS_LEVELS = ("exact", "normal", "lenient")
 DEFAULT_STRICTNESS = "normal"
 INVALID_BLANK = "不是有效的答案：请直接回复所填的内容"
-
-_SEPARATORS = re.compile(r"[\s,、;/|]+")  # after NFKC: ，→ , and ；→ ;
-_MARKER = re.compile(r"^(?:答案\s*(?:是|为)?\s*[:：]?|答\s*[:：])\s*")
-# Blank numbers people put before their answers: 1. 2、 ① (1) 第一空：
-_ENUMERATOR = re.compile(r"(?:(?:^|(?<=[\s,，、;；]))\s*(?:第[一二三四五1-5]空\s*[:：]?|[（(]?[1-5][)）.．、:：])|[①-⑤])"
-                         r"\s*(?=[^\d\s])")
 
 
 def strictness_of(question: Question) -> str:
@@ -89,24 +84,6 @@ def prepare(questions: Iterable[Question]) -> int:
 
 
 # ---------------------------------------------------------------- grading
-
-
-@dataclass(slots=True)
-class Typed:
-    parts: list[str]  # per separator, canonical
-    canon: str
-    raw_parts: list[str]  # per separator, folded, before numeral conversion
-
-
-def _read(answer: str, prep: Prepared) -> Typed:
-    if len(prep.blanks) == 1:  # one blank: nothing separates anything (十九 大, 三中全、会)
-        text = _MARKER.sub("", fold(answer).strip())
-        raw_parts = [text] if NOISE.sub("", text) else []
-    else:
-        text = fold(_ENUMERATOR.sub(" ", _MARKER.sub("", answer.strip())))  # before NFKC, which makes ① a 1
-        raw_parts = [p for p in _SEPARATORS.split(text) if NOISE.sub("", p)]
-    parts = [canonical(p, prep.keep) for p in raw_parts]
-    return Typed(parts, "".join(parts), raw_parts)
 
 
 def _fits(text: str, sets: list[frozenset[str]], lengths: list[tuple[int, ...]]) -> bool:
@@ -127,20 +104,20 @@ def judge_blank(question: Question, answer: str) -> tuple[bool, str]:
     if level == "exact":
         norm = NOISE.sub("", fold(answer))
         if not norm:
-            return False, _invalid(len(blanks))
+            return False, invalid_reason(len(blanks))
         if len(blanks) == 1:
             if norm in blanks[0].exact:
                 return True, ""
         elif _fits(norm, [b.exact for b in blanks], [b.exact_lengths for b in blanks]):
             return True, ""
         ensure_words(prep)
-        parts = [p for p in (NOISE.sub("", x) for x in _SEPARATORS.split(fold(answer))) if p]
+        parts = [p for p in (NOISE.sub("", x) for x in SEPARATORS.split(fold(answer))) if p]
         with segmenter.words_added(prep.words):
             return False, explain(prep, parts, norm, exact=True)
 
-    typed = _read(answer, prep)
+    typed = read_typed(answer, prep)
     if not typed.canon:
-        return False, _invalid(len(blanks))
+        return False, invalid_reason(len(blanks))
     ensure_words(prep)
     if len(blanks) == 1:
         if typed.canon in blanks[0].accept:
@@ -153,5 +130,6 @@ def judge_blank(question: Question, answer: str) -> tuple[bool, str]:
         return False, explain(prep, typed.parts, typed.canon, exact=False)
 
 
-def _invalid(blank_count: int) -> str:
+def invalid_reason(blank_count: int) -> str:
+    """Why a text is no answer to a 填空 question with `blank_count` blanks, and how to answer."""
     return INVALID_BLANK + ("，几个空之间用空格或顿号隔开" if blank_count > 1 else "")

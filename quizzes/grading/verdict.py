@@ -1,7 +1,7 @@
 """Judging one answer to one question.
 
 `read_answer` turns what a member typed into an answer (or None for chatter), `judge` grades an answer already
-read, and `grade` does both. 填空 answers are graded by quizzes.blank_grading (fair-judge rules, per-question
+read, and `grade` does both. 填空 answers are graded by quizzes.grading.blank (fair-judge rules, per-question
 strictness); `prepare` lets a bank loader precompute a whole bank's 填空 questions in one go."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from quizzes import blank_grading
-from quizzes.answers import looks_like_chatter, parse_choice, parse_judge
+from quizzes.grading import blank
+from quizzes.grading.answers import looks_like_chatter, parse_choice, parse_judge
 from quizzes.model import LETTERS, Question, QuestionType
 
 __all__ = ["Verdict", "read_answer", "judge", "grade", "prepare", "hint"]
@@ -42,7 +42,7 @@ def read_answer(question: Question, text: str) -> str | None:
 def judge(question: Question, answer: str) -> Verdict:
     """Grade an answer already read by `read_answer`."""
     if question.type is QuestionType.BLANK:
-        correct, reason = blank_grading.judge_blank(question, answer)
+        correct, reason = blank.judge_blank(question, answer)
         return Verdict(correct, answer, reason)
     ok = answer == question.answer
     return Verdict(ok, answer, "" if ok else f"正确答案是 {question.answer}")
@@ -66,10 +66,10 @@ def hint(question: Question) -> str:
         return f"不是有效的答案：请回复所有正确选项的字母（A–{last}），如 ABD"
     if question.type is QuestionType.JUDGE:
         return "不是有效的答案：请回复「对」或「错」"
-    return blank_grading.INVALID_BLANK + ("，几个空之间用空格或顿号隔开" if len(question.blanks) > 1 else "")
+    return blank.invalid_reason(len(question.blanks))
 
 
 def prepare(questions: Iterable[Question]) -> int:
     """Precompute the 填空 questions of a bank (and add their answers to the word list) in one go, so the first
     answers in a contest are graded as fast as the rest. Optional; returns the number of 填空 questions."""
-    return blank_grading.prepare(questions)
+    return blank.prepare(questions)

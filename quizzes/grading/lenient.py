@@ -1,16 +1,12 @@
-"""The lenient rules of 填空 grading (quizzes.blank_grading): one small slip per blank — a particle missing or
+"""The lenient rules of 填空 grading (quizzes.grading.blank): one small slip per blank — a particle missing or
 extra, one typo that makes a key word nonsense rather than another word, the digits of a numbered set phrase."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from quizzes import segmenter
-from quizzes.blank_normalize import PARTICLES, canonical
-from quizzes.blank_prepared import Alt, Blank, Prepared
-
-if TYPE_CHECKING:
-    from quizzes.blank_grading import Typed  # blank_grading imports this module
+from quizzes.grading import segmenter
+from quizzes.grading.normalize import PARTICLES, canonical
+from quizzes.grading.prepared import Alt, Blank, Prepared
+from quizzes.grading.typed import Typed
 
 __all__ = ["lenient"]
 

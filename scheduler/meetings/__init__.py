@@ -1,0 +1,39 @@
+"""三会一课 rules: meeting types (kinds), parsing 「安排会议」 (parsing), reminders, sign-in windows and
+announcements (notices), and compliance (quota).
+
+Pure: no database, no network, no clock reading (`now` is passed in). Frequencies follow
+《中国共产党支部工作条例（试行）》(2018); 党课 once a quarter is a local rule (the 书记 giving at least one a
+year is not checked here: it needs speaker data). Times are Asia/Shanghai. Aware datetimes are returned; a
+naive one passed in is read as Shanghai wall-clock time, because the rest of the app (bot/clock.py,
+storage) keeps naive wall-clock times.
+"""
+
+from scheduler.meetings.kinds import DEFAULT_TYPES, PERIODS, MeetingType, find_type, meeting_types
+from scheduler.meetings.notices import (
+    DEFAULT_OFFSETS,
+    cancelled_text,
+    changed_text,
+    details_text,
+    reminder_text,
+    reminder_times,
+    signin_state,
+    signin_window,
+    when_text,
+)
+from scheduler.meetings.parsing import USAGE, MeetingDraft, MeetingError, WorkdayCalendar, parse_meeting
+from scheduler.meetings.quota import (
+    Compliance,
+    attendance_rate,
+    compliance,
+    overdue_lines,
+    period_bounds,
+    period_label,
+)
+from scheduler.shanghai import TZ
+
+__all__ = [
+    "TZ", "PERIODS", "MeetingType", "DEFAULT_TYPES", "meeting_types", "find_type", "MeetingError", "MeetingDraft",
+    "WorkdayCalendar", "parse_meeting", "USAGE", "DEFAULT_OFFSETS", "reminder_times", "reminder_text",
+    "signin_window", "signin_state", "changed_text", "cancelled_text", "when_text", "details_text",
+    "period_bounds", "period_label", "Compliance", "compliance", "overdue_lines", "attendance_rate",
+]
