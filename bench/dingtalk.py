@@ -27,7 +27,7 @@ from helpers import T0  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
-from bot.channels.dingtalk import DingTalkChannel  # noqa: E402
+from bot.channels.dingtalk.channel import DingTalkChannel  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.service import tick_timers  # noqa: E402
 from bot.settings import load_settings  # noqa: E402

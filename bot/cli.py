@@ -14,7 +14,7 @@ import typer
 
 from bot import __version__
 from bot.app import App, build_app
-from bot.chatscript import DEFAULT_GROUP, ScriptError, parse_script
+from bot.channels.registry import DEFAULT_GROUP, ScriptError, parse_script
 from bot.clock import ManualClock, SystemClock
 from bot.example_config import EXAMPLE_CONFIG
 from bot.settings import ConfigError, Settings, load_settings
@@ -134,7 +134,7 @@ def chat(
         begin = datetime.strptime(start, "%Y-%m-%d %H:%M") if start else SystemClock().now().replace(microsecond=0)
     except ValueError:
         raise _fail(f"--start 的格式应为 \"2026-03-02 09:00\"，实为「{start}」") from None
-    from bot.channels.local import play_script
+    from bot.channels.registry import play_script
 
     # A script replays a simulated conversation: by default on a fresh database of its own,
     # so it is repeatable and never mixes simulated points into the real ledger.
@@ -148,7 +148,7 @@ def chat(
 
 
 async def _chat(app: App, name: str, group: str) -> None:
-    from bot.channels.local import chat_interactively
+    from bot.channels.registry import chat_interactively
 
     await chat_interactively(app, name, group)
 

@@ -11,7 +11,7 @@ import time
 
 from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
-from bot.channels.callbacks import is_aes_key, same_signature, signature
+from bot.channels.common.callbacks import is_aes_key, same_signature, signature
 
 __all__ = ["RobotCrypto", "RobotCryptoError"]
 

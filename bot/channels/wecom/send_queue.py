@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
-__all__ = ["SendQueue", "RateLimiter", "DEFAULT_LIMITS"]
+from bot.channels.common.aio import Clock, Sleep, within
+from bot.channels.common.rate_window import RateWindow
 
-log = logging.getLogger("bot.channels.wecom_ws")  # the adapter's logger: one name for the channel
+__all__ = ["SendQueue", "DEFAULT_LIMITS"]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_LIMITS = ((30, 60.0), (1000, 3600.0))  # messages per conversation per window (seconds)
 _INFLIGHT_MAX = 1000
@@ -25,43 +29,15 @@ _INFLIGHT_MAX = 1000
 SendFrame = Callable[[Any, str, str, dict[str, Any] | None], Awaitable[None]]
 
 
-class RateLimiter:
-    """Sliding windows per conversation: `wait(key, now)` is how long until one more message may go."""
-
-    def __init__(self, limits: tuple[tuple[int, float], ...]) -> None:
-        self._limits = limits
-        self._sent: dict[str, deque[float]] = {}
-        self._horizon = max((seconds for _, seconds in limits), default=0.0)
-
-    def wait(self, key: str, now: float) -> float:
-        sent = self._sent.get(key)
-        if not sent:
-            return 0.0
-        while sent and now - sent[0] >= self._horizon:
-            sent.popleft()
-        longest = 0.0
-        for count, seconds in self._limits:
-            recent = [t for t in sent if now - t < seconds] if len(sent) >= count else []
-            if len(recent) >= count:
-                longest = max(longest, recent[-count] + seconds - now)
-        return longest
-
-    def record(self, key: str, now: float) -> None:
-        self._sent.setdefault(key, deque()).append(now)
-
-    def forget_idle(self, now: float) -> None:
-        for key in [k for k, sent in self._sent.items() if not sent or now - sent[-1] >= self._horizon]:
-            del self._sent[key]
-
-
 class SendQueue:
     """`push` only queues; `run` is the sender task, which sends on the subscribed connection
     (`connection()`, None while there is none) through `send_frame`."""
 
     def __init__(self, limits: tuple[tuple[int, float], ...], *, send_frame: SendFrame,
-                 connection: Callable[[], Any]) -> None:
-        self._limiter = RateLimiter(limits)
+                 connection: Callable[[], Any], clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+        self._window = RateWindow(limits)
         self._send_frame, self._connection = send_frame, connection
+        self._clock, self._sleep = clock, sleep
         self._queues: dict[str, deque[dict[str, Any]]] = {}  # conversation -> aibot_send_msg frames
         self._inflight: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()  # sent, not yet acked
         self._waiters: dict[str, asyncio.Future[None]] = {}  # req_id -> resolved on its ack (the outbox waits)
@@ -104,9 +80,9 @@ class SendQueue:
                 waiter.cancel()
         return sum(1 for req_id in req_ids if req_id in self._inflight)
 
-    def record(self, chat_key: str, now: float) -> None:
+    def record(self, chat_key: str) -> None:
         """A message sent to the conversation outside the queue (a reply): it counts all the same."""
-        self._limiter.record(chat_key, now)
+        self._window.record(chat_key, self._clock())
 
     def acked(self, req_id: str, error: str | None = None) -> None:
         self._inflight.pop(req_id, None)
@@ -131,23 +107,22 @@ class SendQueue:
             except Exception:  # never let the sender die: messages stay queued
                 log.exception("wecom robot: sending failed")
                 delay = 1.0
-            try:
-                await asyncio.wait_for(self._wake.wait(), delay)
-            except TimeoutError:
-                pass
+            if delay is None:
+                await self._wake.wait()
+            else:  # until the window has room, or a new message or connection comes first
+                await within(self._wake.wait(), delay, self._sleep)
 
     async def _flush(self) -> float | None:
         """Send what each conversation's limit allows now; seconds until more may go (None: nothing waits)."""
         ws = self._connection()
         if ws is None:
             return None  # woken when a connection is subscribed
-        loop = asyncio.get_running_loop()
         next_in: float | None = None
         for chat_key in list(self._queues):
             queue = self._queues.get(chat_key)
             while queue:
-                now = loop.time()
-                wait = self._limiter.wait(chat_key, now)
+                now = self._clock()
+                wait = self._window.wait(chat_key, now)
                 if wait > 0:
                     next_in = wait if next_in is None else min(next_in, wait)
                     break
@@ -158,7 +133,7 @@ class SendQueue:
                 except ConnectionClosed:
                     return None  # the frame stays queued for the next connection
                 queue.popleft()
-                self._limiter.record(chat_key, now)
+                self._window.record(chat_key, now)
                 self._inflight[req_id] = (chat_key, frame)
                 self._inflight.move_to_end(req_id)
                 while len(self._inflight) > _INFLIGHT_MAX:
@@ -167,12 +142,12 @@ class SendQueue:
                     return None
             if queue is not None and not queue and self._queues.get(chat_key) is queue:
                 del self._queues[chat_key]
-        self._limiter.forget_idle(loop.time())
+        self._window.forget_idle(self._clock())
         return next_in
 
     def requeue_inflight(self) -> None:
         """Pushes the old connection took but WeCom never acked go out again on the next one."""
-        for req_id, (chat_key, frame) in reversed(list(self._inflight.items())):
+        for chat_key, frame in reversed(list(self._inflight.values())):
             self._queues.setdefault(chat_key, deque()).appendleft(frame)
         if self._inflight:
             log.info("wecom robot: %d unacknowledged push(es) queued again", len(self._inflight))

@@ -9,13 +9,14 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from bot.channels.common.aio import Clock, Sleep, cancel
+from bot.channels.common.rate_window import RateWindow
 
 __all__ = ["WebhookLanes", "Lane", "Item", "Dropped", "confirm", "fingerprint"]
 
@@ -45,12 +46,11 @@ def confirm(items: list[Item]) -> list[asyncio.Future[None]]:
 
 @dataclass
 class Lane:
-    """One webhook: its queue, its sender task and the times of its recent requests."""
+    """One webhook: its queue and its sender task."""
     key: str  # the webhook's key or access token: a secret
     label: str
     secret: str | None = None  # a signing secret, where the platform has one
     queue: asyncio.Queue[Item] = field(default_factory=asyncio.Queue)
-    sent: deque[float] = field(default_factory=deque)
     task: asyncio.Task[None] | None = None
     busy: bool = False  # a message taken from the queue is being delivered
 
@@ -71,11 +71,10 @@ class WebhookLanes:
     key_prefix = "key"  # fingerprints read "key#1a2b3c"
 
     def __init__(self, *, log: logging.Logger, per_minute: int, window: float, attempts: int, backoff_max: float,
-                 timeout: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 timeout: float, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._log = log
-        self._per_minute, self._window = per_minute, window
+        self._window = RateWindow(((per_minute, window),))  # per lane: every request counts, retries too
         self._attempts, self._backoff_max, self._timeout = attempts, backoff_max, timeout
         self._clock, self._sleep, self._transport = clock, sleep, transport
         self._lanes: dict[str, Lane] = {}
@@ -108,16 +107,10 @@ class WebhookLanes:
         except TimeoutError:
             pass
         self._running = False
-        left = 0
+        left = sum(lane.queue.qsize() + lane.busy for lane in self._lanes.values())
+        await cancel(*(lane.task for lane in self._lanes.values()))
         for lane in self._lanes.values():
-            left += lane.queue.qsize() + lane.busy
-            if lane.task is not None:
-                lane.task.cancel()
-                try:
-                    await lane.task
-                except asyncio.CancelledError:
-                    pass
-                lane.task = None
+            lane.task = None
         if left:
             self._log.warning("%s: stopped with %d message(s) not sent", self.name, left)
         if self._client is not None:
@@ -225,15 +218,10 @@ class WebhookLanes:
         return f"errcode {errcode} ({why})"
 
     async def _acquire(self, lane: Lane) -> None:
-        """Wait for room in the lane's sliding window (every request counts, retries too)."""
-        while True:
-            now = self._clock()
-            while lane.sent and now - lane.sent[0] >= self._window:
-                lane.sent.popleft()
-            if len(lane.sent) < self._per_minute:
-                lane.sent.append(now)
-                return
-            await self._sleep(lane.sent[0] + self._window - now)
+        """Wait for room in the lane's window."""
+        while (wait := self._window.wait(lane.key, self._clock())) > 0:
+            await self._sleep(wait)
+        self._window.record(lane.key, self._clock())
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

@@ -18,9 +18,11 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from wechatpy.enterprise import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
+from bot.channels.common.aio import Sleep, cancel
+
 __all__ = ["AppSender", "ApiClient"]
 
-log = logging.getLogger("bot.channels.wecom_app")  # the adapter's logger: one name for the channel
+log = logging.getLogger(__name__)
 
 _STOP = object()
 
@@ -86,10 +88,11 @@ class AppSender:
     sender task, `stop` sends what is queued for up to `drain_timeout` seconds."""
 
     def __init__(self, *, client: ApiClient, agent_id: int, name: str, attempts: int = 4,
-                 backoff: tuple[float, float] = (1.0, 30.0), drain_timeout: float = 5.0) -> None:
+                 backoff: tuple[float, float] = (1.0, 30.0), drain_timeout: float = 5.0,
+                 sleep: Sleep = asyncio.sleep) -> None:
         self.name = name
         self._client, self._agent_id = client, agent_id
-        self._attempts, self._backoff, self._drain_timeout = attempts, backoff, drain_timeout
+        self._attempts, self._backoff, self._drain_timeout, self._sleep = attempts, backoff, drain_timeout, sleep
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=10_000)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._worker: asyncio.Task[None] | None = None
@@ -108,8 +111,7 @@ class AppSender:
         try:
             await asyncio.wait_for(asyncio.shield(worker), self._drain_timeout)
         except TimeoutError:
-            worker.cancel()
-            await asyncio.gather(worker, return_exceptions=True)
+            await cancel(worker)
             log.warning("wecom app: stopped with %d message(s) unsent", self._queue.qsize())
 
     def send(self, user: str, pieces: list[str], *, markdown: bool, label: str) -> None:
@@ -143,7 +145,7 @@ class AppSender:
         async for attempt in AsyncRetrying(stop=stop_after_attempt(self._attempts),
                                            wait=wait_exponential(multiplier=first, max=most) + wait_random(0, first),
                                            retry=retry_if_exception(_transient), reraise=True,
-                                           before_sleep=self._log_retry(item)):
+                                           sleep=self._sleep, before_sleep=self._log_retry(item)):
             with attempt:
                 await asyncio.to_thread(self._post, item)
 

@@ -14,19 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
-import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
-from bot.channels.text_split import cut_bytes
-from bot.channels.webhook_lanes import Item, Lane, WebhookLanes, confirm
-from bot.channels.webhook_lanes import fingerprint as lane_fingerprint
+from bot.channels.common.aio import Clock, Sleep
+from bot.channels.common.masking import mask_in_log
+from bot.channels.common.split import split_text
+from bot.channels.common.webhook_lanes import Item, Lane, WebhookLanes, confirm
+from bot.messages import Chat, Outgoing
 
-__all__ = ["WeComWebhook", "split_utf8", "TEXT_BYTES", "MARKDOWN_BYTES", "NEWS_ARTICLES", "PER_MINUTE"]
+__all__ = ["WeComWebhook", "GroupWebhooks", "TEXT_BYTES", "MARKDOWN_BYTES", "NEWS_ARTICLES", "PER_MINUTE"]
 
 log = logging.getLogger(__name__)
 
@@ -37,50 +38,6 @@ PER_MINUTE = 20
 RETRY_ERRCODES = {-1, 45009}  # system busy, rate limit
 EXPLAINED = {93000: "invalid webhook key, or the robot was removed from the group",
              45009: "rate limit", -1: "WeCom busy"}
-
-
-def split_utf8(text: str, limit: int) -> list[str]:
-    """Pieces of at most `limit` UTF-8 bytes, cut at a line break where possible (the break
-    itself is dropped), never inside a character."""
-    data = text.encode()
-    if len(data) <= limit:
-        return [text]
-    pieces: list[str] = []
-    rest = text
-    while len(rest.encode()) > limit:
-        head = cut_bytes(rest, limit)  # whole characters only
-        cut = head.rfind("\n")
-        if cut > 0:
-            head = head[: cut + 1]
-        pieces.append(head)
-        rest = rest[len(head):]
-    if rest:
-        pieces.append(rest)
-    return [p.rstrip("\n") or p for p in pieces]
-
-
-def fingerprint(key: str) -> str:
-    return lane_fingerprint("key", key)
-
-
-class _MaskKey(logging.Filter):
-    """httpx logs each request's URL at INFO: mask the webhook key in it."""
-    _pattern = re.compile(r"([?&]key=)[^&\s\"']+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any("key=" in str(a) for a in record.args):
-            record.args = tuple(self._pattern.sub(r"\1***", str(a)) if "key=" in str(a) else a for a in record.args)
-        return True
-
-
-_mask_lock = threading.Lock()
-
-
-def _mask_httpx_log() -> None:
-    with _mask_lock:
-        logger = logging.getLogger("httpx")
-        if not any(isinstance(f, _MaskKey) for f in logger.filters):
-            logger.addFilter(_MaskKey())
 
 
 class WeComWebhook(WebhookLanes):
@@ -97,13 +54,12 @@ class WeComWebhook(WebhookLanes):
 
     def __init__(self, *, api_base_url: str = "https://qyapi.weixin.qq.com", per_minute: int = PER_MINUTE,
                  window: float = 60.0, attempts: int = 8, backoff_max: float = 60.0, timeout: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         super().__init__(log=log, per_minute=per_minute, window=window, attempts=attempts,
                          backoff_max=backoff_max, timeout=timeout, clock=clock, sleep=sleep, transport=transport)
         self._url = api_base_url.rstrip("/") + "/cgi-bin/webhook/send"
-        _mask_httpx_log()
+        mask_in_log("key")
 
     def _request(self, lane: Lane) -> tuple[str, dict[str, str]]:
         return self._url, {"key": lane.key}
@@ -112,17 +68,18 @@ class WeComWebhook(WebhookLanes):
 
     def send_text(self, key: str, text: str, mentions: Sequence[str] = (), *, label: str = "") -> None:
         """Plain text in pieces of ≤ 2,048 bytes; `mentions` (user ids, "@all") on the first piece."""
-        pieces = split_utf8(text, TEXT_BYTES)
+        pieces = split_text(text, TEXT_BYTES)
         for i, piece in enumerate(pieces):
             body: dict[str, Any] = {"content": piece}
             if mentions and i == 0:
                 body["mentioned_list"] = list(mentions)
             self._enqueue(key, label, Item({"msgtype": "text", "text": body}, f"text {i + 1}/{len(pieces)}"))
 
-    def send_markdown(self, key: str, text: str, *, label: str = "", confirmed: bool = False) -> list:
+    def send_markdown(self, key: str, text: str, *, label: str = "",
+                      confirmed: bool = False) -> list[asyncio.Future[None]]:
         """Markdown in pieces of ≤ 4,096 bytes (mention someone with `<@userid>` in the text).
         `confirmed` (on the loop): futures resolved when each piece is delivered, failed when dropped."""
-        pieces = split_utf8(text, MARKDOWN_BYTES)
+        pieces = split_text(text, MARKDOWN_BYTES)
         items = [Item({"msgtype": "markdown", "markdown": {"content": piece}}, f"markdown {i + 1}/{len(pieces)}")
                  for i, piece in enumerate(pieces)]
         futures = confirm(items) if confirmed else []
@@ -136,3 +93,47 @@ class WeComWebhook(WebhookLanes):
         for i, batch in enumerate(batches):
             self._enqueue(key, label, Item({"msgtype": "news", "news": {"articles": batch}},
                                             f"news {i + 1}/{len(batches)}"))
+
+
+class GroupWebhooks:
+    """The groups' webhooks (`wecom.webhooks`: a key by group name or chat id) as a part of the
+    WeCom channel: how a group is reached when no robot speaks in it, and how the outbox's pushes
+    to such a group are confirmed."""
+
+    def __init__(self, *, name: str, webhook: WeComWebhook, keys: dict[str, SecretStr]) -> None:
+        self.name = name
+        self._webhook, self._keys = webhook, keys
+
+    def key_for(self, chat: Chat) -> str | None:
+        if not chat.is_group:
+            return None
+        secret = self._keys.get(chat.name) or self._keys.get(chat.chat_id)
+        return secret.get_secret_value() if secret is not None else None
+
+    def push(self, chat: Chat, markdown: str, *, confirmed: bool = False) -> list[asyncio.Future[None]]:
+        """Queue `markdown` for the group's webhook (the caller found its key with `key_for`)."""
+        key = self.key_for(chat)
+        assert key is not None
+        return self._webhook.send_markdown(key, markdown, label=chat.name or chat.chat_id, confirmed=confirmed)
+
+    def router(self) -> None:
+        return None  # send-only: WeCom never calls a webhook back
+
+    async def start(self) -> None:
+        await self._webhook.start()  # idempotent: the callback robot, which pushes through it, starts it too
+
+    async def stop(self) -> None:
+        await self._webhook.stop()
+
+    def send(self, message: Outgoing) -> None:
+        self._pushed(message, confirmed=False)
+
+    async def deliver(self, message: Outgoing) -> None:
+        """Returns once WeCom took every piece; raises `Dropped` when it refused one or every attempt failed."""
+        await asyncio.gather(*self._pushed(message, confirmed=True))
+
+    def _pushed(self, message: Outgoing, *, confirmed: bool) -> list[asyncio.Future[None]]:
+        if self.key_for(message.chat) is None:  # retrying would not help: said in the log, not raised
+            log.error("wecom: no webhook configured for group %s", message.chat.name or message.chat.chat_id)
+            return []
+        return self.push(message.chat, message.text, confirmed=confirmed)

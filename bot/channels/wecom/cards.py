@@ -18,13 +18,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.channels.text_split import split_at_lines
 from bot.messages import Outgoing
 
 __all__ = [
     "BUTTON_MAX", "VOTE_MAX", "TASK_ID_MAX", "CardClick", "make_task_id", "task_group", "question_card",
     "answered_card", "closed_card", "parse_card_event", "answer_hint", "fallback_markdown", "message_markdown",
-    "split_markdown", "is_answer_label",
+    "is_answer_label",
 ]
 
 BUTTON_MAX = 6
@@ -256,8 +255,3 @@ def message_markdown(message: Outgoing) -> str:
 def fallback_markdown(message: Outgoing, in_group: bool) -> str:
     """A question with choices where no card can be built: the text, then how to answer."""
     return f"{message_markdown(message)}\n{answer_hint(message, in_group)}"
-
-
-def split_markdown(text: str, limit: int) -> list[str]:
-    """Pieces of at most `limit` UTF-8 bytes, cut between lines where possible."""
-    return split_at_lines(text, limit, any_break=True)

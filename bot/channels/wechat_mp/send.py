@@ -18,9 +18,11 @@ import requests
 from wechatpy.client import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
+from bot.channels.common.aio import Sleep, cancel
+
 __all__ = ["CustomerService", "ApiClient", "WINDOW_SECONDS", "PER_USER_MESSAGE", "HELD_MAX"]
 
-log = logging.getLogger("bot.channels.wechat_mp")  # the adapter's logger: one name for the channel
+log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 48 * 3600
 PER_USER_MESSAGE = 5
@@ -73,13 +75,13 @@ class _User:
 
 class CustomerService:
     """Customer-service messages of the channel `name` through `client`; `now` is the wall clock
-    the 48 h windows are kept on."""
+    the 48 h windows are kept on, `sleep` what waits between tries."""
 
     retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0)
 
-    def __init__(self, *, name: str, client: ApiClient, now: Callable[[], float]) -> None:
+    def __init__(self, *, name: str, client: ApiClient, now: Callable[[], float], sleep: Sleep) -> None:
         self.name = name
-        self._client, self._now = client, now
+        self._client, self._now, self._sleep = client, now, sleep
         self._users: dict[str, _User] = {}
         self._dirty: dict[str, None] = {}  # users with held messages to try, in order
         self._wake: asyncio.Event | None = None
@@ -92,13 +94,8 @@ class CustomerService:
             self._wake.set()
 
     async def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-            try:
-                await self._worker
-            except asyncio.CancelledError:
-                pass
-            self._worker = None
+        await cancel(self._worker)
+        self._worker = None
         held = sum(len(user.held) for user in self._users.values())
         if held:
             log.warning("%s: %d customer-service message(s) still held at stop are dropped", self.name, held)
@@ -184,5 +181,5 @@ class CustomerService:
                 log.error("%s: customer-service message to %s failed %d times (%s); dropped", self.name, openid,
                           attempt + 1, _describe(error))
                 return "dropped"
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
         return "dropped"

@@ -6,7 +6,7 @@
 - 1:1:   POST /v1.0/robot/oToMessages/batchSend {robotCode, userIds (<= 20), msgKey, msgParam};
   both with the header x-acs-dingtalk-access-token. msgParam is a JSON string of at most 15,000 bytes;
 - cards: POST /v1.0/card/instances/createAndDeliver, PUT /v1.0/card/instances (bodies from
-  bot/channels/dingtalk_cards.py). We call these ourselves rather than through the SDK's
+  cards.py). We call these ourselves rather than through the SDK's
   CardReplier: it reads the OpenAPI address once at import, needs an incoming message to send a
   card (a timer-driven question has none) and logs failures instead of raising them.
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
-import time
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
@@ -29,11 +27,13 @@ from dingtalk_stream import AckMessage, Credential, DingTalkStreamClient
 from dingtalk_stream.frames import CallbackMessage
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from bot.channels.backoff import backoff_delay
+from bot.channels.common.aio import Sleep
+from bot.channels.common.backoff import Backoff
+from bot.channels.common.masking import without_query
 
 __all__ = ["StreamClient", "OPEN_CONNECTION_PATH"]
 
-log = logging.getLogger("bot.channels.dingtalk")
+log = logging.getLogger(__name__)
 
 OPEN_CONNECTION_PATH = "/v1.0/gateway/connections/open"
 HTTP_TIMEOUT = 10.0
@@ -41,15 +41,13 @@ PING_INTERVAL = 20.0  # websockets pings; a silent dead connection is noticed wi
 
 
 class StreamClient(DingTalkStreamClient):
-    def __init__(self, credential: Credential, *, openapi_endpoint: str, backoff_base: float = 1.0,
-                 backoff_max: float = 60.0, stable_after: float = 60.0, seed: int | None = None) -> None:
+    """`backoff` paces the reconnects, on `sleep`."""
+
+    def __init__(self, credential: Credential, *, openapi_endpoint: str, backoff: Backoff, sleep: Sleep) -> None:
         super().__init__(credential, logger=logging.getLogger("dingtalk_stream.client"))
         self._endpoint = openapi_endpoint.rstrip("/")
-        self._backoff_base, self._backoff_max, self._stable_after = backoff_base, backoff_max, stable_after
-        self._rng = random.Random(seed)
+        self._backoff, self._sleep = backoff, sleep
         self._unknown_topics: set[str] = set()
-        self.connections = 0  # websocket sessions opened so far
-        self.delays: list[float] = []  # the reconnect delays waited, for the log and for tests
 
     # ----- connection -----
 
@@ -68,7 +66,7 @@ class StreamClient(DingTalkStreamClient):
             response.raise_for_status()
             answer = response.json()
         except (requests.RequestException, ValueError) as exc:
-            log.error("dingtalk: open connection at %s failed: %s", self._endpoint, _no_query(str(exc)))
+            log.error("dingtalk: open connection at %s failed: %s", self._endpoint, without_query(str(exc)))
             return None
         if not isinstance(answer, dict) or not answer.get("endpoint") or not answer.get("ticket"):
             log.error("dingtalk: open connection at %s answered without endpoint or ticket", self._endpoint)
@@ -84,19 +82,13 @@ class StreamClient(DingTalkStreamClient):
     async def start(self) -> None:
         """Connect, read frames, reconnect with backoff; runs until cancelled."""
         self.pre_start()
-        attempt = 0
         while True:
             connection = await asyncio.to_thread(self.open_connection)
             if connection is not None:
-                opened = time.monotonic()
                 await self._session(connection)
-                if time.monotonic() - opened >= self._stable_after:
-                    attempt = 0  # it ran long enough: the next outage starts from a short delay
-            delay = backoff_delay(attempt, base=self._backoff_base, cap=self._backoff_max, rng=self._rng)
-            attempt += 1
-            self.delays.append(delay)
+            delay = self._backoff.next_delay()
             log.warning("dingtalk: reconnecting in %.1f s", delay)
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
 
     async def _session(self, connection: dict[str, Any]) -> None:
         uri = f'{connection["endpoint"]}?ticket={quote_plus(str(connection["ticket"]))}'
@@ -104,7 +96,7 @@ class StreamClient(DingTalkStreamClient):
             async with websockets.connect(uri, ping_interval=PING_INTERVAL, ping_timeout=PING_INTERVAL,
                                           open_timeout=HTTP_TIMEOUT, max_size=4 * 2**20) as ws:
                 self.websocket = ws
-                self.connections += 1
+                self._backoff.up()
                 log.info("dingtalk: stream connected")
                 async for raw in ws:
                     await self._on_raw(raw)
@@ -112,7 +104,7 @@ class StreamClient(DingTalkStreamClient):
         except ConnectionClosed as exc:
             log.warning("dingtalk: stream dropped: %s", exc)
         except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
-            log.warning("dingtalk: stream connection failed: %s", _no_query(str(exc)))
+            log.warning("dingtalk: stream connection failed: %s", without_query(str(exc)))
         finally:
             self.websocket = None
 
@@ -167,8 +159,3 @@ def _json_object(data: Any) -> bool:
         return isinstance(data, (str, bytes)) and isinstance(json.loads(data), dict)
     except ValueError:
         return False
-
-
-def _no_query(text: str) -> str:
-    """An error text without any URL query (the websocket address carries the ticket)."""
-    return text.split("?", 1)[0] if "?" in text else text

@@ -4,10 +4,11 @@ customer-service messages for the rest.
 WeChat waits 5 s for the passive reply, retries twice with the same MsgId, and takes one reply of
 at most 2,048 bytes. Everything else (the rest of a long reply, further replies, pushes) goes out
 as customer-service messages, allowed within 48 h of the user's last message and at most 5 per
-user message: what does not fit waits, per user, for their next message (wechat_mp_send.py)."""
+user message: what does not fit waits, per user, for their next message (send.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -21,21 +22,15 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import TextReply
 
 from bot.app import App
-from bot.channels.callbacks import (
-    BodyTooLarge,
-    cdata_safe,
-    is_aes_key,
-    read_body,
-    same_signature,
-    signature,
-    timestamp_skew,
-)
-from bot.channels.reply_cache import TTLCache
-from bot.channels.wechat_mp_send import ApiClient, CustomerService
+from bot.channels.common import callbacks
+from bot.channels.common.aio import Sleep
+from bot.channels.common.reply_cache import TTLCache
+from bot.channels.common.split import split_text
+from bot.channels.wechat_mp.send import ApiClient, CustomerService
 from bot.messages import Chat, Incoming, Outgoing, Sender
 from bot.settings import WeChatMPSettings
 
-__all__ = ["WeChatMP", "split_text", "render_text", "WELCOME", "PATH"]
+__all__ = ["WeChatMP", "render_text", "WELCOME", "PATH", "PART_BYTES", "MAX_BODY"]
 
 log = logging.getLogger(__name__)
 
@@ -50,33 +45,6 @@ SUCCESS = "success"  # "success" (or an empty body) tells WeChat not to retry
 _WINDOW_EVENTS = {"subscribe", "subscribe_scan", "scan", "click"}
 _INVALID_XML_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _UNANSWERED = object()
-
-
-def split_text(text: str, limit: int = PART_BYTES) -> list[str]:
-    """`text` in parts of at most `limit` UTF-8 bytes, cut at line ends where possible."""
-    parts: list[str] = []
-    current, size = "", 0
-    for line in text.splitlines(keepends=True):
-        length = len(line.encode("utf-8"))
-        if size + length <= limit:
-            current, size = current + line, size + length
-            continue
-        if current:
-            parts.append(current)
-            current, size = "", 0
-        if length <= limit:
-            current, size = line, length
-            continue
-        for char in line:  # one line longer than a part: cut between characters
-            width = len(char.encode("utf-8"))
-            if size + width > limit:
-                parts.append(current)
-                current, size = "", 0
-            current, size = current + char, size + width
-    if current:
-        parts.append(current)
-    parts = [part.rstrip("\n") for part in parts]
-    return [part for part in parts if part.strip()] or ([text] if text.strip() else [])
 
 
 def render_text(message: Outgoing) -> str:
@@ -98,7 +66,8 @@ class WeChatMP:
     task of their own, the blocking wechatpy call in a thread."""
 
     def __init__(self, *, app: App, settings: WeChatMPSettings, channel: str = "wechat_mp",
-                 max_skew: int = 300, timeout: float = TIMEOUT, now: Callable[[], float] = time.time) -> None:
+                 max_skew: int = 300, timeout: float = TIMEOUT, now: Callable[[], float] = time.time,
+                 sleep: Sleep = asyncio.sleep) -> None:
         self.name = channel
         self._app, self._max_skew, self._now = app, max_skew, now
         self._app_id = settings.app_id
@@ -106,11 +75,11 @@ class WeChatMP:
         self._crypto: WeChatCrypto | None = None
         if settings.encoding_aes_key is not None:
             key = settings.encoding_aes_key.get_secret_value()
-            if not is_aes_key(key):  # wechatpy only asserts it, and -O strips asserts
+            if not callbacks.is_aes_key(key):  # wechatpy only asserts it, and -O strips asserts
                 raise ValueError("wechat_mp.encoding_aes_key 应为 43 位（公众号后台「消息加解密密钥」）")
             self._crypto = WeChatCrypto(self._token, key, self._app_id)
         client = ApiClient(self._app_id, settings.app_secret.get_secret_value(), settings.api_base_url, timeout)
-        self._service = CustomerService(name=channel, client=client, now=now)
+        self._service = CustomerService(name=channel, client=client, now=now, sleep=sleep)
         self._replies: TTLCache[str | None] = TTLCache(REPLY_CACHE_SECONDS, clock=now)  # MsgId -> passive reply text
 
     # ----- service -----
@@ -141,7 +110,7 @@ class WeChatMP:
         if message.chat.is_group or not message.chat.chat_id:
             log.error("%s: an Official Account has no groups; message dropped: %.40s", self.name, message.text)
             return
-        self._service.hold(message.chat.chat_id, split_text(render_text(message)))
+        self._service.hold(message.chat.chat_id, split_text(render_text(message), PART_BYTES))
 
     async def deliver(self, message: Outgoing) -> None:
         """For the outbox: a customer-service message may wait for the member's next message; handed
@@ -151,7 +120,7 @@ class WeChatMP:
     # ----- callbacks -----
 
     def _check_time(self, timestamp: str) -> None:
-        skew = timestamp_skew(timestamp, self._now())
+        skew = callbacks.timestamp_skew(timestamp, self._now())
         if skew is None:
             raise _Rejected(403, "timestamp missing or not a number")
         if skew > self._max_skew:
@@ -159,8 +128,8 @@ class WeChatMP:
 
     def _check_signature(self, query: dict[str, str]) -> None:
         self._check_time(query.get("timestamp", ""))
-        expected = signature(self._token, query.get("timestamp", ""), query.get("nonce", ""))
-        if not same_signature(expected, query.get("signature", "")):
+        expected = callbacks.signature(self._token, query.get("timestamp", ""), query.get("nonce", ""))
+        if not callbacks.same_signature(expected, query.get("signature", "")):
             raise _Rejected(403, "bad signature")
 
     def _reject(self, request: Request, error: _Rejected) -> Response:
@@ -188,7 +157,8 @@ class WeChatMP:
         if not isinstance(encrypt, str):
             raise _Rejected(400, "no Encrypt element")
         timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
-        if not same_signature(signature(self._token, timestamp, nonce, encrypt), query.get("msg_signature", "")):
+        expected = callbacks.signature(self._token, timestamp, nonce, encrypt)
+        if not callbacks.same_signature(expected, query.get("msg_signature", "")):
             raise _Rejected(403, "bad msg_signature")
         try:
             return self._crypto.decrypt_message({"Encrypt": encrypt}, query["msg_signature"], timestamp, nonce)
@@ -200,8 +170,8 @@ class WeChatMP:
         safe = query.get("encrypt_type", "raw").lower() == "aes"
         try:
             try:
-                body = await read_body(request, MAX_BODY)
-            except BodyTooLarge as error:
+                body = await callbacks.read_body(request, MAX_BODY)
+            except callbacks.BodyTooLarge as error:
                 reason = "body over 64 KB" if error.declared is None else f"body of {error.declared} bytes"
                 raise _Rejected(413, reason) from None
             if safe:
@@ -221,7 +191,7 @@ class WeChatMP:
         text = self._answer(message, message_id)
         if text is None:
             return Response(SUCCESS, media_type="text/plain")
-        reply = TextReply(message=message, content=cdata_safe(text)).render()
+        reply = TextReply(message=message, content=callbacks.cdata_safe(text)).render()
         if safe:
             assert self._crypto is not None
             reply = self._crypto.encrypt_message(reply, query.get("nonce", ""), str(int(self._now())))
@@ -251,7 +221,7 @@ class WeChatMP:
         others: list[Outgoing] = []
         for reply in self._app.handle(incoming):
             if passive is None and reply.chat == chat:
-                first, *rest = split_text(render_text(reply)) or [None]
+                first, *rest = split_text(render_text(reply), PART_BYTES) or [None]
                 passive = first
                 self._service.hold(openid, rest)
             else:

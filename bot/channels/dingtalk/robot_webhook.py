@@ -19,18 +19,17 @@ import base64
 import hashlib
 import hmac
 import logging
-import re
-import threading
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
-from bot.channels.text_split import split_at_lines
-from bot.channels.webhook_lanes import Item, Lane, WebhookLanes, confirm
-from bot.channels.webhook_lanes import fingerprint as lane_fingerprint
+from bot.channels.common.aio import Clock, Sleep
+from bot.channels.common.masking import mask_in_log
+from bot.channels.common.split import split_text
+from bot.channels.common.webhook_lanes import Item, Lane, WebhookLanes, confirm
 
 __all__ = ["DingTalkWebhook", "sign", "MARKDOWN_BYTES", "TEXT_BYTES", "PER_MINUTE"]
 
@@ -56,31 +55,6 @@ def sign(secret: str, timestamp_ms: int) -> str:
     return urllib.parse.quote_plus(base64.b64encode(digest))
 
 
-def fingerprint(token: str) -> str:
-    return lane_fingerprint("robot", token)
-
-
-class _MaskToken(logging.Filter):
-    """httpx logs each request's URL at INFO: mask the access token and the signature in it."""
-    _pattern = re.compile(r"([?&](?:access_token|sign)=)[^&\s\"']+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and any("access_token=" in str(a) for a in record.args):
-            record.args = tuple(self._pattern.sub(r"\1***", str(a)) if "access_token=" in str(a) else a
-                                for a in record.args)
-        return True
-
-
-_mask_lock = threading.Lock()
-
-
-def _mask_httpx_log() -> None:
-    with _mask_lock:
-        logger = logging.getLogger("httpx")
-        if not any(isinstance(f, _MaskToken) for f in logger.filters):
-            logger.addFilter(_MaskToken())
-
-
 class DingTalkWebhook(WebhookLanes):
     """`send_text` / `send_markdown` queue and return at once (call them on the service's loop);
     `start()` runs the senders, `stop()` flushes what is queued, with a timeout.
@@ -94,31 +68,31 @@ class DingTalkWebhook(WebhookLanes):
     name = "dingtalk webhook"
     key_prefix = "robot"
 
-    def __init__(self, *, base_url: str = "https://oapi.dingtalk.com", clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, per_minute: int = PER_MINUTE,
+    def __init__(self, *, base_url: str = "https://oapi.dingtalk.com", clock: Clock = time.time,
+                 sleep: Sleep = asyncio.sleep, per_minute: int = PER_MINUTE,
                  window: float = 60.0, attempts: int = 10, backoff_max: float = 120.0, timeout: float = 10.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         super().__init__(log=log, per_minute=per_minute, window=window, attempts=attempts,
                          backoff_max=backoff_max, timeout=timeout, clock=clock, sleep=sleep, transport=transport)
         self._url = base_url.rstrip("/") + "/robot/send"
-        _mask_httpx_log()
+        mask_in_log("access_token", "sign")
 
     # ----- sending -----
 
     def send_markdown(self, access_token: str, secret: str | None, title: str, text: str, *,
-                      label: str = "", confirmed: bool = False) -> list:
+                      label: str = "", confirmed: bool = False) -> list[asyncio.Future[None]]:
         """Markdown in pieces of ≤ MARKDOWN_BYTES, cut between lines; later pieces' titles say
         "(2/3)". `confirmed` (on the loop): futures resolved when each piece is delivered."""
-        pieces = split_at_lines(text, MARKDOWN_BYTES)
+        pieces = split_text(text, MARKDOWN_BYTES)
         items = [Item({"msgtype": "markdown", "markdown": {
             "title": title if len(pieces) == 1 else f"{title} ({i + 1}/{len(pieces)})", "text": piece}},
             f"markdown {i + 1}/{len(pieces)}") for i, piece in enumerate(pieces)]
         return self._queue_all(access_token, secret, label, items, confirmed)
 
     def send_text(self, access_token: str, secret: str | None, text: str, at_user_ids: Sequence[str] = (), *,
-                  label: str = "", confirmed: bool = False) -> list:
+                  label: str = "", confirmed: bool = False) -> list[asyncio.Future[None]]:
         """Plain text in pieces of ≤ TEXT_BYTES; `at_user_ids` are @-mentioned on the first piece."""
-        pieces = split_at_lines(text, TEXT_BYTES)
+        pieces = split_text(text, TEXT_BYTES)
         items = []
         for i, piece in enumerate(pieces):
             body: dict[str, Any] = {"msgtype": "text", "text": {"content": piece}}
@@ -128,7 +102,7 @@ class DingTalkWebhook(WebhookLanes):
         return self._queue_all(access_token, secret, label, items, confirmed)
 
     def _queue_all(self, access_token: str, secret: str | None, label: str, items: list[Item],
-                   confirmed: bool) -> list:
+                   confirmed: bool) -> list[asyncio.Future[None]]:
         futures = confirm(items) if confirmed else []
         for item in items:
             self._enqueue(access_token, label, item, secret)

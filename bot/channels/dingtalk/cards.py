@@ -33,8 +33,9 @@ from typing import Any
 
 from bot.messages import Outgoing
 
-__all__ = ["CardTap", "question_id", "out_track_id", "question_of", "question_card_data", "answered_data", "closed_data",
-           "stale_data", "parse_tap", "open_space", "deliver_body", "update_body", "text_fallback", "OPEN_STATUS"]
+__all__ = ["CardTap", "question_id", "out_track_id", "question_of", "question_card_data", "answered_data",
+           "closed_data", "stale_data", "parse_tap", "open_space", "deliver_body", "update_body", "text_fallback",
+           "OPEN_STATUS"]
 
 OUT_TRACK_MAX = 64  # DingTalk's card instance id; ours is shorter still
 OPEN_STATUS = "点击选项作答，以第一次作答为准；也可以 @我 回复选项字母。"

@@ -1,19 +1,23 @@
-"""Posting to a DingTalk session webhook (the reply address each robot message carries) and the
-message bodies for it. Blocking (requests): call `post_session` in `asyncio.to_thread`."""
+"""DingTalk session webhooks: the reply address each robot message carries, kept per chat while
+it is fresh (`SessionWebhooks`), the message bodies for it and the post itself (blocking, with
+requests: call `post_session` in `asyncio.to_thread`)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 import requests
 
-from bot.channels.text_split import split_at_lines
+from bot.channels.common.aio import Clock
+from bot.channels.common.split import split_text
 
-__all__ = ["post_session", "session_body", "pieces", "title_of", "PIECE_BYTES", "WEBHOOK_EXPIRED_ERRCODE"]
+__all__ = ["SessionWebhooks", "Handle", "post_session", "session_body", "pieces", "title_of", "PIECE_BYTES",
+           "WEBHOOK_EXPIRED_ERRCODE"]
 
-log = logging.getLogger("bot.channels.dingtalk")
+log = logging.getLogger(__name__)
 
 HTTP_TIMEOUT = 10.0
 WEBHOOK_EXPIRED_ERRCODE = 300001  # the session webhook is no longer valid
@@ -21,6 +25,32 @@ WEBHOOK_EXPIRED_ERRCODE = 300001  # the session webhook is no longer valid
 # custom robots about 20,000 per request. 5,000 bytes of text per message stays clear of all of them,
 # and a long ranking is split between lines rather than cut.
 PIECE_BYTES = 5000
+MARGIN_MS = 60_000  # a session webhook this close to its expiry counts as expired
+
+Handle = tuple[str, int | None]  # (session webhook, its expiry in ms since the epoch): an Incoming's reply_handle
+
+
+class SessionWebhooks:
+    """The latest session webhook of each chat; `clock`: wall-clock seconds (expiries are wall time)."""
+
+    def __init__(self, clock: Clock = time.time) -> None:
+        self._clock = clock
+        self._by_chat: dict[str, Handle] = {}
+
+    def remember(self, chat_id: str, handle: Handle) -> None:
+        self._by_chat[chat_id] = handle
+
+    def fresh(self, chat_id: str, handle: Handle | None = None) -> str:
+        """`handle`'s webhook, else the chat's latest, while it is fresh; "" when there is none."""
+        webhook, expiry = handle if handle and handle[0] else self._by_chat.get(chat_id, ("", None))
+        if not webhook or (expiry is not None and expiry - MARGIN_MS <= self._clock() * 1000):
+            return ""
+        return webhook
+
+    def forget(self, chat_id: str, webhook: str) -> None:
+        """DingTalk said `webhook` is no longer valid (300001)."""
+        if self._by_chat.get(chat_id, ("", None))[0] == webhook:
+            del self._by_chat[chat_id]
 
 
 def title_of(text: str) -> str:
@@ -28,7 +58,7 @@ def title_of(text: str) -> str:
 
 
 def pieces(text: str) -> list[str]:
-    return [piece for piece in split_at_lines(text, PIECE_BYTES, any_break=True) if piece.strip()] or [text]
+    return split_text(text, PIECE_BYTES)
 
 
 def session_body(text: str, *, markdown: bool, mentions: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -13,10 +13,10 @@ each msgid are remembered (the last 2,000 of each) for retries and card updates.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import math
-import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -24,15 +24,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.app import App
-from bot.channels import wecom_cards as cards
-from bot.channels.reply_cache import TTLCache
-from bot.channels.wecom_ws_queue import SendQueue
+from bot.channels.common.mentions import join_parts, strip_mentions
+from bot.channels.common.reply_cache import TTLCache
+from bot.channels.common.split import split_text
+from bot.channels.wecom import cards
+from bot.channels.wecom.send_queue import SendQueue
 from bot.messages import Chat, Incoming, Outgoing, Sender
 
 __all__ = ["RobotFrames", "Malformed", "event_type", "new_req_id", "SUBSCRIBE", "PING", "MSG_CALLBACK",
            "EVENT_CALLBACK", "RESPOND", "RESPOND_WELCOME", "RESPOND_UPDATE", "SEND"]
 
-log = logging.getLogger("bot.channels.wecom_ws")  # the adapter's logger: one name for the channel
+log = logging.getLogger(__name__)
 
 SUBSCRIBE = "aibot_subscribe"
 PING = "ping"
@@ -46,7 +48,6 @@ SEND = "aibot_send_msg"
 MARKDOWN_LIMIT = 4000  # bytes of one pushed markdown message
 STREAM_LIMIT = 20000  # bytes of one stream response (WeCom: 20,480)
 _REMEMBERED = 2000  # responses, cards and clicks kept for retries and updates
-_MENTIONS = re.compile(r"^(?:\s*@\S+)+\s*")
 
 # (connection, cmd, req_id, body, conversation): a reply bound to a callback's req_id, sent at once
 Respond = Callable[[Any, str, str, dict[str, Any], str], Awaitable[None]]
@@ -114,7 +115,7 @@ class RobotFrames:
         if message.key:
             self._latest_card.put(chat_key, cards.task_group(cards.make_task_id(message.key, "0")))
 
-    def enqueue(self, message: Outgoing, confirmed: bool = False) -> list:
+    def enqueue(self, message: Outgoing, confirmed: bool = False) -> list[asyncio.Future[None]]:
         """The message as `aibot_send_msg` frames, queued for its conversation; with `confirmed`,
         a future per frame resolved on WeCom's ack."""
         chat = message.chat
@@ -132,7 +133,7 @@ class RobotFrames:
             text = (cards.fallback_markdown(message, chat.is_group) if message.choices
                     else cards.message_markdown(message))
             bodies += [{**head, "msgtype": "markdown", "markdown": {"content": piece}}
-                       for piece in cards.split_markdown(text, MARKDOWN_LIMIT) if piece.strip()]
+                       for piece in split_text(text, MARKDOWN_LIMIT)]
         return self._queue.push(key, [{"cmd": SEND, "headers": {"req_id": new_req_id(SEND)}, "body": body}
                                       for body in bodies], confirmed)
 
@@ -146,7 +147,7 @@ class RobotFrames:
             content = cards.fallback_markdown(message, message.chat.is_group)
         else:
             content = cards.message_markdown(message)
-        content = cards.split_markdown(content, STREAM_LIMIT)[0]
+        content = next(iter(split_text(content, STREAM_LIMIT)), "")
         return {"msgtype": "stream", "stream": {"id": f"s{uuid.uuid4().hex[:16]}", "finish": True, "content": content}}
 
     # ----- incoming frames -----
@@ -203,7 +204,7 @@ class RobotFrames:
             content = body.get("text", {}).get("content") if isinstance(body.get("text"), dict) else None
             if not isinstance(content, str):
                 raise Malformed("text message without text.content")
-            return self._strip_mentions(content)
+            return strip_mentions(content, self._app.settings.bot.name)
         if msgtype == "mixed":
             mixed = body.get("mixed")
             items = mixed.get("msg_item") if isinstance(mixed, dict) else None
@@ -212,18 +213,10 @@ class RobotFrames:
             parts = [item["text"]["content"] for item in items
                      if isinstance(item, dict) and item.get("msgtype") == "text" and isinstance(item.get("text"), dict)
                      and isinstance(item["text"].get("content"), str)]
-            return self._strip_mentions(" ".join(parts)) if parts else None
+            return strip_mentions(join_parts(parts), self._app.settings.bot.name) if parts else None
         if not isinstance(msgtype, str):
             raise Malformed("message without msgtype")
         return None  # image, voice, file, stream…: nothing the bot answers
-
-    def _strip_mentions(self, content: str) -> str:
-        """"@学习助手 开始竞赛" → "开始竞赛": WeCom keeps the @name in the content."""
-        text = _MENTIONS.sub("", content, count=1)
-        bot_name = f"@{self._app.settings.bot.name}"
-        if bot_name in text:  # the robot @-ed at the end or in the middle
-            text = text.replace(bot_name, " ")
-        return text.strip()
 
     async def on_event(self, ws: Any, req_id: str, body: dict[str, Any], eventtype: str) -> None:
         """An event other than `disconnected_event`; `eventtype` is `event_type(body)`."""

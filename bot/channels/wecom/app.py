@@ -4,7 +4,7 @@ In: WeCom POSTs encrypted XML to /wecom/app (GET once to verify the URL). We ver
 turn a text into an Incoming and answer with an encrypted passive reply inside WeCom's 5 s.
 Out: everything else (extra replies, a reply that took too long, timer-driven pushes) goes
 through `message/send`, from one task that sends in order and calls wechatpy's blocking client
-in a thread (wecom_app_send.py).
+in a thread (app_send.py).
 
 WeCom retries a callback it got no answer to (3 tries) and may deliver the same MsgId twice.
 The dispatcher ignores the repeat, so the reply to each MsgId is kept for a few minutes and a
@@ -14,6 +14,7 @@ The app cannot be in group chats: messages for groups are refused (logged, not s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -26,23 +27,16 @@ from wechatpy.enterprise.exceptions import InvalidCorpIdException
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.app import App
-from bot.channels.callbacks import (
-    BodyTooLarge,
-    cdata_safe,
-    is_aes_key,
-    read_body,
-    same_signature,
-    signature,
-    timestamp_skew,
-)
-from bot.channels.reply_cache import TTLCache
-from bot.channels.text_split import split_at_lines
-from bot.channels.wecom_app_send import ApiClient, AppSender
+from bot.channels.common import callbacks
+from bot.channels.common.aio import Sleep
+from bot.channels.common.reply_cache import TTLCache
+from bot.channels.common.split import split_text
+from bot.channels.wecom.app_send import ApiClient, AppSender
 from bot.clock import SHANGHAI
 from bot.messages import Chat, Incoming, Outgoing, Sender
 from bot.settings import WeComAppSettings
 
-__all__ = ["WeComApp", "PATH", "render_text", "split_text"]
+__all__ = ["WeComApp", "PATH", "TEXT_LIMIT", "render_text"]
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +56,9 @@ def render_text(message: Outgoing) -> str:
     return f"{message.text}\n回复 {'/'.join(message.choices)}"
 
 
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """`text` in pieces of at most `limit` UTF-8 bytes, cut between lines where possible."""
-    return split_at_lines(text, limit)
-
-
 def _aes_key(value: str) -> str:
     """WeChatCrypto checks the key with `assert` (gone under python -O): check it here."""
-    if not is_aes_key(value):
+    if not callbacks.is_aes_key(value):
         raise ValueError("wecom.app.encoding_aes_key 应为企业微信后台生成的 43 个字符")
     return value
 
@@ -85,7 +74,7 @@ class WeComApp:
                  channel: str = "wecom", timestamp_window: float | None = 300, reply_budget: float = 3.0,
                  reply_ttl: float = 300, max_body: int = MAX_BODY, markdown: bool = False,
                  api_timeout: float = 10.0, send_attempts: int = 4, backoff: tuple[float, float] = (1.0, 30.0),
-                 drain_timeout: float = 5.0) -> None:
+                 drain_timeout: float = 5.0, sleep: Sleep = asyncio.sleep) -> None:
         if not corp_id:
             raise ValueError("wecom.app 需要 wecom.corp_id（企业 ID）")
         self.name = channel
@@ -96,7 +85,7 @@ class WeComApp:
         client = ApiClient(corp_id, settings.secret.get_secret_value(), api_base_url=api_base_url,
                            timeout=api_timeout)
         self._sender = AppSender(client=client, agent_id=settings.agent_id, name=channel, attempts=send_attempts,
-                                 backoff=backoff, drain_timeout=drain_timeout)
+                                 backoff=backoff, drain_timeout=drain_timeout, sleep=sleep)
         self._window, self._budget = timestamp_window, reply_budget
         self._max_body, self._markdown = max_body, markdown
         # MsgId -> the passive reply given, or None when there was none
@@ -128,9 +117,9 @@ class WeComApp:
             return
         label = message.key or message.text[:PREFIX]
         if self._markdown and message.markdown:
-            self._sender.send(chat.chat_id, split_text(message.markdown), markdown=True, label=label)
+            self._sender.send(chat.chat_id, split_text(message.markdown, TEXT_LIMIT), markdown=True, label=label)
         else:
-            self._sender.send(chat.chat_id, split_text(render_text(message)), markdown=False, label=label)
+            self._sender.send(chat.chat_id, split_text(render_text(message), TEXT_LIMIT), markdown=False, label=label)
 
     async def deliver(self, message: Outgoing) -> None:
         """For the outbox: `message/send` answers only later, from the sender task; handed over."""
@@ -154,8 +143,8 @@ class WeComApp:
     async def _callback(self, request: Request) -> Response:
         started = time.monotonic()
         try:
-            body = await read_body(request, self._max_body)
-        except BodyTooLarge:
+            body = await callbacks.read_body(request, self._max_body)
+        except callbacks.BodyTooLarge:
             log.warning("wecom app: callback refused: body over %d bytes", self._max_body)
             return Response(status_code=413)
         q = request.query_params
@@ -190,13 +179,13 @@ class WeComApp:
     def _fresh(self, timestamp: str) -> bool:
         if self._window is None:
             return True
-        skew = timestamp_skew(timestamp, self._app.clock.now().replace(tzinfo=SHANGHAI).timestamp())
+        skew = callbacks.timestamp_skew(timestamp, self._app.clock.now().replace(tzinfo=SHANGHAI).timestamp())
         return skew is not None and skew <= self._window
 
     def _open(self, data: str, sig: str, ts: str, nonce: str, decrypt) -> str | None:
         """The plaintext, or None (logged in one line) when the signature or decryption fails."""
         # wechatpy compares signatures with `!=`; compare in constant time first
-        if not same_signature(signature(self._token, ts, nonce, data), sig):
+        if not callbacks.same_signature(callbacks.signature(self._token, ts, nonce, data), sig):
             log.warning("wecom app: refused: bad signature")
             return None
         try:
@@ -242,7 +231,7 @@ class WeComApp:
         passive: str | None = None
         later: list[Outgoing] = []
         if replies and replies[0].chat == incoming.chat:
-            first, *more = split_text(render_text(replies[0]))
+            first, *more = split_text(render_text(replies[0]), TEXT_LIMIT) or [None]
             if time.monotonic() - started <= self._budget:
                 passive = first
                 later = [Outgoing(incoming.chat, piece) for piece in more] + replies[1:]
@@ -271,7 +260,7 @@ class WeComApp:
     def _passive(self, text: str | None, message, nonce: str, ts: str) -> Response:
         if text is None:
             return Response(status_code=200)
-        reply = create_reply(cdata_safe(text), message=message)
+        reply = create_reply(callbacks.cdata_safe(text), message=message)
         return Response(self._crypto.encrypt_message(reply.render(), nonce, ts), media_type="application/xml")
 
 

@@ -1,4 +1,4 @@
-"""The .chat conversation-script format (parsing only; bot/channels/local.py plays it).
+"""The .chat conversation-script format (parsing only; play.py plays it).
 
     # a comment
     [第一党支部]          following lines happen in this group ([私聊] = private chat)
@@ -75,6 +75,6 @@ def parse_script(text: str) -> list[Step]:
         elif match := _SAY.match(line):
             steps.append(Say(number, match[1].strip(), match[2]))
         else:
-            raise ScriptError(number, f"无法识别「{line[:30]}」，应为「姓名: 消息」、「~ 30s」、「[群名]」、「[私聊]」、"
-                                      "「!restart」或「# 注释」")
+            raise ScriptError(number, f"无法识别「{line[:30]}」，应为「姓名: 消息」、「~ 30s」、「[群名]」、"
+                                      "「[私聊]」、「!restart」或「# 注释」")
     return steps
