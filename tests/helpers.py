@@ -7,10 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import socket
+import threading
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import uvicorn
 
 from bot.app import App, build_app
 from bot.clock import ManualClock
@@ -20,7 +24,7 @@ from bot.settings import Settings, load_settings
 __all__ = [
     "T0", "CHANNEL", "TEST_BANK_NAME", "TEST_BANK_YAML", "write_bank", "settings_for", "make_app",
     "group_chat", "private_chat", "group_msg", "private_msg", "RecordingChannel", "texts", "FakeTime", "Sleeps",
-    "serving",
+    "serving", "Uvicorn",
 ]
 
 T0 = datetime(2026, 3, 2, 9, 0)  # a Monday
@@ -235,6 +239,25 @@ class Sleeps:
         self.now += seconds
         future.set_result(None)
         return seconds
+
+
+class Uvicorn(uvicorn.Server):
+    """uvicorn, as `studybot run` serves, saying when it listens: `listening` is set then (a
+    threading.Event: a test waits on it from any thread)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.listening.set()
+
+    def wait_listening(self, timeout: float = 5.0) -> None:
+        assert self.listening.wait(timeout), "the server did not start"
+
+    async def listening_soon(self, timeout: float = 5.0) -> None:
+        await asyncio.to_thread(self.wait_listening, timeout)
 
 
 @contextlib.asynccontextmanager

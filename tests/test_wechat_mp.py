@@ -19,7 +19,7 @@ import uvicorn
 import xmltodict
 from fakes.wechat_api import FakeWeChatAPI
 from fastapi.testclient import TestClient
-from helpers import make_app
+from helpers import Uvicorn, make_app
 from sqlalchemy import text
 from sqlmodel import select
 from wechatpy.crypto import WeChatCrypto
@@ -368,12 +368,11 @@ def test_real_server_safe_mode_long_reply(tmp_path: Path, clock: ManualClock, ap
 
     async def scenario() -> tuple[str | None, str]:
         await channel.start()
-        server = uvicorn.Server(uvicorn.Config(build_web(app), host="127.0.0.1", port=0, log_config=None,
-                                               access_log=False, lifespan="off"))
+        server = Uvicorn(uvicorn.Config(build_web(app), host="127.0.0.1", port=0, log_config=None,
+                                        access_log=False, lifespan="off"))
         serving = asyncio.create_task(server.serve())
         try:
-            while not server.started:
-                await asyncio.sleep(0.01)
+            await server.listening_soon()
             port = server.servers[0].sockets[0].getsockname()[1]
             query, body = wire.request(text_xml("开始", next(_msgids)))
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False) as http:

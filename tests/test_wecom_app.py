@@ -21,7 +21,7 @@ import xmltodict
 import yaml
 from fakes.wecom_app_api import FakeWeComAppAPI
 from fastapi.testclient import TestClient
-from helpers import T0, TEST_BANK_YAML, FakeTime, make_app
+from helpers import T0, TEST_BANK_YAML, FakeTime, Uvicorn, make_app
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.app import App
@@ -118,11 +118,10 @@ async def serving(app: App, channel: WeComApp) -> AsyncIterator[httpx.AsyncClien
     """uvicorn on 127.0.0.1 in this loop, as `studybot run` serves, and a client for it."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(build_web(app), log_config=None, access_log=False, lifespan="off"))
-    server.install_signal_handlers = lambda: None
+    server = Uvicorn(uvicorn.Config(build_web(app), log_config=None, access_log=False, lifespan="off"))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     serve = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
+    await server.listening_soon()
     await channel.start()
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}", timeout=5) as client:

@@ -24,7 +24,7 @@ import uvicorn
 import xmltodict
 from fakes.wecom_api import FakeWeComAPI
 from fastapi.testclient import TestClient
-from helpers import make_app
+from helpers import Uvicorn, make_app
 from sqlalchemy import text
 from wechatpy.crypto import PrpCrypto, WeChatCrypto, _get_signature
 
@@ -154,7 +154,7 @@ class Served:
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         config = uvicorn.Config(build_web(app), log_config=None, access_log=False, lifespan="off")
-        self.server = uvicorn.Server(config)
+        self.server = Uvicorn(config)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._main(),), daemon=True)
 
@@ -167,10 +167,7 @@ class Served:
 
     def __enter__(self) -> Served:
         self.thread.start()
-        deadline = time.monotonic() + 5
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.01)
+        self.server.wait_listening()
         return self
 
     def __exit__(self, *exc: object) -> None:

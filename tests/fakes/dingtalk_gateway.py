@@ -296,7 +296,6 @@ class FakeDingTalkGateway:
         assert conn is not None, "no client connected"
         self._connected.clear()
         conn.transport.abort()
-        await asyncio.sleep(0)
 
     def _first(self, items: list[Any], predicate: Any) -> Any:
         with self._lock:

@@ -43,14 +43,6 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _LABEL = re.compile(r"^(?:[A-H]|对|错)$")
 
 
-@dataclass(frozen=True)
-class CardTap:
-    out_track_id: str
-    user_id: str
-    choice: str  # "A", "对"; "" when the tap carries no option (another button)
-    space_id: str = ""  # the conversation, when DingTalk says it
-
-
 def question_id(key: str) -> str:
     """A question's key ("contest:12:q0") as it appears in its cards' ids ("contest-12-q0")."""
     return (_UNSAFE.sub("-", key).strip("-") or "card")[: OUT_TRACK_MAX - 14]
@@ -103,6 +95,15 @@ def text_fallback(message: Outgoing, is_group: bool) -> str:
         return body  # the question already says how to answer
     example = "".join(message.choices[:2]) if message.multiple else message.choices[0]
     return f"{body}\n（群里作答请先 @我，例如「@我 {example}」）"
+
+
+@dataclass(frozen=True)
+class CardTap:
+    """A member's tap on a card, as the card callback tells it."""
+    out_track_id: str
+    user_id: str
+    choice: str  # "A", "对"; "" when the tap carries no option (another button)
+    space_id: str = ""  # the conversation, when DingTalk says it
 
 
 def parse_tap(data: Any) -> CardTap | None:

@@ -52,6 +52,13 @@ def msg_for(title: str, text: str, markdown: bool) -> tuple[str, str]:
     return key, encoded
 
 
+class _Sessions(threading.local):
+    """`session`: each thread its own, made on the thread's first use."""
+
+    def __init__(self) -> None:
+        self.session = requests.Session()
+
+
 class DingTalkOpenAPI:
     def __init__(self, *, app_key: str, app_secret: str, endpoint: str = "https://api.dingtalk.com",
                  robot_code: str | None = None, clock: Any = time.monotonic) -> None:
@@ -63,14 +70,11 @@ class DingTalkOpenAPI:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._token_until = 0.0
-        self._local = threading.local()  # a keep-alive session per thread: requests' Session is not thread-safe
+        self._local = _Sessions()  # a keep-alive session per thread: requests' Session is not thread-safe
 
     def http(self) -> requests.Session:
         """This thread's HTTP session (connections kept alive between calls)."""
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-        return session
+        return self._local.session
 
     def __repr__(self) -> str:
         return f"DingTalkOpenAPI(app_key={self._app_key!r}, endpoint={self._endpoint!r})"

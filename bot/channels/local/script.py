@@ -17,14 +17,13 @@ __all__ = ["Say", "Wait", "SwitchGroup", "Restart", "Step", "ScriptError", "pars
 
 DEFAULT_GROUP = "默认群"
 PRIVATE = "私聊"
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "秒": 1, "分": 60, "分钟": 60, "小时": 3600, "天": 86400}
-_WAIT = re.compile(r"^~\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|秒|分钟|分|小时|天)$")
-_GROUP = re.compile(r"^\[(.+)\]$")
-_SAY = re.compile(r"^([^:：\s][^:：]{0,39}?)\s*[:：]\s?(.*)$")
 
+
+# The steps of a script; `line` is where each stands, for the messages about it.
 
 @dataclass(frozen=True)
 class Say:
+    """「张三: 开始竞赛」: a member says something in the current group."""
     line: int
     name: str
     text: str
@@ -32,18 +31,21 @@ class Say:
 
 @dataclass(frozen=True)
 class Wait:
+    """「~ 30s」: the simulated clock moves on; what falls due meanwhile happens, in order."""
     line: int
     delta: timedelta
 
 
 @dataclass(frozen=True)
 class SwitchGroup:
+    """「[第一党支部]」: the following lines happen in this group."""
     line: int
     name: str
 
 
 @dataclass(frozen=True)
 class Restart:
+    """「!restart」: the bot stops and starts again on the same database."""
     line: int
 
 
@@ -54,6 +56,12 @@ class ScriptError(Exception):
     def __init__(self, line: int, message: str) -> None:
         super().__init__(f"第 {line} 行：{message}")
         self.line = line
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "秒": 1, "分": 60, "分钟": 60, "小时": 3600, "天": 86400}
+_WAIT = re.compile(r"^~\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|秒|分钟|分|小时|天)$")
+_GROUP = re.compile(r"^\[(.+)\]$")
+_SAY = re.compile(r"^([^:：\s][^:：]{0,39}?)\s*[:：]\s?(.*)$")
 
 
 def parse_script(text: str) -> list[Step]:

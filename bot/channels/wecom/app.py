@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 import xmltodict
 from fastapi import APIRouter, Request, Response
@@ -167,8 +168,8 @@ class WeComApp:
         if plain is None:
             return Response(status_code=403)
         try:
-            message = parse_message(plain)
-            incoming = self._incoming(message)
+            message = parse_message(plain)  # for the reply
+            incoming = self._incoming(xmltodict.parse(plain)["xml"])
         except Exception as exc:  # signed by WeCom, yet unreadable
             log.warning("wecom app: callback ignored: decrypted XML unreadable (%s)", type(exc).__name__)
             return Response(status_code=400)
@@ -198,20 +199,21 @@ class WeComApp:
             log.warning("wecom app: refused: cannot decrypt (%s; wrong EncodingAESKey?)", type(exc).__name__)
         return None
 
-    def _incoming(self, message) -> Incoming | None:
-        """Text messages, and a welcome for a member who follows the app; None for the rest."""
-        user = message.source
-        agent = getattr(message, "agent", None)
+    def _incoming(self, fields: dict[str, Any]) -> Incoming | None:
+        """Text messages, and a welcome for a member who follows the app; None for the rest. `fields`:
+        the decrypted XML's elements (events and messages carry different ones)."""
+        user = str(fields.get("FromUserName") or "")
+        agent = _number(fields.get("AgentID"))
         if not user:
             return None
         if agent and agent != self._agent_id:
             log.warning("wecom app: callback for agent %s ignored (configured: %s)", agent, self._agent_id)
             return None
-        kind, event = message.type, getattr(message, "event", "")
+        kind, event = str(fields.get("MsgType") or "").lower(), str(fields.get("Event") or "").lower()
         if kind == "text":
-            text, message_id = message.content or "", _message_id(message)
+            text, message_id = str(fields.get("Content") or ""), _message_id(fields)
         elif kind == "event" and event == "subscribe":
-            text, message_id = WELCOME_COMMAND, f"{user}:{message.time}"
+            text, message_id = WELCOME_COMMAND, f"{user}:{_number(fields.get('CreateTime'))}"
         else:  # pictures, voice, enter_agent (sent on every visit: a welcome each time would nag)…
             log.debug("wecom app: %s %s from %s ignored", kind, event, user)
             return None
@@ -264,10 +266,15 @@ class WeComApp:
         return Response(self._crypto.encrypt_message(reply.render(), nonce, ts), media_type="application/xml")
 
 
-def _message_id(message) -> str:
-    """WeCom's MsgId; FromUserName + CreateTime when it has none (as for events)."""
+def _number(value: object) -> int:
+    """An XML element's integer (MsgId, AgentID, CreateTime); 0 when absent or not a number."""
     try:
-        msg_id = int(message.id or 0)
-    except (TypeError, ValueError):
-        msg_id = 0
-    return str(msg_id) if msg_id else f"{message.source}:{message.time}"
+        return int(str(value or 0))
+    except ValueError:
+        return 0
+
+
+def _message_id(fields: dict[str, Any]) -> str:
+    """WeCom's MsgId; FromUserName + CreateTime when it has none (as for events)."""
+    msg_id = _number(fields.get("MsgId"))
+    return str(msg_id) if msg_id else f"{fields.get('FromUserName')}:{_number(fields.get('CreateTime'))}"

@@ -33,7 +33,7 @@ def _transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, WeChatClientException):
         if exc.errcode is None:  # an HTTP error status
-            status = getattr(exc.response, "status_code", None)
+            status = exc.response.status_code if exc.response is not None else None
             return status is None or status >= 500 or status == 429
         return exc.errcode in (-1, 45009, 45033)
     return False
@@ -43,7 +43,7 @@ def _describe(exc: BaseException) -> str:
     """An error for the log. Never str() of a requests error: its URL carries the secret or token."""
     if isinstance(exc, WeChatClientException):
         if exc.errcode is None:
-            return f"HTTP {getattr(exc.response, 'status_code', '?')}"
+            return f"HTTP {exc.response.status_code if exc.response is not None else '?'}"
         return f"errcode {exc.errcode} {str(exc.errmsg or '')[:80]}".strip()
     return type(exc).__name__
 
