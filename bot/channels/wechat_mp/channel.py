@@ -221,9 +221,9 @@ class WeChatMP:
         others: list[Outgoing] = []
         for reply in self._app.handle(incoming):
             if passive is None and reply.chat == chat:
-                first, *rest = split_text(render_text(reply), PART_BYTES) or [None]
-                passive = first
-                self._service.hold(openid, rest)
+                parts = split_text(render_text(reply), PART_BYTES)
+                passive = parts[0] if parts else None
+                self._service.hold(openid, parts[1:])
             else:
                 others.append(reply)
         self._replies.put(message_id, passive)

@@ -233,10 +233,10 @@ class WeComApp:
         passive: str | None = None
         later: list[Outgoing] = []
         if replies and replies[0].chat == incoming.chat:
-            first, *more = split_text(render_text(replies[0]), TEXT_LIMIT) or [None]
+            pieces = split_text(render_text(replies[0]), TEXT_LIMIT)
             if time.monotonic() - started <= self._budget:
-                passive = first
-                later = [Outgoing(incoming.chat, piece) for piece in more] + replies[1:]
+                passive = pieces[0] if pieces else None
+                later = [Outgoing(incoming.chat, piece) for piece in pieces[1:]] + replies[1:]
             else:
                 log.warning("wecom app: reply to %s took %.1f s; sending it actively", key,
                             time.monotonic() - started)
