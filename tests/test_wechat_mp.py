@@ -19,7 +19,7 @@ import uvicorn
 import xmltodict
 from fakes.wechat_api import FakeWeChatAPI
 from fastapi.testclient import TestClient
-from helpers import Uvicorn, make_app
+from helpers import FakeTime, Uvicorn, make_app
 from sqlalchemy import text
 from sqlmodel import select
 from wechatpy.crypto import WeChatCrypto
@@ -112,8 +112,7 @@ def build(tmp_path: Path, clock: ManualClock, api: FakeWeChatAPI, safe: bool) ->
     if safe:
         section["encoding_aes_key"] = AES_KEY
     app = make_app(tmp_path, clock, wechat_mp=section)
-    channel = WeChatMP(app=app, settings=app.settings.wechat_mp)
-    channel.retry_delays = (0.01,)
+    channel = WeChatMP(app=app, settings=app.settings.wechat_mp, sleep=FakeTime().sleep)  # retries wait no time
     app.add_channel(channel)
     app.start()
     return app, channel

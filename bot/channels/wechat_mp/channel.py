@@ -96,15 +96,6 @@ class WeChatMP:
     async def stop(self) -> None:
         await self._service.stop()
 
-    @property
-    def retry_delays(self) -> tuple[float, ...]:
-        """Seconds between tries of a customer-service message."""
-        return self._service.retry_delays
-
-    @retry_delays.setter
-    def retry_delays(self, delays: tuple[float, ...]) -> None:
-        self._service.retry_delays = delays
-
     def send(self, message: Outgoing) -> None:
         """Queue a message for its user; the send task delivers it when WeChat allows."""
         if message.chat.is_group or not message.chat.chat_id:
