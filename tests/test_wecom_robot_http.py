@@ -137,7 +137,7 @@ def robot_settings(api_url: str = "http://127.0.0.1:9", webhooks: dict[str, str]
 def build(tmp_path: Path, clock: ManualClock, **wecom: Any) -> tuple[App, WeComRobotHTTP]:
     app = make_app(tmp_path, clock, wecom=robot_settings(**wecom))
     webhook = WeComWebhook(api_base_url=app.settings.wecom.api_base_url, attempts=2, backoff_max=0.01)
-    webhooks = GroupWebhooks(name="wecom", webhook=webhook, keys=app.settings.wecom.webhooks)
+    webhooks = GroupWebhooks(webhook=webhook, keys=app.settings.wecom.webhooks)
     channel = WeComRobotHTTP(app=app, settings=app.settings.wecom, webhooks=webhooks)
     app.add_channel(channel)
     app.start()

@@ -121,7 +121,8 @@ class FakeDingTalkGateway:
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._http.daemon_threads = True
         self.http_port = self._http.server_address[1]
-        self._http_thread = threading.Thread(target=self._http.serve_forever, name="fake-dingtalk-http",
+        # a short poll: shutdown() at the end of a test waits for one
+        self._http_thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), name="fake-dingtalk-http",
                                              daemon=True)
         self._http_thread.start()
         return self

@@ -44,29 +44,29 @@ class WeComChannel:
     name = CHANNEL
 
     def __init__(self, *, app: App, settings: WeComSettings) -> None:
-        self.webhooks: GroupWebhooks | None = None
-        self.robot: Part | None = None
-        self.app_adapter: Part | None = None
+        self._webhooks: GroupWebhooks | None = None
+        self._robot: Part | None = None
+        self._app_part: Part | None = None
         if settings.webhooks or (settings.robot and settings.robot.mode == "callback"):
             from bot.channels.wecom.webhook import GroupWebhooks, WeComWebhook
 
-            self.webhooks = GroupWebhooks(name=CHANNEL, webhook=WeComWebhook(api_base_url=settings.api_base_url),
-                                          keys=settings.webhooks)
+            self._webhooks = GroupWebhooks(webhook=WeComWebhook(api_base_url=settings.api_base_url),
+                                           keys=settings.webhooks)
         if settings.robot and settings.robot.mode == "websocket":
             from bot.channels.wecom.ws import WeComRobotWS
 
-            self.robot = WeComRobotWS(app=app, settings=settings.robot, channel=CHANNEL)
+            self._robot = WeComRobotWS(app=app, settings=settings.robot, channel=CHANNEL)
         elif settings.robot:
             from bot.channels.wecom.robot_http import WeComRobotHTTP
 
-            self.robot = WeComRobotHTTP(app=app, settings=settings, webhooks=self.webhooks, channel=CHANNEL)
+            self._robot = WeComRobotHTTP(app=app, settings=settings, webhooks=self._webhooks, channel=CHANNEL)
         if settings.app is not None:
             from bot.channels.wecom.app import WeComApp
 
-            self.app_adapter = WeComApp(app=app, corp_id=settings.corp_id, settings=settings.app,
-                                        api_base_url=settings.api_base_url, channel=CHANNEL)
+            self._app_part = WeComApp(app=app, corp_id=settings.corp_id, settings=settings.app,
+                                      api_base_url=settings.api_base_url, channel=CHANNEL)
         # started in this order, stopped in the reverse one
-        self._parts: list[Part] = [part for part in (self.webhooks, self.robot, self.app_adapter) if part is not None]
+        self._parts: list[Part] = [part for part in (self._webhooks, self._robot, self._app_part) if part is not None]
         self._warned: set[str] = set()
 
     def router(self) -> APIRouter | None:
@@ -93,8 +93,8 @@ class WeComChannel:
         """Groups: the robot (which falls back to the group's webhook in callback mode), or the
         webhook alone; private chats: the self-built app, else the robot's 1:1 chat."""
         if message.chat.is_group:
-            return self.robot or self.webhooks
-        return self.app_adapter or self.robot
+            return self._robot or self._webhooks
+        return self._app_part or self._robot
 
     def send(self, message: Outgoing) -> None:
         target = self._sender(message)
@@ -110,8 +110,8 @@ class WeComChannel:
         """For the outbox: a group with a 消息推送 webhook is sent through it and awaited (raises when
         WeCom refused it or every attempt failed); otherwise the part that sends it: the long-connection
         robot awaits WeCom's ack, the others (the callback robot, the app) queue it and return."""
-        if self.webhooks is not None and self.webhooks.key_for(message.chat) is not None:
-            await self.webhooks.deliver(message)
+        if self._webhooks is not None and self._webhooks.key_for(message.chat) is not None:
+            await self._webhooks.deliver(message)
             return
         target = self._sender(message)
         if target is None:

@@ -100,8 +100,7 @@ class RobotConnection:
         secret = self._settings.secret.get_secret_value() if self._settings.secret else ""
         self._subscribe_req = new_req_id(SUBSCRIBE)
         self._ping_req = None
-        await self.send_frame(ws, SUBSCRIBE, self._subscribe_req,
-                               {"bot_id": self._settings.bot_id, "secret": secret})
+        await self.send_frame(ws, SUBSCRIBE, self._subscribe_req, {"bot_id": self._settings.bot_id, "secret": secret})
         keepalive = asyncio.create_task(self._keepalive(ws), name="wecom-ws-keepalive")
         try:
             async for raw in ws:

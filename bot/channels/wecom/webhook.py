@@ -100,8 +100,7 @@ class GroupWebhooks:
     WeCom channel: how a group is reached when no robot speaks in it, and how the outbox's pushes
     to such a group are confirmed."""
 
-    def __init__(self, *, name: str, webhook: WeComWebhook, keys: dict[str, SecretStr]) -> None:
-        self.name = name
+    def __init__(self, *, webhook: WeComWebhook, keys: dict[str, SecretStr]) -> None:
         self._webhook, self._keys = webhook, keys
 
     def key_for(self, chat: Chat) -> str | None:
