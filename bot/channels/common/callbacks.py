@@ -2,7 +2,8 @@
 app, the WeCom smart robot (HTTP mode) and the WeChat Official Account: the body read up to a
 size limit (413 past it), the timestamp within a window of now, the signature (sha1 of the
 sorted token, timestamp, nonce and payload) compared in constant time, the EncodingAESKey's
-shape; and text made safe for the CDATA of an XML passive reply.
+shape; and text made safe for the CDATA of an XML passive reply. Each is served the same way
+(`router`): GET verifies the URL when it is saved in the admin console, POST is a callback.
 
 No logging here: each adapter says in its own log line, under its own logger, why it refused."""
 
@@ -12,11 +13,27 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Awaitable, Callable
 
+from fastapi import APIRouter
 from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-__all__ = ["BodyTooLarge", "read_body", "timestamp_skew", "signature", "same_signature", "is_aes_key",
+__all__ = ["router", "BodyTooLarge", "read_body", "timestamp_skew", "signature", "same_signature", "is_aes_key",
            "cdata_safe"]
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def router(path: str, *, verify: Endpoint, receive: Endpoint) -> APIRouter:
+    """GET `path` → `verify`, POST → `receive`. Plain Starlette routes: the endpoints read their raw
+    query and body themselves, and FastAPI's parameter machinery would cost about 50 µs more per
+    callback."""
+    routes = APIRouter()
+    routes.routes.append(Route(path, verify, methods=["GET"], include_in_schema=False))
+    routes.routes.append(Route(path, receive, methods=["POST"], include_in_schema=False))
+    return routes
 
 
 class BodyTooLarge(Exception):

@@ -85,15 +85,14 @@ class WeChatMP:
     # ----- service -----
 
     def router(self) -> APIRouter:
-        router = APIRouter()
-        router.add_api_route(PATH, self._verify, methods=["GET"])
-        router.add_api_route(PATH, self._callback, methods=["POST"])
-        return router
+        return callbacks.router(PATH, verify=self._verify, receive=self._callback)
 
     async def start(self) -> None:
+        """The customer-service task: held messages go out as their members' windows open."""
         await self._service.start()
 
     async def stop(self) -> None:
+        """What is still held is dropped, and counted in the log."""
         await self._service.stop()
 
     def send(self, message: Outgoing) -> None:

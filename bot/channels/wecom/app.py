@@ -94,12 +94,6 @@ class WeComApp:
 
     # ----- service -----
 
-    def router(self) -> APIRouter:
-        router = APIRouter()
-        router.add_api_route(PATH, self._verify_url, methods=["GET"], include_in_schema=False)
-        router.add_api_route(PATH, self._callback, methods=["POST"], include_in_schema=False)
-        return router
-
     async def start(self) -> None:
         await self._sender.start()
 
@@ -127,6 +121,9 @@ class WeComApp:
         self.send(message)
 
     # ----- in -----
+
+    def router(self) -> APIRouter:
+        return callbacks.router(PATH, verify=self._verify_url, receive=self._callback)
 
     async def _verify_url(self, request: Request) -> Response:
         """Saving the callback URL in the WeCom admin: answer the decrypted echostr as plain text."""
