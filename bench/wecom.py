@@ -112,7 +112,10 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
     return status, await reader.readexactly(length) if length else b""
 
 
-async def closed_loop(port: int, requests: list[bytes], clients: int) -> tuple[float, list[float], list[tuple[int, bytes]]]:
+Results = list[tuple[int, bytes]]  # (HTTP status, body) of each request, in order
+
+
+async def closed_loop(port: int, requests: list[bytes], clients: int) -> tuple[float, list[float], Results]:
     """Each client sends its next request when the last reply is in."""
     queue = list(enumerate(requests))
     queue.reverse()
@@ -133,7 +136,7 @@ async def closed_loop(port: int, requests: list[bytes], clients: int) -> tuple[f
     return time.perf_counter() - started, latencies, results
 
 
-async def paced(port: int, requests: list[bytes], clients: int, rate: float) -> tuple[float, list[float], list[tuple[int, bytes]]]:
+async def paced(port: int, requests: list[bytes], clients: int, rate: float) -> tuple[float, list[float], Results]:
     """Request i is due at i / rate seconds; client i % clients sends it. Latency counts from due time."""
     latencies: list[float] = []
     results: list[tuple[int, bytes]] = [(0, b"")] * len(requests)
@@ -177,7 +180,7 @@ def check(wire: Wire, results: list[tuple[int, bytes]], *expect: str) -> None:
     bad = [status for status, _ in results if status != 200]
     if bad:
         raise SystemExit(f"{len(bad)} callbacks failed: statuses {sorted(set(bad))}")
-    for status, body in results[:: max(len(results) // 200, 1)]:
+    for _status, body in results[:: max(len(results) // 200, 1)]:
         reply = wire.reply(body)
         shown = json.dumps(reply, ensure_ascii=False)
         if expect and (reply is None or not any(e in shown for e in expect)):
@@ -201,8 +204,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         (directory / "banks").mkdir()
-        questions = "\n".join(f"  - {{type: single, question: 基准测试题 {i}（）, options: [甲, 乙, 丙, 丁], answer: A}}"
-                              for i in range(20))
+        questions = "\n".join(f"  - {{type: single, question: 基准测试题 {i}（）, options: [甲, 乙, 丙, 丁], "
+                              "answer: A}" for i in range(20))
         (directory / "banks" / "bench.yaml").write_text(f"name: 基准题库\ntime_limit: 600\nquestions:\n{questions}\n",
                                                        encoding="utf-8")
         with socket.socket() as probe:
@@ -218,7 +221,7 @@ def main() -> None:
                     break
                 except OSError:
                     if time.monotonic() > deadline or server.poll() is not None:
-                        raise SystemExit("the server did not start")
+                        raise SystemExit("the server did not start") from None
                     time.sleep(0.1)
             run(port, args, rates, server.pid)
         finally:

@@ -26,7 +26,7 @@ from helpers import T0, write_bank  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
-from bot.channels.wecom_ws import WeComRobotWS  # noqa: E402
+from bot.channels.wecom.ws import WeComRobotWS  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 
@@ -100,7 +100,8 @@ async def bench(members: int, groups: int, rate: float, workdir: Path) -> None:
         app.close()
     total = members * groups
     p99 = latencies[max(int(len(latencies) * 0.99) - 1, 0)] * 1000
-    print(f"burst: {total} click frames in {burst_s:.2f} s: {total / burst_s:,.0f} frames/s through the long connection")
+    print(f"burst: {total} click frames in {burst_s:.2f} s: {total / burst_s:,.0f} frames/s "
+          "through the long connection")
     print(f"paced at {rate:.0f}/s offered: {total} clicks in {paced_s:.2f} s; click -> card update "
           f"p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {p99:.1f} ms")
     print(f"answers stored: {stored} of {2 * total}")

@@ -7,10 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
+import socket
+import threading
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import uvicorn
 
 from bot.app import App, build_app
 from bot.clock import ManualClock
@@ -19,7 +23,8 @@ from bot.settings import Settings, load_settings
 
 __all__ = [
     "T0", "CHANNEL", "TEST_BANK_NAME", "TEST_BANK_YAML", "write_bank", "settings_for", "make_app",
-    "group_chat", "private_chat", "group_msg", "private_msg", "RecordingChannel", "texts",
+    "group_chat", "private_chat", "group_msg", "private_msg", "RecordingChannel", "texts", "FakeTime", "Sleeps",
+    "serving", "Uvicorn",
 ]
 
 T0 = datetime(2026, 3, 2, 9, 0)  # a Monday
@@ -173,6 +178,86 @@ class FakeTime:
         self.sleeps.append(seconds)
         self.now += max(seconds, 0.0)
         await asyncio.sleep(0)
+
+
+class Sleeps:
+    """An injected `sleep` (and its `clock`) that the test drives: every sleep waits until the test
+    ends it with `end`, which moves the clock on by its length. `asked` lists every length asked for,
+    in order; a sleep the code under test gives up (cancelled) is forgotten. For waits whose timing
+    is the thing under test: reconnect backoff, keepalive pings, rate windows."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+        self.asked: list[float] = []
+        self._pending: list[tuple[float, asyncio.Future[None]]] = []
+        self._changed: asyncio.Event | None = None
+
+    def clock(self) -> float:
+        return self.now
+
+    def _event(self) -> asyncio.Event:
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        return self._changed
+
+    async def sleep(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        entry = (seconds, asyncio.get_running_loop().create_future())
+        self._pending.append(entry)
+        self._event().set()
+        try:
+            await entry[1]
+        finally:
+            if entry in self._pending:
+                self._pending.remove(entry)
+
+    def pending(self) -> list[float]:
+        """The lengths of the sleeps under way, oldest first."""
+        return [seconds for seconds, _ in self._pending]
+
+    async def waiting(self, match: Callable[[float], bool] = lambda seconds: True, timeout: float = 5.0) -> float:
+        """Until a sleep that `match`es its length is under way; its length."""
+        event = self._event()
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            event.clear()
+            found = [seconds for seconds, _ in self._pending if match(seconds)]
+            if found:
+                return found[0]
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise AssertionError(f"no matching sleep under way; asked so far: {self.asked}")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), remaining)
+
+    async def end(self, match: Callable[[float], bool] = lambda seconds: True, timeout: float = 5.0) -> float:
+        """End the oldest sleep that `match`es (waiting for one), the clock moved on by its length;
+        its length."""
+        await self.waiting(match, timeout)
+        seconds, future = next((s, f) for s, f in self._pending if match(s))
+        self._pending.remove((seconds, future))
+        self.now += seconds
+        future.set_result(None)
+        return seconds
+
+
+class Uvicorn(uvicorn.Server):
+    """uvicorn, as `studybot run` serves, saying when it listens: `listening` is set then (a
+    threading.Event: a test waits on it from any thread)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.listening.set()
+
+    def wait_listening(self, timeout: float = 5.0) -> None:
+        assert self.listening.wait(timeout), "the server did not start"
+
+    async def listening_soon(self, timeout: float = 5.0) -> None:
+        await asyncio.to_thread(self.wait_listening, timeout)
 
 
 @contextlib.asynccontextmanager

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.chatscript import PRIVATE, Restart, Say, ScriptError, SwitchGroup, Wait, parse_script
+from bot.channels.local.script import PRIVATE, Restart, Say, ScriptError, SwitchGroup, Wait, parse_script
 
 
 def test_every_line_kind():

@@ -3,7 +3,9 @@ fake gateway on 127.0.0.1 (tests/fakes/dingtalk_gateway.py): connection opened o
 pushed over the websocket and acked at once, replies posted to the fake session webhook.
 
 Time: contests run on a ManualClock; `tick_timers` (the service's own ticker) fires deadlines
-when a test moves the clock. Each test runs its own event loop (asyncio.run)."""
+when a test moves the clock. A test that checks nothing more happened first waits for a later
+frame's reply: frames are handled, and replies sent, in order. Each test runs its own event loop
+(asyncio.run)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from fakes.dingtalk_gateway import FakeDingTalkGateway, param_text, text_of
 from helpers import T0, make_app, serving
 
 from bot.app import App
-from bot.channels.dingtalk import DingTalkChannel
+from bot.channels.dingtalk.channel import DingTalkChannel
 from bot.clock import ManualClock
 
 # the test bank's answers, by a piece of each question
@@ -61,6 +63,14 @@ async def say(gateway: FakeDingTalkGateway, user: str, text: str, **kw: Any) -> 
     return stream_id
 
 
+async def settled(gateway: FakeDingTalkGateway, *, after: int = 0) -> None:
+    """u3 asks for 帮助 and is answered: every frame pushed before has been handled and its replies
+    sent (frames are handled one at a time, replies sent in order)."""
+    mark = gateway.reply_count()
+    await say(gateway, "u3", "帮助")
+    await gateway.wait_for(has("开始竞赛"), after=max(mark, after))
+
+
 def test_a_timed_contest_played_by_typed_answers(tmp_path: Path) -> None:
     clock = ManualClock(T0)
 
@@ -89,7 +99,7 @@ def test_a_timed_contest_played_by_typed_answers(tmp_path: Path) -> None:
             for _ in range(2):
                 await say(gateway, "u2", wrong, msg_id="dup-u2-q1")
             await gateway.wait_for(has("u2 已作答第 1 题"), after=mark)
-            await asyncio.sleep(0.3)
+            await settled(gateway, after=mark)
             assert sum("u2 已作答" in text_of(b) for _, b in gateway.replies_since(mark)) == 1
 
             # the deadline passes: reveal and Q2 pushed through the session webhook
@@ -142,15 +152,14 @@ def test_a_malformed_frame_is_acked_and_the_bot_goes_on(tmp_path: Path) -> None:
 def test_the_ack_goes_out_at_once_even_when_the_reply_is_slow(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, ManualClock(T0), gateway):
-            gateway.webhook_delay = 1.0
-            loop = asyncio.get_running_loop()
-            sent = loop.time()
+            gateway.hold_session_webhooks()  # DingTalk takes its time to answer the reply's post
             first = await gateway.push(gateway.chatbot_data("u1", "帮助"))
             await gateway.wait_ack(first)
+            await gateway.wait_held()  # the reply's post is under way and unanswered
             second = await gateway.push(gateway.chatbot_data("u2", "帮助"))
-            await gateway.wait_ack(second)
-            assert loop.time() - sent < 0.9  # the blocking webhook post never held up the loop or the acks
+            await gateway.wait_ack(second)  # the blocking post holds up neither the loop nor the acks
             assert gateway.reply_count() == 0
+            gateway.release_session_webhooks()
             await gateway.wait_for(has("开始竞赛"), timeout=5)
 
     run(scenario())

@@ -3,7 +3,6 @@ whole bot and the real `dingtalk_stream` client against the fake gateway on 127.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -12,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from fakes.dingtalk_gateway import FakeDingTalkGateway, text_of
-from helpers import T0, make_app, serving
+from helpers import T0, Sleeps, make_app, serving
 from sqlalchemy import text
 from test_dingtalk import answer_for, has, run, say
 
 from bot.app import App
-from bot.channels import dingtalk_cards as cards
-from bot.channels.dingtalk import DingTalkChannel, WebhookRobot
+from bot.channels.dingtalk import cards
+from bot.channels.dingtalk.channel import DingTalkChannel, WebhookRobot
 from bot.clock import ManualClock
 from bot.messages import Chat, Outgoing
 from bot.services.roster import import_roster
@@ -29,7 +28,8 @@ TEMPLATE = "tpl-quiz.schema"
 CARD_BANK_YAML = """\
 name: 按钮题库
 questions:
-  - {type: single, question: 党的最高领导机关是（）。, options: [党的全国代表大会和它所产生的中央委员会, 中央政治局, 中央书记处], answer: A}
+  - {type: single, question: 党的最高领导机关是（）。,
+     options: [党的全国代表大会和它所产生的中央委员会, 中央政治局, 中央书记处], answer: A}
   - {type: single, question: 预备党员的预备期为（）。, options: [半年, 一年, 两年, 三年], answer: B}
   - {type: judge, question: 党员有退党的自由。, answer: 对}
   - {type: judge, question: 留党察看最长不超过一年。, answer: 错}
@@ -38,14 +38,18 @@ questions:
 
 @contextlib.asynccontextmanager
 async def bot_with_cards(tmp_path: Path, clock: ManualClock, gateway: FakeDingTalkGateway, *,
-                         template: str = TEMPLATE, **kw: Any) -> AsyncIterator[tuple[App, DingTalkChannel]]:
+                         template: str = TEMPLATE, sleeps: Sleeps | None = None,
+                         **kw: Any) -> AsyncIterator[tuple[App, DingTalkChannel]]:
     (tmp_path / "banks").mkdir(exist_ok=True)
     (tmp_path / "banks" / "cards.yaml").write_text(CARD_BANK_YAML, encoding="utf-8")
     app = make_app(tmp_path, clock)
+    if sleeps is not None:  # the reconnects wait on the test's sleeps
+        kw |= {"sleep": sleeps.sleep, "clock": sleeps.clock}
     adapter = DingTalkChannel(app=app, client_id="ding-id", client_secret="ding-secret",
                               openapi_endpoint=gateway.endpoint, card_template_id=template,
                               backoff_base=0.05, backoff_max=0.2, seed=1, **kw)
-    async with serving(app, adapter, service=True):  # as `studybot run`: the outbox is the async worker's (run_once below)
+    # as `studybot run`: the outbox is the async worker's (run_once below)
+    async with serving(app, adapter, service=True):
         await gateway.wait_connected()
         yield app, adapter
 
@@ -111,7 +115,8 @@ def test_a_contest_played_by_card_taps_and_typed_answers(tmp_path: Path) -> None
 
             # a late tap on Q1's card answers nothing: that member is told the question is over
             await gateway.wait_ack(await gateway.tap("u2", q1, a1))
-            stale = await gateway.wait_for_update(lambda u: private_of(u, "u2").get("status", "").startswith("本题已结束"))
+            stale = await gateway.wait_for_update(
+                lambda u: private_of(u, "u2").get("status", "").startswith("本题已结束"))
             assert stale["outTrackId"] == q1["outTrackId"]
 
             # Q2 by the timer: one tap, then the deadline
@@ -164,20 +169,25 @@ def test_without_a_template_questions_are_text_with_the_answer_hint(tmp_path: Pa
 
 def test_a_dropped_connection_reconnects_with_backoff_and_the_contest_goes_on(tmp_path: Path) -> None:
     clock = ManualClock(T0)
+    sleeps = Sleeps()
 
     async def scenario() -> None:
-        async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, clock, gateway) as (app, adapter):
+        async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, clock, gateway,
+                                                                    sleeps=sleeps) as (app, adapter):
             await join(gateway, "u2")
             await say(gateway, "u1", "开始竞赛 按钮题库 2 30秒")
             q1 = await gateway.wait_for_card(numbered(1))
             await gateway.drop()
+            delay = await sleeps.waiting()
+            assert 0.025 <= delay <= 0.05  # the first delay: half to all of the base
+            assert len(gateway.opens) == 1  # and nothing tried before it ends
+            await sleeps.end()
             await gateway.wait_connected(timeout=5)
             assert len(gateway.opens) == 2
-            assert 0.025 <= adapter.client.delays[0] <= 0.05  # the first delay: half to all of the base
             # the contest goes on over the new connection
             await gateway.wait_ack(await gateway.tap("u1", q1, answer_for(params(q1)["stem"])))
             await gateway.wait_for_update(lambda u: private_of(u, "u1"))
-            assert adapter.client.connections == 2
+            assert gateway.connections == 2
             mark = gateway.reply_count()
             await say(gateway, "u2", answer_for(params(q1)["stem"]))
             await gateway.wait_for(has("第 1 题答案"), after=mark)
@@ -187,19 +197,25 @@ def test_a_dropped_connection_reconnects_with_backoff_and_the_contest_goes_on(tm
 
 
 def test_a_failing_gateway_is_retried_with_growing_delays_never_in_a_tight_loop(tmp_path: Path) -> None:
+    sleeps = Sleeps()
+
     async def scenario() -> None:
         async with FakeDingTalkGateway(client_secret="other") as gateway:  # refuses our credentials
             app = make_app(tmp_path, ManualClock(T0))
             adapter = DingTalkChannel(app=app, client_id="ding-id", client_secret="ding-secret",
-                                      openapi_endpoint=gateway.endpoint, backoff_base=0.02, backoff_max=0.16, seed=3)
+                                      openapi_endpoint=gateway.endpoint, backoff_base=0.02, backoff_max=0.16, seed=3,
+                                      sleep=sleeps.sleep, clock=sleeps.clock)
             await adapter.start()
-            await asyncio.sleep(1.0)
-            await adapter.stop()
-            app.close()
-            delays = adapter.client.delays
-            assert 4 <= len(gateway.opens) <= 12, len(gateway.opens)
-            ceilings = [min(0.16, 0.02 * 2 ** i) for i in range(len(delays))]
-            assert all(c / 2 <= d <= c for d, c in zip(delays, ceilings))
+            try:
+                for attempt in range(6):  # one attempt per wait, the waits doubling to the cap
+                    delay = await sleeps.waiting()
+                    ceiling = min(0.16, 0.02 * 2 ** attempt)
+                    assert ceiling / 2 <= delay <= ceiling and len(gateway.opens) == attempt + 1
+                    await sleeps.end()
+                await gateway.wait_until(lambda: len(gateway.opens) == 7, what="the seventh attempt")
+            finally:
+                await adapter.stop()
+                app.close()
 
     run(scenario())
 
@@ -209,12 +225,11 @@ def test_unknown_topics_and_malformed_frames_are_acked_or_ignored_and_the_bot_go
         async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, ManualClock(T0), gateway):
             unknown = await gateway.push({"a": 1}, topic="/v1.0/some/other/topic")
             assert (await gateway.wait_ack(unknown))["code"] == 404
-            assert gateway._conn is not None
-            await gateway._conn.send("{not json")  # no messageId to ack: logged and ignored
+            await gateway.send_raw("{not json")  # no messageId to ack: logged and ignored
             bad_data = "stream-bad-data"
             frame = {"specVersion": "1.0", "type": "CALLBACK", "data": "{oops",
                      "headers": {"messageId": bad_data, "topic": "/v1.0/im/bot/messages/get"}}
-            await gateway._conn.send(json.dumps(frame))
+            await gateway.send_raw(json.dumps(frame))
             assert (await gateway.wait_ack(bad_data))["code"] == 400
             no_card = await gateway.push({"userId": "u1"}, topic=cards_topic())  # a tap without its card
             assert (await gateway.wait_ack(no_card))["code"] == 200
@@ -233,7 +248,8 @@ def test_pushes_without_a_session_webhook_go_through_the_groups_custom_robot(tmp
             async with bot_with_cards(tmp_path, ManualClock(T0), gateway, template="", webhooks=robots,
                                       webhook_base_url=gateway.endpoint) as (app, adapter):
                 chat = Chat("dingtalk", "cid-never-seen", True, "第一党支部")
-                app.send([Outgoing(chat, "📚 本周学习：" + "学习内容。" * 2000, markdown="## 本周学习\n" + "内容\n" * 3000)])
+                app.send([Outgoing(chat, "📚 本周学习：" + "学习内容。" * 2000,
+                                   markdown="## 本周学习\n" + "内容\n" * 3000)])
                 await adapter.drain()
                 assert len(gateway.robot_sends) >= 2  # long markdown split, none cut off
                 for query, body, signed in gateway.robot_sends:
@@ -271,7 +287,8 @@ def test_parse_tap_reads_params_or_action_ids_and_refuses_what_is_not_an_option(
     assert cards.parse_tap(data({"actionIds": ["more"], "params": {"choice": "Z"}})).choice == ""
     assert cards.parse_tap({"outTrackId": "x", "content": "{}"}) is None
     assert cards.parse_tap("nonsense") is None
-    assert cards.question_of(cards.out_track_id("contest:12:q3")) == cards.question_id("contest:12:q3") == "contest-12-q3"
+    track = cards.out_track_id("contest:12:q3")
+    assert cards.question_of(track) == cards.question_id("contest:12:q3") == "contest-12-q3"
 
 
 def test_an_outbox_push_is_confirmed_by_the_openapi_or_retried(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import helpers
 import pytest
 from fakes.http_api import FakeHTTPAPI, Recorded
 
-from bot.channels.dingtalk_webhook import MARKDOWN_BYTES, DingTalkWebhook, sign
+from bot.channels.dingtalk.robot_webhook import MARKDOWN_BYTES, DingTalkWebhook, sign
 
 SEND = "/robot/send"
 TOKEN = "robot-token-0123-secret"

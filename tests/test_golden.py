@@ -20,8 +20,7 @@ import yaml
 from sqlmodel import select
 
 from bot.app import build_app
-from bot.channels.local import play_script
-from bot.chatscript import parse_script
+from bot.channels.registry import parse_script, play_script
 from bot.clock import ManualClock
 from bot.services.roster import import_roster
 from bot.services.roster_file import read_roster

@@ -2,7 +2,8 @@
 
 - the pure domain (quizzes/, content/, scheduler/) imports nothing from bot/;
 - the platform SDKs (wechatpy, dingtalk_stream) are imported only under bot/channels/;
-- a channel package (bot/channels/<platform>/) is imported only by itself and by bot/channels/registry.py;
+- a channel package (bot/channels/<platform>/) is imported only by itself and by bot/channels/registry.py,
+  and the channels' package faces (`__init__.py`) import nothing, so importing one part loads no other;
 - no module of the product is longer than 300 lines."""
 
 from __future__ import annotations
@@ -91,6 +92,12 @@ def test_channel_packages_are_imported_only_by_themselves_and_the_registry() -> 
             found += [f"{where(path, line)} imports {module}" for line, module in imported(path)
                       if under(module, package)]
     assert found == []
+
+
+def test_the_channel_package_faces_import_nothing() -> None:
+    faces = [CHANNELS / "__init__.py", *sorted(CHANNELS.glob("*/__init__.py"))]
+    assert {str(face.relative_to(ROOT)): [m for _, m in imported(face)] for face in faces} == {
+        str(face.relative_to(ROOT)): [] for face in faces}
 
 
 def test_no_product_module_is_longer_than_300_lines() -> None:

@@ -1,6 +1,7 @@
 """The WeChat Official Account channel on the real wire: requests signed and encrypted with
 wechatpy's own crypto, replies decrypted with it, customer-service messages caught by a fake
-WeChat API on loopback."""
+WeChat API on loopback. Where a test checks that something was not sent, it first waits for a
+later member's message to be sent: the sender serves members in the order they were queued."""
 
 from __future__ import annotations
 
@@ -18,14 +19,15 @@ import uvicorn
 import xmltodict
 from fakes.wechat_api import FakeWeChatAPI
 from fastapi.testclient import TestClient
-from helpers import make_app
+from helpers import FakeTime, Uvicorn, make_app
 from sqlalchemy import text
 from sqlmodel import select
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.utils import WeChatSigner
 
 from bot.app import App
-from bot.channels.wechat_mp import MAX_BODY, PART_BYTES, WELCOME, WeChatMP, split_text
+from bot.channels.common.split import split_text
+from bot.channels.wechat_mp.channel import MAX_BODY, PART_BYTES, WELCOME, WeChatMP
 from bot.clock import ManualClock
 from bot.messages import Chat, Outgoing
 from bot.storage.models import DailyAnswer
@@ -62,11 +64,12 @@ class Wire:
             return query, xml.encode()
         envelope = xmltodict.parse(self.crypto.encrypt_message(xml, query["nonce"], query["timestamp"]))["xml"]
         query |= {"encrypt_type": "aes", "msg_signature": envelope["MsgSignature"], "openid": OPENID}
-        body = f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+        body = (f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName>"
+                f"<Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>")
         return query, body.encode()
 
-    def read(self, response: httpx.Response) -> str | None:
-        """The passive reply's text, or None for "success"."""
+    def read(self, response: httpx.Response, openid: str = OPENID) -> str | None:
+        """The passive reply's text (to `openid`), or None for "success"."""
         assert response.status_code == 200, response.text
         if response.text in ("success", ""):
             return None
@@ -74,9 +77,10 @@ class Wire:
         if self.crypto is not None:
             envelope = xmltodict.parse(xml)["xml"]
             assert set(envelope) == {"Encrypt", "MsgSignature", "TimeStamp", "Nonce"}  # nothing in clear
-            xml = self.crypto.decrypt_message(xml, envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"])
+            xml = self.crypto.decrypt_message(xml, envelope["MsgSignature"], envelope["TimeStamp"],
+                                              envelope["Nonce"])
         reply = xmltodict.parse(xml)["xml"]
-        assert reply["MsgType"] == "text" and reply["ToUserName"] == OPENID and reply["FromUserName"] == "gh_test"
+        assert reply["MsgType"] == "text" and reply["ToUserName"] == openid and reply["FromUserName"] == "gh_test"
         return reply["Content"]
 
 
@@ -108,8 +112,7 @@ def build(tmp_path: Path, clock: ManualClock, api: FakeWeChatAPI, safe: bool) ->
     if safe:
         section["encoding_aes_key"] = AES_KEY
     app = make_app(tmp_path, clock, wechat_mp=section)
-    channel = WeChatMP(app=app, settings=app.settings.wechat_mp)
-    channel.retry_delays = (0.01,)
+    channel = WeChatMP(app=app, settings=app.settings.wechat_mp, sleep=FakeTime().sleep)  # retries wait no time
     app.add_channel(channel)
     app.start()
     return app, channel
@@ -126,7 +129,7 @@ class Bot:
         return self.http.post(PATH, params=query, content=body)
 
     def say(self, content: str, msgid: int | None = None, openid: str = OPENID) -> str | None:
-        return self.wire.read(self.post(text_xml(content, msgid or next(_msgids), openid)))
+        return self.wire.read(self.post(text_xml(content, msgid or next(_msgids), openid)), openid)
 
 
 @pytest.fixture(params=["plain", "safe"])
@@ -176,6 +179,23 @@ def long_handle(app: App, *replies: Outgoing):
     return calls
 
 
+PROBE = "oPROBE_openid"
+
+
+def settled(bot: Bot, api: FakeWeChatAPI) -> None:
+    """Another member writes and gets a second reply as a customer-service message: once it is
+    sent, the sender has served every member queued before (the dispatcher's answers are the
+    test's own for the while)."""
+    handle = bot.app.handle
+    long_handle(bot.app, Outgoing(Chat("wechat_mp", PROBE, False), "探测"),
+                Outgoing(Chat("wechat_mp", PROBE, False), "探测回复"))
+    count = len(api.sent)
+    assert bot.say("探测", openid=PROBE) == "探测"
+    assert api.wait_for_sent(count + 1)[-1] == {"access_token": api.token, "touser": PROBE, "msgtype": "text",
+                                                "content": "探测回复"}
+    bot.app.handle = handle  # type: ignore[method-assign]
+
+
 # ----- URL verification -----
 
 def test_url_verification(plain_bot: Bot) -> None:
@@ -223,7 +243,7 @@ def test_long_reply_split_rest_as_customer_service_messages(bot: Bot, api: FakeW
     calls = long_handle(bot.app, Outgoing(Chat("wechat_mp", OPENID, False), long),
                         Outgoing(Chat("wechat_mp", OPENID, False), "下一题", choices=("A", "B", "C", "D")))
     passive = bot.say("开始")
-    parts = split_text(long)
+    parts = split_text(long, PART_BYTES)
     assert len(parts) == 3 and all(len(p.encode()) <= PART_BYTES for p in parts)
     assert passive == parts[0]
     sent = api.wait_for_sent(3)
@@ -244,27 +264,28 @@ def test_five_per_user_message_and_the_rest_held_for_the_next(plain_bot: Bot, ap
     assert plain_bot.say("你好") == "消息0"
     sent = api.wait_for_sent(5)
     assert [m["content"] for m in sent] == [f"消息{i}" for i in range(1, 6)]
-    time.sleep(0.2)
-    assert len(api.sent) == 5  # 消息6 and 消息7 wait
+    settled(plain_bot, api)
+    assert [m["content"] for m in api.sent[5:]] == ["探测回复"]  # 消息6 and 消息7 wait
     held = [r for r in caplog.records if "held until they write again" in r.getMessage()]
     assert len(held) == 1
     long_handle(plain_bot.app)  # the next message gets no reply of its own
     assert plain_bot.say("在吗") is None
-    assert [m["content"] for m in api.wait_for_sent(7)[5:]] == ["消息6", "消息7"]
+    assert [m["content"] for m in api.wait_for_sent(8)[6:]] == ["消息6", "消息7"]
 
 
 def test_proactive_send_waits_for_the_user_and_window_errors_hold(plain_bot: Bot, api: FakeWeChatAPI) -> None:
     chat = Chat("wechat_mp", OPENID, False)
     plain_bot.http.portal.call(plain_bot.channel.send, Outgoing(chat, "竞赛结果"))
-    time.sleep(0.2)
-    assert api.sent == []  # never wrote: no window
+    settled(plain_bot, api)
+    assert [m["touser"] for m in api.sent] == [PROBE]  # never wrote: no window
     long_handle(plain_bot.app)
     api.errors.append(45047)  # WeChat says the window's messages are used up
     assert plain_bot.say("你好") is None
-    time.sleep(0.2)
-    assert api.sent == []
+    settled(plain_bot, api)
+    assert [m["touser"] for m in api.sent] == [PROBE, PROBE]
+    long_handle(plain_bot.app)
     plain_bot.say("你好")
-    assert [m["content"] for m in api.wait_for_sent(1)] == ["竞赛结果"]
+    assert [m["content"] for m in api.wait_for_sent(3)[2:]] == ["竞赛结果"]
 
 
 # ----- what is refused -----
@@ -278,7 +299,7 @@ def test_bad_signature_is_refused_with_one_log_line(bot: Bot, caplog: pytest.Log
         query, body = bot.wire.request(xml)
         response = bot.http.post(PATH, params=query | {"msg_signature": "0" * 40}, content=body)
     assert response.status_code == 403
-    records = [r for r in caplog.records if r.name == "bot.channels.wechat_mp"]
+    records = [r for r in caplog.records if r.name.startswith("bot.channels.wechat_mp.")]
     assert len(records) == 1 and records[0].exc_info is None and "rejected (403)" in records[0].getMessage()
     assert "每日一题" not in caplog.text
     with bot.app.db.session() as session:
@@ -314,7 +335,7 @@ def test_wrong_aes_key_is_403(tmp_path: Path, clock: ManualClock, api: FakeWeCha
         query, body = wire.request(text_xml("每日一题", next(_msgids)))
         assert http.post(PATH, params=query, content=body).status_code == 403
     app.close()
-    assert [r.exc_info for r in caplog.records if r.name == "bot.channels.wechat_mp"] == [None]
+    assert [r.exc_info for r in caplog.records if r.name.startswith("bot.channels.wechat_mp.")] == [None]
     assert AES_KEY not in caplog.text and OTHER_KEY not in caplog.text
 
 
@@ -327,11 +348,11 @@ def test_bad_key_length_refused_at_start(tmp_path: Path, clock: ManualClock) -> 
 
 
 def test_split_text() -> None:
-    assert split_text("短消息") == ["短消息"]
+    assert split_text("短消息", PART_BYTES) == ["短消息"]
     one_line = "党" * 1000  # 3,000 bytes, no line break
-    assert split_text(one_line) == ["党" * 682, "党" * 318]
-    assert split_text("a\n" * 3, limit=4) == ["a\na", "a"]
-    assert split_text("") == []
+    assert split_text(one_line, PART_BYTES) == ["党" * 682, "党" * 318]
+    assert split_text("a\n" * 3, 4) == ["a\na", "a"]
+    assert split_text("", PART_BYTES) == []
 
 
 # ----- a real server -----
@@ -346,18 +367,17 @@ def test_real_server_safe_mode_long_reply(tmp_path: Path, clock: ManualClock, ap
 
     async def scenario() -> tuple[str | None, str]:
         await channel.start()
-        server = uvicorn.Server(uvicorn.Config(build_web(app), host="127.0.0.1", port=0, log_config=None,
-                                               access_log=False, lifespan="off"))
+        server = Uvicorn(uvicorn.Config(build_web(app), host="127.0.0.1", port=0, log_config=None,
+                                        access_log=False, lifespan="off"))
         serving = asyncio.create_task(server.serve())
         try:
-            while not server.started:
-                await asyncio.sleep(0.01)
+            await server.listening_soon()
             port = server.servers[0].sockets[0].getsockname()[1]
             query, body = wire.request(text_xml("开始", next(_msgids)))
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False) as http:
                 passive = wire.read(await http.post(PATH, params=query, content=body))
                 health = (await http.get("/healthz")).text
-            await asyncio.to_thread(api.wait_for_sent, len(split_text(long)) - 1)
+            await asyncio.to_thread(api.wait_for_sent, len(split_text(long, PART_BYTES)) - 1)
             return passive, health
         finally:
             server.should_exit = True
@@ -366,7 +386,7 @@ def test_real_server_safe_mode_long_reply(tmp_path: Path, clock: ManualClock, ap
 
     passive, health = asyncio.run(scenario())
     app.close()
-    parts = split_text(long)
+    parts = split_text(long, PART_BYTES)
     assert passive == parts[0] and "wechat_mp" in health
     assert [m["content"] for m in api.sent] == parts[1:]
     for secret in (SECRET, TOKEN, AES_KEY, api.token):

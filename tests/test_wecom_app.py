@@ -21,11 +21,12 @@ import xmltodict
 import yaml
 from fakes.wecom_app_api import FakeWeComAppAPI
 from fastapi.testclient import TestClient
-from helpers import T0, TEST_BANK_YAML, make_app
+from helpers import T0, TEST_BANK_YAML, FakeTime, Uvicorn, make_app
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.app import App
-from bot.channels.wecom_app import WeComApp, render_text, split_text
+from bot.channels.common.split import split_text
+from bot.channels.wecom.app import TEXT_LIMIT, WeComApp, render_text
 from bot.clock import SHANGHAI, ManualClock
 from bot.messages import Chat, Outgoing
 from bot.web import build_web
@@ -117,11 +118,10 @@ async def serving(app: App, channel: WeComApp) -> AsyncIterator[httpx.AsyncClien
     """uvicorn on 127.0.0.1 in this loop, as `studybot run` serves, and a client for it."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(build_web(app), log_config=None, access_log=False, lifespan="off"))
-    server.install_signal_handlers = lambda: None
+    server = Uvicorn(uvicorn.Config(build_web(app), log_config=None, access_log=False, lifespan="off"))
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     serve = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
-        await asyncio.sleep(0.01)
+    await server.listening_soon()
     await channel.start()
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}", timeout=5) as client:
@@ -215,8 +215,10 @@ def test_daily_question_help_and_retried_msgid_over_a_real_server(tmp_path: Path
 
 def test_slow_replies_and_pushes_go_out_through_message_send(tmp_path: Path) -> None:
     clock = ManualClock(T0)
+    fake = FakeTime()  # the retries' waits, asked for and not waited
     with FakeWeComAppAPI(CORP, SECRET) as api:
-        app, channel = build(tmp_path, clock, api=api.url, reply_budget=0)  # every reply counts as late
+        # every reply counts as late
+        app, channel = build(tmp_path, clock, api=api.url, reply_budget=0, sleep=fake.sleep)
 
         async def scenario() -> None:
             async with serving(app, channel) as client:
@@ -236,6 +238,7 @@ def test_slow_replies_and_pushes_go_out_through_message_send(tmp_path: Path) -> 
         assert [m["touser"] for m in api.sent] == ["lisi", "lisi"]
         assert {(m["agentid"], m["msgtype"], m["access_token"]) for m in api.sent} == {(AGENT, "text", api.token)}
         assert api.attempts == 4  # the push took three tries; the group message was never sent
+        assert len(fake.sleeps) == 2 and 0.05 <= fake.sleeps[0] <= 0.1 <= fake.sleeps[1] <= 0.15  # backing off
         assert api.token_requests == [{"corpid": CORP, "corpsecret": SECRET}]  # fetched once, from the fake
 
 
@@ -263,14 +266,14 @@ def test_bad_callbacks_are_refused_with_one_log_line(tmp_path: Path, caplog: pyt
         del query["msg_signature"]
     elif case == "too large":
         body = "<xml>" + "x" * 70_000 + "</xml>"
-    caplog.set_level(logging.INFO, logger="bot.channels.wecom_app")
+    caplog.set_level(logging.INFO, logger="bot.channels.wecom")
     with TestClient(build_web(app)) as client:
         if case.startswith("GET"):
             response = client.get("/wecom/app", params={**query, "msg_signature": "0" * 40, "echostr": "abc"})
         else:
             response = client.post("/wecom/app", params=query, content=body)
     assert response.status_code == status
-    records = [r for r in caplog.records if r.name == "bot.channels.wecom_app"]
+    records = [r for r in caplog.records if r.name.startswith("bot.channels.wecom.")]
     assert len(records) == 1 and records[0].levelno == logging.WARNING and records[0].exc_info is None
     assert logged in records[0].getMessage()
     assert SECRET not in caplog.text and TOKEN not in caplog.text and AES_KEY not in caplog.text
@@ -299,7 +302,7 @@ def test_active_send_failure_is_logged_without_secrets(tmp_path: Path, caplog: p
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
     app, channel = build(tmp_path, ManualClock(T0), api=f"http://127.0.0.1:{closed.getsockname()[1]}",
-                         send_attempts=2)
+                         send_attempts=2, sleep=FakeTime().sleep)
     caplog.set_level(logging.DEBUG)
 
     async def scenario() -> None:
@@ -318,7 +321,7 @@ def test_rendering() -> None:
     chat = Chat("wecom", "u", False, "私聊")
     assert render_text(Outgoing(chat, "判断题", choices=("对", "错"))) == "判断题\n回复 对/错"
     assert render_text(Outgoing(chat, "你好")) == "你好"
-    pieces = split_text("\n".join(["一二三四五六七八九十" * 10] * 10), limit=700)
+    pieces = split_text("\n".join(["一二三四五六七八九十" * 10] * 10), 700)
     assert all(len(p.encode()) <= 700 for p in pieces) and "".join(pieces).replace("\n", "") == \
         "一二三四五六七八九十" * 100
-    assert split_text("字" * 1000, limit=2048) == ["字" * 682, "字" * 318]
+    assert split_text("字" * 1000, TEXT_LIMIT) == ["字" * 682, "字" * 318]

@@ -24,14 +24,14 @@ import uvicorn
 import xmltodict
 from fakes.wecom_api import FakeWeComAPI
 from fastapi.testclient import TestClient
-from helpers import make_app
+from helpers import Uvicorn, make_app
 from sqlalchemy import text
 from wechatpy.crypto import PrpCrypto, WeChatCrypto, _get_signature
 
 from bot.app import App
-from bot.channels.wecom_robot_crypto import RobotCrypto, RobotCryptoError
-from bot.channels.wecom_robot_http import MAX_BODY, PATH, STREAM_BYTES, WeComRobotHTTP
-from bot.channels.wecom_webhook import WeComWebhook
+from bot.channels.wecom.crypto import RobotCrypto, RobotCryptoError
+from bot.channels.wecom.robot_http import MAX_BODY, PATH, STREAM_BYTES, WeComRobotHTTP
+from bot.channels.wecom.webhook import GroupWebhooks, WeComWebhook
 from bot.clock import ManualClock
 from bot.messages import Chat, Outgoing
 from bot.web import build_web
@@ -137,7 +137,8 @@ def robot_settings(api_url: str = "http://127.0.0.1:9", webhooks: dict[str, str]
 def build(tmp_path: Path, clock: ManualClock, **wecom: Any) -> tuple[App, WeComRobotHTTP]:
     app = make_app(tmp_path, clock, wecom=robot_settings(**wecom))
     webhook = WeComWebhook(api_base_url=app.settings.wecom.api_base_url, attempts=2, backoff_max=0.01)
-    channel = WeComRobotHTTP(app=app, settings=app.settings.wecom, webhook=webhook)
+    webhooks = GroupWebhooks(webhook=webhook, keys=app.settings.wecom.webhooks)
+    channel = WeComRobotHTTP(app=app, settings=app.settings.wecom, webhooks=webhooks)
     app.add_channel(channel)
     app.start()
     return app, channel
@@ -153,7 +154,7 @@ class Served:
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         config = uvicorn.Config(build_web(app), log_config=None, access_log=False, lifespan="off")
-        self.server = uvicorn.Server(config)
+        self.server = Uvicorn(config)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_until_complete, args=(self._main(),), daemon=True)
 
@@ -166,10 +167,7 @@ class Served:
 
     def __enter__(self) -> Served:
         self.thread.start()
-        deadline = time.monotonic() + 5
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.01)
+        self.server.wait_listening()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -408,21 +406,15 @@ def test_long_replies_fit_the_stream_and_the_rest_goes_to_the_webhook(tmp_path: 
     big = "党" * 4000  # 12,000 bytes: one fits in a stream, two do not
     replies = [Outgoing(chat, big), Outgoing(chat, big + "二"), Outgoing(chat, "三", choices=("A", "B"),
                                                                          key="contest:1:q0")]
-
-    async def main() -> dict[str, Any] | None:
-        await channel.start()
-        try:
-            reply = channel._passive(chat, replies)
-            await channel._webhook.drain()
-            return reply
-        finally:
-            await channel.stop()
-
-    reply = asyncio.run(main())
+    app.handle = lambda incoming: replies  # type: ignore[method-assign]  # the channel is under test here
+    with Served(app, channel) as served, httpx.Client(base_url=served.url, timeout=5) as http:
+        reply = Member(http, Wire(), "alice").say("长消息")
+    # the server stopped: the webhook's queue was flushed
     assert reply["msgtype"] == "stream" and stream_content(reply) == big
     assert len(stream_content(reply).encode()) <= STREAM_BYTES
     sent = api.received()
     assert "".join(r.content for r in sent[:-1]) == big + "二"  # split at 4,096 bytes
+    assert all(len(r.content.encode()) <= 4096 for r in sent) and len(sent) == 4
     assert "三" in sent[-1].content and "@我" in sent[-1].content
     app.close()
 

@@ -2,7 +2,10 @@
 client against a fake WeCom server on 127.0.0.1 (tests/fakes/wecom_ws_server.py).
 
 Time: contests run on a ManualClock; `tick_timers` (the service's own ticker) fires their
-deadlines when a test moves the clock. Each test runs its own event loop (asyncio.run)."""
+deadlines when a test moves the clock. Reconnects, pings and the send window run on a `Sleeps`
+the test drives where they are what is tested, so nothing depends on how fast the machine is. A
+test that checks nothing more happened first waits for a later frame's answer: frames are
+handled in order. Each test runs its own event loop (asyncio.run)."""
 
 from __future__ import annotations
 
@@ -18,11 +21,13 @@ from typing import Any
 
 import pytest
 from fakes.wecom_ws_server import FakeWeComServer, content, pushed, reply_to
-from helpers import T0, make_app, serving
+from helpers import T0, Sleeps, make_app, serving
 
 from bot.app import App
-from bot.channels import wecom_cards as cards
-from bot.channels.wecom_ws import WeComRobotWS, backoff_delay
+from bot.channels.common.backoff import backoff_delay
+from bot.channels.common.split import split_text
+from bot.channels.wecom import cards
+from bot.channels.wecom.ws import WeComRobotWS
 from bot.clock import ManualClock
 from bot.messages import Chat, Outgoing
 
@@ -35,11 +40,14 @@ def run(coro: Any, timeout: float = 12.0) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(tmp_path: Path, clock: ManualClock, server: FakeWeComServer,
+async def running_bot(tmp_path: Path, clock: ManualClock, server: FakeWeComServer, *, sleeps: Sleeps | None = None,
                       **options: Any) -> AsyncIterator[tuple[App, WeComRobotWS]]:
-    """The whole bot with the adapter registered as "wecom", started, its timers ticking."""
+    """The whole bot with the adapter registered as "wecom", started, its timers ticking; its waits
+    on `sleeps` when given."""
     app = make_app(tmp_path, clock, wecom={"corp_id": "x", "robot": {
         "mode": "websocket", "bot_id": "B", "secret": "S", "ws_url": server.url}})
+    if sleeps is not None:
+        options |= {"sleep": sleeps.sleep, "clock": sleeps.clock}
     adapter = WeComRobotWS(app=app, settings=app.settings.wecom.robot, seed=7, **options)
     async with serving(app, adapter):
         await server.wait_connected()
@@ -50,6 +58,23 @@ async def ask(server: FakeWeComServer, user: str, text: str, **kw: Any) -> dict:
     """`user` @-s the bot in g1; the bot's response frame."""
     req_id = await server.say(user, f"{BOT} {text}", **kw)
     return await server.wait_for(reply_to(req_id))
+
+
+async def settled(server: FakeWeComServer) -> str:
+    """u3 asks for 帮助 and is answered: every frame the server sent before has been handled (the
+    client handles frames in order). Its req_id."""
+    req_id = await server.say("u3", f"{BOT} 帮助")
+    await server.wait_for(reply_to(req_id))
+    return req_id
+
+
+def backoff(seconds: float) -> bool:
+    """A reconnect delay or the send window's wait, not the 10 s subscribe timeout or the 30 s ping interval."""
+    return seconds < 10
+
+
+def ping_interval(seconds: float) -> bool:
+    return seconds == 30
 
 
 def card_of(frame: dict) -> dict:
@@ -105,8 +130,9 @@ def test_a_timed_contest_played_with_cards_and_typed_answers(tmp_path: Path) -> 
             typed = await server.say("u2", f"{BOT} AB", msgid="m-u2-q1", req_id="r-u2-q1")
             assert "u2 已作答第 1 题" in content(await server.wait_for(reply_to(typed)))
             await server.say("u2", f"{BOT} AB", msgid="m-u2-q1", req_id="r-u2-q1")
-            await asyncio.sleep(0.3)
-            assert len(server.frames("aibot_respond_msg", after=mark)) == 1
+            probe = await settled(server)
+            responded = [f["headers"]["req_id"] for f in server.frames("aibot_respond_msg", after=mark)]
+            assert responded == ["r-u2-q1", probe]  # the repeated callback got nothing new
             assert not server.frames("aibot_send_msg", after=mark)  # acknowledgements stay off the group
 
             # the deadline passes: reveal and Q2 pushed by the bot on its own
@@ -153,7 +179,7 @@ def test_a_timed_contest_played_with_cards_and_typed_answers(tmp_path: Path) -> 
             ranking = content(await ask(server, "u1", "排行榜"))
             assert ranking.index("u1") < ranking.index("u3")
             # every frame the bot sent was acked: nothing waits or is re-sent
-            assert adapter.connected and len(server.subscribed_times) == 1
+            assert server.connected and server.subscriptions == 1
 
     run(scenario())
 
@@ -166,8 +192,7 @@ def test_a_repeated_message_is_answered_once_and_a_lost_reply_is_sent_again(tmp_
             await server.say("u1", f"{BOT} 我的积分", msgid="m1", req_id="r1")  # the very same frame
             # WeCom asking again with a new req_id: our reply may have been lost: the same reply again
             await server.say("u1", f"{BOT} 我的积分", msgid="m1", req_id="r2")
-            second = await server.wait_for(reply_to("r2"))
-            await asyncio.sleep(0.2)
+            second = await server.wait_for(reply_to("r2"))  # after the very same frame: handled in order
             assert second["body"] == first["body"]
             assert [f["headers"]["req_id"] for f in server.frames("aibot_respond_msg", after=mark)] == ["r2"]
 
@@ -179,19 +204,22 @@ def test_a_repeated_message_is_answered_once_and_a_lost_reply_is_sent_again(tmp_
 
 def test_a_dropped_connection_reconnects_and_the_contest_goes_on(tmp_path: Path) -> None:
     clock = ManualClock(T0)
+    sleeps = Sleeps()
 
     async def scenario() -> None:
-        async with FakeWeComServer() as server, running_bot(tmp_path, clock, server) as (app, adapter):
+        async with FakeWeComServer() as server, running_bot(tmp_path, clock, server,
+                                                            sleeps=sleeps) as (app, adapter):
             await ask(server, "u1", "开始竞赛 测试题库 2 5秒")
             vote = card_of(await server.wait_for(pushed("template_card")))
             mark = len(server.received)
             await server.drop()
             # the deadline passes while the bot is offline: the reveal and Q2 wait in the queue
             clock.set(clock.now() + timedelta(seconds=5))
-            await asyncio.sleep(0.3)
-            assert not adapter.connected and len(server.subscribed_times) == 1
+            delay = await sleeps.waiting(backoff)
+            assert 0.5 <= delay <= 1.0  # half to all of the 1 s base: backoff, not a tight loop
+            assert not server.connected and server.connections == 1 and not server.frames("aibot_send_msg", mark)
+            await sleeps.end(backoff)
             await server.wait_connected(count=2)
-            assert server.subscribed_times[1] - server.connect_times[0] >= 0.5  # backoff, not a tight loop
             reveal = await server.wait_for(pushed("markdown"), after=mark)
             assert "第 1 题答案" in content(reveal)
             judge = card_of(await server.wait_for(pushed("template_card"), after=mark))
@@ -206,16 +234,29 @@ def test_a_dropped_connection_reconnects_and_the_contest_goes_on(tmp_path: Path)
 
 
 def test_pings_keep_the_connection_and_an_unanswered_one_replaces_it(tmp_path: Path) -> None:
+    sleeps = Sleeps()
+
     async def scenario() -> None:
-        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server, ping_interval=0.1,
-                                                            backoff_base=0.05):
-            await asyncio.sleep(0.35)
-            pings = server.frames("ping")
-            assert len(pings) >= 2 and all(set(p) == {"cmd", "headers"} for p in pings)
-            assert len(server.subscribed_times) == 1
+        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server, backoff_base=0.05,
+                                                            sleeps=sleeps):
+            for count in (1, 2):
+                mark = len(server.received)
+                await sleeps.end(ping_interval)
+                ping = await server.wait_for(lambda f: f.get("cmd") == "ping", after=mark)
+                await server.wait_acked(ping["headers"]["req_id"])
+                await settled(server)  # a later frame answered: the client has read the ping's answer
+                assert len(server.frames("ping")) == count
+            assert all(set(p) == {"cmd", "headers"} for p in server.frames("ping"))
+            assert server.subscriptions == 1
             server.ack_pings = False  # a silent, half-dead connection
+            await sleeps.end(ping_interval)
+            await server.wait_until(lambda: len(server.frames("ping")) == 3, what="the third ping")
+            await sleeps.end(ping_interval)  # still unanswered a whole interval later: replaced
+            assert 0.025 <= await sleeps.end(backoff) <= 0.05
             await server.wait_connected(count=2)
-            await server.wait_for(lambda f: f.get("cmd") == "ping", after=len(server.received))
+            mark = len(server.received)
+            await sleeps.end(ping_interval)
+            await server.wait_for(lambda f: f.get("cmd") == "ping", after=mark)  # pinging the new one
 
     run(scenario())
 
@@ -235,18 +276,23 @@ def test_a_click_on_an_older_question_does_not_answer_a_blank(tmp_path: Path) ->
 
 
 def test_failed_connections_back_off_exponentially(tmp_path: Path) -> None:
+    sleeps = Sleeps()
+
     async def scenario() -> None:
         async with FakeWeComServer() as server:
             server.fail_next = 4
-            async with running_bot(tmp_path, ManualClock(T0), server, backoff_base=0.05, backoff_max=0.4):
-                for _ in range(300):  # a busy machine (the suite on 2 cores) may take a moment longer
-                    if len(server.connect_times) >= 5:
-                        break
-                    await asyncio.sleep(0.05)
-                assert len(server.connect_times) == 5
-        gaps = [b - a for a, b in zip(server.connect_times, server.connect_times[1:])]
-        # waits of 0.025–0.05, 0.05–0.1, 0.1–0.2 and 0.2–0.4 s (lower bounds hold however busy the machine)
-        assert gaps[0] >= 0.025 and gaps[1] >= 0.05 and gaps[2] >= 0.1 and gaps[3] >= 0.2
+            app = make_app(tmp_path, ManualClock(T0), wecom={"corp_id": "x", "robot": {
+                "mode": "websocket", "bot_id": "B", "secret": "S", "ws_url": server.url}})
+            adapter = WeComRobotWS(app=app, settings=app.settings.wecom.robot, seed=7, backoff_base=0.05,
+                                   backoff_max=0.4, sleep=sleeps.sleep, clock=sleeps.clock)
+            async with serving(app, adapter):
+                # waits of 0.025–0.05, 0.05–0.1, 0.1–0.2 and 0.2–0.4 s, one connection attempt each
+                for attempt, ceiling in enumerate([0.05, 0.1, 0.2, 0.4], start=1):
+                    delay = await sleeps.waiting(backoff)
+                    assert ceiling / 2 <= delay <= ceiling and server.connections == attempt
+                    await sleeps.end(backoff)
+                await server.wait_connected()
+                assert server.connections == 5
 
     run(scenario())
 
@@ -259,16 +305,20 @@ def test_backoff_doubles_to_a_cap_with_jitter() -> None:
 
 
 def test_wrong_secret_is_not_retried_quickly_and_never_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    sleeps = Sleeps()
+
     async def scenario() -> None:
         async with FakeWeComServer(secret="other") as server:
             app = make_app(tmp_path, ManualClock(T0), wecom={"corp_id": "x", "robot": {
                 "mode": "websocket", "bot_id": "B", "secret": "S3cr3t-value", "ws_url": server.url}})
-            adapter = WeComRobotWS(app=app, settings=app.settings.wecom.robot, backoff_base=0.01, backoff_max=0.5)
+            adapter = WeComRobotWS(app=app, settings=app.settings.wecom.robot, backoff_base=0.01, backoff_max=0.5,
+                                   sleep=sleeps.sleep, clock=sleeps.clock)
             await adapter.start()
-            await asyncio.sleep(0.2)
+            delay = await sleeps.waiting(backoff)
             await adapter.stop()
             app.close()
-            assert server.refused == 1  # the next try waits for the cap (0.25–0.5 s here, 30–60 s for real)
+            assert server.refused == 1
+            assert 0.25 <= delay <= 0.5  # the next try waits for the cap (0.25–0.5 s here, 30–60 s for real)
 
     with caplog.at_level(logging.DEBUG):
         run(scenario())
@@ -278,20 +328,24 @@ def test_wrong_secret_is_not_retried_quickly_and_never_logged(tmp_path: Path, ca
 
 
 def test_disconnected_event_stops_the_client_for_good(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    async def scenario() -> None:
-        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server,
-                                                            backoff_base=0.05) as (app, adapter):
-            await server.event("disconnected_event")
-            await asyncio.sleep(0.5)
-            assert adapter.taken_over and not adapter.connected
-            assert len(server.connect_times) == 1
-            adapter.send(Outgoing(G1, "nobody hears this"))  # queued, not sent, not crashing
+    sleeps = Sleeps()
 
-    with caplog.at_level(logging.INFO, logger="bot.channels.wecom_ws"):
+    async def scenario() -> None:
+        async with FakeWeComServer() as server:
+            async with running_bot(tmp_path, ManualClock(T0), server, backoff_base=0.05,
+                                   sleeps=sleeps) as (app, adapter):
+                await server.event("disconnected_event")
+                await server.wait_until(lambda: not server.connected, what="the client closing")
+                adapter.send(Outgoing(G1, "nobody hears this"))  # queued, not sent, not crashing
+            assert server.connections == 1 and not server.frames("aibot_send_msg")
+            assert not [s for s in sleeps.asked if backoff(s)]  # it never waited to reconnect
+
+    with caplog.at_level(logging.INFO, logger="bot.channels.wecom"):
         run(scenario())
     taken = [r for r in caplog.records if "took over" in r.getMessage()]
     assert len(taken) == 1 and taken[0].levelno == logging.ERROR
     assert "reconnecting in" not in caplog.text
+    assert "stopped with 1 message(s) not delivered" in caplog.text
 
 
 def test_malformed_frames_are_logged_once_each_and_survived(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -324,9 +378,9 @@ def test_malformed_frames_are_logged_once_each_and_survived(tmp_path: Path, capl
                                        {"msgtype": "image", "image": {"url": "http://127.0.0.1/x"}},
                                        {"msgtype": "text", "text": {"content": "积分"}}]}})
             assert "积分" in content(await server.wait_for(reply_to(req)))
-            assert adapter.connected and len(server.connect_times) == 1
+            assert server.connected and server.connections == 1
 
-    with caplog.at_level(logging.WARNING, logger="bot.channels.wecom_ws"):
+    with caplog.at_level(logging.WARNING, logger="bot.channels.wecom"):
         run(scenario())
     malformed = [r for r in caplog.records if "malformed frame" in r.getMessage()]
     assert len(malformed) == len(bad)
@@ -346,19 +400,23 @@ def test_enter_chat_gets_a_welcome(tmp_path: Path) -> None:
 
 
 def test_pushes_keep_thirty_a_minute_per_conversation_by_waiting(tmp_path: Path) -> None:
+    sleeps = Sleeps()
+
     async def scenario() -> None:
-        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server,
-                                                            limits=((3, 0.6),)) as (app, adapter):
-            loop = asyncio.get_running_loop()
-            started = loop.time()
+        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server, limits=((3, 0.6),),
+                                                            sleeps=sleeps) as (app, adapter):
             for i in range(5):
                 adapter.send(Outgoing(G1, f"通知 {i}"))
             adapter.send(Outgoing(Chat("wecom", "u7", False, ""), "私聊通知"))
             private = await server.wait_for(lambda f: pushed("markdown")(f) and f["body"]["chat_type"] == 1)
             assert private["body"]["chatid"] == "u7"
-            assert loop.time() - started < 0.5  # not held up behind g1's queue
+            assert await sleeps.waiting(backoff) == pytest.approx(0.6)  # g1 waits for its window to move on
+            g1 = [content(f) for f in server.frames("aibot_send_msg") if f["body"]["chatid"] == "g1"]
+            assert g1 == ["通知 0", "通知 1", "通知 2"]  # the private one was not held up behind g1's queue
+            started = sleeps.now
+            await sleeps.end(backoff)
             fifth = await server.wait_for(lambda f: pushed()(f) and content(f) == "通知 4")
-            assert loop.time() - started >= 0.6
+            assert sleeps.now - started == pytest.approx(0.6)
             assert [content(f) for f in server.frames("aibot_send_msg") if f["body"]["chatid"] == "g1"] == [
                 f"通知 {i}" for i in range(5)]
             assert fifth["body"] == {"chatid": "g1", "chat_type": 2, "msgtype": "markdown",
@@ -421,9 +479,9 @@ def test_clicks_parse_with_either_spelling() -> None:
 
 def test_split_markdown_keeps_pieces_under_the_limit() -> None:
     text = "\n".join(f"第 {i} 行，党建积分" for i in range(400))
-    pieces = cards.split_markdown(text, 1000)
+    pieces = split_text(text, 1000)
     assert all(len(p.encode()) <= 1000 for p in pieces) and "\n".join(pieces) == text
-    assert all(len(p.encode()) <= 10 for p in cards.split_markdown("党" * 20, 10))
+    assert all(len(p.encode()) <= 10 for p in split_text("党" * 20, 10))
 
 
 def test_an_outbox_push_counts_as_sent_only_once_wecom_acks_it(tmp_path: Path) -> None:

@@ -1,1 +1,1 @@
-"""Channel adapters: each one alone speaks its platform's wire format."""
+"""Channel adapters: each platform's package alone speaks its wire format; `registry` builds them."""

@@ -13,7 +13,14 @@ from typing import Annotated
 import typer
 
 from bot.app import App, build_app
-from bot.chatscript import DEFAULT_GROUP, ScriptError, parse_script
+from bot.channels.registry import (
+    DEFAULT_GROUP,
+    ScriptError,
+    add_platform_channels,
+    chat_interactively,
+    parse_script,
+    play_script,
+)
 from bot.cli.common import ConfigOption, clock_of, fail, ready_app, report_bank_problems, settings_from, setup_logging
 from bot.clock import ManualClock
 
@@ -61,8 +68,6 @@ def chat(
         begin = datetime.strptime(start, "%Y-%m-%d %H:%M") if start else clock_of(ctx).now().replace(microsecond=0)
     except ValueError:
         raise fail(f"--start 的格式应为 \"2026-03-02 09:00\"，实为「{start}」") from None
-    from bot.channels.local import play_script
-
     # A script replays a simulated conversation: by default on a fresh database of its own,
     # so it is repeatable and never mixes simulated points into the real ledger.
     with tempfile.TemporaryDirectory(prefix="studybot-script-") as scratch:
@@ -75,8 +80,6 @@ def chat(
 
 
 async def _chat(app: App, name: str, group: str) -> None:
-    from bot.channels.local import chat_interactively
-
     await chat_interactively(app, name, group)
 
 
@@ -90,8 +93,6 @@ def run(
     setup_logging(verbose)
     app = ready_app(settings_from(config))
     report_bank_problems(app)
-    from bot.channels.registry import add_platform_channels
-
     if not add_platform_channels(app):
         asyncio.run(_chat(app, as_, group))
         return

@@ -11,7 +11,9 @@
   the custom robot: POST /robot/send?access_token=…&timestamp=…&sign=…, recorded in `robot_sends`
   with whether its signature checked out against `robot_secret`.
 - Websocket (in the test's loop): pushes CALLBACK frames (chatbot messages, card taps) and records
-  the client's acks; `drop()` breaks the connection the way a network failure does."""
+  the client's acks; `drop()` breaks the connection the way a network failure does.
+A test waits for what it expects on the fake's change signal, never a fixed time; a slow session
+webhook is one the test holds (`hold_session_webhooks`) and lets go."""
 
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+
+from fakes.changes import Changes
 
 __all__ = ["FakeDingTalkGateway", "CHATBOT_TOPIC", "CARD_TOPIC"]
 
@@ -53,7 +57,10 @@ class FakeDingTalkGateway:
         self.reply_times: list[float] = []  # perf_counter of each reply, in step with `replies`
         self.update_times: list[float] = []  # … of each card update, in step with `card_updates`
         self.webhook_expiry_ms = 90 * 60 * 1000
-        self.webhook_delay = 0.0  # seconds the session webhook takes to answer
+        self._webhooks_open = threading.Event()  # cleared: session webhook posts wait (a slow platform)
+        self._webhooks_open.set()
+        self.held_posts = 0  # session webhook posts waiting while held
+        self.connections = 0  # websocket connections the client opened
         self.webhook_errcode = 0  # what the session webhook answers (300001: expired; nothing recorded)
         self.token_requests: list[dict[str, Any]] = []  # bodies of oauth2/accessToken
         self.openapi_sends: list[tuple[str, str | None, dict[str, Any]]] = []  # (path, token header, body)
@@ -69,6 +76,7 @@ class FakeDingTalkGateway:
         self._conn: ServerConnection | None = None
         self._connected = asyncio.Event()
         self._ids = itertools.count(1)
+        self._changes = Changes()
         self.ws_port = 0
         self.http_port = 0
         self._ws_server: Any = None
@@ -80,6 +88,7 @@ class FakeDingTalkGateway:
         return f"http://127.0.0.1:{self.http_port}"
 
     async def __aenter__(self) -> FakeDingTalkGateway:
+        self._changes.bind()
         self._ws_server = await serve(self._on_ws, "127.0.0.1", 0)
         self.ws_port = self._ws_server.sockets[0].getsockname()[1]
         gateway = self
@@ -101,6 +110,7 @@ class FakeDingTalkGateway:
                 except ValueError:
                     body = {}
                 status, answer = gateway._on_http(self.path, body, self.headers.get(TOKEN_HEADER), self.command)
+                gateway._changes.changed()
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -111,12 +121,14 @@ class FakeDingTalkGateway:
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._http.daemon_threads = True
         self.http_port = self._http.server_address[1]
-        self._http_thread = threading.Thread(target=self._http.serve_forever, name="fake-dingtalk-http",
+        # a short poll: shutdown() at the end of a test waits for one
+        self._http_thread = threading.Thread(target=self._http.serve_forever, args=(0.05,), name="fake-dingtalk-http",
                                              daemon=True)
         self._http_thread.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._webhooks_open.set()  # nothing left hanging in the HTTP threads
         self._ws_server.close()
         await self._ws_server.wait_closed()
         assert self._http is not None and self._http_thread is not None
@@ -168,10 +180,13 @@ class FakeDingTalkGateway:
                 if body.get("clientId") != self.client_id or body.get("clientSecret") != self.client_secret:
                     return 401, {"code": "Unauthorized"}
                 return 200, {"endpoint": f"ws://127.0.0.1:{self.ws_port}/connect", "ticket": f"T{len(self.opens)}"}
-            delay = self.webhook_delay
-        if path.startswith("/session/") and delay:
-            time.sleep(delay)  # a slow platform, in the HTTP thread
+            held = path.startswith("/session/") and not self._webhooks_open.is_set()
+            self.held_posts += held
+        if held:  # a slow platform, in the HTTP thread, until the test lets go
+            self._changes.changed()
+            self._webhooks_open.wait(10)
         with self._lock:
+            self.held_posts -= held
             if path.startswith("/session/"):
                 if self.webhook_errcode:
                     return 200, {"errcode": self.webhook_errcode, "errmsg": "session webhook invalid"}
@@ -184,7 +199,9 @@ class FakeDingTalkGateway:
 
     async def _on_ws(self, conn: ServerConnection) -> None:
         self._conn = conn
+        self.connections += 1
         self._connected.set()
+        self._changes.changed()
         try:
             async for raw in conn:
                 try:
@@ -196,6 +213,7 @@ class FakeDingTalkGateway:
                     acked = frame.get("headers", {}).get("messageId") if isinstance(frame, dict) else None
                     if acked:
                         self.ack_times[acked] = time.perf_counter()
+                self._changes.changed()
         except ConnectionClosed:
             pass  # the client went away (stopped or dropped)
         finally:
@@ -228,6 +246,26 @@ class FakeDingTalkGateway:
             data["conversationTitle"] = title
         return data
 
+    def hold_session_webhooks(self) -> None:
+        """Session webhook posts wait from now on (a platform slow to answer) until `release_session_webhooks`."""
+        self._webhooks_open.clear()
+
+    def release_session_webhooks(self) -> None:
+        self._webhooks_open.set()
+
+    async def wait_held(self, count: int = 1, timeout: float = 5.0) -> None:
+        """Until `count` session webhook posts are waiting, held."""
+        await self._changes.until(lambda: self.held_posts >= count, timeout, lambda: f"{self.held_posts} held posts")
+
+    async def send_raw(self, text: str) -> None:
+        """Send the client any text as a frame (malformed ones included)."""
+        assert self._conn is not None, "no client connected"
+        await self._conn.send(text)
+
+    async def wait_until(self, ready: Any, timeout: float = 5.0, what: str = "the condition") -> None:
+        """Until `ready()` holds, checked after each request, frame and connection."""
+        await self._changes.until(ready, timeout, lambda: f"{what} not reached")
+
     async def push(self, data: dict[str, Any], *, topic: str = CHATBOT_TOPIC, message_id: str | None = None) -> str:
         """Push a CALLBACK frame; its stream messageId (what the ack names)."""
         assert self._conn is not None, "no client connected"
@@ -259,29 +297,19 @@ class FakeDingTalkGateway:
         assert conn is not None, "no client connected"
         self._connected.clear()
         conn.transport.abort()
-        await asyncio.sleep(0)
+
+    def _first(self, items: list[Any], predicate: Any) -> Any:
+        with self._lock:
+            return next((item for item in items if predicate(item)), None)
 
     async def wait_for_card(self, predicate: Any, *, after: int = 0, timeout: float = 5.0) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            with self._lock:
-                found = [c for c in self.card_sends[after:] if predicate(c)]
-            if found:
-                return found[0]
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"no matching card; got {len(self.card_sends) - after} card(s)")
-            await asyncio.sleep(0.02)
+        return await self._changes.until(
+            lambda: self._first(self.card_sends[after:], predicate), timeout,
+            lambda: f"no matching card; got {len(self.card_sends) - after} card(s)")
 
     async def wait_for_update(self, predicate: Any, *, timeout: float = 5.0) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            with self._lock:
-                found = [u for u in self.card_updates if predicate(u)]
-            if found:
-                return found[0]
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"no matching card update; got {self.card_updates}")
-            await asyncio.sleep(0.02)
+        return await self._changes.until(lambda: self._first(self.card_updates, predicate), timeout,
+                                         lambda: f"no matching card update; got {self.card_updates}")
 
     def revoke_tokens(self) -> None:
         with self._lock:
@@ -298,14 +326,9 @@ class FakeDingTalkGateway:
     async def wait_for_send(self, predicate: Any, *, after: int = 0,
                             timeout: float = 5.0) -> tuple[str, str | None, dict[str, Any]]:
         """The first OpenAPI send from index `after` on for which predicate(body) holds."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            for sent in self.sends_since(after):
-                if predicate(sent[2]):
-                    return sent
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"no matching OpenAPI send; got {[param_text(s[2]) for s in self.sends_since(after)]}")
-            await asyncio.sleep(0.02)
+        return await self._changes.until(
+            lambda: next((sent for sent in self.sends_since(after) if predicate(sent[2])), None), timeout,
+            lambda: f"no matching OpenAPI send; got {[param_text(s[2]) for s in self.sends_since(after)]}")
 
     def acked(self, message_id: str) -> dict[str, Any] | None:
         with self._lock:
@@ -324,22 +347,13 @@ class FakeDingTalkGateway:
 
     async def wait_for(self, predicate: Any, *, after: int = 0, timeout: float = 5.0) -> tuple[str, dict]:
         """The first reply from index `after` on for which predicate(body) holds."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            for conversation, body in self.replies_since(after):
-                if predicate(body):
-                    return conversation, body
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"no matching reply; got {[_text(b) for _, b in self.replies_since(after)]}")
-            await asyncio.sleep(0.02)
+        return await self._changes.until(
+            lambda: next((reply for reply in self.replies_since(after) if predicate(reply[1])), None), timeout,
+            lambda: f"no matching reply; got {[_text(b) for _, b in self.replies_since(after)]}")
 
     async def wait_ack(self, message_id: str, timeout: float = 5.0) -> dict[str, Any]:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while (ack := self.acked(message_id)) is None:
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"frame {message_id} not acked")
-            await asyncio.sleep(0.01)
-        return ack
+        return await self._changes.until(lambda: self.acked(message_id), timeout,
+                                         lambda: f"frame {message_id} not acked")
 
 
 def _text(body: dict[str, Any]) -> str:

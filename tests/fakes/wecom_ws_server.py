@@ -3,11 +3,11 @@
 It checks the `aibot_subscribe` frame (bot_id and secret), acks every frame it receives like
 WeCom does (`{"headers":{"req_id"},"errcode":0,"errmsg":"ok"}`), records them all, lets a test
 push callback frames (messages, card clicks, events, garbage) and can drop the connection or
-take it over with `disconnected_event`. Runs in the test's own event loop."""
+take it over with `disconnected_event`. Runs in the test's own event loop; a test waits for what
+it expects (a frame, a connection) on the fake's change signal, never a fixed time."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import time
@@ -16,6 +16,8 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+
+from fakes.changes import Changes
 
 __all__ = ["FakeWeComServer", "Frame", "reply_to", "pushed", "content"]
 
@@ -26,9 +28,10 @@ class FakeWeComServer:
     def __init__(self, *, bot_id: str = "B", secret: str = "S") -> None:
         self.bot_id, self.secret = bot_id, secret
         self.received: list[Frame] = []  # every frame from the client, in order (raw text under "raw" if not JSON)
-        self.times: list[float] = []  # time.perf_counter() when each of `received` arrived
-        self.connect_times: list[float] = []  # time.monotonic() of each connection
-        self.subscribed_times: list[float] = []
+        self.times: list[float] = []  # time.perf_counter() when each of `received` arrived (for benches)
+        self.connections = 0  # connections opened by the client, subscribed or not
+        self.subscriptions = 0  # aibot_subscribe frames accepted
+        self.acked: list[str] = []  # the req_ids the server has answered, in order
         self.refused = 0
         self.ack_pings = True
         self.fail_next = 0  # connections to cut at once, before the subscribe (a flaky network)
@@ -37,12 +40,14 @@ class FakeWeComServer:
         self._conn: ServerConnection | None = None
         self._server: Any = None
         self._ids = itertools.count(1)
+        self._changes = Changes()
 
     @property
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
     async def __aenter__(self) -> FakeWeComServer:
+        self._changes.bind()
         self._server = await serve(self._handle, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -54,7 +59,8 @@ class FakeWeComServer:
     # ----- the server side -----
 
     async def _handle(self, conn: ServerConnection) -> None:
-        self.connect_times.append(time.monotonic())
+        self.connections += 1
+        self._changes.changed()
         if self.fail_next > 0:
             self.fail_next -= 1
             conn.transport.abort()
@@ -66,16 +72,19 @@ class FakeWeComServer:
         self._record(first)
         req_id = (first.get("headers") or {}).get("req_id")
         body = first.get("body") or {}
-        if first.get("cmd") != "aibot_subscribe" or body.get("bot_id") != self.bot_id or body.get("secret") != self.secret:
+        if (first.get("cmd") != "aibot_subscribe" or body.get("bot_id") != self.bot_id
+                or body.get("secret") != self.secret):
             self.refused += 1
-            await conn.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 853000, "errmsg": "invalid bot_id or secret"}))
+            await conn.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 853000,
+                                        "errmsg": "invalid bot_id or secret"}))
             await conn.close()
+            self._changes.changed()
             return
         if self._conn is not None:  # one connection per robot: the new one wins
             await self._conn.close()
         self._conn = conn
-        self.subscribed_times.append(time.monotonic())
-        await conn.send(json.dumps({"headers": {"req_id": req_id}, "errcode": 0, "errmsg": "ok"}))
+        self.subscriptions += 1
+        await self._ack(conn, req_id, 0, "ok")
         try:
             async for raw in conn:
                 try:
@@ -89,19 +98,25 @@ class FakeWeComServer:
                 ack_id = (frame.get("headers") or {}).get("req_id")
                 if frame.get("cmd") == "aibot_send_msg" and self.refuse_sends:
                     self.refuse_sends -= 1
-                    await conn.send(json.dumps({"headers": {"req_id": ack_id}, "errcode": 45009,
-                                                "errmsg": "api freq out of limit"}))
+                    await self._ack(conn, ack_id, 45009, "api freq out of limit")
                     continue
-                await conn.send(json.dumps({"headers": {"req_id": ack_id}, "errcode": 0, "errmsg": "ok"}))
+                await self._ack(conn, ack_id, 0, "ok")
         except ConnectionClosed:
             pass
         finally:
             if self._conn is conn:
                 self._conn = None
+            self._changes.changed()
+
+    async def _ack(self, conn: ServerConnection, req_id: Any, errcode: int, errmsg: str) -> None:
+        await conn.send(json.dumps({"headers": {"req_id": req_id}, "errcode": errcode, "errmsg": errmsg}))
+        self.acked.append(str(req_id))
+        self._changes.changed()
 
     def _record(self, frame: Frame) -> None:
         self.received.append(frame)
         self.times.append(time.perf_counter())
+        self._changes.changed()
 
     # ----- what a test does -----
 
@@ -111,11 +126,16 @@ class FakeWeComServer:
 
     async def wait_connected(self, count: int = 1, timeout: float = 5.0) -> None:
         """Until `count` subscriptions have succeeded in all and one is open."""
-        deadline = time.monotonic() + timeout
-        while not (len(self.subscribed_times) >= count and self._conn is not None):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no subscribed connection #{count}")
-            await asyncio.sleep(0.01)
+        await self._changes.until(lambda: self.subscriptions >= count and self._conn is not None, timeout,
+                                  lambda: f"no subscribed connection #{count}")
+
+    async def wait_until(self, ready: Callable[[], bool], timeout: float = 5.0, what: str = "the condition") -> None:
+        """Until `ready()` holds, checked after each frame, connection and ack."""
+        await self._changes.until(ready, timeout, lambda: f"{what} not reached")
+
+    async def wait_acked(self, req_id: str, timeout: float = 5.0) -> None:
+        """Until the server has answered the frame `req_id` (the client will read that answer next)."""
+        await self.wait_until(lambda: req_id in self.acked, timeout, f"ack of {req_id}")
 
     async def push(self, cmd: str, body: Any, req_id: str | None = None) -> str:
         req_id = req_id or f"cb{next(self._ids)}"
@@ -164,21 +184,17 @@ class FakeWeComServer:
         if self._conn is not None:
             self._conn.transport.abort()
             self._conn = None
+            self._changes.changed()
 
     async def wait_for(self, match: Callable[[Frame], bool], *, after: int = 0, timeout: float = 5.0) -> Frame:
         """The first frame received at index `after` or later that `match`es."""
-        deadline = time.monotonic() + timeout
-        index = after
-        while True:
-            while index < len(self.received):
-                frame = self.received[index]
-                index += 1
-                if match(frame):
-                    return frame
-            if time.monotonic() > deadline:
-                raise TimeoutError("no matching frame; received since: "
-                                   + json.dumps(self.received[after:], ensure_ascii=False)[:3000])
-            await asyncio.sleep(0.01)
+        def found() -> Frame | None:
+            return next((frame for frame in self.received[after:] if match(frame)), None)
+
+        frame = await self._changes.until(found, timeout, lambda: "no matching frame; received since: "
+                                          + json.dumps(self.received[after:], ensure_ascii=False)[:3000])
+        assert frame is not None
+        return frame
 
     def frames(self, cmd: str, after: int = 0) -> list[Frame]:
         return [f for f in self.received[after:] if f.get("cmd") == cmd]

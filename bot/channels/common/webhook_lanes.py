@@ -1,0 +1,231 @@
+"""What the platforms' send-only group webhooks (WeCom 消息推送, DingTalk custom robot) share:
+one queue and sender task per webhook ("lane"), a sliding-window rate limit per lane (a burst
+waits, it is never dropped), retries with backoff for what is worth retrying, one log line for
+what is not. Subclasses say how a request is addressed and which error codes mean what."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+from bot.channels.common.aio import Clock, Sleep, cancel
+from bot.channels.common.rate_window import RateWindow
+
+__all__ = ["WebhookLanes", "Lane", "Item", "Dropped", "confirm", "fingerprint"]
+
+
+class _Retry(Exception):
+    """A failure worth another attempt."""
+
+
+@dataclass
+class Item:
+    body: dict[str, Any]
+    what: str  # "markdown 1/2" for the log, never the content
+    done: asyncio.Future[None] | None = None  # resolved when delivered, failed when dropped (for the outbox)
+
+
+class Dropped(Exception):
+    """A webhook message given up: the platform refused it, or every attempt failed."""
+
+
+def confirm(items: list[Item]) -> list[asyncio.Future[None]]:
+    """Give each item a future the caller can await (on the running loop)."""
+    loop = asyncio.get_running_loop()
+    for item in items:
+        item.done = loop.create_future()
+    return [item.done for item in items if item.done is not None]
+
+
+@dataclass
+class Lane:
+    """One webhook: its queue and its sender task."""
+    key: str  # the webhook's key or access token: a secret
+    label: str
+    secret: str | None = None  # a signing secret, where the platform has one
+    queue: asyncio.Queue[Item] = field(default_factory=asyncio.Queue)
+    task: asyncio.Task[None] | None = None
+    busy: bool = False  # a message taken from the queue is being delivered
+
+
+def fingerprint(prefix: str, key: str) -> str:
+    """A name for a webhook in the log that does not give its key away."""
+    return f"{prefix}#" + hashlib.sha256(key.encode()).hexdigest()[:6]
+
+
+class WebhookLanes:
+    """Queue with `_enqueue` (from the service's loop or another thread); `start()` runs the senders,
+    `stop()` flushes what is queued, with a timeout. `clock`, `sleep` and `transport` are for tests:
+    a fake clock whose sleep moves it on tests the rate limit without waiting."""
+
+    retry_errcodes: frozenset[int] = frozenset()
+    explained: dict[int, str] = {}
+    name = "webhook"  # how log lines name this kind of webhook
+    key_prefix = "key"  # fingerprints read "key#1a2b3c"
+
+    def __init__(self, *, log: logging.Logger, per_minute: int, window: float, attempts: int, backoff_max: float,
+                 timeout: float, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._log = log
+        self._window = RateWindow(((per_minute, window),))  # per lane: every request counts, retries too
+        self._attempts, self._backoff_max, self._timeout = attempts, backoff_max, timeout
+        self._clock, self._sleep, self._transport = clock, sleep, transport
+        self._lanes: dict[str, Lane] = {}
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._running = False
+
+    def _request(self, lane: Lane) -> tuple[str, dict[str, str] | None]:
+        """The URL (and query parameters) of one request to this lane's webhook."""
+        raise NotImplementedError
+
+    # ----- lifecycle -----
+
+    async def start(self) -> None:
+        if self._running:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._client = httpx.AsyncClient(timeout=self._timeout, transport=self._transport)
+        self._running = True
+        for lane in self._lanes.values():
+            self._spawn(lane)
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Send what is queued (for at most `timeout` seconds), then stop; what is left is
+        counted in the log."""
+        if not self._running:
+            return
+        try:
+            await asyncio.wait_for(self.drain(), timeout)
+        except TimeoutError:
+            pass
+        self._running = False
+        left = sum(lane.queue.qsize() + lane.busy for lane in self._lanes.values())
+        await cancel(*(lane.task for lane in self._lanes.values()))
+        for lane in self._lanes.values():
+            lane.task = None
+        if left:
+            self._log.warning("%s: stopped with %d message(s) not sent", self.name, left)
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def drain(self) -> None:
+        """Wait until every queue is empty and its last message delivered or dropped."""
+        if not self._running:
+            return
+        for lane in list(self._lanes.values()):
+            await lane.queue.join()
+
+    def pending(self) -> int:
+        return sum(lane.queue.qsize() for lane in self._lanes.values())
+
+    # ----- queueing -----
+
+    def _enqueue(self, key: str, label: str, item: Item, secret: str | None = None) -> None:
+        if not key:
+            raise ValueError(f"{self.name} key is empty")
+        loop = self._loop
+        if loop is not None and loop.is_running() and not _on_loop(loop):
+            loop.call_soon_threadsafe(self._enqueue_here, key, label, item, secret)  # a caller on another thread
+        else:
+            self._enqueue_here(key, label, item, secret)
+
+    def _enqueue_here(self, key: str, label: str, item: Item, secret: str | None) -> None:
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = Lane(key, label or fingerprint(self.key_prefix, key), secret or None)
+        else:
+            lane.secret = secret or None  # the latest secret wins (it may have been rotated)
+            if label and lane.label != label:
+                lane.label = label
+        lane.queue.put_nowait(item)
+        if self._running and lane.task is None:
+            self._spawn(lane)
+
+    def _spawn(self, lane: Lane) -> None:
+        lane.task = asyncio.get_running_loop().create_task(self._run(lane), name=f"{self.name} {lane.label}")
+
+    # ----- sending -----
+
+    async def _run(self, lane: Lane) -> None:
+        while True:
+            item = await lane.queue.get()
+            lane.busy = True
+            try:
+                await self._deliver(lane, item)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a bug here must not stop the lane
+                self._log.exception("%s %s: sending %s failed", self.name, lane.label, item.what)
+            finally:
+                lane.busy = False
+                lane.queue.task_done()
+
+    async def _deliver(self, lane: Lane, item: Item) -> None:
+        retrying = AsyncRetrying(stop=stop_after_attempt(self._attempts),
+                                 wait=wait_exponential(multiplier=2, min=2, max=self._backoff_max),
+                                 retry=retry_if_exception_type(_Retry), sleep=self._sleep, reraise=False)
+        dropped: str | None = None
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    dropped = await self._attempt(lane, item)
+        except RetryError as exc:
+            reason = exc.last_attempt.exception()
+            dropped = f"after {self._attempts} attempts ({reason})"
+            self._log.error("%s %s: %s dropped after %d attempts (%s)", self.name, lane.label, item.what,
+                            self._attempts, reason)
+        if item.done is not None and not item.done.done():
+            if dropped is None:
+                item.done.set_result(None)
+            else:
+                item.done.set_exception(Dropped(f"{self.name} {lane.label}: {item.what} dropped {dropped}"))
+
+    async def _attempt(self, lane: Lane, item: Item) -> str | None:
+        """One request; None when delivered, the reason when dropped; raises _Retry when worth another try."""
+        await self._acquire(lane)
+        assert self._client is not None
+        url, params = self._request(lane)
+        try:
+            response = await self._client.post(url, params=params, json=item.body)
+        except httpx.TransportError as exc:  # its text may hold the URL: the type only
+            raise _Retry(f"network error {type(exc).__name__}") from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _Retry(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            self._log.error("%s %s: %s dropped: HTTP %d", self.name, lane.label, item.what, response.status_code)
+            return f"HTTP {response.status_code}"
+        try:
+            payload = response.json()
+            errcode = int(payload.get("errcode", 0))
+            errmsg = str(payload.get("errmsg", ""))[:100]
+        except (ValueError, AttributeError, TypeError):
+            raise _Retry("unreadable response") from None
+        if errcode == 0:
+            return None
+        if errcode in self.retry_errcodes:
+            raise _Retry(f"errcode {errcode} ({self.explained.get(errcode, errmsg)})")
+        why = self.explained.get(errcode, errmsg.split(",")[0])  # errmsg's tail is often a hint URL
+        self._log.error("%s %s: %s dropped: errcode %d (%s)", self.name, lane.label, item.what, errcode, why)
+        return f"errcode {errcode} ({why})"
+
+    async def _acquire(self, lane: Lane) -> None:
+        """Wait for room in the lane's window."""
+        while (wait := self._window.wait(lane.key, self._clock())) > 0:
+            await self._sleep(wait)
+        self._window.record(lane.key, self._clock())
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

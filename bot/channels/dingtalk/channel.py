@@ -1,0 +1,250 @@
+"""DingTalk (钉钉) enterprise robot in Stream mode: the channel `dingtalk`.
+
+The SDK's client (with our connection loop, stream.py) runs as a task next to the HTTP server.
+Two topics:
+- chatbot (/v1.0/im/bot/messages/get): group messages that @ the robot and private messages;
+- card callback (/v1.0/card/instances/callback): a tap on a question card's button (taps.py).
+Our handlers only queue the work and return, so the SDK acks at once (a late ack makes DingTalk
+deliver the message again about a minute later); a redelivered msgId is acked and ignored. The
+work, one frame at a time in order: `Incoming` → `app.handle` on the loop thread → the replies
+queued. One sender task sends the queue in order, each message the first way that works
+(sending.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+from dingtalk_stream import AckMessage, CallbackHandler, ChatbotMessage, Credential
+from dingtalk_stream.frames import CallbackMessage
+
+from bot.app import App
+from bot.channels.common.aio import Clock, Sleep, cancel
+from bot.channels.common.backoff import Backoff
+from bot.channels.common.mentions import strip_mentions
+from bot.channels.dingtalk import cards
+from bot.channels.dingtalk.openapi import DingTalkOpenAPI
+from bot.channels.dingtalk.replies import Handle, SessionWebhooks
+from bot.channels.dingtalk.robot_webhook import DingTalkWebhook
+from bot.channels.dingtalk.sending import Outbound, WebhookRobot
+from bot.channels.dingtalk.stream import StreamClient
+from bot.channels.dingtalk.taps import CardBook, answer_tap
+from bot.messages import Chat, Incoming, Outgoing, Sender
+
+__all__ = ["DingTalkChannel", "WebhookRobot", "CHATBOT_TOPIC", "CARD_TOPIC", "incoming_from"]
+
+log = logging.getLogger(__name__)
+
+CHATBOT_TOPIC = ChatbotMessage.TOPIC  # /v1.0/im/bot/messages/get
+CARD_TOPIC = CallbackHandler.TOPIC_CARD_CALLBACK  # /v1.0/card/instances/callback
+SEEN_MAX = 10_000
+
+
+def incoming_from(msg: ChatbotMessage, channel: str, received_at: datetime, bot_name: str) -> Incoming | None:
+    """The channel-neutral message, or None when the frame lacks what we need."""
+    if not msg.message_id or not msg.conversation_id:
+        return None
+    user_id = msg.sender_staff_id or msg.sender_id
+    if not user_id:
+        return None
+    if msg.conversation_type == "2":
+        chat = Chat(channel, msg.conversation_id, True, name=msg.conversation_title or msg.conversation_id)
+    else:
+        chat = Chat(channel, user_id, False)
+    raw = msg.text.content if msg.text is not None and msg.text.content else ""
+    return Incoming(chat=chat, sender=Sender(user_id, msg.sender_nick or user_id),
+                    text=strip_mentions(raw, bot_name), message_id=str(msg.message_id), received_at=received_at,
+                    mentioned=msg.conversation_type != "2" or bool(msg.is_in_at_list in (None, True)),
+                    reply_handle=(msg.session_webhook, msg.session_webhook_expired_time))
+
+
+class _Handler(CallbackHandler):
+    """Queues the work and returns at once: the SDK sends the ack when `process` returns."""
+
+    def __init__(self, accept: Callable[[CallbackMessage], None]) -> None:
+        super().__init__()
+        self._accept = accept
+
+    async def process(self, callback: CallbackMessage) -> tuple[int, str]:
+        self._accept(callback)
+        return AckMessage.STATUS_OK, "OK"
+
+
+class DingTalkChannel:
+    """The channel `dingtalk`. `send` only queues; the sender task sends. `sleep` and `clock`
+    pace the reconnects (tests pass their own)."""
+
+    def __init__(self, *, app: App, client_id: str, client_secret: str,
+                 openapi_endpoint: str = "https://api.dingtalk.com", card_template_id: str = "",
+                 webhooks: dict[str, WebhookRobot] | None = None, webhook_base_url: str = "https://oapi.dingtalk.com",
+                 channel: str = "dingtalk", backoff_base: float = 1.0, backoff_max: float = 60.0,
+                 seed: int | None = None, sleep: Sleep = asyncio.sleep, clock: Clock = time.monotonic) -> None:
+        if not client_id or not client_secret:
+            raise ValueError("dingtalk needs client_id and client_secret")
+        self.name = channel
+        self._app = app
+        backoff = Backoff(base=backoff_base, cap=backoff_max, stable_after=60.0, seed=seed, clock=clock)
+        self._client = StreamClient(Credential(client_id, client_secret), openapi_endpoint=openapi_endpoint,
+                                    backoff=backoff, sleep=sleep)
+        self._client.register_callback_handler(CHATBOT_TOPIC, _Handler(self._accept_message))
+        self._client.register_callback_handler(CARD_TOPIC, _Handler(self._accept_tap))
+        robots = dict(webhooks or {})
+        self._robot_webhook = DingTalkWebhook(base_url=webhook_base_url) if robots else None
+        self._sessions = SessionWebhooks()
+        self._book = CardBook()
+        self._outbound = Outbound(
+            openapi=DingTalkOpenAPI(app_key=client_id, app_secret=client_secret, endpoint=openapi_endpoint),
+            template=card_template_id, robots=robots, robot_webhook=self._robot_webhook, sessions=self._sessions,
+            book=self._book)
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        # created here, so messages sent before start() (contests resumed at start) wait rather than vanish
+        self._queue: asyncio.Queue[tuple[str, Outgoing]] = asyncio.Queue()
+        self._inbox: asyncio.Queue[Callable[[], None]] | None = None  # frames' work, in order
+        self._worker: asyncio.Task[None] | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._work: set[asyncio.Task[None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+
+    # ----- the Channel face -----
+
+    def router(self) -> None:
+        return None  # Stream mode: no HTTP callbacks
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self._inbox = asyncio.Queue()
+        self._worker = asyncio.create_task(self._work_loop(), name=f"{self.name}-work")
+        if self._robot_webhook is not None:
+            await self._robot_webhook.start()
+        self._sender = asyncio.create_task(self._send_loop(), name=f"{self.name}-sender")
+        self._runner = asyncio.create_task(self._client.start(), name=f"{self.name}-stream")
+
+    async def stop(self) -> None:
+        await cancel(self._runner, self._worker, self._sender)
+        await cancel(*self._work)
+        ws = self._client.websocket
+        if ws is not None:
+            try:
+                await ws.close()
+            except Exception:  # already closed or broken: nothing to do
+                pass
+        if self._robot_webhook is not None:
+            await self._robot_webhook.stop()
+        self._runner = self._worker = self._sender = None
+
+    def send(self, message: Outgoing) -> None:
+        """Queue a message for its conversation; never blocks. Safe from another thread."""
+        loop = self._loop
+        if loop is not None and threading.get_ident() != self._loop_thread and not loop.is_closed():
+            loop.call_soon_threadsafe(self._enqueue, message, None)
+        else:
+            self._enqueue(message, None)
+
+    async def deliver(self, message: Outgoing) -> None:
+        """Send now and return once DingTalk took it (raises when it did not): the outbox marks a push
+        sent only then (through a group's custom robot too: its queue keeps the 20-a-minute limit)."""
+        await self._outbound.send(self._sessions.fresh(message.chat.chat_id), message, confirmed=True)
+
+    async def drain(self) -> None:
+        """Wait until everything received and queued so far is handled and sent (tests and benches)."""
+        if self._inbox is not None:
+            await self._inbox.join()
+        await self._queue.join()
+        if self._robot_webhook is not None:
+            await self._robot_webhook.drain()
+
+    # ----- frames in -----
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._work.add(task)
+        task.add_done_callback(self._work.discard)
+
+    def _accept_message(self, callback: CallbackMessage) -> None:
+        assert self._inbox is not None
+        self._inbox.put_nowait(lambda: self._on_message(callback))
+
+    def _accept_tap(self, callback: CallbackMessage) -> None:
+        assert self._inbox is not None
+        self._inbox.put_nowait(lambda: self._on_tap(callback))
+
+    async def _work_loop(self) -> None:
+        """Handle the frames one at a time, in the order they came, yielding between them: the
+        connection reads and acks the next frames meanwhile instead of waiting behind a burst."""
+        assert self._inbox is not None
+        while True:
+            job = await self._inbox.get()
+            job()
+            self._inbox.task_done()
+            await asyncio.sleep(0)
+
+    def _first_time(self, message_id: str) -> bool:
+        if message_id in self._seen:
+            log.info("dingtalk: redelivery of %s ignored", message_id)
+            return False
+        self._seen[message_id] = None
+        while len(self._seen) > SEEN_MAX:
+            self._seen.popitem(last=False)
+        return True
+
+    def _on_message(self, callback: CallbackMessage) -> None:
+        try:
+            msg = ChatbotMessage.from_dict(callback.data)
+            incoming = incoming_from(msg, self.name, self._app.clock.now(), self._app.settings.bot.name)
+            if incoming is None:
+                log.warning("dingtalk: chatbot frame missing msgId, conversationId or sender ignored")
+                return
+            if not self._first_time(incoming.message_id):
+                return
+            if msg.session_webhook:
+                self._sessions.remember(incoming.chat.chat_id, (msg.session_webhook, msg.session_webhook_expired_time))
+            for reply in self._app.handle(incoming):
+                self._enqueue(reply, incoming.reply_handle)
+        except Exception:
+            log.exception("dingtalk: message could not be handled")
+
+    def _on_tap(self, callback: CallbackMessage) -> None:
+        try:
+            tap = cards.parse_tap(callback.data)
+            if tap is None:
+                log.warning("dingtalk: card callback without outTrackId or userId ignored")
+                return
+            if not tap.choice:
+                return  # a button that is not an option: nothing to answer
+            outcome = answer_tap(self._book, self._app, self.name, tap)
+            if outcome is None:
+                log.warning("dingtalk: tap on unknown card %s ignored", tap.out_track_id)
+                return
+            if outcome.update is not None:
+                self._spawn(self._outbound.update(outcome.update))
+            for reply in outcome.replies:
+                self._enqueue(reply, None)
+        except Exception:
+            log.exception("dingtalk: card tap could not be handled")
+
+    # ----- frames out -----
+
+    def _enqueue(self, message: Outgoing, handle: Handle | None) -> None:
+        self._book.asked(message)
+        self._queue.put_nowait((self._sessions.fresh(message.chat.chat_id, handle), message))
+
+    async def _send_loop(self) -> None:
+        while True:
+            webhook, message = await self._queue.get()
+            try:
+                await self._outbound.send(webhook, message)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # one line per failure; the texts never carry a secret or token
+                log.warning("dingtalk: message to %s not sent: %s", message.chat.chat_id, exc)
+            finally:
+                self._queue.task_done()

@@ -1,0 +1,91 @@
+"""DingTalk session webhooks: the reply address each robot message carries, kept per chat while
+it is fresh (`SessionWebhooks`), the message bodies for it and the post itself (blocking, with
+requests: call `post_session` in `asyncio.to_thread`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+import requests
+
+from bot.channels.common.aio import Clock
+from bot.channels.common.split import split_text
+
+__all__ = ["SessionWebhooks", "Handle", "post_session", "session_body", "pieces", "title_of", "PIECE_BYTES",
+           "WEBHOOK_EXPIRED_ERRCODE"]
+
+log = logging.getLogger(__name__)
+
+HTTP_TIMEOUT = 10.0
+WEBHOOK_EXPIRED_ERRCODE = 300001  # the session webhook is no longer valid
+# DingTalk documents no byte limit for robot markdown; the OpenAPI takes 15,000 bytes of msgParam and
+# custom robots about 20,000 per request. 5,000 bytes of text per message stays clear of all of them,
+# and a long ranking is split between lines rather than cut.
+PIECE_BYTES = 5000
+MARGIN_MS = 60_000  # a session webhook this close to its expiry counts as expired
+
+Handle = tuple[str, int | None]  # (session webhook, its expiry in ms since the epoch): an Incoming's reply_handle
+
+
+class SessionWebhooks:
+    """The latest session webhook of each chat; `clock`: wall-clock seconds (expiries are wall time)."""
+
+    def __init__(self, clock: Clock = time.time) -> None:
+        self._clock = clock
+        self._by_chat: dict[str, Handle] = {}
+
+    def remember(self, chat_id: str, handle: Handle) -> None:
+        self._by_chat[chat_id] = handle
+
+    def fresh(self, chat_id: str, handle: Handle | None = None) -> str:
+        """`handle`'s webhook, else the chat's latest, while it is fresh; "" when there is none."""
+        webhook, expiry = handle if handle and handle[0] else self._by_chat.get(chat_id, ("", None))
+        if not webhook or (expiry is not None and expiry - MARGIN_MS <= self._clock() * 1000):
+            return ""
+        return webhook
+
+    def forget(self, chat_id: str, webhook: str) -> None:
+        """DingTalk said `webhook` is no longer valid (300001)."""
+        if self._by_chat.get(chat_id, ("", None))[0] == webhook:
+            del self._by_chat[chat_id]
+
+
+def title_of(text: str) -> str:
+    return text.splitlines()[0][:30] if text and text.strip() else "studybot"
+
+
+def pieces(text: str) -> list[str]:
+    return split_text(text, PIECE_BYTES)
+
+
+def session_body(text: str, *, markdown: bool, mentions: tuple[str, ...] = ()) -> dict[str, Any]:
+    if markdown:
+        body: dict[str, Any] = {"msgtype": "markdown", "markdown": {"title": title_of(text), "text": text}}
+    else:
+        body = {"msgtype": "text", "text": {"content": text}}
+    if mentions:
+        body["at"] = {"atUserIds": list(mentions)}
+    return body
+
+
+def post_session(http: requests.Session, webhook: str, body: dict[str, Any]) -> int:
+    """Blocking: post to a session webhook; the errcode it answers (0 when none)."""
+    response = http.post(webhook, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                             headers={"Content-Type": "application/json"}, timeout=HTTP_TIMEOUT)
+    response.raise_for_status()
+    try:
+        result = response.json()
+    except ValueError:
+        return 0
+    errcode = result.get("errcode", 0) if isinstance(result, dict) else 0
+    if errcode in (0, None):
+        return 0
+    if errcode != WEBHOOK_EXPIRED_ERRCODE:
+        log.warning("dingtalk: session webhook answered errcode %s: %.100s", errcode, result.get("errmsg", ""))
+    try:
+        return int(errcode)
+    except (TypeError, ValueError):
+        return -1

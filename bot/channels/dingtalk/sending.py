@@ -1,0 +1,117 @@
+"""How one message leaves the DingTalk channel, the first way that works:
+
+- a question with single-choice options, when `dingtalk.card_template_id` is set: an interactive
+  card (OpenAPI createAndDeliver); a reveal first closes every card of its question. Without a
+  template, or when the card cannot be sent, the question goes as text (in a group: "@ me first");
+- text and markdown, cut into pieces of ≤ 5,000 bytes: to the conversation's session webhook while
+  it is fresh (it lives about 90 minutes), else to the group's custom robot webhook when
+  `dingtalk.webhooks` has one (HMAC-signed, 20 a minute, queued), else through the robot OpenAPI
+  (groupMessages/send, oToMessages/batchSend). A session webhook answering 300001 (expired) is
+  forgotten and the message goes the next way.
+
+Blocking HTTP calls run in threads, so the loop never stalls."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot.channels.dingtalk import cards
+from bot.channels.dingtalk.openapi import DingTalkOpenAPI, msg_for
+from bot.channels.dingtalk.replies import (
+    WEBHOOK_EXPIRED_ERRCODE,
+    SessionWebhooks,
+    pieces,
+    post_session,
+    session_body,
+    title_of,
+)
+from bot.channels.dingtalk.robot_webhook import DingTalkWebhook
+from bot.channels.dingtalk.taps import CardBook
+from bot.messages import Outgoing
+
+__all__ = ["Outbound", "WebhookRobot"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WebhookRobot:
+    """A group's custom robot (自定义机器人): its access token and, with 加签, its secret."""
+    access_token: str
+    secret: str | None = None
+
+
+class Outbound:
+    """`send(webhook, message)`: one message, the ways above in order; `webhook` is the session
+    webhook to try first ("" for none)."""
+
+    def __init__(self, *, openapi: DingTalkOpenAPI, template: str, robots: dict[str, WebhookRobot],
+                 robot_webhook: DingTalkWebhook | None, sessions: SessionWebhooks, book: CardBook) -> None:
+        self._openapi, self._template = openapi, template
+        self._robots, self._robot_webhook = robots, robot_webhook
+        self._sessions, self._book = sessions, book
+
+    async def send(self, webhook: str, message: Outgoing, confirmed: bool = False) -> None:
+        if message.closes:
+            await self._close_cards(message.closes, message.answer)
+        if message.choices and not message.multiple and self._template and await self._send_card(message):
+            return
+        text = cards.text_fallback(message, message.chat.is_group)
+        markdown = bool(message.markdown)
+        for piece in pieces(text):
+            if webhook:
+                body = session_body(piece, markdown=markdown, mentions=message.mentions)
+                errcode = await asyncio.to_thread(post_session, self._openapi.http(), webhook, body)
+                if errcode != WEBHOOK_EXPIRED_ERRCODE:
+                    continue
+                self._sessions.forget(message.chat.chat_id, webhook)
+                webhook = ""
+            await self._push(message, piece, markdown, confirmed)
+
+    async def _push(self, message: Outgoing, text: str, markdown: bool, confirmed: bool = False) -> None:
+        """A message DingTalk did not ask for: the group's custom robot, else the OpenAPI."""
+        chat = message.chat
+        robot = (self._robots.get(chat.chat_id) or self._robots.get(chat.name)) if chat.is_group else None
+        if robot is not None and self._robot_webhook is not None:
+            label = chat.name or chat.chat_id
+            if markdown:
+                sent = self._robot_webhook.send_markdown(robot.access_token, robot.secret, title_of(text), text,
+                                                         label=label, confirmed=confirmed)
+            else:
+                sent = self._robot_webhook.send_text(robot.access_token, robot.secret, text, message.mentions,
+                                                     label=label, confirmed=confirmed)
+            await asyncio.gather(*sent)  # raises Dropped when the robot gave up on it
+            return
+        key, param = msg_for(title_of(text), text, markdown)
+        if chat.is_group:
+            await asyncio.to_thread(self._openapi.send_group, chat.chat_id, key, param)
+        else:
+            await asyncio.to_thread(self._openapi.send_private, [chat.chat_id], key, param)
+
+    async def _send_card(self, message: Outgoing) -> bool:
+        track_id = cards.out_track_id(message.key or "question")
+        body = cards.deliver_body(template_id=self._template, track_id=track_id, robot_code=self._openapi.robot_code,
+                                  chat_id=message.chat.chat_id, is_group=message.chat.is_group,
+                                  card_data=cards.question_card_data(message))
+        self._book.sending(track_id, message.chat)
+        try:
+            await asyncio.to_thread(self._openapi.deliver_card, body)
+        except Exception as exc:
+            log.warning("dingtalk: card to %s not sent (%s); sending the question as text",
+                        message.chat.chat_id, exc)
+            return False
+        self._book.delivered(track_id)
+        return True
+
+    async def _close_cards(self, key: str, answer: str) -> None:
+        for track_id in self._book.close(key):
+            await self.update(cards.update_body(track_id, card_data=cards.closed_data(answer)))
+
+    async def update(self, body: dict[str, Any]) -> None:
+        try:
+            await asyncio.to_thread(self._openapi.update_card, body)
+        except Exception as exc:
+            log.warning("dingtalk: card %s not updated: %s", body.get("outTrackId"), exc)

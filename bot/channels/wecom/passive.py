@@ -1,0 +1,210 @@
+"""What the smart robot answers in HTTP callback mode: a callback's payload → `Incoming` →
+`app.handle` → one passive reply (robot_http.py sends it back encrypted).
+
+The reply is a `stream` (finish true) carrying the bot's replies as markdown, a `template_card`
+when the reply is a question with choices, or both (`stream_with_template_card`) when a question
+follows text, as 开始竞赛 does. A card click is dispatched exactly like the typed letters; its answer
+is an `update_template_card` for that member only, showing their locked answer. This mode has no
+proactive send: whatever does not fit in the passive reply, and every timer-driven message
+(reveals, next questions, results), goes through the group's 消息推送 webhook."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from bot.app import App
+from bot.channels.common.mentions import join_parts, strip_mentions
+from bot.channels.common.reply_cache import TTLCache
+from bot.channels.common.split import cut_bytes
+from bot.channels.wecom import cards
+from bot.channels.wecom.webhook import GroupWebhooks
+from bot.messages import Chat, Incoming, Outgoing, Sender
+
+__all__ = ["Conversation", "STREAM_BYTES"]
+
+log = logging.getLogger(__name__)
+
+STREAM_BYTES = 20_480
+STREAM_TTL = 600.0  # refresh callbacks come for up to 6 minutes
+CARD_TTL = 3600.0
+CACHE_MAX = 50_000
+
+
+class Conversation:
+    """The robot's side of the conversation in the chats of channel `channel`; `webhooks` carry
+    what the passive reply cannot."""
+
+    def __init__(self, *, app: App, channel: str, webhooks: GroupWebhooks | None) -> None:
+        self.name = channel
+        self._app, self._webhooks = app, webhooks
+        self._streams: TTLCache[str] = TTLCache(STREAM_TTL, CACHE_MAX, time.monotonic)
+        self._cards: TTLCache[dict[str, Any]] = TTLCache(CARD_TTL, CACHE_MAX, time.monotonic)
+        self._latest: dict[str, str] = {}  # chat id -> task group of its newest question
+        self._warned: set[str] = set()
+
+    def refresh(self, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """A stream refresh poll: the stream's content again (not deduped: WeCom polls it)."""
+        stream_id = str((payload.get("stream") or {}).get("id") or "")
+        content = self._streams.get(stream_id)
+        return None if content is None else _stream(stream_id, content)
+
+    def answer(self, payload: dict[str, Any], msgid: str) -> dict[str, Any] | None:
+        """The passive reply to one (decrypted) callback, or None for an empty 200."""
+        msgtype = payload.get("msgtype")
+        if msgtype in ("text", "mixed"):
+            return self._on_message(payload, msgid)
+        if msgtype == "event":
+            event = payload.get("event") or {}
+            kind = event.get("eventtype")
+            if kind == "enter_chat":
+                name = self._app.settings.bot.name
+                return {"msgtype": "text", "text": {"content": f"您好，我是{name}。发送「帮助」查看我能做什么。"}}
+            if kind == "template_card_event":
+                return self._on_click(payload, event, msgid)
+        return None  # images, files, feedback: nothing to say
+
+    def _chat(self, payload: dict[str, Any]) -> tuple[Chat, str] | None:
+        userid = str((payload.get("from") or {}).get("userid") or "")
+        if not userid:
+            return None
+        chatid = str(payload.get("chatid") or "")
+        if payload.get("chattype") == "group" and chatid:
+            return Chat(self.name, chatid, True, chatid), userid
+        return Chat(self.name, userid, False, ""), userid
+
+    def _on_message(self, payload: dict[str, Any], msgid: str) -> dict[str, Any] | None:
+        found = self._chat(payload)
+        if found is None:
+            return None
+        chat, userid = found
+        if payload.get("msgtype") == "text":
+            text = str((payload.get("text") or {}).get("content") or "")
+        else:
+            items = (payload.get("mixed") or {}).get("msg_item") or []
+            text = join_parts(str((i.get("text") or {}).get("content") or "") for i in items
+                              if isinstance(i, dict) and i.get("msgtype") == "text")
+        text = strip_mentions(text, self._app.settings.bot.name)
+        incoming = Incoming(chat=chat, sender=Sender(userid, userid), text=text,
+                            message_id=msgid or uuid.uuid4().hex, received_at=self._app.clock.now(),
+                            reply_handle=payload.get("response_url"))
+        return self._passive(chat, self._app.handle(incoming))
+
+    def _on_click(self, payload: dict[str, Any], event: dict[str, Any], msgid: str) -> dict[str, Any] | None:
+        click = cards.parse_card_event(event)
+        found = self._chat(payload)
+        if click is None or found is None:
+            return None
+        chat, userid = found
+        card = self._cards.get(click.task_id)
+        latest = self._latest.get(chat.chat_id)
+        if latest is not None and cards.task_group(click.task_id) != latest:  # an older question's card
+            return _update(userid, cards.closed_card(card, task_id=click.task_id, card_type=click.card_type))
+        if not click.answer:  # the locked button, or submit with nothing ticked
+            return None
+        incoming = Incoming(chat=chat, sender=Sender(userid, userid), text=click.answer,
+                            message_id=msgid or f"card:{click.task_id}:{userid}",
+                            received_at=self._app.clock.now(), button=click.answer,
+                            reply_handle=payload.get("response_url"))
+        replies = self._app.handle(incoming)
+        note = None
+        if len(replies) == 1 and not replies[0].choices:  # the member's own receipt: on their card
+            note, replies = replies[0].text, []
+        for message in replies:  # a reveal, the next question: the group's
+            self.send(message)
+        return _update(userid, cards.answered_card(card, task_id=click.task_id, card_type=click.card_type,
+                                                   answer=click.answer, note=note))
+
+    # ----- replies -----
+
+    def _passive(self, chat: Chat, replies: list[Outgoing]) -> dict[str, Any] | None:
+        """One passive reply for as many replies as fit; the rest through the webhook."""
+        if not replies:
+            return None
+        if (card := self._card(replies[0])) is not None:
+            reply: dict[str, Any] = {"msgtype": "template_card", "template_card": card}
+            rest = replies[1:]
+        else:
+            pieces: list[str] = []
+            size, i = 0, 0
+            while i < len(replies) and not self._has_card(replies[i]):
+                piece = self._markdown(replies[i])
+                added = len(piece.encode()) + (2 if pieces else 0)
+                if pieces and size + added > STREAM_BYTES:
+                    break
+                pieces.append(piece)
+                size, i = size + added, i + 1
+            stream_id = uuid.uuid4().hex
+            content = cut_bytes("\n\n".join(pieces), STREAM_BYTES)
+            self._streams.put(stream_id, content)
+            reply = _stream(stream_id, content)
+            if i < len(replies) and pieces and (card := self._card(replies[i])) is not None:
+                reply = {"msgtype": "stream_with_template_card", "stream": reply["stream"], "template_card": card}
+                i += 1
+            rest = replies[i:]
+        for message in rest:
+            self.send(message)
+        return reply
+
+    @staticmethod
+    def _has_card(message: Outgoing) -> bool:
+        return bool(message.choices) and cards.question_card(message, "probe") is not None
+
+    def _card(self, message: Outgoing) -> dict[str, Any] | None:
+        """The question card for `message` (remembered for the click), or None."""
+        if not message.choices:
+            return None
+        task_id = cards.make_task_id(message.key or "question", uuid.uuid4().hex[:12])
+        card = cards.question_card(message, task_id)
+        if card is not None:
+            self._cards.put(task_id, card)
+            self._note_question(message)
+        return card
+
+    def _note_question(self, message: Outgoing) -> None:
+        """Remember the chat's newest question, so a click on an older card is not an answer."""
+        if message.choices and message.key:
+            if len(self._latest) > CACHE_MAX:
+                self._latest.clear()
+            self._latest[message.chat.chat_id] = cards.task_group(cards.make_task_id(message.key, "0"))
+
+    @staticmethod
+    def _markdown(message: Outgoing) -> str:
+        if message.choices:  # no buttons here: say how to answer
+            return cards.fallback_markdown(message, message.chat.is_group)
+        return cards.message_markdown(message)
+
+    # ----- proactive -----
+
+    def send(self, message: Outgoing) -> None:
+        """Timer-driven and overflow messages: the group's 消息推送 webhook, queued."""
+        chat = message.chat
+        self._note_question(message)
+        if self._webhooks is None or self._webhooks.key_for(chat) is None:
+            self._warn_once(chat)
+            return
+        self._webhooks.push(chat, self._markdown(message))
+
+    def _warn_once(self, chat: Chat) -> None:
+        if chat.chat_id in self._warned:
+            return
+        if len(self._warned) > CACHE_MAX:
+            self._warned.clear()
+        self._warned.add(chat.chat_id)
+        if chat.is_group:
+            log.warning("wecom robot: group %s has no webhook; proactive messages (reveals, next questions, "
+                        "results) need wecom.webhooks[%r] in callback mode; not sent", chat.chat_id,
+                        chat.name or chat.chat_id)
+        else:
+            log.warning("wecom robot: private chat %s cannot be messaged proactively in callback mode; not sent",
+                        chat.chat_id)
+
+
+def _stream(stream_id: str, content: str) -> dict[str, Any]:
+    return {"msgtype": "stream", "stream": {"id": stream_id, "finish": True, "content": content}}
+
+
+def _update(userid: str, card: dict[str, Any]) -> dict[str, Any]:
+    return {"response_type": "update_template_card", "userids": [userid], "template_card": card}

@@ -1,0 +1,163 @@
+"""The WeCom smart robot in HTTP callback mode: `GET/POST /wecom/robot`.
+
+WeCom POSTs encrypted JSON; we check it (size, timestamp, signature, our key), decrypt it and
+answer passively with one encrypted reply, which passive.py makes. This mode has no proactive
+send: timer-driven messages go through the group's 消息推送 webhook (`wecom.webhooks`, by group
+name or chat id).
+
+WeCom retries a callback it got no answer to (same msgid, up to 3 times, possibly at once). The
+dispatcher ignores a repeated message id, so the reply given the first time is kept by msgid for
+a few minutes and given again: a reply lost on the way is not lost.
+
+Runs on the service's loop thread: `app.handle` is called directly (see bot/service.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.app import App
+from bot.channels.common import callbacks
+from bot.channels.common.reply_cache import TTLCache
+from bot.channels.wecom.crypto import RobotCrypto, RobotCryptoError
+from bot.channels.wecom.passive import CACHE_MAX, STREAM_BYTES, Conversation
+from bot.channels.wecom.webhook import GroupWebhooks
+from bot.messages import Outgoing
+from bot.settings import WeComSettings
+
+__all__ = ["WeComRobotHTTP", "PATH", "MAX_BODY", "STREAM_BYTES"]
+
+log = logging.getLogger(__name__)
+
+PATH = "/wecom/robot"
+MAX_BODY = 64 * 1024
+REPLY_TTL = 300.0  # WeCom retries within seconds; a few minutes is plenty
+
+
+def _status(code: int) -> Response:
+    return Response(status_code=code)
+
+
+class WeComRobotHTTP:
+    def __init__(self, *, app: App, settings: WeComSettings, webhooks: GroupWebhooks | None,
+                 channel: str = "wecom", path: str = PATH, window: float = 300.0,
+                 wall_clock: Callable[[], float] = time.time) -> None:
+        robot = settings.robot
+        if robot is None or robot.token is None or robot.encoding_aes_key is None:
+            raise ValueError("wecom.robot 回调模式需要 token 和 encoding_aes_key")
+        self.name = channel
+        self._webhooks, self._path = webhooks, path
+        self._window, self._wall = window, wall_clock
+        self._crypto = RobotCrypto(robot.token.get_secret_value(), robot.encoding_aes_key.get_secret_value())
+        self._conversation = Conversation(app=app, channel=channel, webhooks=webhooks)
+        self._replies: TTLCache[asyncio.Future[dict[str, Any] | None]] = TTLCache(REPLY_TTL, CACHE_MAX, time.monotonic)
+
+    # ----- service -----
+
+    def router(self) -> APIRouter:
+        return callbacks.router(self._path, verify=self._verify_url, receive=self._callback)
+
+    async def start(self) -> None:
+        if self._webhooks is not None:
+            await self._webhooks.start()  # idempotent: the WeCom channel may start them too
+
+    async def stop(self) -> None:
+        if self._webhooks is not None:
+            await self._webhooks.stop()
+
+    # ----- HTTP -----
+
+    async def _verify_url(self, request: Request) -> Response:
+        """URL verification when the callback is saved in the admin console: echo the plaintext."""
+        query = request.query_params
+        signature, timestamp, nonce, echostr = (query.get(name) for name in
+                                                ("msg_signature", "timestamp", "nonce", "echostr"))
+        if not (signature and timestamp and nonce and echostr):
+            return self._reject(request, 400, "URL verification without its parameters")
+        if not self._crypto.verify(signature, timestamp, nonce, echostr):
+            return self._reject(request, 403, "URL verification with a bad signature")
+        try:
+            plain = self._crypto.decrypt(echostr)
+        except RobotCryptoError:
+            return self._reject(request, 403, "URL verification echostr does not decrypt with our key")
+        return Response(plain, media_type="text/plain")
+
+    async def _callback(self, request: Request) -> Response:
+        try:
+            body = await callbacks.read_body(request, MAX_BODY)
+        except callbacks.BodyTooLarge:
+            return self._reject(request, 413, "body too large")
+        query = request.query_params
+        signature, timestamp, nonce = (query.get(n) for n in ("msg_signature", "timestamp", "nonce"))
+        if not (signature and timestamp and nonce):
+            return self._reject(request, 400, "callback without msg_signature, timestamp or nonce")
+        try:
+            encrypt = json.loads(body)["encrypt"]
+        except (ValueError, KeyError, TypeError):
+            encrypt = None
+        if not isinstance(encrypt, str) or not encrypt:
+            return self._reject(request, 400, "body is not JSON with an encrypt field")
+        skew = callbacks.timestamp_skew(timestamp, self._wall())
+        if skew is None or skew > self._window:
+            return self._reject(request, 403, "stale or invalid timestamp")
+        if not self._crypto.verify(signature, timestamp, nonce, encrypt):
+            return self._reject(request, 403, "bad signature")
+        try:
+            payload = json.loads(self._crypto.decrypt(encrypt))
+        except (RobotCryptoError, ValueError):
+            payload = None
+        if not isinstance(payload, dict):
+            return self._reject(request, 403, "payload does not decrypt with our key")
+        reply = await self._answer(payload)
+        if reply is None:
+            return _status(200)
+        wrapped = self._crypto.encrypt(json.dumps(reply, ensure_ascii=False), nonce, str(int(self._wall())))
+        return Response(json.dumps(wrapped), media_type="application/json")
+
+    @staticmethod
+    def _reject(request: Request, status: int, why: str) -> Response:
+        client = request.client.host if request.client else "?"
+        log.warning("wecom robot: %s from %s: %d", why, client, status)
+        return _status(status)
+
+    # ----- callbacks -----
+
+    async def _answer(self, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """The passive reply; a repeated msgid gets the reply the first delivery got."""
+        if payload.get("msgtype") == "stream":  # a refresh poll: not deduped
+            return self._conversation.refresh(payload)
+        msgid = str(payload.get("msgid") or "")
+        if msgid:
+            earlier = self._replies.get(msgid)
+            if earlier is not None:
+                log.info("wecom robot: retry of %s answered with the first reply", msgid)
+                return await asyncio.shield(earlier)
+            future: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+            self._replies.put(msgid, future)
+        reply = None
+        try:
+            reply = self._conversation.answer(payload, msgid)
+        except Exception:  # an empty 200 rather than a 500 WeCom would retry
+            log.exception("wecom robot: handling callback %s failed", msgid or payload.get("msgtype"))
+        finally:
+            if msgid:
+                future.set_result(reply)
+        return reply
+
+    # ----- proactive -----
+
+    def send(self, message: Outgoing) -> None:
+        """Timer-driven and overflow messages: the group's 消息推送 webhook, queued."""
+        self._conversation.send(message)
+
+    async def deliver(self, message: Outgoing) -> None:
+        """Callback mode cannot push: the group's webhook queue takes it (see `send`)."""
+        self._conversation.send(message)
