@@ -42,18 +42,12 @@ START = datetime(2026, 12, 1, 8, 0)
 DAYS = ["一", "二", "三", "四", "五"]
 
 
-class VirtualClock(ManualClock):
-    async def sleep(self, seconds: float) -> None:
-        self.set(self.now() + timedelta(seconds=max(0.0, seconds)))
-        await asyncio.sleep(0)
-
-
 class FakePlatform:
     """A channel whose deliver() is the platform: 20 a minute per robot, or it counts a violation."""
 
     name = "fake"
 
-    def __init__(self, clock: VirtualClock, per_minute: int = 20) -> None:
+    def __init__(self, clock: ManualClock, per_minute: int = 20) -> None:
         self.clock, self.per_minute = clock, per_minute
         self.windows: dict[str, deque[datetime]] = defaultdict(deque)
         self.violations = 0
@@ -114,7 +108,7 @@ def planning(workdir: Path, groups: int) -> None:
 
 async def fan_out(workdir: Path, pushes: int, robots: int, name: str) -> None:
     settings = load_settings(Path("/dev/null"), {"database": {"url": f"sqlite:///{workdir}/{name}.db"}})
-    clock = VirtualClock(START)
+    clock = ManualClock(START)
     app = build_app(settings, clock=clock)
     app.db.create_schema()
     platform = FakePlatform(clock)

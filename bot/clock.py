@@ -1,8 +1,9 @@
-"""The one source of 'now'. Real time in service, simulated time in scripts and tests."""
+"""The one source of 'now', and of waiting. Real time in service, simulated time in scripts and tests."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -15,14 +16,21 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """Naive Asia/Shanghai wall-clock time."""
 
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of this clock's time (the outbox's retries and polling)."""
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(SHANGHAI).replace(tzinfo=None)
 
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
 
 class ManualClock:
-    """Moves only when told to: conversation scripts and tests drive it."""
+    """Moves only when told to: conversation scripts and tests drive it. Sleeping on it moves it on at once,
+    so a retry an hour later is tested without waiting."""
 
     def __init__(self, start: datetime) -> None:
         self._now = start
@@ -34,3 +42,7 @@ class ManualClock:
         if when < self._now:
             raise ValueError("time cannot go backwards")
         self._now = when
+
+    async def sleep(self, seconds: float) -> None:
+        self.set(self._now + timedelta(seconds=max(0.0, seconds)))
+        await asyncio.sleep(0)  # the others on the loop run, as they would while a real sleep waits

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,9 +34,10 @@ def dotted(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imported(path: Path) -> Iterator[tuple[int, str]]:
+@functools.cache
+def imported(path: Path) -> tuple[tuple[int, str], ...]:
     package = dotted(path) if path.name == "__init__.py" else dotted(path).rpartition(".")[0]
-    return imports(path.read_text(encoding="utf-8"), package)
+    return tuple(imports(path.read_text(encoding="utf-8"), package))
 
 
 def imports(source: str, package: str) -> Iterator[tuple[int, str]]:

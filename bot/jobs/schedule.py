@@ -161,7 +161,7 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
                               now=clock.now)
     attendance = AttendanceService(db=db, meetings=meetings, signin_before=timedelta(minutes=meet.signin_before),
                                    signin_after=signin_after, now=clock.now)
-    outbox = OutboxWorker(db=db, channels=channels, now=clock.now, per_minute=sched.per_minute)
+    outbox = OutboxWorker(db=db, channels=channels, now=clock.now, sleep=clock.sleep, per_minute=sched.per_minute)
     schedule = Schedule(calendar, study, pushes, meetings, attendance, jobs, outbox, problems, read_plans,
                         list(content.plans), list(meet.files))
     jobs_handler.append(schedule.run_job)
