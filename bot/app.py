@@ -147,7 +147,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
     practice = PracticeService(catalog=catalog, points=scoring.practice_points)
     schedule = build_schedule(settings, db=db, clock=clock, channels=lambda: channels,
                               start_contest=functools.partial(start_planned, contests, db, settings.branch_for_group),
-                              deliver=send)
+                              send=send)
     sections = [("竞赛", quiz_commands(contests, daily, practice, catalog)), ("积分", ranking_commands()),
                 ("学习", study_commands(schedule.study, schedule.pushes, _after_commit)),
                 ("会议", meeting_commands(schedule.meetings, schedule.attendance, _after_commit))]

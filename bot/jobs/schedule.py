@@ -113,7 +113,7 @@ class Schedule:
 
 def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: Callable[[], dict],
                    start_contest: Callable[[Target, PlanEntry, datetime], list[Outgoing]],
-                   deliver: Callable[[list[Outgoing]], None]) -> Schedule:
+                   send: Callable[[list[Outgoing]], None]) -> Schedule:
     problems: list[str] = []
     content = settings.content
     dirs = ([bundled_dir()] if content.sample_library else []) + list(content.dirs)
@@ -147,7 +147,7 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
     pushes = PushService(db=db, study=study, jobs=jobs, plans=plans, parse_when=parse, occurrence=occurrence,
                          describe_time=format_time, push_grace=timedelta(minutes=sched.push_grace_minutes),
                          contest_grace=timedelta(minutes=sched.contest_grace_minutes), start_contest=start_contest,
-                         deliver=deliver, now=clock.now)
+                         send=send, now=clock.now)
     meet = settings.meetings
     try:
         notice = parse(meet.overdue_notice, "none")

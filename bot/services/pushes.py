@@ -43,12 +43,12 @@ class PushService:
                  parse_when: Callable[..., object], occurrence: Callable[[object, datetime, timedelta], datetime],
                  describe_time: Callable[[datetime], str], push_grace: timedelta, contest_grace: timedelta,
                  start_contest: Callable[[Target, PlanEntry, datetime], list[Outgoing]],
-                 deliver: Callable[[list[Outgoing]], None], now: Callable[[], datetime]) -> None:
+                 send: Callable[[list[Outgoing]], None], now: Callable[[], datetime]) -> None:
         self._db, self._study, self._jobs = db, study, jobs
         self.plans = {entry.id: entry for entry in plans}
         self._parse_when, self._occurrence, self._describe = parse_when, occurrence, describe_time
         self._push_grace, self._contest_grace = push_grace, contest_grace
-        self._start_contest, self._deliver, self._now = start_contest, deliver, now
+        self._start_contest, self._send, self._now = start_contest, send, now
 
     # ----- jobs -----
 
@@ -89,7 +89,7 @@ class PushService:
             if entry.contest:
                 session.commit()
                 for target in targets:
-                    self._deliver(self._start_contest(target, entry, now))
+                    self._send(self._start_contest(target, entry, now))
                 return
             pushes = []
             for target in targets:
