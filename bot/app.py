@@ -122,7 +122,7 @@ def bank_dirs(settings: Settings) -> list[Path]:
 def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | None = None) -> App:
     clock = clock or SystemClock()
     rng = random.Random(seed)
-    db = Database(settings.database.url)
+    db = Database(settings.database.url, busy_timeout=settings.database.busy_timeout)
     banks, problems = load_banks(bank_dirs(settings))
     catalog = Catalog(db=db, file_banks=banks, default_bank=settings.quizzes.default_bank,
                       broken_files=len({p.file for p in problems}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -19,6 +20,10 @@ class Clock(Protocol):
     async def sleep(self, seconds: float) -> None:
         """Wait `seconds` of this clock's time (the outbox's retries and polling)."""
 
+    def pause(self, seconds: float) -> None:
+        """Block for `seconds` of this clock's time: the dispatcher's short pause before it tries a
+        message again that met a busy database (it runs where blocking is already the rule)."""
+
 
 class SystemClock:
     def now(self) -> datetime:
@@ -26,6 +31,9 @@ class SystemClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+    def pause(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
 class ManualClock:
@@ -44,5 +52,8 @@ class ManualClock:
         self._now = when
 
     async def sleep(self, seconds: float) -> None:
-        self.set(self._now + timedelta(seconds=max(0.0, seconds)))
+        self.pause(seconds)
         await asyncio.sleep(0)  # the others on the loop run, as they would while a real sleep waits
+
+    def pause(self, seconds: float) -> None:
+        self.set(self._now + timedelta(seconds=max(0.0, seconds)))

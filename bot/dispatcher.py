@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -14,7 +15,7 @@ from bot.messages import Incoming, Outgoing
 from bot.router import Router
 from bot.services.context import Context
 from bot.services.directory import Directory
-from bot.storage.db import Database
+from bot.storage.db import Database, is_busy
 from bot.storage.dedupe import claim_message
 
 __all__ = ["Dispatcher", "MAX_TEXT"]
@@ -23,6 +24,11 @@ log = logging.getLogger(__name__)
 
 # Commands and answers are short; a 100 KB paste is read only this far, so it costs no more than a line.
 MAX_TEXT = 2000
+# Seconds between tries of a message that met a busy database (an import beside the bot, another instance):
+# the member's answer is stored a moment late rather than lost with an apology. Each try may also wait up to
+# database.busy_timeout for the lock; the pauses block the loop, as SQLite's own wait already does, so they
+# are short.
+BUSY_PAUSES = (0.05, 0.2, 0.5)
 APOLOGY = "抱歉，处理您的消息时出了点问题，请稍后再试。如果一直这样，请联系管理员。"
 
 
@@ -36,30 +42,38 @@ class Dispatcher:
         self._on_rollback = on_rollback
 
     def handle(self, incoming: Incoming) -> list[Outgoing]:
-        """Replies to one message; never raises."""
-        try:
-            return self._handle(incoming)
-        except IntegrityError:
-            # another delivery of the same message (or the same award) won the race at commit
-            log.info("duplicate write for message %s/%s ignored", incoming.channel, incoming.message_id)
-            self._forget()
-            return []
-        except OperationalError:
-            log.exception("database error while handling %s/%s", incoming.channel, incoming.message_id)
-            self._forget()
-            return [Outgoing(incoming.chat, APOLOGY)]
-        except Exception:
-            log.exception("error while handling %s/%s", incoming.channel, incoming.message_id)
-            return [Outgoing(incoming.chat, APOLOGY)]
+        """Replies to one message; never raises. A busy database is tried again (BUSY_PAUSES): nothing was
+        committed, so the message is handled afresh, at the time it first arrived."""
+        now = self._clock.now()
+        pauses = iter(BUSY_PAUSES)
+        while True:
+            try:
+                return self._handle(incoming, now)
+            except IntegrityError:
+                # another delivery of the same message (or the same award) won the race at commit
+                log.info("duplicate write for message %s/%s ignored", incoming.channel, incoming.message_id)
+                self._forget()
+                return []
+            except OperationalError as exc:
+                self._forget()
+                pause = next(pauses, None) if is_busy(exc) else None
+                if pause is None:
+                    log.exception("database error while handling %s/%s", incoming.channel, incoming.message_id)
+                    return [Outgoing(incoming.chat, APOLOGY)]
+                log.warning("database busy while handling %s/%s; trying again in %.2f s", incoming.channel,
+                            incoming.message_id, pause)
+                self._clock.pause(pause)
+            except Exception:
+                log.exception("error while handling %s/%s", incoming.channel, incoming.message_id)
+                return [Outgoing(incoming.chat, APOLOGY)]
 
     def _forget(self) -> None:
         """After a failed commit, memory may hold what the database does not: reload it."""
         self._directory.clear()
         self._on_rollback()
 
-    def _handle(self, incoming: Incoming) -> list[Outgoing]:
+    def _handle(self, incoming: Incoming, now: datetime) -> list[Outgoing]:
         text = (incoming.button or incoming.text or "")[:MAX_TEXT].strip()
-        now = self._clock.now()
         with self._db.message_session() as session:
             if not claim_message(session=session, channel=incoming.channel, message_id=incoming.message_id,
                                  now=now):

@@ -11,6 +11,7 @@ database:
   # 默认是当前目录下的 SQLite 文件；组织规模变大后可换 PostgreSQL，例如
   # postgresql+psycopg://studybot@db.example/studybot （密码请用环境变量或 .pgpass）
   url: sqlite:///data/studybot.db
+  busy_timeout: 5             # 写入时等待其他写入（如旁边运行的导入）的秒数，超时后重试（5）
 
 quizzes:
   bank_dirs: [banks]          # 加载这些目录下的 *.yaml 题库（banks）

@@ -33,6 +33,8 @@ class BotSettings(_Section):
 
 class DatabaseSettings(_Section):
     url: str = "sqlite:///data/studybot.db"
+    # seconds a write waits for another writer (an import beside the running bot) before it is tried again
+    busy_timeout: float = Field(default=5.0, gt=0, le=60)
 
 
 class QuizSettings(_Section):

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url
@@ -16,7 +17,7 @@ from sqlmodel import Session, SQLModel, create_engine, select
 from bot.storage import models
 from bot.storage.models import SchemaVersion
 
-__all__ = ["Database", "DatabaseUnavailable", "SCHEMA_VERSION"]
+__all__ = ["Database", "DatabaseUnavailable", "SCHEMA_VERSION", "is_busy"]
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +26,20 @@ _UPGRADES: dict[int, Callable[[Engine], None]] = {}
 SCHEMA_VERSION = 1
 
 
-def _tune_sqlite(dbapi_connection, _record) -> None:
+def _tuner(busy_timeout: float) -> Callable[[Any, Any], None]:
+    def tune(dbapi_connection: Any, _record: Any) -> None:
+        _tune_sqlite(dbapi_connection, busy_timeout)
+    return tune
+
+
+def _tune_sqlite(dbapi_connection: Any, busy_timeout: float) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the dashboard and CLI read while the bot writes; NORMAL keeps commits
     # durable across a process crash without an fsync per answer.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     # a bigger page cache and memory-mapped reads keep the hot indexes (answers, ledger, totals) off the syscall path
     cursor.execute("PRAGMA cache_size=-32000")
     cursor.execute("PRAGMA mmap_size=268435456")
@@ -40,6 +47,20 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     # the backstop should that thread fall behind.
     cursor.execute("PRAGMA wal_autocheckpoint=20000")
     cursor.close()
+
+
+# PostgreSQL's "try again": serialization failure, deadlock detected, lock not available
+_PG_BUSY = {"40001", "40P01", "55P03"}
+
+
+def is_busy(error: OperationalError) -> bool:
+    """The database was busy with another writer (SQLite's lock, PostgreSQL's serialization and lock
+    failures): the same work may simply be tried again, unlike a database that is gone or broken."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) in _PG_BUSY:
+        return True
+    text = str(original).lower()
+    return "database is locked" in text or "database table is locked" in text or "database is busy" in text
 
 
 class DatabaseUnavailable(Exception):
@@ -67,11 +88,14 @@ def _engine(url: str) -> tuple[Engine, bool]:
 
 
 class Database:
-    def __init__(self, url: str) -> None:
+    """`busy_timeout`: seconds a statement waits for another writer's lock before it fails (SQLite; the
+    dispatcher then tries the message again, see bot/dispatcher.py)."""
+
+    def __init__(self, url: str, *, busy_timeout: float = 5.0) -> None:
         self.engine, self.is_sqlite = _engine(url)
         parsed = make_url(url)
         if self.is_sqlite:
-            event.listen(self.engine, "connect", _tune_sqlite)
+            event.listen(self.engine, "connect", _tuner(busy_timeout))
         self.url = parsed.render_as_string(hide_password=True)
         self._checkpointer: _Checkpointer | None = None
         self._kept = threading.local()
