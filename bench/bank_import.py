@@ -17,7 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.storage.banks import load_stored_banks, save_bank  # noqa: E402
+from bot.services.bank_import import import_bank  # noqa: E402
+from bot.storage.banks import load_stored_banks  # noqa: E402
 from bot.storage.db import Database  # noqa: E402
 from quizzes.bank_io import read_bank  # noqa: E402
 
@@ -42,9 +43,7 @@ def main() -> None:
         db = Database(f"sqlite:///{tmp}/bench.db")
         db.create_schema()
         started = time.perf_counter()
-        with db.session() as session:
-            save_bank(session=session, bank=result.bank, source=path.name, replace=False, now=datetime.now())
-            session.commit()
+        import_bank(db, result.bank, source=path.name, replace=False, now=datetime.now())
         store_s = time.perf_counter() - started
         started = time.perf_counter()
         with db.session() as session:

@@ -1,20 +1,18 @@
-"""Question banks imported into the database, and per-question statistics."""
+"""Question banks imported into the database (readers see live banks only; an import writes through
+bot/storage/bank_staging.py), and per-question statistics."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, select
 
 from bot.storage.fast import DriverStatement
 from bot.storage.models import BankQuestionRow, BankRow, QuestionStat
 from quizzes.model import Bank, Question, QuestionType
 
-__all__ = ["SavedBank", "save_bank", "load_stored_banks", "stored_bank_stamp", "count_question",
-           "question_stats", "delete_stored_bank"]
+__all__ = ["question_row", "load_stored_banks", "stored_bank_stamp", "count_question", "question_stats"]
 
 _COUNT = DriverStatement(
     "INSERT INTO question_stat (bank, question_key, asked, answered, correct) "
@@ -23,14 +21,7 @@ _COUNT = DriverStatement(
     "correct = question_stat.correct + excluded.correct")
 
 
-@dataclass(frozen=True)
-class SavedBank:
-    added: int
-    already_there: int  # questions the stored bank already had (same key)
-    replaced: bool
-
-
-def _row(bank_id: int, position: int, question: Question) -> BankQuestionRow:
+def question_row(bank_id: int, position: int, question: Question) -> BankQuestionRow:
     return BankQuestionRow(
         bank_id=bank_id, position=position, key=question.key, type=question.type.value, text=question.text,
         options=json.dumps(list(question.options), ensure_ascii=False), answer=question.answer,
@@ -45,45 +36,9 @@ def _question(row: BankQuestionRow) -> Question:
                     row.strictness, row.points, row.difficulty, row.topic)
 
 
-def save_bank(*, session: Session, bank: Bank, source: str, replace: bool, now: datetime) -> SavedBank:
-    """Add the bank's questions to the stored bank of that name (created if new), skipping the
-    ones it already has; with `replace`, its questions are replaced instead. The caller commits:
-    one transaction, so an import is all or nothing."""
-    row = session.exec(select(BankRow).where(BankRow.name == bank.name)).first()
-    replaced = row is not None and replace
-    if row is None:
-        row = BankRow(name=bank.name, updated_at=now)
-        session.add(row)
-        session.flush()
-    elif replace:
-        session.exec(delete(BankQuestionRow).where(BankQuestionRow.bank_id == row.id))
-    row.description = bank.description or row.description
-    row.time_limit = bank.time_limit if bank.time_limit is not None else row.time_limit
-    row.strictness = getattr(bank, "strictness", None) or row.strictness
-    row.source, row.updated_at = source, now
-    session.add(row)
-    existing = set() if replace else set(session.exec(
-        select(BankQuestionRow.key).where(BankQuestionRow.bank_id == row.id)).all())
-    start = 0 if replace else session.exec(
-        select(func.count()).select_from(BankQuestionRow).where(BankQuestionRow.bank_id == row.id)).one()
-    new = [q for q in bank.questions if q.key not in existing]
-    session.add_all(_row(row.id, start + i, q) for i, q in enumerate(new))
-    session.flush()
-    return SavedBank(len(new), len(bank.questions) - len(new), replaced)
-
-
-def delete_stored_bank(*, session: Session, name: str) -> bool:
-    row = session.exec(select(BankRow).where(BankRow.name == name)).first()
-    if row is None:
-        return False
-    session.exec(delete(BankQuestionRow).where(BankQuestionRow.bank_id == row.id))
-    session.delete(row)
-    return True
-
-
 def load_stored_banks(*, session: Session) -> dict[str, Bank]:
     banks = {}
-    for row in session.exec(select(BankRow).order_by(BankRow.name)).all():
+    for row in session.exec(select(BankRow).where(BankRow.state == "live").order_by(BankRow.name)).all():
         questions = session.exec(select(BankQuestionRow).where(BankQuestionRow.bank_id == row.id)
                                  .order_by(BankQuestionRow.position)).all()
         banks[row.name] = Bank(row.name, tuple(_question(q) for q in questions), row.description, row.time_limit,
@@ -93,7 +48,8 @@ def load_stored_banks(*, session: Session) -> dict[str, Bank]:
 
 def stored_bank_stamp(*, session: Session) -> tuple[int, str]:
     """Changes whenever an import changes a stored bank: cheap enough to check before each contest."""
-    count, latest = session.exec(select(func.count(), func.max(BankRow.updated_at)).select_from(BankRow)).one()
+    count, latest = session.exec(select(func.count(), func.max(BankRow.updated_at)).select_from(BankRow)
+                                 .where(BankRow.state == "live")).one()
     return count, str(latest)
 
 

@@ -21,9 +21,17 @@ __all__ = ["Database", "DatabaseUnavailable", "SCHEMA_VERSION", "is_busy"]
 
 log = logging.getLogger(__name__)
 
+def _bank_state(engine: Engine) -> None:
+    """Version 2: a stored bank is live, staging (an import writing out of sight) or retired (replaced)."""
+    if "state" not in {column["name"] for column in inspect(engine).get_columns("bank")}:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE bank ADD COLUMN state VARCHAR(10) NOT NULL DEFAULT 'live'")
+            conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_bank_state ON bank (state)")
+
+
 # Each step upgrades the schema from version N-1 to N; create_all() makes new tables.
-_UPGRADES: dict[int, Callable[[Engine], None]] = {}
-SCHEMA_VERSION = 1
+_UPGRADES: dict[int, Callable[[Engine], None]] = {2: _bank_state}
+SCHEMA_VERSION = 2
 
 
 def _tuner(busy_timeout: float) -> Callable[[Any, Any], None]:

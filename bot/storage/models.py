@@ -149,6 +149,9 @@ class BankRow(SQLModel, table=True):
     strictness: str | None = Field(default=None, max_length=10)
     source: str = Field(default="", max_length=500)  # the file it was imported from
     updated_at: datetime
+    # live: what contests ask from; staging: an import writing its questions out of sight; retired: replaced
+    # by an import, its questions being deleted (bot/storage/bank_staging.py)
+    state: str = Field(default="live", max_length=10, index=True)
 
 
 class BankQuestionRow(SQLModel, table=True):
