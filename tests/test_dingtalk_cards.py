@@ -266,9 +266,7 @@ def test_a_dingtalk_staff_id_is_the_roster_members_dingtalk_account(tmp_path: Pa
         async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, ManualClock(T0), gateway) as (app, _):
             roster = tmp_path / "members.csv"
             roster.write_text("姓名,支部,角色,钉钉账号\n张三,第二党支部,书记,dd-zs\n", encoding="utf-8")
-            with app.db.session() as session:
-                import_roster(session=session, rows=read_roster(roster), now=T0, label="members.csv")
-                session.commit()
+            import_roster(app.db, rows=read_roster(roster), now=T0, label="members.csv")
             await say(gateway, "dd-zs", "我的积分", nick="小张")  # DingTalk shows a nickname; the roster knows better
             _, body = await gateway.wait_for(has("的党建积分"))
             assert text_of(body).startswith("📊 张三 的党建积分")

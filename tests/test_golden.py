@@ -71,9 +71,9 @@ def play(script: Path, database_url: str) -> str:
         if roster:
             app.db.create_schema()
             with app.db.session() as session:
-                if session.exec(select(Member)).first() is None:  # once, not again after !restart
-                    import_roster(session=session, rows=read_roster(GOLDEN / roster), now=clock.now(), label=roster)
-                    session.commit()
+                first = session.exec(select(Member)).first() is None  # once, not again after !restart
+            if first:
+                import_roster(app.db, rows=read_roster(GOLDEN / roster), now=clock.now(), label=roster)
         return app
 
     out = io.StringIO()

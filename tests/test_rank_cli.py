@@ -53,8 +53,8 @@ def scored(config: Path, tmp_path: Path) -> Path:
                       "钱七,第二支部\n孙八,第二支部\n周九,第三支部\n", encoding="utf-8")
     db = Database(f"sqlite:///{tmp_path / 't.db'}")
     db.create_schema()
+    import_roster(db, rows=read_roster(roster), now=FEBRUARY, label="roster.csv")
     with db.session() as session:
-        import_roster(session=session, rows=read_roster(roster), now=FEBRUARY, label="roster.csv")
         ids = {m.name: m.id for m in session.exec(select(Member)).all()}
         for name, amount, when in [("张三", 20, MARCH), ("张三", 10, MARCH), ("李四", 30, MARCH), ("王五", 10, MARCH),
                                    ("钱七", 20, MARCH), ("孙八", 5, MARCH), ("赵六", 100, FEBRUARY)]:
@@ -104,8 +104,8 @@ def test_branch_average_rounded_to_two_decimals(config: Path, tmp_path: Path) ->
     roster.write_text("姓名,支部\n甲,一支部\n乙,一支部\n丙,一支部\n", encoding="utf-8")
     db = Database(f"sqlite:///{tmp_path / 't.db'}")
     db.create_schema()
+    import_roster(db, rows=read_roster(roster), now=MARCH, label="roster.csv")
     with db.session() as session:
-        import_roster(session=session, rows=read_roster(roster), now=MARCH, label="roster.csv")
         member = session.exec(select(Member).where(Member.name == "甲")).one()
         award_points(session=session, member_id=member.id, amount=10, reason="contest", source="x", now=MARCH)
         session.commit()

@@ -437,14 +437,14 @@ def test_no_sequence_of_imports_leaves_two_namesakes_in_one_branch(tmp_path: Pat
                 rows.append(RosterRow(number, name, branch, rng.choice([None, "member", "committee"]), identities))
             with db.session() as session:
                 before = snapshot(session)
-                try:
-                    import_roster(session=session, rows=rows, now=datetime(2026, 3, 4), label="r.csv")
-                except RosterError:
-                    session.rollback()
+            try:
+                import_roster(db, rows=rows, now=datetime(2026, 3, 4), label="r.csv", chunk=2)
+            except RosterError:
+                with db.session() as session:
                     assert snapshot(session) == before
-                    refused += 1
-                    continue
-                session.commit()
+                refused += 1
+                continue
+            with db.session() as session:
                 after = snapshot(session)
             imported += 1
             places = [(branch, name) for _id, name, branch, _role, _accounts in after]

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sys
-from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
 from bot.app import App
-from bot.cli.common import ConfigOption, clock_of, fail, open_app
+from bot.cli.common import ConfigOption, clock_of, fail, open_app, progress_bar
 from bot.services.bank_import import import_bank
 from bot.storage.banks import question_stats
 from quizzes.bank_io import read_bank
@@ -24,7 +20,6 @@ from quizzes.model import TYPE_LABELS, Bank, QuestionType
 
 __all__ = ["commands"]
 
-PROGRESS_FROM = 5_000  # questions: smaller imports take about a second
 
 FileArgument = Annotated[Path, typer.Argument(metavar="FILE", help="题库文件：.xlsx、.csv、.json 或 .yaml")]
 NameOption = Annotated[str | None, typer.Option("--name", help="题库名（默认：文件中的 name，或文件名）")]
@@ -77,7 +72,7 @@ def import_(
         if result.bank.name in {b.name for b in app.catalog.banks()} and not _is_stored(app, result.bank.name):
             raise fail(f"题库「{result.bank.name}」来自题库文件（{app.catalog.get(result.bank.name).source}），"
                         "不能用导入覆盖。请用 --name 另起一个名字。", 1)
-        with _progress_bar(len(result.bank.questions)) as progress:
+        with progress_bar(len(result.bank.questions), "写入题库") as progress:
             saved = import_bank(app.db, result.bank, source=file.name, replace=replace, now=clock_of(ctx).now(),
                                 progress=progress)
     finally:
@@ -87,17 +82,6 @@ def import_(
     already = f"，题库中已有而跳过 {saved.already_there} 道" if saved.already_there else ""
     typer.echo(f"已导入题库「{result.bank.name}」：{verb} {saved.added} 道{already}。"
                f"在群里发送「开始竞赛 {result.bank.name}」即可使用。")
-
-
-@contextlib.contextmanager
-def _progress_bar(total: int) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on a terminal for a bank big enough to take a while; nothing otherwise."""
-    if total < PROGRESS_FROM or not sys.stderr.isatty():
-        yield None
-        return
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("写入题库", total=total)
-        yield lambda done, _total: bar.update(task, completed=done)
 
 
 def _is_stored(app: App, name: str) -> bool:

@@ -3,9 +3,10 @@ Chinese line and an exit code instead of a traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +23,8 @@ from bot.storage.db import DatabaseUnavailable
 from bot.storage.models import Branch
 
 __all__ = ["CliContext", "clock_of", "ConfigOption", "fail", "settings_from", "setup_logging", "ready_app",
-           "open_app", "report_bank_problems", "PlainUsageCommand", "BranchOption", "find_branch", "cancel_and_report"]
+           "open_app", "report_bank_problems", "PlainUsageCommand", "BranchOption", "find_branch", "cancel_and_report",
+           "progress_bar"]
 
 
 @dataclass
@@ -97,6 +99,24 @@ class PlainUsageCommand(TyperCommand):
             else:
                 pieces.extend(param.get_usage_pieces(ctx))
         return pieces
+
+
+PROGRESS_FROM = 5_000  # rows: smaller imports take about a second, a bar would only flash
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, what: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on the terminal (stderr) for work on `total` rows, given to the work as its
+    `progress(done, total)`; None when the work is small or nobody watches (a pipe, a test)."""
+    if total < PROGRESS_FROM or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(what, total=total)
+        yield lambda done, _total: bar.update(task, completed=done)
 
 
 BranchOption = Annotated[str, typer.Option("--branch", "-b", help="支部名称")]

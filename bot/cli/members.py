@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import ConfigOption, PlainUsageCommand, clock_of, fail, open_app
-from bot.services.roster import import_roster
+from bot.cli.common import ConfigOption, PlainUsageCommand, clock_of, fail, open_app, progress_bar
+from bot.services.roster import RosterIncomplete, import_roster
 from bot.services.roster_file import COLUMNS_HINT, IDENTITY_COLUMNS, RosterError, RosterFileMissing, read_roster
 from bot.storage.branches import branch_names
 from bot.storage.models import ROLES
@@ -33,13 +33,13 @@ def import_(
         raise _report(file, exc) from None
     app = open_app(config)
     try:
-        with app.db.session() as session:
-            try:
-                result = import_roster(session=session, rows=rows, now=clock_of(ctx).now(), label=file.name)
-            except RosterError as exc:
-                session.rollback()
-                raise _report(file, exc) from None
-            session.commit()
+        with progress_bar(len(rows), "写入名册") as progress:
+            result = import_roster(app.db, rows=rows, now=clock_of(ctx).now(), label=file.name, progress=progress)
+    except RosterError as exc:
+        raise _report(file, exc) from None
+    except RosterIncomplete as exc:
+        raise fail(f"导入中断：数据库出错（{exc.__cause__}），已写入前 {exc.written} 行（共 {exc.total} 行）。"
+                   "请稍后再次运行同一命令补全，已写入的成员不会重复。", 1) from None
     finally:
         app.close()
     new = f"（本次新建 {result.new_branches} 个）" if result.new_branches else ""

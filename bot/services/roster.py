@@ -1,4 +1,4 @@
-"""Roster (成员名册) import: read a CSV or .xlsx file, validate every row, then upsert.
+"""Roster (成员名册) import: read a CSV or .xlsx file, validate every row, then upsert in short transactions.
 
 Validation runs over the whole file (and against the database) before anything is written,
 so a roster with problems imports nothing and the person gets every problem at once,
@@ -9,17 +9,22 @@ database and upserts them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.services.roster_file import IDENTITY_COLUMNS, RosterError, RosterRow
 from bot.storage.branches import branch_count, branch_names, get_or_create_branch
+from bot.storage.db import Database
 from bot.storage.models import Member
-from bot.storage.people import all_members, identities_of_members, identities_on, upsert_member
+from bot.storage.people import all_members, find_member, identities_of_members, identities_on, upsert_member
 
-__all__ = ["ImportResult", "check_roster", "import_roster"]
+__all__ = ["ImportResult", "RosterIncomplete", "check_roster", "import_roster", "CHUNK"]
+
+CHUNK = 200  # rows per transaction: a few milliseconds of the write lock (bench/import_beside_contest.py)
 
 
 @dataclass(frozen=True)
@@ -178,37 +183,77 @@ def check_roster(*, session: Session, rows: list[RosterRow], label: str) -> list
     return _resolve(session, rows, label)[0]
 
 
-def import_roster(*, session: Session, rows: list[RosterRow], now: datetime, label: str) -> ImportResult:
-    """Check against the database, then upsert every row in the caller's transaction
-    (the caller commits; on RosterError nothing has been written)."""
-    problems, targets = _resolve(session, rows, label)
-    if problems:
-        raise RosterError(problems)
-    names = branch_names(session=session)
-    held: dict[int, set[tuple[str, str]]] = {}
-    if targets:
+def import_roster(db: Database, *, rows: list[RosterRow], now: datetime, label: str, chunk: int = CHUNK,
+                  progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Check every row against the database (RosterError, and nothing written, on any problem), then upsert
+    the rows in transactions of `chunk`, so the running bot's answers never wait behind a long import.
+
+    A roster has no staging copy to swap in (members are matched and changed in place), so an import that is
+    interrupted part-way (the server goes down) has written its first chunks: running it again finishes it,
+    since every row then matches the member it made or changed. `progress(done, total)` runs between chunks."""
+    with db.session() as session:
+        problems, targets = _resolve(session, rows, label)
+        if problems:
+            raise RosterError(problems)
+        names = branch_names(session=session)
+        held: dict[int, set[tuple[str, str]]] = {}
         for identity in identities_of_members(session=session, member_ids=[m.id for m in targets.values()]):
             held.setdefault(identity.member_id, set()).add((identity.channel, identity.external_id))
-    branches_before = len(names)
-    added = updated = unchanged = 0
-    moves: list[tuple[str, str, str]] = []
-    for row in rows:
-        target = targets.get(row.row)
-        branch = get_or_create_branch(session=session, name=row.branch)
-        if target is None:
-            upsert_member(session=session, name=row.name, branch_id=branch.id, role=row.role or "member",
-                          identities=row.identities, now=now, match=False)
-            added += 1
-            continue
-        role = row.role or target.role
-        before = (target.name, target.branch_id, target.role)
-        changed = (before != (row.name, branch.id, role)
-                   or not set(row.identities.items()) <= held.get(target.id, set()))
-        if target.branch_id != branch.id:
-            moves.append((row.name, names.get(target.branch_id, _NO_BRANCH), row.branch))
-        upsert_member(session=session, name=row.name, branch_id=branch.id, role=role,
-                      identities=row.identities, now=now, member=target)
-        updated += changed
-        unchanged += not changed
-    branches = branch_count(session=session)
-    return ImportResult(added, updated, branches, branches - branches_before, unchanged, tuple(moves))
+        added = updated = unchanged = 0
+        moves: list[tuple[str, str, str]] = []
+        for row in rows:
+            target = targets.get(row.row)
+            if target is None:
+                added += 1
+                continue
+            changed = ((target.name, names.get(target.branch_id), target.role)
+                       != (row.name, row.branch, row.role or target.role)
+                       or not set(row.identities.items()) <= held.get(target.id, set()))
+            if names.get(target.branch_id) != row.branch:
+                moves.append((row.name, names.get(target.branch_id, _NO_BRANCH), row.branch))
+            updated += changed
+            unchanged += not changed
+        plan = [(row, targets[row.row].id if row.row in targets else None) for row in rows]
+    for done in range(0, len(plan), chunk):
+        try:
+            with db.session() as session:
+                for row, member_id in plan[done:done + chunk]:
+                    _apply(session, row, member_id, now)
+                session.commit()
+        except OperationalError as exc:
+            raise RosterIncomplete(done, len(plan)) from exc
+        if progress is not None:
+            progress(min(done + chunk, len(plan)), len(plan))
+    with db.session() as session:
+        branches = branch_count(session=session)
+    return ImportResult(added, updated, branches, branches - len(names), unchanged, tuple(moves))
+
+
+class RosterIncomplete(Exception):
+    """The database failed part-way: the first `written` of `total` rows are in; running the import again
+    finishes it."""
+
+    def __init__(self, written: int, total: int) -> None:
+        super().__init__(f"{written} of {total} rows written")
+        self.written, self.total = written, total
+
+
+def _apply(session: Session, row: RosterRow, member_id: int | None, now: datetime) -> None:
+    branch = get_or_create_branch(session=session, name=row.branch)
+    member = session.get(Member, member_id) if member_id is not None else _registered_since(session, row)
+    if member is None:
+        upsert_member(session=session, name=row.name, branch_id=branch.id, role=row.role or "member",
+                      identities=row.identities, now=now, match=False)
+    else:
+        upsert_member(session=session, name=row.name, branch_id=branch.id, role=row.role or member.role,
+                      identities=row.identities, now=now, member=member)
+
+
+def _registered_since(session: Session, row: RosterRow) -> Member | None:
+    """A new row's person who wrote to the bot for the first time while the import was running: the account
+    the row gives is theirs now, so the row updates them rather than making a second person."""
+    for channel, account in row.identities.items():
+        member = find_member(session=session, channel=channel, external_id=account)
+        if member is not None:
+            return member
+    return None

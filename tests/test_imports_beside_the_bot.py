@@ -1,7 +1,8 @@
-"""A bank import beside the running bot: written in short transactions out of sight, shown in one step.
+"""Imports beside the running bot: a bank written in short transactions out of sight and shown in one step, a
+roster upserted in short transactions, so the bot's answers never wait behind them.
 
-Before, one transaction wrote every question: 100,000 of them held SQLite's write lock for seconds, and the
-bot's answers beside it waited past the platforms' 5 s and were lost with an apology."""
+Before, one transaction wrote every question or member: 100,000 of them held SQLite's write lock for seconds,
+and the bot's answers beside it waited past the platforms' 5 s and were lost with an apology."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.services.bank_import import import_bank
+from bot.services.roster import import_roster
+from bot.services.roster_file import RosterRow
 from bot.storage.banks import load_stored_banks
 from bot.storage.db import SCHEMA_VERSION, Database
+from bot.storage.people import register_member
 from quizzes.model import Bank, Question, QuestionType
 
 NOW = datetime(2026, 3, 2, 9, 0)
@@ -121,3 +125,62 @@ def test_a_database_of_the_first_schema_is_upgraded_and_keeps_its_banks(tmp_path
     assert upgraded.schema_version() == SCHEMA_VERSION
     assert stems(upgraded, "党史") == ["第 0 题", "第 1 题"]
     upgraded.dispose()
+
+
+# ----- rosters -----
+
+def roster(*rows: tuple[str, str, str]) -> list[RosterRow]:
+    """(name, branch, WeCom account) rows, numbered as Excel shows them (the header is row 1)."""
+    return [RosterRow(number, name, branch, None, {"wecom": account} if account else {})
+            for number, (name, branch, account) in enumerate(rows, start=2)]
+
+
+def members(db: Database) -> list[tuple[str, str, str | None]]:
+    with db.session() as session:
+        return [tuple(r) for r in session.execute(text(
+            "SELECT m.name, b.name, i.external_id FROM member m LEFT JOIN branch b ON b.id = m.branch_id "
+            "LEFT JOIN identity i ON i.member_id = m.id AND i.channel = 'wecom' ORDER BY m.id")).all()]
+
+
+def test_a_roster_is_written_in_chunks_with_the_write_lock_free_between_them(db, tmp_path) -> None:
+    other = sqlite3.connect(tmp_path / "t.db", timeout=0, isolation_level=None)
+    steps: list[int] = []
+
+    def between(done: int, total: int) -> None:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("COMMIT")
+        steps.append(done)
+
+    rows = roster(*((f"党员{i}", "第一党支部", f"u{i}") for i in range(25)))
+    result = import_roster(db, rows=rows, now=NOW, label="名册.csv", chunk=10, progress=between)
+    assert steps == [10, 20, 25]
+    assert (result.added, result.updated, result.branches, result.new_branches) == (25, 0, 1, 1)
+    assert len(members(db)) == 25
+
+
+def test_an_interrupted_roster_import_run_again_finishes_without_a_second_person(db) -> None:
+    rows = roster(("张三", "第一党支部", "zs"), ("李四", "第一党支部", "ls"), ("王五", "第二党支部", "ww"))
+
+    def stop(done: int, total: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_roster(db, rows=rows, now=NOW, label="名册.csv", chunk=2, progress=stop)
+    assert members(db) == [("张三", "第一党支部", "zs"), ("李四", "第一党支部", "ls")]
+    again = import_roster(db, rows=rows, now=NOW, label="名册.csv", chunk=2)
+    assert (again.added, again.unchanged) == (1, 2)
+    assert members(db) == [("张三", "第一党支部", "zs"), ("李四", "第一党支部", "ls"), ("王五", "第二党支部", "ww")]
+
+
+def test_a_member_who_first_writes_while_the_import_runs_is_updated_not_doubled(db) -> None:
+    rows = roster(("张三", "第一党支部", "zs"), ("李四", "第一党支部", "ls"))
+
+    def meanwhile(done: int, total: int) -> None:
+        if done == 1:  # 李四 writes to the bot on WeCom before the import reaches their row
+            with db.session() as session:
+                register_member(session=session, channel="wecom", external_id="ls", name="lisi", branch_id=None,
+                                now=NOW)
+                session.commit()
+
+    import_roster(db, rows=rows, now=NOW, label="名册.csv", chunk=1, progress=meanwhile)
+    assert members(db) == [("张三", "第一党支部", "zs"), ("李四", "第一党支部", "ls")]
