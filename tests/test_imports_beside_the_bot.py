@@ -19,6 +19,7 @@ from bot.services.roster_file import RosterRow
 from bot.storage.banks import load_stored_banks
 from bot.storage.db import SCHEMA_VERSION, Database
 from bot.storage.people import register_member
+from bot.storage.turns import TakingTurns, pause_after
 from quizzes.model import Bank, Question, QuestionType
 
 NOW = datetime(2026, 3, 2, 9, 0)
@@ -184,3 +185,28 @@ def test_a_member_who_first_writes_while_the_import_runs_is_updated_not_doubled(
 
     import_roster(db, rows=rows, now=NOW, label="名册.csv", chunk=1, progress=meanwhile)
     assert members(db) == [("张三", "第一党支部", "zs"), ("李四", "第一党支部", "ls")]
+
+
+def test_a_long_import_stays_away_after_each_transaction_as_long_as_a_waiting_writer_may_sleep() -> None:
+    """SQLite's busy handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, then 100 ms between looks: after
+    holding the lock for `held`, the import waits out the sleep a writer that began waiting then is in."""
+    assert pause_after(0.0005) == pytest.approx(0.003)
+    assert pause_after(0.004) == pytest.approx(0.007)  # 1 + 2 ms asleep, then 5 more
+    assert pause_after(0.060) == pytest.approx(0.027)
+    assert pause_after(0.200) == pytest.approx(0.052)
+    assert pause_after(2.0) == pytest.approx(0.102)
+
+
+def test_taking_turns_waits_before_each_transaction_but_the_first(db) -> None:
+    now = [0.0]
+    slept: list[float] = []
+
+    def clock() -> float:
+        now[0] += 0.004  # every look at the clock: 4 ms later
+        return now[0]
+
+    turns = TakingTurns(db, sleep=slept.append, clock=clock)
+    for _ in range(3):
+        with turns.transaction() as session:
+            session.execute(text("SELECT 1"))
+    assert slept == [pytest.approx(0.007)] * 2

@@ -1,20 +1,22 @@
 """`studybot bank import` into the database the running bot uses, without making it wait.
 
 The bank is written out of sight in short transactions (bot/storage/bank_staging.py: at most `chunk`
-questions each, a few milliseconds of SQLite's write lock), then published in one short transaction, so the
-bot's answers and a question's close slip in between; and the import is still all or nothing to readers: a
-contest sees the old bank or the whole new one. An import that is interrupted leaves a staging bank nobody
-sees, dropped by the next import."""
+questions each, a few milliseconds of SQLite's write lock, taking turns with the bot's writes:
+bot/storage/turns.py), then published in one short transaction; so answers and a question's close slip in between, and
+the import is still all or nothing to readers: a contest sees the old bank or the whole new one. An import
+that is interrupted leaves a staging bank nobody sees, dropped by the next import."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.storage import bank_staging as staging
 from bot.storage.db import Database
+from bot.storage.turns import TakingTurns
 from quizzes.model import Bank
 
 __all__ = ["SavedBank", "import_bank", "CHUNK"]
@@ -33,68 +35,60 @@ class SavedBank:
     replaced: bool
 
 
-def import_bank(db: Database, bank: Bank, *, source: str, replace: bool, now: datetime, chunk: int = CHUNK,
-                progress: Callable[[int, int], None] | None = None) -> SavedBank:
-    """Add the bank's questions to the stored bank of that name (created if new), skipping the ones it
-    already has; with `replace`, its questions are replaced instead. `progress(done, total)` is called
-    between transactions (questions written so far, of the new ones)."""
-    _drop_abandoned(db, now)
-    with db.session() as session:
-        old = staging.live_bank(session=session, name=bank.name)
-        old_id = None if old is None else old.id
-        keep = old_id is not None and not replace
-        existing = staging.stored_keys(session=session, bank_id=old_id) if keep and old_id is not None else set()
-        last = staging.last_position(session=session, bank_id=old_id) if keep and old_id is not None else -1
-        meta = (bank.description or (old.description if old else ""),
-                bank.time_limit if bank.time_limit is not None else (old.time_limit if old else None),
-                getattr(bank, "strictness", None) or (old.strictness if old else None))
-    new = [q for q in bank.questions if q.key not in existing]
-    with db.session() as session:
-        staging_id = staging.open_staging(session=session, now=now)
-        session.commit()
+def _drop(turns: TakingTurns, bank_id: int) -> None:
+    """Delete a staging or retired bank; left for the next import when the database fails meanwhile."""
     try:
-        if keep and old_id is not None:
-            for low in range(0, last + 1, COPY_CHUNK):
-                with db.session() as session:
-                    staging.copy_questions(session=session, from_bank=old_id, to_bank=staging_id, low=low,
-                                           high=low + COPY_CHUNK)
-                    session.commit()
-        start = last + 1
-        for done in range(0, len(new), chunk):
-            with db.session() as session:
-                staging.add_questions(session=session, bank_id=staging_id, start=start + done,
-                                      questions=new[done:done + chunk])
-                session.commit()
-            if progress is not None:
-                progress(min(done + chunk, len(new)), len(new))
-        with db.session() as session:
-            retired = staging.publish(session=session, staging_id=staging_id, name=bank.name, description=meta[0],
-                                      time_limit=meta[1], strictness=meta[2], source=source, now=now)
-            session.commit()
-    except BaseException:
-        _drop(db, staging_id)  # nothing was shown: take back what was written
-        raise
-    if retired is not None:
-        _drop(db, retired)
-    return SavedBank(len(new), len(bank.questions) - len(new), old_id is not None and replace)
-
-
-def _drop(db: Database, bank_id: int) -> None:
-    """Delete a staging or retired bank in short transactions."""
-    try:
-        while True:
-            with db.session() as session:
+        deleted = None
+        while deleted != 0:
+            with turns.transaction() as session:
                 deleted = staging.drop_questions(session=session, bank_id=bank_id, limit=COPY_CHUNK)
-                session.commit()
-            if not deleted:
-                return
-    except Exception:  # left for the next import to drop: nobody sees it meanwhile
+    except Exception:  # nobody sees it meanwhile
         log.warning("bank %s not dropped yet; the next import will", bank_id, exc_info=True)
 
 
-def _drop_abandoned(db: Database, now: datetime) -> None:
+def import_bank(db: Database, bank: Bank, *, source: str, replace: bool, now: datetime, chunk: int = CHUNK,
+                progress: Callable[[int, int], None] | None = None,
+                sleep: Callable[[float], None] = time.sleep) -> SavedBank:
+    """Add the bank's questions to the stored bank of that name (created if new), skipping the ones it
+    already has; with `replace`, its questions are replaced instead. `progress(done, total)` is called
+    between transactions (questions written so far, of the new ones); `sleep` is how the import waits
+    between them for the running bot's writes (bot/storage/turns.py; tests pass their own)."""
+    turns = TakingTurns(db, sleep=sleep)
     with db.session() as session:
         abandoned = staging.unfinished_banks(session=session, before=now - ABANDONED_AFTER)
     for bank_id in abandoned:
         log.info("dropping bank %s left by an interrupted import", bank_id)
-        _drop(db, bank_id)
+        _drop(turns, bank_id)
+    with db.session() as session:
+        old = staging.live_bank(session=session, name=bank.name)
+        old_id = None if old is None else old.id
+        keep = None if replace else old_id  # the bank whose questions stay, ahead of the new ones
+        existing = staging.stored_keys(session=session, bank_id=keep) if keep is not None else set()
+        last = staging.last_position(session=session, bank_id=keep) if keep is not None else -1
+        description = bank.description or (old.description if old else "")
+        time_limit = bank.time_limit if bank.time_limit is not None else (old.time_limit if old else None)
+        strictness = getattr(bank, "strictness", None) or (old.strictness if old else None)
+    new = [q for q in bank.questions if q.key not in existing]
+    with turns.transaction() as session:
+        staging_id = staging.open_staging(session=session, now=now)
+    try:
+        for low in range(0, last + 1, COPY_CHUNK) if keep is not None else ():
+            with turns.transaction() as session:
+                staging.copy_questions(session=session, from_bank=keep, to_bank=staging_id, low=low,
+                                       high=low + COPY_CHUNK)
+        for done in range(0, len(new), chunk):
+            with turns.transaction() as session:
+                staging.add_questions(session=session, bank_id=staging_id, start=last + 1 + done,
+                                      questions=new[done:done + chunk])
+            if progress is not None:
+                progress(min(done + chunk, len(new)), len(new))
+        with turns.transaction() as session:
+            retired = staging.publish(session=session, staging_id=staging_id, name=bank.name,
+                                      description=description, time_limit=time_limit, strictness=strictness,
+                                      source=source, now=now)
+    except BaseException:
+        _drop(turns, staging_id)  # nothing was shown: take back what was written
+        raise
+    if retired is not None:
+        _drop(turns, retired)
+    return SavedBank(len(new), len(bank.questions) - len(new), old_id is not None and replace)

@@ -9,6 +9,7 @@ database and upserts them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,11 +21,12 @@ from bot.services.roster_file import IDENTITY_COLUMNS, RosterError, RosterRow
 from bot.storage.branches import branch_count, branch_names, get_or_create_branch
 from bot.storage.db import Database
 from bot.storage.models import Member
-from bot.storage.people import all_members, find_member, identities_of_members, identities_on, upsert_member
+from bot.storage.people import MemberRecord, all_members, identities_of_members, identities_on, write_members
+from bot.storage.turns import TakingTurns
 
 __all__ = ["ImportResult", "RosterIncomplete", "check_roster", "import_roster", "CHUNK"]
 
-CHUNK = 200  # rows per transaction: a few milliseconds of the write lock (bench/import_beside_contest.py)
+CHUNK = 500  # rows per transaction: tens of milliseconds of the write lock (bench/import_beside_contest.py)
 
 
 @dataclass(frozen=True)
@@ -184,13 +186,17 @@ def check_roster(*, session: Session, rows: list[RosterRow], label: str) -> list
 
 
 def import_roster(db: Database, *, rows: list[RosterRow], now: datetime, label: str, chunk: int = CHUNK,
-                  progress: Callable[[int, int], None] | None = None) -> ImportResult:
+                  progress: Callable[[int, int], None] | None = None,
+                  sleep: Callable[[float], None] = time.sleep) -> ImportResult:
     """Check every row against the database (RosterError, and nothing written, on any problem), then upsert
     the rows in transactions of `chunk`, so the running bot's answers never wait behind a long import.
 
     A roster has no staging copy to swap in (members are matched and changed in place), so an import that is
     interrupted part-way (the server goes down) has written its first chunks: running it again finishes it,
-    since every row then matches the member it made or changed. `progress(done, total)` runs between chunks."""
+    since every row then matches the member it made or changed. A person who first writes to the bot while the
+    import runs is the member their account names, not a second one. `progress(done, total)` runs between
+    chunks; `sleep` is how the import waits between them for the running bot's writes (bot/storage/turns.py;
+    tests pass their own)."""
     with db.session() as session:
         problems, targets = _resolve(session, rows, label)
         if problems:
@@ -214,12 +220,15 @@ def import_roster(db: Database, *, rows: list[RosterRow], now: datetime, label: 
             updated += changed
             unchanged += not changed
         plan = [(row, targets[row.row].id if row.row in targets else None) for row in rows]
+    turns = TakingTurns(db, sleep=sleep)
     for done in range(0, len(plan), chunk):
         try:
-            with db.session() as session:
-                for row, member_id in plan[done:done + chunk]:
-                    _apply(session, row, member_id, now)
-                session.commit()
+            with turns.transaction() as session:
+                branches = {name: get_or_create_branch(session=session, name=name).id
+                            for name in dict.fromkeys(row.branch for row, _ in plan[done:done + chunk])}
+                write_members(session=session, now=now, records=[
+                    MemberRecord(row.name, branches[row.branch], row.role, row.identities, member_id)
+                    for row, member_id in plan[done:done + chunk]])
         except OperationalError as exc:
             raise RosterIncomplete(done, len(plan)) from exc
         if progress is not None:
@@ -236,24 +245,3 @@ class RosterIncomplete(Exception):
     def __init__(self, written: int, total: int) -> None:
         super().__init__(f"{written} of {total} rows written")
         self.written, self.total = written, total
-
-
-def _apply(session: Session, row: RosterRow, member_id: int | None, now: datetime) -> None:
-    branch = get_or_create_branch(session=session, name=row.branch)
-    member = session.get(Member, member_id) if member_id is not None else _registered_since(session, row)
-    if member is None:
-        upsert_member(session=session, name=row.name, branch_id=branch.id, role=row.role or "member",
-                      identities=row.identities, now=now, match=False)
-    else:
-        upsert_member(session=session, name=row.name, branch_id=branch.id, role=row.role or member.role,
-                      identities=row.identities, now=now, member=member)
-
-
-def _registered_since(session: Session, row: RosterRow) -> Member | None:
-    """A new row's person who wrote to the bot for the first time while the import was running: the account
-    the row gives is theirs now, so the row updates them rather than making a second person."""
-    for channel, account in row.identities.items():
-        member = find_member(session=session, channel=channel, external_id=account)
-        if member is not None:
-            return member
-    return None

@@ -4,6 +4,7 @@ bot/storage/bank_staging.py), and per-question statistics."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -30,19 +31,34 @@ def question_row(bank_id: int, position: int, question: Question) -> BankQuestio
         points=question.points, difficulty=question.difficulty, topic=question.topic)
 
 
-def _question(row: BankQuestionRow) -> Question:
-    return Question(QuestionType(row.type), row.text, row.answer, tuple(json.loads(row.options)),
-                    tuple(tuple(b) for b in json.loads(row.blanks)), row.explanation, row.time_limit,
-                    row.strictness, row.points, row.difficulty, row.topic)
+_QUESTION_COLUMNS = (BankQuestionRow.key, BankQuestionRow.type, BankQuestionRow.text, BankQuestionRow.answer,
+                     BankQuestionRow.options, BankQuestionRow.blanks, BankQuestionRow.explanation,
+                     BankQuestionRow.time_limit, BankQuestionRow.strictness, BankQuestionRow.points,
+                     BankQuestionRow.difficulty, BankQuestionRow.topic)
+
+
+def _json_tuple(text: str) -> tuple[Any, ...]:
+    return () if text == "[]" else tuple(json.loads(text))  # most questions have no options or no blanks
 
 
 def load_stored_banks(*, session: Session) -> dict[str, Bank]:
+    """Every live bank with its questions. Read as plain rows, not ORM objects, and indexed by the keys
+    stored with them: the running bot reloads a bank of 100,000 questions after an import while members
+    wait (bench/import_beside_contest.py)."""
     banks = {}
     for row in session.exec(select(BankRow).where(BankRow.state == "live").order_by(BankRow.name)).all():
-        questions = session.exec(select(BankQuestionRow).where(BankQuestionRow.bank_id == row.id)
-                                 .order_by(BankQuestionRow.position)).all()
-        banks[row.name] = Bank(row.name, tuple(_question(q) for q in questions), row.description, row.time_limit,
-                               f"数据库（导入自 {row.source}）" if row.source else "数据库")
+        questions: list[Question] = []
+        by_key: dict[str, Question] = {}
+        for (key, kind, text, answer, options, blanks, explanation, time_limit, strictness, points, difficulty,
+             topic) in session.execute(select(*_QUESTION_COLUMNS).where(BankQuestionRow.bank_id == row.id)
+                                       .order_by(BankQuestionRow.position)):
+            question = Question(QuestionType(kind), text, answer, _json_tuple(options),
+                                tuple(tuple(b) for b in _json_tuple(blanks)), explanation, time_limit, strictness,
+                                points, difficulty, topic)
+            questions.append(question)
+            by_key[key] = question
+        banks[row.name] = Bank(row.name, tuple(questions), row.description, row.time_limit,
+                               f"数据库（导入自 {row.source}）" if row.source else "数据库", by_key=by_key)
     return banks
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import tuple_
 from sqlmodel import Session, col, func, select
 
 from bot.storage.models import Identity, Member
 
-__all__ = ["find_member", "register_member", "upsert_member", "branch_roster_size", "members_of_branch",
-           "members_with_role", "all_members", "identities_of", "identities_on", "identities_of_members"]
+__all__ = ["find_member", "register_member", "upsert_member", "MemberRecord", "write_members", "branch_roster_size",
+           "members_of_branch", "members_with_role", "all_members", "identities_of", "identities_on",
+           "identities_of_members"]
 
 
 def find_member(*, session: Session, channel: str, external_id: str) -> Member | None:
@@ -71,23 +74,64 @@ def upsert_member(*, session: Session, name: str, branch_id: int, role: str,
     if member is None and match:
         member = session.exec(select(Member).where(Member.name == name, Member.branch_id == branch_id)
                               .order_by(Member.id)).first()
-    created = member is None
-    if member is None:
-        member = Member(name=name, branch_id=branch_id, role=role, created_at=now)
+    [written] = write_members(session=session, now=now, records=[MemberRecord(
+        name, branch_id, role, identities, None if member is None else member.id, owner_wins=False)])
+    return written, member is None
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    """What a roster row makes of a member: `member_id` is the member it updates; None for a new person
+    (or, with `owner_wins`, the member who already holds one of the accounts: someone who wrote to the bot
+    before the roster named them). `role` None keeps the member's role ("member" for a new one)."""
+    name: str
+    branch_id: int
+    role: str | None
+    identities: dict[str, str]
+    member_id: int | None = None
+    owner_wins: bool = True
+
+
+def write_members(*, session: Session, records: list[MemberRecord], now: datetime) -> list[Member]:
+    """Create or update the members and point the accounts at them, in a few statements for the whole list
+    (a roster import writes hundreds at a time; one query per row held SQLite's lock for seconds)."""
+    accounts = [(channel, account) for record in records for channel, account in record.identities.items()]
+    owners = {(i.channel, i.external_id): i for i in _identities(session, accounts)}
+    ids = [record.member_id for record in records if record.member_id is not None]
+    ids += [owners[a].member_id for r in records if r.owner_wins for a in r.identities.items() if a in owners]
+    known = {m.id: m for m in session.exec(select(Member).where(col(Member.id).in_(ids)))} if ids else {}
+    written: list[Member] = []
+    for record in records:
+        member_id = record.member_id
+        if member_id is None and record.owner_wins:
+            member_id = next((owners[a].member_id for a in record.identities.items() if a in owners), None)
+        member = known.get(member_id) if member_id is not None else None
+        if member is None:
+            member = Member(name=record.name, branch_id=record.branch_id, role=record.role or "member",
+                            created_at=now)
+        else:
+            member.name, member.branch_id, member.role = record.name, record.branch_id, record.role or member.role
         session.add(member)
-        session.flush()
-    member.name, member.branch_id, member.role = name, branch_id, role
-    session.add(member)
-    for channel, external_id in identities.items():
-        identity = session.exec(select(Identity).where(Identity.channel == channel,
-                                                       Identity.external_id == external_id)).first()
-        if identity is None:
-            session.add(Identity(channel=channel, external_id=external_id, member_id=member.id))
-        elif identity.member_id != member.id:
+        written.append(member)
+    session.flush()  # new members get their ids, in one statement
+    for record, member in zip(records, written):
+        for channel, account in record.identities.items():
+            identity = owners.get((channel, account))
+            if identity is None:
+                owners[(channel, account)] = identity = Identity(channel=channel, external_id=account,
+                                                                 member_id=member.id)
             identity.member_id = member.id
             session.add(identity)
     session.flush()
-    return member, created
+    return written
+
+
+def _identities(session: Session, accounts: list[tuple[str, str]]) -> list[Identity]:
+    found: list[Identity] = []
+    for start in range(0, len(accounts), 400):  # well under every driver's limit on bound parameters
+        part = accounts[start:start + 400]
+        found += session.exec(select(Identity).where(tuple_(Identity.channel, Identity.external_id).in_(part)))
+    return found
 
 
 def branch_roster_size(*, session: Session, branch_id: int | None) -> int:
