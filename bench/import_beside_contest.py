@@ -100,9 +100,10 @@ def phase(contest: Contest, command: list[str] | None, folder: Path, seconds: fl
     ordered = sorted(contest.times)
     p99 = ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000
     verdict = "met" if contest.lost == lost and p99 < GOAL_P99_MS else "NOT met"
+    said = f"\n    the import said: {output}" if output else ""
     return (f"{took:6.1f} s; answers sent {contest.sent - sent:,}, stored {stored:,}, lost {contest.lost - lost}; "
-            f"per answer p50 {statistics.median(ordered) * 1000:.1f} ms, p99 {p99:.1f} ms, max {ordered[-1] * 1000:.0f} ms"
-            f"  goal (0 lost, p99 < 1 s): {verdict}" + (f"\n    the import said: {output}" if output else ""))
+            f"per answer p50 {statistics.median(ordered) * 1000:.1f} ms, p99 {p99:.1f} ms, "
+            f"max {ordered[-1] * 1000:.0f} ms  goal (0 lost, p99 < 1 s): {verdict}{said}")
 
 
 def main() -> None:
