@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Limits", "DEFAULT_LIMITS", "Refused", "MAX_RATIO", "RATIO_FLOOR", "MAX_ROWS", "MAX_COLUMNS",
-           "MAX_CELL_CHARS", "MAX_DEPTH", "MAX_ALIAS_NODES", "megabytes"]
+__all__ = ["Limits", "DEFAULT_LIMITS", "Refused", "MAX_RATIO", "RATIO_FLOOR", "MAX_DIRECTORY_BYTES", "MAX_ROWS",
+           "MAX_COLUMNS", "MAX_CELL_CHARS", "MAX_DEPTH", "MAX_ALIAS_NODES", "megabytes"]
 
 MAX_RATIO = 100  # unpacked : packed for one part of a workbook; real ones stay under 20, zip bombs reach 1,000
 RATIO_FLOOR = 1 << 20  # a part smaller than this unpacks to little whatever its ratio
+MAX_DIRECTORY_BYTES = 1 << 20  # a workbook's list of parts (about 20,000 entries); a real one has a few KB
 MAX_ROWS = 200_000  # of a sheet or a CSV file
 MAX_COLUMNS = 1_000  # a row with a value further right than this is no bank or roster
 MAX_CELL_CHARS = 5_000  # a question, option, answer, explanation or name longer than this is no question or name

@@ -18,6 +18,7 @@ from pathlib import Path
 from safeio.limits import (
     DEFAULT_LIMITS,
     MAX_COLUMNS,
+    MAX_DIRECTORY_BYTES,
     MAX_RATIO,
     MAX_ROWS,
     RATIO_FLOOR,
@@ -32,10 +33,10 @@ Rows = list[Sequence[object]]
 _TOO_MANY_ROWS = f"超过 {MAX_ROWS} 行：一次最多读取 {MAX_ROWS} 行，请分成几个文件"
 
 
-def csv_rows(text: str, delimiter: str) -> list[list[str]]:
+def csv_rows(text: str, delimiter: str) -> Rows:
     """The records of CSV `text`; Refused (with the row) past MAX_ROWS or for a record the csv module cannot read,
     such as a cell longer than its field limit (131,072 characters)."""
-    rows: list[list[str]] = []
+    rows: Rows = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         for row in reader:
@@ -55,6 +56,10 @@ def check_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> None:
     size = path.stat().st_size
     if size > limits.file_bytes:
         raise Refused(f"文件过大（{megabytes(size)}，最多 {megabytes(limits.file_bytes)}）")
+    directory = _directory_size(path)
+    if directory is not None and directory > MAX_DIRECTORY_BYTES:
+        raise Refused(f"其中的文件目录有 {megabytes(directory)}（正常的表格不过几 KB），"
+                      "疑似损坏或「压缩炸弹」，已拒绝读取")
     try:
         with zipfile.ZipFile(path) as archive:
             parts = archive.infolist()
@@ -69,6 +74,26 @@ def check_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> None:
             ratio = part.file_size // max(part.compress_size, 1)
             raise Refused(f"其中的 {part.filename[:60]} 压缩了 {ratio} 倍（正常的表格不超过 {MAX_RATIO} 倍），"
                           "疑似「压缩炸弹」，已拒绝读取；如确是表格，请用 Excel 打开后另存再试")
+
+
+def _directory_size(path: Path) -> int | None:
+    """The size the zip's end record gives its central directory, which zipfile reads whole and turns into an
+    object per entry (a 64 MB file of empty entries would be 700,000 of them); None when there is no end record."""
+    with path.open("rb") as file:
+        file.seek(0, 2)
+        file.seek(max(0, file.tell() - (1 << 16) - 22))  # the record ends the file, after a comment of up to 64 KB
+        tail = file.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) < at + 22:
+            return None
+        size = int.from_bytes(tail[at + 12:at + 16], "little")
+        locator = tail[at - 20:at] if at >= 20 else b""
+        if size == 0xFFFFFFFF and locator.startswith(b"PK\x06\x07"):  # ZIP64: the size is in a record of its own
+            file.seek(int.from_bytes(locator[8:16], "little"))
+            record = file.read(56)
+            if record.startswith(b"PK\x06\x06") and len(record) == 56:
+                size = int.from_bytes(record[40:48], "little")
+        return size
 
 
 def read_sheets(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[tuple[str, Rows]]:

@@ -95,6 +95,29 @@ def test_a_workbook_over_the_unpacked_limit_is_refused_whatever_its_ratio(tmp_pa
     assert result.bank is None and "解压后" in problem.message and "20 KB" in problem.message
 
 
+@pytest.mark.parametrize("zip64", [False, True])
+def test_a_workbook_listing_too_many_parts_is_refused_before_the_list_is_read(tmp_path: Path, zip64: bool) -> None:
+    """zipfile turns every entry of the central directory into an object: a 64 MB file of empty entries would be
+    700,000 of them. Long names make the directory large with a few entries."""
+    path = workbook(tmp_path / "parts.xlsx", [HEADER, GOOD_ROW])
+    with zipfile.ZipFile(path, "a") as archive:
+        for n in range(20):
+            archive.writestr(zipfile.ZipInfo(f"{n:02d}" + "x" * 60_000), b"")
+    if zip64:  # the end record then says 0xFFFFFFFF and points to a ZIP64 record that holds the size
+        data = bytearray(path.read_bytes())
+        end = data.rfind(b"PK\x05\x06")
+        directory, offset = data[end + 12:end + 16], data[end + 16:end + 20]
+        entries = int.from_bytes(data[end + 10:end + 12], "little")
+        record = (b"PK\x06\x06" + (44).to_bytes(8, "little") + (45).to_bytes(2, "little") * 2 + bytes(8)
+                  + entries.to_bytes(8, "little") * 2 + bytes(directory) + bytes(4) + bytes(offset) + bytes(4))
+        locator = b"PK\x06\x07" + bytes(4) + end.to_bytes(8, "little") + (1).to_bytes(4, "little")
+        data[end + 12:end + 16] = b"\xff" * 4
+        path.write_bytes(bytes(data[:end]) + record + locator + bytes(data[end:]))
+    result = read_bank(path)
+    assert result.bank is None
+    assert "文件目录有 1.1 MB" in result.problems[0].message
+
+
 def test_a_file_over_the_size_limit_is_refused_unread(tmp_path: Path) -> None:
     path = tmp_path / "big.csv"
     path.write_text(",".join(HEADER) + "\n" + ",".join(GOOD_ROW) + "\n" * 5000, encoding="utf-8")
@@ -221,6 +244,15 @@ def test_json_nested_just_within_the_limit_reads_as_usual(tmp_path: Path) -> Non
     path = tmp_path / "ok.json"
     path.write_text(json.dumps([question]), encoding="utf-8")
     assert read_bank(path).problems == []
+
+
+def test_brackets_inside_json_strings_are_text_not_nesting(tmp_path: Path) -> None:
+    path = tmp_path / "brackets.json"
+    stem = "[" * 40 + '括号\\"{{{（）' + "{" * 40
+    path.write_text(json.dumps([{"type": "blank", "question": stem, "answer": "一"}], ensure_ascii=False),
+                    encoding="utf-8")
+    result = read_bank(path)
+    assert result.problems == [] and result.bank.questions[0].text == stem
 
 
 # ---------------------------------------------------------------- YAML aliases and nesting

@@ -90,7 +90,7 @@ def _header_key(value: Any) -> str:
 # ---------------------------------------------------------------- reading
 
 
-def _csv_rows(path: Path, limits: Limits) -> list[list[str]]:
+def _csv_rows(path: Path, limits: Limits) -> Rows:
     text = read_text(path, limits, gbk=True)
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = "\t" if "\t" in first_line and "," not in first_line and "，" not in first_line else ","
@@ -122,7 +122,7 @@ def _load(path: Path, label: str, limits: Limits) -> Rows:
             if _find_header(rows) is not None:
                 return rows
         return sheets[0][1] if sheets else []
-    return list(_csv_rows(path, limits))
+    return _csv_rows(path, limits)
 
 
 def read_roster(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[RosterRow]:
