@@ -5,7 +5,8 @@
 Each case runs in a fresh process, so its peak RSS is its own. The bombs are those of issue 11: an .xlsx of about
 1.5 MB whose one cell unpacks to 1.5 GB (it made an import peak at 3.1 GB, then succeed), YAML nine aliases deep in
 studybot.yaml (336 MB and a multi-megabyte error), a JSON bank nested 100,000 deep (a RecursionError), a sheet
-claiming to be 16,384 columns wide (openpyxl pads every row to it). The honest files: a bank of --rows questions
+claiming to be 16,384 columns wide (openpyxl pads every row to it), and a workbook listing 600,000 empty parts
+(zipfile makes an object of each). The honest files: a bank of --rows questions
 as .xlsx (its unpacked size and compression ratio against the limits, read time, peak) and the public 党史 bank.
 Goal: every bomb refused in under a second below 100 MB RSS; the honest files read well inside the limits."""
 
@@ -72,6 +73,15 @@ def wide_sheet(folder: Path) -> Path:
                 data = data.replace(b"<sheetData>", b'<dimension ref="A1:XFD20001"/><sheetData>', 1)
             target.writestr(item, data)
     return wide
+
+
+def many_parts(folder: Path) -> Path:
+    """Just under the 64 MB file limit: a workbook followed by 600,000 empty parts."""
+    path = _workbook(folder / "parts.xlsx", [HEADER, ["判断", "党员有退党的自由。", None, None, None, None, "对", ""]])
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as archive:
+        for n in range(600_000):
+            archive.writestr(f"p/{n:06d}", b"")
+    return path
 
 
 def honest_bank(folder: Path, rows: int) -> Path:
@@ -151,10 +161,12 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         bomb, wide, honest, deep = xlsx_bomb(folder), wide_sheet(folder), honest_bank(folder, args.rows), \
             deep_json(folder)
+        parted = many_parts(folder)
         print(f"xlsx bomb: {parts(bomb)}")
         print(f"honest bank of {args.rows} rows: {parts(honest)}")
         measure("xlsx bomb (1.5 GB cell)", lambda: read(bomb))
         measure("sheet claiming 16,384 columns", lambda: read(wide))
+        measure(f"600,000 parts, {parted.stat().st_size / 1e6:.0f} MB", lambda: read(parted))
         measure("YAML alias bomb in the config", lambda: config_bomb(folder))
         measure("JSON nested 100,000 deep", lambda: read(deep))
         measure(f"honest .xlsx, {args.rows} rows", lambda: read(honest))
