@@ -14,6 +14,9 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from safeio.limits import Refused
+from safeio.yamlfile import BoundedLoader
+
 __all__ = ["StudyItem", "ItemError", "parse_item", "render_item", "HEADER_KEYS", "shown_path"]
 
 HEADER_KEYS = ("title", "tags", "source", "date", "summary", "link", "points")
@@ -25,13 +28,13 @@ _CUT_TAIL = "……"
 _SENTENCE_ENDS = "。！？；!?;"
 
 
-class _HeaderLoader(yaml.SafeLoader):
+class _HeaderLoader(BoundedLoader):
     """SafeLoader without YAML's implicit timestamps: `date: 2026-13-01` would otherwise fail inside PyYAML with a
     bare ValueError and no line, and `2026-3-1` would pass although we want YYYY-MM-DD; we read dates ourselves."""
 
     yaml_implicit_resolvers = {
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        for first, resolvers in BoundedLoader.yaml_implicit_resolvers.items()
     }
 
 
@@ -125,15 +128,18 @@ _Fields = dict[str, tuple[int, Node]]
 
 
 def _header_fields(header: list[str], path: Path) -> _Fields:
-    loader = _HeaderLoader("\n".join(header))
     try:
-        node = loader.get_single_node()
+        loader = _HeaderLoader("\n".join(header))
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
+    except Refused as exc:  # an alias bomb, nesting, a control character: the header's line 1 is the file's line 2
+        raise ItemError(path, (exc.line or 1) + 1, exc.reason) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         raise ItemError(path, mark.line + 2 if mark else 2, f"头部 YAML 格式错误（{problem}）") from exc
-    finally:
-        loader.dispose()
     if node is None:  # an empty header: reported as the missing title
         return {}
     if not isinstance(node, MappingNode):

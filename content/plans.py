@@ -22,6 +22,9 @@ from typing import Any
 
 import yaml
 
+from safeio.limits import Refused
+from safeio.yamlfile import BoundedLoader, read_yaml
+
 __all__ = ["PlanEntry", "ContestSpec", "PlanProblem", "load_plan_file", "load_plans", "ENTRY_KEYS"]
 
 ENTRY_KEYS = {"name", "when", "to", "items", "folder", "contest", "shift"}
@@ -62,7 +65,7 @@ class PlanProblem:
         return f"{self.file}{where}：{self.message}"
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(BoundedLoader):
     """Keeps each mapping's line (1-based) under the key "__line__", for messages."""
 
 
@@ -109,9 +112,11 @@ def load_plan_file(path: Path, *, parse_when: Callable[..., Any], item_ids: Call
     lists a folder's items."""
     label = str(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_LineLoader)  # noqa: S506 - a SafeLoader
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [PlanProblem(label, 0, f"无法读取：{exc}")]
+        raw = read_yaml(path, loader=_LineLoader)
+    except OSError as exc:
+        return [], [PlanProblem(label, 0, f"无法读取（{exc.strerror or exc}）")]
+    except Refused as exc:
+        return [], [PlanProblem(label, exc.line or 0, exc.reason)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         return [], [PlanProblem(label, mark.line + 1 if mark else 0,

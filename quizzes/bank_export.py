@@ -20,6 +20,7 @@ from quizzes.importers.blank_answers import count_blank_slots, split_blank_answe
 from quizzes.importers.common import Invalid
 from quizzes.importers.optional_fields import STRICTNESS_LABELS
 from quizzes.model import LETTERS, TYPE_LABELS, Bank, Question, QuestionType
+from safeio.text import excel_safe
 
 __all__ = ["write_yaml", "write_xlsx", "bank_to_yaml"]
 
@@ -155,7 +156,10 @@ def write_xlsx(bank: Bank, path: Path | str) -> list[str]:
             row.append(STRICTNESS_LABELS.get(q.strictness or "", q.strictness or ""))
         if with_limit:
             row.append(q.time_limit)
-        sheet.append([value if value != "" else None for value in row])
+        cleaned = [excel_safe(value) for value in row]
+        if cleaned != row:  # a bank stored before imports refused control characters
+            warnings.append(f"第 {number} 行：有不可见的控制字符，表格中已删去")
+        sheet.append([value if value != "" else None for value in cleaned])
         for cell in sheet[number]:
             if cell.data_type == "f":  # text that starts with "=" is text, not a formula
                 cell.data_type = "s"
@@ -176,5 +180,5 @@ def write_xlsx(bank: Bank, path: Path | str) -> list[str]:
 
 def _sheet_title(name: str) -> str:
     """Excel sheet names: at most 31 characters, none of []:*?/\\."""
-    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in name).strip("'") or "题库"
+    cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in excel_safe(name)).strip("'") or "题库"
     return cleaned[:31]

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quizzes.bank_yaml import load_bank_file
-from quizzes.importers.common import BankProblem, Parsed, Where, problem_at
+from quizzes.importers.common import BankProblem, Parsed, Where, problem_at, unsafe_text
 from quizzes.importers.duplicates import Duplicate, dedupe
 from quizzes.model import TYPE_LABELS, Bank, QuestionType
+from safeio.limits import DEFAULT_LIMITS, Limits, Refused
 
 __all__ = ["read_bank", "load_bank", "BankRead", "BankError", "SUPPORTED_SUFFIXES"]
 
@@ -84,8 +85,8 @@ class BankRead:
                 f"（{per_type}）")
 
 
-def _read_yaml(path: Path, file: str) -> tuple[Parsed, Bank | None]:
-    bank, problems = load_bank_file(path)
+def _read_yaml(path: Path, limits: Limits) -> tuple[Parsed, Bank | None]:
+    bank, problems = load_bank_file(path, limits)
     if bank is None:
         return Parsed(problems=problems), None
     # every entry became a question (all or nothing), so position = entry number
@@ -93,14 +94,15 @@ def _read_yaml(path: Path, file: str) -> tuple[Parsed, Bank | None]:
     return Parsed(questions, [], bank.name, bank.description, bank.time_limit, len(questions)), bank
 
 
-def read_bank(path: Path | str, name: str | None = None) -> BankRead:
-    """Read and check a bank file of any supported format; see the module docstring."""
+def read_bank(path: Path | str, name: str | None = None, *, limits: Limits = DEFAULT_LIMITS) -> BankRead:
+    """Read and check a bank file of any supported format; see the module docstring. A file over `limits` (or a
+    workbook that unpacks past them) is refused before it is expanded."""
     path = Path(path)
     file = str(path)
     suffix = path.suffix.lower()
 
-    def failed(message: str) -> BankRead:
-        return BankRead(None, [problem_at(file, None, message)], source=file)
+    def failed(message: str, row: int | None = None) -> BankRead:
+        return BankRead(None, [problem_at(file, Where(row=row) if row else None, message)], source=file)
 
     if suffix not in SUPPORTED_SUFFIXES:
         return failed(_OLD_FORMATS.get(suffix, f"不支持「{suffix or '无扩展名'}」文件：题库应为 .xlsx、.csv、.json 或 "
@@ -111,31 +113,41 @@ def read_bank(path: Path | str, name: str | None = None) -> BankRead:
         return failed("这不是一个文件")
     try:
         if suffix in (".yaml", ".yml"):
-            parsed, _ = _read_yaml(path, file)
+            parsed, _ = _read_yaml(path, limits)
         elif suffix == ".json":
             from quizzes.importers.json_bank import read_json
 
-            parsed = read_json(path, file)
+            parsed = read_json(path, file, limits)
         elif suffix == ".csv":
             from quizzes.importers.tabular import read_csv
 
-            parsed = read_csv(path, file)
+            parsed = read_csv(path, file, limits)
         else:
             from quizzes.importers.tabular import read_xlsx
 
-            parsed = read_xlsx(path, file)
+            parsed = read_xlsx(path, file, limits)
     except PermissionError:
         return failed("没有读取权限")
     except OSError as exc:
         return failed(f"无法读取（{exc.strerror or exc}）")
+    except Refused as exc:  # a spreadsheet's line is a row, as its other problems give it; elsewhere it is text
+        if suffix == ".json":
+            return failed(str(exc))
+        return failed(exc.reason, exc.line)
 
+    bank_name = (name or "").strip() or parsed.name or path.stem
     kept, duplicates, conflicts = dedupe(parsed.questions)
-    problems = [*parsed.problems, *(problem_at(file, where, message) for where, message in conflicts)]
+    problems = [*parsed.problems, *(problem_at(file, where, message) for where, message in conflicts),
+                *(problem_at(file, None, message) for message in _unsafe_bank_fields(bank_name, parsed.description))]
     if problems:
         return BankRead(None, _in_file_order(problems), tuple(duplicates), parsed.entries, file)
-    bank_name = (name or "").strip() or parsed.name or path.stem
     bank = Bank(bank_name, tuple(q for _, q in kept), parsed.description, parsed.time_limit, file)
     return BankRead(bank, [], tuple(duplicates), parsed.entries, file)
+
+
+def _unsafe_bank_fields(name: str, description: str) -> list[str]:
+    """The name and description are stored and shown like a question (the name from --name too)."""
+    return unsafe_text([("题库名", name), ("说明", description)])
 
 
 def _in_file_order(problems: list[BankProblem]) -> list[BankProblem]:

@@ -13,9 +13,11 @@ import yaml
 
 from quizzes.grading.answers import parse_choice, parse_judge
 from quizzes.importers.answer_parsing import parse_type_word
-from quizzes.importers.common import BankProblem, Invalid
+from quizzes.importers.common import BankProblem, Invalid, unsafe_text
 from quizzes.importers.optional_fields import parse_difficulty, parse_points, parse_strictness, parse_topic
 from quizzes.model import LETTERS, Bank, Question, QuestionFields, QuestionType
+from safeio.limits import DEFAULT_LIMITS, Limits, Refused
+from safeio.yamlfile import read_yaml
 
 __all__ = ["BankProblem", "load_bank_file", "load_banks", "BUNDLED_BANK_DIR"]
 
@@ -60,6 +62,8 @@ def _unknown(keys: object, known: set[str]) -> str | None:
 def _question(entry: object, default_limit: int | None, default_strictness: str | None = None) -> Question:
     if not isinstance(entry, dict):
         raise _Invalid("每道题应是一个包含 type、question、answer 的条目")
+    if unsafe := unsafe_text((str(key), value) for key, value in entry.items()):
+        raise _Invalid(unsafe[0])
     if unknown := _unknown(entry, _QUESTION_KEYS):
         raise _Invalid(unknown)
     parsed = parse_type_word(str(entry.get("type", "")).strip()) if entry.get("type") is not None else None
@@ -112,14 +116,17 @@ def _blanks(raw_answer: object) -> list[list[str]]:
     return blanks
 
 
-def load_bank_file(path: Path) -> tuple[Bank | None, list[BankProblem]]:
+def load_bank_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Bank | None, list[BankProblem]]:
     """The bank in `path`, or None with the problems that stop it loading.
-    One bad question rejects the whole file: a half-loaded bank would silently lose questions."""
+    One bad question rejects the whole file: a half-loaded bank would silently lose questions.
+    Read as UTF-8, or GB18030 when it is not (as a CSV bank is): a bank is what secretaries edit, in Notepad too."""
     name = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [BankProblem(name, f"无法读取：{exc}")]
+        data = read_yaml(path, limits, gbk=True)
+    except OSError as exc:
+        return None, [BankProblem(name, f"无法读取（{exc.strerror or exc}）")]
+    except Refused as exc:
+        return None, [BankProblem(name, str(exc))]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"（第 {mark.line + 1} 行）" if mark else ""
@@ -130,6 +137,8 @@ def load_bank_file(path: Path) -> tuple[Bank | None, list[BankProblem]]:
     if unknown := _unknown(data, _BANK_KEYS):
         return None, [BankProblem(name, f"题库{unknown}")]
     bank_name = str(data.get("name") or path.stem).strip()
+    if unsafe := unsafe_text([("name", bank_name), ("description", data.get("description"))]):
+        return None, [BankProblem(name, f"题库的{message}") for message in unsafe]
     limit = data.get("time_limit")
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or not 5 <= limit <= 600):
         return None, [BankProblem(name, "time_limit 应为 5 到 600 之间的整数（秒）")]

@@ -1,6 +1,7 @@
 """The architecture's rules, read from the code's own imports (ast: nothing is imported or run):
 
-- the pure domain (quizzes/, content/, scheduler/) imports nothing from bot/;
+- the pure domain (quizzes/, content/, scheduler/) and safeio/ (the file limits they share with bot/) import
+  nothing from bot/, and safeio/ nothing from the domain either;
 - the platform SDKs (wechatpy, dingtalk_stream) are imported only under bot/channels/;
 - a channel package (bot/channels/<platform>/) is imported only by itself and by bot/channels/registry.py,
   and the channels' package faces (`__init__.py`) import nothing, so importing one part loads no other;
@@ -16,8 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("bot", "quizzes", "content", "scheduler")
-PURE = ("quizzes", "content", "scheduler")
+PRODUCT = ("bot", "quizzes", "content", "scheduler", "safeio")
+PURE = ("quizzes", "content", "scheduler", "safeio")
 SDKS = ("wechatpy", "dingtalk_stream")
 CHANNELS = ROOT / "bot" / "channels"
 SHARED_CHANNEL_PACKAGES = {"common"}  # what every adapter shares; not a channel
@@ -73,6 +74,13 @@ def where(path: Path, line: int) -> str:
 def test_the_pure_domain_imports_nothing_from_bot() -> None:
     found = [f"{where(path, line)} imports {module}" for path in modules(*PURE)
              for line, module in imported(path) if under(module, "bot")]
+    assert found == []
+
+
+def test_safeio_imports_only_itself_and_libraries() -> None:
+    """Every package reads files through safeio, so it must stand below all of them."""
+    found = [f"{where(path, line)} imports {module}" for path in modules("safeio")
+             for line, module in imported(path) if any(under(module, p) for p in PRODUCT if p != "safeio")]
     assert found == []
 
 

@@ -22,6 +22,8 @@ from sqlmodel import Session
 from bot.services.meetings import MeetingService, naive
 from bot.storage.branches import get_or_create_branch
 from bot.storage.meetings import file_meetings_to_come, meeting_from_source
+from safeio.limits import Refused
+from safeio.yamlfile import read_yaml
 from scheduler import meetings as rules
 
 __all__ = ["sync_meeting_files"]
@@ -33,9 +35,11 @@ KEYS = {"key", "branch", "type", "start", "place", "topic"}
 
 def _entries(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [f"会议计划 {path}：无法读取：{exc}"]
+        data = read_yaml(path)
+    except OSError as exc:
+        return [], [f"会议计划 {path}：无法读取（{exc.strerror or exc}）"]
+    except Refused as exc:
+        return [], [f"会议计划 {path}{f' 第 {exc.line} 行' if exc.line else ''}：{exc.reason}"]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" 第 {mark.line + 1} 行" if mark else ""

@@ -7,14 +7,16 @@ bot.services.roster then checks the rows against the database and imports them.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.storage.models import ROLES
+from safeio.limits import DEFAULT_LIMITS, Limits, Refused
+from safeio.tables import Rows, csv_rows, read_sheets
+from safeio.text import character_problem, read_text
 
 __all__ = ["RosterRow", "RosterError", "RosterFileMissing", "read_roster", "IDENTITY_COLUMNS", "ROLE_BY_LABEL",
            "COLUMNS_HINT"]
@@ -76,6 +78,11 @@ def _clean(value: Any) -> str:
     return str(value).strip(" \t\r\n\u3000\ufeff\u200b")
 
 
+def _clip(text: str, limit: int = 30) -> str:
+    """Text quoted back in a message: a cell of a megabyte is not printed whole."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def _header_key(value: Any) -> str:
     return _SPACES.sub("", _clean(value)).lower()
 
@@ -83,48 +90,14 @@ def _header_key(value: Any) -> str:
 # ---------------------------------------------------------------- reading
 
 
-def _decode(data: bytes, label: str) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's「Unicode 文本」is UTF-16 with a BOM
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    for encoding in ("utf-8-sig", "gb18030"):  # GB18030 is a superset of GBK (rare name characters too)
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise RosterError([f"{label}：无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV"])
-
-
-def _csv_rows(path: Path, label: str) -> list[list[Any]]:
-    text = _decode(path.read_bytes(), label)
+def _csv_rows(path: Path, limits: Limits) -> Rows:
+    text = read_text(path, limits, gbk=True)
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     delimiter = "\t" if "\t" in first_line and "," not in first_line and "，" not in first_line else ","
-    try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise RosterError([f"{label}：CSV 格式有误（{exc}）"]) from None
+    return csv_rows(text, delimiter)
 
 
-def _xlsx_sheets(path: Path, label: str) -> list[tuple[str, list[list[Any]]]]:
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            return [(sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)])
-                    for sheet in workbook.worksheets]
-        finally:
-            workbook.close()
-    except PermissionError:
-        raise
-    except Exception as exc:  # a damaged or renamed file can fail anywhere inside openpyxl
-        raise RosterError([f"{label}：不是有效的 .xlsx 文件（{type(exc).__name__}），"
-                           "请用 Excel 重新保存后再试"]) from None
-
-
-def _find_header(rows: list[list[Any]]) -> int | None:
+def _find_header(rows: Rows) -> int | None:
     """Index of the header row: the first row (near the top) with a 姓名 column."""
     seen = 0
     for index, row in enumerate(rows):
@@ -139,32 +112,36 @@ def _find_header(rows: list[list[Any]]) -> int | None:
     return None
 
 
-def _load(path: Path, label: str) -> list[list[Any]]:
+def _load(path: Path, label: str, limits: Limits) -> Rows:
     suffix = path.suffix.lower()
     if suffix == ".xls":
         raise RosterError([f"{label}：不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 或 CSV（UTF-8）"])
     if suffix in (".xlsx", ".xlsm"):
-        sheets = _xlsx_sheets(path, label)
+        sheets = read_sheets(path, limits)
         for _title, rows in sheets:
             if _find_header(rows) is not None:
                 return rows
         return sheets[0][1] if sheets else []
-    return _csv_rows(path, label)
+    return _csv_rows(path, limits)
 
 
-def read_roster(path: Path) -> list[RosterRow]:
-    """Parse and validate the whole file; RosterError lists every problem found."""
+def read_roster(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[RosterRow]:
+    """Parse and validate the whole file; RosterError lists every problem found. A file over `limits` (or a
+    workbook that unpacks past them) is refused before it is expanded."""
     label = path.name
     if not path.exists():
         raise RosterFileMissing(f"找不到名册文件 {path}")
     if not path.is_file():
         raise RosterFileMissing(f"{path} 不是文件")
     try:
-        rows = _load(path, label)
+        rows = _load(path, label, limits)
     except PermissionError:
         raise RosterError([f"{label}：没有读取权限"]) from None
     except OSError as exc:
         raise RosterError([f"{label}：无法读取（{exc.strerror or exc}）"]) from None
+    except Refused as exc:
+        raise RosterError([f"{label} 第 {exc.line} 行：{exc.reason}" if exc.line else f"{label}：{exc.reason}"]
+                          ) from None
 
     if not any(_clean(cell) for row in rows for cell in row):
         raise RosterError([f"{label}：文件是空的，第 1 行应是表头：{COLUMNS_HINT}"])
@@ -191,7 +168,7 @@ def read_roster(path: Path) -> list[RosterRow]:
     if problems:
         raise RosterError(problems)
 
-    def cell(values: list[Any], column: str) -> str:
+    def cell(values: Sequence[Any], column: str) -> str:
         position = columns.get(column)
         return _clean(values[position]) if position is not None and position < len(values) else ""
 
@@ -208,14 +185,17 @@ def read_roster(path: Path) -> list[RosterRow]:
         if not name:
             row_problems.append(f"{where}：缺少姓名")
         if not branch:
-            row_problems.append(f"{where}：缺少支部" + (f"（{name}）" if name else ""))
+            row_problems.append(f"{where}：缺少支部" + (f"（{_clip(name)}）" if name else ""))
         role = ROLE_BY_LABEL.get(role_text.lower()) if role_text else ("member" if "角色" in columns else None)
         if role_text and role is None:
-            row_problems.append(f"{where}：不认识的角色「{role_text}」，应为 {_ROLE_CHOICES} 之一（留空即为成员）")
+            row_problems.append(f"{where}：不认识的角色「{_clip(role_text)}」，"
+                                f"应为 {_ROLE_CHOICES} 之一（留空即为成员）")
         for column in ("姓名", "支部"):
             value = cell(values, column)
             if len(value) > _MAX_LENGTH[column]:
                 row_problems.append(f"{where}：{column}过长（最多 {_MAX_LENGTH[column]} 个字）")
+            elif unsafe := character_problem(column, value):
+                row_problems.append(f"{where}：{unsafe}")
         identities: dict[str, str] = {}
         for channel, column in IDENTITY_COLUMNS.items():
             account = cell(values, column)
@@ -224,6 +204,9 @@ def read_roster(path: Path) -> list[RosterRow]:
             if len(account) > _MAX_LENGTH[column]:
                 row_problems.append(f"{where}：{column}过长（最多 {_MAX_LENGTH[column]} 个字符）")
                 continue
+            if unsafe := character_problem(column, account):
+                row_problems.append(f"{where}：{unsafe}")
+                continue
             earlier = first_account.setdefault((channel, account), number)
             if earlier != number:
                 row_problems.append(f"{where}：{column}「{account}」与第 {earlier} 行重复")
@@ -231,7 +214,7 @@ def read_roster(path: Path) -> list[RosterRow]:
         if name and branch:
             earlier = first_person.setdefault((branch, name), number)
             if earlier != number:
-                row_problems.append(f"{where}：「{branch}」的「{name}」与第 {earlier} 行重复"
+                row_problems.append(f"{where}：「{_clip(branch)}」的「{_clip(name)}」与第 {earlier} 行重复"
                                     "（同一支部内的成员按姓名识别，请删去重复的一行）")
         if row_problems:
             problems.extend(row_problems)

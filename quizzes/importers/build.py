@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from quizzes.importers.answer_parsing import TYPE_HINT, choice_answer, infer_type, judge_answer, parse_type_word
 from quizzes.importers.blank_answers import split_blank_answer
-from quizzes.importers.common import Invalid, RawQuestion, answer_as_text, is_empty_answer
+from quizzes.importers.common import Invalid, RawQuestion, answer_as_text, is_empty_answer, unsafe_text
 from quizzes.importers.optional_fields import (
     parse_difficulty,
     parse_points,
@@ -26,6 +26,12 @@ _T = TypeVar("_T")
 def build_question(raw: RawQuestion) -> tuple[Question | None, list[str]]:
     """The checked question, or None with every problem found in it."""
     problems = list(raw.problems)
+    labelled = [(f"选项{LETTERS[i]}" if i < len(LETTERS) else "选项", o) for i, o in enumerate(raw.options)]
+    unsafe = unsafe_text([("题型", raw.type_word), ("题干", raw.text), *labelled, ("答案", raw.answer),
+                          ("解析", raw.explanation), ("分值", raw.points), ("难度", raw.difficulty),
+                          ("知识点", raw.topic), ("判分", raw.strictness), ("限时", raw.time_limit)])
+    if unsafe:
+        return None, problems + unsafe
     # in this order, so that a row's problems are listed as before: 分值, 难度, 知识点, 判分, 限时
     points = _parsed(parse_points, raw.points, None, problems)
     difficulty = _parsed(parse_difficulty, raw.difficulty, "", problems)

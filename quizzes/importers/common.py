@@ -10,12 +10,17 @@ row/entry number (the caller puts that in the BankProblem's location)."""
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from quizzes.model import Question, QuestionType
+from safeio.text import character_problem, length_problem
 
 __all__ = ["BankProblem", "Parsed", "problem_at", "Where", "RawQuestion", "Invalid", "fold", "clean_cell",
-           "answer_as_text", "is_empty_answer"]
+           "answer_as_text", "is_empty_answer", "unsafe_text"]
+
+
+_MAX_MESSAGE = 500
 
 
 class Invalid(Exception):
@@ -48,6 +53,10 @@ class BankProblem:
     question_no: int | None = None  # 1-based position in the file's question list (YAML, JSON)
     row: int | None = None  # spreadsheet row as Excel shows it, header = row 1 (xlsx, CSV)
     sheet: str = ""  # the worksheet, when the workbook has several
+
+    def __post_init__(self) -> None:
+        if len(self.message) > _MAX_MESSAGE:  # a message quoting what it found must not quote a megabyte
+            object.__setattr__(self, "message", self.message[:_MAX_MESSAGE] + "…")
 
     def __str__(self) -> str:
         if self.row is not None:
@@ -130,3 +139,30 @@ def is_empty_answer(answer: object) -> bool:
     if isinstance(answer, (list, tuple)):
         return not any(not is_empty_answer(a) for a in answer)
     return not isinstance(answer, bool) and clean_cell(answer) == ""
+
+
+def unsafe_text(fields: Iterable[tuple[str, object]]) -> list[str]:
+    """For each (label, value) whose text is too long for a question (safeio's MAX_CELL_CHARS) or holds a character
+    storage or Excel cannot hold, one problem naming the field. Checked before anything else, so that no later
+    message quotes a megabyte of text."""
+    problems = []
+    for label, value in fields:
+        for text in _texts(value):
+            problem = length_problem(f"「{label}」", text) or character_problem(f"「{label}」", text)
+            if problem is not None:
+                problems.append(problem)
+                break
+    return problems
+
+
+def _texts(value: object) -> Iterator[str]:
+    """The text in a value as read: itself, or what lists and mappings (JSON, YAML) hold, keys too."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _texts(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(key)
+            yield from _texts(item)

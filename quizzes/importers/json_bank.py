@@ -31,6 +31,9 @@ from quizzes.importers.build import build_question
 from quizzes.importers.common import Invalid, Parsed, RawQuestion, Where, clean_cell, problem_at
 from quizzes.importers.optional_fields import parse_strictness, parse_time_limit
 from quizzes.model import LETTERS
+from safeio.jsonfile import check_nesting
+from safeio.limits import DEFAULT_LIMITS, Limits
+from safeio.text import read_text
 
 __all__ = ["read_json", "KEY_ALIASES"]
 
@@ -187,16 +190,10 @@ def _json_error(message: str) -> str:
     return next((chinese for english, chinese in _JSON_ERRORS.items() if message.startswith(english)), "格式不正确")
 
 
-def read_json(path: Path, file: str) -> Parsed:
-    data_bytes = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data_bytes.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        return Parsed(problems=[problem_at(file, None, "无法识别文件编码，请另存为 UTF-8 编码")])
+def read_json(path: Path, file: str, limits: Limits = DEFAULT_LIMITS) -> Parsed:
+    """Refused (from safeio) for a file over the limits, in no encoding we read, or nested too deep."""
+    text = read_text(path, limits, gbk=True)
+    check_nesting(text)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

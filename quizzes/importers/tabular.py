@@ -20,9 +20,7 @@ that type to rows whose 题型 is empty. Row numbers are those Excel shows (head
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -32,6 +30,9 @@ from quizzes.importers.answer_parsing import parse_type_word, split_options, str
 from quizzes.importers.build import build_question
 from quizzes.importers.common import Parsed, RawQuestion, Where, clean_cell, problem_at
 from quizzes.model import LETTERS
+from safeio.limits import DEFAULT_LIMITS, Limits
+from safeio.tables import csv_rows, read_sheets
+from safeio.text import read_text
 
 __all__ = ["read_xlsx", "read_csv", "COLUMN_ALIASES"]
 
@@ -199,46 +200,14 @@ def _read_rows(sheets: Sequence[tuple[str, _Rows]], file: str) -> Parsed:
 # ---------------------------------------------------------------- files
 
 
-def _decode(data: bytes) -> str | None:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's「Unicode 文本」
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    for encoding in ("utf-8-sig", "gb18030"):  # GB18030 is a superset of GBK
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def read_csv(path: Path, file: str) -> Parsed:
-    text = _decode(path.read_bytes())
-    if text is None:
-        return Parsed(problems=[problem_at(file, None, "无法识别文件编码，请另存为 UTF-8 或 GBK 编码的 CSV")])
+def read_csv(path: Path, file: str, limits: Limits = DEFAULT_LIMITS) -> Parsed:
+    """Refused (from safeio) for a file over the limits, in no encoding we read, or not CSV."""
+    text = read_text(path, limits, gbk=True)
     sample = [line for line in text.splitlines() if line.strip()][:5]
     tabs, commas = sum(line.count("\t") for line in sample), sum(line.count(",") for line in sample)
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter="\t" if tabs > commas else ","))
-    except csv.Error as exc:
-        return Parsed(problems=[problem_at(file, None, f"CSV 格式有误（{exc}）")])
-    return _read_rows([("", rows)], file)
+    return _read_rows([("", csv_rows(text, "\t" if tabs > commas else ","))], file)
 
 
-def read_xlsx(path: Path, file: str) -> Parsed:
-    import openpyxl  # only when a workbook is read: importing quizzes stays fast
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        try:
-            sheets = [(sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)])
-                      for sheet in workbook.worksheets]
-        finally:
-            workbook.close()
-    except (PermissionError, FileNotFoundError):
-        raise
-    except Exception as exc:  # a damaged or renamed file can fail anywhere inside openpyxl
-        return Parsed(problems=[problem_at(file, None, f"不是有效的 .xlsx 文件（{type(exc).__name__}），"
-                                                       "请用 Excel 打开后另存为 .xlsx 再试")])
-    return _read_rows(sheets, file)
+def read_xlsx(path: Path, file: str, limits: Limits = DEFAULT_LIMITS) -> Parsed:
+    """Refused (from safeio) for a workbook over the limits or one openpyxl cannot read."""
+    return _read_rows(read_sheets(path, limits), file)
