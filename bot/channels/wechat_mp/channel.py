@@ -110,11 +110,8 @@ class WeChatMP:
     # ----- callbacks -----
 
     def _check_time(self, timestamp: str) -> None:
-        skew = callbacks.timestamp_skew(timestamp, self._now())
-        if skew is None:
-            raise _Rejected(403, "timestamp missing or not a number")
-        if skew > self._max_skew:
-            raise _Rejected(403, f"stale timestamp ({skew:.0f} s off)")
+        if (stale := callbacks.stale_timestamp(timestamp, self._now(), self._max_skew)) is not None:
+            raise _Rejected(403, stale)
 
     def _check_signature(self, query: dict[str, str]) -> None:
         self._check_time(query.get("timestamp", ""))

@@ -132,6 +132,9 @@ class WeComApp:
         if not (sig and ts and nonce and echo):
             log.warning("wecom app: URL check refused: parameters missing")
             return Response(status_code=400)
+        if (stale := self._stale(ts)) is not None:  # a stale URL check is a replayed one
+            log.warning("wecom app: URL check refused: %s", stale)
+            return Response(status_code=403)
         plain = self._open(echo, sig, ts, nonce, lambda: self._crypto.check_signature(sig, ts, nonce, echo))
         if plain is None:
             return Response(status_code=403)
@@ -150,8 +153,8 @@ class WeComApp:
         if not (sig and ts and nonce):
             log.warning("wecom app: callback refused: parameters missing")
             return Response(status_code=400)
-        if not self._fresh(ts):
-            log.warning("wecom app: callback refused: timestamp %.12s outside the %s s window", ts, self._window)
+        if (stale := self._stale(ts)) is not None:
+            log.warning("wecom app: callback refused: %s", stale)
             return Response(status_code=403)
         try:
             encrypt = xmltodict.parse(body)["xml"]["Encrypt"]
@@ -174,11 +177,12 @@ class WeComApp:
             return Response(status_code=200)
         return self._answer(incoming, message, nonce, ts, started)
 
-    def _fresh(self, timestamp: str) -> bool:
+    def _stale(self, timestamp: str) -> str | None:
+        """Why the timestamp is refused, or None."""
         if self._window is None:
-            return True
-        skew = callbacks.timestamp_skew(timestamp, self._app.clock.now().replace(tzinfo=SHANGHAI).timestamp())
-        return skew is not None and skew <= self._window
+            return None
+        now = self._app.clock.now().replace(tzinfo=SHANGHAI).timestamp()
+        return callbacks.stale_timestamp(timestamp, now, self._window)
 
     def _open(self, data: str, sig: str, ts: str, nonce: str, decrypt) -> str | None:
         """The plaintext, or None (logged in one line) when the signature or decryption fails."""

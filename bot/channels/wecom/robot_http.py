@@ -82,6 +82,8 @@ class WeComRobotHTTP:
                                                 ("msg_signature", "timestamp", "nonce", "echostr"))
         if not (signature and timestamp and nonce and echostr):
             return self._reject(request, 400, "URL verification without its parameters")
+        if (stale := callbacks.stale_timestamp(timestamp, self._wall(), self._window)) is not None:
+            return self._reject(request, 403, f"URL verification refused: {stale}")
         if not self._crypto.verify(signature, timestamp, nonce, echostr):
             return self._reject(request, 403, "URL verification with a bad signature")
         try:
@@ -101,18 +103,17 @@ class WeComRobotHTTP:
             return self._reject(request, 400, "callback without msg_signature, timestamp or nonce")
         try:
             encrypt = json.loads(body)["encrypt"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: "[[[[…" past json's depth
             encrypt = None
         if not isinstance(encrypt, str) or not encrypt:
             return self._reject(request, 400, "body is not JSON with an encrypt field")
-        skew = callbacks.timestamp_skew(timestamp, self._wall())
-        if skew is None or skew > self._window:
-            return self._reject(request, 403, "stale or invalid timestamp")
+        if (stale := callbacks.stale_timestamp(timestamp, self._wall(), self._window)) is not None:
+            return self._reject(request, 403, stale)
         if not self._crypto.verify(signature, timestamp, nonce, encrypt):
             return self._reject(request, 403, "bad signature")
         try:
             payload = json.loads(self._crypto.decrypt(encrypt))
-        except (RobotCryptoError, ValueError):
+        except (RobotCryptoError, ValueError, RecursionError):
             payload = None
         if not isinstance(payload, dict):
             return self._reject(request, 403, "payload does not decrypt with our key")
