@@ -73,6 +73,7 @@ class WeChatMP:
         self._app_id = settings.app_id
         self._token = settings.token.get_secret_value()
         self._crypto: WeChatCrypto | None = None
+        self._accept_plaintext = settings.accept_plaintext
         if settings.encoding_aes_key is not None:
             key = settings.encoding_aes_key.get_secret_value()
             if not callbacks.is_aes_key(key):  # wechatpy only asserts it, and -O strips asserts
@@ -89,6 +90,13 @@ class WeChatMP:
 
     async def start(self) -> None:
         """The customer-service task: held messages go out as their members' windows open."""
+        if self._crypto is None:
+            log.warning("%s: no encoding_aes_key (明文模式): callbacks come in plaintext, signed without their "
+                        "body; whoever sees one callback URL can post as any follower for %d s", self.name,
+                        self._max_skew)
+        elif self._accept_plaintext:
+            log.warning("%s: wechat_mp.accept_plaintext is on (兼容模式): plaintext callbacks are taken beside "
+                        "encrypted ones, and their signature does not cover the body", self.name)
         await self._service.start()
 
     async def stop(self) -> None:
@@ -164,6 +172,9 @@ class WeChatMP:
             if safe:
                 xml: str | bytes = self._decrypt(body, query)
             else:
+                if self._crypto is not None and not self._accept_plaintext:
+                    raise _Rejected(403, "plaintext callback in safe mode: its signature does not cover the body "
+                                         "(wechat_mp.accept_plaintext is off)")
                 self._check_signature(query)
                 xml = body
             try:
