@@ -24,11 +24,14 @@ from wechatpy.crypto import PrpCrypto, WeChatCrypto
 
 from bot.app import App
 from bot.channels.registry import add_platform_channels
+from bot.channels.wechat_mp.channel import WeChatMP
+from bot.channels.wecom.app import WeComApp
+from bot.channels.wecom.robot_http import WeComRobotHTTP
 from bot.clock import SHANGHAI, ManualClock
 from bot.web import build_web
 
 __all__ = ["MP_KEY", "Call", "MPWire", "AppWire", "RobotWire", "Service", "sections", "stored", "sign",
-           "served"]
+           "served", "ENDPOINTS", "Endpoint", "open_endpoint"]
 
 MP_APP_ID, MP_TOKEN = "wx5823bf96d3bd56c7", "mp-callback-token"
 MP_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
@@ -88,8 +91,8 @@ class MPWire:
     path = "/wechat/mp"
     openid = "oUSER_openid_1"
 
-    def __init__(self, *, safe: bool, now: Callable[[], float] = time.time) -> None:
-        self.crypto = WeChatCrypto(MP_TOKEN, MP_KEY, MP_APP_ID) if safe else None
+    def __init__(self, *, safe: bool, now: Callable[[], float] = time.time, key: str = MP_KEY) -> None:
+        self.crypto = WeChatCrypto(MP_TOKEN, key, MP_APP_ID) if safe else None
         self.now = now
 
     def message(self, text: str, msgid: int | str, *, user: str | None = None, timestamp: Stamp = None,
@@ -106,10 +109,10 @@ class MPWire:
         params = {"timestamp": ts, "nonce": nonce, "signature": sign(MP_TOKEN, ts, nonce)}
         if self.crypto is None:
             return Call("POST", self.path, params, xml.encode())
-        envelope = xmltodict.parse(self.crypto.encrypt_message(xml, nonce, ts))["xml"]
-        params |= {"encrypt_type": "aes", "msg_signature": envelope["MsgSignature"], "openid": user or self.openid}
-        body = f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><Encrypt><![CDATA[{envelope['Encrypt']}]]>" \
-               "</Encrypt></xml>"
+        encrypt = PrpCrypto(self.crypto.key).encrypt(xml, MP_APP_ID).decode()
+        params |= {"encrypt_type": "aes", "msg_signature": sign(MP_TOKEN, ts, nonce, encrypt),
+                   "openid": user or self.openid}
+        body = f"<xml><ToUserName><![CDATA[gh_test]]></ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
         return Call("POST", self.path, params, body.encode())
 
     def verification(self, echo: str = "1616140317555161061", *, timestamp: Stamp = None,
@@ -158,8 +161,8 @@ class AppWire(_Encrypted):
 
     path = "/wecom/app"
 
-    def __init__(self, now: Callable[[], float]) -> None:
-        super().__init__(APP_TOKEN, APP_KEY, CORP, now)
+    def __init__(self, now: Callable[[], float], key: str = APP_KEY) -> None:
+        super().__init__(APP_TOKEN, key, CORP, now)
 
     def message(self, text: str, msgid: int | str, *, user: str = "zhangsan", timestamp: Stamp = None,
                 nonce: str | None = None) -> Call:
@@ -189,8 +192,8 @@ class RobotWire(_Encrypted):
 
     path = "/wecom/robot"
 
-    def __init__(self, now: Callable[[], float] = time.time) -> None:
-        super().__init__(ROBOT_TOKEN, ROBOT_KEY, "", now)
+    def __init__(self, now: Callable[[], float] = time.time, key: str = ROBOT_KEY) -> None:
+        super().__init__(ROBOT_TOKEN, key, "", now)
 
     def message(self, text: str, msgid: int | str, *, user: str = "alice", timestamp: Stamp = None,
                 nonce: str | None = None) -> Call:
@@ -255,6 +258,47 @@ def served(tmp_path: Path, clock: ManualClock, **options: Any) -> Service:
     add_platform_channels(app)
     app.start()
     return Service(app)
+
+
+ENDPOINTS = ["mp_plain", "mp_safe", "app", "robot"]  # the Official Account without and with its key
+
+
+class Endpoint:
+    """One endpoint of a served app, and the platform's side of its wire."""
+
+    def __init__(self, name: str, service: Service, wire: MPWire | AppWire | RobotWire) -> None:
+        self.name, self.service, self.wire = name, service, wire
+
+    def close(self) -> None:
+        self.service.close()
+        self.service.app.close()
+
+
+def open_endpoint(name: str, tmp_path: Path, clock: ManualClock, remember: int | None = None) -> Endpoint:
+    """`name` of ENDPOINTS, served: all three as studybot run serves them (the Official Account
+    keyless for "mp_plain"), or with `remember` that one alone, keeping at most so many replies,
+    streams, cards and (timestamp, nonce) pairs."""
+    service = served(tmp_path, clock, mp_key=name != "mp_plain") if remember is None \
+        else Service(_alone(name, make_app(tmp_path, clock, **sections(mp_key=name != "mp_plain")), remember))
+    wire = {"mp_plain": lambda: MPWire(safe=False), "mp_safe": lambda: MPWire(safe=True),
+            "app": lambda: AppWire(service.wall), "robot": RobotWire}[name]()
+    return Endpoint(name, service, wire)
+
+
+def _alone(name: str, app: App, remember: int) -> App:
+    wecom, mp = app.settings.wecom, app.settings.wechat_mp
+    assert wecom is not None and wecom.app is not None and mp is not None
+    channel: WeChatMP | WeComApp | WeComRobotHTTP
+    if name.startswith("mp"):
+        channel = WeChatMP(app=app, settings=mp, remember=remember)
+    elif name == "app":
+        channel = WeComApp(app=app, corp_id=wecom.corp_id, settings=wecom.app, api_base_url=wecom.api_base_url,
+                           remember=remember)
+    else:
+        channel = WeComRobotHTTP(app=app, settings=wecom, webhooks=None, remember=remember)
+    app.add_channel(channel)
+    app.start()
+    return app
 
 
 def stored(app: App) -> dict[str, int]:
