@@ -30,7 +30,7 @@ from bot.channels.wecom.robot_http import WeComRobotHTTP
 from bot.clock import SHANGHAI, ManualClock
 from bot.web import build_web
 
-__all__ = ["MP_KEY", "Call", "MPWire", "AppWire", "RobotWire", "Service", "sections", "stored", "sign",
+__all__ = ["MP_KEY", "mp_reply", "Call", "MPWire", "AppWire", "RobotWire", "Service", "sections", "stored", "sign",
            "served", "ENDPOINTS", "Endpoint", "open_endpoint"]
 
 MP_APP_ID, MP_TOKEN = "wx5823bf96d3bd56c7", "mp-callback-token"
@@ -121,16 +121,24 @@ class MPWire:
         return Call("GET", self.path, {"signature": sign(MP_TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce,
                                        "echostr": echo})
 
-    def read(self, response: httpx.Response) -> str | None:
-        """The passive reply's text, or None for "success"."""
-        assert response.status_code == 200, response.status_code
-        if response.text in ("success", ""):
-            return None
-        xml = response.text
-        if self.crypto is not None:
-            envelope = xmltodict.parse(xml)["xml"]
-            xml = self.crypto.decrypt_message(xml, envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"])
-        return xmltodict.parse(xml)["xml"]["Content"]
+    def read(self, response: httpx.Response, openid: str | None = None) -> str | None:
+        return mp_reply(response, self.crypto, openid or self.openid)
+
+
+def mp_reply(response: httpx.Response, crypto: WeChatCrypto | None, openid: str) -> str | None:
+    """The text of the Official Account's passive reply to `openid` (decrypted with `crypto` in
+    safe mode, where nothing may be in clear), or None for "success"."""
+    assert response.status_code == 200, response.text
+    if response.text in ("success", ""):
+        return None
+    xml = response.text
+    if crypto is not None:
+        envelope = xmltodict.parse(xml)["xml"]
+        assert set(envelope) == {"Encrypt", "MsgSignature", "TimeStamp", "Nonce"}  # nothing in clear
+        xml = crypto.decrypt_message(xml, envelope["MsgSignature"], envelope["TimeStamp"], envelope["Nonce"])
+    reply = xmltodict.parse(xml)["xml"]
+    assert reply["MsgType"] == "text" and reply["ToUserName"] == openid and reply["FromUserName"] == "gh_test"
+    return reply["Content"]
 
 
 class _Encrypted:

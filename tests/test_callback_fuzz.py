@@ -29,7 +29,8 @@ _msgids = itertools.count(6_200_000_000_000_000_001)
 # what a header value can carry: any character but surrogates, which are not text
 _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
 TIMESTAMPS = st.one_of(
-    st.integers(301, 10**15).flatmap(lambda off: st.sampled_from([off, -off])).map(lambda off: ("off", off)),
+    # past 300 s either way; 310 ahead so that the wall clock moving on while a case is sent cannot bring it in
+    st.integers(310, 10**15).flatmap(lambda off: st.sampled_from([off, -off])).map(lambda off: ("off", off)),
     st.sampled_from(["9" * 309, "9" * 4301, "1" * 5000, "0" * 30 + "1", "-1", "+1700000000", " 1700000000",
                      "1_700_000_000", "1e9", "１７００００００００", "²", "NaN", "inf", ""]).map(lambda t: ("raw", t)),
     _TEXT.map(lambda t: ("raw", t)),

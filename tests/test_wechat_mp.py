@@ -17,6 +17,7 @@ import httpx
 import pytest
 import uvicorn
 import xmltodict
+from callback_wire import mp_reply
 from fakes.wechat_api import FakeWeChatAPI
 from fastapi.testclient import TestClient
 from helpers import FakeTime, Uvicorn, make_app
@@ -70,18 +71,7 @@ class Wire:
 
     def read(self, response: httpx.Response, openid: str = OPENID) -> str | None:
         """The passive reply's text (to `openid`), or None for "success"."""
-        assert response.status_code == 200, response.text
-        if response.text in ("success", ""):
-            return None
-        xml = response.text
-        if self.crypto is not None:
-            envelope = xmltodict.parse(xml)["xml"]
-            assert set(envelope) == {"Encrypt", "MsgSignature", "TimeStamp", "Nonce"}  # nothing in clear
-            xml = self.crypto.decrypt_message(xml, envelope["MsgSignature"], envelope["TimeStamp"],
-                                              envelope["Nonce"])
-        reply = xmltodict.parse(xml)["xml"]
-        assert reply["MsgType"] == "text" and reply["ToUserName"] == openid and reply["FromUserName"] == "gh_test"
-        return reply["Content"]
+        return mp_reply(response, self.crypto, openid)
 
 
 def text_xml(content: str, msgid: int, openid: str = OPENID) -> str:

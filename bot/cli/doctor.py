@@ -132,7 +132,7 @@ def _mp_encryption(mp: WeChatMPSettings) -> Check:
     what = "微信公众号消息加解密"
     if mp.encoding_aes_key is None:
         return Check(True, what, "明文模式：消息不加密，签名不覆盖消息内容，"
-                     "看到过一次回调地址的人可在 5 分钟内冒充关注者发消息；"
+                     "截获一条尚未送达的回调即可在 5 分钟内冒充关注者发消息；"
                      "建议在公众号后台改为安全模式并配置 wechat_mp.encoding_aes_key", warn=True)
     if mp.accept_plaintext:
         return Check(True, what, "兼容模式：也接受明文消息，而明文消息的签名不覆盖内容，可被伪造；"

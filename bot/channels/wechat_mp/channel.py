@@ -95,8 +95,8 @@ class WeChatMP:
         """The customer-service task: held messages go out as their members' windows open."""
         if self._crypto is None:
             log.warning("%s: no encoding_aes_key (明文模式): callbacks come in plaintext, signed without their "
-                        "body; whoever sees one callback URL can post as any follower for %d s", self.name,
-                        self._max_skew)
+                        "body; whoever intercepts one before it arrives can post as any follower with it for %d s",
+                        self.name, self._max_skew)
         elif self._accept_plaintext:
             log.warning("%s: wechat_mp.accept_plaintext is on (兼容模式): plaintext callbacks are taken beside "
                         "encrypted ones, and their signature does not cover the body", self.name)
