@@ -50,8 +50,9 @@ class ReplayGuard:
         return stale_timestamp(timestamp, self._clock(), self._window)
 
     def seen(self, timestamp: str, nonce: str, content: str | bytes) -> Seen:
-        """Note the pair of a callback that passed every other check, carrying `content` (what the
-        signature covers beside the pair, or the whole body when it covers none)."""
+        """Note the pair of a callback that passed every other check, carrying `content`: the
+        message as decrypted (a retry encrypted anew is still the same message), or the body as it
+        came when it is not encrypted."""
         key, digest = _digest(timestamp, nonce), _digest(content)
         earlier = self._seen.get(key)
         if earlier is None:
