@@ -7,13 +7,15 @@ import asyncio
 import logging
 
 import pytest
-from helpers import Sleeps
+from helpers import FakeTime, Sleeps
 
 from bot.channels.common.aio import within
 from bot.channels.common.backoff import Backoff
 from bot.channels.common.masking import mask_in_log, without_query
 from bot.channels.common.mentions import join_parts, strip_mentions
 from bot.channels.common.rate_window import RateWindow
+from bot.channels.common.replays import ReplayGuard
+from bot.channels.common.reply_cache import MAX_ENTRIES, TTLCache
 from bot.channels.common.split import split_text
 
 # ----- splitting -----
@@ -120,3 +122,37 @@ def test_within_gives_up_when_its_sleep_ends_first() -> None:
         assert await stuck is False and sleeps.now == 1010.0
 
     asyncio.run(asyncio.wait_for(scenario(), 5))
+
+
+def test_a_pair_is_new_once_then_the_same_request_again_and_another_body_a_replay() -> None:
+    time = FakeTime(1_700_000_000.0)
+    guard = ReplayGuard(window=300, clock=time.clock)
+    assert guard.stale("1700000300") is None and guard.stale("1700000301") is not None
+    assert guard.seen("1700000300", "n1", b"<xml>1</xml>") == "new"  # as far ahead as the window allows
+    assert guard.seen("1700000300", "n1", b"<xml>1</xml>") == "again"
+    assert guard.seen("1700000300", "n1", b"<xml>2</xml>") == "replay"
+    assert guard.seen("1700000300", "n2", b"<xml>2</xml>") == "new"
+    assert guard.seen("1700000301", "n1", b"<xml>2</xml>") == "new"
+    time.now += 600  # its timestamp still passes the window: still remembered
+    assert guard.stale("1700000300") is None and guard.seen("1700000300", "n1", b"<xml>3</xml>") == "replay"
+    time.now += 1  # forgotten only once the window refuses it anyway
+    assert guard.stale("1700000300") is not None and guard.seen("1700000300", "n1", b"<xml>3</xml>") == "new"
+
+
+def test_the_pairs_remembered_are_capped_under_a_flood() -> None:
+    guard = ReplayGuard(window=300, clock=FakeTime().clock, remember=1_000)
+    assert all(guard.seen("1000", f"nonce-{i}", b"x") == "new" for i in range(12_000))
+    assert len(guard) == 1_000
+    assert guard.seen("1000", "nonce-11999", b"y") == "replay"  # the newest are the ones kept
+    assert guard.seen("1000", "n" * 100_000, b"x") == "new" and len(guard) == 1_000  # a long nonce costs no more
+
+
+def test_every_cache_is_capped_by_size() -> None:
+    capped: TTLCache[int] = TTLCache(300, 1_000)
+    for i in range(12_000):
+        capped.put(f"msg{i}", i)
+    assert len(capped) == 1_000 and capped.get("msg11999") == 11999 and capped.get("msg0") is None
+    default: TTLCache[int] = TTLCache(300)  # no cache is without a cap
+    for i in range(MAX_ENTRIES + 10_000):
+        default.put(i, i)
+    assert len(default) == MAX_ENTRIES

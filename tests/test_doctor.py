@@ -62,3 +62,24 @@ def test_doctor_without_channels_is_fine(tmp_path):
     result = runner.invoke(cli, ["doctor"])
     assert result.exit_code == 0
     assert "studybot run 使用本地聊天" in result.stdout
+
+
+@pytest.mark.parametrize("mp_extra, expected", [
+    ("", "⚠️ 微信公众号消息加解密：明文模式"),
+    (", encoding_aes_key: jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "✅ 微信公众号消息加解密：安全模式"),
+    (", encoding_aes_key: jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C, accept_plaintext: true",
+     "⚠️ 微信公众号消息加解密：兼容模式"),
+], ids=["plain", "safe", "compatible"])
+def test_doctor_says_how_the_official_account_takes_messages(tmp_path, api, mp_extra, expected):
+    (tmp_path / "studybot.yaml").write_text(f"""database:
+  url: sqlite:///{tmp_path / 't.db'}
+wechat_mp: {{app_id: wx1, app_secret: right, token: t, api_base_url: {api}{mp_extra}}}
+""", encoding="utf-8")
+    result = runner.invoke(cli, ["doctor"])
+    line = next(line for line in result.stdout.splitlines() if "消息加解密" in line)
+    assert line.startswith(expected), line
+    if "兼容" in expected:
+        assert "明文" in line and "accept_plaintext" in line
+    if "明文模式" in expected:
+        assert "encoding_aes_key" in line and "5 分钟" in line
+    assert result.exit_code == 0  # a warning, not a failure

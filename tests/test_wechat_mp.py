@@ -17,6 +17,7 @@ import httpx
 import pytest
 import uvicorn
 import xmltodict
+from callback_wire import mp_reply
 from fakes.wechat_api import FakeWeChatAPI
 from fastapi.testclient import TestClient
 from helpers import FakeTime, Uvicorn, make_app
@@ -70,18 +71,7 @@ class Wire:
 
     def read(self, response: httpx.Response, openid: str = OPENID) -> str | None:
         """The passive reply's text (to `openid`), or None for "success"."""
-        assert response.status_code == 200, response.text
-        if response.text in ("success", ""):
-            return None
-        xml = response.text
-        if self.crypto is not None:
-            envelope = xmltodict.parse(xml)["xml"]
-            assert set(envelope) == {"Encrypt", "MsgSignature", "TimeStamp", "Nonce"}  # nothing in clear
-            xml = self.crypto.decrypt_message(xml, envelope["MsgSignature"], envelope["TimeStamp"],
-                                              envelope["Nonce"])
-        reply = xmltodict.parse(xml)["xml"]
-        assert reply["MsgType"] == "text" and reply["ToUserName"] == openid and reply["FromUserName"] == "gh_test"
-        return reply["Content"]
+        return mp_reply(response, self.crypto, openid)
 
 
 def text_xml(content: str, msgid: int, openid: str = OPENID) -> str:
@@ -107,10 +97,13 @@ def api() -> Iterator[FakeWeChatAPI]:
         yield fake
 
 
-def build(tmp_path: Path, clock: ManualClock, api: FakeWeChatAPI, safe: bool) -> tuple[App, WeChatMP]:
+def build(tmp_path: Path, clock: ManualClock, api: FakeWeChatAPI, safe: bool,
+          accept_plaintext: bool = False) -> tuple[App, WeChatMP]:
     section: dict[str, Any] = {"app_id": APP_ID, "app_secret": SECRET, "token": TOKEN, "api_base_url": api.url}
     if safe:
         section["encoding_aes_key"] = AES_KEY
+    if accept_plaintext:
+        section["accept_plaintext"] = True
     app = make_app(tmp_path, clock, wechat_mp=section)
     channel = WeChatMP(app=app, settings=app.settings.wechat_mp, sleep=FakeTime().sleep)  # retries wait no time
     app.add_channel(channel)
@@ -304,6 +297,56 @@ def test_bad_signature_is_refused_with_one_log_line(bot: Bot, caplog: pytest.Log
     assert "每日一题" not in caplog.text
     with bot.app.db.session() as session:
         assert session.execute(text("SELECT COUNT(*) FROM processed_message")).scalar_one() == 0
+
+
+def test_safe_mode_refuses_a_plaintext_callback(tmp_path: Path, clock: ManualClock, api: FakeWeChatAPI,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    """Its `signature` covers only the token, timestamp and nonce: anyone who saw one callback URL
+    could post any body as any follower for the window."""
+    app, _ = build(tmp_path, clock, api, safe=True)
+    caplog.set_level(logging.DEBUG, logger="bot")
+    with TestClient(build_web(app)) as http:
+        forged = Bot(app, _, http, Wire())  # plaintext, correctly signed
+        response = forged.post(text_xml("每日一题", next(_msgids), openid="oFORGED"))
+    app.close()
+    assert response.status_code == 403
+    records = [r for r in caplog.records if r.name.startswith("bot.channels.wechat_mp.")]
+    assert len(records) == 1 and records[0].exc_info is None
+    assert "plaintext" in records[0].getMessage() and "accept_plaintext" in records[0].getMessage()
+    with app.db.session() as session:
+        assert session.execute(text("SELECT COUNT(*) FROM identity")).scalar_one() == 0
+        assert session.execute(text("SELECT COUNT(*) FROM processed_message")).scalar_one() == 0
+
+
+def test_compatible_mode_takes_plaintext_too_and_says_so_at_start(tmp_path: Path, clock: ManualClock,
+                                                                   api: FakeWeChatAPI,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    app, channel = build(tmp_path, clock, api, safe=True, accept_plaintext=True)
+    with TestClient(build_web(app)) as http:
+        http.portal.call(channel.start)
+        plain, safe = Bot(app, channel, http, Wire()), Bot(app, channel, http, Wire(aes_key=AES_KEY))
+        assert plain.say("每日一题", openid="oPLAIN") is not None
+        assert safe.say("每日一题", openid="oSAFE") is not None
+        http.portal.call(channel.stop)
+    app.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("accept_plaintext" in w and "plaintext" in w for w in warnings), warnings
+
+
+def test_plain_mode_says_so_at_start(tmp_path: Path, clock: ManualClock, api: FakeWeChatAPI,
+                                     caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    app, channel = build(tmp_path, clock, api, safe=False)
+
+    async def start_and_stop() -> None:
+        await channel.start()
+        await channel.stop()
+
+    asyncio.run(start_and_stop())
+    app.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("encoding_aes_key" in w for w in warnings), warnings
 
 
 def test_stale_timestamp_is_refused(bot: Bot) -> None:

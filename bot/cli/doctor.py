@@ -16,7 +16,7 @@ import typer
 
 from bot.app import App
 from bot.cli.common import ConfigOption, ready_app, report_bank_problems, settings_from
-from bot.settings import Settings
+from bot.settings import Settings, WeChatMPSettings
 
 __all__ = ["doctor", "Check", "run_checks"]
 
@@ -27,12 +27,16 @@ _DINGTALK_TOKEN = re.compile(r"^[0-9a-zA-Z]{20,128}$")
 
 @dataclass(frozen=True)
 class Check:
+    """`warn`: it works, but the admin should know the risk (shown ⚠️, does not fail doctor)."""
+
     ok: bool
     what: str
     detail: str = ""
+    warn: bool = False
 
     def __str__(self) -> str:
-        return f"{'✅' if self.ok else '❌'} {self.what}" + (f"：{self.detail}" if self.detail else "")
+        icon = "❌" if not self.ok else "⚠️" if self.warn else "✅"
+        return f"{icon} {self.what}" + (f"：{self.detail}" if self.detail else "")
 
 
 async def _token(url: str, params: dict[str, str], what: str) -> Check:
@@ -119,7 +123,21 @@ async def _checks(settings: Settings) -> list[Check]:
         checks.append(await _token(f"{mp.api_base_url}/cgi-bin/token",
                                    {"grant_type": "client_credential", "appid": mp.app_id,
                                     "secret": mp.app_secret.get_secret_value()}, "微信公众号"))
+        checks.append(_mp_encryption(mp))
     return checks
+
+
+def _mp_encryption(mp: WeChatMPSettings) -> Check:
+    """How the Official Account's callbacks are trusted: only an encrypted body is signed with its content."""
+    what = "微信公众号消息加解密"
+    if mp.encoding_aes_key is None:
+        return Check(True, what, "明文模式：消息不加密，签名不覆盖消息内容，"
+                     "截获一条尚未送达的回调即可在 5 分钟内冒充关注者发消息；"
+                     "建议在公众号后台改为安全模式并配置 wechat_mp.encoding_aes_key", warn=True)
+    if mp.accept_plaintext:
+        return Check(True, what, "兼容模式：也接受明文消息，而明文消息的签名不覆盖内容，可被伪造；"
+                     "公众号后台改为安全模式后请关闭 wechat_mp.accept_plaintext", warn=True)
+    return Check(True, what, "安全模式：只接受加密且签名正确的消息")
 
 
 def run_checks(settings: Settings) -> list[Check]:

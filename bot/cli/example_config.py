@@ -87,7 +87,8 @@ server:                       # studybot run 的 HTTP 服务（接收企业微�
 #   app_id: wx0123456789abcdef             # 公众号后台 → 设置与开发 → 基本配置 → AppID
 #   app_secret: env:WECHAT_MP_SECRET       # 同页 AppSecret
 #   token: env:WECHAT_MP_TOKEN             # 服务器配置 → 令牌(Token)
-#   encoding_aes_key: env:WECHAT_MP_AES_KEY   # 服务器配置 → 消息加解密密钥（安全模式时填写）
+#   encoding_aes_key: env:WECHAT_MP_AES_KEY   # 服务器配置 → 消息加解密密钥（安全模式：只收加密消息）
+#   accept_plaintext: false                # 兼容模式：也收明文消息（可被伪造），仅在切换到安全模式期间打开
 # dingtalk:                                # 钉钉企业内部机器人（Stream 模式，无需公网 IP）
 #   client_id: env:DINGTALK_CLIENT_ID      # 开放平台 → 应用 → 凭证与基础信息 → Client ID
 #   client_secret: env:DINGTALK_CLIENT_SECRET  # 同页 Client Secret

@@ -162,7 +162,9 @@ class WeChatMPSettings(_Section):
     app_id: Plain
     app_secret: Secret
     token: Secret
-    encoding_aes_key: Secret | None = None  # safe mode when set
+    encoding_aes_key: Secret | None = None  # safe mode when set: encrypted callbacks only
+    # 兼容模式: with encoding_aes_key, take plaintext callbacks too (their signature does not cover the body)
+    accept_plaintext: bool = False
     api_base_url: str = "https://api.weixin.qq.com"
 
 

@@ -1,6 +1,6 @@
 """What a platform callback endpoint checks before it trusts a request, the same for the WeCom
 app, the WeCom smart robot (HTTP mode) and the WeChat Official Account: the body read up to a
-size limit (413 past it), the timestamp within a window of now, the signature (sha1 of the
+size limit (413 past it), the timestamp a number within a window of now, the signature (sha1 of the
 sorted token, timestamp, nonce and payload) compared in constant time, the EncodingAESKey's
 shape; and text made safe for the CDATA of an XML passive reply. Each is served the same way
 (`router`): GET verifies the URL when it is saved in the admin console, POST is a callback.
@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-__all__ = ["router", "BodyTooLarge", "read_body", "timestamp_skew", "signature", "same_signature", "is_aes_key",
+__all__ = ["router", "BodyTooLarge", "read_body", "stale_timestamp", "signature", "same_signature", "is_aes_key",
            "cdata_safe"]
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -45,9 +45,14 @@ class BodyTooLarge(Exception):
         self.declared = declared
 
 
+_DIGITS = 18  # more than any body size or Unix time a platform sends
+
+
 def _number(text: str) -> int | None:
-    """ASCII digits only: int() would also take " 12", "+12", "1_2" and other scripts' digits."""
-    return int(text) if text.isascii() and text.isdigit() else None
+    """ASCII digits only: int() would also take " 12", "+12", "1_2" and other scripts' digits. At
+    most 18 of them: a longer number is no size or time we accept, and int() refuses one of 4,301
+    digits (ValueError) while one of 309 overflows as a float."""
+    return int(text) if len(text) <= _DIGITS and text.isascii() and text.isdigit() else None
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -64,10 +69,17 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def timestamp_skew(timestamp: str, now: float) -> float | None:
-    """Seconds between a callback's timestamp (Unix seconds) and `now`; None when it is not a number."""
-    sent = _number(timestamp)
-    return None if sent is None else abs(now - sent)
+def stale_timestamp(timestamp: str | None, now: float, window: float) -> str | None:
+    """Why a callback's timestamp (Unix seconds) is refused at `now` (also Unix seconds): not a
+    number, or more than `window` seconds off; None when it is fresh. Fit for a log line: the
+    timestamp itself is not quoted, since it may be any length."""
+    sent = _number(timestamp or "")
+    if sent is None:
+        return "timestamp missing or not a number"
+    skew = now - sent
+    if abs(skew) > window:
+        return f"timestamp {abs(skew):.0f} s {'old' if skew > 0 else 'ahead'}, outside the {window:.0f} s window"
+    return None
 
 
 def signature(*parts: str) -> str:

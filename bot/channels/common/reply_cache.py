@@ -7,13 +7,14 @@ for later callbacks (the stream content a refresh asks for, the cards it sent)."
 
 from __future__ import annotations
 
-import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-__all__ = ["TTLCache"]
+__all__ = ["TTLCache", "MAX_ENTRIES"]
+
+MAX_ENTRIES = 50_000  # what a cache keeps unless told otherwise: a flood of callbacks must not grow memory
 
 V = TypeVar("V")
 D = TypeVar("D")
@@ -21,13 +22,13 @@ D = TypeVar("D")
 
 class TTLCache(Generic[V]):
     """Each value kept `ttl` seconds of `clock` after it was put, and at most `max_entries`
-    values (None: no limit). Insertion-ordered, so the oldest entries are at the front: expiry
-    pops from there."""
+    values, the oldest dropped first (there is no cache without a limit). Insertion-ordered, so
+    the oldest entries are at the front: expiry pops from there."""
 
-    def __init__(self, ttl: float, max_entries: int | None = None,
+    def __init__(self, ttl: float, max_entries: int = MAX_ENTRIES,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl, self._clock = ttl, clock
-        self._max = math.inf if max_entries is None else max_entries
+        self._max = max_entries
         self._data: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
 
     def get(self, key: Hashable, default: D = None) -> V | D:  # type: ignore[assignment]
@@ -35,6 +36,10 @@ class TTLCache(Generic[V]):
         self._expire()
         entry = self._data.get(key)
         return entry[1] if entry else default
+
+    def __len__(self) -> int:
+        self._expire()
+        return len(self._data)
 
     def put(self, key: Hashable, value: V) -> None:
         self._data.pop(key, None)

@@ -24,7 +24,8 @@ from wechatpy.replies import TextReply
 from bot.app import App
 from bot.channels.common import callbacks
 from bot.channels.common.aio import Sleep
-from bot.channels.common.reply_cache import TTLCache
+from bot.channels.common.replays import ReplayGuard
+from bot.channels.common.reply_cache import MAX_ENTRIES, TTLCache
 from bot.channels.common.split import split_text
 from bot.channels.wechat_mp.send import ApiClient, CustomerService
 from bot.messages import Chat, Incoming, Outgoing, Sender
@@ -63,16 +64,18 @@ class _Rejected(Exception):
 
 class WeChatMP:
     """One Official Account. Callbacks run on the service loop; customer-service sends run in a
-    task of their own, the blocking wechatpy call in a thread."""
+    task of their own, the blocking wechatpy call in a thread. `remember`: at most this many replies
+    and (timestamp, nonce) pairs are kept."""
 
     def __init__(self, *, app: App, settings: WeChatMPSettings, channel: str = "wechat_mp",
                  max_skew: int = 300, timeout: float = TIMEOUT, now: Callable[[], float] = time.time,
-                 sleep: Sleep = asyncio.sleep) -> None:
+                 sleep: Sleep = asyncio.sleep, remember: int = MAX_ENTRIES) -> None:
         self.name = channel
         self._app, self._max_skew, self._now = app, max_skew, now
         self._app_id = settings.app_id
         self._token = settings.token.get_secret_value()
         self._crypto: WeChatCrypto | None = None
+        self._accept_plaintext = settings.accept_plaintext
         if settings.encoding_aes_key is not None:
             key = settings.encoding_aes_key.get_secret_value()
             if not callbacks.is_aes_key(key):  # wechatpy only asserts it, and -O strips asserts
@@ -80,7 +83,8 @@ class WeChatMP:
             self._crypto = WeChatCrypto(self._token, key, self._app_id)
         client = ApiClient(self._app_id, settings.app_secret.get_secret_value(), settings.api_base_url, timeout)
         self._service = CustomerService(name=channel, client=client, now=now, sleep=sleep)
-        self._replies: TTLCache[str | None] = TTLCache(REPLY_CACHE_SECONDS, clock=now)  # MsgId -> passive reply text
+        self._replies: TTLCache[str | None] = TTLCache(REPLY_CACHE_SECONDS, remember, now)  # key -> passive reply
+        self._guard = ReplayGuard(window=max_skew, clock=now, remember=remember)
 
     # ----- service -----
 
@@ -89,6 +93,13 @@ class WeChatMP:
 
     async def start(self) -> None:
         """The customer-service task: held messages go out as their members' windows open."""
+        if self._crypto is None:
+            log.warning("%s: no encoding_aes_key (明文模式): callbacks come in plaintext, signed without their "
+                        "body; whoever intercepts one before it arrives can post as any follower with it for %d s",
+                        self.name, self._max_skew)
+        elif self._accept_plaintext:
+            log.warning("%s: wechat_mp.accept_plaintext is on (兼容模式): plaintext callbacks are taken beside "
+                        "encrypted ones, and their signature does not cover the body", self.name)
         await self._service.start()
 
     async def stop(self) -> None:
@@ -110,11 +121,8 @@ class WeChatMP:
     # ----- callbacks -----
 
     def _check_time(self, timestamp: str) -> None:
-        skew = callbacks.timestamp_skew(timestamp, self._now())
-        if skew is None:
-            raise _Rejected(403, "timestamp missing or not a number")
-        if skew > self._max_skew:
-            raise _Rejected(403, f"stale timestamp ({skew:.0f} s off)")
+        if (stale := self._guard.stale(timestamp)) is not None:
+            raise _Rejected(403, stale)
 
     def _check_signature(self, query: dict[str, str]) -> None:
         self._check_time(query.get("timestamp", ""))
@@ -132,6 +140,9 @@ class WeChatMP:
         query = dict(request.query_params)
         try:
             self._check_signature(query)
+            # made once per save in the console: the same check again is a replay, whatever it carries
+            if replayed := self._guard.replayed(query.get("timestamp", ""), query.get("nonce", ""), "URL check"):
+                raise _Rejected(403, f"URL check: {replayed}")
         except _Rejected as error:
             return self._reject(request, error)
         return Response(query.get("echostr", ""), media_type="text/plain")
@@ -167,18 +178,24 @@ class WeChatMP:
             if safe:
                 xml: str | bytes = self._decrypt(body, query)
             else:
+                if self._crypto is not None and not self._accept_plaintext:
+                    raise _Rejected(403, "plaintext callback in safe mode: its signature does not cover the body "
+                                         "(wechat_mp.accept_plaintext is off)")
                 self._check_signature(query)
                 xml = body
             try:
                 message = parse_message(xml)
-                message_id = str(message.id) if message is not None and message.type != "event" else ""
             except Exception:
                 raise _Rejected(400, "broken XML") from None
             if message is None:
                 raise _Rejected(400, "empty body")
+            key = _key(message)
+            kept = self._replies.get(key, _UNANSWERED) is not _UNANSWERED  # a retry is answered from it
+            if replayed := self._guard.replayed(query.get("timestamp", ""), query.get("nonce", ""), xml, kept=kept):
+                raise _Rejected(403, replayed)
         except _Rejected as error:
             return self._reject(request, error)
-        text = self._answer(message, message_id)
+        text = self._answer(message, key)
         if text is None:
             return Response(SUCCESS, media_type="text/plain")
         reply = TextReply(message=message, content=callbacks.cdata_safe(text)).render()
@@ -187,26 +204,28 @@ class WeChatMP:
             reply = self._crypto.encrypt_message(reply, query.get("nonce", ""), str(int(self._now())))
         return Response(reply, media_type="application/xml")
 
-    def _answer(self, message: Any, message_id: str) -> str | None:
+    def _answer(self, message: Any, key: str) -> str | None:
         """The passive reply for one message, or None for "success"; the rest is queued."""
         openid = str(message.source or "")
         if not openid:
             return None
+        cached = self._replies.get(key, _UNANSWERED)
+        if cached is not _UNANSWERED:  # a retry: same answer, and no fresh quota
+            log.info("%s: WeChat retry of %s answered from the cache", self.name, key)
+            return cached
         if message.type == "event":
             if message.event in _WINDOW_EVENTS:
                 self._service.opened(openid)
-            return WELCOME if message.event in ("subscribe", "subscribe_scan") else None
-        cached = self._replies.get(message_id, _UNANSWERED)
-        if cached is not _UNANSWERED:  # a retry: same answer, and no fresh quota
-            log.info("%s: WeChat retry of %s answered from the cache", self.name, message_id)
-            return cached
+            welcome = WELCOME if message.event in ("subscribe", "subscribe_scan") else None
+            self._replies.put(key, welcome)
+            return welcome
         self._service.opened(openid)
         if message.type != "text":
-            self._replies.put(message_id, None)
+            self._replies.put(key, None)
             return None
         chat = Chat(self.name, openid, False, "私聊")
         incoming = Incoming(chat=chat, sender=Sender(openid, openid), text=str(message.content or ""),
-                            message_id=message_id, received_at=self._app.clock.now())
+                            message_id=key, received_at=self._app.clock.now())
         passive: str | None = None
         others: list[Outgoing] = []
         for reply in self._app.handle(incoming):
@@ -216,6 +235,14 @@ class WeChatMP:
                 self._service.hold(openid, parts[1:])
             else:
                 others.append(reply)
-        self._replies.put(message_id, passive)
+        self._replies.put(key, passive)
         self._app.send(others)  # ours come back through send(), after the passive reply
         return passive
+
+
+def _key(message: Any) -> str:
+    """What WeChat repeats when it retries: the MsgId; an event has none, so its sender, time, kind
+    and key (WeChat's advice: FromUserName + CreateTime)."""
+    if message.type != "event":
+        return str(message.id)
+    return f"event:{message.source}:{message.time}:{message.event}:{getattr(message, 'key', '')}"

@@ -30,7 +30,8 @@ from wechatpy.exceptions import InvalidSignatureException
 from bot.app import App
 from bot.channels.common import callbacks
 from bot.channels.common.aio import Sleep
-from bot.channels.common.reply_cache import TTLCache
+from bot.channels.common.replays import ReplayGuard
+from bot.channels.common.reply_cache import MAX_ENTRIES, TTLCache
 from bot.channels.common.split import split_text
 from bot.channels.wecom.app_send import ApiClient, AppSender
 from bot.clock import SHANGHAI
@@ -67,15 +68,16 @@ def _aes_key(value: str) -> str:
 class WeComApp:
     """`router()` serves GET/POST /wecom/app; `send` queues a private message for `message/send`.
 
-    `timestamp_window`: seconds a callback's timestamp may be from `app.clock` (None: unchecked).
+    `timestamp_window`: seconds a callback's timestamp may be from `app.clock`.
+    `remember`: at most this many replies and (timestamp, nonce) pairs are kept.
     `reply_budget`: seconds after which a reply no longer goes back passively (WeCom waits 5 s).
     `markdown`: send an Outgoing's markdown as a markdown message (not shown in the WeChat plug-in)."""
 
     def __init__(self, *, app: App, corp_id: str, settings: WeComAppSettings, api_base_url: str,
-                 channel: str = "wecom", timestamp_window: float | None = 300, reply_budget: float = 3.0,
+                 channel: str = "wecom", timestamp_window: float = 300, reply_budget: float = 3.0,
                  reply_ttl: float = 300, max_body: int = MAX_BODY, markdown: bool = False,
                  api_timeout: float = 10.0, send_attempts: int = 4, backoff: tuple[float, float] = (1.0, 30.0),
-                 drain_timeout: float = 5.0, sleep: Sleep = asyncio.sleep) -> None:
+                 drain_timeout: float = 5.0, sleep: Sleep = asyncio.sleep, remember: int = MAX_ENTRIES) -> None:
         if not corp_id:
             raise ValueError("wecom.app 需要 wecom.corp_id（企业 ID）")
         self.name = channel
@@ -87,10 +89,11 @@ class WeComApp:
                            timeout=api_timeout)
         self._sender = AppSender(client=client, agent_id=settings.agent_id, name=channel, attempts=send_attempts,
                                  backoff=backoff, drain_timeout=drain_timeout, sleep=sleep)
-        self._window, self._budget = timestamp_window, reply_budget
-        self._max_body, self._markdown = max_body, markdown
+        self._budget, self._max_body, self._markdown = reply_budget, max_body, markdown
         # MsgId -> the passive reply given, or None when there was none
-        self._answered: TTLCache[str | None] = TTLCache(reply_ttl, 50_000)
+        self._answered: TTLCache[str | None] = TTLCache(reply_ttl, remember)
+        self._guard = ReplayGuard(window=timestamp_window, remember=remember,
+                                  clock=lambda: app.clock.now().replace(tzinfo=SHANGHAI).timestamp())
 
     # ----- service -----
 
@@ -132,8 +135,14 @@ class WeComApp:
         if not (sig and ts and nonce and echo):
             log.warning("wecom app: URL check refused: parameters missing")
             return Response(status_code=400)
+        if (stale := self._guard.stale(ts)) is not None:  # a stale URL check is a replayed one
+            log.warning("wecom app: URL check refused: %s", stale)
+            return Response(status_code=403)
         plain = self._open(echo, sig, ts, nonce, lambda: self._crypto.check_signature(sig, ts, nonce, echo))
         if plain is None:
+            return Response(status_code=403)
+        if replayed := self._guard.replayed(ts, nonce, "URL check"):  # made once per save in the console
+            log.warning("wecom app: URL check refused: %s", replayed)
             return Response(status_code=403)
         log.info("wecom app: callback URL verified")
         return PlainTextResponse(plain)
@@ -150,8 +159,8 @@ class WeComApp:
         if not (sig and ts and nonce):
             log.warning("wecom app: callback refused: parameters missing")
             return Response(status_code=400)
-        if not self._fresh(ts):
-            log.warning("wecom app: callback refused: timestamp %.12s outside the %s s window", ts, self._window)
+        if (stale := self._guard.stale(ts)) is not None:
+            log.warning("wecom app: callback refused: %s", stale)
             return Response(status_code=403)
         try:
             encrypt = xmltodict.parse(body)["xml"]["Encrypt"]
@@ -166,19 +175,19 @@ class WeComApp:
             return Response(status_code=403)
         try:
             message = parse_message(plain)  # for the reply
-            incoming = self._incoming(xmltodict.parse(plain)["xml"])
+            fields = xmltodict.parse(plain)["xml"]
+            key = _message_id(fields)
         except Exception as exc:  # signed by WeCom, yet unreadable
             log.warning("wecom app: callback ignored: decrypted XML unreadable (%s)", type(exc).__name__)
             return Response(status_code=400)
+        kept = self._answered.get(key, _UNANSWERED) is not _UNANSWERED  # a retry is answered from it
+        if replayed := self._guard.replayed(ts, nonce, plain, kept=kept):
+            log.warning("wecom app: callback refused: %s", replayed)
+            return Response(status_code=403)
+        incoming = self._incoming(fields)
         if incoming is None:
             return Response(status_code=200)
         return self._answer(incoming, message, nonce, ts, started)
-
-    def _fresh(self, timestamp: str) -> bool:
-        if self._window is None:
-            return True
-        skew = callbacks.timestamp_skew(timestamp, self._app.clock.now().replace(tzinfo=SHANGHAI).timestamp())
-        return skew is not None and skew <= self._window
 
     def _open(self, data: str, sig: str, ts: str, nonce: str, decrypt) -> str | None:
         """The plaintext, or None (logged in one line) when the signature or decryption fails."""
@@ -210,7 +219,7 @@ class WeComApp:
         if kind == "text":
             text, message_id = str(fields.get("Content") or ""), _message_id(fields)
         elif kind == "event" and event == "subscribe":
-            text, message_id = WELCOME_COMMAND, f"{user}:{_number(fields.get('CreateTime'))}"
+            text, message_id = WELCOME_COMMAND, _message_id(fields)
         else:  # pictures, voice, enter_agent (sent on every visit: a welcome each time would nag)…
             log.debug("wecom app: %s %s from %s ignored", kind, event, user)
             return None

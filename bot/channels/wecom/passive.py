@@ -11,13 +11,12 @@ proactive send: whatever does not fit in the passive reply, and every timer-driv
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from typing import Any
 
 from bot.app import App
 from bot.channels.common.mentions import join_parts, strip_mentions
-from bot.channels.common.reply_cache import TTLCache
+from bot.channels.common.reply_cache import MAX_ENTRIES, TTLCache
 from bot.channels.common.split import cut_bytes
 from bot.channels.wecom import cards
 from bot.channels.wecom.webhook import GroupWebhooks
@@ -30,18 +29,18 @@ log = logging.getLogger(__name__)
 STREAM_BYTES = 20_480
 STREAM_TTL = 600.0  # refresh callbacks come for up to 6 minutes
 CARD_TTL = 3600.0
-CACHE_MAX = 50_000
 
 
 class Conversation:
     """The robot's side of the conversation in the chats of channel `channel`; `webhooks` carry
-    what the passive reply cannot."""
+    what the passive reply cannot. At most `remember` streams, cards, chats and warnings are kept."""
 
-    def __init__(self, *, app: App, channel: str, webhooks: GroupWebhooks | None) -> None:
+    def __init__(self, *, app: App, channel: str, webhooks: GroupWebhooks | None,
+                 remember: int = MAX_ENTRIES) -> None:
         self.name = channel
-        self._app, self._webhooks = app, webhooks
-        self._streams: TTLCache[str] = TTLCache(STREAM_TTL, CACHE_MAX, time.monotonic)
-        self._cards: TTLCache[dict[str, Any]] = TTLCache(CARD_TTL, CACHE_MAX, time.monotonic)
+        self._app, self._webhooks, self._remember = app, webhooks, remember
+        self._streams: TTLCache[str] = TTLCache(STREAM_TTL, remember)
+        self._cards: TTLCache[dict[str, Any]] = TTLCache(CARD_TTL, remember)
         self._latest: dict[str, str] = {}  # chat id -> task group of its newest question
         self._warned: set[str] = set()
 
@@ -166,7 +165,7 @@ class Conversation:
     def _note_question(self, message: Outgoing) -> None:
         """Remember the chat's newest question, so a click on an older card is not an answer."""
         if message.choices and message.key:
-            if len(self._latest) > CACHE_MAX:
+            if len(self._latest) >= self._remember:
                 self._latest.clear()
             self._latest[message.chat.chat_id] = cards.task_group(cards.make_task_id(message.key, "0"))
 
@@ -190,7 +189,7 @@ class Conversation:
     def _warn_once(self, chat: Chat) -> None:
         if chat.chat_id in self._warned:
             return
-        if len(self._warned) > CACHE_MAX:
+        if len(self._warned) >= self._remember:
             self._warned.clear()
         self._warned.add(chat.chat_id)
         if chat.is_group:

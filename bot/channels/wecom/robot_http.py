@@ -26,9 +26,10 @@ from starlette.responses import Response
 
 from bot.app import App
 from bot.channels.common import callbacks
-from bot.channels.common.reply_cache import TTLCache
+from bot.channels.common.replays import ReplayGuard
+from bot.channels.common.reply_cache import MAX_ENTRIES, TTLCache
 from bot.channels.wecom.crypto import RobotCrypto, RobotCryptoError
-from bot.channels.wecom.passive import CACHE_MAX, STREAM_BYTES, Conversation
+from bot.channels.wecom.passive import STREAM_BYTES, Conversation
 from bot.channels.wecom.webhook import GroupWebhooks
 from bot.messages import Outgoing
 from bot.settings import WeComSettings
@@ -47,18 +48,22 @@ def _status(code: int) -> Response:
 
 
 class WeComRobotHTTP:
+    """`window`: seconds a callback's timestamp may be from `wall_clock`; `remember`: at most this
+    many replies, streams, cards and (timestamp, nonce) pairs are kept."""
+
     def __init__(self, *, app: App, settings: WeComSettings, webhooks: GroupWebhooks | None,
                  channel: str = "wecom", path: str = PATH, window: float = 300.0,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+                 wall_clock: Callable[[], float] = time.time, remember: int = MAX_ENTRIES) -> None:
         robot = settings.robot
         if robot is None or robot.token is None or robot.encoding_aes_key is None:
             raise ValueError("wecom.robot 回调模式需要 token 和 encoding_aes_key")
         self.name = channel
         self._webhooks, self._path = webhooks, path
-        self._window, self._wall = window, wall_clock
+        self._wall = wall_clock
+        self._guard = ReplayGuard(window=window, clock=wall_clock, remember=remember)
         self._crypto = RobotCrypto(robot.token.get_secret_value(), robot.encoding_aes_key.get_secret_value())
-        self._conversation = Conversation(app=app, channel=channel, webhooks=webhooks)
-        self._replies: TTLCache[asyncio.Future[dict[str, Any] | None]] = TTLCache(REPLY_TTL, CACHE_MAX, time.monotonic)
+        self._conversation = Conversation(app=app, channel=channel, webhooks=webhooks, remember=remember)
+        self._replies: TTLCache[asyncio.Future[dict[str, Any] | None]] = TTLCache(REPLY_TTL, remember)
 
     # ----- service -----
 
@@ -82,12 +87,16 @@ class WeComRobotHTTP:
                                                 ("msg_signature", "timestamp", "nonce", "echostr"))
         if not (signature and timestamp and nonce and echostr):
             return self._reject(request, 400, "URL verification without its parameters")
+        if (stale := self._guard.stale(timestamp)) is not None:
+            return self._reject(request, 403, f"URL verification refused: {stale}")
         if not self._crypto.verify(signature, timestamp, nonce, echostr):
             return self._reject(request, 403, "URL verification with a bad signature")
         try:
             plain = self._crypto.decrypt(echostr)
         except RobotCryptoError:
             return self._reject(request, 403, "URL verification echostr does not decrypt with our key")
+        if replayed := self._guard.replayed(timestamp, nonce, "URL check"):  # made once per save in the console
+            return self._reject(request, 403, f"URL verification refused: {replayed}")
         return Response(plain, media_type="text/plain")
 
     async def _callback(self, request: Request) -> Response:
@@ -101,21 +110,23 @@ class WeComRobotHTTP:
             return self._reject(request, 400, "callback without msg_signature, timestamp or nonce")
         try:
             encrypt = json.loads(body)["encrypt"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: "[[[[…" past json's depth
             encrypt = None
         if not isinstance(encrypt, str) or not encrypt:
             return self._reject(request, 400, "body is not JSON with an encrypt field")
-        skew = callbacks.timestamp_skew(timestamp, self._wall())
-        if skew is None or skew > self._window:
-            return self._reject(request, 403, "stale or invalid timestamp")
+        if (stale := self._guard.stale(timestamp)) is not None:
+            return self._reject(request, 403, stale)
         if not self._crypto.verify(signature, timestamp, nonce, encrypt):
             return self._reject(request, 403, "bad signature")
         try:
-            payload = json.loads(self._crypto.decrypt(encrypt))
-        except (RobotCryptoError, ValueError):
+            plain = self._crypto.decrypt(encrypt)
+            payload = json.loads(plain)
+        except (RobotCryptoError, ValueError, RecursionError):
             payload = None
         if not isinstance(payload, dict):
             return self._reject(request, 403, "payload does not decrypt with our key")
+        if replayed := self._guard.replayed(timestamp, nonce, plain, kept=self._kept(payload)):
+            return self._reject(request, 403, replayed)
         reply = await self._answer(payload)
         if reply is None:
             return _status(200)
@@ -129,6 +140,12 @@ class WeComRobotHTTP:
         return _status(status)
 
     # ----- callbacks -----
+
+    def _kept(self, payload: dict[str, Any]) -> bool:
+        """Whether a retry of this callback can be answered from what is kept: a refresh poll always
+        (it only reads its stream), a message while its reply is kept."""
+        msgid = str(payload.get("msgid") or "")
+        return payload.get("msgtype") == "stream" or (bool(msgid) and self._replies.get(msgid) is not None)
 
     async def _answer(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         """The passive reply; a repeated msgid gets the reply the first delivery got."""
