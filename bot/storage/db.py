@@ -21,8 +21,17 @@ __all__ = ["Database", "DatabaseUnavailable", "SCHEMA_VERSION"]
 log = logging.getLogger(__name__)
 
 # Each step upgrades the schema from version N-1 to N; create_all() makes new tables.
-_UPGRADES: dict[int, Callable[[Engine], None]] = {}
-SCHEMA_VERSION = 1
+
+
+def _outbox_unconfirmed(engine: Engine) -> None:
+    """2: the outbox counts the attempts that may have reached the chat unanswered (a push is sent
+    again after at most one of them)."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0")
+
+
+_UPGRADES: dict[int, Callable[[Engine], None]] = {2: _outbox_unconfirmed}
+SCHEMA_VERSION = 2
 
 
 def _tune_sqlite(dbapi_connection, _record) -> None:
