@@ -152,3 +152,36 @@ def test_a_customer_service_message_that_may_have_arrived_is_sent_once_more_only
     assert fake.sleeps == [30.0, 0.5]  # a pause after the maybe; backoff after 系统繁忙
     [error] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert "HTTP 502" not in error and "after 2 attempts" in error and "dropped" in error
+
+
+def test_a_failed_access_token_request_never_counts_as_a_message_that_may_have_arrived() -> None:
+    """wechatpy fetches the token inside the send: its failure is retried with backoff, not once after a pause."""
+    from fakes.wechat_api import TOKEN
+    from fakes.wecom_app_api import GETTOKEN, FakeWeComAppAPI
+
+    from bot.channels.wecom.app_send import ApiClient as AppClient
+    from bot.channels.wecom.app_send import AppSender
+
+    fake = FakeTime()
+    with FakeWeComAppAPI("ww1", "s1") as app_api, FakeWeChatAPI("wx1", "s1") as mp_api:
+        app_api.script(GETTOKEN, 502, "drop")
+        mp_api.script(TOKEN, "drop", 504)
+
+        async def main() -> None:
+            sender = AppSender(client=AppClient("ww1", "s1", api_base_url=app_api.url, timeout=5.0), agent_id=1,
+                               name="wecom", backoff=(0.05, 0.2), sleep=fake.sleep)
+            service = CustomerService(name="wechat_mp", client=ApiClient("wx1", "s1", mp_api.url, 5.0),
+                                      now=fake.clock, sleep=fake.sleep)
+            await sender.start()
+            await service.start()
+            sender.send("lisi", ["明天 9 点主题党日"], markdown=False, label="notice")
+            service.opened("o1")
+            service.hold("o1", ["答案揭晓"])
+            await asyncio.to_thread(app_api.wait_for_sent, 1)
+            await asyncio.to_thread(mp_api.wait_for_sent, 1)
+            await sender.stop()
+            await service.stop()
+
+        asyncio.run(main())
+        assert len(app_api.sent) == len(mp_api.sent) == 1
+    assert sorted(fake.sleeps) == [0.05, 0.1, 0.5, 1.0]  # backoff each time; never the 30 s pause

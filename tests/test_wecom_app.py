@@ -313,7 +313,7 @@ def test_active_send_failure_is_logged_without_secrets(tmp_path: Path, caplog: p
     asyncio.run(scenario())
     app.close()
     closed.close()
-    assert "not sent (ConnectionError (after 2 attempts))" in caplog.text  # refused: certainly not sent, tried again
+    assert "not sent (gettoken: ConnectionError (after 2 attempts))" in caplog.text  # refused: tried again
     assert SECRET not in caplog.text and "corpsecret" not in caplog.text
 
 

@@ -58,9 +58,16 @@ class ApiClient(WeChatClient):
         self._http = _TimeoutSession(timeout)
 
     def fetch_access_token(self) -> dict[str, Any]:
-        return self._fetch_access_token(url=self.API_BASE_URL + "token",
-                                        params={"grant_type": "client_credential", "appid": self.appid,
-                                                "secret": self.secret})
+        try:
+            return self._fetch_access_token(url=self.API_BASE_URL + "token",
+                                            params={"grant_type": "client_credential", "appid": self.appid,
+                                                    "secret": self.secret})
+        except requests.RequestException as exc:  # no token, no message: whatever became of this request
+            raise NotDelivered(f"token: {requests_failure(exc)}") from None
+        except WeChatClientException as exc:
+            if exc.errcode is not None:  # WeChat refused the credentials
+                raise
+            raise NotDelivered(f"token: HTTP {exc.response.status_code if exc.response is not None else '?'}") from None
 
 
 def _describe(exc: BaseException) -> str:

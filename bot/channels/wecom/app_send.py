@@ -61,14 +61,13 @@ class ApiClient(WeChatClient):
         self.API_BASE_URL = api_base_url.rstrip("/") + "/cgi-bin/"
 
     def fetch_access_token(self) -> dict[str, Any]:
-        res = self._http.get(self.API_BASE_URL + "gettoken", params={"corpid": self.corp_id,
-                                                                      "corpsecret": self.secret},
-                             timeout=self.timeout)
         try:
+            res = self._http.get(self.API_BASE_URL + "gettoken", params={"corpid": self.corp_id,
+                                                                          "corpsecret": self.secret},
+                                 timeout=self.timeout)
             res.raise_for_status()
-        except requests.RequestException as exc:
-            raise WeChatClientException(None, None, client=self, request=exc.request,
-                                        response=exc.response) from None
+        except requests.RequestException as exc:  # no token, no message: whatever became of this request
+            raise NotDelivered(f"gettoken: {requests_failure(exc)}") from None
         result = res.json()
         if result.get("errcode", 0) != 0 or not result.get("access_token"):
             raise WeChatClientException(result.get("errcode", -1), result.get("errmsg", ""), client=self,
