@@ -129,13 +129,13 @@ class GroupWebhooks:
         await self._webhook.stop()
 
     def send(self, message: Outgoing) -> None:
-        self._pushed(message, confirmed=False)
+        if self._has_key(message):
+            self.push(message.chat, message.text)
 
     async def deliver(self, message: Outgoing) -> None:
         """Returns once WeCom took every piece; raises `NotDelivered` at the first it did not take (one
         request each: the outbox tries again, and then only the pieces not taken yet)."""
-        if self.key_for(message.chat) is None:
-            self._pushed(message, confirmed=False)  # logged there
+        if not self._has_key(message):
             return
 
         async def one(piece: str) -> None:
@@ -143,8 +143,8 @@ class GroupWebhooks:
 
         await self._taken.each(message, split_text(message.text, MARKDOWN_BYTES), one)
 
-    def _pushed(self, message: Outgoing, *, confirmed: bool) -> list[asyncio.Future[None]]:
+    def _has_key(self, message: Outgoing) -> bool:
         if self.key_for(message.chat) is None:  # retrying would not help: said in the log, not raised
             log.error("wecom: no webhook configured for group %s", message.chat.name or message.chat.chat_id)
-            return []
-        return self.push(message.chat, message.text, confirmed=confirmed)
+            return False
+        return True
