@@ -164,11 +164,30 @@ def _twenty_a_minute(api: FakeHTTPAPI, fake: FakeTime, start: float, arrivals: l
 
 def test_sending_too_fast_130101_is_retried_with_backoff(api: FakeHTTPAPI, caplog: pytest.LogCaptureFixture) -> None:
     fake = FakeTime()
-    api.script(SEND, {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}, 502, "drop")
+    api.script(SEND, {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}, 503, "drop")
     run(api, lambda w: w.send_text(TOKEN, SECRET, "答案揭晓"), fake)
     assert [text_of(r) for r in api.received(SEND)] == ["答案揭晓"] * 4
-    assert fake.sleeps == [2, 4, 8]  # exponential backoff
+    assert fake.sleeps == [2, 4, 30]  # backoff while DingTalk did not take it; a pause once it may have
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_the_outboxs_push_gets_one_request_and_what_may_have_arrived_is_not_retried_here(api: FakeHTTPAPI) -> None:
+    from bot.channels.base import NotDelivered
+
+    api.script(SEND, 502, {"errcode": 130101, "errmsg": "send too fast"})
+    fake = FakeTime()
+    outcomes: list[NotDelivered] = []
+
+    async def body(webhook: DingTalkWebhook) -> None:
+        for text in ("一", "二"):
+            with pytest.raises(NotDelivered) as failure:
+                await asyncio.gather(*webhook.send_text(TOKEN, SECRET, text, confirmed=True))
+            outcomes.append(failure.value)
+
+    run(api, body, fake)
+    assert [text_of(r) for r in api.received(SEND)] == ["一", "二"]
+    assert [(f.maybe_received, f.refused) for f in outcomes] == [(True, False), (False, False)]
+    assert fake.sleeps == []
 
 
 def test_bad_signature_310000_dropped_once_and_secrets_never_logged(

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from fakes.paced_webhook import LateWebhook
 from fakes.wecom_api import GETTOKEN, MESSAGE_SEND, WEBHOOK, FakeWeComAPI
-from helpers import FakeTime
+from helpers import FakeTime, Sleeps
 
+from bot.channels.base import NotDelivered
 from bot.channels.common.split import split_text
 from bot.channels.wecom.webhook import MARKDOWN_BYTES, TEXT_BYTES, WeComWebhook
 
@@ -153,12 +156,100 @@ def test_rate_limit_45009_is_retried_with_backoff(api: FakeWeComAPI, caplog: pyt
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-def test_server_errors_and_dropped_connections_are_retried(api: FakeWeComAPI) -> None:
+def test_busy_unavailable_and_refused_connections_are_retried_with_backoff(api: FakeWeComAPI) -> None:
     fake = FakeTime()
-    api.script(WEBHOOK, 502, "drop", {"errcode": -1, "errmsg": "system busy"})
+    api.script(WEBHOOK, 503, 429, {"errcode": -1, "errmsg": "system busy"})  # WeCom did not take it
     run(api, lambda w: _send_one(w, "下一题"), **fake_time_options(fake))
     assert [r.content for r in api.received()] == ["下一题"] * 4
-    assert len(fake.sleeps) == 3
+    assert fake.sleeps == [2, 4, 8]
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: every connection is refused, nothing was sent
+    fake = FakeTime()
+
+    async def main() -> None:
+        webhook = WeComWebhook(api_base_url=f"http://127.0.0.1:{closed.getsockname()[1]}", attempts=3,
+                               **fake_time_options(fake))
+        await webhook.start()
+        [done] = webhook.send_markdown(KEY, "发不出去", confirmed=True)
+        webhook.send_markdown(KEY, "也发不出去")
+        with pytest.raises(NotDelivered) as failure:
+            await done
+        assert not failure.value.maybe_received and "ConnectError" in str(failure.value)
+        await webhook.drain()
+        await webhook.stop()
+
+    asyncio.run(main())
+    closed.close()
+    assert fake.sleeps == [2, 4]  # the outbox's push: one request, no retry here; the other: three
+
+
+def test_a_request_that_may_have_arrived_is_sent_once_more_after_a_pause_and_never_again(
+        api: FakeWeComAPI, caplog: pytest.LogCaptureFixture) -> None:
+    fake = FakeTime()
+    api.script(WEBHOOK, 502, "drop")  # a bad gateway, then a connection cut after the request
+    run(api, lambda w: _send_one(w, "下一题"), **fake_time_options(fake))
+    assert [r.content for r in api.received()] == ["下一题"] * 2  # not a third time
+    assert fake.sleeps == [30]
+    [error] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "after 2 attempts" in error and "may have reached the group" in error
+
+    fake = FakeTime()
+    api.script(WEBHOOK, 503, "drop")  # certainly not taken, then maybe: one more try still
+    run(api, lambda w: _send_one(w, "揭晓"), **fake_time_options(fake))
+    assert [r.content for r in api.received()][2:] == ["揭晓"] * 3
+    assert fake.sleeps == [2, 30]
+
+
+def test_a_request_without_an_answer_in_time_may_have_arrived(caplog: pytest.LogCaptureFixture) -> None:
+    """The timeout runs on the injected timer; the fake answers only after the client gave up."""
+    sleeps = Sleeps()
+
+    async def main() -> None:
+        with LateWebhook(lambda: None) as late:
+            webhook = WeComWebhook(api_base_url=late.url, timeout=10, pause=30, sleep=sleeps.sleep, timer=sleeps.sleep)
+            await webhook.start()
+            webhook.send_markdown(KEY, "答案揭晓")
+            for count in (1, 2):
+                await asyncio.to_thread(late.wait_for, count)
+                assert await sleeps.end(lambda seconds: seconds == 10) == 10  # no answer within 10 s
+                if count == 1:
+                    assert await sleeps.end() == 30  # the pause before the one more try
+            await webhook.drain()
+            await webhook.stop()
+            assert len(late.received()) == 2
+
+    asyncio.run(main())
+    [error] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "no answer within 10 s (after 2 attempts)" in error and "may have reached the group" in error
+
+
+def test_the_outboxs_push_gets_one_request_per_piece_and_a_retry_only_the_rest(api: FakeWeComAPI) -> None:
+    from pydantic import SecretStr
+
+    from bot.channels.wecom.webhook import GroupWebhooks
+    from bot.messages import Chat, Outgoing
+
+    text = "\n".join(f"**{i}**. 学习材料第 {i} 节，请按时完成学习。" for i in range(250))  # four pieces
+    push = Outgoing(Chat("wecom", "wr1", True, "学习群"), text, key="plan:1:202611230900:wecom:wr1")
+    api.script(WEBHOOK, {}, {"errcode": 45009, "errmsg": "api freq out of limit"})
+    fake = FakeTime()
+
+    async def main() -> None:
+        groups = GroupWebhooks(webhook=WeComWebhook(api_base_url=api.url, **fake_time_options(fake)),
+                               keys={"学习群": SecretStr(KEY)})
+        await groups.start()
+        with pytest.raises(NotDelivered) as failure:
+            await groups.deliver(push)  # the first piece taken, the second refused for the rate
+        assert not failure.value.maybe_received and "45009" in str(failure.value)
+        await groups.deliver(push)  # the outbox's next attempt
+        await groups.stop()
+
+    asyncio.run(main())
+    pieces = split_text(text, MARKDOWN_BYTES)
+    assert len(pieces) == 4
+    assert [r.content for r in api.received()] == [pieces[0], pieces[1], pieces[1], pieces[2], pieces[3]]
+    assert fake.sleeps == []  # no retry of its own
 
 
 def test_invalid_key_93000_is_dropped_at_once_and_the_key_never_logged(

@@ -24,6 +24,7 @@ from fakes.wecom_ws_server import FakeWeComServer, content, pushed, reply_to
 from helpers import T0, Sleeps, make_app, serving
 
 from bot.app import App
+from bot.channels.base import NotDelivered
 from bot.channels.common.backoff import backoff_delay
 from bot.channels.common.split import split_text
 from bot.channels.wecom import cards
@@ -229,6 +230,39 @@ def test_a_dropped_connection_reconnects_and_the_contest_goes_on(tmp_path: Path)
             clock.set(clock.now() + timedelta(seconds=5))
             results = await server.wait_for(lambda f: pushed("markdown")(f) and "竞赛结束" in content(f), after=mark)
             assert "u1" in content(results)
+
+    run(scenario())
+
+
+def test_a_push_whose_connection_is_lost_before_the_ack_is_sent_again_at_most_once(tmp_path: Path) -> None:
+    """The outbox's push fails as "may have reached the chat" (the outbox decides what comes next);
+    a timer's message is sent again on the next connection, once, never a third time."""
+    sleeps = Sleeps()
+
+    async def reconnect(server: FakeWeComServer, count: int) -> None:
+        await server.drop()
+        await sleeps.end(backoff)
+        await server.wait_connected(count=count)
+
+    async def scenario() -> None:
+        async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server,
+                                                            sleeps=sleeps) as (app, adapter):
+            server.ack_sends = False  # WeCom stalls: it takes the frames and never acks them
+            delivering = asyncio.create_task(adapter.deliver(Outgoing(G1, "📖 学习推送", key="study:g1")))
+            await server.wait_for(lambda f: pushed()(f) and content(f) == "📖 学习推送")
+            adapter.send(Outgoing(G1, "⏰ 答案揭晓"))
+            await server.wait_for(lambda f: pushed()(f) and content(f) == "⏰ 答案揭晓")
+            await reconnect(server, 2)
+            with pytest.raises(NotDelivered) as failure:
+                await delivering
+            assert failure.value.maybe_received
+            await server.wait_for(lambda f: pushed()(f) and content(f) == "⏰ 答案揭晓", after=3)
+            await reconnect(server, 3)
+            server.ack_sends = True
+            adapter.send(Outgoing(G1, "下一题"))  # queued behind anything sent again: the queue keeps order
+            await server.wait_for(lambda f: pushed()(f) and content(f) == "下一题")
+            assert [content(f) for f in server.frames("aibot_send_msg")] == [
+                "📖 学习推送", "⏰ 答案揭晓", "⏰ 答案揭晓", "下一题"]
 
     run(scenario())
 
@@ -494,7 +528,7 @@ def test_an_outbox_push_counts_as_sent_only_once_wecom_acks_it(tmp_path: Path) -
         async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server) as (app, adapter):
             app.schedule.jobs.real = True  # as under `studybot run`: the async worker sends the outbox
             now = app.clock.now()
-            server.refuse_sends = 3  # the first push is refused (all three quick tries)
+            server.refuse_sends = 1  # the first frame is refused: one attempt, retried by the outbox alone
             with app.db.session() as session:
                 enqueue(session=session, now=now, pushes=[Push(
                     key="study:g1", kind="study", channel="wecom", chat_id="g1", chat_name="学习群", is_group=True,
@@ -507,8 +541,9 @@ def test_an_outbox_push_counts_as_sent_only_once_wecom_acks_it(tmp_path: Path) -
             app.clock.set(now + timedelta(minutes=1))
             await app.schedule.outbox.run_once()
             with app.db.session() as session:
-                assert session.exec(select(OutboxRow)).one().status == "sent"
+                row = session.exec(select(OutboxRow)).one()
+            assert (row.status, row.attempts) == ("sent", 2)
             sends = [f for f in server.frames("aibot_send_msg") if "三会一课" in content(f)]
-            assert len(sends) == 4  # three refused, one taken
+            assert len(sends) == 2  # one refused, one taken: what the outbox counted
 
     run(scenario(), timeout=30)

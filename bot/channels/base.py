@@ -9,7 +9,23 @@ from bot.messages import Outgoing
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
-__all__ = ["Channel"]
+__all__ = ["Channel", "NotDelivered"]
+
+
+class NotDelivered(Exception):
+    """What `deliver` raises when the platform did not say it took the message; the outbox, which
+    owns the retries of pushes, decides from it whether and when to send again.
+
+    `maybe_received`: the request may have reached the platform all the same (no answer after the
+    whole request was written: a timeout, a connection dropped, a gateway error). The platforms do
+    not dedupe, so sending it again may show the message twice: it is sent again at most once.
+    `refused`: the platform answered no (a removed robot, a bad key): the same request at once
+    would get the same answer. Neither: it certainly did not take it (the connection was refused,
+    a rate limit), and sending again is safe."""
+
+    def __init__(self, reason: str, *, maybe_received: bool = False, refused: bool = False) -> None:
+        super().__init__(reason)
+        self.maybe_received, self.refused = maybe_received, refused
 
 
 class Channel(Protocol):
@@ -18,8 +34,9 @@ class Channel(Protocol):
     `send` hands a message over and returns at once: an adapter that talks to a platform queues it
     and sends it from its own task, within the platform's limits (replies, timer-driven reveals).
     `deliver` is awaited by the outbox: it returns once the platform took the message, and raises
-    when it did not, so the push is tried again later; an adapter whose platform cannot confirm a
-    send hands it to `send` and returns. `router` is the adapter's HTTP callbacks (None: it has
+    `NotDelivered` when it did not; it makes one request per piece not yet taken and never retries
+    by itself (the outbox does, and counts each attempt). An adapter whose platform cannot confirm
+    a send hands it to `send` and returns. `router` is the adapter's HTTP callbacks (None: it has
     none); `start` and `stop` run and end its own tasks inside `studybot run`."""
 
     name: str

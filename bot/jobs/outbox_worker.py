@@ -5,11 +5,18 @@ Two ways to run, one rule set:
 - `drain()` sends what is due now, synchronously: the local chat and `.chat` scripts call it as their
   simulated clock moves, so pushes appear in the transcript at their simulated time;
 - `run(stop)` is the service's task: a channel that can confirm a send (`async deliver(message)`)
-  is awaited, with quick retries (tenacity); one that only queues (`send`) is handed the message.
+  is awaited; one that only queues (`send`) is handed the message.
 A row is marked sent in its own transaction right after the platform took it: a crash before that
 sends it again after the restart (the only window for a duplicate is the moment between the
-platform's answer and our commit); once marked, it is never sent again. Failures are retried
-later (the new due time is stored, so it survives a restart) and given up after `max_attempts`."""
+platform's answer and our commit); once marked, it is never sent again.
+
+This worker is the one layer that retries a push: `deliver` makes one request per piece and says
+what became of it (`NotDelivered`), and each call is one attempt, stored, so `attempts` is what
+the platform may have seen. A push the platform certainly did not take is tried again later (the
+new due time is stored, so it survives a restart), up to `max_attempts`. One that may have reached
+it (no answer after the request was sent) is tried once more, after a pause, and never after a
+second such attempt: the platforms do not dedupe, so a slow one shows a push at most twice. That
+row ends `unsure` rather than `failed`: it has most likely been seen."""
 
 from __future__ import annotations
 
@@ -19,8 +26,7 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
-
+from bot.channels.base import NotDelivered
 from bot.messages import Chat, Outgoing
 from bot.storage.db import Database
 from bot.storage.models import OutboxRow
@@ -32,8 +38,10 @@ log = logging.getLogger(__name__)
 
 PER_MINUTE = 20
 WINDOW = timedelta(minutes=1)
-QUICK_ATTEMPTS = 3
-PAGE = 5000  # in-process retries of one send, a second or two apart
+PAGE = 5000
+# before the one more try of a push that may have been received: a slow platform catches up (its
+# backlog of requests drains) rather than meeting the same push again while still busy
+UNSURE_PAUSE = timedelta(minutes=1)
 
 
 class OutboxWorker:
@@ -48,7 +56,7 @@ class OutboxWorker:
         self._blocked_until: datetime | None = None  # the earliest moment a full window frees
         self._seeded = False
         self.sent = 0
-        self.failed = 0
+        self.failed = 0  # given up: failed or unsure
 
     # ----- the rate window -----
 
@@ -116,26 +124,39 @@ class OutboxWorker:
         return Outgoing(Chat(row.channel, row.chat_id, row.is_group, row.chat_name), row.text,
                         markdown=row.markdown, key=row.key)
 
-    def _record(self, row: OutboxRow, error: str | None) -> None:
+    def _record(self, row: OutboxRow, failure: NotDelivered | None) -> None:
+        """One attempt: sent, or failed (`failure`), and when it is tried again, if ever."""
         now = self._now()
         with self._db.session() as session:
-            if error is None:
+            if failure is None:
                 mark_sent(session=session, row_id=row.id, now=now)
                 self._sent[(row.channel, row.chat_id)].append(now)
                 self.sent += 1
             else:
-                attempts = row.attempts + 1
-                give_up = attempts >= self._max_attempts
-                retry_at = None if give_up else now + timedelta(seconds=min(3600, 30 * 2 ** (attempts - 1)))
-                mark_attempt(session=session, row_id=row.id, error=error, retry_at=retry_at)
-                if give_up:
-                    self.failed += 1
-                    log.error("outbox: push %s to %s/%s given up after %d attempts: %s", row.key, row.channel,
-                              row.chat_id, attempts, error)
-                else:
-                    log.warning("outbox: push %s to %s/%s failed (%s); retry at %s", row.key, row.channel,
-                                row.chat_id, error, retry_at)
+                attempts, unsure = row.attempts + 1, row.unconfirmed + failure.maybe_received
+                retry_at = None
+                if attempts < self._max_attempts and unsure < 2:
+                    retry_at = now + timedelta(seconds=min(3600, 30 * 2 ** (attempts - 1)))
+                    if failure.maybe_received:
+                        retry_at = max(retry_at, now + UNSURE_PAUSE)
+                mark_attempt(session=session, row_id=row.id, error=str(failure), retry_at=retry_at,
+                             maybe_received=failure.maybe_received)
+                self._report(row, failure, attempts, unsure, retry_at)
             session.commit()
+
+    def _report(self, row: OutboxRow, failure: NotDelivered, attempts: int, unsure: int,
+                retry_at: datetime | None) -> None:
+        where = f"push {row.key} to {row.channel}/{row.chat_id}"
+        if retry_at is not None:
+            maybe = " and may have reached it" if failure.maybe_received else ""
+            log.warning("outbox: %s failed%s (%s); retry at %s", where, maybe, failure, retry_at)
+            return
+        self.failed += 1
+        if unsure:
+            log.error("outbox: %s may have reached the chat without the platform saying so (%d of %d attempts); "
+                      "not sent again: %s", where, unsure, attempts, failure)
+        else:
+            log.error("outbox: %s given up after %d attempts: %s", where, attempts, failure)
 
     def drain(self) -> int:
         """Send, synchronously, every due row the rate windows allow now; how many were sent."""
@@ -143,12 +164,12 @@ class OutboxWorker:
         for row in self._pick(self._now()):
             channel = self._channels().get(row.channel)
             if channel is None:
-                self._record(row, f"no channel {row.channel!r} running")
+                self._record(row, NotDelivered(f"no channel {row.channel!r} running"))
                 continue
             try:
                 channel.send(self._message(row))
-            except Exception as exc:  # the row stays and is retried; the others go on
-                self._record(row, f"{type(exc).__name__}: {exc}")
+            except Exception as exc:  # not handed over: the row stays and is retried; the others go on
+                self._record(row, NotDelivered(f"{type(exc).__name__}: {exc}"))
                 continue
             self._record(row, None)
             sent += 1
@@ -158,19 +179,18 @@ class OutboxWorker:
         async with gate:
             channel = self._channels().get(row.channel)
             if channel is None:
-                self._record(row, f"no channel {row.channel!r} running")
+                self._record(row, NotDelivered(f"no channel {row.channel!r} running"))
                 return
-            message = self._message(row)
             try:
                 # a channel that can confirm returns once the platform took it; one that cannot hands
                 # the message to its own queue and returns at once
-                async for attempt in AsyncRetrying(stop=stop_after_attempt(QUICK_ATTEMPTS), reraise=True,
-                                                   wait=wait_exponential(multiplier=0.5, max=4),
-                                                   retry=retry_if_exception_type(Exception), sleep=self._sleep):
-                    with attempt:
-                        await channel.deliver(message)
-            except Exception as exc:
-                self._record(row, f"{type(exc).__name__}: {exc}"[:300])
+                await channel.deliver(self._message(row))
+            except NotDelivered as failure:
+                self._record(row, failure)
+                return
+            except Exception as exc:  # a channel's bug, before or after its request: we cannot tell
+                log.exception("outbox: delivering %s failed", row.key)
+                self._record(row, NotDelivered(f"{type(exc).__name__}: {exc}"[:300], maybe_received=True))
                 return
             self._record(row, None)
 

@@ -21,17 +21,27 @@ __all__ = ["Database", "DatabaseUnavailable", "SCHEMA_VERSION", "is_busy"]
 
 log = logging.getLogger(__name__)
 
+
 def _bank_state(engine: Engine) -> None:
-    """Version 2: a stored bank is live, staging (an import writing out of sight) or retired (replaced)."""
+    """2: a stored bank is live, staging (an import writing out of sight) or retired (replaced)."""
     if "state" not in {column["name"] for column in inspect(engine).get_columns("bank")}:
         with engine.begin() as conn:
             conn.exec_driver_sql("ALTER TABLE bank ADD COLUMN state VARCHAR(10) NOT NULL DEFAULT 'live'")
             conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_bank_state ON bank (state)")
 
 
-# Each step upgrades the schema from version N-1 to N; create_all() makes new tables.
-_UPGRADES: dict[int, Callable[[Engine], None]] = {2: _bank_state}
-SCHEMA_VERSION = 2
+def _outbox_unconfirmed(engine: Engine) -> None:
+    """3: the outbox counts the attempts that may have reached the chat unanswered (a push is sent
+    again after at most one of them)."""
+    if "unconfirmed" not in {column["name"] for column in inspect(engine).get_columns("outbox")}:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0")
+
+
+# Each step upgrades the schema from version N-1 to N; create_all() makes new tables and columns of new
+# databases, so each step checks what is there.
+_UPGRADES: dict[int, Callable[[Engine], None]] = {2: _bank_state, 3: _outbox_unconfirmed}
+SCHEMA_VERSION = 3
 
 
 def _tuner(busy_timeout: float) -> Callable[[Any, Any], None]:

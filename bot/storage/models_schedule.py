@@ -30,8 +30,11 @@ class OutboxRow(SQLModel, table=True):
     branch_id: int | None = Field(default=None, index=True)
     due_at: datetime
     created_at: datetime
-    status: str = Field(default="pending", max_length=10)  # pending, sent, failed
-    attempts: int = 0
+    # pending, sent, failed, or unsure: no answer to two attempts that may have reached the chat, so it
+    # is most likely there (perhaps twice) and is not sent a third time
+    status: str = Field(default="pending", max_length=10)
+    attempts: int = 0  # every request the platform may have seen
+    unconfirmed: int = 0  # of those, the ones that went unanswered after they were sent (a timeout)
     sent_at: datetime | None = None
     last_error: str = Field(default="", max_length=300)
 

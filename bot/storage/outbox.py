@@ -17,8 +17,8 @@ __all__ = ["Push", "enqueue", "pending_due", "next_pending", "mark_sent", "mark_
 
 _INSERT = DriverStatement(
     "INSERT INTO outbox (key, kind, channel, chat_id, chat_name, is_group, text, markdown, item_id, branch_id, "
-    "due_at, created_at, status, attempts, last_error) VALUES (:key, :kind, :channel, :chat_id, :chat_name, "
-    ":is_group, :text, :markdown, :item_id, :branch_id, :due_at, :created_at, 'pending', 0, '') "
+    "due_at, created_at, status, attempts, unconfirmed, last_error) VALUES (:key, :kind, :channel, :chat_id, "
+    ":chat_name, :is_group, :text, :markdown, :item_id, :branch_id, :due_at, :created_at, 'pending', 0, 0, '') "
     "ON CONFLICT (key) DO NOTHING")
 
 
@@ -81,14 +81,17 @@ def mark_sent(*, session: Session, row_id: int, now: datetime) -> None:
         session.add(row)
 
 
-def mark_attempt(*, session: Session, row_id: int, error: str, retry_at: datetime | None) -> None:
-    """A failed send: retried at `retry_at`, or given up (status failed) when None."""
+def mark_attempt(*, session: Session, row_id: int, error: str, retry_at: datetime | None,
+                 maybe_received: bool = False) -> None:
+    """A send without the platform's yes (`maybe_received`: it may have reached the chat all the same):
+    retried at `retry_at`, or given up when None (unsure if an attempt may have reached it, else failed)."""
     row = session.get(OutboxRow, row_id)
     if row is not None:
         row.attempts += 1
+        row.unconfirmed += maybe_received
         row.last_error = error[:300]
         if retry_at is None:
-            row.status = "failed"
+            row.status = "unsure" if row.unconfirmed else "failed"
         else:
             row.due_at = retry_at
         session.add(row)

@@ -10,25 +10,33 @@ It runs in a thread of its own (http.server), so blocking clients (wechatpy) and
         api.wait_for(3, path="/x")  # the first three requests to /x
 
 An answer is a dict (the JSON body, HTTP 200), an int (an HTTP status with an empty JSON body),
-a (status, dict) pair, or "drop" (the connection is closed without an answer: a network error).
+a (status, dict) pair, or "drop" (the connection is closed without an answer: a network error);
+or a function that returns one, called outside the lock on the request's own thread, which it
+may hold as long as it likes (a slow platform: tests/fakes/paced_webhook.py).
 Scripted answers come first; after them `answer(request)` decides: a subclass overrides it (it is
 called with the fake's lock held, so it may update the fake's state freely), or pass `answer=`."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["Answer", "FakeHTTPAPI", "FakeTokenAPI", "Recorded"]
+__all__ = ["Answer", "Later", "FakeHTTPAPI", "FakeTokenAPI", "Recorded"]
 
 Answer = dict[str, Any] | int | tuple[int, dict[str, Any]] | str  # str: only "drop"
+Later = Callable[[], Answer]  # an answer decided on the request's thread, outside the lock
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # not 5: a burst of connections waits to be accepted, none is reset
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,8 @@ class Recorded:
     query: dict[str, str]  # the first value of each parameter
     body: Any  # parsed JSON, the raw text when it is not JSON, or None when empty
     at: float  # time.monotonic() on arrival
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
+    connection: Any = None  # the request's socket (a fake that holds its answer watches it)
 
     @property
     def msgtype(self) -> str:
@@ -67,7 +77,7 @@ class FakeHTTPAPI:
 
     # ----- test side -----
 
-    def answer(self, request: Recorded) -> Answer:
+    def answer(self, request: Recorded) -> Answer | Later:
         """The normal answer to `request` (with the lock held); 404 unless overridden."""
         return self._answer_with(request) if self._answer_with else 404
 
@@ -101,7 +111,7 @@ class FakeHTTPAPI:
     # ----- server -----
 
     def __enter__(self) -> FakeHTTPAPI:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _Server(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name=self.name, daemon=True)
@@ -114,7 +124,7 @@ class FakeHTTPAPI:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def _serve(self, request: Recorded) -> Answer:
+    def _serve(self, request: Recorded) -> Answer | Later:
         """Record `request` and decide its answer: the scripted one, if any, else `answer`."""
         with self._changed:
             self.requests.append(request)
@@ -142,10 +152,15 @@ class FakeHTTPAPI:
                     body: Any = json.loads(raw) if raw else None
                 except ValueError:
                     body = raw
-                answer = fake._serve(Recorded(method, parts.path, query, body, time.monotonic()))
+                headers = {name.lower(): value for name, value in self.headers.items()}
+                answer = fake._serve(Recorded(method, parts.path, query, body, time.monotonic(), headers,
+                                              self.connection))
+                if callable(answer):
+                    answer = answer()
                 if answer == "drop":
                     self.close_connection = True
-                    self.connection.shutdown(2)
+                    with contextlib.suppress(OSError):  # the client may have hung up first
+                        self.connection.shutdown(2)
                     return
                 if isinstance(answer, int):
                     status, payload = answer, {}

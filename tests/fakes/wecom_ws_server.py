@@ -36,6 +36,7 @@ class FakeWeComServer:
         self.ack_pings = True
         self.fail_next = 0  # connections to cut at once, before the subscribe (a flaky network)
         self.refuse_sends = 0  # aibot_send_msg frames to answer with an error (then ok again)
+        self.ack_sends = True  # False: aibot_send_msg frames are recorded and never acked (a stalled WeCom)
         self.port = 0
         self._conn: ServerConnection | None = None
         self._server: Any = None
@@ -96,6 +97,8 @@ class FakeWeComServer:
                 if frame.get("cmd") == "ping" and not self.ack_pings:
                     continue
                 ack_id = (frame.get("headers") or {}).get("req_id")
+                if frame.get("cmd") == "aibot_send_msg" and not self.ack_sends:
+                    continue
                 if frame.get("cmd") == "aibot_send_msg" and self.refuse_sends:
                     self.refuse_sends -= 1
                     await self._ack(conn, ack_id, 45009, "api freq out of limit")

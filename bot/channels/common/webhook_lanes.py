@@ -1,7 +1,11 @@
 """What the platforms' send-only group webhooks (WeCom 消息推送, DingTalk custom robot) share:
 one queue and sender task per webhook ("lane"), a sliding-window rate limit per lane (a burst
-waits, it is never dropped), retries with backoff for what is worth retrying, one log line for
-what is not. Subclasses say how a request is addressed and which error codes mean what."""
+waits, it is never dropped), one log line for what is given up. Subclasses say how a request is
+addressed and which error codes mean what.
+
+Who retries (common/retries.py): a message the outbox awaits (`confirmed`) gets one request, and
+the outbox decides what comes next; any other is retried here, a request that may have reached
+the group at most once."""
 
 from __future__ import annotations
 
@@ -13,27 +17,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from bot.channels.base import NotDelivered
 from bot.channels.common.aio import Clock, Sleep, cancel
+from bot.channels.common.attempts import post_once
 from bot.channels.common.rate_window import RateWindow
+from bot.channels.common.retries import Retries, keep_trying
 
-__all__ = ["WebhookLanes", "Lane", "Item", "Dropped", "confirm", "fingerprint"]
-
-
-class _Retry(Exception):
-    """A failure worth another attempt."""
+__all__ = ["WebhookLanes", "Lane", "Item", "confirm", "fingerprint"]
 
 
 @dataclass
 class Item:
     body: dict[str, Any]
     what: str  # "markdown 1/2" for the log, never the content
-    done: asyncio.Future[None] | None = None  # resolved when delivered, failed when dropped (for the outbox)
-
-
-class Dropped(Exception):
-    """A webhook message given up: the platform refused it, or every attempt failed."""
+    done: asyncio.Future[None] | None = None  # the outbox's: resolved when delivered, NotDelivered when not
 
 
 def confirm(items: list[Item]) -> list[asyncio.Future[None]]:
@@ -62,8 +60,10 @@ def fingerprint(prefix: str, key: str) -> str:
 
 class WebhookLanes:
     """Queue with `_enqueue` (from the service's loop or another thread); `start()` runs the senders,
-    `stop()` flushes what is queued, with a timeout. `clock`, `sleep` and `transport` are for tests:
-    a fake clock whose sleep moves it on tests the rate limit without waiting."""
+    `stop()` flushes what is queued, with a timeout. A request gets `timeout` seconds of `timer` for
+    its answer; `pause` seconds pass before the one more try of a request that may have been received.
+    `clock`, `sleep`, `timer` and `transport` are for tests: a fake clock whose sleep moves it on
+    tests the rate limit without waiting."""
 
     retry_errcodes: frozenset[int] = frozenset()
     explained: dict[int, str] = {}
@@ -71,12 +71,13 @@ class WebhookLanes:
     key_prefix = "key"  # fingerprints read "key#1a2b3c"
 
     def __init__(self, *, log: logging.Logger, per_minute: int, window: float, attempts: int, backoff_max: float,
-                 timeout: float, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 timeout: float, pause: float = 30.0, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
+                 timer: Sleep = asyncio.sleep, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._log = log
         self._window = RateWindow(((per_minute, window),))  # per lane: every request counts, retries too
-        self._attempts, self._backoff_max, self._timeout = attempts, backoff_max, timeout
-        self._clock, self._sleep, self._transport = clock, sleep, transport
+        self._retries = Retries(attempts=attempts, first=2.0, most=backoff_max, pause=pause)
+        self._timeout = timeout
+        self._clock, self._sleep, self._timer, self._transport = clock, sleep, timer, transport
         self._lanes: dict[str, Lane] = {}
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -92,7 +93,9 @@ class WebhookLanes:
         if self._running:
             return
         self._loop = asyncio.get_running_loop()
-        self._client = httpx.AsyncClient(timeout=self._timeout, transport=self._transport)
+        # no timeout of httpx's own: `post_once` bounds each request on `timer`, and tells apart
+        # a request that timed out before its last byte left from one that timed out after
+        self._client = httpx.AsyncClient(timeout=None, transport=self._transport)
         self._running = True
         for lane in self._lanes.values():
             self._spawn(lane)
@@ -170,52 +173,47 @@ class WebhookLanes:
                 lane.queue.task_done()
 
     async def _deliver(self, lane: Lane, item: Item) -> None:
-        retrying = AsyncRetrying(stop=stop_after_attempt(self._attempts),
-                                 wait=wait_exponential(multiplier=2, min=2, max=self._backoff_max),
-                                 retry=retry_if_exception_type(_Retry), sleep=self._sleep, reraise=False)
-        dropped: str | None = None
         try:
-            async for attempt in retrying:
-                with attempt:
-                    dropped = await self._attempt(lane, item)
-        except RetryError as exc:
-            reason = exc.last_attempt.exception()
-            dropped = f"after {self._attempts} attempts ({reason})"
-            self._log.error("%s %s: %s dropped after %d attempts (%s)", self.name, lane.label, item.what,
-                            self._attempts, reason)
-        if item.done is not None and not item.done.done():
-            if dropped is None:
-                item.done.set_result(None)
+            if item.done is not None:
+                await self._attempt(lane, item)  # the outbox's: it owns the retries, and counts them
             else:
-                item.done.set_exception(Dropped(f"{self.name} {lane.label}: {item.what} dropped {dropped}"))
+                await keep_trying(lambda: self._attempt(lane, item), self._retries, self._sleep,
+                                  lambda failure, tries, wait: self._retrying(lane, item, failure, wait))
+        except NotDelivered as failure:
+            if item.done is None:
+                maybe = "; it may have reached the group" if failure.maybe_received else ""
+                self._log.error("%s %s: %s dropped: %s%s", self.name, lane.label, item.what, failure, maybe)
+            elif not item.done.done():
+                item.done.set_exception(failure)
+            return
+        if item.done is not None and not item.done.done():
+            item.done.set_result(None)
 
-    async def _attempt(self, lane: Lane, item: Item) -> str | None:
-        """One request; None when delivered, the reason when dropped; raises _Retry when worth another try."""
+    def _retrying(self, lane: Lane, item: Item, failure: NotDelivered, wait: float) -> None:
+        if failure.maybe_received:
+            self._log.warning("%s %s: %s may have reached the group (%s); sending it once more in %.0f s",
+                              self.name, lane.label, item.what, failure, wait)
+
+    async def _attempt(self, lane: Lane, item: Item) -> None:
+        """One request; returns when the platform took the message, raises NotDelivered when not."""
         await self._acquire(lane)
         assert self._client is not None
         url, params = self._request(lane)
-        try:
-            response = await self._client.post(url, params=params, json=item.body)
-        except httpx.TransportError as exc:  # its text may hold the URL: the type only
-            raise _Retry(f"network error {type(exc).__name__}") from None
-        if response.status_code == 429 or response.status_code >= 500:
-            raise _Retry(f"HTTP {response.status_code}")
-        if response.status_code >= 400:
-            self._log.error("%s %s: %s dropped: HTTP %d", self.name, lane.label, item.what, response.status_code)
-            return f"HTTP {response.status_code}"
+        response = await post_once(self._client, url, params=params, body=item.body, timeout=self._timeout,
+                                   timer=self._timer)
         try:
             payload = response.json()
             errcode = int(payload.get("errcode", 0))
             errmsg = str(payload.get("errmsg", ""))[:100]
         except (ValueError, AttributeError, TypeError):
-            raise _Retry("unreadable response") from None
+            # a 2xx we cannot read (a proxy's page?): it may have passed the message on
+            raise NotDelivered("unreadable answer", maybe_received=True) from None
         if errcode == 0:
-            return None
-        if errcode in self.retry_errcodes:
-            raise _Retry(f"errcode {errcode} ({self.explained.get(errcode, errmsg)})")
+            return
+        if errcode in self.retry_errcodes:  # busy or rate-limited: the platform did not take it
+            raise NotDelivered(f"errcode {errcode} ({self.explained.get(errcode, errmsg)})")
         why = self.explained.get(errcode, errmsg.split(",")[0])  # errmsg's tail is often a hint URL
-        self._log.error("%s %s: %s dropped: errcode %d (%s)", self.name, lane.label, item.what, errcode, why)
-        return f"errcode {errcode} ({why})"
+        raise NotDelivered(f"errcode {errcode} ({why})", refused=True)
 
     async def _acquire(self, lane: Lane) -> None:
         """Wait for room in the lane's window."""

@@ -21,6 +21,9 @@ from typing import Any
 
 import requests
 
+from bot.channels.base import NotDelivered
+from bot.channels.common.attempts import requests_failure, status_failure
+
 __all__ = ["DingTalkOpenAPI", "OpenAPIError", "msg_for", "MSG_PARAM_MAX_BYTES"]
 
 TOKEN_PATH = "/v1.0/oauth2/accessToken"
@@ -34,8 +37,9 @@ CARD_UPDATE_PATH = "/v1.0/card/instances"
 HTTP_TIMEOUT = 10.0
 
 
-class OpenAPIError(Exception):
-    """A failed OpenAPI call; its text names the path and status, never a credential."""
+class OpenAPIError(NotDelivered):
+    """A failed OpenAPI call; its text names the path and status, never a credential. As a send's
+    failure it says whether the message may have reached the chat (common/attempts.py)."""
 
 
 def msg_for(title: str, text: str, markdown: bool) -> tuple[str, str]:
@@ -85,7 +89,10 @@ class DingTalkOpenAPI:
         with self._lock:
             if self._token is not None and self._clock() < self._token_until:
                 return self._token
-            answer = self._call(TOKEN_PATH, {"appKey": self._app_key, "appSecret": self._app_secret}, None)
+            try:
+                answer = self._call(TOKEN_PATH, {"appKey": self._app_key, "appSecret": self._app_secret}, None)
+            except OpenAPIError as exc:  # no token, no send: whatever became of this call, no message went
+                raise OpenAPIError(str(exc)) from None
             token = answer.get("accessToken")
             if not isinstance(token, str) or not token:
                 raise OpenAPIError(f"{TOKEN_PATH}: no accessToken in the answer")
@@ -118,7 +125,8 @@ class DingTalkOpenAPI:
     def deliver_card(self, body: dict[str, Any]) -> dict[str, Any]:
         answer = self._send(CARD_DELIVER_PATH, body)
         if answer.get("success") is False:
-            raise OpenAPIError(f"{CARD_DELIVER_PATH}: not delivered {str(answer.get('result', ''))[:120]}")
+            raise OpenAPIError(f"{CARD_DELIVER_PATH}: not delivered {str(answer.get('result', ''))[:120]}",
+                               refused=True)
         return answer
 
     def update_card(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -129,7 +137,9 @@ class DingTalkOpenAPI:
         try:
             return self._call(path, body, token, method)
         except _Unauthorized:
-            self._forget(token)  # revoked or expired early: one retry with a fresh token
+            # revoked or expired early: one retry with a fresh token (the first was turned away, so
+            # the message cannot show twice)
+            self._forget(token)
             return self._call(path, body, self.token(), method)
 
     def _call(self, path: str, body: dict[str, Any], token: str | None, method: str = "POST") -> dict[str, Any]:
@@ -139,8 +149,10 @@ class DingTalkOpenAPI:
         try:
             response = self.http().request(method, self._endpoint + path, headers=headers, timeout=HTTP_TIMEOUT,
                                         data=json.dumps(body, ensure_ascii=False).encode("utf-8"))
-        except requests.RequestException as exc:
-            raise OpenAPIError(f"{path}: {type(exc).__name__}") from None  # the text may carry the URL only
+        except requests.RequestException as exc:  # its text may carry the URL: the type only
+            failure = requests_failure(exc)
+            raise OpenAPIError(f"{path}: {failure}", maybe_received=failure.maybe_received,
+                               refused=failure.refused) from None
         try:
             answer = response.json()
         except ValueError:
@@ -149,9 +161,11 @@ class DingTalkOpenAPI:
             answer = {}
         if response.status_code in (401, 403) and token is not None:
             raise _Unauthorized(f"{path}: HTTP {response.status_code} {answer.get('code', '')}")
-        if response.status_code >= 400:
+        failure = status_failure(response.status_code)
+        if failure is not None:
             raise OpenAPIError(f"{path}: HTTP {response.status_code} {str(answer.get('code', ''))[:60]} "
-                               f"{str(answer.get('message', ''))[:100]}")
+                               f"{str(answer.get('message', ''))[:100]}", maybe_received=failure.maybe_received,
+                               refused=failure.refused)
         return answer
 
 

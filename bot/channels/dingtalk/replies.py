@@ -12,6 +12,7 @@ from typing import Any
 import requests
 
 from bot.channels.common.aio import Clock
+from bot.channels.common.attempts import requests_failure
 from bot.channels.common.split import split_text
 
 __all__ = ["SessionWebhooks", "Handle", "post_session", "session_body", "pieces", "title_of", "PIECE_BYTES",
@@ -72,10 +73,14 @@ def session_body(text: str, *, markdown: bool, mentions: tuple[str, ...] = ()) -
 
 
 def post_session(http: requests.Session, webhook: str, body: dict[str, Any]) -> int:
-    """Blocking: post to a session webhook; the errcode it answers (0 when none)."""
-    response = http.post(webhook, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+    """Blocking: post to a session webhook; the errcode it answers (0 when none). A failed request
+    raises NotDelivered (never requests' own error: its text holds the webhook, a credential)."""
+    try:
+        response = http.post(webhook, data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
                              headers={"Content-Type": "application/json"}, timeout=HTTP_TIMEOUT)
-    response.raise_for_status()
+        response.raise_for_status()
+    except requests.RequestException as exc:
+        raise requests_failure(exc) from None
     try:
         result = response.json()
     except ValueError:

@@ -5,9 +5,11 @@ With 加签 (a secret), `sign` is base64(HMAC-SHA256(secret, f"{timestamp_ms}\\n
 URL-quoted (DingTalk's documented algorithm; `sign()` below). DingTalk allows 20 messages a
 minute per robot and throttles the robot for 10 minutes after that, so every access token has
 its own queue and sender task with a sliding-window limit: a burst waits, it is never dropped.
-errcode 130101 (sending too fast), -1 (busy), 429/5xx and network errors are retried with
-backoff; 310000 (bad signature, missing keyword or IP not allowed) and other errors are logged
-once and the message dropped.
+errcode 130101 (sending too fast), -1 (busy), 429, 503 and a connection never made are tried
+again with backoff; a timeout or a dropped connection after the request was sent, or another
+5xx, once more after a pause (DingTalk may have shown it already); 310000 (bad signature,
+missing keyword or IP not allowed) and other errors are logged once and the message dropped.
+The outbox's pushes get one request each: the outbox tries again (common/retries.py).
 
 The access token and the secret are secrets: neither is ever logged (a robot label or a short
 fingerprint is), and httpx's own request log line has the token and signature masked."""
@@ -59,9 +61,9 @@ class DingTalkWebhook(WebhookLanes):
     """`send_text` / `send_markdown` queue and return at once (call them on the service's loop);
     `start()` runs the senders, `stop()` flushes what is queued, with a timeout.
 
-    `clock` (seconds, wall time: it also makes the signature's timestamp), `sleep` and
-    `transport` are for tests: a fake clock whose sleep moves it on tests the 20-a-minute window
-    without waiting."""
+    `clock` (seconds, wall time: it also makes the signature's timestamp), `sleep`, `timer` (what a
+    request's timeout runs on) and `transport` are for tests: a fake clock whose sleep moves it on
+    tests the 20-a-minute window without waiting."""
 
     retry_errcodes = frozenset(RETRY_ERRCODES)
     explained = EXPLAINED
@@ -69,11 +71,11 @@ class DingTalkWebhook(WebhookLanes):
     key_prefix = "robot"
 
     def __init__(self, *, base_url: str = "https://oapi.dingtalk.com", clock: Clock = time.time,
-                 sleep: Sleep = asyncio.sleep, per_minute: int = PER_MINUTE,
+                 sleep: Sleep = asyncio.sleep, timer: Sleep = asyncio.sleep, per_minute: int = PER_MINUTE,
                  window: float = 60.0, attempts: int = 10, backoff_max: float = 120.0, timeout: float = 10.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
-        super().__init__(log=log, per_minute=per_minute, window=window, attempts=attempts,
-                         backoff_max=backoff_max, timeout=timeout, clock=clock, sleep=sleep, transport=transport)
+                 pause: float = 30.0, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        super().__init__(log=log, per_minute=per_minute, window=window, attempts=attempts, backoff_max=backoff_max,
+                         timeout=timeout, pause=pause, clock=clock, sleep=sleep, timer=timer, transport=transport)
         self._url = base_url.rstrip("/") + "/robot/send"
         mask_in_log("access_token", "sign")
 

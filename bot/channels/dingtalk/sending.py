@@ -18,6 +18,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channels.base import NotDelivered
+from bot.channels.common.retries import Taken
 from bot.channels.dingtalk import cards
 from bot.channels.dingtalk.openapi import DingTalkOpenAPI, msg_for
 from bot.channels.dingtalk.replies import (
@@ -53,23 +55,36 @@ class Outbound:
         self._openapi, self._template = openapi, template
         self._robots, self._robot_webhook = robots, robot_webhook
         self._sessions, self._book = sessions, book
+        self._taken = Taken()
 
     async def send(self, webhook: str, message: Outgoing, confirmed: bool = False) -> None:
+        """`confirmed` (the outbox's `deliver`): one request per piece not taken by an earlier attempt,
+        each awaited; `NotDelivered` at the first DingTalk did not take (the outbox tries again)."""
         if message.closes:
             await self._close_cards(message.closes, message.answer)
         if message.choices and not message.multiple and self._template and await self._send_card(message):
             return
         text = cards.text_fallback(message, message.chat.is_group)
         markdown = bool(message.markdown)
-        for piece in pieces(text):
+
+        async def one(piece: str) -> None:
+            nonlocal webhook
             if webhook:
                 body = session_body(piece, markdown=markdown, mentions=message.mentions)
                 errcode = await asyncio.to_thread(post_session, self._openapi.http(), webhook, body)
+                if errcode == 0 or (errcode != WEBHOOK_EXPIRED_ERRCODE and not confirmed):
+                    return  # another errcode was logged; only the outbox's pushes wait for a yes
                 if errcode != WEBHOOK_EXPIRED_ERRCODE:
-                    continue
+                    raise NotDelivered(f"session webhook errcode {errcode}", refused=True)
                 self._sessions.forget(message.chat.chat_id, webhook)
                 webhook = ""
             await self._push(message, piece, markdown, confirmed)
+
+        if confirmed:
+            await self._taken.each(message, pieces(text), one)
+            return
+        for piece in pieces(text):
+            await one(piece)
 
     async def _push(self, message: Outgoing, text: str, markdown: bool, confirmed: bool = False) -> None:
         """A message DingTalk did not ask for: the group's custom robot, else the OpenAPI."""
@@ -83,7 +98,7 @@ class Outbound:
             else:
                 sent = self._robot_webhook.send_text(robot.access_token, robot.secret, text, message.mentions,
                                                      label=label, confirmed=confirmed)
-            await asyncio.gather(*sent)  # raises Dropped when the robot gave up on it
+            await asyncio.gather(*sent)  # raises NotDelivered when the robot did not take it
             return
         key, param = msg_for(title_of(text), text, markdown)
         if chat.is_group:

@@ -3,7 +3,9 @@ passive reply (the rest of a long reply, further replies, pushes).
 
 They are allowed within 48 h of the user's last message and at most 5 per user message: what
 does not fit waits, per user, for their next message. One task sends them, the blocking
-wechatpy call in a thread; the network and 系统繁忙 are retried after `retry_delays`."""
+wechatpy call in a thread, and alone retries them (`retries`, common/retries.py): what WeChat
+certainly did not take (a connection never made, 系统繁忙) after short waits, what may have reached
+the user (a timeout or a broken connection after the request went, a 5xx) once more after a pause."""
 
 from __future__ import annotations
 
@@ -18,7 +20,10 @@ import requests
 from wechatpy.client import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
+from bot.channels.base import NotDelivered
 from bot.channels.common.aio import Sleep, cancel
+from bot.channels.common.attempts import api_failure, requests_failure
+from bot.channels.common.retries import Retries, keep_trying
 
 __all__ = ["CustomerService", "ApiClient", "WINDOW_SECONDS", "PER_USER_MESSAGE", "HELD_MAX"]
 
@@ -53,9 +58,16 @@ class ApiClient(WeChatClient):
         self._http = _TimeoutSession(timeout)
 
     def fetch_access_token(self) -> dict[str, Any]:
-        return self._fetch_access_token(url=self.API_BASE_URL + "token",
-                                        params={"grant_type": "client_credential", "appid": self.appid,
-                                                "secret": self.secret})
+        try:
+            return self._fetch_access_token(url=self.API_BASE_URL + "token",
+                                            params={"grant_type": "client_credential", "appid": self.appid,
+                                                    "secret": self.secret})
+        except requests.RequestException as exc:  # no token, no message: whatever became of this request
+            raise NotDelivered(f"token: {requests_failure(exc)}") from None
+        except WeChatClientException as exc:
+            if exc.errcode is not None:  # WeChat refused the credentials
+                raise
+            raise NotDelivered(f"token: HTTP {exc.response.status_code if exc.response is not None else '?'}") from None
 
 
 def _describe(exc: BaseException) -> str:
@@ -77,7 +89,8 @@ class CustomerService:
     """Customer-service messages of the channel `name` through `client`; `now` is the wall clock
     the 48 h windows are kept on, `sleep` what waits between tries."""
 
-    retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0)
+    # short waits: one task sends to every user, and a user waits for their reply
+    retries = Retries(attempts=4, first=0.5, most=2.0, pause=30.0)
 
     def __init__(self, *, name: str, client: ApiClient, now: Callable[[], float], sleep: Sleep) -> None:
         self.name = name
@@ -161,25 +174,32 @@ class CustomerService:
 
     async def _deliver(self, openid: str, text: str) -> str:
         """"sent", "held" (the window is closed after all) or "dropped"."""
-        for attempt, delay in enumerate((*self.retry_delays, None)):
+        async def once() -> None:
             try:
                 await asyncio.to_thread(self._client.message.send_text, openid, text)
-                return "sent"
             except WeChatClientException as exc:
                 if exc.errcode in _WINDOW_ERRORS:
-                    log.info("%s: WeChat closed the window for %s (%s); message held", self.name, openid,
-                             _describe(exc))
-                    return "held"
-                if exc.errcode not in (None, -1):  # -1: system busy; None: HTTP error
-                    log.error("%s: customer-service message to %s refused: %s; dropped", self.name, openid,
-                              _describe(exc))
-                    return "dropped"
-                error = exc
-            except Exception as exc:  # network: the URL in the message holds the token, so only the type
-                error = exc
-            if delay is None:
-                log.error("%s: customer-service message to %s failed %d times (%s); dropped", self.name, openid,
-                          attempt + 1, _describe(error))
-                return "dropped"
-            await self._sleep(delay)
-        return "dropped"
+                    raise _Held(_describe(exc)) from None
+                raise api_failure(_describe(exc), errcode=exc.errcode, busy=(-1,),
+                                  status=exc.response.status_code if exc.response is not None else None) from None
+            except requests.RequestException as exc:  # the URL in its text holds the token: only the type
+                raise requests_failure(exc) from None
+
+        def retrying(failure: NotDelivered, tries: int, wait: float) -> None:
+            if failure.maybe_received:
+                log.warning("%s: customer-service message to %s may have reached them (%s); once more in %.0f s",
+                            self.name, openid, failure, wait)
+
+        try:
+            await keep_trying(once, self.retries, self._sleep, retrying)
+        except _Held as held:
+            log.info("%s: WeChat closed the window for %s (%s); message held", self.name, openid, held)
+            return "held"
+        except NotDelivered as failure:
+            log.error("%s: customer-service message to %s not sent: %s; dropped", self.name, openid, failure)
+            return "dropped"
+        return "sent"
+
+
+class _Held(Exception):
+    """WeChat closed the user's window (45015, 45047): the message waits for their next one."""

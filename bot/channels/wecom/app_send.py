@@ -1,9 +1,11 @@
 """The WeCom self-built app's active sends: `message/send`, for what does not go back as the
 passive reply (extra replies, a reply that took too long, timer-driven pushes).
 
-One task sends in order and calls wechatpy's blocking client in a thread. The network, WeCom's
-5xx, 系统繁忙 and its rate limits are retried with backoff; at stop, what is queued is sent for
-a while, then given up (counted in the log)."""
+One task sends in order and calls wechatpy's blocking client in a thread. It alone retries
+(common/retries.py): what WeCom certainly did not take (a connection never made, 429, 503, 系统繁忙,
+its rate limits) with backoff; what may have reached it (a timeout or a broken connection after
+the request went, another 5xx) once more after a pause. At stop, what is queued is sent for a
+while, then given up (counted in the log)."""
 
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential, wait_random
 from wechatpy.enterprise import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
+from bot.channels.base import NotDelivered
 from bot.channels.common.aio import Sleep, cancel
+from bot.channels.common.attempts import api_failure, requests_failure
+from bot.channels.common.retries import Retries, keep_trying
 
 __all__ = ["AppSender", "ApiClient"]
 
@@ -27,20 +31,20 @@ log = logging.getLogger(__name__)
 _STOP = object()
 
 
-def _transient(exc: BaseException) -> bool:
-    """Worth another try later: the network, WeCom's 5xx, 系统繁忙 (-1) and its rate limits."""
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-        return True
-    if isinstance(exc, WeChatClientException):
-        if exc.errcode is None:  # an HTTP error status
-            status = exc.response.status_code if exc.response is not None else None
-            return status is None or status >= 500 or status == 429
-        return exc.errcode in (-1, 45009, 45033)
-    return False
+_BUSY = (-1, 45009, 45033)  # 系统繁忙 and the rate limits: WeCom turned the request away
+
+
+def _failure(exc: requests.RequestException | WeChatClientException) -> NotDelivered:
+    if isinstance(exc, requests.RequestException):
+        return requests_failure(exc)
+    return api_failure(_describe(exc), errcode=exc.errcode, busy=_BUSY,
+                       status=exc.response.status_code if exc.response is not None else None)
 
 
 def _describe(exc: BaseException) -> str:
     """An error for the log. Never str() of a requests error: its URL carries the secret or token."""
+    if isinstance(exc, NotDelivered):
+        return str(exc)
     if isinstance(exc, WeChatClientException):
         if exc.errcode is None:
             return f"HTTP {exc.response.status_code if exc.response is not None else '?'}"
@@ -57,14 +61,13 @@ class ApiClient(WeChatClient):
         self.API_BASE_URL = api_base_url.rstrip("/") + "/cgi-bin/"
 
     def fetch_access_token(self) -> dict[str, Any]:
-        res = self._http.get(self.API_BASE_URL + "gettoken", params={"corpid": self.corp_id,
-                                                                      "corpsecret": self.secret},
-                             timeout=self.timeout)
         try:
+            res = self._http.get(self.API_BASE_URL + "gettoken", params={"corpid": self.corp_id,
+                                                                          "corpsecret": self.secret},
+                                 timeout=self.timeout)
             res.raise_for_status()
-        except requests.RequestException as exc:
-            raise WeChatClientException(None, None, client=self, request=exc.request,
-                                        response=exc.response) from None
+        except requests.RequestException as exc:  # no token, no message: whatever became of this request
+            raise NotDelivered(f"gettoken: {requests_failure(exc)}") from None
         result = res.json()
         if result.get("errcode", 0) != 0 or not result.get("access_token"):
             raise WeChatClientException(result.get("errcode", -1), result.get("errmsg", ""), client=self,
@@ -88,11 +91,12 @@ class AppSender:
     sender task, `stop` sends what is queued for up to `drain_timeout` seconds."""
 
     def __init__(self, *, client: ApiClient, agent_id: int, name: str, attempts: int = 4,
-                 backoff: tuple[float, float] = (1.0, 30.0), drain_timeout: float = 5.0,
+                 backoff: tuple[float, float] = (1.0, 30.0), pause: float = 30.0, drain_timeout: float = 5.0,
                  sleep: Sleep = asyncio.sleep) -> None:
         self.name = name
         self._client, self._agent_id = client, agent_id
-        self._attempts, self._backoff, self._drain_timeout, self._sleep = attempts, backoff, drain_timeout, sleep
+        self._retries = Retries(attempts=attempts, first=backoff[0], most=backoff[1], pause=pause)
+        self._drain_timeout, self._sleep = drain_timeout, sleep
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=10_000)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._worker: asyncio.Task[None] | None = None
@@ -141,20 +145,18 @@ class AppSender:
                 log.error("wecom app: message to %s not sent (%s): %s", item.user, _describe(exc), item.label)
 
     async def _deliver(self, item: _Send) -> None:
-        first, most = self._backoff
-        async for attempt in AsyncRetrying(stop=stop_after_attempt(self._attempts),
-                                           wait=wait_exponential(multiplier=first, max=most) + wait_random(0, first),
-                                           retry=retry_if_exception(_transient), reraise=True,
-                                           sleep=self._sleep, before_sleep=self._log_retry(item)):
-            with attempt:
+        async def once() -> None:
+            try:
                 await asyncio.to_thread(self._post, item)
+            except (requests.RequestException, WeChatClientException) as exc:
+                raise _failure(exc) from None
 
-    @staticmethod
-    def _log_retry(item: _Send):
-        def before_sleep(state) -> None:
-            log.warning("wecom app: sending to %s failed (%s), try %d; retrying in %.1f s", item.user,
-                        _describe(state.outcome.exception()), state.attempt_number, state.next_action.sleep)
-        return before_sleep
+        def retrying(failure: NotDelivered, tries: int, wait: float) -> None:
+            maybe = " and may have reached them" if failure.maybe_received else ""
+            log.warning("wecom app: sending to %s failed%s (%s), try %d; retrying in %.1f s", item.user, maybe,
+                        failure, tries, wait)
+
+        await keep_trying(once, self._retries, self._sleep, retrying)
 
     def _post(self, item: _Send) -> None:
         """On a worker thread: wechatpy's client is blocking (requests)."""

@@ -118,10 +118,15 @@ class RobotFrames:
     def enqueue(self, message: Outgoing, confirmed: bool = False) -> list[asyncio.Future[None]]:
         """The message as `aibot_send_msg` frames, queued for its conversation; with `confirmed`,
         a future per frame resolved on WeCom's ack."""
+        key, frames = self.outgoing(message)
+        return self._queue.push(key, frames, confirmed) if frames else []
+
+    def outgoing(self, message: Outgoing) -> tuple[str, list[dict[str, Any]]]:
+        """The message's conversation and its `aibot_send_msg` frames (none without a chat id)."""
         chat = message.chat
         if not chat.chat_id:
             log.error("wecom robot: message without a chat id dropped: %.40s", message.text)
-            return []
+            return "", []
         key = chat_key(chat)
         self._note_question(message, key)
         head = {"chatid": chat.chat_id, "chat_type": 2 if chat.is_group else 1}
@@ -134,8 +139,7 @@ class RobotFrames:
                     else cards.message_markdown(message))
             bodies += [{**head, "msgtype": "markdown", "markdown": {"content": piece}}
                        for piece in split_text(text, MARKDOWN_LIMIT)]
-        return self._queue.push(key, [{"cmd": SEND, "headers": {"req_id": new_req_id(SEND)}, "body": body}
-                                      for body in bodies], confirmed)
+        return key, [{"cmd": SEND, "headers": {"req_id": new_req_id(SEND)}, "body": body} for body in bodies]
 
     def _response_body(self, message: Outgoing, chat_key: str) -> dict[str, Any]:
         """The reply to a user's message: the card where it has choices, else a finished stream."""

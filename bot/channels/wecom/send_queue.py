@@ -1,8 +1,10 @@
 """The WeCom long connection's outgoing pushes: `aibot_send_msg` frames in a queue per
 conversation that keeps WeCom's limits (30 a minute, 1,000 an hour) by waiting, never dropping.
 
-A push the connection took but WeCom never acked is sent again on the next connection. Replies
-bound to a callback's req_id do not wait here: they go at once, and are only counted."""
+A push the connection took but WeCom never acked may have reached the chat: the outbox's (awaited,
+`confirmed`) fail as such and the outbox decides; others are sent again on the next connection,
+once (the reconnect's backoff is the pause), never a third time. Replies bound to a callback's
+req_id do not wait here: they go at once, and are only counted."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
+from bot.channels.base import NotDelivered
 from bot.channels.common.aio import Clock, Sleep, within
 from bot.channels.common.rate_window import RateWindow
 
@@ -41,6 +44,7 @@ class SendQueue:
         self._queues: dict[str, deque[dict[str, Any]]] = {}  # conversation -> aibot_send_msg frames
         self._inflight: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()  # sent, not yet acked
         self._waiters: dict[str, asyncio.Future[None]] = {}  # req_id -> resolved on its ack (the outbox waits)
+        self._resent: set[str] = set()  # frames sent again after a lost connection: not a third time
         self._wake = asyncio.Event()
 
     def start(self) -> None:
@@ -63,13 +67,9 @@ class SendQueue:
         self._wake.set()
         return futures
 
-    def waiting(self, futures: list[asyncio.Future[None]]) -> list[tuple[str, asyncio.Future[None]]]:
-        """The (req_id, future) pairs of `futures` still waiting for their ack."""
-        return [(req_id, waiter) for req_id, waiter in self._waiters.items() if waiter in futures]
-
     def withdraw(self, req_ids: list[str]) -> int:
-        """Take back frames not sent yet (a caller that stopped waiting will try again); how many
-        were already sent (and stay with this queue, which sends them again after a reconnect)."""
+        """Take the frames back (a caller that stopped waiting decides what comes next): those not
+        sent yet are never sent, those sent are not sent again; how many had been sent."""
         wanted = set(req_ids)
         for chat_key, queue in list(self._queues.items()):
             kept = deque(frame for frame in queue if frame["headers"]["req_id"] not in wanted)
@@ -78,7 +78,7 @@ class SendQueue:
             waiter = self._waiters.pop(req_id, None)
             if waiter is not None and not waiter.done():
                 waiter.cancel()
-        return sum(1 for req_id in req_ids if req_id in self._inflight)
+        return sum(1 for req_id in req_ids if self._inflight.pop(req_id, None) is not None)
 
     def record(self, chat_key: str) -> None:
         """A message sent to the conversation outside the queue (a reply): it counts all the same."""
@@ -86,12 +86,13 @@ class SendQueue:
 
     def acked(self, req_id: str, error: str | None = None) -> None:
         self._inflight.pop(req_id, None)
+        self._resent.discard(req_id)
         waiter = self._waiters.pop(req_id, None)
         if waiter is not None and not waiter.done():
             if error is None:
                 waiter.set_result(None)
-            else:
-                waiter.set_exception(RuntimeError(f"WeCom refused the push: {error}"))
+            else:  # WeCom answered: it did not take this one
+                waiter.set_exception(NotDelivered(f"WeCom refused the push: {error}"))
 
     def left(self) -> int:
         """Messages not delivered: queued, or sent and never acked."""
@@ -137,7 +138,7 @@ class SendQueue:
                 self._inflight[req_id] = (chat_key, frame)
                 self._inflight.move_to_end(req_id)
                 while len(self._inflight) > _INFLIGHT_MAX:
-                    self._inflight.popitem(last=False)
+                    self._resent.discard(self._inflight.popitem(last=False)[0])
                 if self._connection() is not ws:
                     return None
             if queue is not None and not queue and self._queues.get(chat_key) is queue:
@@ -146,9 +147,25 @@ class SendQueue:
         return next_in
 
     def requeue_inflight(self) -> None:
-        """Pushes the old connection took but WeCom never acked go out again on the next one."""
-        for chat_key, frame in reversed(list(self._inflight.values())):
+        """The connection was lost: what it took and WeCom never acked may have reached the chat.
+        The outbox's pushes fail as such (it decides); others go out again on the next connection,
+        once."""
+        again, lost = [], 0
+        for req_id, (chat_key, frame) in self._inflight.items():
+            waiter = self._waiters.pop(req_id, None)
+            if waiter is not None:
+                if not waiter.done():
+                    waiter.set_exception(NotDelivered("connection lost before WeCom's ack", maybe_received=True))
+            elif req_id in self._resent:
+                self._resent.discard(req_id)
+                lost += 1
+            else:
+                self._resent.add(req_id)
+                again.append((chat_key, frame))
+        for chat_key, frame in reversed(again):
             self._queues.setdefault(chat_key, deque()).appendleft(frame)
-        if self._inflight:
-            log.info("wecom robot: %d unacknowledged push(es) queued again", len(self._inflight))
+        if again:
+            log.info("wecom robot: %d unacknowledged push(es) queued again", len(again))
+        if lost:
+            log.warning("wecom robot: %d push(es) sent twice without WeCom's ack, not sent a third time", lost)
         self._inflight.clear()

@@ -3,9 +3,11 @@
 `POST {api_base_url}/cgi-bin/webhook/send?key=KEY` with text (≤ 2,048 bytes), markdown
 (≤ 4,096 bytes) or news (1–8 articles). WeCom allows 20 messages a minute per key, so every key
 has its own queue and sender task with a sliding-window limit: a burst waits, it is never
-dropped. errcode 45009 (rate limit), -1 (busy), 5xx and network errors are retried with
-backoff; 93000 (invalid key, or the robot was removed from the group) and other errors are
-logged once and the message dropped.
+dropped. errcode 45009 (rate limit), -1 (busy), 429, 503 and a connection never made are tried
+again with backoff; a timeout or a dropped connection after the request was sent, or another
+5xx, once more after a pause (WeCom may have shown it already); 93000 (invalid key, or the robot
+was removed from the group) and other errors are logged once and the message dropped. The
+outbox's pushes get one request per piece: the outbox tries again (common/retries.py).
 
 The key is a secret: it is never logged (a group label or a short fingerprint is), and httpx's
 own request log line has it masked."""
@@ -23,6 +25,7 @@ from pydantic import SecretStr
 
 from bot.channels.common.aio import Clock, Sleep
 from bot.channels.common.masking import mask_in_log
+from bot.channels.common.retries import Taken
 from bot.channels.common.split import split_text
 from bot.channels.common.webhook_lanes import Item, Lane, WebhookLanes, confirm
 from bot.messages import Chat, Outgoing
@@ -44,8 +47,8 @@ class WeComWebhook(WebhookLanes):
     """`send_text` / `send_markdown` / `send_news` queue and return at once (call them on the
     service's loop); `start()` runs the senders, `stop()` flushes what is queued, with a timeout.
 
-    `clock`, `sleep` and `transport` are for tests: a fake clock whose sleep moves it on tests
-    the 20-a-minute window without waiting."""
+    `clock`, `sleep`, `timer` and `transport` are for tests: a fake clock whose sleep moves it on
+    tests the 20-a-minute window without waiting."""
 
     retry_errcodes = frozenset(RETRY_ERRCODES)
     explained = EXPLAINED
@@ -54,10 +57,10 @@ class WeComWebhook(WebhookLanes):
 
     def __init__(self, *, api_base_url: str = "https://qyapi.weixin.qq.com", per_minute: int = PER_MINUTE,
                  window: float = 60.0, attempts: int = 8, backoff_max: float = 60.0, timeout: float = 10.0,
-                 clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
-        super().__init__(log=log, per_minute=per_minute, window=window, attempts=attempts,
-                         backoff_max=backoff_max, timeout=timeout, clock=clock, sleep=sleep, transport=transport)
+                 pause: float = 30.0, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
+                 timer: Sleep = asyncio.sleep, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        super().__init__(log=log, per_minute=per_minute, window=window, attempts=attempts, backoff_max=backoff_max,
+                         timeout=timeout, pause=pause, clock=clock, sleep=sleep, timer=timer, transport=transport)
         self._url = api_base_url.rstrip("/") + "/cgi-bin/webhook/send"
         mask_in_log("key")
 
@@ -102,6 +105,7 @@ class GroupWebhooks:
 
     def __init__(self, *, webhook: WeComWebhook, keys: dict[str, SecretStr]) -> None:
         self._webhook, self._keys = webhook, keys
+        self._taken = Taken()
 
     def key_for(self, chat: Chat) -> str | None:
         if not chat.is_group:
@@ -125,14 +129,22 @@ class GroupWebhooks:
         await self._webhook.stop()
 
     def send(self, message: Outgoing) -> None:
-        self._pushed(message, confirmed=False)
+        if self._has_key(message):
+            self.push(message.chat, message.text)
 
     async def deliver(self, message: Outgoing) -> None:
-        """Returns once WeCom took every piece; raises `Dropped` when it refused one or every attempt failed."""
-        await asyncio.gather(*self._pushed(message, confirmed=True))
+        """Returns once WeCom took every piece; raises `NotDelivered` at the first it did not take (one
+        request each: the outbox tries again, and then only the pieces not taken yet)."""
+        if not self._has_key(message):
+            return
 
-    def _pushed(self, message: Outgoing, *, confirmed: bool) -> list[asyncio.Future[None]]:
+        async def one(piece: str) -> None:
+            await asyncio.gather(*self.push(message.chat, piece, confirmed=True))
+
+        await self._taken.each(message, split_text(message.text, MARKDOWN_BYTES), one)
+
+    def _has_key(self, message: Outgoing) -> bool:
         if self.key_for(message.chat) is None:  # retrying would not help: said in the log, not raised
             log.error("wecom: no webhook configured for group %s", message.chat.name or message.chat.chat_id)
-            return []
-        return self.push(message.chat, message.text, confirmed=confirmed)
+            return False
+        return True

@@ -19,8 +19,10 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 
 from bot.app import App
-from bot.channels.common.aio import Clock, Sleep, cancel
+from bot.channels.base import NotDelivered
+from bot.channels.common.aio import Clock, Sleep, cancel, within
 from bot.channels.common.backoff import Backoff
+from bot.channels.common.retries import Taken
 from bot.channels.wecom.connection import RobotConnection
 from bot.channels.wecom.frames import RobotFrames
 from bot.channels.wecom.send_queue import DEFAULT_LIMITS, SendQueue
@@ -50,6 +52,8 @@ class WeComRobotWS:
             settings=settings, queue=self._queue, sleep=sleep, ping_interval=ping_interval, ack_timeout=ack_timeout,
             backoff=Backoff(base=backoff_base, cap=backoff_max, stable_after=stable_after, seed=seed, clock=clock))
         self._frames = RobotFrames(app=app, channel=channel, queue=self._queue, respond=self._respond)
+        self._taken = Taken()
+        self._sleep = sleep
         self._runner: asyncio.Task[None] | None = None
         self._sender: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -83,17 +87,20 @@ class WeComRobotWS:
             self._frames.enqueue(message)
 
     async def deliver(self, message: Outgoing, timeout: float = 60.0) -> None:
-        """For the outbox: queue the message and wait for WeCom's ack of each frame (raises on an error
-        answer). After `timeout` without one, frames not yet sent are taken back and this raises (the
-        outbox tries again later); frames already sent stay with the queue, which sends them again
-        after a reconnect, so the push counts as handed over."""
-        futures = self._frames.enqueue(message, confirmed=True)
-        try:
-            await asyncio.wait_for(asyncio.gather(*futures), timeout)
-        except TimeoutError:
-            req_ids = [req for req, _ in self._queue.waiting(futures)]
-            if not self._queue.withdraw(req_ids):
-                raise TimeoutError(f"WeCom did not take the push within {timeout:.0f} s (not connected?)") from None
+        """For the outbox: each frame not taken by an earlier attempt, queued and awaited until WeCom
+        acks it, one after the other. A frame is sent once here: `NotDelivered` when WeCom answers an
+        error, when the connection is lost before the ack, or after `timeout` seconds without one (the
+        frame taken back; `maybe_received` if it had left)."""
+        chat, frames = self._frames.outgoing(message)
+
+        async def one(frame: dict[str, Any]) -> None:
+            futures = self._queue.push(chat, [frame], confirmed=True)
+            if not await within(asyncio.gather(*futures), timeout, self._sleep):
+                sent = self._queue.withdraw([frame["headers"]["req_id"]])
+                raise NotDelivered(f"no ack from WeCom within {timeout:.0f} s" + ("" if sent else " (not connected?)"),
+                                   maybe_received=bool(sent))
+
+        await self._taken.each(message, frames, one)
 
     # ----- frames out -----
 
