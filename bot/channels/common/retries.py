@@ -6,7 +6,11 @@
 
 Either way a request that may have reached the platform is sent again at most once, after a
 pause, so a slow platform shows a message at most twice; one that certainly did not is sent again
-with backoff; one the platform refused is not sent again at once."""
+with backoff; one the platform refused is not sent again at once.
+
+Written here rather than with tenacity (which the project used before): whether to try again, and when, turns
+on what every earlier failure said (how many may have been received), and the outbox keeps the same count
+across restarts in its rows; tenacity's wait and stop hooks see the attempt number and the last outcome."""
 
 from __future__ import annotations
 
