@@ -38,8 +38,8 @@ def study_commands(study: StudyService, pushes: PushService,
         return pushes.list_text(ctx)
 
     def arrange(ctx: Context) -> list[Outgoing]:
-        groups = [g.name for g in groups_of_branch(session=ctx.session, branch_id=ctx.member.branch_id)]
-        row, text = pushes.arrange(ctx.session, branch_id=ctx.member.branch_id, args=ctx.args, by=ctx.member.name,
+        groups = [g.name for g in groups_of_branch(session=ctx.session, branch_id=ctx.branch_id)]
+        row, text = pushes.arrange(ctx.session, branch_id=ctx.branch_id, args=ctx.args, by=ctx.member.name,
                                    groups=groups)
         if row is None:
             return [ctx.reply(text)]
@@ -47,7 +47,7 @@ def study_commands(study: StudyService, pushes: PushService,
         return [ctx.reply(f"{text}{note}")]
 
     def cancel(ctx: Context) -> list[Outgoing]:
-        return [ctx.reply(pushes.cancel(ctx.session, branch_id=ctx.member.branch_id,
+        return [ctx.reply(pushes.cancel(ctx.session, branch_id=ctx.branch_id, any_branch=ctx.member.is_admin,
                                         number=ctx.args[0] if ctx.args else ""))]
 
     return [

@@ -92,14 +92,14 @@ class MeetingService:
                        f"{row.id}:{int(offset.total_seconds())}:{row.start_at:%Y%m%d%H%M}",
                        DateTrigger(run_date=at, timezone=SHANGHAI), offset / 2)
 
-    def reschedule(self, session: Session, *, branch_id: int | None, args: list[str],
+    def reschedule(self, session: Session, *, branch_id: int | None, args: list[str], any_branch: bool = False,
                    told: str | None = None) -> tuple[MeetingRow | None, str]:
         """修改会议 <编号> <日期> <时间> [地点] [主题]: the meeting moved and announced; (row or None, reply)."""
         usage = "格式：修改会议 编号 日期 时间 [地点] [主题]，例如：修改会议 1 2026-12-02 09:30 二楼会议室"
         if len(args) < 3 or not args[0].isdigit():
             return None, usage
         row = session.get(MeetingRow, int(args[0]))
-        if row is None or row.cancelled_at is not None or row.branch_id != branch_id:
+        if row is None or row.cancelled_at is not None or (row.branch_id != branch_id and not any_branch):
             return None, f"本支部没有编号为 {args[0]} 的会议。发送「会议」查看。"
         if row.start_at <= self._now():
             return None, "这次会议已经开始或结束，不能再修改。"
