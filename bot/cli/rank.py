@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli.common import ConfigOption, clock_of, fail, open_app
+from bot.services.numbers import MAX_NUMBER
 from bot.storage.ranking import branch_ranking, member_ranking, member_ranking_all
 from scheduler.periods import PERIOD_LABELS, Period, parse_period, period_key
 
@@ -102,6 +103,8 @@ def rank(
         raise fail("xlsx 格式需要用 --output 指定文件，例如：studybot rank --format xlsx --output 排行.xlsx")
     if limit is not None and limit < 0:
         raise fail(f"--limit 不能是负数（0 表示全部），实为 {limit}")
+    if limit is not None and limit > MAX_NUMBER:  # the database takes no larger LIMIT; 0 lists everyone
+        raise fail(f"--limit 最大为 {MAX_NUMBER}（0 表示全部），实为 {limit}")
     today = clock_of(ctx).now().date()  # the clock reads Shanghai wall-clock time
     day = today if on is None else parse_date(on)
 

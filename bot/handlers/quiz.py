@@ -11,15 +11,17 @@ from bot.services.catalog import Catalog
 from bot.services.contests import ContestService
 from bot.services.context import Context
 from bot.services.daily import DailyService
+from bot.services.numbers import DIGITS
 from bot.services.practice import PracticeService
 from quizzes.model import QuestionType
 
 __all__ = ["quiz_commands", "quiz_catchers", "parse_start"]
 
 
-_LIMIT = re.compile(r"^(\d+)\s*(?:秒|s|S)$")
-_COUNT = re.compile(r"^(\d+)\s*(?:题|道)?$")
-_GLUED = re.compile(r"(.*\D)(\d+)[题道]?")
+# up to six digits: a count or limit that long is told its range; one longer would be a bank's name
+_LIMIT = re.compile(rf"^([{DIGITS}]{{1,6}})\s*(?:秒|s|S)$")
+_COUNT = re.compile(rf"^([{DIGITS}]{{1,6}})\s*(?:题|道)?$")
+_GLUED = re.compile(rf"(.*[^{DIGITS}])([{DIGITS}]{{1,6}})[题道]?")
 
 
 def parse_start(args: list[str], is_bank: Callable[[str], bool]) -> tuple[str | None, int | None, int | None]:

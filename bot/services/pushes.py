@@ -17,6 +17,7 @@ from sqlmodel import Session
 from bot.jobs.book import JobBook, JobSpec
 from bot.messages import Chat, Outgoing
 from bot.services.context import Context
+from bot.services.numbers import parse_number
 from bot.services.study import StudyService
 from bot.storage.branches import groups_for, groups_of_branch
 from bot.storage.db import Database
@@ -216,11 +217,12 @@ class PushService:
         return f"第一次推送：{self._describe(at)}。" if at else ""
 
     def cancel(self, session: Session, *, branch_id: int | None, number: str, any_branch: bool = False) -> str:
-        if not number.isdigit():
+        push_id = parse_number(number)
+        if push_id is None:
             return "请写要取消的推送编号，例如：取消推送 3（编号见「推送计划」）"
-        row = session.get(ScheduledPush, int(number))
+        row = session.get(ScheduledPush, push_id)
         if row is None or row.cancelled_at is not None or (row.branch_id != branch_id and not any_branch):
-            return f"本支部没有编号为 {number} 的推送安排。发送「推送计划」查看。"
+            return f"本支部没有编号为 {push_id} 的推送安排。发送「推送计划」查看。"
         row.cancelled_at = self._now()
         session.add(row)
         session.commit()
