@@ -10,9 +10,10 @@ Errors are WhenError with a Chinese message meant for the user who typed the phr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import islice
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -23,7 +24,7 @@ from scheduler.shanghai import TZ, WEEKDAY_NAMES, as_shanghai, format_time
 from scheduler.triggers import POLICIES, MonthlyWorkdayTrigger, ShiftedTrigger
 from scheduler.workdays import WorkCalendar
 
-__all__ = ["When", "WhenError", "parse_when", "occurrences", "format_time", "SHIFT_POLICIES", "EXAMPLES"]
+__all__ = ["When", "WhenError", "parse_when", "fire_times", "occurrences", "format_time", "SHIFT_POLICIES", "EXAMPLES"]
 
 SHIFT_POLICIES = POLICIES
 EXAMPLES = ("每天 09:00", "每个工作日 09:00", "每周一 09:00", "每月1日 09:00", "每月第一个工作日 08:30",
@@ -179,20 +180,23 @@ def parse_when(text: str, *, calendar: WorkCalendar, now: datetime, shift: str =
     raise fail("可以这样写：" + "".join(f"「{e}」" for e in EXAMPLES))
 
 
-def occurrences(trigger: BaseTrigger, start: datetime, end: datetime, limit: int = 1000) -> list[datetime]:
-    """Fire times in [start, end], computed the way APScheduler advances a job."""
+def fire_times(trigger: BaseTrigger, start: datetime, end: datetime) -> Iterator[datetime]:
+    """Fire times in [start, end], one at a time, computed the way APScheduler advances a job."""
     start, end = as_shanghai(start), as_shanghai(end)
-    found: list[datetime] = []
     t = trigger.get_next_fire_time(None, start)
-    while t is not None and len(found) < limit:
+    while t is not None:
         t = as_shanghai(t)
         if t > end:
-            break
+            return
         if t >= start:  # a DateTrigger reports its run date even when it is before `start`
-            found.append(t)
+            yield t
         nxt = trigger.get_next_fire_time(t, t)
         if nxt is not None and as_shanghai(nxt) <= t:
-            break  # a trigger that does not move forward would loop forever
+            return  # a trigger that does not move forward would loop forever
         t = nxt
-    return found
+
+
+def occurrences(trigger: BaseTrigger, start: datetime, end: datetime, limit: int = 1000) -> list[datetime]:
+    """Fire times in [start, end] (the first `limit` of them)."""
+    return list(islice(fire_times(trigger, start, end), limit))
 

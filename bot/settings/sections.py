@@ -104,6 +104,9 @@ class ScheduleSettings(_Section):
     push_grace_minutes: int = Field(default=360, ge=1)  # a study push missed while down is still sent this late
     contest_grace_minutes: int = Field(default=10, ge=1)  # a scheduled contest starts at most this late
     notice_grace_hours: int = Field(default=72, ge=1)  # the overdue notice, at most this late
+    # one item to one group at most once in this many hours: 安排推送, push add and plan entries that fire more
+    # often are refused (744: once a month)
+    min_push_interval_hours: int = Field(default=24, ge=1, le=744)
 
 
 _OFFSET = re.compile(r"^\s*([0-9]{1,4})\s*(d|h|m|天|小时|分钟)\s*$")  # 9999 days is already no reminder
