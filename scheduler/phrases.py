@@ -20,7 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from scheduler.phrase_parts import NUM, cn_int, cn_ordinal, cron_weekdays, normalise, parse_time, squeeze, weekdays
-from scheduler.shanghai import TZ, WEEKDAY_NAMES, as_shanghai, format_time
+from scheduler.shanghai import FARTHEST_AHEAD, TZ, WEEKDAY_NAMES, as_shanghai, format_time
 from scheduler.triggers import POLICIES, MonthlyWorkdayTrigger, ShiftedTrigger
 from scheduler.workdays import WorkCalendar
 
@@ -85,6 +85,8 @@ def _one_off(day: date, at: time, calendar: WorkCalendar, shift: str, now: datet
     text = f"{day.isoformat()} {at:%H:%M}"
     if run <= now:
         raise fail(f"「{text}」已经过去，请写一个将来的时间")
+    if run - now > FARTHEST_AHEAD:
+        raise fail(f"「{text}」太远，最多安排到两年以内，请检查年份")
     return When(_wrap(DateTrigger(run, timezone=TZ), calendar, shift), text, True,
                 f"仅一次：{day.year}年{format_time(run)}{_SUFFIX[shift]}")
 

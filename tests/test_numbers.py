@@ -90,3 +90,42 @@ def test_the_command_line_cancel_takes_only_a_plain_number(cli_config: Path, num
 def test_rank_refuses_a_limit_too_large_for_the_database(cli_config: Path) -> None:
     result = runner.invoke(build_cli(), ["rank", "--limit", "9" * 30, "--config", str(cli_config)])
     assert (result.exit_code, result.output.strip()) == (2, f"--limit 最大为 999999999（0 表示全部），实为 {'9' * 30}")
+
+
+@pytest.mark.parametrize(("wait", "message"), [
+    ("~ 99999999999999d", "第 3 行：时间推进「~ 99999999999999d」太长，一次最多 ~ 3660d"),
+    ("~ " + "9" * 5000 + "s", f"第 3 行：时间推进「~ {'9' * 28}…」太长，一次最多 ~ 3660d"),
+    ("~ ²s", "第 3 行：无法识别的时间推进「~ ²s」"),
+    ("~ ٣s", "第 3 行：无法识别的时间推进「~ ٣s」"),
+])
+def test_a_script_wait_that_is_no_time_is_refused_naming_the_line(tmp_path: Path, wait: str, message: str) -> None:
+    script = tmp_path / "s.chat"
+    script.write_text(f"[第一党支部]\n张三: 帮助\n{wait}\n", encoding="utf-8")
+    result = runner.invoke(build_cli(), ["chat", "--script", str(script), "--start", "2026-03-02 09:00"])
+    assert result.exit_code == 2 and result.exception is None or isinstance(result.exception, SystemExit), result
+    assert result.output.startswith(f"{script}: {message}"), result.output
+
+
+def test_a_script_that_runs_past_the_calendar_stops_naming_the_line(tmp_path: Path) -> None:
+    script = tmp_path / "s.chat"
+    script.write_text("[第一党支部]\n~ 3000d\n~ 3000d\n张三: 帮助\n", encoding="utf-8")
+    result = runner.invoke(build_cli(), ["chat", "--script", str(script), "--start", "9990-01-01 09:00"])
+    assert (result.exit_code, result.exception is None or isinstance(result.exception, SystemExit)) == (2, True)
+    assert f"{script}: 第 3 行：模拟时间超出了公元 9999 年" in result.output, result.output
+
+
+# ----- dates too far ahead: a meeting in 9999 made every 签到 of its branch overflow -----
+
+@pytest.mark.parametrize(("words", "reply"), [
+    ("安排会议 支委会 9999-12-31 23:59 三楼", "会议时间太远：9999-12-31 23:59，最多安排到两年以内，请检查年份。"),
+    ("安排会议 支委会 2028-03-03 09:00", "会议时间太远：2028-03-03 09:00，最多安排到两年以内，请检查年份。"),
+    ("安排推送 三会一课制度要点 9999-12-31 09:00",
+     "看不懂时间「9999-12-31 09:00」：「9999-12-31 09:00」太远，最多安排到两年以内"),
+])
+def test_a_date_years_ahead_is_refused_and_signing_in_still_works(app: App, caplog, words: str, reply: str) -> None:
+    secretary(app)
+    with caplog.at_level(logging.ERROR):
+        assert say(app, words)[0].startswith(reply)
+        assert say(app, "签到") == ["本支部现在没有需要签到的会议。发送「会议」查看近期安排。"]
+    assert caplog.records == []
+    assert say(app, "安排会议 支委会 2028-03-01 09:00")[0].startswith("✅ 已安排")  # two years less a day
