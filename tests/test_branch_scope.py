@@ -139,3 +139,21 @@ def test_the_branch_secretary_a_committee_member_or_an_admin_may_end_a_contest(r
     start(roster)
     assert in_group(roster, "王五", "结束竞赛") == ["只有竞赛发起人、本支部的书记、委员或管理员可以结束竞赛。"]
     assert in_group(roster, name, "结束竞赛")[1].startswith("🛑 竞赛已提前结束")
+
+
+def test_an_admin_of_no_branch_is_asked_to_use_a_branch_group_privately(roster):
+    from bot.storage.models import Member
+    from bot.storage.people import register_member
+
+    with roster.db.session() as session:
+        admin = register_member(session=session, channel="local", external_id="周管理", name="周管理", branch_id=None,
+                                now=T0)
+        session.get(Member, admin.id).role = "admin"
+        session.commit()
+    assert privately(roster, "周管理", "安排推送 三会一课制度要点 每周四 09:00") == [
+        "请在本支部的群里安排推送，机器人才知道推送给哪个支部的群。"]
+    assert privately(roster, "周管理", "安排会议 党课 2026-03-12 15:00") == [
+        "请在本支部的群里安排会议，机器人才知道是哪个支部的会议。"]
+    assert meetings_and_pushes(roster) == BEFORE
+    [arranged] = in_group(roster, "周管理", "安排推送 三会一课制度要点 每周四 09:00", SECOND)
+    assert arranged.startswith("✅ 已安排推送（编号 2）")

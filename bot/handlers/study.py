@@ -38,6 +38,8 @@ def study_commands(study: StudyService, pushes: PushService,
         return pushes.list_text(ctx)
 
     def arrange(ctx: Context) -> list[Outgoing]:
+        if ctx.branch_id is None:  # stored, it would reach no group
+            return [ctx.reply("请在本支部的群里安排推送，机器人才知道推送给哪个支部的群。")]
         groups = [g.name for g in groups_of_branch(session=ctx.session, branch_id=ctx.branch_id)]
         row, text = pushes.arrange(ctx.session, branch_id=ctx.branch_id, args=ctx.args, by=ctx.member.name,
                                    groups=groups)
