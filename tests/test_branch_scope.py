@@ -92,6 +92,10 @@ def test_privately_a_manager_of_another_branch_reaches_only_their_own_branch(ros
         "本支部没有编号为 1 的会议。发送「会议」查看。"]
     assert privately(roster, manager, "取消推送 1") == ["本支部没有编号为 1 的推送安排。发送「推送计划」查看。"]
     assert meetings_and_pushes(roster) == BEFORE
+    assert privately(roster, manager, "安排会议 党课 2026-03-12 15:00")[0].startswith("✅ 已安排党课（编号 2）")
+    assert privately(roster, manager, "安排推送 三会一课制度要点 每周四 09:00")[0].startswith("✅ 已安排推送（编号 2）")
+    assert meetings_and_pushes(roster) == [BEFORE[0], ("会议", SECOND, "03-12 15:00", "False"), BEFORE[1],
+                                           ("推送", SECOND, "每周四 09:00", "False")]
     roster.clock.set(T0.replace(day=10, hour=14, minute=40))  # 第一党支部's meeting is under way
     assert privately(roster, manager, "签到情况") == ["本支部还没有开始的会议。"]
     assert in_group(roster, "张三", "签到情况")[0].startswith("📝 支部委员会会议（3月10日 14:30）签到 0/")
