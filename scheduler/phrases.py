@@ -10,20 +10,21 @@ Errors are WhenError with a Chinese message meant for the user who typed the phr
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from itertools import islice
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from scheduler.phrase_parts import NUM, cn_int, cn_ordinal, cron_weekdays, normalise, parse_time, squeeze, weekdays
-from scheduler.shanghai import TZ, WEEKDAY_NAMES, as_shanghai, format_time
+from scheduler.shanghai import FARTHEST_AHEAD, TZ, WEEKDAY_NAMES, as_shanghai, format_time
 from scheduler.triggers import POLICIES, MonthlyWorkdayTrigger, ShiftedTrigger
 from scheduler.workdays import WorkCalendar
 
-__all__ = ["When", "WhenError", "parse_when", "occurrences", "format_time", "SHIFT_POLICIES", "EXAMPLES"]
+__all__ = ["When", "WhenError", "parse_when", "fire_times", "occurrences", "format_time", "SHIFT_POLICIES", "EXAMPLES"]
 
 SHIFT_POLICIES = POLICIES
 EXAMPLES = ("每天 09:00", "每个工作日 09:00", "每周一 09:00", "每月1日 09:00", "每月第一个工作日 08:30",
@@ -84,6 +85,8 @@ def _one_off(day: date, at: time, calendar: WorkCalendar, shift: str, now: datet
     text = f"{day.isoformat()} {at:%H:%M}"
     if run <= now:
         raise fail(f"「{text}」已经过去，请写一个将来的时间")
+    if run - now > FARTHEST_AHEAD:
+        raise fail(f"「{text}」太远，最多安排到两年以内，请检查年份")
     return When(_wrap(DateTrigger(run, timezone=TZ), calendar, shift), text, True,
                 f"仅一次：{day.year}年{format_time(run)}{_SUFFIX[shift]}")
 
@@ -179,20 +182,23 @@ def parse_when(text: str, *, calendar: WorkCalendar, now: datetime, shift: str =
     raise fail("可以这样写：" + "".join(f"「{e}」" for e in EXAMPLES))
 
 
-def occurrences(trigger: BaseTrigger, start: datetime, end: datetime, limit: int = 1000) -> list[datetime]:
-    """Fire times in [start, end], computed the way APScheduler advances a job."""
+def fire_times(trigger: BaseTrigger, start: datetime, end: datetime) -> Iterator[datetime]:
+    """Fire times in [start, end], one at a time, computed the way APScheduler advances a job."""
     start, end = as_shanghai(start), as_shanghai(end)
-    found: list[datetime] = []
     t = trigger.get_next_fire_time(None, start)
-    while t is not None and len(found) < limit:
+    while t is not None:
         t = as_shanghai(t)
         if t > end:
-            break
+            return
         if t >= start:  # a DateTrigger reports its run date even when it is before `start`
-            found.append(t)
+            yield t
         nxt = trigger.get_next_fire_time(t, t)
         if nxt is not None and as_shanghai(nxt) <= t:
-            break  # a trigger that does not move forward would loop forever
+            return  # a trigger that does not move forward would loop forever
         t = nxt
-    return found
+
+
+def occurrences(trigger: BaseTrigger, start: datetime, end: datetime, limit: int = 1000) -> list[datetime]:
+    """Fire times in [start, end] (the first `limit` of them)."""
+    return list(islice(fire_times(trigger, start, end), limit))
 

@@ -3,13 +3,16 @@ the app, bot/clock.py and storage, keeps naive wall-clock times), and a moment w
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["TZ", "WEEKDAY_NAMES", "as_shanghai", "format_time"]
+__all__ = ["TZ", "WEEKDAY_NAMES", "FARTHEST_AHEAD", "as_shanghai", "format_time"]
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEKDAY_NAMES = "一二三四五六日"  # Monday first, as date.weekday() counts
+# How far ahead a meeting or a one-off push may be arranged (两年): a year typed wrong (9999) is caught, and a
+# meeting near the calendar's end would overflow every sign-in window computed from it.
+FARTHEST_AHEAD = timedelta(days=731)
 
 
 def as_shanghai(dt: datetime) -> datetime:

@@ -390,7 +390,7 @@ def test_an_admin_may_end_a_contest_started_by_someone_else(tmp_path, clock):
             session.commit()
         start_contest(app, "张三", "李四")
         say(app, "张三", right(open_question(app)))
-        assert say(app, "李四", "结束竞赛") == ["只有竞赛发起人、书记或管理员可以结束竞赛。"]
+        assert say(app, "李四", "结束竞赛") == ["只有竞赛发起人、本支部的书记、委员或管理员可以结束竞赛。"]
         reveal, result = say(app, "赵书记", "结束竞赛")
         assert reveal.startswith("⏰ 第 1 题答案：") and "答对 1 人：张三（+10）" in reveal
         assert result.startswith("🛑 竞赛已提前结束（测试题库，共 3 题，进行到第 1 题）")

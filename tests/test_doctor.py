@@ -38,7 +38,8 @@ def config(tmp_path: Path, api: str, secret: str) -> Path:
 wecom:
   corp_id: ww1
   api_base_url: {api}
-  app: {{agent_id: 1000002, secret: env:TEST_WECOM_SECRET, token: t, encoding_aes_key: k}}
+  app: {{agent_id: 1000002, secret: env:TEST_WECOM_SECRET, token: t,
+        encoding_aes_key: kWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C}}
   webhooks: {{第一党支部: 693a91f6-7a2b-4bc4-97a0-0ec2cafa5aaa, 第二党支部: https://wrong}}
 wechat_mp: {{app_id: wx1, app_secret: {secret}, token: t, api_base_url: {api}}}
 """, encoding="utf-8")

@@ -31,6 +31,7 @@ from bot.channels.common.split import split_text
 from bot.channels.wechat_mp.channel import MAX_BODY, PART_BYTES, WELCOME, WeChatMP
 from bot.clock import ManualClock
 from bot.messages import Chat, Outgoing
+from bot.settings import ConfigError
 from bot.storage.models import DailyAnswer
 from bot.web import build_web
 
@@ -383,11 +384,9 @@ def test_wrong_aes_key_is_403(tmp_path: Path, clock: ManualClock, api: FakeWeCha
 
 
 def test_bad_key_length_refused_at_start(tmp_path: Path, clock: ManualClock) -> None:
-    app = make_app(tmp_path, clock, wechat_mp={"app_id": APP_ID, "app_secret": SECRET, "token": TOKEN,
-                                               "encoding_aes_key": AES_KEY[:-1]})
-    with pytest.raises(ValueError, match="43"):
-        WeChatMP(app=app, settings=app.settings.wechat_mp)
-    app.close()
+    with pytest.raises(ConfigError, match="wechat_mp.encoding_aes_key: 应为 43 个字符"):  # with the key path
+        make_app(tmp_path, clock, wechat_mp={"app_id": APP_ID, "app_secret": SECRET, "token": TOKEN,
+                                             "encoding_aes_key": AES_KEY[:-1]})
 
 
 def test_split_text() -> None:

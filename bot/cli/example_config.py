@@ -63,6 +63,7 @@ schedule:                     # 定时任务与推送
   push_grace_minutes: 360     # 机器人停机错过的学习推送，在多少分钟内仍补发（360）
   contest_grace_minutes: 10   # 定时竞赛最多推迟多少分钟开始，超过则跳过（10）
   notice_grace_hours: 72      # 进度提醒最多推迟多少小时（72）
+  min_push_interval_hours: 24 # 同一资料向同一个群至少间隔多少小时推送一次（24，即每天最多一次）；更频繁的安排会被拒绝
 
 server:                       # studybot run 的 HTTP 服务（接收企业微信、公众号回调）
   host: 127.0.0.1             # 监听地址（127.0.0.1）；由反向代理转发时保持默认即可

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.cli.common import BranchOption, ConfigOption, cancel_and_report, fail, find_branch, open_app
+from bot.cli.output import new_sheet, save_book, write_text
 from scheduler.meetings import MeetingError
 
 __all__ = ["commands"]
@@ -95,7 +96,7 @@ def meetings_report(
     if format_ == "json":
         text = json.dumps(records, ensure_ascii=False, indent=2)
         if output:
-            output.write_text(text + "\n", encoding="utf-8")
+            write_text(output, text + "\n")
         else:
             typer.echo(text)
         return
@@ -103,15 +104,7 @@ def meetings_report(
     values = [[r["branch"], r["type"], r["period"], r["held"], r["required"], "否" if r["behind"] else "是",
                "" if r["attendance_rate"] is None else f"{r['attendance_rate']:.0%}"] for r in records]
     if format_ == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        sheet.title = "三会一课"
-        sheet.append(headers)
-        for row in values:
-            sheet.append(row)
-        book.save(output)
+        save_book(new_sheet("三会一课", headers, values), output)
         typer.echo(f"已写入 {output}（{len(values)} 行）")
         return
     table = Table(*headers, title="三会一课开展情况")

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import BranchOption, ConfigOption, cancel_and_report, fail, find_branch, open_app
+from bot.cli.common import BranchOption, ConfigOption, cancel_and_report, clock_of, fail, find_branch, open_app
 from bot.storage.branches import groups_of_branch
 
 __all__ = ["commands", "reload"]
@@ -31,12 +31,12 @@ def push_list(branch: BranchOption, config: ConfigOption = None) -> None:
         app.close()
 
 
-def push_add(item: Annotated[str, typer.Argument(help="学习资料的编号或标题")],
+def push_add(ctx: typer.Context, item: Annotated[str, typer.Argument(help="学习资料的编号或标题")],
              when: Annotated[str, typer.Argument(help="时间，例如「每周一 09:00」「2026-12-01 09:00」「0 9 * * 1」")],
              branch: BranchOption, group: Annotated[str, typer.Option("--group", "-g", help="只推送到这个群")] = "",
              config: ConfigOption = None) -> None:
     """安排一项学习推送。"""
-    app = open_app(config)
+    app = open_app(config, clock=clock_of(ctx))  # 「12月1日」 and how often it fires are read from the context's today
     try:
         with app.db.session() as session:
             row_branch = find_branch(session, branch)

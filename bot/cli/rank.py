@@ -14,6 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli.common import ConfigOption, clock_of, fail, open_app
+from bot.cli.output import new_sheet, save_book, write_text
+from bot.services.numbers import MAX_NUMBER
 from bot.storage.ranking import branch_ranking, member_ranking, member_ranking_all
 from scheduler.periods import PERIOD_LABELS, Period, parse_period, period_key
 
@@ -102,6 +104,8 @@ def rank(
         raise fail("xlsx 格式需要用 --output 指定文件，例如：studybot rank --format xlsx --output 排行.xlsx")
     if limit is not None and limit < 0:
         raise fail(f"--limit 不能是负数（0 表示全部），实为 {limit}")
+    if limit is not None and limit > MAX_NUMBER:  # the database takes no larger LIMIT; 0 lists everyone
+        raise fail(f"--limit 最大为 {MAX_NUMBER}（0 表示全部），实为 {limit}")
     today = clock_of(ctx).now().date()  # the clock reads Shanghai wall-clock time
     day = today if on is None else parse_date(on)
 
@@ -148,7 +152,7 @@ def rank(
         if output is None:
             typer.echo(text, nl=False)
             return
-        _write_text(output, text)
+        write_text(output, text)
     typer.echo(f"已写出 {output}（{len(records)} 行）")
 
 
@@ -201,26 +205,12 @@ def _table_text(records: list[dict[str, Any]], columns: dict[str, str], title: s
     return f"{title}\n{buffer.getvalue()}"
 
 
-def _write_text(output: Path, text: str) -> None:
-    try:
-        output.write_text(text, encoding="utf-8", newline="")
-    except OSError as exc:
-        raise fail(f"无法写入 {output}：{exc.strerror or exc}", 1) from None
-
-
 def _write_xlsx(output: Path, records: list[dict[str, Any]], columns: dict[str, str], kind: str) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    workbook = Workbook()
+    workbook = new_sheet(f"{kind}排行", list(columns.values()),
+                         ([_cell(key, record[key], spreadsheet=True) for key in columns] for record in records))
     sheet = workbook.active
-    sheet.title = f"{kind}排行"
-    sheet.append(list(columns.values()))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for record in records:
-        sheet.append([_cell(key, record[key], spreadsheet=True) for key in columns])
     for index, key in enumerate(columns, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = 20 if key in ("name", "branch") else 12
@@ -230,8 +220,4 @@ def _write_xlsx(output: Path, records: list[dict[str, Any]], columns: dict[str, 
         elif key == "average_points":
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.number_format = "0.00"
-    sheet.freeze_panes = "A2"
-    try:
-        workbook.save(output)
-    except OSError as exc:
-        raise fail(f"无法写入 {output}：{exc.strerror or exc}", 1) from None
+    save_book(workbook, output)

@@ -76,7 +76,11 @@ def chat(
         probe = ready_app(settings, seed=seed)  # a bad database.url stops here, before the first line plays
         report_bank_problems(probe)
         probe.close()
-        play_script(steps, lambda clock: build_app(settings, clock=clock, seed=seed), ManualClock(begin), sys.stdout)
+        try:
+            play_script(steps, lambda clock: build_app(settings, clock=clock, seed=seed), ManualClock(begin),
+                        sys.stdout)
+        except ScriptError as exc:  # found while playing: the simulated clock ran off the calendar
+            raise fail(f"{script}: {exc}") from None
 
 
 async def _chat(app: App, name: str, group: str) -> None:

@@ -18,13 +18,13 @@ __all__ = ["meeting_commands"]
 def meeting_commands(meetings: MeetingService, attendance: AttendanceService,
                      after_commit: Callable[[Context, Callable[[], str]], str]) -> list[Command]:
     def arrange(ctx: Context) -> list[Outgoing]:
-        if ctx.member.branch_id is None:
+        if ctx.branch_id is None:
             return [ctx.reply("请在本支部的群里安排会议，机器人才知道是哪个支部的会议。")]
         try:
             draft = meetings.parse(" ".join(ctx.args))
         except MeetingError as exc:
             return [ctx.reply(str(exc))]
-        row = meetings.add(ctx.session, branch_id=ctx.member.branch_id, draft=draft, by=ctx.member.name,
+        row = meetings.add(ctx.session, branch_id=ctx.branch_id, draft=draft, by=ctx.member.name,
                            told=ctx.incoming.chat.chat_id if ctx.incoming.chat.is_group else None)
         after_commit(ctx, lambda: meetings.activate(row.id) or "")
         warnings = "".join(f"\n⚠️ {w}" for w in draft.warnings)
@@ -32,7 +32,8 @@ def meeting_commands(meetings: MeetingService, attendance: AttendanceService,
                           "将在会前 3 天、1 天和 1 小时提醒本支部的群。")]
 
     def change(ctx: Context) -> list[Outgoing]:
-        row, text = meetings.reschedule(ctx.session, branch_id=ctx.member.branch_id, args=ctx.args,
+        row, text = meetings.reschedule(ctx.session, branch_id=ctx.branch_id, any_branch=ctx.member.is_admin,
+                                        args=ctx.args,
                                         told=ctx.incoming.chat.chat_id if ctx.incoming.chat.is_group else None)
         if row is not None:
             after_commit(ctx, lambda: meetings.rearm(row.id) or "")
@@ -54,13 +55,13 @@ def meeting_commands(meetings: MeetingService, attendance: AttendanceService,
                                            branch_id=ctx.member.branch_id))]
 
     def sign_report(ctx: Context) -> list[Outgoing]:
-        return [ctx.reply(attendance.signin_report(ctx.session, ctx.member.branch_id))]
+        return [ctx.reply(attendance.signin_report(ctx.session, ctx.branch_id))]
 
     def stats(ctx: Context) -> list[Outgoing]:
         return [ctx.reply(attendance.stats_text(ctx.session, ctx.member.branch_id, ctx.now.date()))]
 
     def cancel(ctx: Context) -> list[Outgoing]:
-        return [ctx.reply(meetings.cancel(ctx.session, branch_id=ctx.member.branch_id,
+        return [ctx.reply(meetings.cancel(ctx.session, branch_id=ctx.branch_id, any_branch=ctx.member.is_admin,
                                           number=ctx.args[0] if ctx.args else "",
                                           told=ctx.incoming.chat.chat_id if ctx.incoming.chat.is_group else None))]
 

@@ -11,15 +11,17 @@ from bot.services.catalog import Catalog
 from bot.services.contests import ContestService
 from bot.services.context import Context
 from bot.services.daily import DailyService
+from bot.services.numbers import DIGITS
 from bot.services.practice import PracticeService
 from quizzes.model import QuestionType
 
 __all__ = ["quiz_commands", "quiz_catchers", "parse_start"]
 
 
-_LIMIT = re.compile(r"^(\d+)\s*(?:秒|s|S)$")
-_COUNT = re.compile(r"^(\d+)\s*(?:题|道)?$")
-_GLUED = re.compile(r"(.*\D)(\d+)[题道]?")
+# up to six digits: a count or limit that long is told its range; one longer would be a bank's name
+_LIMIT = re.compile(rf"^([{DIGITS}]{{1,6}})\s*(?:秒|s|S)$")
+_COUNT = re.compile(rf"^([{DIGITS}]{{1,6}})\s*(?:题|道)?$")
+_GLUED = re.compile(rf"(.*[^{DIGITS}])([{DIGITS}]{{1,6}})[题道]?")
 
 
 def parse_start(args: list[str], is_bank: Callable[[str], bool]) -> tuple[str | None, int | None, int | None]:
@@ -58,8 +60,8 @@ def quiz_commands(contests: ContestService, daily: DailyService, practice: Pract
         Command(("开始竞赛", "发起竞赛", "知识竞赛", "/quiz"), start, "在群里发起知识竞赛",
                 "开始竞赛 党建基础知识 5 20秒", where="group", action="知识竞赛",
                 instead="私聊可以发送「每日一题」。"),
-        Command(("结束竞赛", "停止竞赛", "/stop"), contests.stop, "提前结束本群的竞赛（发起人、书记或管理员）",
-                "结束竞赛", where="group"),
+        Command(("结束竞赛", "停止竞赛", "/stop"), contests.stop,
+                "提前结束本群的竞赛（发起人、本支部书记、委员或管理员）", "结束竞赛", where="group"),
         Command(("每日一题", "/daily"), daily.ask, "每天一道题，答对得积分", "每日一题"),
         Command(("错题本", "/mistakes"), practice.book, "查看自己最近答错的题、正确答案和解析", "错题本"),
         Command(("错题练习", "/practice"), practice.ask, "私聊中把错题再做一遍，答对移出错题本", "错题练习",

@@ -38,8 +38,10 @@ def study_commands(study: StudyService, pushes: PushService,
         return pushes.list_text(ctx)
 
     def arrange(ctx: Context) -> list[Outgoing]:
-        groups = [g.name for g in groups_of_branch(session=ctx.session, branch_id=ctx.member.branch_id)]
-        row, text = pushes.arrange(ctx.session, branch_id=ctx.member.branch_id, args=ctx.args, by=ctx.member.name,
+        if ctx.branch_id is None:  # stored, it would reach no group
+            return [ctx.reply("请在本支部的群里安排推送，机器人才知道推送给哪个支部的群。")]
+        groups = [g.name for g in groups_of_branch(session=ctx.session, branch_id=ctx.branch_id)]
+        row, text = pushes.arrange(ctx.session, branch_id=ctx.branch_id, args=ctx.args, by=ctx.member.name,
                                    groups=groups)
         if row is None:
             return [ctx.reply(text)]
@@ -47,7 +49,7 @@ def study_commands(study: StudyService, pushes: PushService,
         return [ctx.reply(f"{text}{note}")]
 
     def cancel(ctx: Context) -> list[Outgoing]:
-        return [ctx.reply(pushes.cancel(ctx.session, branch_id=ctx.member.branch_id,
+        return [ctx.reply(pushes.cancel(ctx.session, branch_id=ctx.branch_id, any_branch=ctx.member.is_admin,
                                         number=ctx.args[0] if ctx.args else ""))]
 
     return [

@@ -16,6 +16,7 @@ from bot.messages import Outgoing
 from bot.services.attendance import AttendanceService
 from bot.services.meeting_files import sync_meeting_files
 from bot.services.meetings import MeetingService
+from bot.services.push_rate import PushRate
 from bot.services.pushes import PushService, Target
 from bot.services.study import StudyService
 from bot.settings import Settings, parse_offset
@@ -23,7 +24,7 @@ from bot.storage.db import Database
 from content.library import bundled_dir, load_library
 from content.plans import PlanEntry, load_plans
 from scheduler.meetings import meeting_types
-from scheduler.phrases import format_time, occurrences, parse_when
+from scheduler.phrases import When, WhenError, format_time, occurrences, parse_when
 from scheduler.workdays import WorkCalendar
 
 __all__ = ["Schedule", "build_schedule", "occurrence"]
@@ -126,12 +127,21 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
     year = clock.now().year
     if warning := calendar.coverage_warning([year, year + 1]):
         problems.append(warning)
-    def parse(text: str, shift: str = cal.shift) -> object:
+    def parse(text: str, shift: str = cal.shift) -> When:
         # `now` read at each call: a service running for months dates 「12月1日」 from today, not from its start
         return parse_when(text, calendar=calendar, shift=shift, now=clock.now().replace(tzinfo=SHANGHAI))
 
+    sched = settings.schedule
+    rate = PushRate(interval=timedelta(hours=sched.min_push_interval_hours), now=clock.now, describe_time=format_time)
+
+    def parse_plan(text: str, shift: str = cal.shift) -> When:
+        when = parse(text, shift)
+        if (refused := rate.plan_refusal(when.text, when.trigger)) is not None:
+            raise WhenError(refused)  # the plan's loader makes it a problem with the file and the line
+        return when
+
     def read_plans() -> tuple[list[PlanEntry], list[str]]:
-        entries, found = load_plans(list(content.plans), parse_when=parse,
+        entries, found = load_plans(list(content.plans), parse_when=parse_plan,
                                     item_ids=lambda ref: (library.get(ref).id if library.get(ref) else None),
                                     folder_ids=lambda name: [i.id for i in library.folder(name)],
                                     default_shift=cal.shift)
@@ -142,12 +152,11 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
 
     jobs_handler: list[Callable[[str, str], None]] = []
     jobs = JobBook(db=db, now=clock.now, handler=lambda kind, ref: jobs_handler[0](kind, ref))
-    sched = settings.schedule
     study = StudyService(library=library, points=content.study_points)
     pushes = PushService(db=db, study=study, jobs=jobs, plans=plans, parse_when=parse, occurrence=occurrence,
                          describe_time=format_time, push_grace=timedelta(minutes=sched.push_grace_minutes),
                          contest_grace=timedelta(minutes=sched.contest_grace_minutes), start_contest=start_contest,
-                         send=send, now=clock.now)
+                         send=send, now=clock.now, rate=rate)
     meet = settings.meetings
     try:
         notice = parse(meet.overdue_notice, "none")

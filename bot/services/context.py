@@ -23,6 +23,17 @@ class MemberInfo:
     def is_manager(self) -> bool:
         return self.role in ("secretary", "committee", "admin")
 
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def manages(self, branch_id: int | None) -> bool:
+        """Whether this member may manage `branch_id`'s meetings, pushes and contests: a 管理员 every branch,
+        a 书记 or 委员 only the branch the roster puts them in."""
+        if self.is_admin:
+            return True
+        return self.is_manager and branch_id is not None and branch_id == self.branch_id
+
 
 @dataclass(frozen=True)
 class GroupInfo:
@@ -40,6 +51,11 @@ class Context:
     group: GroupInfo | None
     now: datetime
     args: list[str]
+
+    @property
+    def branch_id(self) -> int | None:
+        """The branch a manager command acts on: the group's, or in a private chat the sender's own."""
+        return self.group.branch_id if self.group is not None else self.member.branch_id
 
     def reply(self, text: str, **extra) -> Outgoing:
         return Outgoing(chat=self.incoming.chat, text=text, **extra)

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from bot.clock import SHANGHAI
 from bot.jobs.book import JobBook, JobSpec
+from bot.services.numbers import parse_number
 from bot.storage.branches import groups_of_branch
 from bot.storage.db import Database
 from bot.storage.meetings import meetings_starting_after, upcoming_meetings
@@ -92,15 +93,16 @@ class MeetingService:
                        f"{row.id}:{int(offset.total_seconds())}:{row.start_at:%Y%m%d%H%M}",
                        DateTrigger(run_date=at, timezone=SHANGHAI), offset / 2)
 
-    def reschedule(self, session: Session, *, branch_id: int | None, args: list[str],
+    def reschedule(self, session: Session, *, branch_id: int | None, args: list[str], any_branch: bool = False,
                    told: str | None = None) -> tuple[MeetingRow | None, str]:
         """修改会议 <编号> <日期> <时间> [地点] [主题]: the meeting moved and announced; (row or None, reply)."""
         usage = "格式：修改会议 编号 日期 时间 [地点] [主题]，例如：修改会议 1 2026-12-02 09:30 二楼会议室"
-        if len(args) < 3 or not args[0].isdigit():
+        number = parse_number(args[0]) if len(args) >= 3 else None
+        if number is None:
             return None, usage
-        row = session.get(MeetingRow, int(args[0]))
-        if row is None or row.cancelled_at is not None or row.branch_id != branch_id:
-            return None, f"本支部没有编号为 {args[0]} 的会议。发送「会议」查看。"
+        row = session.get(MeetingRow, number)
+        if row is None or row.cancelled_at is not None or (row.branch_id != branch_id and not any_branch):
+            return None, f"本支部没有编号为 {number} 的会议。发送「会议」查看。"
         if row.start_at <= self._now():
             return None, "这次会议已经开始或结束，不能再修改。"
         rest = list(args[1:])
@@ -132,11 +134,12 @@ class MeetingService:
 
     def cancel(self, session: Session, *, branch_id: int | None, number: str, any_branch: bool = False,
                told: str | None = None, commit: bool = True) -> str:
-        if not number.isdigit():
+        meeting_id = parse_number(number)
+        if meeting_id is None:
             return "请写要取消的会议编号，例如：取消会议 3（编号见「会议」）"
-        row = session.get(MeetingRow, int(number))
+        row = session.get(MeetingRow, meeting_id)
         if row is None or row.cancelled_at is not None or (row.branch_id != branch_id and not any_branch):
-            return f"本支部没有编号为 {number} 的会议。发送「会议」查看。"
+            return f"本支部没有编号为 {meeting_id} 的会议。发送「会议」查看。"
         row.cancelled_at = self._now()
         session.add(row)
         name = self.type_of(row.type_key).name

@@ -11,12 +11,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
 from bot.jobs.book import JobBook, JobSpec
 from bot.messages import Chat, Outgoing
 from bot.services.context import Context
+from bot.services.numbers import parse_number
+from bot.services.push_rate import PushRate
 from bot.services.study import StudyService
 from bot.storage.branches import groups_for, groups_of_branch
 from bot.storage.db import Database
@@ -43,8 +46,8 @@ class PushService:
                  parse_when: Callable[..., object], occurrence: Callable[[object, datetime, timedelta], datetime],
                  describe_time: Callable[[datetime], str], push_grace: timedelta, contest_grace: timedelta,
                  start_contest: Callable[[Target, PlanEntry, datetime], list[Outgoing]],
-                 send: Callable[[list[Outgoing]], None], now: Callable[[], datetime]) -> None:
-        self._db, self._study, self._jobs = db, study, jobs
+                 send: Callable[[list[Outgoing]], None], now: Callable[[], datetime], rate: PushRate) -> None:
+        self._db, self._study, self._jobs, self._rate = db, study, jobs, rate
         self.plans = {entry.id: entry for entry in plans}
         self._parse_when, self._occurrence, self._describe = parse_when, occurrence, describe_time
         self._push_grace, self._contest_grace = push_grace, contest_grace
@@ -200,12 +203,22 @@ class PushService:
             when = self._parse_when(when_text)
         except Exception as exc:
             return None, f"{exc}\n{usage}"
+        refused = self._rate.refusal(when.text, when.trigger, self._alike(session, branch_id, item.id, target))
+        if refused is not None:
+            return None, refused
         row = ScheduledPush(branch_id=branch_id, target=target, item_id=item.id, when_text=when.text, created_by=by,
                             created_at=self._now())
         session.add(row)
         session.flush()
         where = f"群「{target}」" if target else "本支部的群"
         return row, f"✅ 已安排推送（编号 {row.id}）：{when.description} 向{where}推送《{item.title}》。"
+
+    def _alike(self, session: Session, branch_id: int | None, item_id: str, target: str) -> list[tuple[int, Any]]:
+        """(number, trigger) of the pushes already arranged for the item to some of the same groups ("" is all the
+        branch's groups)."""
+        rows = [r for r in live_pushes(session=session, branch_id=branch_id, any_branch=False)
+                if r.item_id == item_id and (not r.target or not target or r.target == target)]
+        return [(r.id, spec.trigger) for r in rows if (spec := self._push_spec(r)) is not None]
 
     def activate(self, row: ScheduledPush) -> str:
         """Give an arranged push (committed) its job; a note when it will never run."""
@@ -216,11 +229,12 @@ class PushService:
         return f"第一次推送：{self._describe(at)}。" if at else ""
 
     def cancel(self, session: Session, *, branch_id: int | None, number: str, any_branch: bool = False) -> str:
-        if not number.isdigit():
+        push_id = parse_number(number)
+        if push_id is None:
             return "请写要取消的推送编号，例如：取消推送 3（编号见「推送计划」）"
-        row = session.get(ScheduledPush, int(number))
+        row = session.get(ScheduledPush, push_id)
         if row is None or row.cancelled_at is not None or (row.branch_id != branch_id and not any_branch):
-            return f"本支部没有编号为 {number} 的推送安排。发送「推送计划」查看。"
+            return f"本支部没有编号为 {push_id} 的推送安排。发送「推送计划」查看。"
         row.cancelled_at = self._now()
         session.add(row)
         session.commit()

@@ -47,12 +47,16 @@ def _reason(item: dict[str, Any]) -> str:
     return item["msg"]
 
 
+# errors whose value is not repeated back: an unknown key's, and a secret's (sections.py `secret_shape`)
+_UNQUOTED = {"extra_forbidden", "secret_shape"}
+
+
 def _describe(error: ValidationError, source: str) -> str:
     lines = [f"配置文件 {source} 有误："]
     for item in error.errors():
         path = ".".join(str(part) for part in item["loc"])
         given = item.get("input")
-        quoted = item["type"] != "extra_forbidden" and isinstance(given, (str, int, float))
+        quoted = item["type"] not in _UNQUOTED and isinstance(given, (str, int, float))
         shown = f"（现为「{given}」）" if quoted else ""
         lines.append(f"  {path}: {_reason(item)}{shown}" if path else f"  {_reason(item)}")
     return "\n".join(lines)

@@ -3,13 +3,18 @@ join several keys."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -18,6 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 __all__ = ["Settings", "parse_offset", "ServerSettings", "WeComSettings", "WeComRobotSettings", "WeComAppSettings",
            "WeChatMPSettings", "DingTalkSettings", "DingTalkRobotWebhook"]
@@ -100,9 +106,12 @@ class ScheduleSettings(_Section):
     push_grace_minutes: int = Field(default=360, ge=1)  # a study push missed while down is still sent this late
     contest_grace_minutes: int = Field(default=10, ge=1)  # a scheduled contest starts at most this late
     notice_grace_hours: int = Field(default=72, ge=1)  # the overdue notice, at most this late
+    # one item to one group at most once in this many hours: 安排推送, push add and plan entries that fire more
+    # often are refused (744: once a month)
+    min_push_interval_hours: int = Field(default=24, ge=1, le=744)
 
 
-_OFFSET = re.compile(r"^\s*(\d+)\s*(d|h|m|天|小时|分钟)\s*$")
+_OFFSET = re.compile(r"^\s*([0-9]{1,4})\s*(d|h|m|天|小时|分钟)\s*$")  # 9999 days is already no reminder
 
 
 def parse_offset(text: str) -> timedelta:
@@ -129,6 +138,44 @@ Secret = Annotated[SecretStr, BeforeValidator(_from_env)]
 Plain = Annotated[str, BeforeValidator(_from_env)]
 
 
+def _aes_key(value: SecretStr) -> SecretStr:
+    """The platforms give a 43-character EncodingAESKey; one pasted short or with a stray character would pass here
+    and fail only when the channel starts. The error does not repeat it: it is a secret."""
+    key = value.get_secret_value()
+    try:
+        ok = len(key) == 43 and len(base64.b64decode(key + "=", validate=True)) == 32
+    except (binascii.Error, ValueError):  # not Base64, or not ASCII at all
+        ok = False
+    if not ok:
+        found = f"现为 {len(key)} 个字符" if len(key) != 43 else "其中有 Base64 以外的字符"
+        raise PydanticCustomError("secret_shape", "应为 43 个字符的 EncodingAESKey（Base64，解码后 32 字节），"
+                                  "{found}，请从后台重新复制", {"found": found})
+    return value
+
+
+def _url(scheme: str) -> Callable[[str], str]:
+    """An address the channel will connect to: `scheme`:// (or its plain twin, for a local fake or proxy) and a host;
+    anything else would fail at the first request with a traceback, not at start with the key path."""
+    schemes = (scheme, scheme.removesuffix("s"))
+
+    def check(value: str) -> str:
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - reading it checks the port's range
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in schemes or not parts.hostname or any(c.isspace() for c in value):
+            raise ValueError(f"应为 {schemes[0]}:// 或 {schemes[1]}:// 开头的网址（删去此项则用默认地址）")
+        return value
+
+    return check
+
+
+AesKey = Annotated[Secret, AfterValidator(_aes_key)]
+HttpUrl = Annotated[str, AfterValidator(_url("https"))]
+WsUrl = Annotated[str, AfterValidator(_url("wss"))]
+
+
 class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
@@ -138,21 +185,21 @@ class WeComRobotSettings(_Section):
     mode: Literal["websocket", "callback"] = "websocket"
     bot_id: Plain = ""
     secret: Secret | None = None  # long connection
-    ws_url: str = "wss://openws.work.weixin.qq.com"
+    ws_url: WsUrl = "wss://openws.work.weixin.qq.com"
     token: Secret | None = None  # HTTP callback
-    encoding_aes_key: Secret | None = None
+    encoding_aes_key: AesKey | None = None
 
 
 class WeComAppSettings(_Section):
     agent_id: int
     secret: Secret
     token: Secret
-    encoding_aes_key: Secret
+    encoding_aes_key: AesKey
 
 
 class WeComSettings(_Section):
     corp_id: Plain = ""
-    api_base_url: str = "https://qyapi.weixin.qq.com"
+    api_base_url: HttpUrl = "https://qyapi.weixin.qq.com"
     robot: WeComRobotSettings | None = None
     app: WeComAppSettings | None = None
     webhooks: dict[str, Secret] = {}  # group name -> 消息推送 webhook key
@@ -162,10 +209,10 @@ class WeChatMPSettings(_Section):
     app_id: Plain
     app_secret: Secret
     token: Secret
-    encoding_aes_key: Secret | None = None  # safe mode when set: encrypted callbacks only
+    encoding_aes_key: AesKey | None = None  # safe mode when set: encrypted callbacks only
     # 兼容模式: with encoding_aes_key, take plaintext callbacks too (their signature does not cover the body)
     accept_plaintext: bool = False
-    api_base_url: str = "https://api.weixin.qq.com"
+    api_base_url: HttpUrl = "https://api.weixin.qq.com"
 
 
 class DingTalkRobotWebhook(_Section):
@@ -176,10 +223,10 @@ class DingTalkRobotWebhook(_Section):
 class DingTalkSettings(_Section):
     client_id: Plain  # 钉钉开放平台 → 应用 → 凭证与基础信息 → Client ID (AppKey)
     client_secret: Secret
-    openapi_endpoint: str = "https://api.dingtalk.com"
+    openapi_endpoint: HttpUrl = "https://api.dingtalk.com"
     card_template_id: Plain = ""  # 卡片平台的模板 ID；不填则题目以文字发送
     webhooks: dict[str, DingTalkRobotWebhook] = {}  # 群名或 openConversationId -> 自定义机器人
-    webhook_base_url: str = "https://oapi.dingtalk.com"
+    webhook_base_url: HttpUrl = "https://oapi.dingtalk.com"
 
 
 class Settings(_Section):

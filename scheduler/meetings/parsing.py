@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
 from scheduler.meetings.kinds import DEFAULT_TYPES, MeetingType, find_type
-from scheduler.shanghai import TZ, WEEKDAY_NAMES, as_shanghai
+from scheduler.shanghai import FARTHEST_AHEAD, TZ, WEEKDAY_NAMES, as_shanghai
 
 __all__ = ["MeetingError", "WorkdayCalendar", "MeetingDraft", "USAGE", "parse_meeting"]
 
@@ -123,6 +123,8 @@ def parse_meeting(text: str, *, types: Sequence[MeetingType] = DEFAULT_TYPES, no
     start = datetime.combine(day, _parse_time(tail[0]), tzinfo=TZ)
     if start < now:
         raise MeetingError(f"会议时间已过：{start:%Y-%m-%d %H:%M} 早于现在（{now:%Y-%m-%d %H:%M}），请检查日期和时间。")
+    if start - now > FARTHEST_AHEAD:
+        raise MeetingError(f"会议时间太远：{start:%Y-%m-%d %H:%M}，最多安排到两年以内，请检查年份。")
     place, topic_words = "", tail[1:]
     if topic_words and not topic_words[0].startswith("主题"):  # 「主题：…」 right after the time means no place
         place, topic_words = _strip_label(topic_words[0], "地点"), topic_words[1:]

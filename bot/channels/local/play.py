@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
 from bot.channels.local.channel import LocalChannel
-from bot.channels.local.script import DEFAULT_GROUP, PRIVATE, Restart, Say, Step, SwitchGroup, Wait
+from bot.channels.local.script import DEFAULT_GROUP, PRIVATE, Restart, Say, ScriptError, Step, SwitchGroup, Wait
 from bot.clock import ManualClock
 
 if TYPE_CHECKING:
@@ -42,7 +42,11 @@ def play_script(steps: list[Step], make_app: Callable[[ManualClock], App], clock
     try:
         for step in steps:
             if isinstance(step, Wait):
-                _advance(app, clock, clock.now() + step.delta)
+                try:
+                    until = clock.now() + step.delta
+                except OverflowError:
+                    raise ScriptError(step.line, "模拟时间超出了公元 9999 年") from None
+                _advance(app, clock, until)
             elif isinstance(step, SwitchGroup):
                 group = step.name
             elif isinstance(step, Say):

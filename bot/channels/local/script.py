@@ -59,7 +59,8 @@ class ScriptError(Exception):
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "秒": 1, "分": 60, "分钟": 60, "小时": 3600, "天": 86400}
-_WAIT = re.compile(r"^~\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|秒|分钟|分|小时|天)$")
+_WAIT = re.compile(r"^~\s*([0-9]+)(\.[0-9]+)?\s*(s|m|h|d|秒|分钟|分|小时|天)$")
+_LONGEST_WAIT = timedelta(days=3660)
 _GROUP = re.compile(r"^\[(.+)\]$")
 _SAY = re.compile(r"^([^:：\s][^:：]{0,39}?)\s*[:：]\s?(.*)$")
 
@@ -75,7 +76,13 @@ def parse_script(text: str) -> list[Step]:
             match = _WAIT.match(line)
             if not match:
                 raise ScriptError(number, f"无法识别的时间推进「{line}」，应写作 ~ 30s、~ 5m、~ 2h 或 ~ 1d")
-            steps.append(Wait(number, timedelta(seconds=float(match[1]) * _UNITS[match[2]])))
+            # float() of two thousand digits is infinity, which no timedelta holds: a long number is too long
+            whole, fraction, unit = match[1], match[2] or "", match[3]
+            delta = timedelta(seconds=float(whole + fraction) * _UNITS[unit]) if len(whole) <= 9 else None
+            if delta is None or delta > _LONGEST_WAIT:
+                shown = line if len(line) <= 30 else line[:30] + "…"
+                raise ScriptError(number, f"时间推进「{shown}」太长，一次最多 ~ {_LONGEST_WAIT.days}d")
+            steps.append(Wait(number, delta))
         elif line == "!restart":
             steps.append(Restart(number))
         elif match := _GROUP.match(line):

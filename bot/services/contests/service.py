@@ -82,8 +82,8 @@ class ContestService:
         running = self._running.get(ctx.group.id)
         if running is None:
             return [ctx.reply("本群当前没有进行中的竞赛。发送「开始竞赛」发起一场。")]
-        if ctx.member.id != running.contest.started_by and ctx.member.role not in ("admin", "secretary"):
-            return [ctx.reply("只有竞赛发起人、书记或管理员可以结束竞赛。")]
+        if ctx.member.id != running.contest.started_by and not ctx.member.manages(ctx.group.branch_id):
+            return [ctx.reply("只有竞赛发起人、本支部的书记、委员或管理员可以结束竞赛。")]
         contest = running.contest
         reveal = contest.finish()
         settle(ctx.session, running, reveal, ctx.now)  # answers already given to the open question count
