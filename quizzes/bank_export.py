@@ -20,6 +20,7 @@ from quizzes.importers.blank_answers import count_blank_slots, split_blank_answe
 from quizzes.importers.common import Invalid
 from quizzes.importers.optional_fields import STRICTNESS_LABELS
 from quizzes.model import LETTERS, TYPE_LABELS, Bank, Question, QuestionType
+from safeio.cells import append_row
 from safeio.text import excel_safe
 
 __all__ = ["write_yaml", "write_xlsx", "bank_to_yaml"]
@@ -156,13 +157,8 @@ def write_xlsx(bank: Bank, path: Path | str) -> list[str]:
             row.append(STRICTNESS_LABELS.get(q.strictness or "", q.strictness or ""))
         if with_limit:
             row.append(q.time_limit)
-        cleaned = [excel_safe(value) for value in row]
-        if cleaned != row:  # a bank stored before imports refused control characters
+        if append_row(sheet, row):  # a bank stored before imports refused control characters
             warnings.append(f"第 {number} 行：有不可见的控制字符，表格中已删去")
-        sheet.append([value if value != "" else None for value in cleaned])
-        for cell in sheet[number]:
-            if cell.data_type == "f":  # text that starts with "=" is text, not a formula
-                cell.data_type = "s"
         warning = _xlsx_warning(number, q)
         if warning:
             warnings.append(warning)
