@@ -156,8 +156,10 @@ class CustomerService:
                     log.exception("%s: sending to %s failed", self.name, openid)
 
     async def _flush(self, openid: str) -> None:
+        """Send what was held for `openid` when their turn came; what comes meanwhile waits for their next
+        turn, behind the others already waiting (one busy follower must not hold up the rest)."""
         user = self._user(openid)
-        while user.held:
+        for _ in range(len(user.held)):
             if user.quota <= 0 or self._now() >= user.window_until:
                 if not user.warned:
                     log.warning("%s: %d message(s) for %s held until they write again (48 h window, %d per "
@@ -171,6 +173,8 @@ class CustomerService:
                 user.quota = 0
                 continue
             user.held.popleft()
+        if user.held:
+            self._kick(openid)
 
     async def _deliver(self, openid: str, text: str) -> str:
         """"sent", "held" (the window is closed after all) or "dropped"."""
