@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import IntEnum
 from typing import Any
 
-__all__ = ["Chat", "Sender", "Incoming", "Outgoing"]
+__all__ = ["Chat", "Sender", "Incoming", "Outgoing", "Priority"]
+
+
+class Priority(IntEnum):
+    """Which message a channel sends first when its rate window is full (lower goes first): a contest's
+    question and reveal never wait behind replies, progress lines or study pushes."""
+    STEP = 0  # a contest question, a reveal (with the next question), the results
+    REPLY = 1  # the answer to a command or a member's message
+    PROGRESS = 2  # 「已有 23 人作答，剩余 10 秒」 and the like: may wait
+    PUSH = 3  # study pushes, reminders, notices from the outbox
 
 
 @dataclass(frozen=True)
@@ -32,7 +42,10 @@ class Incoming:
     message_id: str  # the platform's id, for dedupe of retries
     received_at: datetime
     mentioned: bool = True
-    button: str | None = None  # payload of a card button the member tapped
+    button: str | None = None  # payload of a card button the member tapped ("B", "对", "AC")
+    # with `button`: which question the tapped card was for (the card's Outgoing.key, "contest:12:q0"), as the
+    # adapter read it back from the card; the contest service decides whether the tap counts (stale, repeat)
+    question_key: str | None = None
     reply_handle: Any = field(default=None, compare=False)  # session webhook, response_url…
 
     @property
@@ -51,3 +64,9 @@ class Outgoing:
     key: str = ""  # idempotency key for the outbox; a question's key names it ("contest:12:q0")
     closes: str = ""  # the key of the question this message reveals: a channel may update its card
     answer: str = ""  # with `closes`: the correct answer as members see it ("B", "对")
+    # a note for one member only (their platform user id): "您已作答" after a tap, "该题已结束" for an old card.
+    # A channel shows it on that member's card where it can (a card update only they see), and drops it where
+    # it cannot: it never goes to the group. `about` is then the question key the note concerns.
+    private_to: str = ""
+    about: str = ""
+    priority: Priority = Priority.REPLY
