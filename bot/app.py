@@ -24,6 +24,7 @@ from bot.router import Router
 from bot.services.catalog import Catalog
 from bot.services.contests import ContestService
 from bot.services.contests.deadlines import Deadlines
+from bot.services.contests.options import ContestOptions
 from bot.services.contests.planned import start_planned
 from bot.services.context import Context
 from bot.services.daily import DailyService
@@ -139,10 +140,12 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
                          daily_points=scoring.daily_points)
     quiz = settings.quizzes
     directory = Directory(branch_for_group=settings.branch_for_group)
-    contests = ContestService(
-        db=db, catalog=catalog, deadlines=Deadlines(timers), rules=rules, rng=rng, send=send,
-        branch_size=directory.branch_size, default_count=quiz.questions_per_contest, max_count=quiz.max_questions,
-        default_limit=quiz.time_limit, acknowledge=quiz.acknowledge_answers, now=clock.now)
+    options = ContestOptions(default_count=quiz.questions_per_contest, max_count=quiz.max_questions,
+                             default_limit=quiz.time_limit,
+                             acknowledge_up_to=quiz.acknowledge_up_to if quiz.acknowledge_answers else 0,
+                             scored_by=frozenset(quiz.scored_by))
+    contests = ContestService(db=db, catalog=catalog, deadlines=Deadlines(timers), rules=rules, rng=rng, send=send,
+                              branch_count=directory.branch_count, options=options, now=clock.now)
     daily = DailyService(catalog=catalog, points=scoring.daily_points, salt=seed or 0)
     practice = PracticeService(catalog=catalog, points=scoring.practice_points)
     schedule = build_schedule(settings, db=db, clock=clock, channels=lambda: channels,

@@ -67,6 +67,10 @@ class Dispatcher:
                 log.exception("error while handling %s/%s", incoming.channel, incoming.message_id)
                 return [Outgoing(incoming.chat, APOLOGY)]
 
+    def forget_directory(self) -> None:
+        """Read who is who from the database again (a roster was imported by this process)."""
+        self._directory.clear()
+
     def _forget(self) -> None:
         """After a failed commit, memory may hold what the database does not: reload it."""
         self._directory.clear()
@@ -91,7 +95,8 @@ class Dispatcher:
         return replies
 
     def _route(self, ctx: Context, text: str) -> list[Outgoing]:
-        match = self._router.match(text)
+        # a tap on a card is an answer, never a command (a card's button reads 「对」, not 「帮助」)
+        match = self._router.match(text) if ctx.incoming.button is None else None
         if match is not None:
             ctx.args = match.args
             refused = refusal(match.command, ctx)
@@ -109,6 +114,8 @@ class Dispatcher:
 
 
 def _with_text(incoming: Incoming, text: str) -> Incoming:
-    if incoming.text == text and incoming.button is None:
+    """The message with its text cut and stripped; a tap keeps its (stripped) choice as `button` too."""
+    button = None if incoming.button is None else text
+    if incoming.text == text and incoming.button == button:
         return incoming
-    return replace(incoming, text=text, button=None)
+    return replace(incoming, text=text, button=button)

@@ -61,7 +61,7 @@ def reveal_text(reveal: Reveal) -> str:
     return "\n".join(lines)
 
 
-def results_text(contest: Contest, ended_early: bool = False) -> str:
+def results_text(contest: Contest, ended_early: bool = False, scored: bool = True) -> str:
     standings = contest.standings()
     total = len(contest.questions)
     if ended_early:
@@ -80,7 +80,7 @@ def results_text(contest: Contest, ended_early: bool = False) -> str:
               for s in standings[:NAMES_SHOWN]]
     if len(standings) > NAMES_SHOWN:
         lines.append(f"共 {len(standings)} 人参赛，其余成绩请发送「我的积分」查看。")
-    lines.append("积分已计入党建积分，发送「排行榜」查看。")
+    lines.append("积分已计入党建积分，发送「排行榜」查看。" if scored else "本场为练习赛，成绩不计入党建积分。")
     return "\n".join(lines)
 
 

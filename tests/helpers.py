@@ -279,3 +279,17 @@ async def serving(app: App, adapter: Any, *, service: bool = False) -> AsyncIter
         await ticker
         await adapter.stop()
         app.close()
+
+
+# ----- the roster -----
+
+def enrol(app: App, secretary: str | None, *members: str, branch: str = "第一党支部") -> None:
+    """Import a roster putting `secretary` (书记: their contests are scored) and `members` in `branch`, as a branch
+    secretary would: a contest question then waits for exactly these people before it closes early."""
+    from bot.services.roster import import_roster
+    from bot.services.roster_file import RosterRow
+
+    rows = [RosterRow(i, name, branch, "secretary" if name == secretary else "member", {CHANNEL: name})
+            for i, name in enumerate([*([secretary] if secretary else []), *members], start=2)]
+    import_roster(app.db, rows=rows, now=app.clock.now(), label="roster.csv", sleep=lambda _: None)
+    app.dispatcher.forget_directory()

@@ -12,6 +12,7 @@ from helpers import (
     TEST_BANK_NAME,
     TEST_BANK_YAML,
     RecordingChannel,
+    enrol,
     group_msg,
     make_app,
     private_msg,
@@ -87,9 +88,8 @@ def total(app: App, name: str, period: str = "ALL") -> int:
 
 
 def start_contest(app: App, starter: str = "张三", *others: str, count: int = 3) -> None:
-    """`others` write first so they are on the branch roster (a question waits for all of them)."""
-    for name in others:
-        say(app, name, "大家好")
+    """The roster puts the starter (书记) and `others` in the branch: a question waits for all of them."""
+    enrol(app, starter, *others)
     replies = say(app, starter, f"开始竞赛 {TEST_BANK_NAME} {count}")
     assert any("发起了知识竞赛" in r for r in replies), replies
 

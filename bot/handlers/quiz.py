@@ -62,6 +62,8 @@ def quiz_commands(contests: ContestService, daily: DailyService, practice: Pract
                 instead="私聊可以发送「每日一题」。"),
         Command(("结束竞赛", "停止竞赛", "/stop"), contests.stop,
                 "提前结束本群的竞赛（发起人、本支部书记、委员或管理员）", "结束竞赛", where="group"),
+        Command(("下一题", "/next"), contests.skip,
+                "立即揭晓当前题目并出下一题（发起人、本支部书记、委员或管理员）", "下一题", where="group"),
         Command(("每日一题", "/daily"), daily.ask, "每天一道题，答对得积分", "每日一题"),
         Command(("错题本", "/mistakes"), practice.book, "查看自己最近答错的题、正确答案和解析", "错题本"),
         Command(("错题练习", "/practice"), practice.ask, "私聊中把错题再做一遍，答对移出错题本", "错题练习",
@@ -74,6 +76,8 @@ def quiz_catchers(contests: ContestService, daily: DailyService, practice: Pract
                   looks_like_command: Callable[[str], str | None]) -> list[Catcher]:
     """In this order: an answer to the group's contest question, to a 错题练习 question, to today's 每日一题."""
     def contest_answer(ctx: Context) -> list[Outgoing] | None:
+        if ctx.incoming.button is not None and (ctx.incoming.question_key or "").startswith("contest:"):
+            return contests.answer(ctx)  # a tap on a contest card: answered, if only by a note to the member
         question = contests.open_question(ctx.group.id) if ctx.group is not None else None
         if question is None:
             return None

@@ -18,6 +18,7 @@ class MemberInfo:
     name: str
     branch_id: int | None
     role: str
+    rostered: bool = False  # an imported roster puts them in their branch (a question waits for them)
 
     @property
     def is_manager(self) -> bool:

@@ -9,6 +9,7 @@ for a minute."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -16,13 +17,19 @@ from sqlmodel import Session
 from bot.messages import Incoming
 from bot.services.context import GroupInfo, MemberInfo
 from bot.storage.branches import get_or_create_group
-from bot.storage.people import branch_roster_size, find_member, register_member
+from bot.storage.people import branch_roster_size, find_member, register_member, rostered_count
 
-__all__ = ["Directory"]
+__all__ = ["Directory", "BranchCount"]
 
 _TTL = timedelta(minutes=5)
 _SIZE_TTL = timedelta(minutes=1)
 _MAX_ENTRIES = 200_000
+
+
+@dataclass(frozen=True)
+class BranchCount:
+    known: int  # every member the bot knows in the branch (the roster's and those seen writing): the group's size
+    rostered: int  # those an imported roster puts there: whom a contest question waits for
 
 
 class Directory:
@@ -30,19 +37,21 @@ class Directory:
         self._branch_for_group = branch_for_group
         self._members: dict[tuple[str, str], tuple[datetime, MemberInfo]] = {}
         self._groups: dict[tuple[str, str], tuple[datetime, GroupInfo]] = {}
-        self._sizes: dict[int | None, tuple[datetime, int]] = {}
+        self._sizes: dict[int | None, tuple[datetime, BranchCount]] = {}
 
     def clear(self) -> None:
         self._members.clear()
         self._groups.clear()
         self._sizes.clear()
 
-    def branch_size(self, session: Session, branch_id: int | None, now: datetime) -> int:
+    def branch_count(self, session: Session, branch_id: int | None, now: datetime) -> BranchCount:
         """Members of the branch, recounted at least once a minute: a roster import made by another
         process while a contest runs is seen."""
         cached = self._sizes.get(branch_id)
         if cached is None or now - cached[0] > _SIZE_TTL:
-            cached = (now, branch_roster_size(session=session, branch_id=branch_id))
+            count = BranchCount(known=branch_roster_size(session=session, branch_id=branch_id),
+                                rostered=rostered_count(session=session, branch_id=branch_id))
+            cached = (now, count)
             self._sizes[branch_id] = cached
         return cached[1]
 
@@ -78,7 +87,7 @@ class Directory:
             session.add(member)
             session.flush()
             self._sizes.pop(branch_id, None)
-        info = MemberInfo(member.id, member.name, member.branch_id, member.role)
+        info = MemberInfo(member.id, member.name, member.branch_id, member.role, bool(member.rostered))
         self._remember(self._members, key, (now, info))
         return info
 

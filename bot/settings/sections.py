@@ -50,7 +50,13 @@ class QuizSettings(_Section):
     questions_per_contest: int = Field(default=5, ge=1, le=50)
     time_limit: int = Field(default=30, ge=5, le=600)
     max_questions: int = Field(default=20, ge=1, le=100)
-    acknowledge_answers: bool = True
+    acknowledge_answers: bool = True  # false: never a line per answer, in any group
+    # a typed answer gets a line in the group (「张三 已作答第 1 题」) only where the group's branch has at most
+    # this many members; larger groups get one progress line per question instead
+    acknowledge_up_to: int = Field(default=10, ge=0, le=10_000)
+    # the roles whose contests earn 党建积分 (study plans and the 全委竞赛 always do); others start a 练习赛.
+    # member (成员) here makes every contest scored
+    scored_by: list[Literal["member", "secretary", "committee", "admin"]] = ["secretary", "committee", "admin"]
 
 
 class ScoringSettings(_Section):

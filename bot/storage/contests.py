@@ -25,8 +25,9 @@ __all__ = ["insert_contest", "save_answer", "award_question", "save_progress", "
            "contest_history"]
 
 
-def insert_contest(*, session: Session, group_id: int, contest: Contest, now: datetime) -> int:
-    row = ContestRow(group_id=group_id, bank=contest.bank,
+def insert_contest(*, session: Session, group_id: int, contest: Contest, now: datetime, scored: bool = True,
+                   round_id: int | None = None) -> int:
+    row = ContestRow(group_id=group_id, bank=contest.bank, scored=scored, round_id=round_id,
                      question_keys=json.dumps([q.key for q in contest.questions]),
                      time_limit=contest.time_limit, started_by=contest.started_by,
                      current_index=contest.index, question_started_at=contest.question_started_at,
@@ -62,11 +63,11 @@ def running_contests(*, session: Session) -> list[ContestRow]:
     return list(session.exec(select(ContestRow).where(ContestRow.status == "running")).all())
 
 
-def contest_members(*, session: Session, contest_id: int) -> dict[int, tuple[str, int | None]]:
-    """Member id → (name, branch id) of everyone who has answered in the contest."""
-    rows = session.exec(select(Member.id, Member.name, Member.branch_id).join(
+def contest_members(*, session: Session, contest_id: int) -> dict[int, tuple[str, int | None, bool]]:
+    """Member id → (name, branch id, on the roster) of everyone who has answered in the contest."""
+    rows = session.exec(select(Member.id, Member.name, Member.branch_id, Member.rostered).join(
         ContestAnswer, ContestAnswer.member_id == Member.id).where(ContestAnswer.contest_id == contest_id)).all()
-    return {member_id: (name, branch_id) for member_id, name, branch_id in rows}
+    return {member_id: (name, branch_id, bool(rostered)) for member_id, name, branch_id, rostered in rows}
 
 
 def contest_history(*, session: Session, contest_id: int, names: dict[int, str]) -> list[tuple[int, AnswerRecord]]:

@@ -38,10 +38,29 @@ def _outbox_unconfirmed(engine: Engine) -> None:
             conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0")
 
 
+def _contest_kinds(engine: Engine) -> None:
+    """4: members put in a branch by a roster (whom a question waits for), practice contests (练习赛, no
+    points) and the 全委竞赛's rounds (the contest_round table itself is made by create_all). A member of a
+    database from before is not known to be on a roster until the roster is imported again: until then
+    questions close at their deadline, never early."""
+    inspector = inspect(engine)
+    members = {column["name"] for column in inspector.get_columns("member")}
+    contests = {column["name"] for column in inspector.get_columns("contest")}
+    false, true = ("false", "true") if engine.dialect.name == "postgresql" else ("0", "1")
+    with engine.begin() as conn:
+        if "rostered" not in members:
+            conn.exec_driver_sql(f"ALTER TABLE member ADD COLUMN rostered BOOLEAN NOT NULL DEFAULT {false}")
+        if "scored" not in contests:
+            conn.exec_driver_sql(f"ALTER TABLE contest ADD COLUMN scored BOOLEAN NOT NULL DEFAULT {true}")
+        if "round_id" not in contests:
+            conn.exec_driver_sql("ALTER TABLE contest ADD COLUMN round_id INTEGER REFERENCES contest_round (id)")
+            conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_contest_round_id ON contest (round_id)")
+
+
 # Each step upgrades the schema from version N-1 to N; create_all() makes new tables and columns of new
 # databases, so each step checks what is there.
-_UPGRADES: dict[int, Callable[[Engine], None]] = {2: _bank_state, 3: _outbox_unconfirmed}
-SCHEMA_VERSION = 3
+_UPGRADES: dict[int, Callable[[Engine], None]] = {2: _bank_state, 3: _outbox_unconfirmed, 4: _contest_kinds}
+SCHEMA_VERSION = 4
 
 
 def _tuner(busy_timeout: float) -> Callable[[Any, Any], None]:

@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 from bot.storage.models_schedule import AttendanceRow, MeetingRow, OutboxRow, ScheduledPush, StudyRead
 
 __all__ = [
-    "SchemaVersion", "Branch", "Member", "Identity", "ChatGroup", "ContestRow", "ContestAnswer",
+    "SchemaVersion", "Branch", "Member", "Identity", "ChatGroup", "ContestRow", "ContestRound", "ContestAnswer",
     "PointsEntry", "PointsTotal", "ProcessedMessage", "DailyAnswer", "BankRow", "BankQuestionRow", "QuestionStat",
     "MistakeRow", "PracticeAttempt", "ROLES",
     "OutboxRow", "StudyRead", "ScheduledPush", "MeetingRow", "AttendanceRow",
@@ -40,6 +40,9 @@ class Member(SQLModel, table=True):
     branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
     role: str = Field(default="member", max_length=20)
     created_at: datetime
+    # put in their branch by an imported roster (not only seen writing in a group): the members a contest
+    # question waits for before it closes early
+    rostered: bool = False
 
 
 class Identity(SQLModel, table=True):
@@ -66,6 +69,23 @@ class ContestRow(SQLModel, table=True):
     __tablename__ = "contest"
     id: int | None = Field(default=None, primary_key=True)
     group_id: int = Field(foreign_key="chat_group.id", index=True)
+    bank: str = Field(max_length=200)
+    question_keys: str  # JSON list, in the order asked
+    time_limit: int
+    started_by: int = Field(foreign_key="member.id")
+    current_index: int = 0
+    question_started_at: datetime
+    status: str = Field(default="running", max_length=20, index=True)  # running | finished
+    started_at: datetime
+    finished_at: datetime | None = None
+    scored: bool = True  # False: a 练习赛 (started by an ordinary member): results shown, no 党建积分
+    round_id: int | None = Field(default=None, foreign_key="contest_round.id", index=True)  # part of a 全委竞赛
+
+
+class ContestRound(SQLModel, table=True):
+    """A 全委竞赛: one contest in each target group, the same questions at the same moments."""
+    __tablename__ = "contest_round"
+    id: int | None = Field(default=None, primary_key=True)
     bank: str = Field(max_length=200)
     question_keys: str  # JSON list, in the order asked
     time_limit: int

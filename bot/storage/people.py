@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 from bot.storage.models import Identity, Member
 
 __all__ = ["find_member", "register_member", "upsert_member", "MemberRecord", "write_members", "branch_roster_size",
-           "members_of_branch", "members_with_role", "all_members", "identities_of", "identities_on",
+           "rostered_count", "members_of_branch", "members_with_role", "all_members", "identities_of", "identities_on",
            "identities_of_members"]
 
 
@@ -108,9 +108,10 @@ def write_members(*, session: Session, records: list[MemberRecord], now: datetim
         member = known.get(member_id) if member_id is not None else None
         if member is None:
             member = Member(name=record.name, branch_id=record.branch_id, role=record.role or "member",
-                            created_at=now)
+                            created_at=now, rostered=True)
         else:
             member.name, member.branch_id, member.role = record.name, record.branch_id, record.role or member.role
+            member.rostered = True
         session.add(member)
         written.append(member)
     session.flush()  # new members get their ids, in one statement
@@ -135,9 +136,18 @@ def _identities(session: Session, accounts: list[tuple[str, str]]) -> list[Ident
 
 
 def branch_roster_size(*, session: Session, branch_id: int | None) -> int:
+    """Every member the bot knows in the branch: put there by the roster or seen writing in its group."""
     if branch_id is None:
         return 0
     return session.exec(select(func.count()).select_from(Member).where(Member.branch_id == branch_id)).one()
+
+
+def rostered_count(*, session: Session, branch_id: int | None) -> int:
+    """The members an imported roster puts in the branch (0 without a roster)."""
+    if branch_id is None:
+        return 0
+    return session.exec(select(func.count()).select_from(Member)
+                        .where(Member.branch_id == branch_id, Member.rostered == True)).one()  # noqa: E712
 
 
 def members_of_branch(*, session: Session, branch_id: int | None) -> list[Member]:

@@ -3,6 +3,8 @@
     # a comment
     [第一党支部]          following lines happen in this group ([私聊] = private chat)
     张三: 开始竞赛        member 张三 sends 开始竞赛
+    张三: [点击 B]        member 张三 taps B on the group's latest question card ([点击 B 第1题]: on question 1's
+                          card of the latest contest; [点击 B 卡片 contest:9:q0]: on the card of that key)
     ~ 30s                 advance the simulated clock (s, m, h, d); timers due meanwhile fire in order
     !restart              stop the bot and start it again on the same database
 """

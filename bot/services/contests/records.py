@@ -25,11 +25,12 @@ log = logging.getLogger(__name__)
 
 
 def settle(session: Session, running: RunningContest, reveal: Reveal, now: datetime) -> None:
-    """A question closed: its points go to the ledger, its statistics are counted, wrong answers go to
-    each member's 错题本."""
+    """A question closed: its points go to the ledger (not a 练习赛's), its statistics are counted, wrong
+    answers go to each member's 错题本."""
     question = reveal.question
-    award_question(session=session, contest_id=running.contest_id, question_index=reveal.number - 1,
-                   records=list(reveal.answers), now=now)
+    if running.scored:
+        award_question(session=session, contest_id=running.contest_id, question_index=reveal.number - 1,
+                       records=list(reveal.answers), now=now)
     count_question(session=session, bank=running.contest.bank, question_key=question.key, asked=1,
                    answered=len(reveal.answers), correct=len(reveal.correct))
     record_mistakes(session=session, bank=running.contest.bank, question_key=question.key,
@@ -47,13 +48,14 @@ def restore(session: Session, row: ContestRow, catalog: Catalog, now: datetime) 
     if len(questions) != len(keys):
         return _abandon(session, row, chat, now)
     members = contest_members(session=session, contest_id=row.id)
-    names = {member_id: name for member_id, (name, _) in members.items()}
+    names = {member_id: name for member_id, (name, _, _) in members.items()}
     contest = Contest.restore(
         group_key=str(row.group_id), bank=row.bank, questions=questions, time_limit=row.time_limit,
         started_by=row.started_by, index=row.current_index, question_started_at=row.question_started_at,
         finished=False, history=contest_history(session=session, contest_id=row.id, names=names))
-    running = RunningContest(row.id, contest, chat, group.branch_id)
-    running.branch_answered = {m for m in contest.answers if members.get(m, ("", None))[1] == group.branch_id}
+    running = RunningContest(row.id, contest, chat, group.branch_id, scored=row.scored, round_id=row.round_id)
+    running.expected_answered = {m for m in contest.answers
+                                 if members.get(m, ("", None, False))[1:] == (group.branch_id, True)}
     log.info("resumed contest %s in group %s at question %d", row.id, group.name, contest.number)
     return running
 
@@ -63,8 +65,9 @@ def _abandon(session: Session, row: ContestRow, chat: Chat, now: datetime) -> Ou
     log.warning("contest %s: bank %r changed or is missing; ending it", row.id, row.bank)
     open_answers = [record for index, record in contest_history(session=session, contest_id=row.id, names={})
                     if index == row.current_index]
-    award_question(session=session, contest_id=row.id, question_index=row.current_index,
-                   records=open_answers, now=now)
+    if row.scored:
+        award_question(session=session, contest_id=row.id, question_index=row.current_index,
+                       records=open_answers, now=now)
     row.status, row.finished_at = "finished", now
     session.add(row)
     return Outgoing(chat, f"本群进行中的知识竞赛（{row.bank}）因题库已变更或被移除而结束，"

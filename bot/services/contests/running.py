@@ -1,14 +1,29 @@
-"""The contests under way: one per group, with what each keeps between one answer and the next."""
+"""The contests running now, one per group, and what each remembers between answers."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bot.messages import Chat
 from quizzes.contest import Contest
 
-__all__ = ["RunningContest", "RunningContests"]
+__all__ = ["RunningContest", "RunningContests", "QuestionRef", "parse_question_key"]
+
+_KEY = re.compile(r"^contest:([0-9]{1,12}):q([0-9]{1,4})$")
+
+
+@dataclass(frozen=True)
+class QuestionRef:
+    contest_id: int
+    index: int
+
+
+def parse_question_key(key: str | None) -> QuestionRef | None:
+    """`contest:12:q0` → (12, 0); None for anything else (a forged or foreign card key)."""
+    match = _KEY.match(key or "")
+    return QuestionRef(int(match[1]), int(match[2])) if match else None
 
 
 @dataclass
@@ -17,10 +32,13 @@ class RunningContest:
     contest: Contest
     chat: Chat
     branch_id: int | None
+    scored: bool = True  # False: a 练习赛, whose points go to no ledger
+    round_id: int | None = None  # part of a 全委竞赛: its questions close together, never early
     told_twice: set[int] = field(default_factory=set)  # members told that only their first answer counts
-    # who of the group's own branch answered the open question: when all of them have,
-    # the question closes early (a guest from another branch does not count)
-    branch_answered: set[int] = field(default_factory=set)
+    # who of the members the roster puts in the group's branch answered the open question: when all of them
+    # have, the question closes early (a guest from another branch, or someone not on the roster, does not count)
+    expected_answered: set[int] = field(default_factory=set)
+    progress_told: bool = False  # the open question's progress line went to the group
 
     def question_key(self, index: int | None = None) -> str:
         """What names a question of this contest on the wire ("contest:12:q0"): cards, reveals, the outbox."""
@@ -29,7 +47,8 @@ class RunningContest:
     def next_question(self) -> None:
         """The open question closed: what was remembered about it goes."""
         self.told_twice.clear()
-        self.branch_answered.clear()
+        self.expected_answered.clear()
+        self.progress_told = False
 
 
 class RunningContests:

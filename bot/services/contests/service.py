@@ -1,97 +1,136 @@
-"""The flow of a contest in a group: started, answered, each question closed by its deadline or once the
-group's branch has answered, stopped, and resumed after a restart."""
+"""The flow of a contest in a group: started, answered, each question closed by its deadline, by 下一题 or once
+everyone the roster expects has answered, stopped, and resumed after a restart."""
 
 from __future__ import annotations
 
 import logging
 import random
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot import render
-from bot.messages import Outgoing
+from bot.messages import Outgoing, Priority
 from bot.services.catalog import Catalog
 from bot.services.contests import texts
+from bot.services.contests.answering import check_tap, take_answer
 from bot.services.contests.deadlines import Deadlines
+from bot.services.contests.options import ContestOptions
 from bot.services.contests.records import restore, settle
 from bot.services.contests.running import RunningContest, RunningContests
-from bot.services.context import Context
-from bot.storage.contests import insert_contest, running_contests, save_answer, save_progress
+from bot.services.context import Context, GroupInfo, MemberInfo
+from bot.services.directory import BranchCount
+from bot.storage.contests import insert_contest, running_contests, save_progress
 from bot.storage.db import Database
-from quizzes.contest import Contest, Outcome, draw_questions
-from quizzes.grading import looks_like_answer, prepare
+from quizzes.contest import Contest, draw_questions
+from quizzes.grading import prepare
 from quizzes.model import Question
 from quizzes.scoring import ScoringRules
 
-__all__ = ["ContestService", "BranchSize"]
+__all__ = ["ContestService", "BranchCounter"]
 
 log = logging.getLogger(__name__)
 
-# (session, branch id, now) → how many members the branch has (bot/services/directory.py keeps it)
-BranchSize = Callable[[Session, int | None, datetime], int]
+# (session, branch id, now) → how many members the branch has, and how many of them the roster puts there
+# (bot/services/directory.py keeps it)
+BranchCounter = Callable[[Session, int | None, datetime], BranchCount]
 
 
 class ContestService:
     def __init__(self, *, db: Database, catalog: Catalog, deadlines: Deadlines, rules: ScoringRules,
-                 rng: random.Random, send: Callable[[list[Outgoing]], None], branch_size: BranchSize,
-                 default_count: int, max_count: int, default_limit: int, acknowledge: bool,
-                 now: Callable[[], datetime]) -> None:
+                 rng: random.Random, send: Callable[[list[Outgoing]], None], branch_count: BranchCounter,
+                 options: ContestOptions, now: Callable[[], datetime]) -> None:
         self._db, self._catalog, self._deadlines, self._rules, self._rng = db, catalog, deadlines, rules, rng
-        self._send, self._branch_size, self._now = send, branch_size, now
-        self._default_count, self._max_count, self._default_limit = default_count, max_count, default_limit
-        self._acknowledge = acknowledge
+        self._send, self._branch_count, self._now, self.options = send, branch_count, now, options
         self._running = RunningContests()
 
     # ----- commands -----
 
     def start(self, ctx: Context, bank_name: str | None, count: int | None,
-              time_limit: int | None = None) -> list[Outgoing]:
+              time_limit: int | None = None, *, scored: bool | None = None) -> list[Outgoing]:
+        """开始竞赛 in the context's group. `scored` None: scored when the starter's role is in
+        quizzes.scored_by and they manage the group's branch, else a 练习赛."""
         assert ctx.group is not None
         running = self._running.get(ctx.group.id)
         if running is not None:
             return [texts.question_message(running, ctx.incoming.chat, prefix="本群的竞赛正在进行中，当前题目：\n")]
+        picked = self.pick(bank_name, count, time_limit)
+        if isinstance(picked, str):
+            return [ctx.reply(picked)]
+        bank_label, questions, limit = picked
+        if scored is None:
+            scored = self.scores(ctx.member, ctx.group)
+        running = self.open(ctx.session, ctx.group, bank_label, questions, limit, ctx.member.id, ctx.now,
+                            scored=scored)
+        intro = texts.intro_text(ctx.member.name, bank_label, len(questions), limit, scored)
+        return [ctx.reply(intro, priority=Priority.STEP), texts.question_message(running)]
+
+    def scores(self, member: MemberInfo, group: GroupInfo) -> bool:
+        roles = self.options.scored_by
+        return "member" in roles or (member.role in roles and member.manages(group.branch_id))
+
+    def pick(self, bank_name: str | None, count: int | None,
+             time_limit: int | None) -> tuple[str, tuple[Question, ...], int] | str:
+        """The bank's name, the drawn questions and the seconds per question; or what is wrong, in Chinese."""
         self._catalog.refresh()
         bank = self._catalog.pick(bank_name)
         if bank is None and bank_name is None and self._catalog.banks():
-            return [ctx.reply("配置的默认题库（quizzes.default_bank）不存在，请管理员检查配置。"
-                              + texts.bank_list_text(self._catalog))]
+            return ("配置的默认题库（quizzes.default_bank）不存在，请管理员检查配置。"
+                    + texts.bank_list_text(self._catalog))
         if bank is None:
-            return [ctx.reply(texts.unknown_bank_text(self._catalog, bank_name))]
-        count = self._default_count if count is None else count
-        if not 1 <= count <= self._max_count:
-            return [ctx.reply(f"题数应在 1 到 {self._max_count} 之间，例如：开始竞赛 {bank.name} 5")]
+            return texts.unknown_bank_text(self._catalog, bank_name)
+        count = self.options.default_count if count is None else count
+        if not 1 <= count <= self.options.max_count:
+            return f"题数应在 1 到 {self.options.max_count} 之间，例如：开始竞赛 {bank.name} 5"
         if time_limit is not None and not 5 <= time_limit <= 600:
-            return [ctx.reply("每题限时应在 5 到 600 秒之间，例如：开始竞赛 党建基础知识 5 20秒")]
+            return "每题限时应在 5 到 600 秒之间，例如：开始竞赛 党建基础知识 5 20秒"
         questions = draw_questions(bank, count, self._rng)
         # 填空 grading needs jieba's dictionary: loaded (once) now rather than on the first answer,
         # and only by a contest that has a 填空 question, so a bot that never asks one never pays for it
         prepare(questions)
-        limit = time_limit or bank.time_limit or self._default_limit
-        contest = Contest(str(ctx.group.id), bank.name, questions, limit, ctx.member.id, ctx.now)
-        contest_id = insert_contest(session=ctx.session, group_id=ctx.group.id, contest=contest, now=ctx.now)
-        running = RunningContest(contest_id, contest, ctx.group.chat, ctx.group.branch_id)
-        self._running.add(ctx.group.id, running)
-        self._arm(ctx.group.id, running)
-        intro = texts.intro_text(ctx.member.name, bank.name, len(questions), contest.time_limit)
-        return [ctx.reply(intro), texts.question_message(running)]
+        return bank.name, questions, time_limit or bank.time_limit or self.options.default_limit
+
+    def open(self, session: Session, group: GroupInfo, bank: str, questions: tuple[Question, ...], limit: int,
+             started_by: int, now: datetime, *, scored: bool, round_id: int | None = None) -> RunningContest:
+        """A contest in `group`, stored and running; its deadlines armed unless a 全委竞赛 (`round_id`) keeps
+        them."""
+        contest = Contest(str(group.id), bank, questions, limit, started_by, now)
+        contest_id = insert_contest(session=session, group_id=group.id, contest=contest, now=now, scored=scored,
+                                    round_id=round_id)
+        running = RunningContest(contest_id, contest, group.chat, group.branch_id, scored=scored, round_id=round_id)
+        self._running.add(group.id, running)
+        if round_id is None:
+            self._arm(session, group.id, running)
+        return running
 
     def stop(self, ctx: Context) -> list[Outgoing]:
         assert ctx.group is not None
         running = self._running.get(ctx.group.id)
         if running is None:
             return [ctx.reply("本群当前没有进行中的竞赛。发送「开始竞赛」发起一场。")]
+        if running.round_id is not None:
+            return [ctx.reply("本群正在参加全委竞赛，题目由党委统一安排，不能在群里单独结束。")]
         if ctx.member.id != running.contest.started_by and not ctx.member.manages(ctx.group.branch_id):
             return [ctx.reply("只有竞赛发起人、本支部的书记、委员或管理员可以结束竞赛。")]
-        contest = running.contest
-        reveal = contest.finish()
+        reveal = running.contest.finish()
+        assert reveal is not None
         settle(ctx.session, running, reveal, ctx.now)  # answers already given to the open question count
-        save_progress(session=ctx.session, contest_id=running.contest_id, contest=contest, now=ctx.now)
+        save_progress(session=ctx.session, contest_id=running.contest_id, contest=running.contest, now=ctx.now)
         self._deadlines.cancel(ctx.group.id)
         self._running.remove(ctx.group.id)
-        return [ctx.reply(render.reveal_text(reveal), **texts.closing(running, reveal)),
-                ctx.reply(render.results_text(contest, ended_early=True))]
+        return [texts.step_message(running, reveal, ended_early=True)]
+
+    def skip(self, ctx: Context) -> list[Outgoing]:
+        """下一题: the open question closes now (its answers count) and the next one opens."""
+        assert ctx.group is not None
+        running = self._running.get(ctx.group.id)
+        if running is None:
+            return [ctx.reply("本群当前没有进行中的竞赛。发送「开始竞赛」发起一场。")]
+        if running.round_id is not None:
+            return [ctx.reply("本群正在参加全委竞赛，每道题按统一时间揭晓，不能单独切换。")]
+        if ctx.member.id != running.contest.started_by and not ctx.member.manages(ctx.group.branch_id):
+            return [ctx.reply("只有竞赛发起人、本支部的书记、委员或管理员可以切换到下一题。")]
+        return self.close(ctx.session, ctx.group.id, ctx.now)
 
     def bank_list_text(self) -> str:
         return texts.bank_list_text(self._catalog)
@@ -99,42 +138,29 @@ class ContestService:
     def is_running(self, group_id: int) -> bool:
         return group_id in self._running
 
+    def running(self, group_id: int) -> RunningContest | None:
+        return self._running.get(group_id)
+
     def open_question(self, group_id: int) -> Question | None:
         """The question the group's contest is asking, or None when no contest runs there."""
         running = self._running.get(group_id)
         return running.contest.current if running else None
 
     def answer(self, ctx: Context) -> list[Outgoing] | None:
-        """The member's answer to the open question, or None if the text is not an answer (or no
-        contest runs in the group)."""
+        """The member's answer (typed, or a tap on a card) to the open question; None if typed text is not
+        an answer or no contest runs in the group. A tap is always answered, if only by a note to the member."""
         running = self._running.get(ctx.group.id) if ctx.group is not None else None
-        if running is None:
+        if ctx.incoming.button is not None and (refused := check_tap(ctx, running)) is not None:
+            return refused
+        if running is None or ctx.group is None:
             return None
-        contest = running.contest
-        number = contest.number
-        submission = contest.submit(ctx.member.id, ctx.member.name, ctx.incoming.text, ctx.now, self._rules)
-        if submission.outcome is Outcome.CLOSED:  # past the deadline, before the timer's tick
-            return [ctx.reply(f"{ctx.member.name}，第 {number} 题作答时间已到，请等待答案揭晓。")]
-        if submission.outcome is Outcome.NOT_AN_ANSWER:
-            if looks_like_answer(ctx.incoming.text):
-                return [ctx.reply(f"{ctx.member.name}，第 {number} 题是{render.format_hint(contest.current)}")]
+        count = self._branch_count(ctx.session, running.branch_id, ctx.now)
+        answered = take_answer(ctx, running, self._rules, count, self.options.acknowledge_up_to)
+        if answered is None:
             return None
-        if submission.outcome is Outcome.ALREADY_ANSWERED:
-            if ctx.member.id in running.told_twice:
-                return []
-            running.told_twice.add(ctx.member.id)
-            return [ctx.reply(f"{ctx.member.name}，第 {number} 题您已作答（{submission.record.answer}），"
-                              "以第一次作答为准。")]
-        save_answer(session=ctx.session, contest_id=running.contest_id, question_index=contest.index,
-                    question_key=contest.current.key, record=submission.record)
-        if ctx.member.branch_id is not None and ctx.member.branch_id == running.branch_id:
-            running.branch_answered.add(ctx.member.id)
-        branch_size = max(self._branch_size(ctx.session, running.branch_id, ctx.now), 1)
-        if len(running.branch_answered) >= branch_size:
-            return self._close_question(ctx.session, ctx.group.id, running, ctx.now)  # the reveal says it all
-        if self._acknowledge:
-            return [ctx.reply(f"{ctx.member.name} 已作答第 {number} 题，答案揭晓前不可更改。")]
-        return []
+        if answered.close_now:
+            return self.close(ctx.session, ctx.group.id, ctx.now)
+        return answered.replies
 
     # ----- deadlines and restart -----
 
@@ -150,7 +176,8 @@ class ContestService:
                     notices.append(restored)
                     continue
                 self._running.add(row.group_id, restored)
-                self._arm(row.group_id, restored)
+                if restored.round_id is None:
+                    self._arm(session, row.group_id, restored)
             session.commit()
         return notices
 
@@ -161,8 +188,28 @@ class ContestService:
         self._running.clear()
         self.resume(self._now())
 
-    def _arm(self, group_id: int, running: RunningContest) -> None:
-        self._deadlines.arm(group_id, running.contest.deadline, self._on_deadline)
+    def _arm(self, session: Session, group_id: int, running: RunningContest) -> None:
+        contest = running.contest
+        self._deadlines.arm(group_id, contest.deadline, self._on_deadline)
+        # a large group sees no line per answer: halfway through, one line says how many have answered
+        count = self._branch_count(session, running.branch_id, contest.question_started_at)
+        if count.known > self.options.acknowledge_up_to:
+            halfway = contest.question_started_at + timedelta(seconds=contest.limit_for(contest.current) // 2)
+            self._deadlines.arm_progress(group_id, halfway, self._on_halfway)
+
+    def _on_halfway(self, group_id: int, due: datetime) -> None:
+        running = self._running.get(group_id)
+        if running is None or running.progress_told:
+            return
+        answered = len(running.contest.answers)
+        if not answered:  # 「已有 0 人作答」 tells the group nothing
+            return
+        running.progress_told = True
+        with self._db.session() as session:
+            expected = self._branch_count(session, running.branch_id, due).rostered
+        remaining = max(int((running.contest.deadline - due).total_seconds()), 0)
+        text = texts.progress_text(running.contest.number, answered, expected, remaining)
+        self._send([Outgoing(running.chat, text, priority=Priority.PROGRESS)])
 
     def _on_deadline(self, group_id: int, due: datetime) -> None:
         running = self._running.get(group_id)
@@ -170,7 +217,7 @@ class ContestService:
             return
         try:
             with self._db.session() as session:
-                messages = self._close_question(session, group_id, running, due)
+                messages = self.close(session, group_id, due)
                 session.commit()
         except Exception:
             # nothing was committed: reload from the database, which re-arms this deadline
@@ -179,19 +226,20 @@ class ContestService:
             return
         self._send(messages)
 
-    def _close_question(self, session: Session, group_id: int, running: RunningContest,
-                        now: datetime) -> list[Outgoing]:
+    def close(self, session: Session, group_id: int, now: datetime) -> list[Outgoing]:
+        """Close the group's open question: its points settled, the next question opened (or the results).
+        One message for the group: the answer and the next question (or the results)."""
+        running = self._running.get(group_id)
+        if running is None:
+            return []
         contest = running.contest
         reveal = contest.close_question(now)
         settle(session, running, reveal, now)
         save_progress(session=session, contest_id=running.contest_id, contest=contest, now=now)
-        messages = [Outgoing(running.chat, render.reveal_text(reveal), **texts.closing(running, reveal))]
         running.next_question()
         if contest.finished:
             self._deadlines.cancel(group_id)
             self._running.remove(group_id)
-            messages.append(Outgoing(running.chat, render.results_text(contest)))
-        else:
-            self._arm(group_id, running)
-            messages.append(texts.question_message(running))
-        return messages
+        elif running.round_id is None:
+            self._arm(session, group_id, running)
+        return [texts.step_message(running, reveal)]

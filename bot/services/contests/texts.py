@@ -4,13 +4,14 @@ The wording of questions, reveals and results is bot/render.py's, shared with �
 from __future__ import annotations
 
 from bot import render
-from bot.messages import Chat, Outgoing
+from bot.messages import Chat, Outgoing, Priority
 from bot.services.catalog import Catalog
 from bot.services.contests.running import RunningContest
 from quizzes.contest import Contest, Reveal
 from quizzes.model import QuestionType
 
-__all__ = ["question_message", "closing", "intro_text", "bank_list_text", "unknown_bank_text"]
+__all__ = ["question_message", "closing", "intro_text", "bank_list_text", "unknown_bank_text", "step_message",
+           "progress_text", "private_note"]
 
 
 def choices(contest: Contest) -> tuple[str, ...]:
@@ -27,7 +28,33 @@ def question_message(running: RunningContest, chat: Chat | None = None, prefix: 
     text = render.question_text(contest.current, contest.number, len(contest.questions),
                                 contest.limit_for(contest.current))
     return Outgoing(chat or running.chat, prefix + text, choices=choices(contest),
-                    multiple=contest.current.type is QuestionType.MULTIPLE, key=running.question_key())
+                    multiple=contest.current.type is QuestionType.MULTIPLE, key=running.question_key(),
+                    priority=Priority.STEP)
+
+
+def step_message(running: RunningContest, reveal: Reveal, *, ended_early: bool = False) -> Outgoing:
+    """The one message a closed question costs the group: its answer and, where there is a next question,
+    that question (with its buttons); after the last one, the results."""
+    contest = running.contest
+    text = render.reveal_text(reveal)
+    if contest.finished:
+        results = render.results_text(contest, ended_early=ended_early, scored=running.scored)
+        return Outgoing(running.chat, f"{text}\n\n{results}", priority=Priority.STEP, **closing(running, reveal))
+    asked = question_message(running)
+    return Outgoing(running.chat, f"{text}\n\n{asked.text}", choices=asked.choices, multiple=asked.multiple,
+                    key=asked.key, priority=Priority.STEP, **closing(running, reveal))
+
+
+def progress_text(number: int, answered: int, expected: int, remaining: int) -> str:
+    """The one progress line a question may cost a large group, halfway through."""
+    of = f"（应答 {expected} 人）" if expected else ""
+    return f"⏳ 第 {number} 题已有 {answered} 人作答{of}，剩余 {remaining} 秒。"
+
+
+def private_note(chat: Chat, user_id: str, text: str, about: str, answer: str = "") -> Outgoing:
+    """A note only `user_id` sees (on their card where the platform has one; nowhere where it has none).
+    `answer`: what their card now shows as their answer; empty for a card that takes no answer."""
+    return Outgoing(chat, text, private_to=user_id, about=about, answer=answer)
 
 
 def closing(running: RunningContest, reveal: Reveal) -> dict[str, str]:
@@ -35,7 +62,10 @@ def closing(running: RunningContest, reveal: Reveal) -> dict[str, str]:
     return {"closes": running.question_key(reveal.number - 1), "answer": reveal.question.answer_display()}
 
 
-def intro_text(starter: str, bank: str, questions: int, time_limit: int) -> str:
+def intro_text(starter: str, bank: str, questions: int, time_limit: int, scored: bool = True) -> str:
+    if not scored:
+        return (f"📣 {starter} 发起了练习赛：{bank}，共 {questions} 题，每题限时 {time_limit} 秒。\n"
+                "练习赛只看成绩，不计党建积分；书记、委员或管理员发起的竞赛计入积分。以第一次作答为准。")
     return (f"📣 {starter} 发起了知识竞赛：{bank}，共 {questions} 题，每题限时 {time_limit} 秒。\n"
             "答题越快得分越高，连续答对有奖励，以第一次作答为准。")
 
