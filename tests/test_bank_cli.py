@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import group_msg, texts
+from helpers import enrol, group_msg, texts
 from typer.testing import CliRunner
 
 from bot.app import build_app
@@ -81,7 +81,7 @@ def test_import_then_list_then_play_a_contest_from_it(tmp_path):
     app.start()
     try:
         replies = texts(app.handle(group_msg("张三", "开始竞赛 支部题库 3")))
-        assert replies[0].startswith("📣 张三 发起了知识竞赛：支部题库，共 3 题")
+        assert replies[0].startswith("📣 张三 发起了练习赛：支部题库，共 3 题")  # an ordinary member's
     finally:
         app.close()
 
@@ -131,6 +131,7 @@ def test_stats_list_the_hardest_questions_after_a_contest(tmp_path):
         question = app.contests.open_question(1)
         app.handle(group_msg("张三", "错" if question.answer == "对" else "不知道" if question.options == ()
                              else next(x for x in "ABCD" if x != question.answer)))
+        app.handle(group_msg("张三", "下一题"))  # the starter closes the question at once
     finally:
         app.close()
     result = run("bank", "stats", "支部题库")
@@ -154,14 +155,14 @@ def test_a_contest_is_played_from_the_real_bank(tmp_path):
     app = build_app(load_settings(tmp_path / "studybot.yaml"), seed=7)
     app.start()
     try:
-        app.handle(group_msg("李四", "大家好"))
+        enrol(app, "张三", "李四")
         replies = texts(app.handle(group_msg("张三", "开始竞赛 党史 5")))
         assert replies[0].startswith("📣 张三 发起了知识竞赛：党史，共 5 题")
         for number in range(1, 6):
             question = app.contests.open_question(1)
             app.handle(group_msg("张三", question.answer))
-            closing = texts(app.handle(group_msg("李四", question.answer)))
-            assert closing[0].startswith(f"⏰ 第 {number} 题答案：") and "答对 2 人" in closing[0]
-        assert closing[-1].startswith("🏆 竞赛结束（党史，共 5 题）")
+            [closing] = texts(app.handle(group_msg("李四", question.answer)))  # both on the roster answered
+            assert closing.startswith(f"⏰ 第 {number} 题答案：") and "答对 2 人" in closing
+        assert "🏆 竞赛结束（党史，共 5 题）" in closing
     finally:
         app.close()

@@ -87,6 +87,12 @@ def total(app: App, name: str, period: str = "ALL") -> int:
     return found[0][0] if found else 0
 
 
+def split_step(text: str) -> tuple[str, str]:
+    """A closed question's one message: (the reveal, what follows it: the next question or the results)."""
+    reveal, _, rest = text.partition("\n\n")
+    return reveal, rest
+
+
 def start_contest(app: App, starter: str = "张三", *others: str, count: int = 3) -> None:
     """The roster puts the starter (书记) and `others` in the branch: a question waits for all of them."""
     enrol(app, starter, *others)
@@ -205,10 +211,11 @@ def test_every_branch_member_answering_closes_the_question_at_once(app, clock):
     start_contest(app, "张三", "李四")
     question = open_question(app)
     say(app, "李四", wrong(question))
-    replies = say(app, "张三", right(question))
-    assert replies[0].startswith("⏰ 第 1 题答案：")
-    assert "答对 1 人：张三（+10）" in replies[0]
-    assert replies[1].startswith("📝 知识竞赛 第 2/3 题")
+    [step] = say(app, "张三", right(question))  # one message: the answer, then the next question
+    reveal, asked = split_step(step)
+    assert reveal.startswith("⏰ 第 1 题答案：")
+    assert "答对 1 人：张三（+10）" in reveal
+    assert asked.startswith("📝 知识竞赛 第 2/3 题")
 
 
 # ----- starting a contest -----
@@ -229,9 +236,8 @@ def test_zero_questions_is_refused(app):
 
 
 def test_an_answer_goes_to_the_groups_contest_before_the_members_daily_question(app, clock):
-    say(app, "李四", "大家好")  # on the roster: the question waits for them
     assert "每日一题" in say(app, "张三", "每日一题")[0]
-    start_contest(app, "张三", count=2)
+    start_contest(app, "张三", "李四", count=2)  # 李四 on the roster: the question waits for them
     question = open_question(app)
     assert say(app, "张三", wrong(question)) == ["张三 已作答第 1 题，答案揭晓前不可更改。"]
     assert scalar(app, "SELECT count(*) FROM daily_answer WHERE answer IS NOT NULL") == 0
@@ -274,11 +280,12 @@ def test_a_restarted_bot_reveals_the_open_question_and_keeps_earlier_points(tmp_
         assert channel.sent == []  # nothing is due yet
         assert second.contests.open_question(group_id(second)) == q2
         assert advance(second, clock, 10) == 1
-        reveal, next_question = channel.sent
-        assert reveal.chat.name == GROUP and reveal.chat.channel == "local"
-        assert reveal.text.startswith("⏰ 第 2 题答案：")
-        assert "答对 1 人：张三（+12）" in reveal.text
-        assert next_question.text.startswith("📝 知识竞赛 第 3/3 题")
+        [step] = channel.sent
+        assert step.chat.name == GROUP and step.chat.channel == "local"
+        reveal, next_question = split_step(step.text)
+        assert reveal.startswith("⏰ 第 2 题答案：")
+        assert "答对 1 人：张三（+12）" in reveal
+        assert next_question.startswith("📝 知识竞赛 第 3/3 题")
         assert (total(second, "张三"), total(second, "李四")) == (22, 10)
         # a second answer from 张三 to question 2 would have been refused: his first one was restored
         assert scalar(second, "SELECT COUNT(*) FROM contest_answer WHERE question_index = 1") == 1
@@ -300,7 +307,7 @@ def test_a_deadline_missed_while_the_bot_was_down_fires_at_start(tmp_path, clock
     second.start()  # fires the missed deadline itself
     try:
         assert second.fire_due_timers() == 0
-        reveal, results = channel.texts
+        reveal, results = split_step(*channel.texts)
         assert reveal.startswith("⏰ 第 1 题答案：") and "答对 1 人：张三（+10）" in reveal
         assert results.startswith("🏆 竞赛结束（测试题库，共 1 题）") and "🥇 张三 10 分" in results
         assert total(second, "张三") == 10
@@ -391,7 +398,7 @@ def test_an_admin_may_end_a_contest_started_by_someone_else(tmp_path, clock):
         start_contest(app, "张三", "李四")
         say(app, "张三", right(open_question(app)))
         assert say(app, "李四", "结束竞赛") == ["只有竞赛发起人、本支部的书记、委员或管理员可以结束竞赛。"]
-        reveal, result = say(app, "赵书记", "结束竞赛")
+        reveal, result = split_step(*say(app, "赵书记", "结束竞赛"))
         assert reveal.startswith("⏰ 第 1 题答案：") and "答对 1 人：张三（+10）" in reveal
         assert result.startswith("🛑 竞赛已提前结束（测试题库，共 3 题，进行到第 1 题）")
         assert "🥇 张三 10 分" in result  # the answer already given counts
@@ -409,13 +416,13 @@ def test_a_member_made_admin_later_may_end_a_contest_once_the_directory_refreshe
         session.commit()
     clock.set(clock.now() + timedelta(minutes=6))  # who-is-who is cached for five minutes
     start_contest(app, "张三")
-    reveal, result = say(app, "王五", "结束竞赛")
+    reveal, result = split_step(*say(app, "王五", "结束竞赛"))
     assert reveal.startswith("⏰ 第 1 题答案：") and result.startswith("🛑 竞赛已提前结束")
 
 
 def test_the_starter_may_end_the_contest_and_nothing_fires_afterwards(app, clock, channel):
     start_contest(app, "张三", "李四")
-    reveal, result = say(app, "张三", "结束竞赛")
+    reveal, result = split_step(*say(app, "张三", "结束竞赛"))
     assert "本题无人作答" in reveal
     assert result.startswith("🛑 竞赛已提前结束") and "本场无人作答" in result
     assert advance(app, clock, 60) == 0
@@ -472,7 +479,7 @@ def test_a_contest_whose_bank_disappeared_during_a_restart_ends_with_a_notice(tm
                text=TEST_BANK_YAML.replace(f"name: {TEST_BANK_NAME}", "name: 临时题库"))
     first = make_app(tmp_path, clock, quizzes={"bank_dirs": [str(p) for p in (tmp_path / "banks", bank_dir)]})
     first.start()
-    say(first, "李四", "大家好")
+    enrol(first, "张三", "李四")
     assert any("发起了知识竞赛" in r for r in say(first, "张三", "开始竞赛 临时题库 3"))
     say(first, "张三", right(open_question(first)))
     first.close()

@@ -56,7 +56,8 @@ BOT = textwrap.dedent("""
 def test_a_bot_killed_mid_contest_loses_and_doubles_no_answer(tmp_path: Path) -> None:
     write_bank(tmp_path / "choices", CHOICES, "choices.yaml")
     settings = settings_for(tmp_path, quizzes={"sample_bank": False, "bank_dirs": [str(tmp_path / "choices")],
-                                               "default_bank": "单选题库"})
+                                               "default_bank": "单选题库",
+                                               "scored_by": ["member"]})  # every contest scored: points to check
     config = tmp_path / "studybot.yaml"
     config.write_text(settings.model_dump_json(), encoding="utf-8")  # JSON is YAML
     script = tmp_path / "running_bot.py"  # not bot.py: it would hide the package

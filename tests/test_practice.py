@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from helpers import TEST_BANK_NAME, group_msg, private_msg, texts
+from helpers import TEST_BANK_NAME, enrol, group_msg, private_msg, texts
 
 
 def say(app, name, words):
@@ -25,6 +25,7 @@ def wrong(question):
 
 def play_and_miss(app, clock, count=2):
     """张三 answers every question of a contest wrong."""
+    enrol(app, "张三")
     say(app, "张三", f"开始竞赛 {TEST_BANK_NAME} {count}")
     missed = []
     for _ in range(count):

@@ -56,7 +56,7 @@ def test_run_serves_the_configured_channels_and_plays_a_contest(tmp_path: Path):
                 req = await ws.say("u1", "@学习助手 开始竞赛 测试题库 1")
                 first = await ws.wait_for(lambda f: f.get("headers", {}).get("req_id") == req
                                           and f.get("cmd") == "aibot_respond_msg")
-                assert "发起了知识竞赛" in str(first)
+                assert "发起了练习赛" in str(first)  # u1 is no 书记
             finally:
                 stop.set()
                 await asyncio.wait_for(service, 10)

@@ -20,7 +20,9 @@ quizzes:
   questions_per_contest: 5    # 每场默认题数（5，最多 max_questions）
   max_questions: 20           # 每场最多题数（20）
   time_limit: 30              # 每题限时，秒（30）；题目、「开始竞赛 … N秒」、题库中的 time_limit 依次优先
-  acknowledge_answers: true   # 收到答案时回复「某某 已作答」（true）
+  acknowledge_answers: true   # 收到答案时在群里回复「某某 已作答」（true；false = 任何群都不逐条回复）
+  acknowledge_up_to: 10       # 只在支部不超过这么多人的群里逐条回复；更大的群每题只发一次进度（10）
+  scored_by: [secretary, committee, admin]   # 谁发起的竞赛计入党建积分；其他成员发起的是练习赛（书记、委员、管理员）
 
 scoring:                      # 积分规则，见 README 的 Scoring 一节
   base_points: 10             # 答对且在 full_points_within 秒内作答的得分（10）
