@@ -15,8 +15,9 @@ from bot.clock import Clock, SystemClock
 from bot.dispatcher import Dispatcher
 from bot.handlers.help import help_command
 from bot.handlers.meetings import meeting_commands
-from bot.handlers.quiz import quiz_catchers, quiz_commands
+from bot.handlers.quiz import parse_start, quiz_catchers, quiz_commands
 from bot.handlers.ranking import ranking_commands
+from bot.handlers.rounds import round_command
 from bot.handlers.study import study_commands
 from bot.jobs.schedule import Schedule, build_schedule
 from bot.messages import Incoming, Outgoing
@@ -26,6 +27,7 @@ from bot.services.contests import ContestService
 from bot.services.contests.deadlines import Deadlines
 from bot.services.contests.options import ContestOptions
 from bot.services.contests.planned import start_planned
+from bot.services.contests.rounds import RoundService
 from bot.services.context import Context
 from bot.services.daily import DailyService
 from bot.services.directory import Directory
@@ -54,6 +56,7 @@ class App:
     router: Router
     schedule: Schedule
     channels: dict[str, Channel] = field(default_factory=dict)
+    rounds: RoundService | None = None
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -82,6 +85,8 @@ class App:
             log.warning("%s", problem)
         self.schedule.reconcile()
         self.send(self.contests.resume(self.clock.now()))
+        if self.rounds is not None:
+            self.rounds.resume()  # after the groups' parts: the rounds' deadlines
         if service:
             self.schedule.jobs.real = True  # from here on APScheduler runs the jobs
         self.fire_due_timers()  # deadlines that passed while the bot was down
@@ -144,14 +149,19 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
                              default_limit=quiz.time_limit,
                              acknowledge_up_to=quiz.acknowledge_up_to if quiz.acknowledge_answers else 0,
                              scored_by=frozenset(quiz.scored_by))
-    contests = ContestService(db=db, catalog=catalog, deadlines=Deadlines(timers), rules=rules, rng=rng, send=send,
+    deadlines = Deadlines(timers)
+    contests = ContestService(db=db, catalog=catalog, deadlines=deadlines, rules=rules, rng=rng, send=send,
                               branch_count=directory.branch_count, options=options, now=clock.now)
+    rounds = RoundService(db=db, contests=contests, deadlines=deadlines, branch_count=directory.branch_count,
+                          send=send, now=clock.now)
     daily = DailyService(catalog=catalog, points=scoring.daily_points, salt=seed or 0)
     practice = PracticeService(catalog=catalog, points=scoring.practice_points)
     schedule = build_schedule(settings, db=db, clock=clock, channels=lambda: channels,
                               start_contest=functools.partial(start_planned, contests, db, settings.branch_for_group),
                               send=send)
-    sections = [("竞赛", quiz_commands(contests, daily, practice, catalog)), ("积分", ranking_commands()),
+    sections = [("竞赛", quiz_commands(contests, daily, practice, catalog)
+                 + [round_command(rounds, parse_args=lambda args: parse_start(args, catalog.__contains__),
+                                  channels=lambda: list(channels))]), ("积分", ranking_commands()),
                 ("学习", study_commands(schedule.study, schedule.pushes, _after_commit)),
                 ("会议", meeting_commands(schedule.meetings, schedule.attendance, _after_commit))]
     commands = [command for _, group in sections for command in group]
@@ -159,8 +169,14 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
     router = Router(commands)
     for catcher in quiz_catchers(contests, daily, practice, router.suggest):
         router.catch(catcher)
-    dispatcher = Dispatcher(db=db, router=router, directory=directory, clock=clock, on_rollback=contests.forget_all)
-    return App(settings, clock, db, catalog, problems, timers, contests, dispatcher, router, schedule, channels)
+
+    def forget_all() -> None:
+        contests.forget_all()
+        rounds.forget_all()
+
+    dispatcher = Dispatcher(db=db, router=router, directory=directory, clock=clock, on_rollback=forget_all)
+    return App(settings, clock, db, catalog, problems, timers, contests, dispatcher, router, schedule, channels,
+               rounds=rounds)
 
 
 def _after_commit(ctx: Context, then: Callable[[], str]) -> str:

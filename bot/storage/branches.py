@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from bot.storage.models import Branch, ChatGroup
 
 __all__ = ["get_or_create_branch", "branch_named", "all_branches", "branch_names", "branch_count",
-           "group_by_id", "get_or_create_group", "groups_of_branch", "groups_for"]
+           "group_by_id", "get_or_create_group", "groups_of_branch", "groups_for", "all_groups"]
 
 
 def get_or_create_branch(*, session: Session, name: str) -> Branch:
@@ -81,3 +81,8 @@ def groups_for(*, session: Session, names: Iterable[str]) -> list[ChatGroup]:
         for group in session.exec(query.order_by(ChatGroup.id)):
             found.setdefault(group.id, group)
     return list(found.values())
+
+
+def all_groups(*, session: Session, channels: list[str]) -> list[ChatGroup]:
+    """Every group the bot knows on `channels`, in the order it first saw them."""
+    return list(session.exec(select(ChatGroup).where(col(ChatGroup.channel).in_(channels)).order_by(col(ChatGroup.id))))
