@@ -17,7 +17,7 @@ Handler = Callable[[Context], list[Outgoing]]
 # An answer catcher: the replies to a text it takes as an answer (an empty list: taken, nothing to say),
 # or None when the text is not its business.
 Catcher = Callable[[Context], list[Outgoing] | None]
-Role = Literal["member", "manager"]  # manager: 书记、委员 and 管理员
+Role = Literal["member", "manager", "admin"]  # manager: 书记、委员 and 管理员; admin: 管理员 only
 Where = Literal["any", "group", "private"]
 
 

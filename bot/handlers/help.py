@@ -19,12 +19,16 @@ def help_command(sections: list[tuple[str, list[Command]]], bot_name: str) -> Co
                     return [ctx.reply(f"「{command.words[0]}」：{command.summary}\n例：{command.example}")]
         lines = [f"👋 我是{bot_name}，可以发送："]
         managers: list[str] = []
+        admins: list[str] = []
         for area, members in sections:
-            everyone = [c.words[0] for c in members if c.role != "manager"]
+            everyone = [c.words[0] for c in members if c.role == "member"]
             managers += [c.words[0] for c in members if c.role == "manager"]
+            admins += [c.words[0] for c in members if c.role == "admin"]
             lines.append(f"【{area}】" + "、".join(everyone))
         if managers:
             lines.append("书记、委员还可以：" + "、".join(managers))
+        if admins:
+            lines.append("管理员还可以：" + "、".join(admins))
         lines.append("竞赛进行中，直接回复选项字母（如 A、AC）、对/错或填空答案即可作答。")
         lines.append("发送「帮助 命令」查看用法，例如：帮助 开始竞赛")
         return [ctx.reply("\n".join(lines))]

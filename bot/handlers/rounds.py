@@ -16,8 +16,6 @@ ParseArgs = Callable[[list[str]], tuple[str | None, int | None, int | None]]
 
 def round_command(rounds: RoundService, *, parse_args: ParseArgs, channels: Callable[[], list[str]]) -> Command:
     def start(ctx: Context) -> list[Outgoing]:
-        if not ctx.member.is_admin:
-            return [ctx.reply("全委竞赛面向全部支部，只有管理员可以发起。支部内的竞赛请发送「开始竞赛」。")]
         bank, count, limit = parse_args(ctx.args)
         groups = rounds.groups(ctx.session, channels())
         told, messages = rounds.start(ctx.session, starter_id=ctx.member.id, starter=ctx.member.name, groups=groups,
@@ -26,4 +24,4 @@ def round_command(rounds: RoundService, *, parse_args: ParseArgs, channels: Call
         return [ctx.reply(told), *messages]
 
     return Command(("开始全委竞赛", "全委竞赛"), start, "在所有群同时发起全委竞赛，按支部人均得分排名（管理员）",
-                   "开始全委竞赛 党建基础知识 5 20秒", role="manager")
+                   "开始全委竞赛 党建基础知识 5 20秒", role="admin", action="发起全委竞赛")
