@@ -3,7 +3,8 @@
 The SDK's client (with our connection loop, stream.py) runs as a task next to the HTTP server.
 Two topics:
 - chatbot (/v1.0/im/bot/messages/get): group messages that @ the robot and private messages;
-- card callback (/v1.0/card/instances/callback): a tap on a question card's button (taps.py).
+- card callback (/v1.0/card/instances/callback): a tap on a question card's button, translated for
+  the core by taps.py (the core decides what it means; its note for the member goes on their card).
 Our handlers only queue the work and return, so the SDK acks at once (a late ack makes DingTalk
 deliver the message again about a minute later); a redelivered msgId is acked and ignored. The
 work, one frame at a time in order: `Incoming` → `app.handle` on the loop thread → the replies
@@ -16,6 +17,7 @@ import asyncio
 import logging
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from datetime import datetime
@@ -28,6 +30,7 @@ from bot.app import App
 from bot.channels.common.aio import Clock, Sleep, cancel
 from bot.channels.common.backoff import Backoff
 from bot.channels.common.mentions import strip_mentions
+from bot.channels.common.private_notes import dropped
 from bot.channels.dingtalk import cards
 from bot.channels.dingtalk.openapi import DingTalkOpenAPI
 from bot.channels.dingtalk.replies import Handle, SessionWebhooks
@@ -152,7 +155,8 @@ class DingTalkChannel:
     async def deliver(self, message: Outgoing) -> None:
         """Send now and return once DingTalk took it (raises when it did not): the outbox marks a push
         sent only then (through a group's custom robot too: its queue keeps the 20-a-minute limit)."""
-        await self._outbound.send(self._sessions.fresh(message.chat.chat_id), message, confirmed=True)
+        if not dropped(message, self.name):
+            await self._outbound.send(self._sessions.fresh(message.chat.chat_id), message, confirmed=True)
 
     async def drain(self) -> None:
         """Wait until everything received and queued so far is handled and sent (tests and benches)."""
@@ -219,11 +223,10 @@ class DingTalkChannel:
                 log.warning("dingtalk: card callback without outTrackId or userId ignored")
                 return
             if not tap.choice:
+                log.debug("dingtalk: tap without an option on %s", tap.out_track_id)
                 return  # a button that is not an option: nothing to answer
-            outcome = answer_tap(self._book, self._app, self.name, tap)
-            if outcome is None:
-                log.warning("dingtalk: tap on unknown card %s ignored", tap.out_track_id)
-                return
+            frame_id = callback.headers.message_id if callback.headers is not None else ""
+            outcome = answer_tap(self._book, self._app, self.name, tap, f"card:{frame_id or uuid.uuid4().hex}")
             if outcome.update is not None:
                 self._spawn(self._outbound.update(outcome.update))
             for reply in outcome.replies:
@@ -234,7 +237,8 @@ class DingTalkChannel:
     # ----- frames out -----
 
     def _enqueue(self, message: Outgoing, handle: Handle | None) -> None:
-        self._book.asked(message)
+        if dropped(message, self.name):
+            return
         self._queue.put_nowait((self._sessions.fresh(message.chat.chat_id, handle), message))
 
     async def _send_loop(self) -> None:
