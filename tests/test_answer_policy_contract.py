@@ -170,10 +170,13 @@ class DingTalkStream:
         return found
 
     async def tap(self, user: str, card: Any, choice: str, **kw: Any) -> CardView:
-        await self.gateway.wait_ack(await self.gateway.tap(user, card, choice, **kw))
-        update = await self._update(lambda u: user in u.get("privateData", {}))
-        assert update["outTrackId"] == card["outTrackId"] and set(update["privateData"]) == {user}
-        data = update["privateData"][user]["cardParamMap"]
+        updates = len(self.gateway.card_updates)
+        ack = await self.gateway.wait_ack(await self.gateway.tap(user, card, choice, **kw))
+        # the member's card changes with the callback's response (no update request of its own)
+        response = json.loads(ack["data"])["response"]
+        assert response["cardUpdateOptions"]["updatePrivateDataByKey"] is True
+        data = response["userPrivateData"]["cardParamMap"]
+        assert not any("privateData" in u for u in self.gateway.card_updates[updates:])
         assert data["answered"] == "true"  # nothing left to press for this member
         answered, _, text = data["status"].partition("。") if data["status"].startswith("已作答：") else ("", "", "")
         return CardView(answered.removeprefix("已作答："), text) if answered else CardView("", data["status"])

@@ -19,7 +19,7 @@ from bot.app import App
 from bot.channels.dingtalk import cards
 from bot.channels.dingtalk.channel import DingTalkChannel, WebhookRobot
 from bot.clock import ManualClock
-from bot.messages import Chat, Outgoing
+from bot.messages import Chat, Incoming, Outgoing
 from bot.services.roster import import_roster
 from bot.services.roster_file import read_roster
 
@@ -123,6 +123,29 @@ def test_a_contest_played_by_card_taps_and_typed_answers(tmp_path: Path) -> None
             _, ranking = await gateway.wait_for(has("u3"), after=mark)
             assert text_of(ranking).index("u1") < text_of(ranking).index("u3")
             assert len(gateway.card_sends) == 3
+
+    run(scenario())
+
+
+def test_a_tap_answered_after_its_ack_updates_the_members_card_through_the_api(tmp_path: Path) -> None:
+    """The note goes in the callback's response when it is ready in time; when the ack had to leave
+    without it (`tap_wait` 0 here), the member's card is updated with a request of its own."""
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, ManualClock(T0), gateway,
+                                                                    tap_wait=0) as (app, adapter):
+            def core(incoming: Incoming) -> list[Outgoing]:
+                return [Outgoing(incoming.chat, "已记录", private_to=incoming.sender.user_id,
+                                 about=incoming.question_key or "", answer=incoming.button or "")]
+
+            app.handle = core  # type: ignore[method-assign]  # the adapter is under test
+            adapter.send(Outgoing(Chat("dingtalk", "cid-g1", True, "g1"), "第 1 题\nA. 甲\nB. 乙", choices=("A", "B"),
+                                  key="contest:3:q0"))
+            card = await gateway.wait_for_card(lambda c: True)
+            ack = await gateway.wait_ack(await gateway.tap("u1", card, "B", space="cid-g1"))
+            assert json.loads(ack["data"])["response"] == "OK"
+            update = await gateway.wait_for_update(lambda u: "u1" in u.get("privateData", {}))
+            assert update["outTrackId"] == card["outTrackId"]
+            assert update["privateData"]["u1"]["cardParamMap"] == {"status": "已作答：B。已记录", "answered": "true"}
 
     run(scenario())
 

@@ -35,8 +35,8 @@ from bot.channels.common import card_keys
 from bot.messages import Outgoing
 
 __all__ = ["CardTap", "out_track_id", "question_of", "question_card_data", "answered_data",
-           "closed_data", "stale_data", "parse_tap", "open_space", "deliver_body", "update_body", "text_fallback",
-           "OPEN_STATUS"]
+           "closed_data", "stale_data", "parse_tap", "open_space", "deliver_body", "update_body", "callback_response",
+           "text_fallback", "OPEN_STATUS"]
 
 OUT_TRACK_MAX = 64  # DingTalk's card instance id; ours is shorter still
 OPEN_STATUS = "点击选项作答，以第一次作答为准；也可以 @我 回复选项字母。"
@@ -171,6 +171,12 @@ def update_body(track_id: str, *, card_data: dict[str, str] | None = None,
     if private:
         body["privateData"] = {user: {"cardParamMap": values} for user, values in private.items()}
     return body
+
+
+def callback_response(private: dict[str, str]) -> dict[str, Any]:
+    """The response to a card callback that changes the tapping member's card (their private data)."""
+    return {"cardUpdateOptions": {"updateCardDataByKey": True, "updatePrivateDataByKey": True},
+            "userPrivateData": {"cardParamMap": private}}
 
 
 def _option_text(text: str, label: str) -> str:

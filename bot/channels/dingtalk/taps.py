@@ -57,8 +57,18 @@ class CardBook:
 
 @dataclass
 class TapOutcome:
-    update: dict[str, Any] | None = None  # the body of the card update for the member who tapped
+    tap: cards.CardTap
+    private: dict[str, str] | None = None  # the card's data for the member who tapped, from the core's note
     replies: list[Outgoing] = field(default_factory=list)  # for the chat
+
+    def response(self) -> dict[str, Any] | None:
+        """The card callback's response: the member's card changes with the ack, no request of its own."""
+        return None if self.private is None else cards.callback_response(self.private)
+
+    def update(self) -> dict[str, Any] | None:
+        """The same change as a card update request (PUT /v1.0/card/instances), when the ack has left."""
+        return None if self.private is None else cards.update_body(self.tap.out_track_id,
+                                                                   private={self.tap.user_id: self.private})
 
 
 def answer_tap(book: CardBook, app: App, channel: str, tap: cards.CardTap, message_id: str) -> TapOutcome:
@@ -70,6 +80,6 @@ def answer_tap(book: CardBook, app: App, channel: str, tap: cards.CardTap, messa
                         question_key=question)
     note, replies = split_notes(app.handle(incoming), tap.user_id, question, "dingtalk")
     if note is None:
-        return TapOutcome(None, replies)
+        return TapOutcome(tap, None, replies)
     data = cards.answered_data(note.answer, note.text) if note.answer else cards.stale_data(note.text)
-    return TapOutcome(cards.update_body(tap.out_track_id, private={tap.user_id: data}), replies)
+    return TapOutcome(tap, data, replies)
