@@ -438,3 +438,22 @@ def test_real_server_safe_mode_long_reply(tmp_path: Path, clock: ManualClock, ap
 def test_reply_text_cannot_break_out_of_its_cdata(bot: Bot) -> None:
     long_handle(bot.app, Outgoing(Chat("wechat_mp", OPENID, False), "没有看懂「]]><MsgType>news</MsgType>」\x07"))
     assert bot.say("x") == "没有看懂「]]><MsgType>news</MsgType>」"
+
+
+# ----- notes for one member (issue 12) -----
+
+def test_a_note_for_the_follower_is_their_reply_and_one_for_anybody_else_is_dropped(plain_bot: Bot,
+                                                                                     api: FakeWeChatAPI) -> None:
+    """Every chat here is one follower's: a note for them in it is sent like any reply (nobody else sees
+    it); a note for someone else has no card to go on and is dropped."""
+    def handle(incoming):
+        return [Outgoing(incoming.chat, "给别人的", private_to="someone-else", about="contest:1:q0"),
+                Outgoing(incoming.chat, "您已作答（B），以第一次作答为准。", private_to=OPENID, about="contest:1:q0",
+                         answer="B")]
+
+    plain_bot.app.handle = handle  # type: ignore[method-assign]  # the channel is under test here
+    assert plain_bot.say("B") == "您已作答（B），以第一次作答为准。"
+    plain_bot.http.portal.call(plain_bot.channel.send, Outgoing(Chat("wechat_mp", OPENID, False), "又一个给别人的",
+                                                                private_to="someone-else"))
+    settled(plain_bot, api)
+    assert all("给别人的" not in m["content"] for m in api.sent)

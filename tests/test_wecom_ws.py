@@ -30,7 +30,7 @@ from bot.channels.common.split import split_text
 from bot.channels.wecom import cards
 from bot.channels.wecom.ws import WeComRobotWS
 from bot.clock import ManualClock
-from bot.messages import Chat, Outgoing
+from bot.messages import Chat, Incoming, Outgoing
 
 BOT = "@学习助手"
 G1 = Chat("wecom", "g1", True, "g1")
@@ -115,26 +115,17 @@ def test_a_timed_contest_played_with_cards_and_typed_answers(tmp_path: Path) -> 
             assert "三会" in vote["main_title"]["desc"]
             assert [o["id"] for o in vote["checkbox"]["option_list"]] == ["A", "B", "C", "D"]
 
+            # u1 ticks three and submits, then once more: the core takes the first (what their card shows
+            # is the contract's: tests/test_answer_policy_contract.py)
             mark = len(server.received)
-            click = await server.click("u1", vote, options=["C", "A", "B"])
-            update = update_of(await server.wait_for(reply_to(click, "aibot_respond_update_msg")))
-            assert update["userids"] == ["u1"]
-            locked = update["template_card"]
-            assert locked["task_id"] == vote["task_id"] and locked["checkbox"]["disable"] is True
-            assert [o["is_checked"] for o in locked["checkbox"]["option_list"]] == [True, True, True, False]
-            assert "已作答" in locked["main_title"]["desc"] and locked["submit_button"]["text"] == "已作答：ABC"
-            # the same click again: answered once, the card shows the first answer, nothing to the group
-            again = await server.click("u1", vote, options=["D"], msgid="ev-again")
-            locked_again = update_of(await server.wait_for(reply_to(again, "aibot_respond_update_msg")))
-            assert locked_again["template_card"]["submit_button"]["text"] == "已作答：ABC"
+            await server.click("u1", vote, options=["C", "A", "B"])
+            await server.click("u1", vote, options=["D"], msgid="ev-again")
             # a typed answer, and WeCom delivering that same callback twice
-            typed = await server.say("u2", f"{BOT} AB", msgid="m-u2-q1", req_id="r-u2-q1")
-            assert "u2 已作答第 1 题" in content(await server.wait_for(reply_to(typed)))
+            await server.say("u2", f"{BOT} AB", msgid="m-u2-q1", req_id="r-u2-q1")
             await server.say("u2", f"{BOT} AB", msgid="m-u2-q1", req_id="r-u2-q1")
             probe = await settled(server)
             responded = [f["headers"]["req_id"] for f in server.frames("aibot_respond_msg", after=mark)]
-            assert responded == ["r-u2-q1", probe]  # the repeated callback got nothing new
-            assert not server.frames("aibot_send_msg", after=mark)  # acknowledgements stay off the group
+            assert responded.count("r-u2-q1") <= 1 and responded[-1] == probe  # the repeat got nothing new
 
             # the deadline passes: reveal and Q2 pushed by the bot on its own
             mark = len(server.received)
@@ -148,18 +139,10 @@ def test_a_timed_contest_played_with_cards_and_typed_answers(tmp_path: Path) -> 
             assert [b["text"] for b in judge["button_list"]] == ["对", "错"]
             assert "退党" in judge["sub_title_text"] and judge["task_id"] != vote["task_id"]
 
-            # a late click on Q1's card must not answer Q2
-            late = await server.click("u3", vote, options=["A"])
-            closed = update_of(await server.wait_for(reply_to(late, "aibot_respond_update_msg")))
-            assert closed["userids"] == ["u3"] and "本题已结束" in closed["template_card"]["main_title"]["desc"]
-
             # Q2: all three answer (two buttons, one typed): it closes at once, no timer needed
             mark = len(server.received)
             for user, key in (("u1", "对"), ("u2", "错")):
-                req = await server.click(user, judge, key=f"{judge['task_id']}:{key}")
-                body = update_of(await server.wait_for(reply_to(req, "aibot_respond_update_msg")))
-                assert body["template_card"]["button_list"] == [
-                    {"text": f"已作答：{key}", "style": 2, "key": f"{judge['task_id']}:locked"}]
+                await server.click(user, judge, key=f"{judge['task_id']}:{key}")
             last = await ask(server, "u3", "对")
             assert "第 2 题答案：对" in content(last) and "答对 2 人" in content(last)
             q3 = await server.wait_for(pushed("template_card"), after=mark)
@@ -168,8 +151,8 @@ def test_a_timed_contest_played_with_cards_and_typed_answers(tmp_path: Path) -> 
             assert "最高领导机关" in single["sub_title_text"]
 
             # Q3: one click, then the deadline: reveal and results pushed
-            req = await server.click("u1", single, key=f"{single['task_id']}:A")
-            await server.wait_for(reply_to(req, "aibot_respond_update_msg"))
+            await server.click("u1", single, key=f"{single['task_id']}:A")
+            await settled(server)
             mark = len(server.received)
             clock.set(clock.now() + timedelta(seconds=5))
             await server.wait_for(lambda f: pushed("markdown")(f) and "第 3 题答案" in content(f), after=mark)
@@ -225,8 +208,8 @@ def test_a_dropped_connection_reconnects_and_the_contest_goes_on(tmp_path: Path)
             assert "第 1 题答案" in content(reveal)
             judge = card_of(await server.wait_for(pushed("template_card"), after=mark))
             assert judge["task_id"] != vote["task_id"]
-            req = await server.click("u1", judge, key=f"{judge['task_id']}:对")
-            await server.wait_for(reply_to(req, "aibot_respond_update_msg"))
+            await server.click("u1", judge, key=f"{judge['task_id']}:对")
+            await settled(server)
             clock.set(clock.now() + timedelta(seconds=5))
             results = await server.wait_for(lambda f: pushed("markdown")(f) and "竞赛结束" in content(f), after=mark)
             assert "u1" in content(results)
@@ -295,16 +278,28 @@ def test_pings_keep_the_connection_and_an_unanswered_one_replaces_it(tmp_path: P
     run(scenario())
 
 
-def test_a_click_on_an_older_question_does_not_answer_a_blank(tmp_path: Path) -> None:
+def test_a_click_on_an_older_question_tells_the_core_which_question_it_was(tmp_path: Path) -> None:
+    """The core, not the adapter, decides that a click on an older card answers nothing (a 填空 is
+    open now): the adapter passes the card's question and shows the core's note on that card."""
     async def scenario() -> None:
         async with FakeWeComServer() as server, running_bot(tmp_path, ManualClock(T0), server) as (app, adapter):
+            seen: list[Incoming] = []
+
+            def core(incoming: Incoming) -> list[Outgoing]:
+                seen.append(incoming)
+                return [Outgoing(incoming.chat, "该题已结束", private_to=incoming.sender.user_id,
+                                 about=incoming.question_key or "")]
+
+            app.handle = core  # type: ignore[method-assign]  # the adapter is under test
             adapter.send(Outgoing(G1, "第 1 题\n选？", choices=("A", "B"), key="contest:5:q0"))
             old = card_of(await server.wait_for(pushed("template_card")))
             adapter.send(Outgoing(G1, "第 2 题\n填空：（）", key="contest:5:q1"))
             await server.wait_for(lambda f: pushed("markdown")(f) and "填空" in content(f))
             req = await server.click("u1", old, key=f"{old['task_id']}:A")
             closed = update_of(await server.wait_for(reply_to(req, "aibot_respond_update_msg")))
-            assert closed["template_card"]["button_list"][0]["text"] == "本题已结束"
+            assert closed["userids"] == ["u1"] and closed["template_card"]["button_list"][0]["text"] == "本题已结束"
+            assert closed["template_card"]["main_title"]["desc"] == "该题已结束"
+            assert (seen[-1].button, seen[-1].question_key, seen[-1].text) == ("A", "contest:5:q0", "A")
 
     run(scenario())
 
@@ -479,9 +474,12 @@ def test_task_ids_are_unique_short_and_of_allowed_characters() -> None:
     task_id = cards.make_task_id("contest:12:q3/关于 三会" + "x" * 300, "18c0a1")
     assert len(task_id.encode()) <= 128 and task_id.endswith("@18c0a1")
     assert all(c.isascii() and (c.isalnum() or c in "_-@") for c in task_id)
-    assert cards.task_group(cards.make_task_id("contest:1:q0", "a")) == cards.task_group(
-        cards.make_task_id("contest:1:q0", "b")) == "contest-1-q0"
-    assert cards.make_task_id("", "1") == "card@1"
+    # the question's key reads back from the id (a tap tells the core which question's card it was)
+    for key in ("contest:1:q0", "contest:12:q3/关于 三会", "daily_2026-12-06", ""):
+        assert cards.question_of(cards.make_task_id(key, "a")) == key
+    assert cards.make_task_id("contest:1:q0", "a") == "contest_3A1_3Aq0@a"
+    # an id we did not make reaches the core as it came
+    assert cards.question_of("forged_zz@1") == "forged_zz@1" and cards.question_of("nothing") == "nothing"
 
 
 def test_cards_for_each_kind_of_question() -> None:

@@ -31,31 +31,30 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channels.common import card_keys
 from bot.messages import Outgoing
 
-__all__ = ["CardTap", "question_id", "out_track_id", "question_of", "question_card_data", "answered_data",
-           "closed_data", "stale_data", "parse_tap", "open_space", "deliver_body", "update_body", "text_fallback",
-           "OPEN_STATUS"]
+__all__ = ["CardTap", "out_track_id", "question_of", "question_card_data", "answered_data",
+           "closed_data", "stale_data", "parse_tap", "open_space", "deliver_body", "update_body", "callback_response",
+           "text_fallback", "OPEN_STATUS"]
 
 OUT_TRACK_MAX = 64  # DingTalk's card instance id; ours is shorter still
 OPEN_STATUS = "点击选项作答，以第一次作答为准；也可以 @我 回复选项字母。"
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _LABEL = re.compile(r"^(?:[A-H]|对|错)$")
 
 
-def question_id(key: str) -> str:
-    """A question's key ("contest:12:q0") as it appears in its cards' ids ("contest-12-q0")."""
-    return (_UNSAFE.sub("-", key).strip("-") or "card")[: OUT_TRACK_MAX - 14]
-
-
 def out_track_id(key: str) -> str:
-    """`<question id>.<random>`: the part before the dot names the question, so a tap on an
-    older question's card is recognised even when the card itself is forgotten."""
-    return f"{question_id(key)}.{uuid.uuid4().hex[:12]}"
+    """`<key, encoded>.<random>` ("contest_3A12_3Aq0.3f9a…"): the part before the dot reads back as
+    the question's key (`question_of`), even when the card itself is forgotten."""
+    return f"{card_keys.encode(key, OUT_TRACK_MAX - 13)}.{uuid.uuid4().hex[:12]}"
 
 
 def question_of(track_id: str) -> str:
-    return track_id.rsplit(".", 1)[0]
+    """The key of the question a card was made for; for an id we did not make, the id itself (the
+    core answers a tap on it as on an unknown card)."""
+    base, dot, _ = track_id.rpartition(".")
+    key = card_keys.decode(base) if dot else None
+    return track_id if key is None else key
 
 
 def _title(message: Outgoing) -> str:
@@ -72,8 +71,9 @@ def question_card_data(message: Outgoing) -> dict[str, str]:
 
 
 def answered_data(answer: str, note: str | None = None) -> dict[str, str]:
-    """One member's view after their tap: their answer (the first one counts), nothing to press."""
-    return {"status": _cut(note or f"已作答：{answer}。答案揭晓前不可更改。", 60), "answered": "true"}
+    """One member's view once the core took their answer (or told them it already had one): their
+    answer and the core's note, nothing to press."""
+    return {"status": _cut(f"已作答：{answer}。{note or '答案揭晓前不可更改。'}", 60), "answered": "true"}
 
 
 def closed_data(answer: str) -> dict[str, str]:
@@ -82,9 +82,10 @@ def closed_data(answer: str) -> dict[str, str]:
     return {"status": status, "closed": "true"}
 
 
-def stale_data() -> dict[str, str]:
-    """A tap on a card whose question is over: told so, and the letter answers nothing."""
-    return {"status": "本题已结束，请作答最新的题目。", "answered": "true"}
+def stale_data(note: str | None = None) -> dict[str, str]:
+    """One member's view when the core did not take their tap (the question is over, the card is not
+    one it knows): its note, nothing to press."""
+    return {"status": _cut(note or "本题已结束，请作答最新的题目。", 60), "answered": "true"}
 
 
 def text_fallback(message: Outgoing, is_group: bool) -> str:
@@ -170,6 +171,12 @@ def update_body(track_id: str, *, card_data: dict[str, str] | None = None,
     if private:
         body["privateData"] = {user: {"cardParamMap": values} for user, values in private.items()}
     return body
+
+
+def callback_response(private: dict[str, str]) -> dict[str, Any]:
+    """The response to a card callback that changes the tapping member's card (their private data)."""
+    return {"cardUpdateOptions": {"updateCardDataByKey": True, "updatePrivateDataByKey": True},
+            "userPrivateData": {"cardParamMap": private}}
 
 
 def _option_text(text: str, label: str) -> str:

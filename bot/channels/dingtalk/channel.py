@@ -3,7 +3,8 @@
 The SDK's client (with our connection loop, stream.py) runs as a task next to the HTTP server.
 Two topics:
 - chatbot (/v1.0/im/bot/messages/get): group messages that @ the robot and private messages;
-- card callback (/v1.0/card/instances/callback): a tap on a question card's button (taps.py).
+- card callback (/v1.0/card/instances/callback): a tap on a question card's button, translated for
+  the core by taps.py (the core decides what it means; its note for the member goes on their card).
 Our handlers only queue the work and return, so the SDK acks at once (a late ack makes DingTalk
 deliver the message again about a minute later); a redelivered msgId is acked and ignored. The
 work, one frame at a time in order: `Incoming` → `app.handle` on the loop thread → the replies
@@ -13,9 +14,11 @@ queued. One sender task sends the queue in order, each message the first way tha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from datetime import datetime
@@ -28,6 +31,7 @@ from bot.app import App
 from bot.channels.common.aio import Clock, Sleep, cancel
 from bot.channels.common.backoff import Backoff
 from bot.channels.common.mentions import strip_mentions
+from bot.channels.common.private_notes import dropped
 from bot.channels.dingtalk import cards
 from bot.channels.dingtalk.openapi import DingTalkOpenAPI
 from bot.channels.dingtalk.replies import Handle, SessionWebhooks
@@ -64,6 +68,27 @@ def incoming_from(msg: ChatbotMessage, channel: str, received_at: datetime, bot_
                     reply_handle=(msg.session_webhook, msg.session_webhook_expired_time))
 
 
+class _TapHandler(CallbackHandler):
+    """A tap is answered in the callback's response when its work is done within `wait` seconds (DingTalk
+    wants the response within 2): the member's card changes with the ack. Later, the ack goes alone and
+    the card is updated through the API (`accept` is told so by the answer's future being cancelled)."""
+
+    def __init__(self, accept: Callable[[CallbackMessage], asyncio.Future[dict[str, Any] | None]],
+                 wait: float) -> None:
+        super().__init__()
+        self._accept, self._wait = accept, wait
+
+    async def process(self, callback: CallbackMessage) -> tuple[int, Any]:
+        answer = self._accept(callback)
+        if self._wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(answer), self._wait)
+        if not answer.done():
+            answer.cancel()  # too late for the response
+        response = None if answer.cancelled() else answer.result()
+        return AckMessage.STATUS_OK, "OK" if response is None else response
+
+
 class _Handler(CallbackHandler):
     """Queues the work and returns at once: the SDK sends the ack when `process` returns."""
 
@@ -84,7 +109,8 @@ class DingTalkChannel:
                  openapi_endpoint: str = "https://api.dingtalk.com", card_template_id: str = "",
                  webhooks: dict[str, WebhookRobot] | None = None, webhook_base_url: str = "https://oapi.dingtalk.com",
                  channel: str = "dingtalk", backoff_base: float = 1.0, backoff_max: float = 60.0,
-                 seed: int | None = None, sleep: Sleep = asyncio.sleep, clock: Clock = time.monotonic) -> None:
+                 seed: int | None = None, sleep: Sleep = asyncio.sleep, clock: Clock = time.monotonic,
+                 tap_wait: float = 1.5) -> None:
         if not client_id or not client_secret:
             raise ValueError("dingtalk needs client_id and client_secret")
         self.name = channel
@@ -93,7 +119,7 @@ class DingTalkChannel:
         self._client = StreamClient(Credential(client_id, client_secret), openapi_endpoint=openapi_endpoint,
                                     backoff=backoff, sleep=sleep)
         self._client.register_callback_handler(CHATBOT_TOPIC, _Handler(self._accept_message))
-        self._client.register_callback_handler(CARD_TOPIC, _Handler(self._accept_tap))
+        self._client.register_callback_handler(CARD_TOPIC, _TapHandler(self._accept_tap, tap_wait))
         robots = dict(webhooks or {})
         self._robot_webhook = DingTalkWebhook(base_url=webhook_base_url) if robots else None
         self._sessions = SessionWebhooks()
@@ -152,7 +178,8 @@ class DingTalkChannel:
     async def deliver(self, message: Outgoing) -> None:
         """Send now and return once DingTalk took it (raises when it did not): the outbox marks a push
         sent only then (through a group's custom robot too: its queue keeps the 20-a-minute limit)."""
-        await self._outbound.send(self._sessions.fresh(message.chat.chat_id), message, confirmed=True)
+        if not dropped(message, self.name):
+            await self._outbound.send(self._sessions.fresh(message.chat.chat_id), message, confirmed=True)
 
     async def drain(self) -> None:
         """Wait until everything received and queued so far is handled and sent (tests and benches)."""
@@ -173,9 +200,11 @@ class DingTalkChannel:
         assert self._inbox is not None
         self._inbox.put_nowait(lambda: self._on_message(callback))
 
-    def _accept_tap(self, callback: CallbackMessage) -> None:
+    def _accept_tap(self, callback: CallbackMessage) -> asyncio.Future[dict[str, Any] | None]:
         assert self._inbox is not None
-        self._inbox.put_nowait(lambda: self._on_tap(callback))
+        answer: asyncio.Future[dict[str, Any] | None] = asyncio.get_running_loop().create_future()
+        self._inbox.put_nowait(lambda: self._on_tap(callback, answer))
+        return answer
 
     async def _work_loop(self) -> None:
         """Handle the frames one at a time, in the order they came, yielding between them: the
@@ -212,29 +241,35 @@ class DingTalkChannel:
         except Exception:
             log.exception("dingtalk: message could not be handled")
 
-    def _on_tap(self, callback: CallbackMessage) -> None:
+    def _on_tap(self, callback: CallbackMessage, answer: asyncio.Future[dict[str, Any] | None]) -> None:
         try:
             tap = cards.parse_tap(callback.data)
             if tap is None:
                 log.warning("dingtalk: card callback without outTrackId or userId ignored")
                 return
             if not tap.choice:
+                log.debug("dingtalk: tap without an option on %s", tap.out_track_id)
                 return  # a button that is not an option: nothing to answer
-            outcome = answer_tap(self._book, self._app, self.name, tap)
-            if outcome is None:
-                log.warning("dingtalk: tap on unknown card %s ignored", tap.out_track_id)
-                return
-            if outcome.update is not None:
-                self._spawn(self._outbound.update(outcome.update))
+            frame_id = callback.headers.message_id if callback.headers is not None else ""
+            outcome = answer_tap(self._book, self._app, self.name, tap, f"card:{frame_id or uuid.uuid4().hex}")
+            if answer.cancelled():  # the ack has left without it: the card through the API
+                if (update := outcome.update()) is not None:
+                    self._spawn(self._outbound.update(update))
+            else:
+                answer.set_result(outcome.response())
             for reply in outcome.replies:
                 self._enqueue(reply, None)
         except Exception:
             log.exception("dingtalk: card tap could not be handled")
+        finally:
+            if not answer.done():
+                answer.set_result(None)
 
     # ----- frames out -----
 
     def _enqueue(self, message: Outgoing, handle: Handle | None) -> None:
-        self._book.asked(message)
+        if dropped(message, self.name):
+            return
         self._queue.put_nowait((self._sessions.fresh(message.chat.chat_id, handle), message))
 
     async def _send_loop(self) -> None:

@@ -24,6 +24,7 @@ from wechatpy.replies import TextReply
 from bot.app import App
 from bot.channels.common import callbacks
 from bot.channels.common.aio import Sleep
+from bot.channels.common.private_notes import dropped
 from bot.channels.common.replays import ReplayGuard
 from bot.channels.common.reply_cache import MAX_ENTRIES, TTLCache
 from bot.channels.common.split import split_text
@@ -108,6 +109,8 @@ class WeChatMP:
 
     def send(self, message: Outgoing) -> None:
         """Queue a message for its user; the send task delivers it when WeChat allows."""
+        if not _shown(message):
+            return
         if message.chat.is_group or not message.chat.chat_id:
             log.error("%s: an Official Account has no groups; message dropped: %.40s", self.name, message.text)
             return
@@ -228,7 +231,7 @@ class WeChatMP:
                             message_id=key, received_at=self._app.clock.now())
         passive: str | None = None
         others: list[Outgoing] = []
-        for reply in self._app.handle(incoming):
+        for reply in filter(_shown, self._app.handle(incoming)):
             if passive is None and reply.chat == chat:
                 parts = split_text(render_text(reply), PART_BYTES)
                 passive = parts[0] if parts else None
@@ -238,6 +241,15 @@ class WeChatMP:
         self._replies.put(key, passive)
         self._app.send(others)  # ours come back through send(), after the passive reply
         return passive
+
+
+def _shown(message: Outgoing) -> bool:
+    """Every chat here is one follower's: a note for that follower in their own chat is sent like any
+    message (nobody else sees it); one for anybody else is dropped (there are no cards to put it on)."""
+    chat = message.chat
+    if message.private_to and not chat.is_group and chat.chat_id == message.private_to:
+        return True
+    return not dropped(message, "wechat_mp")
 
 
 def _key(message: Any) -> str:

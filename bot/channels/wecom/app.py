@@ -30,6 +30,7 @@ from wechatpy.exceptions import InvalidSignatureException
 from bot.app import App
 from bot.channels.common import callbacks
 from bot.channels.common.aio import Sleep
+from bot.channels.common.private_notes import dropped
 from bot.channels.common.replays import ReplayGuard
 from bot.channels.common.reply_cache import MAX_ENTRIES, TTLCache
 from bot.channels.common.split import split_text
@@ -109,6 +110,8 @@ class WeComApp:
     def send(self, message: Outgoing) -> None:
         """Queue a private message; the sender task delivers it. Never blocks."""
         chat = message.chat
+        if dropped(message, "wecom app"):  # the app has no cards to show a note for one member on
+            return
         if chat.is_group or not chat.chat_id:
             log.error("wecom app: cannot send to %s (the app has private chats only); dropped: %.20s",
                       chat.name or chat.chat_id or "?", message.text)

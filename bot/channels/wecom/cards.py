@@ -4,7 +4,8 @@ the click event. Shared by the long-connection and the HTTP-callback adapters.
 
 Pure functions over dicts: no I/O, no clock, no state. The caller makes the card's unique part
 of the task id (`make_task_id(key, unique)`) and keeps the cards it sent if it wants to update
-them with their full text later.
+them with their full text later. What a click means (an answer, a repeat, an older question's
+card) is the core's to say: `note_card` shows its note for the member on the card they clicked.
 
 Wire facts (see shared/research/wecom-smart-robot.md): `button_interaction` has at most 6
 buttons `{"text","style","key"}` and the clicked key comes back as `event_key`;
@@ -18,12 +19,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channels.common import card_keys
 from bot.messages import Outgoing
 
 __all__ = [
-    "BUTTON_MAX", "VOTE_MAX", "TASK_ID_MAX", "CardClick", "make_task_id", "task_group", "question_card",
-    "answered_card", "closed_card", "parse_card_event", "answer_hint", "fallback_markdown", "message_markdown",
-    "is_answer_label",
+    "BUTTON_MAX", "VOTE_MAX", "TASK_ID_MAX", "CardClick", "make_task_id", "question_of", "question_card",
+    "answered_card", "closed_card", "note_card", "parse_card_event", "answer_hint", "fallback_markdown",
+    "message_markdown", "is_answer_label",
 ]
 
 BUTTON_MAX = 6
@@ -40,17 +42,18 @@ CLOSED = "closed"
 
 
 def make_task_id(key: str, unique: str) -> str:
-    """`<key with unsafe characters replaced>@<unique>`, at most 128 bytes of `[A-Za-z0-9_-@]`.
-    The key part names the question ("contest-12-q0"): cards re-sent for the same question
-    share it, which is how a click on an older question's card is recognised."""
+    """`<key, encoded>@<unique>`, at most 128 bytes of `[A-Za-z0-9_-@]` ("contest_3A12_3Aq0@18c0a1"):
+    the part before the last "@" reads back as the question's key (`question_of`)."""
     tail = "@" + (_UNSAFE.sub("-", unique).strip("-") or "0")
-    base = _UNSAFE.sub("-", key).strip("-") or "card"
-    return base[: TASK_ID_MAX - len(tail)] + tail
+    return card_keys.encode(key, TASK_ID_MAX - len(tail)) + tail
 
 
-def task_group(task_id: str) -> str:
-    """The question a task id belongs to: the part before its last "@"."""
-    return task_id.rsplit("@", 1)[0]
+def question_of(task_id: str) -> str:
+    """The key of the question a card was made for, read back from its task id; for an id we did not
+    make (forged, or another robot's), the id itself: the core answers a tap on it as on an unknown card."""
+    base, at, _ = task_id.rpartition("@")
+    key = card_keys.decode(base) if at else None
+    return task_id if key is None else key
 
 
 def is_answer_label(label: str) -> bool:
@@ -160,12 +163,14 @@ def answered_card(card: dict[str, Any] | None, *, task_id: str, card_type: str, 
     return locked
 
 
-def closed_card(card: dict[str, Any] | None, *, task_id: str, card_type: str) -> dict[str, Any]:
-    """A card whose question is over (a click on an older question's card)."""
+def closed_card(card: dict[str, Any] | None, *, task_id: str, card_type: str,
+                note: str | None = None) -> dict[str, Any]:
+    """A card whose question is over for the member who clicked it (an older question's card, or the
+    core refused the click); `note` (the core's word on it) goes under the title."""
     closed = _copy(card) if card else _minimal_card(task_id, card_type, "")
     closed["task_id"] = task_id
     title = dict(closed.get("main_title") or {"title": "知识竞赛"})
-    title["desc"] = "本题已结束，请作答最新的题目。"
+    title["desc"] = _cut(note or "本题已结束，请作答最新的题目。", 44)
     closed["main_title"] = title
     if closed.get("card_type") == "vote_interaction":
         checkbox = dict(closed.get("checkbox") or {})
@@ -175,6 +180,14 @@ def closed_card(card: dict[str, Any] | None, *, task_id: str, card_type: str) ->
     else:
         closed["button_list"] = [{"text": "本题已结束", "style": 2, "key": f"{task_id}:{CLOSED}"}]
     return closed
+
+
+def note_card(card: dict[str, Any] | None, note: Outgoing, *, task_id: str, card_type: str) -> dict[str, Any]:
+    """The card as the member who clicked it sees it after the core's note for them (`private_to`): a
+    note with an `answer` locks their answer, one without closes the card for them."""
+    if note.answer:
+        return answered_card(card, task_id=task_id, card_type=card_type, answer=note.answer, note=note.text)
+    return closed_card(card, task_id=task_id, card_type=card_type, note=note.text)
 
 
 def _copy(card: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from fastapi import APIRouter
 
+from bot.channels.common.private_notes import dropped
 from bot.messages import Outgoing
 from bot.settings import WeComSettings
 
@@ -97,6 +98,8 @@ class WeComChannel:
         return self._app_part or self._robot
 
     def send(self, message: Outgoing) -> None:
+        if dropped(message, CHANNEL):  # a note for one member: the robot shows it on their card, or nothing does
+            return
         target = self._sender(message)
         if target is None:
             if message.chat.chat_id not in self._warned:
@@ -109,7 +112,10 @@ class WeComChannel:
     async def deliver(self, message: Outgoing) -> None:
         """For the outbox: a group with a 消息推送 webhook is sent through it and awaited (raises when
         WeCom refused it or every attempt failed); otherwise the part that sends it: the long-connection
-        robot awaits WeCom's ack, the others (the callback robot, the app) queue it and return."""
+        robot awaits WeCom's ack, the others (the callback robot, the app) queue it and return. A note for
+        one member is dropped."""
+        if dropped(message, CHANNEL):
+            return
         if self._webhooks is not None and self._webhooks.key_for(message.chat) is not None:
             await self._webhooks.deliver(message)
             return

@@ -4,12 +4,15 @@ for the dispatcher, its replies turned into frames.
 - in  `aibot_msg_callback`: text / mixed from a group (`chattype` group, `chatid`) or a private
   chat (`single`) → `Incoming` → `app.handle` → the first reply as `aibot_respond_msg` (a finished
   stream, or a template card) on the callback's req_id, the others as `aibot_send_msg`.
-- in  `aibot_event_callback`: `template_card_event` (a click: the answer it carries goes through
-  the dispatcher like a typed letter, then `aibot_respond_update_msg` locks that member's card),
+- in  `aibot_event_callback`: `template_card_event` (a click: its choice and the question its card
+  was for, read back from the task id, go to the core as `Incoming.button` / `question_key`; the
+  core's note for that member, if any, comes back as `aibot_respond_update_msg` on their card),
   `enter_chat` (`aibot_respond_welcome_msg`). `disconnected_event` is the connection's.
 
-The cards sent, each conversation's latest question, the answers clicked and the response to
-each msgid are remembered (the last 2,000 of each) for retries and card updates."""
+What a click means (an answer, a repeat, an older question's card) is the core's decision; a note
+for one member (`Outgoing.private_to`) goes on the card they clicked, or nowhere
+(bot/channels/common/private_notes.py). The cards sent and the response to each msgid are
+remembered (the last 2,000 of each) for retries and card updates."""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ from typing import Any
 
 from bot.app import App
 from bot.channels.common.mentions import join_parts, strip_mentions
+from bot.channels.common.private_notes import dropped, split_notes
 from bot.channels.common.reply_cache import TTLCache
 from bot.channels.common.split import split_text
 from bot.channels.wecom import cards
@@ -95,25 +99,17 @@ class RobotFrames:
         self._app, self._queue, self._respond = app, queue, respond
         self._responses: TTLCache[tuple[str, dict[str, Any] | None]] = _remembered()  # msgid -> (req_id, body)
         self._cards: TTLCache[dict[str, Any]] = _remembered()  # task_id -> card as sent
-        self._latest_card: TTLCache[str] = _remembered()  # conversation -> task group of its latest question
-        self._answers: TTLCache[str] = _remembered()  # (task_id, userid) -> answer
         self._seq = itertools.count(1)
 
     # ----- outgoing -----
 
-    def _new_card(self, message: Outgoing, chat_key: str) -> dict[str, Any] | None:
+    def _new_card(self, message: Outgoing) -> dict[str, Any] | None:
         unique = f"{time.time_ns() // 1_000_000:x}{next(self._seq):x}"
         task_id = cards.make_task_id(message.key, unique)
         card = cards.question_card(message, task_id)
         if card is not None:
             self._cards.put(task_id, card)
         return card
-
-    def _note_question(self, message: Outgoing, chat_key: str) -> None:
-        """Remember what the conversation was asked last (a keyed message: a contest question, with a
-        card or without, like a 填空): a click on an older card must not answer it."""
-        if message.key:
-            self._latest_card.put(chat_key, cards.task_group(cards.make_task_id(message.key, "0")))
 
     def enqueue(self, message: Outgoing, confirmed: bool = False) -> list[asyncio.Future[None]]:
         """The message as `aibot_send_msg` frames, queued for its conversation; with `confirmed`,
@@ -124,14 +120,15 @@ class RobotFrames:
     def outgoing(self, message: Outgoing) -> tuple[str, list[dict[str, Any]]]:
         """The message's conversation and its `aibot_send_msg` frames (none without a chat id)."""
         chat = message.chat
+        if dropped(message, "wecom robot"):
+            return "", []
         if not chat.chat_id:
             log.error("wecom robot: message without a chat id dropped: %.40s", message.text)
             return "", []
         key = chat_key(chat)
-        self._note_question(message, key)
         head = {"chatid": chat.chat_id, "chat_type": 2 if chat.is_group else 1}
         bodies: list[dict[str, Any]] = []
-        card = self._new_card(message, key) if message.choices else None
+        card = self._new_card(message) if message.choices else None
         if card is not None:
             bodies.append({**head, "msgtype": "template_card", "template_card": card})
         else:
@@ -141,11 +138,10 @@ class RobotFrames:
                        for piece in split_text(text, MARKDOWN_LIMIT)]
         return key, [{"cmd": SEND, "headers": {"req_id": new_req_id(SEND)}, "body": body} for body in bodies]
 
-    def _response_body(self, message: Outgoing, chat_key: str) -> dict[str, Any]:
+    def _response_body(self, message: Outgoing) -> dict[str, Any]:
         """The reply to a user's message: the card where it has choices, else a finished stream."""
-        self._note_question(message, chat_key)
         if message.choices:
-            card = self._new_card(message, chat_key)
+            card = self._new_card(message)
             if card is not None:
                 return {"msgtype": "template_card", "template_card": card}
             content = cards.fallback_markdown(message, message.chat.is_group)
@@ -192,11 +188,11 @@ class RobotFrames:
         incoming = Incoming(chat=callback.chat, sender=Sender(callback.userid, callback.userid), text=text,
                             message_id=callback.msgid, received_at=self._app.clock.now(), mentioned=True,
                             reply_handle=req_id)
-        replies = self._app.handle(incoming)
+        replies = [reply for reply in self._app.handle(incoming) if not dropped(reply, "wecom robot")]
         if not replies:
             self._responses.put(callback.msgid, (req_id, None))
             return
-        response = self._response_body(replies[0], callback.chat_key)
+        response = self._response_body(replies[0])
         self._responses.put(callback.msgid, (req_id, response))
         await self._respond(ws, RESPOND, req_id, response, callback.chat_key)
         for reply in replies[1:]:
@@ -242,32 +238,18 @@ class RobotFrames:
         if not click.answer:
             log.debug("wecom robot: click without an answer on %s (%s)", click.task_id, click.event_key)
             return  # nothing ticked, or the locked button: the card stays as it is
-        card = self._cards.get(click.task_id)
-        card_type = click.card_type or (card or {}).get("card_type", "button_interaction")
-        latest = self._latest_card.get(callback.chat_key)
-        if latest is not None and latest != cards.task_group(click.task_id):
-            # a card of a question that is over: its letter must not answer the open question
-            update = cards.closed_card(card, task_id=click.task_id, card_type=card_type)
+        question = cards.question_of(click.task_id)
+        incoming = Incoming(chat=callback.chat, sender=Sender(callback.userid, callback.userid), text=click.answer,
+                            message_id=callback.msgid or f"click:{req_id}", received_at=self._app.clock.now(),
+                            mentioned=True, button=click.answer, question_key=question, reply_handle=req_id)
+        note, replies = split_notes(self._app.handle(incoming), callback.userid, question, "wecom robot")
+        if note is not None:  # the core's word to the member who clicked: on their card only
+            card_type = click.card_type or (self._cards.get(click.task_id) or {}).get("card_type", "button_interaction")
+            update = cards.note_card(self._cards.get(click.task_id), note, task_id=click.task_id, card_type=card_type)
             await self._respond(ws, RESPOND_UPDATE, req_id, self._update_body(update, callback.userid),
                                 callback.chat_key)
-            return
-        incoming = Incoming(chat=callback.chat, sender=Sender(callback.userid, callback.userid), text=click.answer,
-                            message_id=f"click:{click.task_id}:{callback.userid}",
-                            received_at=self._app.clock.now(), mentioned=True, button=click.answer,
-                            reply_handle=req_id)
-        replies = self._app.handle(incoming)
-        answer_key = (click.task_id, callback.userid)
-        answer = self._answers.get(answer_key) or click.answer  # a repeated click shows the first answer
-        self._answers.put(answer_key, answer)
-        # One short reply (the acknowledgement, "already answered", "time is up") is for the member
-        # who clicked: it goes on their card, not to the group, which keeps the group's 30 a minute
-        # for the questions. Several replies (the reveal and the next question) are for everyone.
-        note = replies[0].text if len(replies) == 1 and not replies[0].choices else None
-        update = cards.answered_card(card, task_id=click.task_id, card_type=card_type, answer=answer, note=note)
-        await self._respond(ws, RESPOND_UPDATE, req_id, self._update_body(update, callback.userid), callback.chat_key)
-        if note is None:
-            for reply in replies:
-                self.enqueue(reply)
+        for reply in replies:  # a reveal, the next question: the chat's
+            self.enqueue(reply)
 
     @staticmethod
     def _update_body(card: dict[str, Any], userid: str) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 
 The reply is a `stream` (finish true) carrying the bot's replies as markdown, a `template_card`
 when the reply is a question with choices, or both (`stream_with_template_card`) when a question
-follows text, as 开始竞赛 does. A card click is dispatched exactly like the typed letters; its answer
-is an `update_template_card` for that member only, showing their locked answer. This mode has no
+follows text, as 开始竞赛 does. A card click goes to the core as its choice (`Incoming.button`) and the
+question its card was for (`question_key`, read back from the task id); the core's note for that
+member (`Outgoing.private_to`) is the reply, an `update_template_card` for them only; notes never go
+to the group (bot/channels/common/private_notes.py). This mode has no
 proactive send: whatever does not fit in the passive reply, and every timer-driven message
 (reveals, next questions, results), goes through the group's 消息推送 webhook."""
 
@@ -16,6 +18,7 @@ from typing import Any
 
 from bot.app import App
 from bot.channels.common.mentions import join_parts, strip_mentions
+from bot.channels.common.private_notes import dropped, split_notes
 from bot.channels.common.reply_cache import MAX_ENTRIES, TTLCache
 from bot.channels.common.split import cut_bytes
 from bot.channels.wecom import cards
@@ -41,7 +44,6 @@ class Conversation:
         self._app, self._webhooks, self._remember = app, webhooks, remember
         self._streams: TTLCache[str] = TTLCache(STREAM_TTL, remember)
         self._cards: TTLCache[dict[str, Any]] = TTLCache(CARD_TTL, remember)
-        self._latest: dict[str, str] = {}  # chat id -> task group of its newest question
         self._warned: set[str] = set()
 
     def refresh(self, payload: dict[str, Any]) -> dict[str, Any] | None:
@@ -89,7 +91,7 @@ class Conversation:
         incoming = Incoming(chat=chat, sender=Sender(userid, userid), text=text,
                             message_id=msgid or uuid.uuid4().hex, received_at=self._app.clock.now(),
                             reply_handle=payload.get("response_url"))
-        return self._passive(chat, self._app.handle(incoming))
+        return self._passive(chat, [r for r in self._app.handle(incoming) if not dropped(r, "wecom robot")])
 
     def _on_click(self, payload: dict[str, Any], event: dict[str, Any], msgid: str) -> dict[str, Any] | None:
         click = cards.parse_card_event(event)
@@ -97,24 +99,20 @@ class Conversation:
         if click is None or found is None:
             return None
         chat, userid = found
-        card = self._cards.get(click.task_id)
-        latest = self._latest.get(chat.chat_id)
-        if latest is not None and cards.task_group(click.task_id) != latest:  # an older question's card
-            return _update(userid, cards.closed_card(card, task_id=click.task_id, card_type=click.card_type))
         if not click.answer:  # the locked button, or submit with nothing ticked
             return None
+        question = cards.question_of(click.task_id)
         incoming = Incoming(chat=chat, sender=Sender(userid, userid), text=click.answer,
-                            message_id=msgid or f"card:{click.task_id}:{userid}",
-                            received_at=self._app.clock.now(), button=click.answer,
-                            reply_handle=payload.get("response_url"))
-        replies = self._app.handle(incoming)
-        note = None
-        if len(replies) == 1 and not replies[0].choices:  # the member's own receipt: on their card
-            note, replies = replies[0].text, []
+                            message_id=msgid or f"card:{uuid.uuid4().hex}", received_at=self._app.clock.now(),
+                            button=click.answer, question_key=question, reply_handle=payload.get("response_url"))
+        note, replies = split_notes(self._app.handle(incoming), userid, question, "wecom robot")
         for message in replies:  # a reveal, the next question: the group's
             self.send(message)
-        return _update(userid, cards.answered_card(card, task_id=click.task_id, card_type=click.card_type,
-                                                   answer=click.answer, note=note))
+        if note is None:
+            return None
+        card = cards.note_card(self._cards.get(click.task_id), note, task_id=click.task_id,
+                               card_type=click.card_type or "button_interaction")
+        return _update(userid, card)
 
     # ----- replies -----
 
@@ -155,19 +153,11 @@ class Conversation:
         """The question card for `message` (remembered for the click), or None."""
         if not message.choices:
             return None
-        task_id = cards.make_task_id(message.key or "question", uuid.uuid4().hex[:12])
+        task_id = cards.make_task_id(message.key, uuid.uuid4().hex[:12])
         card = cards.question_card(message, task_id)
         if card is not None:
             self._cards.put(task_id, card)
-            self._note_question(message)
         return card
-
-    def _note_question(self, message: Outgoing) -> None:
-        """Remember the chat's newest question, so a click on an older card is not an answer."""
-        if message.choices and message.key:
-            if len(self._latest) >= self._remember:
-                self._latest.clear()
-            self._latest[message.chat.chat_id] = cards.task_group(cards.make_task_id(message.key, "0"))
 
     @staticmethod
     def _markdown(message: Outgoing) -> str:
@@ -180,7 +170,8 @@ class Conversation:
     def send(self, message: Outgoing) -> None:
         """Timer-driven and overflow messages: the group's 消息推送 webhook, queued."""
         chat = message.chat
-        self._note_question(message)
+        if dropped(message, "wecom robot"):
+            return
         if self._webhooks is None or self._webhooks.key_for(chat) is None:
             self._warn_once(chat)
             return

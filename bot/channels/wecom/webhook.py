@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from bot.channels.common.aio import Clock, Sleep
 from bot.channels.common.masking import mask_in_log
+from bot.channels.common.private_notes import dropped
 from bot.channels.common.retries import Taken
 from bot.channels.common.split import split_text
 from bot.channels.common.webhook_lanes import Item, Lane, WebhookLanes, confirm
@@ -129,13 +130,13 @@ class GroupWebhooks:
         await self._webhook.stop()
 
     def send(self, message: Outgoing) -> None:
-        if self._has_key(message):
+        if not dropped(message, "wecom webhook") and self._has_key(message):  # a note for one member: not here
             self.push(message.chat, message.text)
 
     async def deliver(self, message: Outgoing) -> None:
         """Returns once WeCom took every piece; raises `NotDelivered` at the first it did not take (one
         request each: the outbox tries again, and then only the pieces not taken yet)."""
-        if not self._has_key(message):
+        if dropped(message, "wecom webhook") or not self._has_key(message):
             return
 
         async def one(piece: str) -> None:
