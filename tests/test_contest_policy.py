@@ -212,3 +212,27 @@ def test_a_restart_in_the_middle_of_a_round_resumes_every_group(tmp_path, clock)
         assert scalar(second, "SELECT status FROM contest_round") == "finished"
     finally:
         second.close()
+
+
+# ----- the schema upgrade -----
+
+def test_a_version_3_database_gets_the_roster_flag_scored_contests_and_rounds(tmp_path):
+    from sqlalchemy import create_engine, inspect
+
+    from bot.storage.db import _UPGRADES
+    engine = create_engine(f"sqlite:///{tmp_path}/v3.db")
+    with engine.begin() as conn:  # the two tables as version 3 had them (columns that matter here)
+        conn.exec_driver_sql("CREATE TABLE contest_round (id INTEGER PRIMARY KEY)")
+        conn.exec_driver_sql("CREATE TABLE member (id INTEGER PRIMARY KEY, name VARCHAR(100))")
+        conn.exec_driver_sql("CREATE TABLE contest (id INTEGER PRIMARY KEY, bank VARCHAR(200))")
+        conn.exec_driver_sql("INSERT INTO member (name) VALUES ('张三')")
+        conn.exec_driver_sql("INSERT INTO contest (bank) VALUES ('党史')")
+    _UPGRADES[4](engine)
+    _UPGRADES[4](engine)  # a second run finds the columns and does nothing
+    assert {"rostered"} <= {c["name"] for c in inspect(engine).get_columns("member")}
+    assert {"scored", "round_id"} <= {c["name"] for c in inspect(engine).get_columns("contest")}
+    with engine.begin() as conn:
+        # an old contest was scored; an old member is on no roster until it is imported again
+        assert conn.exec_driver_sql("SELECT rostered FROM member").scalar_one() == 0
+        assert conn.exec_driver_sql("SELECT scored, round_id FROM contest").one() == (1, None)
+    engine.dispose()
