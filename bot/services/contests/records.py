@@ -70,5 +70,5 @@ def _abandon(session: Session, row: ContestRow, chat: Chat, now: datetime) -> Ou
                        records=open_answers, now=now)
     row.status, row.finished_at = "finished", now
     session.add(row)
-    return Outgoing(chat, f"本群进行中的知识竞赛（{row.bank}）因题库已变更或被移除而结束，"
-                          "已作答题目的积分照常计入。")
+    counted = "已作答题目的积分照常计入。" if row.scored else "本场为练习赛，不计党建积分。"
+    return Outgoing(chat, f"本群进行中的知识竞赛（{row.bank}）因题库已变更或被移除而结束，{counted}")
