@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from helpers import TEST_BANK_NAME, RecordingChannel, enrol, group_chat, make_app
+from sqlalchemy import text
 from test_bot import advance, group_id, open_question, right, rows, say, scalar, split_step, total, wrong
 
 from bot.messages import Incoming, Outgoing, Priority, Sender
@@ -18,6 +19,13 @@ def tap(app, name: str, choice: str, key: str | None, group: str = "第一党支
     return app.handle(Incoming(chat=group_chat(group), sender=Sender(name, name), text=choice,
                                message_id=f"tap-{name}-{choice}-{key}-{app.clock.now()}",
                                received_at=app.clock.now(), button=choice, question_key=key))
+
+
+def make_admin(app, name: str) -> None:
+    with app.db.session() as session:
+        session.execute(text("UPDATE member SET role = 'admin' WHERE name = :name"), {"name": name})
+        session.commit()
+    app.dispatcher.forget_directory()
 
 
 def answers_stored(app) -> list[tuple]:
@@ -169,11 +177,7 @@ def test_standings_rank_branches_by_points_per_member_so_three_stars_do_not_win(
 def test_a_group_running_its_own_contest_is_told_and_skipped(app):
     enrol(app, "张三", "李四")
     enrol(app, "王五", "赵六", branch="第二党支部")
-    with app.db.session() as session:
-        from sqlalchemy import text
-        session.execute(text("UPDATE member SET role = 'admin' WHERE name = '张三'"))
-        session.commit()
-    app.dispatcher.forget_directory()
+    make_admin(app, "张三")
     say(app, "王五", f"开始竞赛 {TEST_BANK_NAME} 2", group="第二党支部")
     replies = say(app, "张三", f"开始全委竞赛 {TEST_BANK_NAME} 2")
     assert replies[0] == "全委竞赛（编号 1）已在 1 个群开始；1 个群正在进行自己的竞赛，已跳过：第二党支部。"
@@ -187,11 +191,7 @@ def test_a_restart_in_the_middle_of_a_round_resumes_every_group(tmp_path, clock)
     first.start()
     enrol(first, "张三", "李四")
     enrol(first, "王五", "赵六", branch="第二党支部")
-    with first.db.session() as session:
-        from sqlalchemy import text
-        session.execute(text("UPDATE member SET role = 'admin' WHERE name = '张三'"))
-        session.commit()
-    first.dispatcher.forget_directory()
+    make_admin(first, "张三")
     say(first, "王五", "大家好", group="第二党支部")
     say(first, "张三", f"开始全委竞赛 {TEST_BANK_NAME} 2")
     say(first, "李四", right(open_question(first)))

@@ -104,33 +104,37 @@ class ContestService:
         return running
 
     def stop(self, ctx: Context) -> list[Outgoing]:
-        assert ctx.group is not None
-        running = self._running.get(ctx.group.id)
-        if running is None:
-            return [ctx.reply("本群当前没有进行中的竞赛。发送「开始竞赛」发起一场。")]
-        if running.round_id is not None:
-            return [ctx.reply("本群正在参加全委竞赛，题目由党委统一安排，不能在群里单独结束。")]
-        if ctx.member.id != running.contest.started_by and not ctx.member.manages(ctx.group.branch_id):
-            return [ctx.reply("只有竞赛发起人、本支部的书记、委员或管理员可以结束竞赛。")]
-        reveal = running.contest.finish()
-        assert reveal is not None
-        settle(ctx.session, running, reveal, ctx.now)  # answers already given to the open question count
-        save_progress(session=ctx.session, contest_id=running.contest_id, contest=running.contest, now=ctx.now)
+        steered = self._steered(ctx, "结束竞赛", "题目由党委统一安排，不能在群里单独结束")
+        if not isinstance(steered, RunningContest):
+            return steered
+        reveal = steered.contest.finish()
+        assert reveal is not None and ctx.group is not None
+        settle(ctx.session, steered, reveal, ctx.now)  # answers already given to the open question count
+        save_progress(session=ctx.session, contest_id=steered.contest_id, contest=steered.contest, now=ctx.now)
         self._deadlines.cancel(ctx.group.id)
         self._running.remove(ctx.group.id)
-        return [texts.step_message(running, reveal, ended_early=True)]
+        return [texts.step_message(steered, reveal, ended_early=True)]
 
     def skip(self, ctx: Context) -> list[Outgoing]:
         """下一题: the open question closes now (its answers count) and the next one opens."""
+        steered = self._steered(ctx, "切换到下一题", "每道题按统一时间揭晓，不能单独切换")
+        if not isinstance(steered, RunningContest):
+            return steered
+        assert ctx.group is not None
+        return self.close(ctx.session, ctx.group.id, ctx.now)
+
+    def _steered(self, ctx: Context, doing: str, in_a_round: str) -> RunningContest | list[Outgoing]:
+        """The group's contest when the sender may steer it (its starter, a manager of the group's branch, a
+        管理员); else the reply that says why not."""
         assert ctx.group is not None
         running = self._running.get(ctx.group.id)
         if running is None:
             return [ctx.reply("本群当前没有进行中的竞赛。发送「开始竞赛」发起一场。")]
         if running.round_id is not None:
-            return [ctx.reply("本群正在参加全委竞赛，每道题按统一时间揭晓，不能单独切换。")]
+            return [ctx.reply(f"本群正在参加全委竞赛，{in_a_round}。")]
         if ctx.member.id != running.contest.started_by and not ctx.member.manages(ctx.group.branch_id):
-            return [ctx.reply("只有竞赛发起人、本支部的书记、委员或管理员可以切换到下一题。")]
-        return self.close(ctx.session, ctx.group.id, ctx.now)
+            return [ctx.reply(f"只有竞赛发起人、本支部的书记、委员或管理员可以{doing}。")]
+        return running
 
     def bank_list_text(self) -> str:
         return texts.bank_list_text(self._catalog)
