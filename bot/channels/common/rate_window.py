@@ -39,6 +39,12 @@ class RateWindow:
     def record(self, key: Hashable, now: float) -> None:
         self._sent.setdefault(key, deque()).append(now)
 
+    def forget(self, key: Hashable, at: float) -> None:
+        """Take back one message counted at `at` that did not leave after all."""
+        sent = self._sent.get(key)
+        if sent and at in sent:
+            sent.remove(at)
+
     def forget_idle(self, now: float) -> None:
         """Drop the keys with nothing sent within the longest window (memory, not behaviour)."""
         for key in [k for k, sent in self._sent.items() if not sent or now - sent[-1] >= self._horizon]:
