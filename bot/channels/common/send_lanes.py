@@ -5,7 +5,10 @@ window (`RateWindow`: a burst waits, it is never dropped) and its sender task.
 The order is decided when the window has room, not when a message is queued: the sender first waits
 for room, then takes the most urgent message queued at that moment. So a reveal (`Priority.STEP`)
 queued behind 40 acknowledgements and 20 study pushes goes out in the next free slot, and messages of
-one priority keep the order they came in.
+one priority keep the order they came in. And a tenth of each limit is kept for contest steps
+(`reserve`: 2 of a webhook's 20 a minute, 3 of WeCom's 30): a backlog of replies and pushes stops
+short of the limit, so a reveal and the next question usually go at once instead of waiting for the
+window to move on (up to a minute when a burst filled it).
 
 Every request counts against its destination's window: the lane's own, one more try of a request by
 the channel (`room`), and messages a channel sends outside the lane (`record`: a reply bound to a
@@ -25,7 +28,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from bot.channels.common.aio import Clock, Sleep, cancel
+from bot.channels.common.aio import Clock, Sleep, cancel, within
 from bot.channels.common.rate_window import RateWindow
 from bot.messages import Priority
 
@@ -55,18 +58,22 @@ class _Lane(Generic[T]):
     heap: list[_Ticket[T]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
     busy: bool = False  # a message taken from the queue is being sent
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # a more urgent message came
 
 
 class SendLanes(Generic[T]):
     """`put(key, item, priority)` queues (on the service's loop; before `start` too); `start()` runs a
     sender per destination with something queued, `stop()` cancels them; `drain()` waits until all
     is sent. `send(key, item)` is the channel's one attempt; `ready()`, when given, is awaited
-    before each message (a connection to send on)."""
+    before each message (a connection to send on). `reserve`: how many of each limit's messages only
+    `Priority.STEP` may use (None: a tenth of the limit)."""
 
     def __init__(self, limits: Limits, *, send: Callable[[Hashable, T], Awaitable[None]],
                  ready: Callable[[], Awaitable[None]] | None = None, clock: Clock = time.monotonic,
-                 sleep: Sleep = asyncio.sleep, name: str = "lanes", log: logging.Logger | None = None) -> None:
+                 sleep: Sleep = asyncio.sleep, name: str = "lanes", log: logging.Logger | None = None,
+                 reserve: int | None = None) -> None:
         self.limits = limits
+        self._reserve = min((count // 10 for count, _ in limits), default=0) if reserve is None else reserve
         self._window = RateWindow(limits)
         self._send, self._ready = send, ready
         self._clock, self._sleep = clock, sleep
@@ -87,7 +94,10 @@ class SendLanes(Generic[T]):
         if lane is None:
             lane = self._lanes[key] = _Lane()
         seq = next(self._seq) if arrival is None else arrival
-        heapq.heappush(lane.heap, _Ticket(int(priority), seq, item))
+        ticket = _Ticket(int(priority), seq, item)
+        heapq.heappush(lane.heap, ticket)
+        if lane.heap[0] is ticket:
+            lane.wake.set()  # the sender may be waiting for room for a less urgent one
         self._unfinished += 1
         self._idle.clear()
         if self._running and lane.task is None:
@@ -119,14 +129,14 @@ class SendLanes(Generic[T]):
         """A message sent to `key` outside the lane (a reply that goes at once): it counts all the same."""
         self._window.record(key, self._clock())
 
-    async def room(self, key: Hashable) -> None:
+    async def room(self, key: Hashable, priority: int = Priority.REPLY) -> None:
         """Wait until `key`'s window has room for one more request, and count it (a channel's retry)."""
-        await self._wait_for_room(key)
+        while (wait := self._wait(key, priority)) > 0:
+            await self._sleep(wait)
         self._window.record(key, self._clock())
 
-    async def _wait_for_room(self, key: Hashable) -> None:
-        while (wait := self._window.wait(key, self._clock())) > 0:
-            await self._sleep(wait)
+    def _wait(self, key: Hashable, priority: int) -> float:
+        return self._window.wait(key, self._clock(), 0 if priority <= Priority.STEP else self._reserve)
 
     # ----- lifecycle -----
 
@@ -159,9 +169,10 @@ class SendLanes(Generic[T]):
             while lane.heap:
                 if self._ready is not None:
                     await self._ready()
-                await self._wait_for_room(key)
-                if not lane.heap:
-                    break  # taken back while waiting
+                if (wait := self._wait(key, lane.heap[0].priority)) > 0:
+                    lane.wake.clear()  # woken early by a more urgent message, which may have room now
+                    await within(lane.wake.wait(), wait, self._sleep)
+                    continue
                 ticket = heapq.heappop(lane.heap)  # the most urgent now, not when the wait began
                 at = self._clock()
                 self._window.record(key, at)

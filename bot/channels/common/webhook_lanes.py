@@ -158,7 +158,7 @@ class WebhookLanes:
             nonlocal tries
             tries += 1
             if tries > 1:
-                await self._send_lanes.room(lane.key)  # a retry is one more request in the window
+                await self._send_lanes.room(lane.key, item.priority)  # a retry is one more request in the window
             await self._attempt(lane, item)
 
         try:
