@@ -1,5 +1,5 @@
-"""Sends the outbox: pending pushes whose time has come, at most `per_minute` a minute to any one
-chat (a WeCom or DingTalk group robot takes 20), oldest first, retried with backoff, marked sent.
+"""Sends the outbox: pending pushes whose time has come, handed at most `per_minute` a minute to any
+one chat (a WeCom or DingTalk group robot takes 20), oldest first, retried with backoff, marked sent.
 
 Two ways to run, one rule set:
 - `drain()` sends what is due now, synchronously: the local chat and `.chat` scripts call it as their
@@ -16,7 +16,17 @@ the platform may have seen. A push the platform certainly did not take is tried 
 new due time is stored, so it survives a restart), up to `max_attempts`. One that may have reached
 it (no answer after the request was sent) is tried once more, after a pause, and never after a
 second such attempt: the platforms do not dedupe, so a slow one shows a push at most twice. That
-row ends `unsure` rather than `failed`: it has most likely been seen."""
+row ends `unsure` rather than `failed`: it has most likely been seen.
+
+The platform's limit is kept by the channel: every push goes out as `Priority.PUSH` and waits in its
+destination's lane (common/send_lanes.py) behind contest steps, replies and progress lines, and the
+lane's window counts all of them. The worker still hands a chat at most `per_minute` rows a minute
+(default `GROUP_PER_MINUTE`, the same number the group webhooks' lanes keep): it is how rows wait in
+the database, not in memory (10,000 due rows are not 10,000 awaited calls), and how the last minute's
+sends still count after a restart (the lanes start empty; DingTalk throttles a robot for 10 minutes
+after its 21st message). It decides when a row is handed over, never the order on the wire nor a
+send the lane would not make; channels without a lane of their own (the local chat, scripts, the
+WeCom app, the Official Account) get the platform-group limit from it alone."""
 
 from __future__ import annotations
 
@@ -27,7 +37,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot.channels.base import NotDelivered
-from bot.messages import Chat, Outgoing
+from bot.channels.common.send_lanes import GROUP_PER_MINUTE
+from bot.messages import Chat, Outgoing, Priority
 from bot.storage.db import Database
 from bot.storage.models import OutboxRow
 from bot.storage.outbox import mark_attempt, mark_sent, next_pending, pending_due, recent_sends
@@ -36,7 +47,7 @@ __all__ = ["OutboxWorker", "PER_MINUTE"]
 
 log = logging.getLogger(__name__)
 
-PER_MINUTE = 20
+PER_MINUTE = GROUP_PER_MINUTE
 WINDOW = timedelta(minutes=1)
 PAGE = 5000
 # before the one more try of a push that may have been received: a slow platform catches up (its
@@ -122,7 +133,7 @@ class OutboxWorker:
     @staticmethod
     def _message(row: OutboxRow) -> Outgoing:
         return Outgoing(Chat(row.channel, row.chat_id, row.is_group, row.chat_name), row.text,
-                        markdown=row.markdown, key=row.key)
+                        markdown=row.markdown, key=row.key, priority=Priority.PUSH)
 
     def _record(self, row: OutboxRow, failure: NotDelivered | None) -> None:
         """One attempt: sent, or failed (`failure`), and when it is tried again, if ever."""

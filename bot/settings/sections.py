@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bot.channels.common.send_lanes import GROUP_PER_MINUTE
+
 __all__ = ["Settings", "parse_offset", "ServerSettings", "WeComSettings", "WeComRobotSettings", "WeComAppSettings",
            "WeChatMPSettings", "DingTalkSettings", "DingTalkRobotWebhook"]
 
@@ -108,7 +110,8 @@ class MeetingSettings(_Section):
 
 
 class ScheduleSettings(_Section):
-    per_minute: int = Field(default=20, ge=1, le=1000)  # pushes a minute to one group (group robots: 20)
+    # pushes the outbox hands one group a minute (group robots: 20); the channel's lane keeps the platform's limit
+    per_minute: int = Field(default=GROUP_PER_MINUTE, ge=1, le=1000)
     push_grace_minutes: int = Field(default=360, ge=1)  # a study push missed while down is still sent this late
     contest_grace_minutes: int = Field(default=10, ge=1)  # a scheduled contest starts at most this late
     notice_grace_hours: int = Field(default=72, ge=1)  # the overdue notice, at most this late

@@ -21,14 +21,17 @@ class RateWindow:
         self._sent: dict[Hashable, deque[float]] = {}
         self._horizon = max((seconds for _, seconds in limits), default=0.0)
 
-    def wait(self, key: Hashable, now: float) -> float:
+    def wait(self, key: Hashable, now: float, reserve: int = 0) -> float:
+        """`reserve`: leave that many of each limit's messages (at most all but one) to others: how
+        long until one more may go while keeping them."""
         sent = self._sent.get(key)
         if not sent:
             return 0.0
         while sent and now - sent[0] >= self._horizon:
             sent.popleft()
         longest = 0.0
-        for count, seconds in self._limits:
+        for limit, seconds in self._limits:
+            count = limit - min(reserve, limit - 1)
             if len(sent) < count:
                 continue
             recent = [t for t in sent if now - t < seconds]
@@ -38,6 +41,12 @@ class RateWindow:
 
     def record(self, key: Hashable, now: float) -> None:
         self._sent.setdefault(key, deque()).append(now)
+
+    def forget(self, key: Hashable, at: float) -> None:
+        """Take back one message counted at `at` that did not leave after all."""
+        sent = self._sent.get(key)
+        if sent and at in sent:
+            sent.remove(at)
 
     def forget_idle(self, now: float) -> None:
         """Drop the keys with nothing sent within the longest window (memory, not behaviour)."""

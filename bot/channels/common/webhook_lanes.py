@@ -1,11 +1,11 @@
 """What the platforms' send-only group webhooks (WeCom 消息推送, DingTalk custom robot) share:
-one queue and sender task per webhook ("lane"), a sliding-window rate limit per lane (a burst
-waits, it is never dropped), one log line for what is given up. Subclasses say how a request is
-addressed and which error codes mean what.
+a lane per webhook (common/send_lanes.py: a queue by priority and arrival, the 20-a-minute window,
+a sender task; a burst waits, it is never dropped), one log line for what is given up. Subclasses
+say how a request is addressed and which error codes mean what.
 
 Who retries (common/retries.py): a message the outbox awaits (`confirmed`) gets one request, and
 the outbox decides what comes next; any other is retried here, a request that may have reached
-the group at most once."""
+the group at most once, each try counted in the webhook's window."""
 
 from __future__ import annotations
 
@@ -13,16 +13,18 @@ import asyncio
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
+from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from bot.channels.base import NotDelivered
-from bot.channels.common.aio import Clock, Sleep, cancel
+from bot.channels.common.aio import Clock, Sleep
 from bot.channels.common.attempts import post_once
-from bot.channels.common.rate_window import RateWindow
 from bot.channels.common.retries import Retries, keep_trying
+from bot.channels.common.send_lanes import SendLanes
+from bot.messages import Priority
 
 __all__ = ["WebhookLanes", "Lane", "Item", "confirm", "fingerprint"]
 
@@ -32,6 +34,7 @@ class Item:
     body: dict[str, Any]
     what: str  # "markdown 1/2" for the log, never the content
     done: asyncio.Future[None] | None = None  # the outbox's: resolved when delivered, NotDelivered when not
+    priority: Priority = Priority.REPLY
 
 
 def confirm(items: list[Item]) -> list[asyncio.Future[None]]:
@@ -44,13 +47,10 @@ def confirm(items: list[Item]) -> list[asyncio.Future[None]]:
 
 @dataclass
 class Lane:
-    """One webhook: its queue and its sender task."""
+    """One webhook: how it is addressed (its queue is in the `SendLanes`)."""
     key: str  # the webhook's key or access token: a secret
     label: str
     secret: str | None = None  # a signing secret, where the platform has one
-    queue: asyncio.Queue[Item] = field(default_factory=asyncio.Queue)
-    task: asyncio.Task[None] | None = None
-    busy: bool = False  # a message taken from the queue is being delivered
 
 
 def fingerprint(prefix: str, key: str) -> str:
@@ -74,7 +74,8 @@ class WebhookLanes:
                  timeout: float, pause: float = 30.0, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep,
                  timer: Sleep = asyncio.sleep, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._log = log
-        self._window = RateWindow(((per_minute, window),))  # per lane: every request counts, retries too
+        self._send_lanes: SendLanes[Item] = SendLanes(((per_minute, window),), send=self._deliver, clock=clock,
+                                                      sleep=sleep, name=self.name, log=log)
         self._retries = Retries(attempts=attempts, first=2.0, most=backoff_max, pause=pause)
         self._timeout = timeout
         self._clock, self._sleep, self._timer, self._transport = clock, sleep, timer, transport
@@ -97,8 +98,7 @@ class WebhookLanes:
         # a request that timed out before its last byte left from one that timed out after
         self._client = httpx.AsyncClient(timeout=None, transport=self._transport)
         self._running = True
-        for lane in self._lanes.values():
-            self._spawn(lane)
+        self._send_lanes.start()
 
     async def stop(self, timeout: float = 10.0) -> None:
         """Send what is queued (for at most `timeout` seconds), then stop; what is left is
@@ -110,10 +110,8 @@ class WebhookLanes:
         except TimeoutError:
             pass
         self._running = False
-        left = sum(lane.queue.qsize() + lane.busy for lane in self._lanes.values())
-        await cancel(*(lane.task for lane in self._lanes.values()))
-        for lane in self._lanes.values():
-            lane.task = None
+        left = self._send_lanes.pending()
+        await self._send_lanes.stop()
         if left:
             self._log.warning("%s: stopped with %d message(s) not sent", self.name, left)
         if self._client is not None:
@@ -121,14 +119,12 @@ class WebhookLanes:
             self._client = None
 
     async def drain(self) -> None:
-        """Wait until every queue is empty and its last message delivered or dropped."""
-        if not self._running:
-            return
-        for lane in list(self._lanes.values()):
-            await lane.queue.join()
+        """Wait until every message queued so far is delivered or dropped."""
+        if self._running:
+            await self._send_lanes.drain()
 
     def pending(self) -> int:
-        return sum(lane.queue.qsize() for lane in self._lanes.values())
+        return self._send_lanes.pending()
 
     # ----- queueing -----
 
@@ -149,35 +145,27 @@ class WebhookLanes:
             lane.secret = secret or None  # the latest secret wins (it may have been rotated)
             if label and lane.label != label:
                 lane.label = label
-        lane.queue.put_nowait(item)
-        if self._running and lane.task is None:
-            self._spawn(lane)
-
-    def _spawn(self, lane: Lane) -> None:
-        lane.task = asyncio.get_running_loop().create_task(self._run(lane), name=f"{self.name} {lane.label}")
+        self._send_lanes.put(key, item, item.priority)
 
     # ----- sending -----
 
-    async def _run(self, lane: Lane) -> None:
-        while True:
-            item = await lane.queue.get()
-            lane.busy = True
-            try:
-                await self._deliver(lane, item)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a bug here must not stop the lane
-                self._log.exception("%s %s: sending %s failed", self.name, lane.label, item.what)
-            finally:
-                lane.busy = False
-                lane.queue.task_done()
+    async def _deliver(self, key: Hashable, item: Item) -> None:
+        """The lane's one send of `item` (its window already counted the first request)."""
+        lane = self._lanes[str(key)]
+        tries = 0
 
-    async def _deliver(self, lane: Lane, item: Item) -> None:
+        async def attempt() -> None:
+            nonlocal tries
+            tries += 1
+            if tries > 1:
+                await self._send_lanes.room(lane.key, item.priority)  # a retry is one more request in the window
+            await self._attempt(lane, item)
+
         try:
             if item.done is not None:
-                await self._attempt(lane, item)  # the outbox's: it owns the retries, and counts them
+                await attempt()  # the outbox's: it owns the retries, and counts them
             else:
-                await keep_trying(lambda: self._attempt(lane, item), self._retries, self._sleep,
+                await keep_trying(attempt, self._retries, self._sleep,
                                   lambda failure, tries, wait: self._retrying(lane, item, failure, wait))
         except NotDelivered as failure:
             if item.done is None:
@@ -186,6 +174,10 @@ class WebhookLanes:
             elif not item.done.done():
                 item.done.set_exception(failure)
             return
+        except Exception as exc:
+            if item.done is not None and not item.done.done():
+                item.done.set_exception(NotDelivered(f"{type(exc).__name__}", maybe_received=True))
+            raise
         if item.done is not None and not item.done.done():
             item.done.set_result(None)
 
@@ -196,7 +188,6 @@ class WebhookLanes:
 
     async def _attempt(self, lane: Lane, item: Item) -> None:
         """One request; returns when the platform took the message, raises NotDelivered when not."""
-        await self._acquire(lane)
         assert self._client is not None
         url, params = self._request(lane)
         response = await post_once(self._client, url, params=params, body=item.body, timeout=self._timeout,
@@ -214,12 +205,6 @@ class WebhookLanes:
             raise NotDelivered(f"errcode {errcode} ({self.explained.get(errcode, errmsg)})")
         why = self.explained.get(errcode, errmsg.split(",")[0])  # errmsg's tail is often a hint URL
         raise NotDelivered(f"errcode {errcode} ({why})", refused=True)
-
-    async def _acquire(self, lane: Lane) -> None:
-        """Wait for room in the lane's window."""
-        while (wait := self._window.wait(lane.key, self._clock())) > 0:
-            await self._sleep(wait)
-        self._window.record(lane.key, self._clock())
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

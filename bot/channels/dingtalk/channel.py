@@ -8,13 +8,14 @@ Two topics:
 Our handlers only queue the work and return, so the SDK acks at once (a late ack makes DingTalk
 deliver the message again about a minute later); a redelivered msgId is acked and ignored. The
 work, one frame at a time in order: `Incoming` → `app.handle` on the loop thread → the replies
-queued. One sender task sends the queue in order, each message the first way that works
-(sending.py)."""
+queued. One sender task sends the queue by priority, then in order, each message the first way
+that works (sending.py); a group's custom robot keeps its own lane and window (robot_webhook.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import threading
 import time
@@ -129,8 +130,10 @@ class DingTalkChannel:
             template=card_template_id, robots=robots, robot_webhook=self._robot_webhook, sessions=self._sessions,
             book=self._book)
         self._seen: OrderedDict[str, None] = OrderedDict()
-        # created here, so messages sent before start() (contests resumed at start) wait rather than vanish
-        self._queue: asyncio.Queue[tuple[str, Outgoing]] = asyncio.Queue()
+        # created here, so messages sent before start() (contests resumed at start) wait rather than vanish;
+        # by priority, then arrival: a reveal goes before replies and pushes queued earlier
+        self._queue: asyncio.PriorityQueue[tuple[int, int, str, Outgoing]] = asyncio.PriorityQueue()
+        self._arrivals = itertools.count()
         self._inbox: asyncio.Queue[Callable[[], None]] | None = None  # frames' work, in order
         self._worker: asyncio.Task[None] | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -270,11 +273,12 @@ class DingTalkChannel:
     def _enqueue(self, message: Outgoing, handle: Handle | None) -> None:
         if dropped(message, self.name):
             return
-        self._queue.put_nowait((self._sessions.fresh(message.chat.chat_id, handle), message))
+        webhook = self._sessions.fresh(message.chat.chat_id, handle)
+        self._queue.put_nowait((int(message.priority), next(self._arrivals), webhook, message))
 
     async def _send_loop(self) -> None:
         while True:
-            webhook, message = await self._queue.get()
+            _, _, webhook, message = await self._queue.get()
             try:
                 await self._outbound.send(webhook, message)
             except asyncio.CancelledError:

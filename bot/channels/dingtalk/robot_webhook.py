@@ -30,8 +30,10 @@ import httpx
 
 from bot.channels.common.aio import Clock, Sleep
 from bot.channels.common.masking import mask_in_log
+from bot.channels.common.send_lanes import GROUP_PER_MINUTE
 from bot.channels.common.split import split_text
 from bot.channels.common.webhook_lanes import Item, Lane, WebhookLanes, confirm
+from bot.messages import Priority
 
 __all__ = ["DingTalkWebhook", "sign", "MARKDOWN_BYTES", "TEXT_BYTES", "PER_MINUTE"]
 
@@ -42,7 +44,7 @@ log = logging.getLogger(__name__)
 # that leaves room for the title and the JSON around it. Text messages use the same limit.
 MARKDOWN_BYTES = 5000
 TEXT_BYTES = 5000
-PER_MINUTE = 20
+PER_MINUTE = GROUP_PER_MINUTE
 RETRY_ERRCODES = {-1, 130101}  # system busy, sending too fast
 EXPLAINED = {130101: "sending too fast", -1: "DingTalk busy",
              310000: "bad signature, missing keyword or IP not allowed",
@@ -82,17 +84,19 @@ class DingTalkWebhook(WebhookLanes):
     # ----- sending -----
 
     def send_markdown(self, access_token: str, secret: str | None, title: str, text: str, *,
-                      label: str = "", confirmed: bool = False) -> list[asyncio.Future[None]]:
+                      label: str = "", confirmed: bool = False,
+                      priority: Priority = Priority.REPLY) -> list[asyncio.Future[None]]:
         """Markdown in pieces of ≤ MARKDOWN_BYTES, cut between lines; later pieces' titles say
         "(2/3)". `confirmed` (on the loop): futures resolved when each piece is delivered."""
         pieces = split_text(text, MARKDOWN_BYTES)
         items = [Item({"msgtype": "markdown", "markdown": {
             "title": title if len(pieces) == 1 else f"{title} ({i + 1}/{len(pieces)})", "text": piece}},
-            f"markdown {i + 1}/{len(pieces)}") for i, piece in enumerate(pieces)]
+            f"markdown {i + 1}/{len(pieces)}", priority=priority) for i, piece in enumerate(pieces)]
         return self._queue_all(access_token, secret, label, items, confirmed)
 
     def send_text(self, access_token: str, secret: str | None, text: str, at_user_ids: Sequence[str] = (), *,
-                  label: str = "", confirmed: bool = False) -> list[asyncio.Future[None]]:
+                  label: str = "", confirmed: bool = False,
+                  priority: Priority = Priority.REPLY) -> list[asyncio.Future[None]]:
         """Plain text in pieces of ≤ TEXT_BYTES; `at_user_ids` are @-mentioned on the first piece."""
         pieces = split_text(text, TEXT_BYTES)
         items = []
@@ -100,7 +104,7 @@ class DingTalkWebhook(WebhookLanes):
             body: dict[str, Any] = {"msgtype": "text", "text": {"content": piece}}
             if at_user_ids and i == 0:
                 body["at"] = {"atUserIds": list(at_user_ids), "isAtAll": False}
-            items.append(Item(body, f"text {i + 1}/{len(pieces)}"))
+            items.append(Item(body, f"text {i + 1}/{len(pieces)}", priority=priority))
         return self._queue_all(access_token, secret, label, items, confirmed)
 
     def _queue_all(self, access_token: str, secret: str | None, label: str, items: list[Item],

@@ -94,10 +94,10 @@ class Outbound:
             label = chat.name or chat.chat_id
             if markdown:
                 sent = self._robot_webhook.send_markdown(robot.access_token, robot.secret, title_of(text), text,
-                                                         label=label, confirmed=confirmed)
+                                                         label=label, confirmed=confirmed, priority=message.priority)
             else:
                 sent = self._robot_webhook.send_text(robot.access_token, robot.secret, text, message.mentions,
-                                                     label=label, confirmed=confirmed)
+                                                     label=label, confirmed=confirmed, priority=message.priority)
             await asyncio.gather(*sent)  # raises NotDelivered when the robot did not take it
             return
         key, param = msg_for(title_of(text), text, markdown)

@@ -115,7 +115,7 @@ class RobotFrames:
         """The message as `aibot_send_msg` frames, queued for its conversation; with `confirmed`,
         a future per frame resolved on WeCom's ack."""
         key, frames = self.outgoing(message)
-        return self._queue.push(key, frames, confirmed) if frames else []
+        return self._queue.push(key, frames, confirmed, message.priority) if frames else []
 
     def outgoing(self, message: Outgoing) -> tuple[str, list[dict[str, Any]]]:
         """The message's conversation and its `aibot_send_msg` frames (none without a chat id)."""

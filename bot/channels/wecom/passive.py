@@ -175,7 +175,7 @@ class Conversation:
         if self._webhooks is None or self._webhooks.key_for(chat) is None:
             self._warn_once(chat)
             return
-        self._webhooks.push(chat, self._markdown(message))
+        self._webhooks.push(chat, self._markdown(message), priority=message.priority)
 
     def _warn_once(self, chat: Chat) -> None:
         if chat.chat_id in self._warned:

@@ -1,25 +1,28 @@
-"""The WeCom long connection's outgoing pushes: `aibot_send_msg` frames in a queue per
-conversation that keeps WeCom's limits (30 a minute, 1,000 an hour) by waiting, never dropping.
+"""The WeCom long connection's outgoing pushes: `aibot_send_msg` frames in a lane per conversation
+(common/send_lanes.py) that keeps WeCom's limits (30 a minute, 1,000 an hour) by waiting, never
+dropping, and sends the most urgent frame first (a reveal before acknowledgements and pushes).
 
 A push the connection took but WeCom never acked may have reached the chat: the outbox's (awaited,
 `confirmed`) fail as such and the outbox decides; others are sent again on the next connection,
 once (the reconnect's backoff is the pause), never a third time. Replies bound to a callback's
-req_id do not wait here: they go at once, and are only counted."""
+req_id do not wait here: they go at once, and are counted in the same window (`record`)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections import OrderedDict, deque
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
 from bot.channels.base import NotDelivered
-from bot.channels.common.aio import Clock, Sleep, within
-from bot.channels.common.rate_window import RateWindow
+from bot.channels.common.aio import Clock, Sleep
+from bot.channels.common.send_lanes import Later, SendLanes
+from bot.messages import Priority
 
 __all__ = ["SendQueue", "DEFAULT_LIMITS"]
 
@@ -32,19 +35,30 @@ _INFLIGHT_MAX = 1000
 SendFrame = Callable[[Any, str, str, dict[str, Any] | None], Awaitable[None]]
 
 
+@dataclass
+class _Frame:
+    frame: dict[str, Any]
+    priority: int
+    arrival: int = 0
+
+    @property
+    def req_id(self) -> str:
+        return str(self.frame["headers"]["req_id"])
+
+
 class SendQueue:
-    """`push` only queues; `run` is the sender task, which sends on the subscribed connection
+    """`push` only queues; `run` is the senders' task, which sends on the subscribed connection
     (`connection()`, None while there is none) through `send_frame`."""
 
     def __init__(self, limits: tuple[tuple[int, float], ...], *, send_frame: SendFrame,
                  connection: Callable[[], Any], clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
-        self._window = RateWindow(limits)
+        self._lanes: SendLanes[_Frame] = SendLanes(limits, send=self._send, ready=self._connected, clock=clock,
+                                                   sleep=sleep, name="wecom robot", log=log)
         self._send_frame, self._connection = send_frame, connection
-        self._clock, self._sleep = clock, sleep
-        self._queues: dict[str, deque[dict[str, Any]]] = {}  # conversation -> aibot_send_msg frames
-        self._inflight: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()  # sent, not yet acked
+        self._inflight: OrderedDict[str, tuple[str, _Frame]] = OrderedDict()  # sent, not yet acked
         self._waiters: dict[str, asyncio.Future[None]] = {}  # req_id -> resolved on its ack (the outbox waits)
         self._resent: set[str] = set()  # frames sent again after a lost connection: not a third time
+        self._broken: Any = None  # the connection a frame could not be written to
         self._wake = asyncio.Event()
 
     def start(self) -> None:
@@ -52,28 +66,32 @@ class SendQueue:
         self._wake.set()  # messages queued before the start go out once subscribed
 
     def wake(self) -> None:
-        """A connection was subscribed, or there is more to send."""
+        """A connection was subscribed."""
         self._wake.set()
 
-    def push(self, chat_key: str, frames: list[dict[str, Any]], confirmed: bool = False) -> list[asyncio.Future[None]]:
-        """Queue the frames; with `confirmed` (on the loop), futures resolved when WeCom acks each one
-        and failed when it answers an error."""
+    def push(self, chat_key: str, frames: list[dict[str, Any]], confirmed: bool = False,
+             priority: int = Priority.REPLY) -> list[asyncio.Future[None]]:
+        """Queue the frames by `priority`; with `confirmed` (on the loop), futures resolved when WeCom
+        acks each one and failed when it answers an error."""
         futures = []
         if confirmed:
             loop = asyncio.get_running_loop()
             for frame in frames:
                 futures.append(self._waiters.setdefault(frame["headers"]["req_id"], loop.create_future()))
-        self._queues.setdefault(chat_key, deque()).extend(frames)
-        self._wake.set()
+        for frame in frames:
+            item = _Frame(frame, int(priority))
+            item.arrival = self._lanes.put(chat_key, item, priority)
         return futures
+
+    def queued(self, req_id: str) -> bool:
+        """The frame waits in its lane (not sent yet)."""
+        return self._lanes.queued(lambda item: item.req_id == req_id)
 
     def withdraw(self, req_ids: list[str]) -> int:
         """Take the frames back (a caller that stopped waiting decides what comes next): those not
         sent yet are never sent, those sent are not sent again; how many had been sent."""
         wanted = set(req_ids)
-        for chat_key, queue in list(self._queues.items()):
-            kept = deque(frame for frame in queue if frame["headers"]["req_id"] not in wanted)
-            self._queues[chat_key] = kept
+        self._lanes.take_back(lambda item: item.req_id in wanted)
         for req_id in req_ids:
             waiter = self._waiters.pop(req_id, None)
             if waiter is not None and not waiter.done():
@@ -82,7 +100,7 @@ class SendQueue:
 
     def record(self, chat_key: str) -> None:
         """A message sent to the conversation outside the queue (a reply): it counts all the same."""
-        self._window.record(chat_key, self._clock())
+        self._lanes.record(chat_key)
 
     def acked(self, req_id: str, error: str | None = None) -> None:
         self._inflight.pop(req_id, None)
@@ -96,62 +114,46 @@ class SendQueue:
 
     def left(self) -> int:
         """Messages not delivered: queued, or sent and never acked."""
-        return sum(len(q) for q in self._queues.values()) + len(self._inflight)
+        return self._lanes.pending() + len(self._inflight)
 
     async def run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                delay = await self._flush()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # never let the sender die: messages stay queued
-                log.exception("wecom robot: sending failed")
-                delay = 1.0
-            if delay is None:
-                await self._wake.wait()
-            else:  # until the window has room, or a new message or connection comes first
-                await within(self._wake.wait(), delay, self._sleep)
+        """The conversations' senders, until cancelled."""
+        self._lanes.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self._lanes.stop()
 
-    async def _flush(self) -> float | None:
-        """Send what each conversation's limit allows now; seconds until more may go (None: nothing waits)."""
+    async def drain(self) -> None:
+        """Wait until every frame queued so far has left (tests and benches)."""
+        await self._lanes.drain()
+
+    async def _connected(self) -> None:
+        """Wait for a subscribed connection other than the one that broke."""
+        while (ws := self._connection()) is None or ws is self._broken:
+            self._wake.clear()
+            await self._wake.wait()
+
+    async def _send(self, chat_key: Hashable, item: _Frame) -> None:
         ws = self._connection()
         if ws is None:
-            return None  # woken when a connection is subscribed
-        next_in: float | None = None
-        for chat_key in list(self._queues):
-            queue = self._queues.get(chat_key)
-            while queue:
-                now = self._clock()
-                wait = self._window.wait(chat_key, now)
-                if wait > 0:
-                    next_in = wait if next_in is None else min(next_in, wait)
-                    break
-                frame = queue[0]
-                req_id = frame["headers"]["req_id"]
-                try:
-                    await self._send_frame(ws, frame["cmd"], req_id, frame["body"])
-                except ConnectionClosed:
-                    return None  # the frame stays queued for the next connection
-                queue.popleft()
-                self._window.record(chat_key, now)
-                self._inflight[req_id] = (chat_key, frame)
-                self._inflight.move_to_end(req_id)
-                while len(self._inflight) > _INFLIGHT_MAX:
-                    self._resent.discard(self._inflight.popitem(last=False)[0])
-                if self._connection() is not ws:
-                    return None
-            if queue is not None and not queue and self._queues.get(chat_key) is queue:
-                del self._queues[chat_key]
-        self._window.forget_idle(self._clock())
-        return next_in
+            raise Later
+        try:
+            await self._send_frame(ws, item.frame["cmd"], item.req_id, item.frame.get("body"))
+        except ConnectionClosed:
+            self._broken = ws
+            raise Later from None  # the frame stays queued for the next connection
+        self._inflight[item.req_id] = (str(chat_key), item)
+        self._inflight.move_to_end(item.req_id)
+        while len(self._inflight) > _INFLIGHT_MAX:
+            self._resent.discard(self._inflight.popitem(last=False)[0])
 
     def requeue_inflight(self) -> None:
         """The connection was lost: what it took and WeCom never acked may have reached the chat.
         The outbox's pushes fail as such (it decides); others go out again on the next connection,
-        once."""
-        again, lost = [], 0
-        for req_id, (chat_key, frame) in self._inflight.items():
+        once, in their place (their priority)."""
+        again, lost = 0, 0
+        for req_id, (chat_key, item) in self._inflight.items():
             waiter = self._waiters.pop(req_id, None)
             if waiter is not None:
                 if not waiter.done():
@@ -161,11 +163,10 @@ class SendQueue:
                 lost += 1
             else:
                 self._resent.add(req_id)
-                again.append((chat_key, frame))
-        for chat_key, frame in reversed(again):
-            self._queues.setdefault(chat_key, deque()).appendleft(frame)
+                self._lanes.put(chat_key, item, item.priority, item.arrival)
+                again += 1
         if again:
-            log.info("wecom robot: %d unacknowledged push(es) queued again", len(again))
+            log.info("wecom robot: %d unacknowledged push(es) queued again", again)
         if lost:
             log.warning("wecom robot: %d push(es) sent twice without WeCom's ack, not sent a third time", lost)
         self._inflight.clear()

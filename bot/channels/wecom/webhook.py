@@ -27,9 +27,10 @@ from bot.channels.common.aio import Clock, Sleep
 from bot.channels.common.masking import mask_in_log
 from bot.channels.common.private_notes import dropped
 from bot.channels.common.retries import Taken
+from bot.channels.common.send_lanes import GROUP_PER_MINUTE
 from bot.channels.common.split import split_text
 from bot.channels.common.webhook_lanes import Item, Lane, WebhookLanes, confirm
-from bot.messages import Chat, Outgoing
+from bot.messages import Chat, Outgoing, Priority
 
 __all__ = ["WeComWebhook", "GroupWebhooks", "TEXT_BYTES", "MARKDOWN_BYTES", "NEWS_ARTICLES", "PER_MINUTE"]
 
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 TEXT_BYTES = 2048
 MARKDOWN_BYTES = 4096
 NEWS_ARTICLES = 8
-PER_MINUTE = 20
+PER_MINUTE = GROUP_PER_MINUTE
 RETRY_ERRCODES = {-1, 45009}  # system busy, rate limit
 EXPLAINED = {93000: "invalid webhook key, or the robot was removed from the group",
              45009: "rate limit", -1: "WeCom busy"}
@@ -70,33 +71,36 @@ class WeComWebhook(WebhookLanes):
 
     # ----- sending -----
 
-    def send_text(self, key: str, text: str, mentions: Sequence[str] = (), *, label: str = "") -> None:
+    def send_text(self, key: str, text: str, mentions: Sequence[str] = (), *, label: str = "",
+                  priority: Priority = Priority.REPLY) -> None:
         """Plain text in pieces of ≤ 2,048 bytes; `mentions` (user ids, "@all") on the first piece."""
         pieces = split_text(text, TEXT_BYTES)
         for i, piece in enumerate(pieces):
             body: dict[str, Any] = {"content": piece}
             if mentions and i == 0:
                 body["mentioned_list"] = list(mentions)
-            self._enqueue(key, label, Item({"msgtype": "text", "text": body}, f"text {i + 1}/{len(pieces)}"))
+            self._enqueue(key, label, Item({"msgtype": "text", "text": body}, f"text {i + 1}/{len(pieces)}",
+                                           priority=priority))
 
-    def send_markdown(self, key: str, text: str, *, label: str = "",
-                      confirmed: bool = False) -> list[asyncio.Future[None]]:
+    def send_markdown(self, key: str, text: str, *, label: str = "", confirmed: bool = False,
+                      priority: Priority = Priority.REPLY) -> list[asyncio.Future[None]]:
         """Markdown in pieces of ≤ 4,096 bytes (mention someone with `<@userid>` in the text).
         `confirmed` (on the loop): futures resolved when each piece is delivered, failed when dropped."""
         pieces = split_text(text, MARKDOWN_BYTES)
-        items = [Item({"msgtype": "markdown", "markdown": {"content": piece}}, f"markdown {i + 1}/{len(pieces)}")
-                 for i, piece in enumerate(pieces)]
+        items = [Item({"msgtype": "markdown", "markdown": {"content": piece}}, f"markdown {i + 1}/{len(pieces)}",
+                      priority=priority) for i, piece in enumerate(pieces)]
         futures = confirm(items) if confirmed else []
         for item in items:
             self._enqueue(key, label, item)
         return futures
 
-    def send_news(self, key: str, articles: Sequence[dict[str, str]], *, label: str = "") -> None:
+    def send_news(self, key: str, articles: Sequence[dict[str, str]], *, label: str = "",
+                  priority: Priority = Priority.REPLY) -> None:
         """News cards ({"title", "description", "url", "picurl"}), 8 to a message."""
         batches = [list(articles[i:i + NEWS_ARTICLES]) for i in range(0, len(articles), NEWS_ARTICLES)]
         for i, batch in enumerate(batches):
             self._enqueue(key, label, Item({"msgtype": "news", "news": {"articles": batch}},
-                                            f"news {i + 1}/{len(batches)}"))
+                                            f"news {i + 1}/{len(batches)}", priority=priority))
 
 
 class GroupWebhooks:
@@ -114,11 +118,14 @@ class GroupWebhooks:
         secret = self._keys.get(chat.name) or self._keys.get(chat.chat_id)
         return secret.get_secret_value() if secret is not None else None
 
-    def push(self, chat: Chat, markdown: str, *, confirmed: bool = False) -> list[asyncio.Future[None]]:
-        """Queue `markdown` for the group's webhook (the caller found its key with `key_for`)."""
+    def push(self, chat: Chat, markdown: str, *, confirmed: bool = False,
+             priority: Priority = Priority.REPLY) -> list[asyncio.Future[None]]:
+        """Queue `markdown` for the group's webhook (the caller found its key with `key_for`), in
+        its lane by `priority`."""
         key = self.key_for(chat)
         assert key is not None
-        return self._webhook.send_markdown(key, markdown, label=chat.name or chat.chat_id, confirmed=confirmed)
+        return self._webhook.send_markdown(key, markdown, label=chat.name or chat.chat_id, confirmed=confirmed,
+                                           priority=priority)
 
     def router(self) -> None:
         return None  # send-only: WeCom never calls a webhook back
@@ -131,7 +138,7 @@ class GroupWebhooks:
 
     def send(self, message: Outgoing) -> None:
         if not dropped(message, "wecom webhook") and self._has_key(message):  # a note for one member: not here
-            self.push(message.chat, message.text)
+            self.push(message.chat, message.text, priority=message.priority)
 
     async def deliver(self, message: Outgoing) -> None:
         """Returns once WeCom took every piece; raises `NotDelivered` at the first it did not take (one
@@ -140,7 +147,7 @@ class GroupWebhooks:
             return
 
         async def one(piece: str) -> None:
-            await asyncio.gather(*self.push(message.chat, piece, confirmed=True))
+            await asyncio.gather(*self.push(message.chat, piece, confirmed=True, priority=message.priority))
 
         await self._taken.each(message, split_text(message.text, MARKDOWN_BYTES), one)
 

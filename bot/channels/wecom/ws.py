@@ -87,16 +87,21 @@ class WeComRobotWS:
             self._frames.enqueue(message)
 
     async def deliver(self, message: Outgoing, timeout: float = 60.0) -> None:
-        """For the outbox: each frame not taken by an earlier attempt, queued and awaited until WeCom
-        acks it, one after the other. A frame is sent once here: `NotDelivered` when WeCom answers an
-        error, when the connection is lost before the ack, or after `timeout` seconds without one (the
-        frame taken back; `maybe_received` if it had left)."""
+        """For the outbox: each frame not taken by an earlier attempt, queued by the message's priority
+        (a push: behind every contest step and reply) and awaited until WeCom acks it, one after the
+        other. A frame is sent once here: `NotDelivered` when WeCom answers an error, when the
+        connection is lost before the ack, or after `timeout` seconds without one (the frame taken
+        back; `maybe_received` if it had left). A frame still waiting its turn in the conversation's
+        lane while connected is not late: the window paces it."""
         chat, frames = self._frames.outgoing(message)
 
         async def one(frame: dict[str, Any]) -> None:
-            futures = self._queue.push(chat, [frame], confirmed=True)
-            if not await within(asyncio.gather(*futures), timeout, self._sleep):
-                sent = self._queue.withdraw([frame["headers"]["req_id"]])
+            req_id = frame["headers"]["req_id"]
+            acked = asyncio.gather(*self._queue.push(chat, [frame], confirmed=True, priority=message.priority))
+            while not await within(asyncio.shield(acked), timeout, self._sleep):
+                if self._queue.queued(req_id) and self._subscribed() is not None:
+                    continue
+                sent = self._queue.withdraw([req_id])
                 raise NotDelivered(f"no ack from WeCom within {timeout:.0f} s" + ("" if sent else " (not connected?)"),
                                    maybe_received=bool(sent))
 
