@@ -26,7 +26,7 @@ from bot.services.catalog import Catalog
 from bot.services.contests import ContestService
 from bot.services.contests.deadlines import Deadlines
 from bot.services.contests.options import ContestOptions
-from bot.services.contests.planned import start_planned
+from bot.services.contests.planned import RoundOrder, start_planned, start_round
 from bot.services.contests.rounds import RoundService
 from bot.services.context import Context
 from bot.services.daily import DailyService
@@ -35,6 +35,7 @@ from bot.services.practice import PracticeService
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.timers import Timers
+from content.plans import PlanEntry
 from quizzes.bank_yaml import BUNDLED_BANK_DIR, BankProblem, load_banks
 from quizzes.scoring import ScoringRules
 
@@ -156,9 +157,18 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
                           send=send, now=clock.now)
     daily = DailyService(catalog=catalog, points=scoring.daily_points, salt=seed or 0)
     practice = PracticeService(catalog=catalog, points=scoring.practice_points)
+    def plan_round(entry: PlanEntry, now: datetime) -> list[Outgoing]:
+        spec = entry.contest
+        assert spec is not None
+        order = RoundOrder(spec.bank, spec.questions, spec.time_limit, by_plan=True)
+        return start_round(rounds, db, channels.keys, order, now)
+
+    def ordered_round(ref: str) -> None:
+        send(start_round(rounds, db, channels.keys, RoundOrder.from_json(ref), clock.now()))
+
     schedule = build_schedule(settings, db=db, clock=clock, channels=lambda: channels,
                               start_contest=functools.partial(start_planned, contests, db, settings.branch_for_group),
-                              send=send)
+                              send=send, start_round=plan_round, order_round=ordered_round)
     sections = [("竞赛", quiz_commands(contests, daily, practice, catalog)
                  + [round_command(rounds, parse_args=lambda args: parse_start(args, catalog.__contains__),
                                   channels=lambda: list(channels))]), ("积分", ranking_commands()),

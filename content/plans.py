@@ -8,6 +8,7 @@ A plan file is YAML with a list `plans:` (or a bare list); each entry:
       items: [01-lilun-wuzhuang, 02-sanhui-yike]   # pushed one per run, in order, then from the start
       # or:   folder: 党史学习         # every item of a library folder, in order
       # or:   contest: {bank: 党建基础知识, questions: 5, time_limit: 20}
+      #       (with `to: all`: one 全委竞赛 in every group the bot is in, the same questions at the same moments)
       shift: next_workday             # on a non-working day: next_workday (default), skip, none
 
 Pure: parses and checks the file against the library and the calendar; each problem names the
@@ -25,10 +26,11 @@ import yaml
 from safeio.limits import Refused
 from safeio.yamlfile import BoundedLoader, read_yaml
 
-__all__ = ["PlanEntry", "ContestSpec", "PlanProblem", "load_plan_file", "load_plans", "ENTRY_KEYS"]
+__all__ = ["PlanEntry", "ContestSpec", "PlanProblem", "load_plan_file", "load_plans", "ENTRY_KEYS", "ALL_GROUPS"]
 
 ENTRY_KEYS = {"name", "when", "to", "items", "folder", "contest", "shift"}
 CONTEST_KEYS = {"bank", "questions", "time_limit"}
+ALL_GROUPS = frozenset({"all", "全部", "所有群"})  # `to: all` on a contest: the 全委竞赛, in every group
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ class PlanEntry:
     @property
     def id(self) -> str:
         return f"{self.plan}#{self.name}"
+
+    @property
+    def to_all(self) -> bool:
+        """A contest for every group at once (`to: all`): one 全委竞赛 rather than a contest per target."""
+        return self.contest is not None and len(self.targets) == 1 and self.targets[0] in ALL_GROUPS
 
 
 @dataclass(frozen=True)
@@ -168,6 +175,10 @@ def _entry(entry: object, number: int, plan: str, parse_when: Callable[..., Any]
     kinds = [k for k in ("items", "folder", "contest") if entry.get(k) is not None]
     if len(kinds) != 1:
         raise ValueError("items、folder、contest 三者必须且只能写一个")
+    if kinds[0] != "contest" and ALL_GROUPS & set(targets):
+        raise ValueError("to: all 只用于全委竞赛（contest）；学习推送请写支部名或群名")
+    if kinds[0] == "contest" and ALL_GROUPS & set(targets) and len(targets) > 1:
+        raise ValueError("to: all 表示全部群，不能再与其他支部或群一起写")
     if kinds[0] == "contest":
         return PlanEntry(plan, name, when, tuple(targets), contest=_contest(entry["contest"]), shift=shift, line=line)
     if kinds[0] == "folder":

@@ -260,6 +260,24 @@ def test_a_bad_plan_file_names_file_line_and_problem_and_the_good_entries_load(t
     app.close()
 
 
+def test_to_all_is_only_for_a_contest_and_stands_alone(tmp_path: Path, database_url: str) -> None:
+    plan = write_plan(tmp_path, "plans:\n"
+                                "  - name: 全委\n    when: 每周一 10:00\n    to: all\n"
+                                "    contest: {bank: 测试题库, questions: 2}\n"
+                                "  - name: 推送\n    when: 每周一 09:00\n    to: all\n"
+                                "    items: [02-sanhui-yike]\n"
+                                "  - name: 混写\n    when: 每周二 10:00\n    to: [all, 第一党支部]\n"
+                                "    contest: {bank: 测试题库}\n")
+    app, _ = started(tmp_path, ManualClock(MONDAY), plan, db=database_url)
+    problems = [p for p in app.schedule.problems if "学习计划" in p]
+    assert problems == [
+        f"学习计划有误：{plan} 第 6 行：第 2 项计划：to: all 只用于全委竞赛（contest）；学习推送请写支部名或群名",
+        f"学习计划有误：{plan} 第 10 行：第 3 项计划：to: all 表示全部群，不能再与其他支部或群一起写",
+    ], problems
+    assert [job for job, _ in app.schedule.jobs.jobs("plan:")] == ["plan:plan#全委"]
+    app.close()
+
+
 def test_the_service_runs_jobs_with_apscheduler_and_sends_through_the_outbox(tmp_path: Path, database_url: str) -> None:
     """The real AsyncIOScheduler and the async outbox worker, on the wall clock."""
     from apscheduler.triggers.date import DateTrigger

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bot import __version__
-from bot.cli import bank, doctor, meetings, members, push, rank, run
+from bot.cli import bank, contest, doctor, meetings, members, push, rank, run
 from bot.cli.common import CliContext, fail
 from bot.cli.example_config import EXAMPLE_CONFIG
 
@@ -47,6 +47,7 @@ def build_cli() -> typer.Typer:
     cli.command()(run.run)
     cli.command()(doctor.doctor)
     cli.add_typer(bank.commands(), name="bank")
+    cli.add_typer(contest.commands(), name="contest")
     cli.add_typer(members.commands(), name="members")
     cli.command(name="rank")(rank.rank)
     cli.add_typer(push.commands(), name="push")

@@ -55,6 +55,7 @@ class Schedule:
     meeting_files: list[Path] = field(default_factory=list)
     meeting_problems: list[str] = field(default_factory=list)
     _stamps: dict[Path, float] = field(default_factory=dict)
+    order_round: Callable[[str], None] | None = None  # a 全委竞赛 ordered on the command line (a "round" job)
 
     def _plan_stamps(self) -> dict[Path, float]:
         return {path: (path.stat().st_mtime if path.exists() else -1.0) for path in self.plan_files}
@@ -84,6 +85,8 @@ class Schedule:
             self.meetings.remind(ref)
         elif kind == "notice":
             self.attendance.overdue_notice()
+        elif kind == "round" and self.order_round is not None:
+            self.order_round(ref)
         else:
             log.warning("unknown job kind %s (%s)", kind, ref)
 
@@ -114,7 +117,9 @@ class Schedule:
 
 def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: Callable[[], dict],
                    start_contest: Callable[[Target, PlanEntry, datetime], list[Outgoing]],
-                   send: Callable[[list[Outgoing]], None]) -> Schedule:
+                   send: Callable[[list[Outgoing]], None],
+                   start_round: Callable[[PlanEntry, datetime], list[Outgoing]] | None = None,
+                   order_round: Callable[[str], None] | None = None) -> Schedule:
     problems: list[str] = []
     content = settings.content
     dirs = ([bundled_dir()] if content.sample_library else []) + list(content.dirs)
@@ -156,7 +161,7 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
     pushes = PushService(db=db, study=study, jobs=jobs, plans=plans, parse_when=parse, occurrence=occurrence,
                          describe_time=format_time, push_grace=timedelta(minutes=sched.push_grace_minutes),
                          contest_grace=timedelta(minutes=sched.contest_grace_minutes), start_contest=start_contest,
-                         send=send, now=clock.now, rate=rate)
+                         start_round=start_round, send=send, now=clock.now, rate=rate)
     meet = settings.meetings
     try:
         notice = parse(meet.overdue_notice, "none")
@@ -172,6 +177,6 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
                                    signin_after=signin_after, now=clock.now)
     outbox = OutboxWorker(db=db, channels=channels, now=clock.now, sleep=clock.sleep, per_minute=sched.per_minute)
     schedule = Schedule(calendar, study, pushes, meetings, attendance, jobs, outbox, problems, read_plans,
-                        list(content.plans), list(meet.files))
+                        list(content.plans), list(meet.files), order_round=order_round)
     jobs_handler.append(schedule.run_job)
     return schedule

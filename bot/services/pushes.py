@@ -46,12 +46,14 @@ class PushService:
                  parse_when: Callable[..., object], occurrence: Callable[[object, datetime, timedelta], datetime],
                  describe_time: Callable[[datetime], str], push_grace: timedelta, contest_grace: timedelta,
                  start_contest: Callable[[Target, PlanEntry, datetime], list[Outgoing]],
+                 start_round: Callable[[PlanEntry, datetime], list[Outgoing]] | None = None,
                  send: Callable[[list[Outgoing]], None], now: Callable[[], datetime], rate: PushRate) -> None:
         self._db, self._study, self._jobs, self._rate = db, study, jobs, rate
         self.plans = {entry.id: entry for entry in plans}
         self._parse_when, self._occurrence, self._describe = parse_when, occurrence, describe_time
         self._push_grace, self._contest_grace = push_grace, contest_grace
         self._start_contest, self._send, self._now = start_contest, send, now
+        self._start_round = start_round
 
     # ----- jobs -----
 
@@ -84,6 +86,9 @@ class PushService:
             return
         now = self._now()
         due = self._occurrence(entry.when.trigger, now, self._contest_grace if entry.contest else self._push_grace)
+        if entry.to_all and self._start_round is not None:  # one 全委竞赛 in every group
+            self._send(self._start_round(entry, now))
+            return
         with self._db.session() as session:
             targets = self.targets(session, entry.targets)
             if not targets:
