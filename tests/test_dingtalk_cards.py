@@ -18,6 +18,7 @@ from test_dingtalk import answer_for, has, run, say, settled
 from bot.app import App
 from bot.channels.dingtalk import cards
 from bot.channels.dingtalk.channel import DingTalkChannel, WebhookRobot
+from bot.channels.dingtalk.taps import CardBook
 from bot.clock import ManualClock
 from bot.messages import Chat, Incoming, Outgoing
 from bot.services.roster import import_roster
@@ -376,5 +377,32 @@ def test_an_outbox_push_is_confirmed_by_the_openapi_or_retried(tmp_path: Path) -
             assert path == "/v1.0/robot/groupMessages/send" and body["openConversationId"] == "cid-quiet"
             with app.db.session() as session:
                 assert session.exec(select(OutboxRow)).one().status == "sent"
+
+    run(scenario())
+
+
+def test_a_tap_on_a_card_sent_before_a_restart_leaves_the_group_in_its_branch(tmp_path: Path) -> None:
+    """After a restart the adapter no longer knows its cards: a tap names only the conversation, not its
+    title. The group keeps its name and its branch (the title's), and the tap answers the question."""
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, ManualClock(T0),
+                                                                    gateway) as (app, adapter):
+            enrol(app, "u1", "u2", channel="dingtalk")
+            await say(gateway, "u1", "开始竞赛 按钮题库 2 30秒")
+            card = await gateway.wait_for_card(numbered(1))
+            a1 = answer_for(params(card)["stem"])
+            # what a restart forgets: the cards sent, and who is in which group (those entries also expire)
+            adapter._book = CardBook()
+            app.dispatcher.forget_directory()
+            view = await card_view(gateway, "u2", card, a1, space="cid-g1")
+            assert view["status"].startswith(f"已作答：{a1}。")
+            with app.db.session() as session:
+                groups = session.execute(text("SELECT g.name, b.name FROM chat_group g "
+                                              "JOIN branch b ON b.id = g.branch_id")).all()
+            assert [tuple(g) for g in groups] == [("第一党支部", "第一党支部")]
+            # the contest goes on in that branch: u1's answer closes question 1, both right
+            await say(gateway, "u1", a1)
+            q2 = await gateway.wait_for_card(numbered(2))
+            assert "答对 2 人" in params(q2)["stem"]
 
     run(scenario())
