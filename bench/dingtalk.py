@@ -3,14 +3,18 @@ loop), the whole bot, SQLite on disk, the fake gateway of the tests on loopback.
 
     .venv/bin/python bench/dingtalk.py [--members 1000] [--seconds 10] [--mode text|card|both]
 
-Members first say hello (registration, not timed); one member starts a two-question contest in
-their group. Burst: every member answers question 1 at once: frames per second from the first
-frame pushed to the last answer's reply recorded. Paced: question 2's answers are offered evenly
-over `--seconds` (1,000 members in 10 s = 100 a second), as members tap: p50/p99 from a frame
-leaving the fake gateway to its ack, and to its reply (text: the acknowledgement posted to the
-session webhook; card: the member's card update, which comes with the tap's ack). Checks every frame
-was acked and every answer stored. Last, acks while the session webhook is slow to answer (held a
-second). The fake gateway shares this process (and its CPU) with the bot; its HTTP server runs in a
+The members are on the group's roster (a question closes once all of them have answered; the first
+is its 书记, whose contest is scored) and first say hello (not timed); the 书记 starts a two-question
+contest in their group. The group is told of each typed answer (`quizzes.acknowledge_up_to` is set
+to the number of members: the line a small group gets), which is the reply timed for text.
+Burst: every member answers question 1 at once: frames per second from the first frame pushed to
+the last answer's reply recorded. Paced: question 2's answers are offered evenly over `--seconds`
+(1,000 members in 10 s = 100 a second), as members tap: p50/p99 from a frame leaving the fake
+gateway to its ack, and to its reply (text: the acknowledgement posted to the session webhook;
+card: the member's card update, which comes with the tap's ack; for the last answer, which closes
+the question, the message that reveals it). Checks every frame was acked and every answer stored.
+Last, acks while the session webhook is slow to answer (held a second). The fake gateway shares
+this process (and its CPU) with the bot; its HTTP server runs in a
 thread. Goal (issue 5): every frame acked within 100 ms, p99 frame-to-reply under 200 ms."""
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 
 from common import BANK  # noqa: E402 - also puts the project on sys.path
 from fakes.dingtalk_gateway import FakeDingTalkGateway, text_of  # noqa: E402
-from helpers import T0  # noqa: E402
+from helpers import T0, enrol  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
@@ -70,10 +74,16 @@ class Run:
                 if ack is not None and "userPrivateData" in str(ack.get("data")):
                     found.setdefault(user, g.ack_times[message_id])
             track = self.card_of[number]["outTrackId"]
+            closed = None
             for body, at in zip(list(g.card_updates), list(g.update_times)):
                 if body.get("outTrackId") == track:
                     for user in body.get("privateData", {}):
                         found.setdefault(user, at)
+                    if body.get("cardData", {}).get("cardParamMap", {}).get("closed") == "true":
+                        closed = at if closed is None else closed
+            if closed is not None and len(found) == len(self.users) - 1:
+                # the last tap closes the question: no note for it, its card closes with the answer for everyone
+                found.update({u: closed for u in self.users if u not in found})
         else:
             reveal = None
             for (_, body), at in zip(list(g.replies), list(g.reply_times)):
@@ -105,7 +115,8 @@ async def bench(members: int, seconds: float, card: bool, workdir: Path) -> None
     (workdir / "banks" / "bench.yaml").write_text(BANK, encoding="utf-8")
     settings = load_settings(Path("/dev/null"), {
         "database": {"url": f"sqlite:///{workdir}/bench.db"},
-        "quizzes": {"bank_dirs": [str(workdir / "banks")], "default_bank": "基准题库", "max_questions": 50},
+        "quizzes": {"bank_dirs": [str(workdir / "banks")], "default_bank": "基准题库", "max_questions": 50,
+                    "acknowledge_up_to": members},
     })
     clock = ManualClock(T0)
     app = build_app(settings, clock=clock, seed=1)
@@ -119,6 +130,7 @@ async def bench(members: int, seconds: float, card: bool, workdir: Path) -> None
         ticker = asyncio.create_task(tick_timers(app, stop))
         await adapter.start()
         await gateway.wait_connected()
+        enrol(app, users[0], *users[1:], channel="dingtalk")  # the fake's group is 「第一党支部」
         run = Run(gateway, card, users)
         for user in users:  # registration, not timed
             await gateway.push(gateway.chatbot_data(user, "我的积分"))

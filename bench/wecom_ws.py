@@ -3,12 +3,14 @@ SQLite on disk, the fake WeCom server of the tests on loopback.
 
     .venv/bin/python bench/wecom_ws.py [--members 500] [--groups 5]
 
-Members first say hello (registration, not timed); each group starts a two-question contest.
-Burst: every member clicks an answer on question 1's card at once: frames per second through the
-adapter and dispatcher. Paced: question 2's clicks are offered at `--rate` per second, as members
-tap: p50/p99 time from a click frame leaving the fake server to its card update coming back.
-Checks every click got its update and every answer is stored. The fake server shares this
-process (and its CPU) with the bot."""
+Each group's members are on its branch's roster (a question closes once all of them have answered;
+the first is its 书记, whose contest is scored) and first say hello (not timed); each 书记 starts a
+two-question contest. Burst: every member clicks an answer on question 1's card at once: frames per
+second through the adapter and dispatcher. Paced: question 2's clicks are offered at `--rate` per
+second, as members tap: p50/p99 time from a click frame leaving the fake server to its card update
+coming back (for the last click of a group, which closes the question and gets no note, to the
+group's message that reveals it). Checks every click got its reply and every answer is stored. The
+fake server shares this process (and its CPU) with the bot."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from common import BANK  # noqa: E402 - also puts the project on sys.path
 from fakes.wecom_ws_server import FakeWeComServer, pushed  # noqa: E402
-from helpers import T0, write_bank  # noqa: E402
+from helpers import T0, enrol, write_bank  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
@@ -47,6 +49,8 @@ async def bench(members: int, groups: int, rate: float, workdir: Path) -> None:
         app.start()
         await adapter.start()
         await server.wait_connected()
+        for g in range(groups):  # a group's branch is named after its chat id (no mapping in the settings)
+            enrol(app, f"m{g}-0", *(f"m{g}-{m}" for m in range(1, members)), branch=f"g{g}", channel="wecom")
         for m in range(members):  # registration is not what this measures
             for g in range(groups):
                 await server.say(f"m{g}-{m}", "@学习助手 大家好", chat=f"g{g}")
@@ -70,16 +74,29 @@ async def bench(members: int, groups: int, rate: float, workdir: Path) -> None:
                     sent[req_id] = time.perf_counter()
                     await server.click(f"m{g}-{m}", card, chat=f"g{g}", req_id=req_id,
                                        key=card["button_list"][0]["key"])
+            # every click gets its note on the member's card, except each group's last: it closes the question,
+            # and its reply is the group's message revealing it (with the next question, or the results)
+            def steps() -> dict[int, float]:
+                found: dict[int, float] = {}
+                for f, at in zip(server.received[mark:], server.times[mark:]):
+                    if f.get("cmd") == "aibot_send_msg" and f["body"].get("chatid", "").startswith("g"):
+                        found.setdefault(int(f["body"]["chatid"][1:]), at)
+                return found
+
             deadline = time.monotonic() + 120
-            while (len(server.frames("aibot_respond_update_msg", after=mark)) < len(sent)
-                   and time.monotonic() < deadline):
+            while ((len(server.frames("aibot_respond_update_msg", after=mark)) < len(sent) - len(cards)
+                    or len(steps()) < len(cards)) and time.monotonic() < deadline):
                 await asyncio.sleep(0.01)
             elapsed = time.perf_counter() - started
             updated = {f["headers"]["req_id"]: at for f, at in zip(server.received, server.times)
                        if f.get("cmd") == "aibot_respond_update_msg"}
+            closing = {f"{round_}{g}-{members - 1}": at for g, at in steps().items()}
+            if set(closing) & set(updated):
+                sys.exit("a click that closed its question also got a note")
+            updated |= closing
             missing = [req_id for req_id in sent if req_id not in updated]
             if missing:
-                sys.exit(f"{len(missing)} clicks got no card update")
+                sys.exit(f"{len(missing)} clicks got no reply")
             return elapsed, sorted(updated[r] - at for r, at in sent.items())
 
         mark = len(server.received)

@@ -24,7 +24,7 @@ from bot.settings import Settings, load_settings
 __all__ = [
     "T0", "CHANNEL", "TEST_BANK_NAME", "TEST_BANK_YAML", "write_bank", "settings_for", "make_app",
     "group_chat", "private_chat", "group_msg", "private_msg", "RecordingChannel", "texts", "FakeTime", "Sleeps",
-    "serving", "Uvicorn",
+    "serving", "Uvicorn", "enrol",
 ]
 
 T0 = datetime(2026, 3, 2, 9, 0)  # a Monday
@@ -283,13 +283,14 @@ async def serving(app: App, adapter: Any, *, service: bool = False) -> AsyncIter
 
 # ----- the roster -----
 
-def enrol(app: App, secretary: str | None, *members: str, branch: str = "第一党支部") -> None:
+def enrol(app: App, secretary: str | None, *members: str, branch: str = "第一党支部", channel: str = CHANNEL) -> None:
     """Import a roster putting `secretary` (书记: their contests are scored) and `members` in `branch`, as a branch
-    secretary would: a contest question then waits for exactly these people before it closes early."""
+    secretary would: a contest question then waits for exactly these people before it closes early. Each
+    person's account on `channel` (their platform user id in that test) is their name."""
     from bot.services.roster import import_roster
     from bot.services.roster_file import RosterRow
 
-    rows = [RosterRow(i, name, branch, "secretary" if name == secretary else "member", {CHANNEL: name})
+    rows = [RosterRow(i, name, branch, "secretary" if name == secretary else "member", {channel: name})
             for i, name in enumerate([*([secretary] if secretary else []), *members], start=2)]
     import_roster(app.db, rows=rows, now=app.clock.now(), label="roster.csv", sleep=lambda _: None)
     app.dispatcher.forget_directory()

@@ -1,7 +1,7 @@
 """The answer-policy contract (tests/answer_policy_contract.py) through each adapter with cards, on
-its fake platform: the WeCom smart robot's long connection (fake WeCom server), its HTTP callback
-mode (real uvicorn, WeCom's crypto, a fake 消息推送 webhook) and DingTalk Stream (fake gateway). The
-core is the contract's `PolicyCore` in place of `App.handle` until the lead's core lands."""
+its fake platform, in front of the real core: the WeCom smart robot's long connection (fake WeCom
+server), its HTTP callback mode (real uvicorn, WeCom's crypto, a fake 消息推送 webhook) and DingTalk
+Stream (fake gateway)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ from typing import Any
 
 import httpx
 import pytest
-from answer_policy_contract import CARD, PROBE, START, CardView, PolicyCore, play
+from answer_policy_contract import CARD, PROBE, START, CardView, Core, play
 from fakes.dingtalk_gateway import FakeDingTalkGateway, param_text, text_of
 from fakes.wecom_api import FakeWeComAPI
 from fakes.wecom_ws_server import FakeWeComServer, content, reply_to
 from helpers import T0, make_app, serving
-from test_wecom_robot_http import GROUP, HOOK, Member, Served, Wire, build, click_msg
+from test_wecom_robot_http import GROUP, HOOK, Member, Served, Wire, build, click_msg, stream_content
 
 from bot.channels.dingtalk.channel import DingTalkChannel
 from bot.channels.wecom.ws import WeComRobotWS
@@ -48,21 +48,29 @@ def wecom_view(card: dict[str, Any]) -> CardView:
 
 
 def unprobed(texts: list[str]) -> list[str]:
-    return [t for t in texts if not t.startswith(PROBE) and not t.startswith(CARD + PROBE)]
+    return [t for t in texts if PROBE not in t]
+
+
+def probe_for() -> tuple[str, str]:
+    """A probe, and what a member types to have the core answer with it (a search for it, found nowhere)."""
+    probe = f"{PROBE}{next(_probes)}"
+    return probe, f"搜索 {probe}"
 
 
 class WeComLongConnection:
     closes_cards, pushes_cards = False, True
     forged_id = "forged_zz@1"
 
-    def __init__(self, server: FakeWeComServer, adapter: WeComRobotWS, core: PolicyCore) -> None:
+    def __init__(self, server: FakeWeComServer, adapter: WeComRobotWS, core: Core) -> None:
         self.server, self.adapter, self.core = server, adapter, core
         self.group = Chat("wecom", "g1", True, "g1")
 
     async def start_contest(self) -> Any:
+        mark = len(self.server.received)
         req = await self.server.say("u9", f"@学习助手 {START}")
-        frame = await self.server.wait_for(reply_to(req))
-        assert frame["body"]["msgtype"] == "template_card"
+        assert "发起了知识竞赛" in content(await self.server.wait_for(reply_to(req)))  # the intro, then the card
+        frame = await self.server.wait_for(lambda f: f.get("cmd") == "aibot_send_msg"
+                                           and f["body"]["msgtype"] == "template_card", after=mark)
         return frame["body"]["template_card"]
 
     async def tap(self, user: str, card: Any, choice: str) -> CardView:
@@ -81,24 +89,29 @@ class WeComLongConnection:
     async def send(self, message: Outgoing) -> None:
         self.adapter.send(message)
 
+    async def time_up(self) -> None:
+        self.core.time_up()
+        self.core.app.fire_due_timers()  # as the service's ticker would, on this loop: no waiting for its tick
+
     def mark(self) -> int:
         return len(self.server.received)
 
     async def group_since(self, mark: int) -> list[str]:
-        probe = f"{PROBE} {next(_probes)}"
-        await self.server.wait_for(reply_to(await self.server.say("u9", f"@学习助手 {probe}")))  # handled in order
+        probe, typed = probe_for()
+        await self.server.wait_for(reply_to(await self.server.say("u9", f"@学习助手 {typed}")))  # handled in order
         self.adapter.send(Outgoing(self.group, probe + " 推送"))  # queued after what the frames before queued
         await self.server.wait_for(lambda f: f.get("cmd") == "aibot_send_msg" and probe in wecom_text(f["body"]),
                                    after=mark)
         return unprobed([wecom_text(f["body"]) for f in self.server.received[mark:]
-                         if f.get("cmd") in ("aibot_send_msg", "aibot_respond_msg")])
+                         if f.get("cmd") == "aibot_respond_msg"  # every message here is said in the group
+                         or f.get("cmd") == "aibot_send_msg" and f["body"].get("chatid") == self.group.chat_id])
 
 
 class WeComCallback:
     closes_cards, pushes_cards = False, False
     forged_id = "forged_zz@1"
 
-    def __init__(self, served: Served, http: httpx.Client, api: FakeWeComAPI, core: PolicyCore) -> None:
+    def __init__(self, served: Served, http: httpx.Client, api: FakeWeComAPI, core: Core) -> None:
         self.served, self.http, self.api, self.core = served, http, api, core
         self.group = Chat("wecom", GROUP, True, GROUP)
         self.wire = Wire()
@@ -109,7 +122,8 @@ class WeComCallback:
 
     async def start_contest(self) -> Any:
         reply = await asyncio.to_thread(self._member("u9").say, START)
-        assert reply is not None and reply["msgtype"] == "template_card"
+        assert reply is not None and reply["msgtype"] == "stream_with_template_card"  # the intro and the card
+        assert "发起了知识竞赛" in stream_content(reply)
         return reply["template_card"]
 
     async def tap(self, user: str, card: Any, choice: str) -> CardView:
@@ -126,16 +140,20 @@ class WeComCallback:
     async def type(self, user: str, text: str) -> None:
         reply = await asyncio.to_thread(self._member(user).say, text)
         if reply is not None:
-            self.passive.append(json.dumps(reply, ensure_ascii=False))
+            self.passive.append(wecom_text(reply) if "template_card" in reply else stream_content(reply))
 
     async def send(self, message: Outgoing) -> None:
         await asyncio.to_thread(self.served.call, lambda: self.served.channel.send(message))
+
+    async def time_up(self) -> None:
+        self.core.time_up()
+        await asyncio.to_thread(self.served.call, self.served.app.fire_due_timers)
 
     def mark(self) -> tuple[int, int]:
         return len(self.api.received()), len(self.passive)
 
     async def group_since(self, mark: tuple[int, int]) -> list[str]:
-        probe = f"{PROBE} {next(_probes)}"
+        probe, _ = probe_for()
         await self.send(Outgoing(self.group, probe))  # the group's webhook sends in order
 
         def sent() -> list[str]:
@@ -152,7 +170,7 @@ class DingTalkStream:
     closes_cards, pushes_cards = True, True
     forged_id = "forged_zz.1"
 
-    def __init__(self, gateway: FakeDingTalkGateway, adapter: DingTalkChannel, core: PolicyCore) -> None:
+    def __init__(self, gateway: FakeDingTalkGateway, adapter: DingTalkChannel, core: Core) -> None:
         self.gateway, self.adapter, self.core = gateway, adapter, core
         self.group = Chat("dingtalk", "cid-g1", True, "第一党支部")
         self._updates = 0
@@ -191,17 +209,22 @@ class DingTalkStream:
     async def send(self, message: Outgoing) -> None:
         self.adapter.send(message)
 
+    async def time_up(self) -> None:
+        self.core.time_up()
+        self.core.app.fire_due_timers()  # as the service's ticker would, on this loop: no waiting for its tick
+
     def mark(self) -> tuple[int, int, int, int]:
         g = self.gateway
         return len(g.replies), len(g.openapi_sends), len(g.card_sends), len(g.robot_sends)
 
     async def group_since(self, mark: tuple[int, int, int, int]) -> list[str]:
-        probe = f"{PROBE} {next(_probes)}"
-        await self.type("u9", probe)  # handled after every frame before, its reply sent after theirs
-        await self.gateway.wait_for(lambda body: text_of(body) == probe, after=mark[0])
+        probe, typed = probe_for()
+        await self.type("u9", typed)  # handled after every frame before, its reply sent after theirs
+        await self.gateway.wait_for(lambda body: probe in text_of(body), after=mark[0])
         g = self.gateway
         return unprobed([text_of(body) for _, body in g.replies[mark[0]:]]
-                        + [param_text(body) for _, _, body in g.openapi_sends[mark[1]:]]
+                        + [param_text(body) for _, _, body in g.openapi_sends[mark[1]:]
+                           if body.get("openConversationId") == self.group.chat_id]
                         + [CARD + card["cardData"]["cardParamMap"]["stem"] for card in g.card_sends[mark[2]:]]
                         + [json.dumps(body, ensure_ascii=False) for _, body, _ in g.robot_sends[mark[3]:]])
 
@@ -215,11 +238,12 @@ class DingTalkStream:
 # ----- the adapters on their fakes -----
 
 @contextlib.asynccontextmanager
-async def wecom_long_connection(tmp_path: Path, core: PolicyCore) -> AsyncIterator[WeComLongConnection]:
+async def wecom_long_connection(tmp_path: Path) -> AsyncIterator[WeComLongConnection]:
     async with FakeWeComServer() as server:
+        Core.bank(tmp_path)
         app = make_app(tmp_path, ManualClock(T0), wecom={"corp_id": "x", "robot": {
             "mode": "websocket", "bot_id": "B", "secret": "S", "ws_url": server.url}})
-        app.handle = core.handle  # type: ignore[method-assign]  # the contract's core (see its module)
+        core = Core(app, branch="g1", channel="wecom")
         adapter = WeComRobotWS(app=app, settings=app.settings.wecom.robot, seed=7)
         async with serving(app, adapter):
             await server.wait_connected()
@@ -227,10 +251,11 @@ async def wecom_long_connection(tmp_path: Path, core: PolicyCore) -> AsyncIterat
 
 
 @contextlib.asynccontextmanager
-async def wecom_callback(tmp_path: Path, core: PolicyCore) -> AsyncIterator[WeComCallback]:
+async def wecom_callback(tmp_path: Path) -> AsyncIterator[WeComCallback]:
     with FakeWeComAPI(webhook_keys={HOOK}) as api:
+        Core.bank(tmp_path)
         app, channel = build(tmp_path, ManualClock(T0), api_url=api.url, webhooks={GROUP: HOOK})
-        app.handle = core.handle  # type: ignore[method-assign]  # the contract's core (see its module)
+        core = Core(app, branch=GROUP, channel="wecom")
         try:
             with Served(app, channel) as served, httpx.Client(base_url=served.url, timeout=5) as http:
                 yield WeComCallback(served, http, api, core)
@@ -239,10 +264,11 @@ async def wecom_callback(tmp_path: Path, core: PolicyCore) -> AsyncIterator[WeCo
 
 
 @contextlib.asynccontextmanager
-async def dingtalk_stream(tmp_path: Path, core: PolicyCore) -> AsyncIterator[DingTalkStream]:
+async def dingtalk_stream(tmp_path: Path) -> AsyncIterator[DingTalkStream]:
     async with FakeDingTalkGateway() as gateway:
+        Core.bank(tmp_path)
         app = make_app(tmp_path, ManualClock(T0))
-        app.handle = core.handle  # type: ignore[method-assign]  # the contract's core (see its module)
+        core = Core(app, branch="第一党支部", channel="dingtalk")
         adapter = DingTalkChannel(app=app, client_id="ding-id", client_secret="ding-secret",
                                   openapi_endpoint=gateway.endpoint, card_template_id="tpl-quiz.schema")
         async with serving(app, adapter):
@@ -257,7 +283,7 @@ ADAPTERS = {"wecom-long-connection": wecom_long_connection, "wecom-callback": we
 @pytest.mark.parametrize("adapter", list(ADAPTERS))
 def test_the_core_decides_taps_and_notes_reach_only_the_member(tmp_path: Path, adapter: str) -> None:
     async def scenario() -> None:
-        async with ADAPTERS[adapter](tmp_path, PolicyCore()) as harness:
+        async with ADAPTERS[adapter](tmp_path) as harness:
             await play(harness)
 
     asyncio.run(asyncio.wait_for(scenario(), 30))

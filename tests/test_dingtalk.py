@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fakes.dingtalk_gateway import FakeDingTalkGateway, param_text, text_of
-from helpers import T0, make_app, serving
+from helpers import T0, enrol, make_app, serving
 
 from bot.app import App
 from bot.channels.dingtalk.channel import DingTalkChannel
@@ -75,14 +75,12 @@ def test_a_timed_contest_played_by_typed_answers(tmp_path: Path) -> None:
     clock = ManualClock(T0)
 
     async def scenario() -> None:
-        async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, clock, gateway):
+        async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, clock, gateway) as (app, _):
             opened = gateway.opens[0]
             assert opened["clientId"] == "ding-id" and opened["localIp"] == "127.0.0.1"
             assert {"type": "CALLBACK", "topic": "/v1.0/im/bot/messages/get"} in opened["subscriptions"]
-            for user in ("u2", "u3"):  # members of the branch: the contest waits for all three
-                mark = gateway.reply_count()
-                await say(gateway, user, "帮助")
-                await gateway.wait_for(has("开始竞赛"), after=mark)
+            # the roster puts u1 (书记: a scored contest) and u2, u3 in the branch: a question waits for all three
+            enrol(app, "u1", "u2", "u3", channel="dingtalk")
 
             mark = gateway.reply_count()
             await say(gateway, "u1", "开始竞赛 测试题库 2 5秒")
@@ -91,7 +89,7 @@ def test_a_timed_contest_played_by_typed_answers(tmp_path: Path) -> None:
             _, q1 = await gateway.wait_for(has("第 1/2 题"), after=mark)
             a1 = answer_for(text_of(q1))
 
-            # u1 right, u2 wrong; u2's frame delivered twice gives one answer
+            # u1 right, u2 wrong; u2's frame delivered twice gives one answer; a group of three sees each answer
             mark = gateway.reply_count()
             await say(gateway, "u1", a1)
             await gateway.wait_for(has("u1 已作答第 1 题"), after=mark)
@@ -101,22 +99,23 @@ def test_a_timed_contest_played_by_typed_answers(tmp_path: Path) -> None:
             await gateway.wait_for(has("u2 已作答第 1 题"), after=mark)
             await settled(gateway, after=mark)
             assert sum("u2 已作答" in text_of(b) for _, b in gateway.replies_since(mark)) == 1
+            assert not any("第 1 题答案" in text_of(b) for _, b in gateway.replies_since(mark))  # u3 is awaited
 
-            # the deadline passes: reveal and Q2 pushed through the session webhook
+            # the deadline passes: one message, the reveal and Q2, pushed through the session webhook
             mark = gateway.reply_count()
             clock.set(clock.now() + timedelta(seconds=5))
-            _, reveal = await gateway.wait_for(has("第 1 题答案"), after=mark)
-            assert "答对 1 人：u1" in text_of(reveal)
-            _, q2 = await gateway.wait_for(has("第 2/2 题"), after=mark)
-            a2 = answer_for(text_of(q2))
+            _, step = await gateway.wait_for(has("第 1 题答案"), after=mark)
+            assert "答对 1 人：u1" in text_of(step) and "第 2/2 题" in text_of(step)
+            a2 = answer_for(text_of(step).split("第 2/2 题")[1])
 
-            # all three answer Q2: it closes at once, then the results
+            # all three answer Q2: it closes at once, the reveal and the results in one message
             mark = gateway.reply_count()
             for user in ("u1", "u2", "u3"):
                 await say(gateway, user, a2)
-            await gateway.wait_for(has("第 2 题答案"), after=mark)
             _, results = await gateway.wait_for(has("竞赛结束"), after=mark)
-            assert "🥇 u1" in text_of(results)
+            assert "第 2 题答案" in text_of(results) and "🥇 u1" in text_of(results)
+            assert [text_of(b) for _, b in gateway.replies_since(mark)] == [
+                "u1 已作答第 2 题，答案揭晓前不可更改。", "u2 已作答第 2 题，答案揭晓前不可更改。", text_of(results)]
 
             mark = gateway.reply_count()
             await say(gateway, "u1", "排行榜")
@@ -201,11 +200,8 @@ def test_a_contest_step_after_the_session_webhook_expired_goes_through_the_opena
     clock = ManualClock(T0)
 
     async def scenario() -> None:
-        async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, clock, gateway):
-            for user in ("u2", "u3"):
-                mark = gateway.reply_count()
-                await say(gateway, user, "帮助")
-                await gateway.wait_for(has("开始竞赛"), after=mark)
+        async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, clock, gateway) as (app, _):
+            enrol(app, "u1", "u2", "u3", channel="dingtalk")  # u1's answer alone does not close a question
             mark = gateway.reply_count()
             await say(gateway, "u1", "开始竞赛 测试题库 2 5秒")
             _, q1 = await gateway.wait_for(has("第 1/2 题"), after=mark)
@@ -217,19 +213,18 @@ def test_a_contest_step_after_the_session_webhook_expired_goes_through_the_opena
             await say(gateway, "u1", answer_for(text_of(q1)))
             await gateway.wait_for_send(sent_has("u1 已作答第 1 题"))
 
-            # the deadline passes: the reveal and Q2, pushed by the timer, reach groupMessages/send
+            # the deadline passes: the reveal and Q2, one message pushed by the timer, reach groupMessages/send
             clock.set(clock.now() + timedelta(seconds=5))
-            path, token, reveal = await gateway.wait_for_send(sent_has("第 1 题答案"))
+            path, token, step = await gateway.wait_for_send(sent_has("第 1 题答案"))
             assert path == "/v1.0/robot/groupMessages/send"
-            assert reveal["openConversationId"] == "cid-g1"
+            assert step["openConversationId"] == "cid-g1"
             assert token == "tok-1"
-            check_send_body(reveal)
-            _, token2, q2 = await gateway.wait_for_send(sent_has("第 2/2 题"))
-            assert token2 == "tok-1" and q2["openConversationId"] == "cid-g1"
-            check_send_body(q2)
+            assert "答对 1 人：u1" in param_text(step) and "第 2/2 题" in param_text(step)
+            check_send_body(step)
 
             assert gateway.reply_count() == replies  # nothing went to the expired session webhook
-            assert len(gateway.sends_since(0)) >= 3
+            assert [param_text(body) for _, _, body in gateway.sends_since(0)] == [
+                "u1 已作答第 1 题，答案揭晓前不可更改。", param_text(step)]
             assert len(gateway.token_requests) == 1  # one token for all the sends
             assert gateway.token_requests[0] == {"appKey": "ding-id", "appSecret": "ding-secret"}
 

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from fakes.dingtalk_gateway import FakeDingTalkGateway, text_of
-from helpers import T0, Sleeps, make_app, serving
+from helpers import T0, Sleeps, enrol, make_app, serving
 from sqlalchemy import text
 from test_dingtalk import answer_for, has, run, say, settled
 
 from bot.app import App
 from bot.channels.dingtalk import cards
 from bot.channels.dingtalk.channel import DingTalkChannel, WebhookRobot
+from bot.channels.dingtalk.taps import CardBook
 from bot.clock import ManualClock
 from bot.messages import Chat, Incoming, Outgoing
 from bot.services.roster import import_roster
@@ -62,11 +63,37 @@ def numbered(n: int) -> Any:
     return lambda card: f"第 {n}/" in params(card)["stem"]
 
 
-async def join(gateway: FakeDingTalkGateway, *users: str) -> None:
-    for user in users:
-        mark = gateway.reply_count()
-        await say(gateway, user, "帮助")
-        await gateway.wait_for(has("开始竞赛"), after=mark)
+async def card_view(gateway: FakeDingTalkGateway, user: str, card: dict[str, Any], choice: str,
+                    **kw: Any) -> dict[str, str]:
+    """`user` taps `choice` on `card`: what their card shows afterwards (its private data, which comes with
+    the tap's ack: no update request of its own)."""
+    updates = len(gateway.card_updates)
+    ack = await gateway.wait_ack(await gateway.tap(user, card, choice, **kw))
+    response = json.loads(ack["data"])["response"]
+    assert response["cardUpdateOptions"]["updatePrivateDataByKey"] is True
+    assert not any("privateData" in u for u in gateway.card_updates[updates:])
+    view: dict[str, str] = response["userPrivateData"]["cardParamMap"]
+    assert view["answered"] == "true"  # nothing left to press for this member
+    return view
+
+
+def group_sent(gateway: FakeDingTalkGateway) -> tuple[int, int, int]:
+    """How much the group has been sent so far: session webhook replies, OpenAPI sends, cards."""
+    return gateway.reply_count(), gateway.send_count(), len(gateway.card_sends)
+
+
+async def nothing_to_the_group_since(gateway: FakeDingTalkGateway, mark: tuple[int, int, int]) -> None:
+    """Once every frame before has been handled (a 帮助 answered), the group got nothing but that answer."""
+    await settled(gateway, after=mark[0])
+    assert group_sent(gateway) == (mark[0] + 1, mark[1], mark[2]), [text_of(b) for _, b in
+                                                                   gateway.replies_since(mark[0])]
+
+
+def answers_stored(app: App) -> list[tuple[str, int, str]]:
+    with app.db.session() as session:
+        return [tuple(r) for r in session.execute(text(
+            "SELECT m.name, a.question_index, a.answer FROM contest_answer a JOIN member m ON m.id = a.member_id "
+            "ORDER BY a.id")).all()]
 
 
 def test_a_contest_played_by_card_taps_and_typed_answers(tmp_path: Path) -> None:
@@ -75,7 +102,8 @@ def test_a_contest_played_by_card_taps_and_typed_answers(tmp_path: Path) -> None
     async def scenario() -> None:
         async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, clock, gateway) as (app, adapter):
             assert {"type": "CALLBACK", "topic": cards_topic()} in gateway.opens[0]["subscriptions"]
-            await join(gateway, "u2", "u3")
+            # the roster: u1 (书记: a scored contest), u2 and u3; a question waits for all three
+            enrol(app, "u1", "u2", "u3", channel="dingtalk")
             await say(gateway, "u1", "开始竞赛 按钮题库 3 5秒")
             await gateway.wait_for(has("发起了知识竞赛"))
             q1 = await gateway.wait_for_card(numbered(1))
@@ -86,28 +114,45 @@ def test_a_contest_played_by_card_taps_and_typed_answers(tmp_path: Path) -> None
             labels = [o["label"] for o in json.loads(params(q1)["options"])]
             a1 = answer_for(params(q1)["stem"])
             assert a1 in labels and params(q1)["closed"] == "false"
-
-            # u1 taps the right button, u2 a wrong one (the same tap delivered twice), u3 types it; what
-            # each member's card shows after a tap is the contract's (tests/test_answer_policy_contract.py)
-            await gateway.wait_ack(await gateway.tap("u1", q1, a1))
             wrong = next(label for label in labels if label != a1)
+
+            # u1 taps the right button: their card shows their answer; then another: it still shows the first;
+            # u2 taps a wrong one (the same tap delivered twice); none of it reaches the group
+            mark = group_sent(gateway)
+            view = await card_view(gateway, "u1", q1, a1)
+            assert view["status"].startswith(f"已作答：{a1}。") and "答案揭晓前不可更改" in view["status"]
+            again = await card_view(gateway, "u1", q1, wrong)
+            assert again["status"].startswith(f"已作答：{a1}。") and "以第一次作答为准" in again["status"]
             tap = gateway.tap_data("u2", q1, wrong)
             for _ in range(2):
-                await gateway.wait_ack(await gateway.push(tap, topic=cards_topic()))
+                ack = await gateway.wait_ack(await gateway.push(tap, topic=cards_topic()))
+                status = json.loads(ack["data"])["response"]["userPrivateData"]["cardParamMap"]["status"]
+                assert status.startswith(f"已作答：{wrong}。")
+            await nothing_to_the_group_since(gateway, mark)
+            assert answers_stored(app) == [("u1", 0, a1), ("u2", 0, wrong)]
+
             mark = gateway.reply_count()
             await say(gateway, "u3", a1)
-            # everyone answered: the card closes with the right answer, the reveal and Q2 follow
+            # everyone answered: the card closes with the right answer, one message reveals it with Q2's card
             closed = await gateway.wait_for_update(lambda u: u.get("cardData", {}).get("cardParamMap", {})
                                                    .get("closed") == "true")
             assert closed["outTrackId"] == q1["outTrackId"]
             assert params(closed)["status"].startswith(f"本题已结束，正确答案：{a1}")
-            _, reveal = await gateway.wait_for(has("第 1 题答案"), after=mark)
-            assert "答对 2 人" in text_of(reveal) and "u2" not in text_of(reveal).split("答对")[1].split("\n")[0]
             q2 = await gateway.wait_for_card(numbered(2))
+            reveal = params(q2)["stem"]
+            assert "第 1 题答案" in reveal and "答对 2 人" in reveal
+            assert "u2" not in reveal.split("答对")[1].split("\n")[0]
+            assert not any("第 1 题答案" in text_of(b) for _, b in gateway.replies_since(mark))  # not twice
+
+            # a late tap on Q1's card answers nothing: the member's card says so, the group gets nothing
+            mark = group_sent(gateway)
+            stale = await card_view(gateway, "u2", q1, a1)
+            assert stale["status"].startswith("第 1 题已经结束") and not stale["status"].startswith("已作答")
+            await nothing_to_the_group_since(gateway, mark)
 
             # Q2 by the timer: one tap, then the deadline
-            await gateway.wait_ack(await gateway.tap("u1", q2, answer_for(params(q2)["stem"])))
-            await settled(gateway)
+            view = await card_view(gateway, "u1", q2, answer_for(params(q2)["stem"].split("第 2/3 题")[1]))
+            assert view["status"].startswith("已作答：")
             clock.set(clock.now() + timedelta(seconds=5))
             await gateway.wait_for_update(lambda u: u["outTrackId"] == q2["outTrackId"] and "cardData" in u)
             q3 = await gateway.wait_for_card(numbered(3))
@@ -117,6 +162,8 @@ def test_a_contest_played_by_card_taps_and_typed_answers(tmp_path: Path) -> None
             await gateway.wait_for_update(lambda u: u["outTrackId"] == q3["outTrackId"] and "cardData" in u)
             _, results = await gateway.wait_for(has("竞赛已提前结束"), after=mark)
             assert "🥇 u1" in text_of(results)
+            assert [(name, index) for name, index, _ in answers_stored(app)] == [
+                ("u1", 0), ("u2", 0), ("u3", 0), ("u1", 1)]  # the repeats and the late tap stored nothing
 
             mark = gateway.reply_count()
             await say(gateway, "u3", "排行榜")
@@ -183,7 +230,7 @@ def test_a_dropped_connection_reconnects_with_backoff_and_the_contest_goes_on(tm
     async def scenario() -> None:
         async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, clock, gateway,
                                                                     sleeps=sleeps) as (app, adapter):
-            await join(gateway, "u2")
+            enrol(app, "u1", "u2", channel="dingtalk")  # the question waits for both
             await say(gateway, "u1", "开始竞赛 按钮题库 2 30秒")
             q1 = await gateway.wait_for_card(numbered(1))
             await gateway.drop()
@@ -194,12 +241,14 @@ def test_a_dropped_connection_reconnects_with_backoff_and_the_contest_goes_on(tm
             await gateway.wait_connected(timeout=5)
             assert len(gateway.opens) == 2
             # the contest goes on over the new connection
-            await gateway.wait_ack(await gateway.tap("u1", q1, answer_for(params(q1)["stem"])))
+            a1 = answer_for(params(q1)["stem"])
+            assert (await card_view(gateway, "u1", q1, a1))["status"].startswith(f"已作答：{a1}。")
             assert gateway.connections == 2
             mark = gateway.reply_count()
-            await say(gateway, "u2", answer_for(params(q1)["stem"]))
-            await gateway.wait_for(has("第 1 题答案"), after=mark)
-            await gateway.wait_for_card(numbered(2))
+            await say(gateway, "u2", a1)
+            q2 = await gateway.wait_for_card(numbered(2))
+            assert "第 1 题答案" in params(q2)["stem"] and "答对 2 人" in params(q2)["stem"]
+            assert gateway.reply_count() == mark  # the reveal came with Q2's card, not twice
 
     run(scenario())
 
@@ -328,5 +377,32 @@ def test_an_outbox_push_is_confirmed_by_the_openapi_or_retried(tmp_path: Path) -
             assert path == "/v1.0/robot/groupMessages/send" and body["openConversationId"] == "cid-quiet"
             with app.db.session() as session:
                 assert session.exec(select(OutboxRow)).one().status == "sent"
+
+    run(scenario())
+
+
+def test_a_tap_on_a_card_sent_before_a_restart_leaves_the_group_in_its_branch(tmp_path: Path) -> None:
+    """After a restart the adapter no longer knows its cards: a tap names only the conversation, not its
+    title. The group keeps its name and its branch (the title's), and the tap answers the question."""
+    async def scenario() -> None:
+        async with FakeDingTalkGateway() as gateway, bot_with_cards(tmp_path, ManualClock(T0),
+                                                                    gateway) as (app, adapter):
+            enrol(app, "u1", "u2", channel="dingtalk")
+            await say(gateway, "u1", "开始竞赛 按钮题库 2 30秒")
+            card = await gateway.wait_for_card(numbered(1))
+            a1 = answer_for(params(card)["stem"])
+            # what a restart forgets: the cards sent, and who is in which group (those entries also expire)
+            adapter._book = CardBook()
+            app.dispatcher.forget_directory()
+            view = await card_view(gateway, "u2", card, a1, space="cid-g1")
+            assert view["status"].startswith(f"已作答：{a1}。")
+            with app.db.session() as session:
+                groups = session.execute(text("SELECT g.name, b.name FROM chat_group g "
+                                              "JOIN branch b ON b.id = g.branch_id")).all()
+            assert [tuple(g) for g in groups] == [("第一党支部", "第一党支部")]
+            # the contest goes on in that branch: u1's answer closes question 1, both right
+            await say(gateway, "u1", a1)
+            q2 = await gateway.wait_for_card(numbered(2))
+            assert "答对 2 人" in params(q2)["stem"]
 
     run(scenario())

@@ -24,7 +24,7 @@ import uvicorn
 import xmltodict
 from fakes.wecom_api import FakeWeComAPI
 from fastapi.testclient import TestClient
-from helpers import Uvicorn, make_app
+from helpers import Uvicorn, enrol, make_app
 from sqlalchemy import text
 from wechatpy.crypto import PrpCrypto, WeChatCrypto, _get_signature
 
@@ -336,41 +336,47 @@ def test_group_without_webhook_logs_once_and_never_the_content(client, caplog: p
 
 def test_a_whole_contest_in_a_group(tmp_path: Path, clock: ManualClock, api: FakeWeComAPI) -> None:
     app, channel = build(tmp_path, clock, api_url=api.url, webhooks={GROUP: HOOK})
+    # the roster: alice (书记: a scored contest) and bob in the group's branch; a question waits for both
+    enrol(app, "alice", "bob", branch=GROUP, channel="wecom")
     wire = Wire()
     with Served(app, channel) as served, httpx.Client(base_url=served.url, timeout=5) as http:
         alice, bob = Member(http, wire, "alice"), Member(http, wire, "bob")
-        assert bob.say("大家好") is None  # bob is in the branch: both must answer to close early
         start = alice.say("开始竞赛 测试题库 3 5秒")
         assert start["msgtype"] == "stream_with_template_card"  # the intro, then question 1 as a card
         assert "发起了知识竞赛" in stream_content(start)
         card = start["template_card"]
         assert "第 1/3 题" in card["main_title"]["title"]
         first = choice_of(card)
-        update = bob.click(card, first)  # bob taps a button: the core's note for him goes on his card only
-        if update is not None:
-            assert update["userids"] == ["bob"] and update["template_card"]["task_id"] == card["task_id"]
+        # bob taps a button: his card shows his answer; tapping another keeps it; the group sees none of it
+        assert card_view(bob.click(card, first), "bob", card) == (first, "已作答第 1 题，答案揭晓前不可更改。")
+        answered, note = card_view(bob.click(card, other_choice(card)), "bob", card)
+        assert answered == first and "以第一次作答为准" in note
+        assert api.received() == []
         closed = alice.say(first)  # alice types it: both answered, question 1 closes at once
-        assert "第 1 题答案" in stream_content(closed)
-        assert "第 2/3 题" in json.dumps(closed, ensure_ascii=False)
+        step = json.dumps(closed, ensure_ascii=False)  # one reply: the reveal, then question 2 (a card if it fits)
+        assert "第 1 题答案" in step and ("本题 2 人作答" in step or "答对 2 人" in step)
+        assert step.index("第 1 题答案") < step.index("第 2/3 题")
+        # bob taps question 1's card again: answers nothing, his card says the question is over
+        assert card_view(bob.click(card, first), "bob", card) == ("", "第 1 题已经结束，请在第 2 题的卡片上作答。")
         second = closed.get("template_card")
-        # question 2: alice answers; the deadline passes and the timer reveals through the webhook
+        # question 2: alice answers; the deadline passes and the timer reveals it with question 3, one push
         if second:
-            alice.click(second, choice_of(second))
+            assert card_view(alice.click(second, choice_of(second)), "alice", second)[0] == choice_of(second)
         else:
-            alice.say(answer_for(closed))
+            assert "alice 已作答第 2 题" in stream_content(alice.say(answer_for(closed)))
         clock.set(clock.now() + timedelta(seconds=6))
         served.call(app.fire_due_timers)
-        reveal_2, question_3 = pushed_until(api, "第 3/3 题")[-2:]
-        assert "第 2 题答案" in reveal_2.content and "第 3/3 题" in question_3.content
-        if "请回复" in question_3.content:  # choices: how to answer without buttons
-            assert "@我" in question_3.content
+        [step] = pushed_until(api, "第 3/3 题")
+        assert "第 2 题答案" in step.content and step.content.index("第 2 题答案") < step.content.index("第 3/3 题")
+        if "请回复" in step.content:  # choices: how to answer without buttons
+            assert "@我" in step.content
         clock.set(clock.now() + timedelta(seconds=6))
         served.call(app.fire_due_timers)
         sent = pushed_until(api, "竞赛结束")
-        assert "第 3 题答案" in sent[-2].content and "竞赛结束" in sent[-1].content
+        assert len(sent) == 2 and "第 3 题答案" in sent[-1].content  # the last reveal with the results
         assert "alice" in sent[-1].content and "bob" in sent[-1].content
         assert {r.query["key"] for r in sent} == {HOOK} and all(r.msgtype == "markdown" for r in sent)
-    assert [index for index, _ in answers_in_db(app)] == [0, 0, 1]
+    assert [index for index, _ in answers_in_db(app)] == [0, 0, 1]  # taps that answered nothing stored nothing
     app.close()
 
 
@@ -432,6 +438,23 @@ def choice_of(card: dict[str, Any]) -> str:
     if card["card_type"] == "vote_interaction":
         return "".join(o["id"] for o in card["checkbox"]["option_list"][:2])
     return card["button_list"][0]["text"]
+
+
+def other_choice(card: dict[str, Any]) -> str:
+    """Another answer than `choice_of(card)`."""
+    if card["card_type"] == "vote_interaction":
+        return card["checkbox"]["option_list"][-1]["id"]
+    return card["button_list"][1]["text"]
+
+
+def card_view(update: dict[str, Any] | None, user: str, card: dict[str, Any]) -> tuple[str, str]:
+    """The passive reply to `user`'s tap on `card`: a change to their card only; what it shows afterwards:
+    (the answer it shows as theirs, or "" where the card is closed for them; the note under its title)."""
+    assert update is not None and update["response_type"] == "update_template_card"
+    assert update["userids"] == [user] and update["template_card"]["task_id"] == card["task_id"]
+    shown = update["template_card"]
+    label = (shown.get("submit_button") or shown["button_list"][0])["text"]
+    return label.removeprefix("已作答：") if label.startswith("已作答：") else "", shown["main_title"]["desc"]
 
 
 def answer_for(reply: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from fakes.wecom_ws_server import FakeWeComServer, content, pushed, reply_to
-from helpers import T0, Sleeps, make_app, serving
+from helpers import T0, Sleeps, enrol, make_app, serving
 
 from bot.app import App
 from bot.channels.base import NotDelivered
@@ -82,6 +82,12 @@ def card_of(frame: dict) -> dict:
     return frame["body"]["template_card"]
 
 
+def card_text(card: dict) -> str:
+    """What a card says: its title, the text under it and its description."""
+    title = card["main_title"]
+    return "\n".join(filter(None, [title.get("title"), title.get("desc"), card.get("sub_title_text")]))
+
+
 def update_of(frame: dict) -> dict:
     assert frame["cmd"] == "aibot_respond_update_msg"
     body = frame["body"]
@@ -99,8 +105,8 @@ def test_a_timed_contest_played_with_cards_and_typed_answers(tmp_path: Path) -> 
         async with FakeWeComServer() as server, running_bot(tmp_path, clock, server) as (app, adapter):
             sub = server.received[0]
             assert sub["cmd"] == "aibot_subscribe" and sub["body"] == {"bot_id": "B", "secret": "S"}
-            for user in ("u2", "u3"):  # members of the branch: the contest waits for all three
-                assert "开始竞赛" in content(await ask(server, user, "帮助"))
+            # the roster: u1 (书记: a scored contest), u2 and u3 in g1's branch; a question waits for all three
+            enrol(app, "u1", "u2", "u3", branch="g1", channel="wecom")
 
             mark = len(server.received)
             intro = await ask(server, "u1", "开始竞赛 测试题库 3 5秒")
@@ -115,50 +121,76 @@ def test_a_timed_contest_played_with_cards_and_typed_answers(tmp_path: Path) -> 
             assert "三会" in vote["main_title"]["desc"]
             assert [o["id"] for o in vote["checkbox"]["option_list"]] == ["A", "B", "C", "D"]
 
-            # u1 ticks three and submits, then once more: the core takes the first (what their card shows
-            # is the contract's: tests/test_answer_policy_contract.py)
+            # u1 ticks three and submits: their card (theirs only) shows the answer, nothing left to press
             mark = len(server.received)
-            await server.click("u1", vote, options=["C", "A", "B"])
-            await server.click("u1", vote, options=["D"], msgid="ev-again")
-            # a typed answer, and WeCom delivering that same callback twice
-            await server.say("u2", f"{BOT} AB", msgid="m-u2-q1", req_id="r-u2-q1")
+            click = await server.click("u1", vote, options=["C", "A", "B"])
+            update = update_of(await server.wait_for(reply_to(click, "aibot_respond_update_msg")))
+            assert update["userids"] == ["u1"]
+            locked = update["template_card"]
+            assert locked["task_id"] == vote["task_id"] and locked["checkbox"]["disable"] is True
+            assert [o["is_checked"] for o in locked["checkbox"]["option_list"]] == [True, True, True, False]
+            assert locked["submit_button"]["text"] == "已作答：ABC"
+            assert locked["main_title"]["desc"] == "已作答第 1 题，答案揭晓前不可更改。"
+            # once more: the core takes the first; the card still shows it
+            again = await server.click("u1", vote, options=["D"], msgid="ev-again")
+            locked_again = update_of(await server.wait_for(reply_to(again, "aibot_respond_update_msg")))
+            assert locked_again["userids"] == ["u1"]
+            assert locked_again["template_card"]["submit_button"]["text"] == "已作答：ABC"
+            assert "以第一次作答为准" in locked_again["template_card"]["main_title"]["desc"]
+            # a typed answer (a group of three sees it), and WeCom delivering that same callback twice
+            typed = await server.say("u2", f"{BOT} AB", msgid="m-u2-q1", req_id="r-u2-q1")
+            assert "u2 已作答第 1 题" in content(await server.wait_for(reply_to(typed)))
             await server.say("u2", f"{BOT} AB", msgid="m-u2-q1", req_id="r-u2-q1")
             probe = await settled(server)
             responded = [f["headers"]["req_id"] for f in server.frames("aibot_respond_msg", after=mark)]
-            assert responded.count("r-u2-q1") <= 1 and responded[-1] == probe  # the repeat got nothing new
+            assert responded == ["r-u2-q1", probe]  # the repeated callback got nothing new
+            assert not server.frames("aibot_send_msg", after=mark)  # the taps' notes stay off the group
 
-            # the deadline passes: reveal and Q2 pushed by the bot on its own
+            # the deadline passes (u3 never answered): one push, Q2's card with Q1's reveal on it
             mark = len(server.received)
             clock.set(clock.now() + timedelta(seconds=5))
-            reveal = await server.wait_for(pushed("markdown"), after=mark)
-            assert "第 1 题答案" in content(reveal) and "答对 1 人：u1" in content(reveal)
-            assert "2 人作答" not in content(reveal)
             q2 = await server.wait_for(pushed("template_card"), after=mark)
             judge = card_of(q2)
             assert judge["card_type"] == "button_interaction"
             assert [b["text"] for b in judge["button_list"]] == ["对", "错"]
-            assert "退党" in judge["sub_title_text"] and judge["task_id"] != vote["task_id"]
+            step = card_text(judge)
+            assert "第 1 题答案" in step and "答对 1 人：u1" in step and "2 人作答" not in step
+            assert step.index("第 1 题答案") < step.index("退党") and judge["task_id"] != vote["task_id"]
+            await settled(server)
+            assert server.frames("aibot_send_msg", after=mark) == [q2]  # the reveal is not sent twice
+
+            # a late click on Q1's card must not answer Q2: u3's card says so, the group gets nothing
+            mark = len(server.received)
+            late = await server.click("u3", vote, options=["A"])
+            closed = update_of(await server.wait_for(reply_to(late, "aibot_respond_update_msg")))
+            assert closed["userids"] == ["u3"] and closed["template_card"]["submit_button"]["text"] == "本题已结束"
+            assert closed["template_card"]["main_title"]["desc"] == "第 1 题已经结束，请在第 2 题的卡片上作答。"
+            await settled(server)
+            assert not server.frames("aibot_send_msg", after=mark)
 
             # Q2: all three answer (two buttons, one typed): it closes at once, no timer needed
             mark = len(server.received)
             for user, key in (("u1", "对"), ("u2", "错")):
-                await server.click(user, judge, key=f"{judge['task_id']}:{key}")
-            last = await ask(server, "u3", "对")
-            assert "第 2 题答案：对" in content(last) and "答对 2 人" in content(last)
-            q3 = await server.wait_for(pushed("template_card"), after=mark)
+                req = await server.click(user, judge, key=f"{judge['task_id']}:{key}")
+                body = update_of(await server.wait_for(reply_to(req, "aibot_respond_update_msg")))
+                assert body["userids"] == [user] and body["template_card"]["button_list"] == [
+                    {"text": f"已作答：{key}", "style": 2, "key": f"{judge['task_id']}:locked"}]
+            await server.say("u3", f"{BOT} 对")
+            q3 = await server.wait_for(lambda f: f.get("cmd") in ("aibot_send_msg", "aibot_respond_msg")
+                                       and f["body"]["msgtype"] == "template_card", after=mark)
             single = card_of(q3)
+            assert "第 2 题答案：对" in card_text(single) and "答对 2 人" in card_text(single)
             assert [b["text"] for b in single["button_list"]] == ["A", "B", "C", "D"]
             assert "最高领导机关" in single["sub_title_text"]
 
-            # Q3: one click, then the deadline: reveal and results pushed
-            await server.click("u1", single, key=f"{single['task_id']}:A")
-            await settled(server)
+            # Q3: one click, then the deadline: the reveal and the results, one push
+            req = await server.click("u1", single, key=f"{single['task_id']}:A")
+            assert update_of(await server.wait_for(reply_to(req, "aibot_respond_update_msg")))["userids"] == ["u1"]
             mark = len(server.received)
             clock.set(clock.now() + timedelta(seconds=5))
-            await server.wait_for(lambda f: pushed("markdown")(f) and "第 3 题答案" in content(f), after=mark)
             results = await server.wait_for(lambda f: pushed("markdown")(f) and "竞赛结束" in content(f),
                                             after=mark)
-            assert "🥇 u1" in content(results)
+            assert "第 3 题答案" in content(results) and "🥇 u1" in content(results)
 
             ranking = content(await ask(server, "u1", "排行榜"))
             assert ranking.index("u1") < ranking.index("u3")
@@ -193,26 +225,28 @@ def test_a_dropped_connection_reconnects_and_the_contest_goes_on(tmp_path: Path)
     async def scenario() -> None:
         async with FakeWeComServer() as server, running_bot(tmp_path, clock, server,
                                                             sleeps=sleeps) as (app, adapter):
+            enrol(app, "u1", "u2", branch="g1", channel="wecom")  # a scored contest; nobody answers Q1
             await ask(server, "u1", "开始竞赛 测试题库 2 5秒")
             vote = card_of(await server.wait_for(pushed("template_card")))
             mark = len(server.received)
             await server.drop()
-            # the deadline passes while the bot is offline: the reveal and Q2 wait in the queue
+            # the deadline passes while the bot is offline: the reveal with Q2 waits in the queue
             clock.set(clock.now() + timedelta(seconds=5))
             delay = await sleeps.waiting(backoff)
             assert 0.5 <= delay <= 1.0  # half to all of the 1 s base: backoff, not a tight loop
             assert not server.connected and server.connections == 1 and not server.frames("aibot_send_msg", mark)
             await sleeps.end(backoff)
             await server.wait_connected(count=2)
-            reveal = await server.wait_for(pushed("markdown"), after=mark)
-            assert "第 1 题答案" in content(reveal)
             judge = card_of(await server.wait_for(pushed("template_card"), after=mark))
+            assert "第 1 题答案" in card_text(judge) and "本题无人作答" in card_text(judge)
             assert judge["task_id"] != vote["task_id"]
-            await server.click("u1", judge, key=f"{judge['task_id']}:对")
-            await settled(server)
+            # the contest goes on over the new connection: u1's tap shows on their card
+            req = await server.click("u1", judge, key=f"{judge['task_id']}:对")
+            update = update_of(await server.wait_for(reply_to(req, "aibot_respond_update_msg")))
+            assert update["userids"] == ["u1"] and update["template_card"]["button_list"][0]["text"] == "已作答：对"
             clock.set(clock.now() + timedelta(seconds=5))
             results = await server.wait_for(lambda f: pushed("markdown")(f) and "竞赛结束" in content(f), after=mark)
-            assert "u1" in content(results)
+            assert "第 2 题答案" in content(results) and "🥇 u1" in content(results)
 
     run(scenario())
 

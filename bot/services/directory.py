@@ -63,8 +63,11 @@ class Directory:
         if cached and now - cached[0] < _TTL:
             return cached[1]
         name = incoming.chat.name or incoming.chat.chat_id
+        # a message without the group's name (a DingTalk tap on a card the adapter no longer knows) leaves a
+        # known group as it is: its name, and the branch that name maps to, are not the conversation id's
         row = get_or_create_group(session=session, channel=incoming.channel, external_id=incoming.chat.chat_id,
-                                  name=name, branch_name=self._branch_for_group(incoming.chat.chat_id, name))
+                                  name=name, branch_name=self._branch_for_group(incoming.chat.chat_id, name),
+                                  rename=bool(incoming.chat.name))
         info = GroupInfo(row.id, incoming.chat, row.name, row.branch_id)
         self._remember(self._groups, key, (now, info))
         return info

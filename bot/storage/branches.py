@@ -45,9 +45,13 @@ def group_by_id(*, session: Session, group_id: int) -> ChatGroup:
 
 
 def get_or_create_group(*, session: Session, channel: str, external_id: str, name: str,
-                        branch_name: str) -> ChatGroup:
+                        branch_name: str, rename: bool = True) -> ChatGroup:
+    """The group, created in `branch_name` if new. `rename` False: an existing group is kept as it is (the
+    message did not carry the group's name, e.g. a DingTalk card tap, so it says nothing of its branch)."""
     group = session.exec(select(ChatGroup).where(ChatGroup.channel == channel,
                                                  ChatGroup.external_id == external_id)).first()
+    if group is not None and not rename:
+        return group
     branch = get_or_create_branch(session=session, name=branch_name)
     if group is None:
         group = ChatGroup(channel=channel, external_id=external_id, name=name, branch_id=branch.id)

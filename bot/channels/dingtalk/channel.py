@@ -74,6 +74,8 @@ class _TapHandler(CallbackHandler):
     wants the response within 2): the member's card changes with the ack. Later, the ack goes alone and
     the card is updated through the API (`accept` is told so by the answer's future being cancelled)."""
 
+    acks_with_answer = True  # the stream client runs it beside the read loop (StreamClient._on_raw)
+
     def __init__(self, accept: Callable[[CallbackMessage], asyncio.Future[dict[str, Any] | None]],
                  wait: float) -> None:
         super().__init__()

@@ -48,6 +48,7 @@ class StreamClient(DingTalkStreamClient):
         self._endpoint = openapi_endpoint.rstrip("/")
         self._backoff, self._sleep = backoff, sleep
         self._unknown_topics: set[str] = set()
+        self._answering: set[asyncio.Task[None]] = set()  # callbacks whose ack waits for their answer
 
     # ----- connection -----
 
@@ -133,6 +134,15 @@ class StreamClient(DingTalkStreamClient):
                             headers.get("messageId"), topic)
                 await self._refuse(headers, AckMessage.STATUS_BAD_REQUEST, "malformed data")
                 return
+        if getattr(self.callback_handler_map.get(topic), "acks_with_answer", False):
+            # A handler whose ack carries the answer (a tap's card change) waits for that work: in a task of
+            # its own, so the next frames are read and acked meanwhile; its first step (queueing the work)
+            # runs before the next frame is read, so the work stays in the order the frames came.
+            task = asyncio.get_running_loop().create_task(self.background_task(frame))
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
+            await asyncio.sleep(0)
+            return
         # Routed inline, before the next frame is read: our handlers only queue the work, so the
         # ack leaves at once, in order, even in a burst (a task per frame would queue each ack
         # behind the work of every frame before it).

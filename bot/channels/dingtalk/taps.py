@@ -50,8 +50,8 @@ class CardBook:
         chat = self._chats.get(tap.out_track_id)
         if chat is not None:
             return chat
-        if tap.space_id:
-            return Chat(channel, tap.space_id, True, name=tap.space_id)
+        if tap.space_id:  # no title: the core keeps the group's name and branch as it knows them
+            return Chat(channel, tap.space_id, True)
         return Chat(channel, tap.user_id, False)
 
 
