@@ -236,3 +236,27 @@ def test_a_version_3_database_gets_the_roster_flag_scored_contests_and_rounds(tm
         assert conn.exec_driver_sql("SELECT rostered FROM member").scalar_one() == 0
         assert conn.exec_driver_sql("SELECT scored, round_id FROM contest").one() == (1, None)
     engine.dispose()
+
+
+def test_a_round_stopped_between_a_reveal_and_its_points_writes_them_at_the_next_start(tmp_path, clock):
+    first = make_app(tmp_path, clock)
+    channel = RecordingChannel()
+    first.add_channel(channel)
+    first.start()
+    enrol(first, "张三", "李四")
+    make_admin(first, "张三")
+    say(first, "张三", f"开始全委竞赛 {TEST_BANK_NAME} 2")
+    say(first, "李四", right(open_question(first)))
+    advance(first, clock, 10)  # the deadline: the reveal goes out; the points would follow a moment later
+    assert any("答对 1 人：李四（+" in m.text for m in channel.sent)
+    assert total(first, "李四") == 0 and scalar(first, "SELECT settled FROM contest") == 0
+    first.close()  # the bot stops before they are written
+
+    second = make_app(tmp_path, clock)
+    second.add_channel(RecordingChannel())
+    second.start()
+    try:
+        assert total(second, "李四") > 0 and scalar(second, "SELECT settled FROM contest") == 1
+        assert scalar(second, "SELECT count(*) FROM points_ledger WHERE reason = 'contest'") == 1
+    finally:
+        second.close()

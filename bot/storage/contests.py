@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import case, update
+from sqlmodel import Session, col, select
 
 from bot.storage.fast import DriverStatement
 from bot.storage.models import ContestAnswer, ContestRow, Member
@@ -22,12 +23,13 @@ _PROGRESS = DriverStatement(
     "finished_at = :finished WHERE id = :id")
 
 __all__ = ["insert_contest", "save_answer", "award_question", "save_progress", "running_contests", "contest_members",
-           "contest_history"]
+           "contest_history", "mark_settled", "unsettled_contests"]
 
 
 def insert_contest(*, session: Session, group_id: int, contest: Contest, now: datetime, scored: bool = True,
                    round_id: int | None = None) -> int:
     row = ContestRow(group_id=group_id, bank=contest.bank, scored=scored, round_id=round_id,
+                     settled=None if round_id is None else 0,
                      question_keys=json.dumps([q.key for q in contest.questions]),
                      time_limit=contest.time_limit, started_by=contest.started_by,
                      current_index=contest.index, question_started_at=contest.question_started_at,
@@ -75,3 +77,15 @@ def contest_history(*, session: Session, contest_id: int, names: dict[int, str])
                         .order_by(ContestAnswer.id)).all()
     return [(r.question_index, AnswerRecord(r.member_id, names.get(r.member_id, ""), r.answer, r.correct,
                                             r.points, r.answered_at)) for r in rows]
+
+
+def mark_settled(*, session: Session, contest_id: int, settled: int) -> None:
+    session.execute(update(ContestRow).where(col(ContestRow.id) == contest_id).values(settled=settled))
+
+
+def unsettled_contests(*, session: Session) -> list[ContestRow]:
+    """Contests whose closed questions' points are not all written yet (a 全委竞赛 stopped between a reveal and
+    its points)."""
+    owed = ContestRow.current_index + case((col(ContestRow.status) == "finished", 1), else_=0)
+    return list(session.exec(select(ContestRow).where(col(ContestRow.settled).is_not(None),
+                                                      col(ContestRow.settled) < owed)))

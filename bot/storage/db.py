@@ -52,6 +52,8 @@ def _contest_kinds(engine: Engine) -> None:
             conn.exec_driver_sql(f"ALTER TABLE member ADD COLUMN rostered BOOLEAN NOT NULL DEFAULT {false}")
         if "scored" not in contests:
             conn.exec_driver_sql(f"ALTER TABLE contest ADD COLUMN scored BOOLEAN NOT NULL DEFAULT {true}")
+        if "settled" not in contests:
+            conn.exec_driver_sql("ALTER TABLE contest ADD COLUMN settled INTEGER")
         if "round_id" not in contests:
             conn.exec_driver_sql("ALTER TABLE contest ADD COLUMN round_id INTEGER REFERENCES contest_round (id)")
             conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_contest_round_id ON contest (round_id)")

@@ -80,6 +80,9 @@ class ContestRow(SQLModel, table=True):
     finished_at: datetime | None = None
     scored: bool = True  # False: a 练习赛 (started by an ordinary member): results shown, no 党建积分
     round_id: int | None = Field(default=None, foreign_key="contest_round.id", index=True)  # part of a 全委竞赛
+    # a 全委竞赛's part writes each closed question's points after its reveal has gone out: how many questions
+    # are written (None: a contest that writes them as each question closes)
+    settled: int | None = None
 
 
 class ContestRound(SQLModel, table=True):

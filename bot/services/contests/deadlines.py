@@ -28,6 +28,10 @@ class Deadlines:
         """A 全委竞赛's one deadline for all of its groups."""
         self._timers.schedule(f"contest-round:{round_id}", due, lambda at: on_due(round_id, at))
 
+    def arm_later(self, key: str, due: datetime, then: Callable[[], None]) -> None:
+        """Call `then()` at `due`: work that follows a step (a 全委竞赛's points, written in parts)."""
+        self._timers.schedule(f"contest-later:{key}", due, lambda _at: then())
+
     def cancel(self, group_id: int) -> None:
         self._timers.cancel(f"contest:{group_id}")
         self._timers.cancel(f"contest-progress:{group_id}")

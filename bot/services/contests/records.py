@@ -14,12 +14,13 @@ from bot.services.catalog import Catalog
 from bot.services.contests.running import RunningContest
 from bot.storage.banks import count_question
 from bot.storage.branches import group_by_id
-from bot.storage.contests import award_question, contest_history, contest_members
+from bot.storage.contests import award_question, contest_history, contest_members, mark_settled
 from bot.storage.mistakes import record_mistakes
 from bot.storage.models import ContestRow
+from bot.storage.points import award_many
 from quizzes.contest import Contest, Reveal
 
-__all__ = ["settle", "restore"]
+__all__ = ["settle", "restore", "settle_stored"]
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ def restore(session: Session, row: ContestRow, catalog: Catalog, now: datetime) 
         group_key=str(row.group_id), bank=row.bank, questions=questions, time_limit=row.time_limit,
         started_by=row.started_by, index=row.current_index, question_started_at=row.question_started_at,
         finished=False, history=contest_history(session=session, contest_id=row.id, names=names))
-    running = RunningContest(row.id, contest, chat, group.branch_id, scored=row.scored, round_id=row.round_id)
+    running = RunningContest(row.id, contest, chat, group.branch_id, scored=row.scored, round_id=row.round_id,
+                             settled=row.settled or 0)
     running.expected_answered = {m for m in contest.answers
                                  if members.get(m, ("", None, False))[1:] == (group.branch_id, True)}
     log.info("resumed contest %s in group %s at question %d", row.id, group.name, contest.number)
@@ -72,3 +74,28 @@ def _abandon(session: Session, row: ContestRow, chat: Chat, now: datetime) -> Ou
     session.add(row)
     counted = "已作答题目的积分照常计入。" if row.scored else "本场为练习赛，不计党建积分。"
     return Outgoing(chat, f"本群进行中的知识竞赛（{row.bank}）因题库已变更或被移除而结束，{counted}")
+
+
+def settle_stored(session: Session, row: ContestRow, catalog: Catalog) -> int:
+    """Write the points, statistics and 错题本 of `row`'s closed questions that are not written yet, from its
+    stored answers (a 全委竞赛 stopped between a reveal and its points); how many questions were written."""
+    assert row.id is not None and row.settled is not None
+    owed = row.current_index + (1 if row.status == "finished" else 0)
+    keys = json.loads(row.question_keys)
+    bank = catalog.get(row.bank)
+    history = contest_history(session=session, contest_id=row.id, names={})
+    for index in range(row.settled, owed):
+        records = [record for q, record in history if q == index]
+        if row.scored:  # some may be written already: look them up (new=False)
+            award_many(session=session, reason="contest", now=row.question_started_at, new=False, awards=[
+                (r.member_id, r.points, f"contest:{row.id}:{index}:{r.member_id}") for r in records])
+        question = bank.by_key.get(keys[index]) if bank is not None and index < len(keys) else None
+        if question is not None:
+            count_question(session=session, bank=row.bank, question_key=question.key, asked=1,
+                           answered=len(records), correct=sum(r.correct for r in records))
+            record_mistakes(session=session, bank=row.bank, question_key=question.key,
+                            wrong=[(r.member_id, r.answer) for r in records if not r.correct],
+                            at=row.question_started_at)
+    mark_settled(session=session, contest_id=row.id, settled=owed)
+    log.info("contest %s: points of questions %d..%d written after a restart", row.id, row.settled + 1, owed)
+    return owed - row.settled

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from bot.messages import Chat
-from quizzes.contest import Contest
+from quizzes.contest import Contest, Reveal
 
 __all__ = ["RunningContest", "RunningContests", "QuestionRef", "parse_question_key"]
 
@@ -39,6 +40,10 @@ class RunningContest:
     # have, the question closes early (a guest from another branch, or someone not on the roster, does not count)
     expected_answered: set[int] = field(default_factory=set)
     progress_told: bool = False  # the open question's progress line went to the group
+    # a 全委竞赛's part: questions closed and revealed whose points are not written yet (RoundService writes them
+    # right after the reveals have gone out), and how many are written
+    pending: list[tuple[Reveal, datetime]] = field(default_factory=list)
+    settled: int = 0
 
     def question_key(self, index: int | None = None) -> str:
         """What names a question of this contest on the wire ("contest:12:q0"): cards, reveals, the outbox."""

@@ -16,11 +16,11 @@ from bot.services.contests import texts
 from bot.services.contests.answering import check_tap, take_answer
 from bot.services.contests.deadlines import Deadlines
 from bot.services.contests.options import ContestOptions
-from bot.services.contests.records import restore, settle
+from bot.services.contests.records import restore, settle, settle_stored
 from bot.services.contests.running import RunningContest, RunningContests
 from bot.services.context import Context, GroupInfo, MemberInfo
 from bot.services.directory import BranchCount
-from bot.storage.contests import insert_contest, running_contests, save_progress
+from bot.storage.contests import insert_contest, running_contests, save_progress, unsettled_contests
 from bot.storage.db import Database
 from quizzes.contest import Contest, draw_questions
 from quizzes.grading import prepare
@@ -174,6 +174,9 @@ class ContestService:
         whose contest could not be resumed."""
         notices: list[Outgoing] = []
         with self._db.session() as session:
+            for unsettled in unsettled_contests(session=session):  # a 全委竞赛 stopped before its points were written
+                settle_stored(session, unsettled, self._catalog)
+            session.flush()
             for row in running_contests(session=session):
                 restored = restore(session, row, self._catalog, now)
                 if isinstance(restored, Outgoing):
@@ -238,7 +241,10 @@ class ContestService:
             return []
         contest = running.contest
         reveal = contest.close_question(now)
-        settle(session, running, reveal, now)
+        if running.round_id is None:
+            settle(session, running, reveal, now)
+        else:  # 500 groups' points take seconds to write: the 全委竞赛 writes them after the reveals are out
+            running.pending.append((reveal, now))
         save_progress(session=session, contest_id=running.contest_id, contest=contest, now=now)
         running.next_question()
         if contest.finished:
