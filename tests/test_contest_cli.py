@@ -58,7 +58,7 @@ def test_an_ordered_round_is_started_by_the_running_bot(groups: Path, options, g
     ordered = invoke(groups, "contest", "start", *options, "--bank", "党建基础知识", "--count", "2",
                      "--seconds", "20")
     assert ordered.exit_code == 0, ordered.output
-    assert ordered.output.startswith("已安排全委竞赛：党建基础知识，2 题，每题 20 秒")
+    assert ordered.output.startswith("✅ 已安排全委竞赛：党建基础知识，2 题，每题 20 秒")
     channel = run_the_bot(groups)
     intros = [m for m in channel.sent if "党委 发起了全委竞赛：党建基础知识，共 2 题，每题限时 20 秒" in m.text]
     assert sorted(m.chat.name for m in intros) == groups_reached
@@ -66,9 +66,10 @@ def test_an_ordered_round_is_started_by_the_running_bot(groups: Path, options, g
 
 
 @pytest.mark.parametrize(("args", "said"), [
-    ([], "请指定 --all-groups（全部群）或 --branches"),
-    (["--all-groups", "--branches", "第一党支部"], "请指定 --all-groups（全部群）或 --branches"),
-    (["--branches", "第九党支部"], "没有支部「第九党支部」"),
+    ([], "--all-groups（全部群）或 --branches 第一党支部,第二党支部"),
+    (["--all-groups", "--branches", "第一党支部"], "--all-groups（全部群）或 --branches 第一党支部,第二党支部"),
+    (["--branches", "第九党支部"], "没有支部「第九党支部」。现有支部：第一党支部、第二党支部"),
+    (["--all-groups", "--count", "五"], "--count「五」应为整数"),
     (["--all-groups", "--bank", "没有的题库"], "没有找到题库「没有的题库」"),
     (["--all-groups", "--count", "0"], "题数应在 1 到 20 之间"),
     (["--all-groups", "--seconds", "3"], "每题限时应在 5 到 600 秒之间"),

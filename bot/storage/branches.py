@@ -9,7 +9,8 @@ from sqlmodel import Session, col, func, select
 from bot.storage.models import Branch, ChatGroup
 
 __all__ = ["get_or_create_branch", "branch_named", "all_branches", "branch_names", "branch_count",
-           "group_by_id", "get_or_create_group", "groups_of_branch", "groups_for", "all_groups"]
+           "group_by_id", "get_or_create_group", "groups_of_branch", "groups_for", "all_groups",
+           "known_groups"]
 
 
 def get_or_create_branch(*, session: Session, name: str) -> Branch:
@@ -90,3 +91,11 @@ def groups_for(*, session: Session, names: Iterable[str]) -> list[ChatGroup]:
 def all_groups(*, session: Session, channels: list[str]) -> list[ChatGroup]:
     """Every group the bot knows on `channels`, in the order it first saw them."""
     return list(session.exec(select(ChatGroup).where(col(ChatGroup.channel).in_(channels)).order_by(col(ChatGroup.id))))
+
+
+def known_groups(*, session: Session, branch_ids: set[int] | None = None) -> list[ChatGroup]:
+    """Every group the bot knows on any channel; of `branch_ids` only, when given."""
+    query = select(ChatGroup)
+    if branch_ids is not None:
+        query = query.where(col(ChatGroup.branch_id).in_(branch_ids))
+    return list(session.exec(query.order_by(col(ChatGroup.id))))
