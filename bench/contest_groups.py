@@ -25,8 +25,9 @@ from collections import defaultdict, deque
 from datetime import datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402,F401  (puts the project and tests/ on sys.path)
+from helpers import RecordingChannel  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.app import App, build_app  # noqa: E402
@@ -44,12 +45,13 @@ BANK = "name: 全委题库\nquestions:\n" + "".join(
     for i in range(1, 11))
 
 
-class FakePlatform:
+class FakePlatform(RecordingChannel):
     """A channel that records what each group receives and checks the platform's 20 a minute per group."""
 
     name = CHANNEL
 
     def __init__(self, clock: ManualClock) -> None:
+        super().__init__()
         self._clock = clock
         self.received: dict[str, list[tuple[datetime, float, Outgoing]]] = defaultdict(list)  # group -> (virtual, wall)
         self.private = 0
@@ -72,18 +74,6 @@ class FakePlatform:
         self.received[message.chat.chat_id].append((now, wall, message))
         if message.closes and self.fire_started is not None:
             self.reveal_delays.append(wall - self.fire_started)
-
-    async def deliver(self, message: Outgoing) -> None:
-        self.send(message)
-
-    def router(self) -> None:
-        return None
-
-    async def start(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
 
 
 def kind(message: Outgoing) -> str:

@@ -65,10 +65,8 @@ class ChatGroup(SQLModel, table=True):
     branch_id: int | None = Field(default=None, foreign_key="branch.id")
 
 
-class ContestRow(SQLModel, table=True):
-    __tablename__ = "contest"
-    id: int | None = Field(default=None, primary_key=True)
-    group_id: int = Field(foreign_key="chat_group.id", index=True)
+class _ContestSteps(SQLModel):
+    """What a contest and a 全委竞赛 both keep: their questions and where they stand."""
     bank: str = Field(max_length=200)
     question_keys: str  # JSON list, in the order asked
     time_limit: int
@@ -78,6 +76,12 @@ class ContestRow(SQLModel, table=True):
     status: str = Field(default="running", max_length=20, index=True)  # running | finished
     started_at: datetime
     finished_at: datetime | None = None
+
+
+class ContestRow(_ContestSteps, table=True):
+    __tablename__ = "contest"
+    id: int | None = Field(default=None, primary_key=True)
+    group_id: int = Field(foreign_key="chat_group.id", index=True)
     scored: bool = True  # False: a 练习赛 (started by an ordinary member): results shown, no 党建积分
     round_id: int | None = Field(default=None, foreign_key="contest_round.id", index=True)  # part of a 全委竞赛
     # a 全委竞赛's part writes each closed question's points after its reveal has gone out: how many questions
@@ -85,19 +89,10 @@ class ContestRow(SQLModel, table=True):
     settled: int | None = None
 
 
-class ContestRound(SQLModel, table=True):
+class ContestRound(_ContestSteps, table=True):
     """A 全委竞赛: one contest in each target group, the same questions at the same moments."""
     __tablename__ = "contest_round"
     id: int | None = Field(default=None, primary_key=True)
-    bank: str = Field(max_length=200)
-    question_keys: str  # JSON list, in the order asked
-    time_limit: int
-    started_by: int = Field(foreign_key="member.id")
-    current_index: int = 0
-    question_started_at: datetime
-    status: str = Field(default="running", max_length=20, index=True)  # running | finished
-    started_at: datetime
-    finished_at: datetime | None = None
 
 
 class ContestAnswer(SQLModel, table=True):
