@@ -194,3 +194,9 @@ def test_python_m_bot_help_lists_the_commands(tmp_path: Path):
     assert done.returncode == 0, done.stderr
     commands = {line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line.strip()}
     assert {"chat", "init", "run"} <= commands
+
+
+def test_a_scripts_roster_header_names_a_missing_file_in_one_line(tmp_path: Path):
+    script = write(tmp_path / "s.chat", "# roster: 没有的名册.csv\n[第一党支部]\n张三: 题库\n")
+    result = chat("--script", str(script), "--start", "2026-03-02 09:00")
+    assert result.exit_code == 2 and "没有的名册.csv" in result.output and "Traceback" not in result.output

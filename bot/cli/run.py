@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import tempfile
 from datetime import datetime
@@ -23,6 +24,8 @@ from bot.channels.registry import (
 )
 from bot.cli.common import ConfigOption, clock_of, fail, ready_app, report_bank_problems, settings_from, setup_logging
 from bot.clock import ManualClock
+from bot.services.roster import import_roster
+from bot.services.roster_file import RosterError, RosterFileMissing, read_roster
 
 __all__ = ["chat", "run"]
 
@@ -75,12 +78,34 @@ def chat(
         settings = settings.model_copy(update={"database": settings.database.model_copy(update={"url": url})})
         probe = ready_app(settings, seed=seed)  # a bad database.url stops here, before the first line plays
         report_bank_problems(probe)
-        probe.close()
+        try:
+            _enrol_roster(probe, script, begin)
+        finally:
+            probe.close()
         try:
             play_script(steps, lambda clock: build_app(settings, clock=clock, seed=seed), ManualClock(begin),
                         sys.stdout)
         except ScriptError as exc:  # found while playing: the simulated clock ran off the calendar
             raise fail(f"{script}: {exc}") from None
+
+
+_ROSTER = re.compile(r"^#\s*roster\s*:\s*(.+?)\s*$", re.MULTILINE)
+
+
+def _enrol_roster(app: App, script: Path, now: datetime) -> None:
+    """A script's `# roster: FILE` header (a roster file beside the script): imported before the first line, so the
+    script plays with 书记, 委员 and the members a question waits for."""
+    header = _ROSTER.search(script.read_text(encoding="utf-8-sig"))
+    if header is None:
+        return
+    path = script.parent / header[1]
+    try:
+        rows = read_roster(path)
+        import_roster(app.db, rows=rows, now=now, label=path.name)
+    except RosterFileMissing as exc:
+        raise fail(f"{script}: # roster: {exc}") from None
+    except RosterError as exc:
+        raise fail(f"{script}: 名册有误：\n" + "\n".join(exc.problems)) from None
 
 
 async def _chat(app: App, name: str, group: str) -> None:

@@ -1,6 +1,6 @@
 """The .chat conversation-script format (parsing only; play.py plays it).
 
-    # a comment
+    # a comment           (`# roster: FILE`, a header: `studybot chat --script` imports that roster first)
     [第一党支部]          following lines happen in this group ([私聊] = private chat)
     张三: 开始竞赛        member 张三 sends 开始竞赛
     张三: [点击 B]        member 张三 taps B on the group's latest question card ([点击 B 第1题]: on question 1's
