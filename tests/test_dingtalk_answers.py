@@ -228,13 +228,15 @@ def test_a_member_without_a_staff_id_is_told_once_and_answered_only_in_the_conve
 
     async def main() -> None:
         async with FakeDingTalkGateway() as gateway, running_bot(tmp_path, ManualClock(T0), gateway):
-            for n in range(2):
+            for _ in range(2):
                 data = gateway.chatbot_data("ext1", "帮助", group=False, conversation="cid-ext")
                 del data["senderStaffId"]
+                mark = gateway.reply_count()
                 await gateway.wait_ack(await gateway.push(data))
-                await gateway.wait_for(lambda b: "开始竞赛" in text_of(b), after=gateway.reply_count() - n)
+                await gateway.wait_for(lambda b: "开始竞赛" in text_of(b), after=mark)
+            mark = gateway.reply_count()
             await say(gateway, "u1", "帮助")  # later frames handled: the notes, if any, were sent
-            await gateway.wait_for(lambda b: "开始竞赛" in text_of(b), after=3)
+            await gateway.wait_for(lambda b: "开始竞赛" in text_of(b), after=mark)
             notes = [b for _, b in gateway.replies_since(0) if NO_STAFF_ID_NOTE in text_of(b)]
             assert len(notes) == 1
             gateway.webhook_expiry_ms = -1000  # no session webhook left: nothing is pushed to the encrypted id
