@@ -1,6 +1,6 @@
 """What the OpenAPI's 403 means, and what the bot does about it (issue 13).
 
-DingTalk answers 403 for four things, told apart by the answer's `code`; only 401 means the token:
+DingTalk answers 403 for three kinds of thing, told apart by the answer's `code`; only 401 means the token:
 - a rate limit (`QpsLimitForAppkeyAndApi`: 20 calls a second per app and API; `QpsLimitForApi`, platform
   wide; `QpsLimitForIp`): nothing was done, sending again a second later is safe. `Pacer` keeps every
   API under `PER_SECOND` calls a second, and a rate-limit answer pauses that API for a second;
