@@ -21,11 +21,14 @@ class NotDelivered(Exception):
     not dedupe, so sending it again may show the message twice: it is sent again at most once.
     `refused`: the platform answered no (a removed robot, a bad key): the same request at once
     would get the same answer. Neither: it certainly did not take it (the connection was refused,
-    a rate limit), and sending again is safe."""
+    a rate limit), and sending again is safe. `held`: the platform takes nothing of this kind until
+    someone acts (a used-up quota, a missing permission; the channel has told the admins): the
+    message waits, and the wait is not counted as an attempt."""
 
-    def __init__(self, reason: str, *, maybe_received: bool = False, refused: bool = False) -> None:
+    def __init__(self, reason: str, *, maybe_received: bool = False, refused: bool = False,
+                 held: bool = False) -> None:
         super().__init__(reason)
-        self.maybe_received, self.refused = maybe_received, refused
+        self.maybe_received, self.refused, self.held = maybe_received, refused, held
 
 
 class Channel(Protocol):

@@ -41,7 +41,7 @@ from bot.channels.common.send_lanes import GROUP_PER_MINUTE
 from bot.messages import Chat, Outgoing, Priority
 from bot.storage.db import Database
 from bot.storage.models import OutboxRow
-from bot.storage.outbox import mark_attempt, mark_sent, next_pending, pending_due, recent_sends
+from bot.storage.outbox import mark_attempt, mark_sent, next_pending, pending_due, postpone, recent_sends
 
 __all__ = ["OutboxWorker", "PER_MINUTE"]
 
@@ -53,6 +53,9 @@ PAGE = 5000
 # before the one more try of a push that may have been received: a slow platform catches up (its
 # backlog of requests drains) rather than meeting the same push again while still busy
 UNSURE_PAUSE = timedelta(minutes=1)
+# a push the platform holds back until someone acts (NotDelivered.held: a quota, a permission; the channel
+# has told the admins) stays pending and is looked at again this much later, its attempts not counted
+HELD_PAUSE = timedelta(minutes=10)
 
 
 class OutboxWorker:
@@ -143,6 +146,10 @@ class OutboxWorker:
                 mark_sent(session=session, row_id=row.id, now=now)
                 self._sent[(row.channel, row.chat_id)].append(now)
                 self.sent += 1
+            elif failure.held:
+                postpone(session=session, row_id=row.id, error=str(failure), until=now + HELD_PAUSE)
+                log.info("outbox: push %s to %s/%s held back (%s); pending until %s", row.key, row.channel,
+                         row.chat_id, failure, now + HELD_PAUSE)
             else:
                 attempts, unsure = row.attempts + 1, row.unconfirmed + failure.maybe_received
                 retry_at = None

@@ -97,6 +97,16 @@ def mark_attempt(*, session: Session, row_id: int, error: str, retry_at: datetim
         session.add(row)
 
 
+def postpone(*, session: Session, row_id: int, error: str, until: datetime) -> None:
+    """The platform takes nothing now for a reason someone must fix (a used-up quota, a missing
+    permission): the row stays pending until `until`, the wait not counted as an attempt."""
+    row = session.get(OutboxRow, row_id)
+    if row is not None:
+        row.last_error = error[:300]
+        row.due_at = until
+        session.add(row)
+
+
 def recent_sends(*, session: Session, since: datetime) -> list[tuple[str, str, datetime]]:
     """(channel, chat_id, sent_at) of pushes sent since `since`: the rate windows after a restart."""
     return list(session.exec(select(OutboxRow.channel, OutboxRow.chat_id, OutboxRow.sent_at)

@@ -12,6 +12,11 @@
   with whether its signature checked out against `robot_secret`.
 - Websocket (in the test's loop): pushes CALLBACK frames (chatbot messages, card taps) and records
   the client's acks; `drop()` breaks the connection the way a network failure does.
+What DingTalk answers when things go wrong (issue 13): `script(path, answer, …)` queues the next answers
+of an OpenAPI send path (`RATE_LIMITED`, `QUOTA_USED_UP`, `NO_PERMISSION`: the 403s DingTalk sends);
+`card_deliver_error` makes createAndDeliver answer success: true with a failed deliverResults entry;
+`flow_controlled` (each user once) and `invalid_staff` are listed in batchSend's 200 and get nothing;
+`webhook_errcodes` are the session webhook's next errcodes. `openapi_calls` lists every send path called.
 A test waits for what it expects on the fake's change signal, never a fixed time; a slow session
 webhook is one the test holds (`hold_session_webhooks`) and lets go."""
 
@@ -34,7 +39,7 @@ from websockets.exceptions import ConnectionClosed
 
 from fakes.changes import Changes
 
-__all__ = ["FakeDingTalkGateway", "CHATBOT_TOPIC", "CARD_TOPIC"]
+__all__ = ["FakeDingTalkGateway", "CHATBOT_TOPIC", "CARD_TOPIC", "RATE_LIMITED", "QUOTA_USED_UP", "NO_PERMISSION"]
 
 CHATBOT_TOPIC = "/v1.0/im/bot/messages/get"
 TOKEN_PATH = "/v1.0/oauth2/accessToken"
@@ -44,6 +49,12 @@ TOKEN_HEADER = "x-acs-dingtalk-access-token"
 CARD_TOPIC = "/v1.0/card/instances/callback"
 CARD_DELIVER_PATH = "/v1.0/card/instances/createAndDeliver"
 CARD_UPDATE_PATH = "/v1.0/card/instances"
+RATE_LIMITED = (403, {"code": "QpsLimitForAppkeyAndApi", "message": "应用调用该接口的请求数超过限流阈值",
+                      "requestid": "req-qps"})
+QUOTA_USED_UP = (403, {"code": "ApiCountLimitForOrg", "message": "企业调用该接口的次数已超过当月额度",
+                       "requestid": "req-quota"})
+NO_PERMISSION = (403, {"code": "Forbidden.AccessDenied.AccessTokenPermissionDenied",
+                       "message": "没有调用该接口的权限", "requestid": "req-perm"})
 
 
 class FakeDingTalkGateway:
@@ -69,6 +80,12 @@ class FakeDingTalkGateway:
         self.card_updates: list[dict[str, Any]] = []
         self.card_fail = False  # createAndDeliver answers 403 (no card permission)
         self.robot_secret = "SEC-robot-secret"
+        self.scripted: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        self.openapi_calls: list[str] = []
+        self.card_deliver_error = ""
+        self.flow_controlled: set[str] = set()
+        self.invalid_staff: set[str] = set()
+        self.webhook_errcodes: list[int] = []
         self.robot_sends: list[tuple[dict[str, str], dict[str, Any], bool]] = []  # (query, body, sign ok)
         self._tokens = itertools.count(1)
         self._valid_tokens: set[str] = set()
@@ -155,8 +172,14 @@ class FakeDingTalkGateway:
                     self.card_updates.append(body)
                     self.update_times.append(time.perf_counter())
                     return 200, {"success": True, "result": True}
+                self.openapi_calls.append(path)
                 if self.card_fail:
                     return 403, {"code": "Forbidden.AccessDenied", "message": "no card permission"}
+                if self.scripted.get(path):
+                    return self.scripted[path].pop(0)
+                if self.card_deliver_error:
+                    return 200, {"success": True, "result": {"outTrackId": body.get("outTrackId"), "deliverResults": [
+                        {"spaceType": "IM_GROUP", "success": False, "errorMsg": self.card_deliver_error}]}}
                 self.card_sends.append(body)
                 return 200, {"success": True, "result": {"outTrackId": body.get("outTrackId"),
                                                          "deliverResults": [{"success": True}]}}
@@ -170,11 +193,21 @@ class FakeDingTalkGateway:
             if path in (GROUP_SEND_PATH, PRIVATE_SEND_PATH):
                 if token not in self._valid_tokens:
                     return 401, {"code": "InvalidAuthentication", "message": "token invalid"}
+                self.openapi_calls.append(path)
+                if self.scripted.get(path):
+                    return self.scripted[path].pop(0)
+                users = [str(u) for u in body.get("userIds") or ()]
+                invalid = [u for u in users if u in self.invalid_staff]
+                throttled = [u for u in users if u in self.flow_controlled and u not in invalid]
+                self.flow_controlled -= set(throttled)
+                if path == PRIVATE_SEND_PATH and len(invalid) + len(throttled) == len(users):
+                    return 200, {"processQueryKey": "", "invalidStaffIdList": invalid,
+                                 "flowControlledStaffIdList": throttled}
                 self.openapi_sends.append((path, token, body))
                 if path == GROUP_SEND_PATH:
                     return 200, {"processQueryKey": f"pqk-{len(self.openapi_sends)}"}
-                return 200, {"processQueryKey": f"pqk-{len(self.openapi_sends)}", "invalidStaffIdList": [],
-                             "flowControlledStaffIdList": []}
+                return 200, {"processQueryKey": f"pqk-{len(self.openapi_sends)}", "invalidStaffIdList": invalid,
+                             "flowControlledStaffIdList": throttled}
             if path == "/v1.0/gateway/connections/open":
                 self.opens.append(body)
                 if body.get("clientId") != self.client_id or body.get("clientSecret") != self.client_secret:
@@ -188,6 +221,8 @@ class FakeDingTalkGateway:
         with self._lock:
             self.held_posts -= held
             if path.startswith("/session/"):
+                if self.webhook_errcodes:
+                    return 200, {"errcode": self.webhook_errcodes.pop(0), "errmsg": "scripted"}
                 if self.webhook_errcode:
                     return 200, {"errcode": self.webhook_errcode, "errmsg": "session webhook invalid"}
                 self.replies.append((path.removeprefix("/session/"), body))
@@ -310,6 +345,11 @@ class FakeDingTalkGateway:
     async def wait_for_update(self, predicate: Any, *, timeout: float = 5.0) -> dict[str, Any]:
         return await self._changes.until(lambda: self._first(self.card_updates, predicate), timeout,
                                          lambda: f"no matching card update; got {self.card_updates}")
+
+    def script(self, path: str, *answers: tuple[int, dict[str, Any]]) -> None:
+        """The next answers of an OpenAPI send path, after the token was checked."""
+        with self._lock:
+            self.scripted.setdefault(path, []).extend(answers)
 
     def revoke_tokens(self) -> None:
         with self._lock:

@@ -241,7 +241,8 @@ class DingTalkChannel:
                 return
             if msg.session_webhook:
                 self._sessions.remember(incoming.chat.chat_id, (msg.session_webhook, msg.session_webhook_expired_time))
-            for reply in self._app.handle(incoming):
+            note = self._outbound.unidentified.note(incoming, msg.sender_staff_id)  # no staff id: told once
+            for reply in [*self._app.handle(incoming), *note]:
                 self._enqueue(reply, incoming.reply_handle)
         except Exception:
             log.exception("dingtalk: message could not be handled")

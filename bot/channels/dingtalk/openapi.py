@@ -10,21 +10,31 @@
   CardReplier: it reads the OpenAPI address once at import, needs an incoming message to send a
   card (a timer-driven question has none) and logs failures instead of raising them.
 
+What the answers mean (issue 13): 401 alone is a stale token (fetched again, the call made once more);
+a 403 is a rate limit, a used-up quota or a missing permission (throttle.py: paced and paused, or held);
+createAndDeliver's `success: true` is read down to `result.deliverResults[].success`; batchSend's 200
+may list `flowControlledStaffIdList` (throttled: `RateLimited`) and `invalidStaffIdList` (refused).
+
 Blocking (requests): call it in `asyncio.to_thread`. Never logs the secret or the token."""
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from bot.channels.base import NotDelivered
 from bot.channels.common.attempts import requests_failure, status_failure
+from bot.channels.dingtalk.throttle import Holds, Pacer, forbidden_kind
 
-__all__ = ["DingTalkOpenAPI", "OpenAPIError", "msg_for", "MSG_PARAM_MAX_BYTES"]
+log = logging.getLogger(__name__)
+
+__all__ = ["DingTalkOpenAPI", "OpenAPIError", "RateLimited", "msg_for", "MSG_PARAM_MAX_BYTES"]
 
 TOKEN_PATH = "/v1.0/oauth2/accessToken"
 GROUP_SEND_PATH = "/v1.0/robot/groupMessages/send"
@@ -40,6 +50,11 @@ HTTP_TIMEOUT = 10.0
 class OpenAPIError(NotDelivered):
     """A failed OpenAPI call; its text names the path and status, never a credential. As a send's
     failure it says whether the message may have reached the chat (common/attempts.py)."""
+
+
+class RateLimited(OpenAPIError):
+    """DingTalk said "too fast" (a rate-limit 403, a flow-controlled recipient, a busy session
+    webhook): not taken, and safe to send again after a pause."""
 
 
 def msg_for(title: str, text: str, markdown: bool) -> tuple[str, str]:
@@ -65,7 +80,8 @@ class _Sessions(threading.local):
 
 class DingTalkOpenAPI:
     def __init__(self, *, app_key: str, app_secret: str, endpoint: str = "https://api.dingtalk.com",
-                 robot_code: str | None = None, clock: Any = time.monotonic) -> None:
+                 robot_code: str | None = None, clock: Any = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self._app_key = app_key
         self._app_secret = app_secret
         self.robot_code = robot_code or app_key  # an enterprise internal robot's code is its AppKey
@@ -74,6 +90,7 @@ class DingTalkOpenAPI:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._token_until = 0.0
+        self._pacer, self._holds = Pacer(clock=clock, sleep=sleep), Holds(clock)
         self._local = _Sessions()  # a keep-alive session per thread: requests' Session is not thread-safe
 
     def http(self) -> requests.Session:
@@ -119,28 +136,58 @@ class DingTalkOpenAPI:
     def send_private(self, user_ids: list[str], msg_key: str, msg_param: str) -> dict[str, Any]:
         if not 1 <= len(user_ids) <= 20:
             raise ValueError("oToMessages/batchSend takes 1 to 20 userIds")
-        return self._send(PRIVATE_SEND_PATH, {"robotCode": self.robot_code, "userIds": list(user_ids),
-                                              "msgKey": msg_key, "msgParam": msg_param})
+        answer = self._send(PRIVATE_SEND_PATH, {"robotCode": self.robot_code, "userIds": list(user_ids),
+                                                "msgKey": msg_key, "msgParam": msg_param})
+        # a 200 that names recipients who did not get it (we send to one user at a time)
+        invalid = [str(i) for i in answer.get("invalidStaffIdList") or () if str(i) in user_ids]
+        throttled = [str(i) for i in answer.get("flowControlledStaffIdList") or () if str(i) in user_ids]
+        if invalid:
+            log.warning("dingtalk: %s is not a user the robot can write to (invalidStaffIdList): check the "
+                        "roster's 钉钉账号 and the robot's visibility", ", ".join(invalid)[:200])
+            raise OpenAPIError(f"{PRIVATE_SEND_PATH}: invalid staff id {', '.join(invalid)[:200]}", refused=True)
+        if throttled:
+            raise RateLimited(f"{PRIVATE_SEND_PATH}: flow controlled {', '.join(throttled)[:200]}")
+        return answer
 
     def deliver_card(self, body: dict[str, Any]) -> dict[str, Any]:
         answer = self._send(CARD_DELIVER_PATH, body)
-        if answer.get("success") is False:
-            raise OpenAPIError(f"{CARD_DELIVER_PATH}: not delivered {str(answer.get('result', ''))[:120]}",
-                               refused=True)
+        result = answer.get("result")
+        results = result.get("deliverResults") if isinstance(result, dict) else None
+        failed = [r for r in results or () if not isinstance(r, dict) or r.get("success") is not True]
+        if answer.get("success") is False or failed:  # success: true is said even when a delivery failed
+            why = "; ".join(str(r.get("errorMsg", "") if isinstance(r, dict) else r)[:80] for r in failed)
+            raise OpenAPIError(f"{CARD_DELIVER_PATH}: not delivered {why or str(result)[:120]}", refused=True)
         return answer
 
     def update_card(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._send(CARD_UPDATE_PATH, body, method="PUT")
 
     def _send(self, path: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
+        held = self._holds.reason(path)
+        if held is not None:  # told once already; no request until the hold is over
+            raise OpenAPIError(f"{path}: {held}", held=True)
         token = self.token()
+        self._pacer.take(path)
         try:
-            return self._call(path, body, token, method)
+            answer = self._call(path, body, token, method)
         except _Unauthorized:
             # revoked or expired early: one retry with a fresh token (the first was turned away, so
             # the message cannot show twice)
             self._forget(token)
-            return self._call(path, body, self.token(), method)
+            token = self.token()
+            self._pacer.take(path)
+            answer = self._call(path, body, token, method)
+        self._holds.served(path)
+        return answer
+
+    def _forbidden(self, path: str, answer: dict[str, Any]) -> OpenAPIError:
+        """A 403: "too fast" (paused a second), or a quota or permission (held)."""
+        detail = f"HTTP 403 {str(answer.get('code', ''))[:60]} {str(answer.get('message', ''))[:100]}".strip()
+        kind = forbidden_kind(answer)
+        if kind == "rate":
+            self._pacer.pause(path)
+            return RateLimited(f"{path}: {detail}")
+        return OpenAPIError(f"{path}: {self._holds.hold(path, kind, detail)}", held=True)
 
     def _call(self, path: str, body: dict[str, Any], token: str | None, method: str = "POST") -> dict[str, Any]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -159,8 +206,10 @@ class DingTalkOpenAPI:
             answer = {}
         if not isinstance(answer, dict):
             answer = {}
-        if response.status_code in (401, 403) and token is not None:
-            raise _Unauthorized(f"{path}: HTTP {response.status_code} {answer.get('code', '')}")
+        if response.status_code == 401 and token is not None:
+            raise _Unauthorized(f"{path}: HTTP 401 {str(answer.get('code', ''))[:60]}")
+        if response.status_code == 403 and token is not None:
+            raise self._forbidden(path, answer)
         failure = status_failure(response.status_code)
         if failure is not None:
             raise OpenAPIError(f"{path}: HTTP {response.status_code} {str(answer.get('code', ''))[:60]} "

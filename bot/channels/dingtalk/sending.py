@@ -7,24 +7,35 @@
   it is fresh (it lives about 90 minutes), else to the group's custom robot webhook when
   `dingtalk.webhooks` has one (HMAC-signed, 20 a minute, queued), else through the robot OpenAPI
   (groupMessages/send, oToMessages/batchSend). A session webhook answering 300001 (expired) is
-  forgotten and the message goes the next way.
+  forgotten and the message goes the next way; one answering -1 or 130101 (busy, too fast) did not take
+  it (`RateLimited`); any other errcode is a refusal of that address (logged), and the message goes the
+  next way;
+- a member DingTalk gave no staff id (an external user, a robot not yet published) is answered only in
+  the conversation: the OpenAPI refuses their encrypted senderId, so nothing is pushed to them.
+
+DingTalk's "too fast" (`RateLimited`) is retried here for replies and contest steps, after 1 s, 2 s, 4 s
+(`REPLY_RETRIES`); the outbox's pushes are tried again by the outbox (one retry layer each).
 
 Blocking HTTP calls run in threads, so the loop never stalls."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.base import NotDelivered
-from bot.channels.common.retries import Taken
+from bot.channels.common.aio import Sleep
+from bot.channels.common.retries import Retries, Taken, keep_trying
 from bot.channels.dingtalk import cards
-from bot.channels.dingtalk.openapi import DingTalkOpenAPI, msg_for
+from bot.channels.dingtalk.openapi import DingTalkOpenAPI, RateLimited, msg_for
 from bot.channels.dingtalk.replies import (
+    WEBHOOK_BUSY_ERRCODES,
     WEBHOOK_EXPIRED_ERRCODE,
     SessionWebhooks,
+    Unidentified,
     pieces,
     post_session,
     session_body,
@@ -39,6 +50,16 @@ __all__ = ["Outbound", "WebhookRobot"]
 log = logging.getLogger(__name__)
 
 
+class _TooFast(Retries):
+    """A reply or a contest step DingTalk turned away as too fast: tried again after a pause."""
+
+    def wait(self, tries: int, unsure: int, failure: NotDelivered) -> float | None:
+        return super().wait(tries, unsure, failure) if isinstance(failure, RateLimited) else None
+
+
+REPLY_RETRIES = _TooFast(attempts=4, first=1.0, most=4.0)
+
+
 @dataclass(frozen=True)
 class WebhookRobot:
     """A group's custom robot (自定义机器人): its access token and, with 加签, its secret."""
@@ -51,11 +72,14 @@ class Outbound:
     webhook to try first ("" for none)."""
 
     def __init__(self, *, openapi: DingTalkOpenAPI, template: str, robots: dict[str, WebhookRobot],
-                 robot_webhook: DingTalkWebhook | None, sessions: SessionWebhooks, book: CardBook) -> None:
+                 robot_webhook: DingTalkWebhook | None, sessions: SessionWebhooks, book: CardBook,
+                 sleep: Sleep = asyncio.sleep) -> None:
         self._openapi, self._template = openapi, template
         self._robots, self._robot_webhook = robots, robot_webhook
         self._sessions, self._book = sessions, book
         self._taken = Taken()
+        self._sleep = sleep
+        self.unidentified = Unidentified()
 
     async def send(self, webhook: str, message: Outgoing, confirmed: bool = False) -> None:
         """`confirmed` (the outbox's `deliver`): one request per piece not taken by an earlier attempt,
@@ -72,19 +96,20 @@ class Outbound:
             if webhook:
                 body = session_body(piece, markdown=markdown, mentions=message.mentions)
                 errcode = await asyncio.to_thread(post_session, self._openapi.http(), webhook, body)
-                if errcode == 0 or (errcode != WEBHOOK_EXPIRED_ERRCODE and not confirmed):
-                    return  # another errcode was logged; only the outbox's pushes wait for a yes
-                if errcode != WEBHOOK_EXPIRED_ERRCODE:
-                    raise NotDelivered(f"session webhook errcode {errcode}", refused=True)
-                self._sessions.forget(message.chat.chat_id, webhook)
-                webhook = ""
+                if errcode == 0:
+                    return
+                if errcode in WEBHOOK_BUSY_ERRCODES:
+                    raise RateLimited(f"session webhook errcode {errcode}")
+                if errcode == WEBHOOK_EXPIRED_ERRCODE:
+                    self._sessions.forget(message.chat.chat_id, webhook)
+                webhook = ""  # expired, or refused (logged): the next way
             await self._push(message, piece, markdown, confirmed)
 
         if confirmed:
             await self._taken.each(message, pieces(text), one)
             return
         for piece in pieces(text):
-            await one(piece)
+            await keep_trying(functools.partial(one, piece), REPLY_RETRIES, self._sleep)
 
     async def _push(self, message: Outgoing, text: str, markdown: bool, confirmed: bool = False) -> None:
         """A message DingTalk did not ask for: the group's custom robot, else the OpenAPI."""
@@ -100,6 +125,8 @@ class Outbound:
                                                      label=label, confirmed=confirmed, priority=message.priority)
             await asyncio.gather(*sent)  # raises NotDelivered when the robot did not take it
             return
+        if not chat.is_group and self.unidentified.knows(chat.chat_id):
+            raise NotDelivered("no staff id for this member: answered only in the conversation", refused=True)
         key, param = msg_for(title_of(text), text, markdown)
         if chat.is_group:
             await asyncio.to_thread(self._openapi.send_group, chat.chat_id, key, param)
