@@ -52,6 +52,8 @@ class Callbacks(Protocol):
 
     async def on_event(self, ws: Any, req_id: str, body: dict[str, Any], eventtype: str) -> None: ...
 
+    def on_refused(self, cmd: str, req_id: str, error: str) -> None: ...
+
 
 class RobotConnection:
     """`run(callbacks)` connects and reconnects until cancelled or taken over; `send_frame` writes
@@ -194,11 +196,14 @@ class RobotConnection:
                 self._pings.clear()
                 self._missed = 0
             return
+        error = None if ok else f"errcode {errcode} {str(frame.get('errmsg', ''))[:80]}"
         if cmd == SEND:
-            self._queue.acked(req_id, None if ok else f"errcode {errcode} {str(frame.get('errmsg', ''))[:80]}")
-        if not ok:
+            self._queue.acked(req_id, error)
+        if error is not None:
             log.warning("wecom robot: %s %s failed: errcode %s: %s", cmd, req_id, errcode,
                         str(frame.get("errmsg", ""))[:200])
+            if cmd != SEND and self._callbacks is not None:
+                self._callbacks.on_refused(cmd, req_id, error)
 
     async def _on_event(self, ws: Any, req_id: str, body: dict[str, Any]) -> None:
         eventtype = event_type(body)
