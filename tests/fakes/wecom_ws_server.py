@@ -46,7 +46,7 @@ class FakeWeComServer:
         self.refuse_sends = 0  # aibot_send_msg frames to answer with an error (then ok again)
         self.ack_sends = True  # False: aibot_send_msg frames are recorded and never acked (a stalled WeCom)
         self.refuse_responds = 0  # aibot_respond_msg frames to refuse with RESPOND_REFUSED (then ok again)
-        self.ids_used: set[str] = set()  # task ids and stream ids of the messages taken (a reuse is refused)
+        self.ids_used: set[str] = set()  # task ids and stream ids of the messages seen (a reuse is refused)
         self.id_refusals = 0
         self.port = 0
         self._conn: ServerConnection | None = None
@@ -108,6 +108,13 @@ class FakeWeComServer:
                 if frame.get("cmd") == "ping" and not self.ack_pings:
                     continue
                 ack_id = (frame.get("headers") or {}).get("req_id")
+                if frame.get("cmd") in ("aibot_send_msg", "aibot_respond_msg"):  # ids count once seen
+                    ids = _message_ids(frame.get("body") or {})
+                    if ids & self.ids_used:
+                        self.id_refusals += 1
+                        await self._ack(conn, ack_id, ID_REUSED, "task_id or stream id used before")
+                        continue
+                    self.ids_used |= ids
                 if frame.get("cmd") == "aibot_send_msg" and not self.ack_sends:
                     continue
                 if frame.get("cmd") == "aibot_send_msg" and self.refuse_sends:
@@ -118,13 +125,6 @@ class FakeWeComServer:
                     self.refuse_responds -= 1
                     await self._ack(conn, ack_id, RESPOND_REFUSED, "reply refused")
                     continue
-                if frame.get("cmd") in ("aibot_send_msg", "aibot_respond_msg"):
-                    ids = _message_ids(frame.get("body") or {})
-                    if ids & self.ids_used:
-                        self.id_refusals += 1
-                        await self._ack(conn, ack_id, ID_REUSED, "task_id or stream id used before")
-                        continue
-                    self.ids_used |= ids
                 await self._ack(conn, ack_id, 0, "ok")
         except ConnectionClosed:
             pass
