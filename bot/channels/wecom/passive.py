@@ -72,7 +72,7 @@ class Conversation:
         if not userid:
             return None
         chatid = str(payload.get("chatid") or "")
-        if payload.get("chattype") == "group" and chatid:
+        if payload.get("chattype") != "single" and chatid:  # no chattype: a chatid says group
             return Chat(self.name, chatid, True, chatid), userid
         return Chat(self.name, userid, False, ""), userid
 
