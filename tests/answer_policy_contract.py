@@ -13,7 +13,8 @@ never answer it). u9 starts a contest of the two questions of `BANK_YAML`, 30 s 
 3. u2 types C (the group sees the acknowledgement), then A (a repeat: the core's note for u2 alone),
    and the core sends a note on its own: notes for one member are dropped, never posted in the group;
 4. the deadline passes: question 1 closes with one message that reveals it and asks question 2; the
-   group gets it whole, as question 2's card where the platform has cards for it; where the platform
+   group gets it whole, as question 2's card where the platform has cards for it (on WeCom, whose cards
+   show only short texts, the reveal as a text just before the card); where the platform
    can update cards for everyone, question 1's cards close with the answer;
 5. u1 taps question 1's card again: the core gets question 1's key and answers 'stale'; the card
    closes for u1 with the note; the group gets nothing;
@@ -106,6 +107,9 @@ class Harness(Protocol):
     forged_id: str  # a card id no adapter made, as the platform would carry it
     closes_cards: bool  # the platform can update a card for everyone (question 1's cards close on the reveal)
     pushes_cards: bool  # a message the core sends on its own can be a card (not in WeCom's callback mode)
+    # the card holds only what fits on it (WeCom's recommended lengths): what precedes the question (the
+    # reveal) comes whole as a text just before the card
+    text_above_card: bool
 
     async def start_contest(self) -> Any:
         """u9 types `START`: question 1's card as the group got it."""
@@ -156,7 +160,11 @@ async def play(h: Harness) -> None:
     mark = h.mark()
     await h.time_up()
     got = await h.group_since(mark)  # where no card fits, the text says how to answer after it
-    assert len(got) == 1 and got[0].startswith((CARD if h.pushes_cards else "") + CLOSE_TEXT), got
+    if h.text_above_card:
+        assert len(got) == 2 and got[1].startswith(CARD), got
+        assert f"{got[0]}\n\n{got[1].removeprefix(CARD)}".startswith(CLOSE_TEXT), got
+    else:
+        assert len(got) == 1 and got[0].startswith((CARD if h.pushes_cards else "") + CLOSE_TEXT), got
     if h.closes_cards:
         assert await h.closed_for_everyone(card) == "本题已结束，正确答案：B. 一年"
 

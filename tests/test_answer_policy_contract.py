@@ -59,6 +59,7 @@ def probe_for() -> tuple[str, str]:
 
 class WeComLongConnection:
     closes_cards, pushes_cards = False, True
+    text_above_card = True
     forged_id = "forged_zz@1"
 
     def __init__(self, server: FakeWeComServer, adapter: WeComRobotWS, core: Core) -> None:
@@ -109,6 +110,7 @@ class WeComLongConnection:
 
 class WeComCallback:
     closes_cards, pushes_cards = False, False
+    text_above_card = False
     forged_id = "forged_zz@1"
 
     def __init__(self, served: Served, http: httpx.Client, api: FakeWeComAPI, core: Core) -> None:
@@ -168,6 +170,7 @@ class WeComCallback:
 
 class DingTalkStream:
     closes_cards, pushes_cards = True, True
+    text_above_card = False
     forged_id = "forged_zz.1"
 
     def __init__(self, gateway: FakeDingTalkGateway, adapter: DingTalkChannel, core: Core) -> None:

@@ -146,18 +146,21 @@ def test_a_timed_contest_played_with_cards_and_typed_answers(tmp_path: Path) -> 
             assert responded == ["r-u2-q1", probe]  # the repeated callback got nothing new
             assert not server.frames("aibot_send_msg", after=mark)  # the taps' notes stay off the group
 
-            # the deadline passes (u3 never answered): one push, Q2's card with Q1's reveal on it
+            # the deadline passes (u3 never answered): Q1's reveal in full, then Q2's card (which holds only
+            # what fits WeCom's recommended lengths)
             mark = len(server.received)
             clock.set(clock.now() + timedelta(seconds=5))
             q2 = await server.wait_for(pushed("template_card"), after=mark)
             judge = card_of(q2)
             assert judge["card_type"] == "button_interaction"
             assert [b["text"] for b in judge["button_list"]] == ["对", "错"]
-            step = card_text(judge)
+            assert "退党" in card_text(judge) and "第 1 题答案" not in card_text(judge)
+            reveal = server.frames("aibot_send_msg", after=mark)[0]
+            step = content(reveal)
             assert "第 1 题答案" in step and "答对 1 人：u1" in step and "2 人作答" not in step
-            assert step.index("第 1 题答案") < step.index("退党") and judge["task_id"] != vote["task_id"]
+            assert judge["task_id"] != vote["task_id"]
             await settled(server)
-            assert server.frames("aibot_send_msg", after=mark) == [q2]  # the reveal is not sent twice
+            assert server.frames("aibot_send_msg", after=mark) == [reveal, q2]  # nothing sent twice
 
             # a late click on Q1's card must not answer Q2: u3's card says so, the group gets nothing
             mark = len(server.received)
@@ -175,11 +178,10 @@ def test_a_timed_contest_played_with_cards_and_typed_answers(tmp_path: Path) -> 
                 body = update_of(await server.wait_for(reply_to(req, "aibot_respond_update_msg")))
                 assert body["userids"] == [user] and body["template_card"]["button_list"] == [
                     {"text": f"已作答：{key}", "style": 2, "key": f"{judge['task_id']}:locked"}]
-            await server.say("u3", f"{BOT} 对")
-            q3 = await server.wait_for(lambda f: f.get("cmd") in ("aibot_send_msg", "aibot_respond_msg")
-                                       and f["body"]["msgtype"] == "template_card", after=mark)
-            single = card_of(q3)
-            assert "第 2 题答案：对" in card_text(single) and "答对 2 人" in card_text(single)
+            last = await server.say("u3", f"{BOT} 对")  # the reply to it: Q2's reveal, then Q3's card pushed
+            step = content(await server.wait_for(reply_to(last), after=mark))
+            assert "第 2 题答案：对" in step and "答对 2 人" in step
+            single = card_of(await server.wait_for(pushed("template_card"), after=mark))
             assert [b["text"] for b in single["button_list"]] == ["A", "B", "C", "D"]
             assert "最高领导机关" in single["sub_title_text"]
 
@@ -209,7 +211,9 @@ def test_a_repeated_message_is_answered_once_and_a_lost_reply_is_sent_again(tmp_
             # WeCom asking again with a new req_id: our reply may have been lost: the same reply again
             await server.say("u1", f"{BOT} 我的积分", msgid="m1", req_id="r2")
             second = await server.wait_for(reply_to("r2"))  # after the very same frame: handled in order
-            assert second["body"] == first["body"]
+            # the same reply, as a new message: WeCom takes a stream id (or a card's task_id) once
+            assert content(second) == content(first)
+            assert second["body"]["stream"]["id"] != first["body"]["stream"]["id"]
             assert [f["headers"]["req_id"] for f in server.frames("aibot_respond_msg", after=mark)] == ["r2"]
 
     run(scenario())
@@ -238,7 +242,8 @@ def test_a_dropped_connection_reconnects_and_the_contest_goes_on(tmp_path: Path)
             await sleeps.end(backoff)
             await server.wait_connected(count=2)
             judge = card_of(await server.wait_for(pushed("template_card"), after=mark))
-            assert "第 1 题答案" in card_text(judge) and "本题无人作答" in card_text(judge)
+            reveal = content(server.frames("aibot_send_msg", after=mark)[0])
+            assert "第 1 题答案" in reveal and "本题无人作答" in reveal
             assert judge["task_id"] != vote["task_id"]
             # the contest goes on over the new connection: u1's tap shows on their card
             req = await server.click("u1", judge, key=f"{judge['task_id']}:对")
@@ -284,7 +289,7 @@ def test_a_push_whose_connection_is_lost_before_the_ack_is_sent_again_at_most_on
     run(scenario())
 
 
-def test_pings_keep_the_connection_and_an_unanswered_one_replaces_it(tmp_path: Path) -> None:
+def test_pings_keep_the_connection_and_two_unanswered_in_a_row_replace_it(tmp_path: Path) -> None:
     sleeps = Sleeps()
 
     async def scenario() -> None:
@@ -302,7 +307,10 @@ def test_pings_keep_the_connection_and_an_unanswered_one_replaces_it(tmp_path: P
             server.ack_pings = False  # a silent, half-dead connection
             await sleeps.end(ping_interval)
             await server.wait_until(lambda: len(server.frames("ping")) == 3, what="the third ping")
-            await sleeps.end(ping_interval)  # still unanswered a whole interval later: replaced
+            await sleeps.end(ping_interval)  # one missed: WeCom's SDKs ping again
+            await server.wait_until(lambda: len(server.frames("ping")) == 4, what="the fourth ping")
+            assert server.subscriptions == 1
+            await sleeps.end(ping_interval)  # the second missed in a row: replaced
             assert 0.025 <= await sleeps.end(backoff) <= 0.05
             await server.wait_connected(count=2)
             mark = len(server.received)
@@ -518,11 +526,11 @@ def test_task_ids_are_unique_short_and_of_allowed_characters() -> None:
 
 def test_cards_for_each_kind_of_question() -> None:
     single = Outgoing(G1, "📝 第 1/3 题（单选）\n题干\nA. 甲\nB. 乙\n请回复选项字母，如 A", choices=("A", "B"))
-    card = cards.question_card(single, "t@1")
+    card = cards.question_card(single, "t@1").card
     assert card["card_type"] == "button_interaction" and card["task_id"] == "t@1"
     assert card["main_title"]["title"] == "📝 第 1/3 题（单选）" and "A. 甲" in card["sub_title_text"]
     assert card["button_list"][1] == {"text": "B", "style": 1, "key": "t@1:B"}
-    judge = cards.question_card(Outgoing(G1, "判断\n对吗", choices=("对", "错")), "t@2")
+    judge = cards.question_card(Outgoing(G1, "判断\n对吗", choices=("对", "错")), "t@2").card
     assert [b["key"] for b in judge["button_list"]] == ["t@2:对", "t@2:错"]
     assert cards.question_card(Outgoing(G1, "x", choices=tuple("ABCDEFG")), "t@3") is None  # > 6 buttons
     assert cards.question_card(Outgoing(G1, "x", choices=tuple("ABCDEFG"), multiple=True), "t@4") is not None

@@ -37,6 +37,12 @@ class TTLCache(Generic[V]):
         entry = self._data.get(key)
         return entry[1] if entry else default
 
+    def pop(self, key: Hashable, default: D = None) -> V | D:  # type: ignore[assignment]
+        """The value kept for `key`, no longer kept, or `default` when there is none."""
+        self._expire()
+        entry = self._data.pop(key, None)
+        return entry[1] if entry else default
+
     def __len__(self) -> int:
         self._expire()
         return len(self._data)

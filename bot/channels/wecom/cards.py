@@ -2,6 +2,7 @@
 card (多选), the per-user update that locks a member's answer after a click, and the parsing of
 the click event. Shared by the long-connection and the HTTP-callback adapters.
 
+How a question fits on its card, and what goes in a markdown just before it, is card_layout.py's.
 Pure functions over dicts: no I/O, no clock, no state. The caller makes the card's unique part
 of the task id (`make_task_id(key, unique)`) and keeps the cards it sent if it wants to update
 them with their full text later. What a click means (an answer, a repeat, an older question's
@@ -20,23 +21,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.common import card_keys
+from bot.channels.wecom.card_layout import (
+    BUTTON_MAX,
+    DESC_MAX,
+    SUBMIT,
+    VOTE_MAX,
+    QuestionCard,
+    cut,
+    is_answer_label,
+    question_card,
+    with_mentions,
+)
 from bot.messages import Outgoing
 
 __all__ = [
-    "BUTTON_MAX", "VOTE_MAX", "TASK_ID_MAX", "CardClick", "make_task_id", "question_of", "question_card",
-    "answered_card", "closed_card", "note_card", "parse_card_event", "answer_hint", "fallback_markdown",
-    "message_markdown", "is_answer_label",
+    "BUTTON_MAX", "VOTE_MAX", "TASK_ID_MAX", "CardClick", "QuestionCard", "make_task_id", "question_of",
+    "question_card", "rekeyed", "answered_card", "closed_card", "note_card", "parse_card_event", "answer_hint",
+    "fallback_markdown", "message_markdown", "is_answer_label",
 ]
 
-BUTTON_MAX = 6
-VOTE_MAX = 20
 TASK_ID_MAX = 128
-TITLE_MAX = 36  # characters; WeCom recommends about 26 and cuts longer titles on screen
-OPTION_TEXT_MAX = 20
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
-_OPTION_LINE = re.compile(r"^\s*([A-Z])[.．、]\s*(.*)$")
-_LABEL = re.compile(r"^(?:[A-Z]{1,20}|对|错)$")
-SUBMIT = "submit"
 LOCKED = "locked"
 CLOSED = "closed"
 
@@ -54,79 +59,6 @@ def question_of(task_id: str) -> str:
     base, at, _ = task_id.rpartition("@")
     key = card_keys.decode(base) if at else None
     return task_id if key is None else key
-
-
-def is_answer_label(label: str) -> bool:
-    return bool(_LABEL.match(label))
-
-
-def _title_and_body(text: str) -> tuple[str, str]:
-    lines = [line for line in text.strip().splitlines()]
-    if not lines:
-        return "请作答", ""
-    title, body = lines[0].strip(), "\n".join(lines[1:]).strip()
-    if len(title) > TITLE_MAX:
-        title, body = "请作答", text.strip()
-    return title, body
-
-
-def _option_texts(text: str) -> dict[str, str]:
-    """"A. 支部党员大会" lines of a question's text, by letter."""
-    found: dict[str, str] = {}
-    for line in text.splitlines():
-        match = _OPTION_LINE.match(line)
-        if match and match[1] not in found:
-            found[match[1]] = match[2].strip()
-    return found
-
-
-def question_card(message: Outgoing, task_id: str) -> dict[str, Any] | None:
-    """The card for a message with answer choices, or None where none fits (no choices, more
-    than 6 buttons, more than 20 vote options, a choice that is not a letter or 对/错)."""
-    choices = message.choices
-    if not choices or len(set(choices)) != len(choices) or not all(is_answer_label(c) for c in choices):
-        return None
-    title, body = _title_and_body(message.text)
-    if message.multiple:
-        if len(choices) > VOTE_MAX:
-            return None
-        options = _option_texts(message.text)
-        main_title = {"title": title}
-        if body:
-            main_title["desc"] = _question_only(body)
-        return {
-            "card_type": "vote_interaction",
-            "main_title": main_title,
-            "task_id": task_id,
-            "checkbox": {
-                "question_key": "answer",
-                "mode": 1,
-                "option_list": [{"id": c, "text": _option_label(c, options.get(c, "")), "is_checked": False}
-                                for c in choices],
-            },
-            "submit_button": {"text": "提交", "key": f"{task_id}:{SUBMIT}"},
-        }
-    if len(choices) > BUTTON_MAX:
-        return None
-    card: dict[str, Any] = {"card_type": "button_interaction", "main_title": {"title": title}, "task_id": task_id}
-    if body:
-        card["sub_title_text"] = body
-    card["button_list"] = [{"text": c, "style": 1, "key": f"{task_id}:{c}"} for c in choices]
-    return card
-
-
-def _question_only(body: str) -> str:
-    """The question without its option lines and the answer hint (the vote card lists the options)."""
-    kept = [line for line in body.splitlines() if not _OPTION_LINE.match(line) and not line.startswith("请回复")]
-    return "\n".join(kept).strip() or body
-
-
-def _option_label(choice: str, text: str) -> str:
-    if not text:
-        return choice
-    if len(text) > OPTION_TEXT_MAX:
-        text = text[: OPTION_TEXT_MAX - 1] + "…"
-    return f"{choice}. {text}"
 
 
 def _minimal_card(task_id: str, card_type: str, answer: str) -> dict[str, Any]:
@@ -149,7 +81,7 @@ def answered_card(card: dict[str, Any] | None, *, task_id: str, card_type: str, 
     locked = _copy(card) if card else _minimal_card(task_id, card_type, answer)
     locked["task_id"] = task_id
     title = dict(locked.get("main_title") or {"title": "知识竞赛"})
-    title["desc"] = _cut(note or "已作答，答案揭晓前不可更改。", 44)
+    title["desc"] = cut(note or "已作答，答案揭晓前不可更改。", DESC_MAX)
     locked["main_title"] = title
     if locked.get("card_type") == "vote_interaction":
         checkbox = dict(locked.get("checkbox") or {})
@@ -170,7 +102,7 @@ def closed_card(card: dict[str, Any] | None, *, task_id: str, card_type: str,
     closed = _copy(card) if card else _minimal_card(task_id, card_type, "")
     closed["task_id"] = task_id
     title = dict(closed.get("main_title") or {"title": "知识竞赛"})
-    title["desc"] = _cut(note or "本题已结束，请作答最新的题目。", 44)
+    title["desc"] = cut(note or "本题已结束，请作答最新的题目。", DESC_MAX)
     closed["main_title"] = title
     if closed.get("card_type") == "vote_interaction":
         checkbox = dict(closed.get("checkbox") or {})
@@ -190,13 +122,25 @@ def note_card(card: dict[str, Any] | None, note: Outgoing, *, task_id: str, card
     return closed_card(card, task_id=task_id, card_type=card_type, note=note.text)
 
 
+def rekeyed(card: dict[str, Any], task_id: str) -> dict[str, Any]:
+    """The same card under a new task id (its button and submit keys too): a card sent again as a new
+    message, since WeCom takes a task id once."""
+    old = str(card.get("task_id", ""))
+
+    def key(value: Any) -> Any:
+        return task_id + value[len(old):] if old and isinstance(value, str) and value.startswith(old + ":") else value
+
+    fresh = _copy(card)
+    fresh["task_id"] = task_id
+    if "button_list" in fresh:
+        fresh["button_list"] = [{**button, "key": key(button.get("key"))} for button in fresh["button_list"]]
+    if isinstance(fresh.get("submit_button"), dict):
+        fresh["submit_button"] = {**fresh["submit_button"], "key": key(fresh["submit_button"].get("key"))}
+    return fresh
+
+
 def _copy(card: dict[str, Any]) -> dict[str, Any]:
     return {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v) for k, v in card.items()}
-
-
-def _cut(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -224,11 +168,15 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def parse_card_event(event: dict[str, Any]) -> CardClick | None:
-    """The click in an event body's `event` (eventtype template_card_event), or None when it is
-    not one we can read (no task id). The answer comes from the vote card's ticked option ids
+    """The click in an event body's `event` (eventtype template_card_event): under
+    `event.template_card_event` (WeCom's plugin) or on the event itself (the SDK's types); None when
+    it is not one we can read (no task id). The answer comes from the vote card's ticked option ids
     or from the button's key `<task_id>:<label>`."""
     click = _get(event, "template_card_event", "templatecardevent")
     task_id = _get(click, "task_id", "taskid")
+    if not isinstance(task_id, str) or not task_id:  # the SDK's types: the fields on the event itself
+        click = event
+        task_id = _get(click, "task_id", "taskid")
     if not isinstance(task_id, str) or not task_id:
         return None
     card_type = str(_get(click, "card_type", "cardtype") or "")
@@ -259,10 +207,7 @@ def answer_hint(message: Outgoing, in_group: bool) -> str:
 def message_markdown(message: Outgoing) -> str:
     """The markdown to send: the message's own markdown where it has one, else its text
     (plain text reads the same in WeCom markdown), with `<@userid>` for its mentions."""
-    content = message.markdown or message.text
-    if message.mentions:
-        content += "\n" + " ".join(f"<@{user}>" for user in message.mentions)
-    return content
+    return with_mentions(message.markdown or message.text, message)
 
 
 def fallback_markdown(message: Outgoing, in_group: bool) -> str:

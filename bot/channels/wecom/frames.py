@@ -12,16 +12,14 @@ for the dispatcher, its replies turned into frames.
 What a click means (an answer, a repeat, an older question's card) is the core's decision; a note
 for one member (`Outgoing.private_to`) goes on the card they clicked, or nowhere
 (bot/channels/common/private_notes.py). The cards sent and the response to each msgid are
-remembered (the last 2,000 of each) for retries and card updates."""
+remembered (the last 2,000 of each) for retries and card updates. Frames out are outgoing.py's,
+with new ids for anything sent again: a repeated callback answered again, a refused reply pushed
+instead (`on_refused`), a push resent after a reconnect (`renewed`)."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-import math
-import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,8 +28,8 @@ from bot.app import App
 from bot.channels.common.mentions import join_parts, strip_mentions
 from bot.channels.common.private_notes import dropped, split_notes
 from bot.channels.common.reply_cache import TTLCache
-from bot.channels.common.split import split_text
 from bot.channels.wecom import cards
+from bot.channels.wecom.outgoing import SEND, Outbound, chat_key, new_req_id, remembered
 from bot.channels.wecom.send_queue import SendQueue
 from bot.messages import Chat, Incoming, Outgoing, Sender
 
@@ -47,26 +45,16 @@ EVENT_CALLBACK = "aibot_event_callback"
 RESPOND = "aibot_respond_msg"
 RESPOND_WELCOME = "aibot_respond_welcome_msg"
 RESPOND_UPDATE = "aibot_respond_update_msg"
-SEND = "aibot_send_msg"
-
-MARKDOWN_LIMIT = 4000  # bytes of one pushed markdown message
-STREAM_LIMIT = 20000  # bytes of one stream response (WeCom: 20,480)
-_REMEMBERED = 2000  # responses, cards and clicks kept for retries and updates
 
 # (connection, cmd, req_id, body, conversation): a reply bound to a callback's req_id, sent at once
 Respond = Callable[[Any, str, str, dict[str, Any], str], Awaitable[None]]
 
 
+_UNSEEN = object()
+
+
 class Malformed(Exception):
     """A frame we cannot use; the reason goes to the log."""
-
-
-def new_req_id(cmd: str) -> str:
-    return f"{cmd}_{uuid.uuid4().hex[:16]}"
-
-
-def chat_key(chat: Chat) -> str:
-    return f"{'group' if chat.is_group else 'single'}:{chat.chat_id}"
 
 
 def event_type(body: dict[str, Any]) -> str:
@@ -86,10 +74,6 @@ class _Callback:
     chat_key: str
 
 
-def _remembered() -> TTLCache[Any]:
-    return TTLCache(math.inf, _REMEMBERED)  # the last 2,000, however old
-
-
 class RobotFrames:
     """Callbacks in, replies out, for the channel `channel`: pushes go to `queue`, replies to a
     callback through `respond`."""
@@ -97,19 +81,12 @@ class RobotFrames:
     def __init__(self, *, app: App, channel: str, queue: SendQueue, respond: Respond) -> None:
         self.name = channel
         self._app, self._queue, self._respond = app, queue, respond
-        self._responses: TTLCache[tuple[str, dict[str, Any] | None]] = _remembered()  # msgid -> (req_id, body)
-        self._cards: TTLCache[dict[str, Any]] = _remembered()  # task_id -> card as sent
-        self._seq = itertools.count(1)
+        self._out = Outbound()
+        self._responses: TTLCache[Outgoing | None] = remembered()  # msgid -> the reply it got (None: none)
+        self._answered: TTLCache[str] = remembered()  # "<msgid> <req_id>": answered already (our dedupe)
+        self._replies: TTLCache[tuple[dict[str, Any], Chat]] = remembered()  # req_id -> the response sent on it
 
     # ----- outgoing -----
-
-    def _new_card(self, message: Outgoing) -> dict[str, Any] | None:
-        unique = f"{time.time_ns() // 1_000_000:x}{next(self._seq):x}"
-        task_id = cards.make_task_id(message.key, unique)
-        card = cards.question_card(message, task_id)
-        if card is not None:
-            self._cards.put(task_id, card)
-        return card
 
     def enqueue(self, message: Outgoing, confirmed: bool = False) -> list[asyncio.Future[None]]:
         """The message as `aibot_send_msg` frames, queued for its conversation; with `confirmed`,
@@ -119,36 +96,32 @@ class RobotFrames:
 
     def outgoing(self, message: Outgoing) -> tuple[str, list[dict[str, Any]]]:
         """The message's conversation and its `aibot_send_msg` frames (none without a chat id)."""
-        chat = message.chat
-        if dropped(message, "wecom robot"):
-            return "", []
-        if not chat.chat_id:
-            log.error("wecom robot: message without a chat id dropped: %.40s", message.text)
-            return "", []
-        key = chat_key(chat)
-        head = {"chatid": chat.chat_id, "chat_type": 2 if chat.is_group else 1}
-        bodies: list[dict[str, Any]] = []
-        card = self._new_card(message) if message.choices else None
-        if card is not None:
-            bodies.append({**head, "msgtype": "template_card", "template_card": card})
-        else:
-            text = (cards.fallback_markdown(message, chat.is_group) if message.choices
-                    else cards.message_markdown(message))
-            bodies += [{**head, "msgtype": "markdown", "markdown": {"content": piece}}
-                       for piece in split_text(text, MARKDOWN_LIMIT)]
-        return key, [{"cmd": SEND, "headers": {"req_id": new_req_id(SEND)}, "body": body} for body in bodies]
+        return self._out.pushes(message)
 
-    def _response_body(self, message: Outgoing) -> dict[str, Any]:
-        """The reply to a user's message: the card where it has choices, else a finished stream."""
-        if message.choices:
-            card = self._new_card(message)
-            if card is not None:
-                return {"msgtype": "template_card", "template_card": card}
-            content = cards.fallback_markdown(message, message.chat.is_group)
-        else:
-            content = cards.message_markdown(message)
-        content = next(iter(split_text(content, STREAM_LIMIT)), "")
-        return {"msgtype": "stream", "stream": {"id": f"s{uuid.uuid4().hex[:16]}", "finish": True, "content": content}}
+    def renewed(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """A push to send again after a lost connection, as a new message (new req_id and task_id)."""
+        return self._out.renewed(frame)
+
+    async def _answer(self, ws: Any, callback: _Callback, message: Outgoing, again: bool = False) -> None:
+        """`message` as the response on the callback's req_id (new ids each time) and, the first
+        time only, the frames that follow it (a card under its markdown)."""
+        body, after = self._out.response(message)
+        self._replies.put(callback.req_id, (body, message.chat))
+        await self._respond(ws, RESPOND, callback.req_id, body, callback.chat_key)
+        if after and not again:
+            self._queue.push(chat_key(message.chat), after, priority=message.priority)
+
+    def on_refused(self, cmd: str, req_id: str, error: str) -> None:
+        """WeCom refused a reply on a callback's req_id (e.g. errcode 600039): the member still gets
+        it, pushed as a new message (as WeCom's SDKs do); once, never for a card update."""
+        sent = self._replies.pop(req_id) if cmd == RESPOND else None
+        if sent is None:
+            return
+        body, chat = sent
+        frames = self._out.as_push(body, chat)
+        if frames:
+            log.warning("wecom robot: reply on %s refused (%s); pushed with aibot_send_msg instead", req_id, error)
+            self._queue.push(chat_key(chat), frames)
 
     # ----- incoming frames -----
 
@@ -157,9 +130,9 @@ class RobotFrames:
         userid = sender.get("userid") if isinstance(sender, dict) else None
         if not isinstance(userid, str) or not userid:
             raise Malformed("no from.userid")
-        chattype = body.get("chattype") or "single"
-        chatid = body.get("chatid")
-        if chattype == "group":
+        chattype, chatid = body.get("chattype"), body.get("chatid")
+        # without a chattype (events may lack it), a chatid says group, as in WeCom's own plugin
+        if chattype == "group" or (chattype != "single" and chatid):
             if not isinstance(chatid, str) or not chatid:
                 raise Malformed("group callback without chatid")
             chat = Chat(self.name, chatid, True, chatid)
@@ -176,25 +149,24 @@ class RobotFrames:
         if text is None:
             log.debug("wecom robot: %s message ignored", body.get("msgtype"))
             return
-        remembered = self._responses.get(callback.msgid)
-        if remembered is not None:
-            first_req, response = remembered
-            if first_req == req_id or response is None:
+        reply = self._responses.get(callback.msgid, _UNSEEN)
+        if reply is not _UNSEEN:
+            if not isinstance(reply, Outgoing) or self._answered.get(f"{callback.msgid} {req_id}") is not None:
                 log.info("wecom robot: repeated callback %s ignored", callback.msgid)
-            else:  # WeCom asks again: maybe our reply was lost; the same reply again, not silence
+            else:  # WeCom asks again: maybe our reply was lost; the same reply again (new ids), not silence
                 log.info("wecom robot: repeated callback %s answered again", callback.msgid)
-                await self._respond(ws, RESPOND, req_id, response, callback.chat_key)
+                self._answered.put(f"{callback.msgid} {req_id}", req_id)
+                await self._answer(ws, callback, reply, again=True)
             return
         incoming = Incoming(chat=callback.chat, sender=Sender(callback.userid, callback.userid), text=text,
                             message_id=callback.msgid, received_at=self._app.clock.now(), mentioned=True,
                             reply_handle=req_id)
         replies = [reply for reply in self._app.handle(incoming) if not dropped(reply, "wecom robot")]
+        self._responses.put(callback.msgid, replies[0] if replies else None)
         if not replies:
-            self._responses.put(callback.msgid, (req_id, None))
             return
-        response = self._response_body(replies[0])
-        self._responses.put(callback.msgid, (req_id, response))
-        await self._respond(ws, RESPOND, req_id, response, callback.chat_key)
+        self._answered.put(f"{callback.msgid} {req_id}", req_id)
+        await self._answer(ws, callback, replies[0])
         for reply in replies[1:]:
             self.enqueue(reply)
 
@@ -244,8 +216,9 @@ class RobotFrames:
                             mentioned=True, button=click.answer, question_key=question, reply_handle=req_id)
         note, replies = split_notes(self._app.handle(incoming), callback.userid, question, "wecom robot")
         if note is not None:  # the core's word to the member who clicked: on their card only
-            card_type = click.card_type or (self._cards.get(click.task_id) or {}).get("card_type", "button_interaction")
-            update = cards.note_card(self._cards.get(click.task_id), note, task_id=click.task_id, card_type=card_type)
+            sent = self._out.cards.get(click.task_id)
+            card_type = click.card_type or (sent or {}).get("card_type", "button_interaction")
+            update = cards.note_card(sent, note, task_id=click.task_id, card_type=card_type)
             await self._respond(ws, RESPOND_UPDATE, req_id, self._update_body(update, callback.userid),
                                 callback.chat_key)
         for reply in replies:  # a reveal, the next question: the chat's

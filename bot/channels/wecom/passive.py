@@ -72,7 +72,7 @@ class Conversation:
         if not userid:
             return None
         chatid = str(payload.get("chatid") or "")
-        if payload.get("chattype") == "group" and chatid:
+        if payload.get("chattype") != "single" and chatid:  # no chattype: a chatid says group
             return Chat(self.name, chatid, True, chatid), userid
         return Chat(self.name, userid, False, ""), userid
 
@@ -120,8 +120,11 @@ class Conversation:
         """One passive reply for as many replies as fit; the rest through the webhook."""
         if not replies:
             return None
-        if (card := self._card(replies[0])) is not None:
-            reply: dict[str, Any] = {"msgtype": "template_card", "template_card": card}
+        if (question := self._card(replies[0])) is not None:
+            reply: dict[str, Any] = {"msgtype": "template_card", "template_card": question.card}
+            if question.above:  # what the card cannot hold, in full just above it
+                reply = {**self._stream(question.above), "msgtype": "stream_with_template_card",
+                         "template_card": question.card}
             rest = replies[1:]
         else:
             pieces: list[str] = []
@@ -133,12 +136,13 @@ class Conversation:
                     break
                 pieces.append(piece)
                 size, i = size + added, i + 1
-            stream_id = uuid.uuid4().hex
-            content = cut_bytes("\n\n".join(pieces), STREAM_BYTES)
-            self._streams.put(stream_id, content)
-            reply = _stream(stream_id, content)
-            if i < len(replies) and pieces and (card := self._card(replies[i])) is not None:
-                reply = {"msgtype": "stream_with_template_card", "stream": reply["stream"], "template_card": card}
+            question = self._card(replies[i]) if i < len(replies) and pieces else None
+            if question is not None and question.above:
+                pieces.append(question.above)
+            reply = self._stream("\n\n".join(pieces))
+            if question is not None:
+                reply = {"msgtype": "stream_with_template_card", "stream": reply["stream"],
+                         "template_card": question.card}
                 i += 1
             rest = replies[i:]
         for message in rest:
@@ -149,15 +153,21 @@ class Conversation:
     def _has_card(message: Outgoing) -> bool:
         return bool(message.choices) and cards.question_card(message, "probe") is not None
 
-    def _card(self, message: Outgoing) -> dict[str, Any] | None:
-        """The question card for `message` (remembered for the click), or None."""
+    def _card(self, message: Outgoing) -> cards.QuestionCard | None:
+        """The question card for `message` (remembered for the click) and the text above it, or None."""
         if not message.choices:
             return None
         task_id = cards.make_task_id(message.key, uuid.uuid4().hex[:12])
-        card = cards.question_card(message, task_id)
-        if card is not None:
-            self._cards.put(task_id, card)
-        return card
+        question = cards.question_card(message, task_id)
+        if question is not None:
+            self._cards.put(task_id, question.card)
+        return question
+
+    def _stream(self, text: str) -> dict[str, Any]:
+        stream_id = uuid.uuid4().hex
+        content = cut_bytes(text, STREAM_BYTES)
+        self._streams.put(stream_id, content)
+        return _stream(stream_id, content)
 
     @staticmethod
     def _markdown(message: Outgoing) -> str:

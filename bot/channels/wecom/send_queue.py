@@ -4,8 +4,10 @@ dropping, and sends the most urgent frame first (a reveal before acknowledgement
 
 A push the connection took but WeCom never acked may have reached the chat: the outbox's (awaited,
 `confirmed`) fail as such and the outbox decides; others are sent again on the next connection,
-once (the reconnect's backoff is the pause), never a third time. Replies bound to a callback's
-req_id do not wait here: they go at once, and are counted in the same window (`record`)."""
+once (the reconnect's backoff is the pause), never a third time, as a new message (`renew`: a new
+req_id, a card under a new task_id, which WeCom takes only once; our own count is the dedupe).
+Replies bound to a callback's req_id do not wait here: they go at once, and are counted in the same
+window (`record`)."""
 
 from __future__ import annotations
 
@@ -51,10 +53,11 @@ class SendQueue:
     (`connection()`, None while there is none) through `send_frame`."""
 
     def __init__(self, limits: tuple[tuple[int, float], ...], *, send_frame: SendFrame,
-                 connection: Callable[[], Any], clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+                 connection: Callable[[], Any], renew: Callable[[dict[str, Any]], dict[str, Any]] = lambda f: f,
+                 clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         self._lanes: SendLanes[_Frame] = SendLanes(limits, send=self._send, ready=self._connected, clock=clock,
                                                    sleep=sleep, name="wecom robot", log=log)
-        self._send_frame, self._connection = send_frame, connection
+        self._send_frame, self._connection, self._renew = send_frame, connection, renew
         self._inflight: OrderedDict[str, tuple[str, _Frame]] = OrderedDict()  # sent, not yet acked
         self._waiters: dict[str, asyncio.Future[None]] = {}  # req_id -> resolved on its ack (the outbox waits)
         self._resent: set[str] = set()  # frames sent again after a lost connection: not a third time
@@ -162,7 +165,8 @@ class SendQueue:
                 self._resent.discard(req_id)
                 lost += 1
             else:
-                self._resent.add(req_id)
+                item.frame = self._renew(item.frame)  # a new message: new req_id, new task_id
+                self._resent.add(item.req_id)
                 self._lanes.put(chat_key, item, item.priority, item.arrival)
                 again += 1
         if again:

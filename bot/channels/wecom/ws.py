@@ -47,7 +47,7 @@ class WeComRobotWS:
             raise ValueError("wecom.robot long connection needs bot_id and secret")
         self.name = channel
         self._queue = SendQueue(limits, send_frame=self._send_frame, connection=self._subscribed, clock=clock,
-                                sleep=sleep)
+                                sleep=sleep, renew=lambda frame: self._frames.renewed(frame))
         self._connection = RobotConnection(
             settings=settings, queue=self._queue, sleep=sleep, ping_interval=ping_interval, ack_timeout=ack_timeout,
             backoff=Backoff(base=backoff_base, cap=backoff_max, stable_after=stable_after, seed=seed, clock=clock))
