@@ -89,7 +89,7 @@ class _TapHandler(CallbackHandler):
         if not answer.done():
             answer.cancel()  # too late for the response
         response = None if answer.cancelled() else answer.result()
-        return AckMessage.STATUS_OK, "OK" if response is None else response
+        return AckMessage.STATUS_OK, {} if response is None else response  # an object, as documented
 
 
 class _Handler(CallbackHandler):
