@@ -284,7 +284,7 @@ def test_a_push_whose_connection_is_lost_before_the_ack_is_sent_again_at_most_on
     run(scenario())
 
 
-def test_pings_keep_the_connection_and_an_unanswered_one_replaces_it(tmp_path: Path) -> None:
+def test_pings_keep_the_connection_and_two_unanswered_in_a_row_replace_it(tmp_path: Path) -> None:
     sleeps = Sleeps()
 
     async def scenario() -> None:
@@ -302,7 +302,10 @@ def test_pings_keep_the_connection_and_an_unanswered_one_replaces_it(tmp_path: P
             server.ack_pings = False  # a silent, half-dead connection
             await sleeps.end(ping_interval)
             await server.wait_until(lambda: len(server.frames("ping")) == 3, what="the third ping")
-            await sleeps.end(ping_interval)  # still unanswered a whole interval later: replaced
+            await sleeps.end(ping_interval)  # one missed: WeCom's SDKs ping again
+            await server.wait_until(lambda: len(server.frames("ping")) == 4, what="the fourth ping")
+            assert server.subscriptions == 1
+            await sleeps.end(ping_interval)  # the second missed in a row: replaced
             assert 0.025 <= await sleeps.end(backoff) <= 0.05
             await server.wait_connected(count=2)
             mark = len(server.received)

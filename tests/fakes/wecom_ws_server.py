@@ -3,13 +3,18 @@
 It checks the `aibot_subscribe` frame (bot_id and secret), acks every frame it receives like
 WeCom does (`{"headers":{"req_id"},"errcode":0,"errmsg":"ok"}`), records them all, lets a test
 push callback frames (messages, card clicks, events, garbage) and can drop the connection or
-take it over with `disconnected_event`. Runs in the test's own event loop; a test waits for what
-it expects (a frame, a connection) on the fake's change signal, never a fixed time."""
+take it over with `disconnected_event`. Like WeCom it can refuse a reply (`refuse_responds`,
+errcode 600039), refuses a message whose task_id or stream id it has taken before, can leave pings
+unanswered, and sends what real WeCom sends: raw control characters inside strings
+(`push(raw_controls=True)`), events without `chattype`, click fields flat on the event
+(`click(flat=True)`). Runs in the test's own event loop; a test waits for what it expects
+(a frame, a connection) on the fake's change signal, never a fixed time."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,9 +24,12 @@ from websockets.exceptions import ConnectionClosed
 
 from fakes.changes import Changes
 
-__all__ = ["FakeWeComServer", "Frame", "reply_to", "pushed", "content"]
+__all__ = ["FakeWeComServer", "Frame", "reply_to", "pushed", "content", "RESPOND_REFUSED", "ID_REUSED"]
 
 Frame = dict[str, Any]
+RESPOND_REFUSED = 600039  # a reply WeCom did not take (the SDKs then push it with aibot_send_msg)
+ID_REUSED = 99001  # the fake's own errcode for a task_id or stream id used before (WeCom's is not in our notes)
+_ESCAPED_CONTROL = re.compile(r"(?<!\\)\\(u00[01][0-9a-fA-F]|n|t|r)")
 
 
 class FakeWeComServer:
@@ -37,6 +45,9 @@ class FakeWeComServer:
         self.fail_next = 0  # connections to cut at once, before the subscribe (a flaky network)
         self.refuse_sends = 0  # aibot_send_msg frames to answer with an error (then ok again)
         self.ack_sends = True  # False: aibot_send_msg frames are recorded and never acked (a stalled WeCom)
+        self.refuse_responds = 0  # aibot_respond_msg frames to refuse with RESPOND_REFUSED (then ok again)
+        self.ids_used: set[str] = set()  # task ids and stream ids of the messages taken (a reuse is refused)
+        self.id_refusals = 0
         self.port = 0
         self._conn: ServerConnection | None = None
         self._server: Any = None
@@ -103,6 +114,17 @@ class FakeWeComServer:
                     self.refuse_sends -= 1
                     await self._ack(conn, ack_id, 45009, "api freq out of limit")
                     continue
+                if frame.get("cmd") == "aibot_respond_msg" and self.refuse_responds:
+                    self.refuse_responds -= 1
+                    await self._ack(conn, ack_id, RESPOND_REFUSED, "reply refused")
+                    continue
+                if frame.get("cmd") in ("aibot_send_msg", "aibot_respond_msg"):
+                    ids = _message_ids(frame.get("body") or {})
+                    if ids & self.ids_used:
+                        self.id_refusals += 1
+                        await self._ack(conn, ack_id, ID_REUSED, "task_id or stream id used before")
+                        continue
+                    self.ids_used |= ids
                 await self._ack(conn, ack_id, 0, "ok")
         except ConnectionClosed:
             pass
@@ -140,9 +162,14 @@ class FakeWeComServer:
         """Until the server has answered the frame `req_id` (the client will read that answer next)."""
         await self.wait_until(lambda: req_id in self.acked, timeout, f"ack of {req_id}")
 
-    async def push(self, cmd: str, body: Any, req_id: str | None = None) -> str:
+    async def push(self, cmd: str, body: Any, req_id: str | None = None, *, raw_controls: bool = False) -> str:
+        """A callback frame; with `raw_controls`, control characters in its strings go raw, not escaped."""
         req_id = req_id or f"cb{next(self._ids)}"
-        await self.push_raw(json.dumps({"cmd": cmd, "headers": {"req_id": req_id}, "body": body}, ensure_ascii=False))
+        text = json.dumps({"cmd": cmd, "headers": {"req_id": req_id}, "body": body}, ensure_ascii=False)
+        if raw_controls:
+            text = _ESCAPED_CONTROL.sub(lambda m: {"n": "\n", "t": "\t", "r": "\r"}.get(m[1]) or chr(int(m[1][1:], 16)),
+                                        text)
+        await self.push_raw(text)
         return req_id
 
     async def push_raw(self, text: str | bytes) -> None:
@@ -151,18 +178,24 @@ class FakeWeComServer:
         await self._conn.send(text)
 
     async def say(self, user: str, content: str, *, chat: str | None = "g1", msgid: str | None = None,
-                  req_id: str | None = None) -> str:
-        """A text message from `user` in group `chat` (None: a private chat); returns its req_id."""
+                  req_id: str | None = None, chattype: bool = True, raw_controls: bool = False) -> str:
+        """A text message from `user` in group `chat` (None: a private chat); returns its req_id.
+        Without `chattype`, the body has none (only `chatid` tells a group)."""
         body: Frame = {"msgid": msgid or f"msg{next(self._ids)}", "aibotid": self.bot_id,
                        "chattype": "group" if chat else "single", "from": {"userid": user},
                        "msgtype": "text", "text": {"content": content}}
         if chat:
             body["chatid"] = chat
-        return await self.push("aibot_msg_callback", body, req_id)
+        if not chattype:
+            del body["chattype"]
+        return await self.push("aibot_msg_callback", body, req_id, raw_controls=raw_controls)
 
     async def click(self, user: str, card: Frame, *, key: str | None = None, options: list[str] | None = None,
-                    chat: str | None = "g1", msgid: str | None = None, req_id: str | None = None) -> str:
-        """`user` presses the button with `key` on `card`, or ticks `options` and submits a vote card."""
+                    chat: str | None = "g1", msgid: str | None = None, req_id: str | None = None,
+                    chattype: bool = True, flat: bool = False) -> str:
+        """`user` presses the button with `key` on `card`, or ticks `options` and submits a vote card.
+        `flat`: the click's fields on the event itself (as the SDK's types show them); without
+        `chattype`, the body has none."""
         event: Frame = {"card_type": card["card_type"], "task_id": card["task_id"]}
         if options is not None:
             event["event_key"] = card["submit_button"]["key"]
@@ -173,8 +206,12 @@ class FakeWeComServer:
         body: Frame = {"msgid": msgid or f"ev{next(self._ids)}", "aibotid": self.bot_id,
                        "chattype": "group" if chat else "single", "from": {"userid": user}, "msgtype": "event",
                        "event": {"eventtype": "template_card_event", "template_card_event": event}}
+        if flat:
+            body["event"] = {"eventtype": "template_card_event", **event}
         if chat:
             body["chatid"] = chat
+        if not chattype:
+            del body["chattype"]
         return await self.push("aibot_event_callback", body, req_id)
 
     async def event(self, eventtype: str, user: str = "u1", **extra: Any) -> str:
@@ -201,6 +238,13 @@ class FakeWeComServer:
 
     def frames(self, cmd: str, after: int = 0) -> list[Frame]:
         return [f for f in self.received[after:] if f.get("cmd") == cmd]
+
+
+def _message_ids(body: Frame) -> set[str]:
+    """The ids WeCom wants new in each message: a card's task_id, a stream's id."""
+    card, stream = body.get("template_card"), body.get("stream")
+    ids = {f"task:{card['task_id']}"} if isinstance(card, dict) and card.get("task_id") else set()
+    return ids | ({f"stream:{stream['id']}"} if isinstance(stream, dict) and stream.get("id") else set())
 
 
 def reply_to(req_id: str, cmd: str = "aibot_respond_msg") -> Callable[[Frame], bool]:

@@ -224,11 +224,15 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def parse_card_event(event: dict[str, Any]) -> CardClick | None:
-    """The click in an event body's `event` (eventtype template_card_event), or None when it is
-    not one we can read (no task id). The answer comes from the vote card's ticked option ids
+    """The click in an event body's `event` (eventtype template_card_event): under
+    `event.template_card_event` (WeCom's plugin) or on the event itself (the SDK's types); None when
+    it is not one we can read (no task id). The answer comes from the vote card's ticked option ids
     or from the button's key `<task_id>:<label>`."""
     click = _get(event, "template_card_event", "templatecardevent")
     task_id = _get(click, "task_id", "taskid")
+    if not isinstance(task_id, str) or not task_id:  # the SDK's types: the fields on the event itself
+        click = event
+        task_id = _get(click, "task_id", "taskid")
     if not isinstance(task_id, str) or not task_id:
         return None
     card_type = str(_get(click, "card_type", "cardtype") or "")

@@ -1,6 +1,7 @@
 """The WeCom smart robot's long connection: `aibot_subscribe` once per connection, `ping` every
-30 s, reconnecting with backoff, frames read and written, acks matched, `disconnected_event` (stop
-for good). Frames are `{"cmd","headers":{"req_id"},"body"}`; the server acks ours with
+30 s (two unanswered in a row: a new connection), reconnecting with backoff, frames read (leniently,
+as WeCom's SDK: raw control characters dropped) and written, acks matched, `disconnected_event`
+(stop for good). Frames are `{"cmd","headers":{"req_id"},"body"}`; the server acks ours with
 `{"headers":{"req_id"},"errcode","errmsg"}`.
 
 Callback frames go to `Callbacks` (frames.py: what they mean and what the bot answers); acks of
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from typing import Any, Protocol
 
 import websockets
@@ -32,9 +34,15 @@ from bot.channels.wecom.frames import (
 from bot.channels.wecom.send_queue import SendQueue
 from bot.settings import WeComRobotSettings
 
-__all__ = ["RobotConnection", "Callbacks"]
+__all__ = ["RobotConnection", "Callbacks", "parse_frame", "MISSED_PINGS"]
 
 log = logging.getLogger(__name__)
+
+MISSED_PINGS = 2  # ping intervals in a row without an answer before reconnecting (as WeCom's SDKs)
+
+# Raw control characters WeCom's own Node SDK strips before parsing a frame (all of \x00-\x1F but tab
+# and newline): real frames carry them inside strings, which a strict JSON parser refuses.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f]")
 
 
 class Callbacks(Protocol):
@@ -57,7 +65,8 @@ class RobotConnection:
         self._ready = asyncio.Event()
         self.ws: Any = None
         self._subscribe_req: str | None = None
-        self._ping_req: str | None = None
+        self._pings: set[str] = set()  # pings sent and not answered, on this connection
+        self._missed = 0  # ping intervals in a row that ended without an answer
         self._auth_failed = False
         self.taken_over = False
         self._callbacks: Callbacks | None = None
@@ -99,7 +108,7 @@ class RobotConnection:
     async def _session(self, ws: Any) -> None:
         secret = self._settings.secret.get_secret_value() if self._settings.secret else ""
         self._subscribe_req = new_req_id(SUBSCRIBE)
-        self._ping_req = None
+        self._pings, self._missed = set(), 0
         await self.send_frame(ws, SUBSCRIBE, self._subscribe_req, {"bot_id": self._settings.bot_id, "secret": secret})
         keepalive = asyncio.create_task(self._keepalive(ws), name="wecom-ws-keepalive")
         try:
@@ -122,23 +131,25 @@ class RobotConnection:
             return
         while True:
             await self._sleep(self._ping_interval)
-            if self._ping_req is not None:
-                log.warning("wecom robot: ping not answered within %.0f s; reconnecting", self._ping_interval)
-                await ws.close()
-                return
-            self._ping_req = new_req_id(PING)
+            if self._pings:  # the last ping is still unanswered: WeCom's SDKs give up after two
+                self._missed += 1
+                if self._missed >= MISSED_PINGS:
+                    log.warning("wecom robot: %d pings in a row not answered within %.0f s each; reconnecting",
+                                self._missed, self._ping_interval)
+                    await ws.close()
+                    return
+                log.info("wecom robot: ping not answered within %.0f s; pinging again", self._ping_interval)
+            ping = new_req_id(PING)
+            self._pings.add(ping)
             try:
-                await self.send_frame(ws, PING, self._ping_req, None)
+                await self.send_frame(ws, PING, ping, None)
             except ConnectionClosed:
                 return
 
     # ----- frames in -----
 
     async def _on_frame(self, ws: Any, raw: str | bytes) -> None:
-        try:
-            frame = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            raise Malformed("not JSON") from None
+        frame = parse_frame(raw)
         if not isinstance(frame, dict):
             raise Malformed("not a JSON object")
         headers = frame.get("headers")
@@ -179,8 +190,9 @@ class RobotConnection:
                 await ws.close()
             return
         if cmd == PING:
-            if req_id == self._ping_req:
-                self._ping_req = None
+            if req_id in self._pings:  # any answer shows the connection alive
+                self._pings.clear()
+                self._missed = 0
             return
         if cmd == SEND:
             self._queue.acked(req_id, None if ok else f"errcode {errcode} {str(frame.get('errmsg', ''))[:80]}")
@@ -203,6 +215,22 @@ class RobotConnection:
     def _handler(self) -> Callbacks:
         assert self._callbacks is not None  # set by run(), which reads the frames
         return self._callbacks
+
+
+def parse_frame(raw: str | bytes) -> Any:
+    """A frame's JSON, read as WeCom's SDK reads it: raw control characters (but tab and newline)
+    dropped first, tab and newline taken inside strings; a member's message is never lost to them."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise Malformed("not JSON (not UTF-8)") from None
+    cleaned = _CONTROL.sub("", text)
+    if len(cleaned) != len(text):
+        log.debug("wecom robot: %d control character(s) dropped from a frame", len(text) - len(cleaned))
+    try:
+        return json.loads(cleaned, strict=False)
+    except ValueError:
+        raise Malformed("not JSON") from None
 
 
 def _wire_logger() -> logging.Logger:

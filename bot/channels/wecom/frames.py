@@ -157,9 +157,9 @@ class RobotFrames:
         userid = sender.get("userid") if isinstance(sender, dict) else None
         if not isinstance(userid, str) or not userid:
             raise Malformed("no from.userid")
-        chattype = body.get("chattype") or "single"
-        chatid = body.get("chatid")
-        if chattype == "group":
+        chattype, chatid = body.get("chattype"), body.get("chatid")
+        # without a chattype (events may lack it), a chatid says group, as in WeCom's own plugin
+        if chattype == "group" or (chattype != "single" and chatid):
             if not isinstance(chatid, str) or not chatid:
                 raise Malformed("group callback without chatid")
             chat = Chat(self.name, chatid, True, chatid)
