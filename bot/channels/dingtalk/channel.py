@@ -35,6 +35,7 @@ from bot.channels.common.mentions import strip_mentions
 from bot.channels.common.private_notes import dropped
 from bot.channels.dingtalk import cards
 from bot.channels.dingtalk.openapi import DingTalkOpenAPI
+from bot.channels.dingtalk.quota import Quota
 from bot.channels.dingtalk.replies import Handle, SessionWebhooks
 from bot.channels.dingtalk.robot_webhook import DingTalkWebhook
 from bot.channels.dingtalk.sending import Outbound, WebhookRobot
@@ -113,7 +114,7 @@ class DingTalkChannel:
                  webhooks: dict[str, WebhookRobot] | None = None, webhook_base_url: str = "https://oapi.dingtalk.com",
                  channel: str = "dingtalk", backoff_base: float = 1.0, backoff_max: float = 60.0,
                  seed: int | None = None, sleep: Sleep = asyncio.sleep, clock: Clock = time.monotonic,
-                 tap_wait: float = 1.5) -> None:
+                 tap_wait: float = 1.5, quota_per_month: int = 5000) -> None:
         if not client_id or not client_secret:
             raise ValueError("dingtalk needs client_id and client_secret")
         self.name = channel
@@ -126,11 +127,13 @@ class DingTalkChannel:
         robots = dict(webhooks or {})
         self._robot_webhook = DingTalkWebhook(base_url=webhook_base_url) if robots else None
         self._sessions = SessionWebhooks()
-        self._book = CardBook()
+        self._book = CardBook(app.db, channel, app.clock.now)
+        self.quota = Quota(db=app.db, now=app.clock.now, per_month=quota_per_month, channel=channel)
         self._outbound = Outbound(
-            openapi=DingTalkOpenAPI(app_key=client_id, app_secret=client_secret, endpoint=openapi_endpoint),
+            openapi=DingTalkOpenAPI(app_key=client_id, app_secret=client_secret, endpoint=openapi_endpoint,
+                                    meter=self.quota.count),
             template=card_template_id, robots=robots, robot_webhook=self._robot_webhook, sessions=self._sessions,
-            book=self._book)
+            book=self._book, quota=self.quota)
         self._seen: OrderedDict[str, None] = OrderedDict()
         # created here, so messages sent before start() (contests resumed at start) wait rather than vanish;
         # by priority, then arrival: a reveal goes before replies and pushes queued earlier

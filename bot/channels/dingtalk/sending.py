@@ -22,6 +22,7 @@ from bot.channels.base import NotDelivered
 from bot.channels.common.retries import Taken
 from bot.channels.dingtalk import cards
 from bot.channels.dingtalk.openapi import DingTalkOpenAPI, msg_for
+from bot.channels.dingtalk.quota import Quota
 from bot.channels.dingtalk.replies import (
     WEBHOOK_EXPIRED_ERRCODE,
     SessionWebhooks,
@@ -51,10 +52,11 @@ class Outbound:
     webhook to try first ("" for none)."""
 
     def __init__(self, *, openapi: DingTalkOpenAPI, template: str, robots: dict[str, WebhookRobot],
-                 robot_webhook: DingTalkWebhook | None, sessions: SessionWebhooks, book: CardBook) -> None:
+                 robot_webhook: DingTalkWebhook | None, sessions: SessionWebhooks, book: CardBook,
+                 quota: Quota) -> None:
         self._openapi, self._template = openapi, template
         self._robots, self._robot_webhook = robots, robot_webhook
-        self._sessions, self._book = sessions, book
+        self._sessions, self._book, self.quota = sessions, book, quota
         self._taken = Taken()
 
     async def send(self, webhook: str, message: Outgoing, confirmed: bool = False) -> None:
@@ -62,7 +64,9 @@ class Outbound:
         each awaited; `NotDelivered` at the first DingTalk did not take (the outbox tries again)."""
         if message.closes:
             await self._close_cards(message.closes, message.answer)
-        if message.choices and not message.multiple and self._template and await self._send_card(message):
+        # near the monthly quota a question goes as text (through a fresh session webhook it costs nothing)
+        if (message.choices and not message.multiple and self._template and self.quota.cards_allowed()
+                and await self._send_card(message)):
             return
         text = cards.text_fallback(message, message.chat.is_group)
         markdown = bool(message.markdown)
@@ -118,6 +122,7 @@ class Outbound:
         try:
             await asyncio.to_thread(self._openapi.deliver_card, body)
         except Exception as exc:
+            self.quota.refused(exc)
             log.warning("dingtalk: card to %s not sent (%s); sending the question as text",
                         message.chat.chat_id, exc)
             return False
@@ -132,4 +137,5 @@ class Outbound:
         try:
             await asyncio.to_thread(self._openapi.update_card, body)
         except Exception as exc:
+            self.quota.refused(exc)
             log.warning("dingtalk: card %s not updated: %s", body.get("outTrackId"), exc)
