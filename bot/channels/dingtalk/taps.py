@@ -97,10 +97,6 @@ class TapOutcome:
         """The card callback's response: the member's card changes with the ack, no request of its own."""
         return None if self.private is None else cards.callback_response(self.private)
 
-    def update(self) -> dict[str, Any] | None:
-        """The same change as a card update request (PUT /v1.0/card/instances), when the ack has left."""
-        return None if self.private is None else cards.update_body(self.tap.out_track_id,
-                                                                   private={self.tap.user_id: self.private})
 
 
 def answer_tap(book: CardBook, app: App, channel: str, tap: cards.CardTap, message_id: str) -> TapOutcome:
