@@ -149,7 +149,7 @@ def test_when_the_core_is_behind_taps_are_acked_at_once_and_their_cards_updated_
             await say(gateway, "u1", "开始竞赛 按钮题库 1 30秒")
             card = await gateway.wait_for_card(numbered(1))
             a1 = answer_for(params(card)["stem"])
-            adapter._job_time = 10.0  # as measured in a burst: every tap queued is 10 s of the core's work
+            adapter._tap_time = 10.0  # as measured in a burst: every tap queued is 10 s of the core's work
             taps = [await gateway.tap(user, card, a1) for user in users]
             for tap in taps:
                 assert json.loads((await gateway.wait_ack(tap))["data"])["response"] == {}

@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 CHATBOT_TOPIC = ChatbotMessage.TOPIC  # /v1.0/im/bot/messages/get
 CARD_TOPIC = CallbackHandler.TOPIC_CARD_CALLBACK  # /v1.0/card/instances/callback
 SEEN_MAX = 10_000
+# a tap's ack leaves at once when the work queued ahead of it would take more than this share of its wait:
+# the estimate leaves out the acks' own work and the taps around them
+BEHIND_SHARE = 0.6
+TAP_TIME_GUESS = 0.004  # seconds the core takes for a tap, until measured (a running mean)
 
 
 def incoming_from(msg: ChatbotMessage, channel: str, received_at: datetime, bot_name: str) -> Incoming | None:
@@ -100,7 +104,7 @@ class DingTalkChannel:
         self._client = StreamClient(Credential(client_id, client_secret), openapi_endpoint=openapi_endpoint,
                                     backoff=backoff, sleep=sleep)
         self._client.register_callback_handler(CHATBOT_TOPIC, _Handler(self._accept_message))
-        self._tap_wait, self._job_time, self._clock = tap_wait, 0.0, clock
+        self._tap_wait, self._tap_time, self._clock = tap_wait, TAP_TIME_GUESS, clock
         self._client.register_callback_handler(CARD_TOPIC, TapHandler(self._accept_tap, tap_wait, self._behind, clock))
         robots = dict(webhooks or {})
         self._robot_webhook = DingTalkWebhook(base_url=webhook_base_url) if robots else None
@@ -200,15 +204,13 @@ class DingTalkChannel:
         assert self._inbox is not None
         while True:
             job = await self._inbox.get()
-            started = self._clock()
             job()
-            self._job_time += (self._clock() - started - self._job_time) / 16  # a running mean, for `_behind`
             self._inbox.task_done()
             await asyncio.sleep(0)
 
     def _behind(self) -> bool:
         """Whether the frames queued would take the core longer than a tap's ack may wait."""
-        return self._inbox is not None and self._inbox.qsize() * self._job_time > self._tap_wait
+        return self._inbox is not None and self._inbox.qsize() * self._tap_time > BEHIND_SHARE * self._tap_wait
 
     def _after_queued(self, job: Callable[[], None]) -> None:
         assert self._inbox is not None
@@ -240,6 +242,7 @@ class DingTalkChannel:
             log.exception("dingtalk: message could not be handled")
 
     def _on_tap(self, callback: CallbackMessage, answer: asyncio.Future[dict[str, Any] | None]) -> None:
+        started = self._clock()
         try:
             tap = cards.parse_tap(callback.data)
             if tap is None:
@@ -262,6 +265,7 @@ class DingTalkChannel:
         finally:
             if not answer.done():
                 answer.set_result(None)
+            self._tap_time += (self._clock() - started - self._tap_time) / 16
 
     # ----- frames out -----
 
