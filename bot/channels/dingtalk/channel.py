@@ -95,7 +95,7 @@ class DingTalkChannel:
                  webhooks: dict[str, WebhookRobot] | None = None, webhook_base_url: str = "https://oapi.dingtalk.com",
                  channel: str = "dingtalk", backoff_base: float = 1.0, backoff_max: float = 60.0,
                  seed: int | None = None, sleep: Sleep = asyncio.sleep, clock: Clock = time.monotonic,
-                 tap_wait: float = 1.5, quota_per_month: int = 5000) -> None:
+                 tap_wait: float = 1.3, quota_per_month: int = 5000) -> None:
         if not client_id or not client_secret:
             raise ValueError("dingtalk needs client_id and client_secret")
         self.name = channel

@@ -2,11 +2,11 @@
 
 DingTalk wants a card callback answered within 2 s. A tap's ack carries the member's card change
 (`userPrivateData`, no API call) when the core answered it in time: the ack waits for it at most
-`wait` seconds (1.5) from the moment the frame was read, not from when its turn came. When the core is
-behind (the taps queued ahead of this one would take longer than that: a burst), the ack leaves at
-once. Either way, a change whose ack had left goes through the card API, gathered: one update per card
-for all the members whose acks left meanwhile (one metered call for many taps), and none once the
-monthly quota is nearly spent (quota.py)."""
+`wait` seconds (1.3: with the loop's own delays it leaves within 1.5) from the moment the frame was
+read, not from when its turn came. When the core is behind (the taps queued ahead of this one would
+take longer than most of that: a burst), the ack leaves at once. Either way, a change whose ack had
+left goes through the card API, gathered: one update per card for all the members whose acks left
+meanwhile (one metered call for many taps), and none once the monthly quota is nearly spent (quota.py)."""
 
 from __future__ import annotations
 
