@@ -81,3 +81,26 @@ def test_late_card_changes_go_as_one_update_per_card_and_none_near_the_quota(tmp
     late.add("card-1", "u9", {"my_status": "已作答：A。", "answered": "true"})
     assert scheduled == []  # 90% of the quota: the card is not updated through the API
     db.dispose()
+
+
+def test_each_api_is_paced_to_20_calls_a_second(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path}/q.db")
+    db.create_schema()
+    moment = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 3))
+        moment[0] += seconds
+
+    quota = Quota(db=db, now=Now(T0), per_month=5000, sleep=sleep, clock=lambda: moment[0])
+    for _ in range(20):
+        quota.count("/v1.0/card/instances")
+    quota.count("/v1.0/robot/groupMessages/send")  # another API: its own 20
+    assert slept == []
+    quota.count("/v1.0/card/instances")  # the 21st within the second waits for it to pass
+    assert slept == [1.0]
+    moment[0] += 0.5
+    quota.count("/v1.0/card/instances")  # its second is still the first call's plus one: no wait
+    assert slept == [1.0] and quota.figures() == (23, 23)
+    db.dispose()

@@ -6,12 +6,18 @@ day's count is raised in the database (table metered_call), so a restart keeps t
 Past 80% of the quota the admins (role admin) are told once a month, in private, through the outbox;
 past 90%, or once DingTalk answers that the quota is used up (ApiCountLimitForOrg, 90020), questions
 go as text instead of cards and members' cards are no longer updated through the API (what a card
-costs), so the quota left is kept for the pushes that have no other way."""
+costs), so the quota left is kept for the pushes that have no other way.
+
+DingTalk also allows 20 calls a second per app per API (QpsLimitForAppkeyAndApi, a 403 like any
+other): `count` paces each API to that, waiting in the calling thread (a reveal closing many groups'
+cards at once)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import date, datetime
 
@@ -30,11 +36,15 @@ log = logging.getLogger(__name__)
 WARN_AT = 0.8
 DEGRADE_AT = 0.9
 QUOTA_CODES = ("ApiCountLimitForOrg", "90020")
+PER_SECOND = 20  # calls per app per API
 
 
 class Quota:
-    def __init__(self, *, db: Database, now: Callable[[], datetime], per_month: int, channel: str = "dingtalk") -> None:
+    def __init__(self, *, db: Database, now: Callable[[], datetime], per_month: int, channel: str = "dingtalk",
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
         self._db, self._now, self.per_month, self._channel = db, now, per_month, channel
+        self._sleep, self._clock = sleep, clock
+        self._slots: defaultdict[str, deque[float]] = defaultdict(lambda: deque(maxlen=PER_SECOND))
         self._lock = threading.Lock()
         self._day: date | None = None
         self._today = self._month = 0
@@ -42,9 +52,15 @@ class Quota:
         self._used_up: str | None = None  # the month DingTalk said the quota is used up
 
     def count(self, path: str) -> None:
-        """One metered request (made or about to be: a request that may have arrived counts)."""
+        """One metered request, about to be made (one that may have arrived counts): it waits for its
+        API's room in the second first."""
         now = self._now()
         with self._lock:
+            slots = self._slots[path]
+            at = self._clock()
+            if len(slots) == PER_SECOND:
+                at = max(at, slots[0] + 1.0)  # the 20th call before this one must be a second old
+            slots.append(at)
             self._roll(now.date())
             self._today += 1
             self._month += 1
@@ -53,6 +69,8 @@ class Quota:
             if warn:
                 self._warned = month
             figures = (self._today, self._month)
+        if (wait := at - self._clock()) > 0:
+            self._sleep(wait)
         try:
             with self._db.session() as session:
                 count_call(session=session, channel=self._channel, day=now.date())
