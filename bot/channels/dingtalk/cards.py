@@ -93,7 +93,7 @@ def answered_data(answer: str, note: str | None = None) -> dict[str, str]:
 def closed_data(answer: str) -> dict[str, str]:
     """Everyone's view once the question is over (shared variables only: no member's private data hides it)."""
     status = f"本题已结束，正确答案：{answer}" if answer else "本题已结束"
-    return {"status": status, "closed": "true"}
+    return {"status": _cut(status, 300), "closed": "true"}  # well within 1 KB, however long the option
 
 
 def stale_data(note: str | None = None) -> dict[str, str]:
