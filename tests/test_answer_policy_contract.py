@@ -199,8 +199,9 @@ class DingTalkStream:
         data = response["userPrivateData"]["cardParamMap"]
         assert not any("privateData" in u for u in self.gateway.card_updates[updates:])
         assert data["answered"] == "true"  # nothing left to press for this member
-        answered, _, text = data["status"].partition("。") if data["status"].startswith("已作答：") else ("", "", "")
-        return CardView(answered.removeprefix("已作答："), text) if answered else CardView("", data["status"])
+        mine = data["my_status"]  # the member's own variable (私有化): it never hides the shared `status`
+        answered, _, text = mine.partition("。") if mine.startswith("已作答：") else ("", "", "")
+        return CardView(answered.removeprefix("已作答："), text) if answered else CardView("", mine)
 
     async def tap_forged(self, user: str, choice: str) -> CardView:
         return await self.tap(user, {"outTrackId": self.forged_id}, choice, space="cid-g1")

@@ -120,13 +120,12 @@ def test_a_contest_played_by_card_taps_and_typed_answers(tmp_path: Path) -> None
             # u2 taps a wrong one (the same tap delivered twice); none of it reaches the group
             mark = group_sent(gateway)
             view = await card_view(gateway, "u1", q1, a1)
-            assert view["status"].startswith(f"已作答：{a1}。") and "答案揭晓前不可更改" in view["status"]
+            assert view["my_status"].startswith(f"已作答：{a1}。") and "答案揭晓前不可更改" in view["my_status"]
             again = await card_view(gateway, "u1", q1, wrong)
-            assert again["status"].startswith(f"已作答：{a1}。") and "以第一次作答为准" in again["status"]
-            tap = gateway.tap_data("u2", q1, wrong)
+            assert again["my_status"].startswith(f"已作答：{a1}。") and "以第一次作答为准" in again["my_status"]
             for _ in range(2):
-                ack = await gateway.wait_ack(await gateway.push(tap, topic=cards_topic()))
-                status = json.loads(ack["data"])["response"]["userPrivateData"]["cardParamMap"]["status"]
+                ack = await gateway.wait_ack(await gateway.tap("u2", q1, wrong))
+                status = json.loads(ack["data"])["response"]["userPrivateData"]["cardParamMap"]["my_status"]
                 assert status.startswith(f"已作答：{wrong}。")
             await nothing_to_the_group_since(gateway, mark)
             assert answers_stored(app) == [("u1", 0, a1), ("u2", 0, wrong)]
@@ -138,6 +137,12 @@ def test_a_contest_played_by_card_taps_and_typed_answers(tmp_path: Path) -> None
                                                    .get("closed") == "true")
             assert closed["outTrackId"] == q1["outTrackId"]
             assert params(closed)["status"].startswith(f"本题已结束，正确答案：{a1}")
+            # every member sees it, those who tapped too (their private data holds only their own variables)
+            for user, tapped in (("u1", a1), ("u2", wrong)):
+                seen = gateway.view(user, q1["outTrackId"])
+                assert seen["status"].startswith(f"本题已结束，正确答案：{a1}") and seen["closed"] == "true"
+                assert seen["my_status"].startswith(f"已作答：{tapped}。")
+            assert gateway.view("u3", q1["outTrackId"])["my_status"] == ""
             q2 = await gateway.wait_for_card(numbered(2))
             reveal = params(q2)["stem"]
             assert "第 1 题答案" in reveal and "答对 2 人" in reveal
@@ -147,12 +152,12 @@ def test_a_contest_played_by_card_taps_and_typed_answers(tmp_path: Path) -> None
             # a late tap on Q1's card answers nothing: the member's card says so, the group gets nothing
             mark = group_sent(gateway)
             stale = await card_view(gateway, "u2", q1, a1)
-            assert stale["status"].startswith("第 1 题已经结束") and not stale["status"].startswith("已作答")
+            assert stale["my_status"].startswith("第 1 题已经结束") and not stale["my_status"].startswith("已作答")
             await nothing_to_the_group_since(gateway, mark)
 
             # Q2 by the timer: one tap, then the deadline
             view = await card_view(gateway, "u1", q2, answer_for(params(q2)["stem"].split("第 2/3 题")[1]))
-            assert view["status"].startswith("已作答：")
+            assert view["my_status"].startswith("已作答：")
             clock.set(clock.now() + timedelta(seconds=5))
             await gateway.wait_for_update(lambda u: u["outTrackId"] == q2["outTrackId"] and "cardData" in u)
             q3 = await gateway.wait_for_card(numbered(3))
@@ -189,10 +194,10 @@ def test_a_tap_answered_after_its_ack_updates_the_members_card_through_the_api(t
                                   key="contest:3:q0"))
             card = await gateway.wait_for_card(lambda c: True)
             ack = await gateway.wait_ack(await gateway.tap("u1", card, "B", space="cid-g1"))
-            assert json.loads(ack["data"])["response"] == "OK"
+            assert json.loads(ack["data"])["response"] == {}  # an object, as documented
             update = await gateway.wait_for_update(lambda u: "u1" in u.get("privateData", {}))
             assert update["outTrackId"] == card["outTrackId"]
-            assert update["privateData"]["u1"]["cardParamMap"] == {"status": "已作答：B。已记录", "answered": "true"}
+            assert update["privateData"]["u1"]["cardParamMap"] == {"my_status": "已作答：B。已记录", "answered": "true"}
 
     run(scenario())
 
@@ -242,7 +247,7 @@ def test_a_dropped_connection_reconnects_with_backoff_and_the_contest_goes_on(tm
             assert len(gateway.opens) == 2
             # the contest goes on over the new connection
             a1 = answer_for(params(q1)["stem"])
-            assert (await card_view(gateway, "u1", q1, a1))["status"].startswith(f"已作答：{a1}。")
+            assert (await card_view(gateway, "u1", q1, a1))["my_status"].startswith(f"已作答：{a1}。")
             assert gateway.connections == 2
             mark = gateway.reply_count()
             await say(gateway, "u2", a1)
@@ -395,7 +400,7 @@ def test_a_tap_on_a_card_sent_before_a_restart_leaves_the_group_in_its_branch(tm
             adapter._book = CardBook()
             app.dispatcher.forget_directory()
             view = await card_view(gateway, "u2", card, a1, space="cid-g1")
-            assert view["status"].startswith(f"已作答：{a1}。")
+            assert view["my_status"].startswith(f"已作答：{a1}。")
             with app.db.session() as session:
                 groups = session.execute(text("SELECT g.name, b.name FROM chat_group g "
                                               "JOIN branch b ON b.id = g.branch_id")).all()

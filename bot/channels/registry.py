@@ -45,7 +45,8 @@ def add_platform_channels(app: App) -> list[Channel]:
                                      client_secret=dingtalk.client_secret.get_secret_value(),
                                      openapi_endpoint=dingtalk.openapi_endpoint,
                                      card_template_id=dingtalk.card_template_id, webhooks=robots,
-                                     webhook_base_url=dingtalk.webhook_base_url))
+                                     webhook_base_url=dingtalk.webhook_base_url,
+                                     quota_per_month=dingtalk.quota_per_month))
     for channel in added:
         app.add_channel(channel)
     return added

@@ -96,6 +96,7 @@ server:                       # studybot run 的 HTTP 服务（接收企业微�
 #   client_id: env:DINGTALK_CLIENT_ID      # 开放平台 → 应用 → 凭证与基础信息 → Client ID
 #   client_secret: env:DINGTALK_CLIENT_SECRET  # 同页 Client Secret
 #   card_template_id: ""                   # 卡片平台 → 模板 ID（题目以按钮卡片发送）；不填则发文字
+#   quota_per_month: 5000                  # 开放接口月调用额度（标准版 5000）：80% 提醒管理员，90% 起题目发文字
 #   webhooks:                              # 群名: 自定义机器人（推送用，可不配）
 #     第一党支部学习群:
 #       access_token: env:DINGTALK_ROBOT_BRANCH1   # webhook 地址中 access_token= 后面的部分

@@ -236,6 +236,8 @@ class DingTalkSettings(_Section):
     card_template_id: Plain = ""  # 卡片平台的模板 ID；不填则题目以文字发送
     webhooks: dict[str, DingTalkRobotWebhook] = {}  # 群名或 openConversationId -> 自定义机器人
     webhook_base_url: HttpUrl = "https://oapi.dingtalk.com"
+    # 开放接口每月调用额度（标准版 5000 次）：用到 80% 提醒管理员，90% 起题目改发文字
+    quota_per_month: int = Field(default=5000, ge=100)
 
 
 class Settings(_Section):

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from bot.storage import models
+from bot.storage import cards_sent, metered, models
 from bot.storage.models import SchemaVersion
 
 __all__ = ["Database", "DatabaseUnavailable", "SCHEMA_VERSION", "is_busy"]
@@ -59,10 +59,18 @@ def _contest_kinds(engine: Engine) -> None:
             conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_contest_round_id ON contest (round_id)")
 
 
+def _metered_and_cards(engine: Engine) -> None:
+    """5: metered API calls per day (DingTalk's monthly quota) and the question cards sent (a tap after a
+    restart finds its group); new tables only, made where missing."""
+    SQLModel.metadata.create_all(engine, tables=[metered.MeteredCall.__table__,  # type: ignore[list-item]
+                                                 cards_sent.CardSent.__table__])  # type: ignore[list-item]
+
+
 # Each step upgrades the schema from version N-1 to N; create_all() makes new tables and columns of new
 # databases, so each step checks what is there.
-_UPGRADES: dict[int, Callable[[Engine], None]] = {2: _bank_state, 3: _outbox_unconfirmed, 4: _contest_kinds}
-SCHEMA_VERSION = 4
+_UPGRADES: dict[int, Callable[[Engine], None]] = {2: _bank_state, 3: _outbox_unconfirmed, 4: _contest_kinds,
+                                                  5: _metered_and_cards}
+SCHEMA_VERSION = 5
 
 
 def _tuner(busy_timeout: float) -> Callable[[Any, Any], None]:
@@ -210,7 +218,7 @@ class Database:
 
 def _table_names() -> set[str]:
     tables = (getattr(models, name) for name in models.__all__)
-    return {table.__tablename__ for table in tables if hasattr(table, "__tablename__")}
+    return {table.__tablename__ for table in tables if hasattr(table, "__tablename__")} | {"metered_call", "card_sent"}
 
 
 class _Checkpointer(threading.Thread):

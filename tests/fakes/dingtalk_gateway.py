@@ -8,6 +8,11 @@
   x-acs-dingtalk-access-token), recorded in `token_requests` and `openapi_sends`; the card API:
   POST /v1.0/card/instances/createAndDeliver and PUT /v1.0/card/instances, recorded in
   `card_sends` and `card_updates`;
+  the card data as DingTalk keeps it: shared data per card and private data per member (from updates and
+  from the tap callbacks' responses), a member seeing their private value over the shared one (`view`);
+  a cardParamMap value over 1 KB refused (400);
+  metering: every OpenAPI call but the token's counts (`metered`); past `monthly_limit` calls answer 403
+  ApiCountLimitForOrg, like DingTalk's organisation quota;
   the custom robot: POST /robot/send?access_token=…&timestamp=…&sign=…, recorded in `robot_sends`
   with whether its signature checked out against `robot_secret`.
 - Websocket (in the test's loop): pushes CALLBACK frames (chatbot messages, card taps) and records
@@ -79,6 +84,11 @@ class FakeDingTalkGateway:
         self.card_sends: list[dict[str, Any]] = []
         self.card_updates: list[dict[str, Any]] = []
         self.card_fail = False  # createAndDeliver answers 403 (no card permission)
+        self.shared: dict[str, dict[str, str]] = {}  # outTrackId -> its shared cardParamMap
+        self.private: dict[str, dict[str, dict[str, str]]] = {}  # outTrackId -> userId -> private cardParamMap
+        self._taps: dict[str, tuple[str, str]] = {}  # stream messageId of a tap -> (outTrackId, userId)
+        self.metered = 0  # OpenAPI calls counted against the organisation's quota
+        self.monthly_limit: int | None = None  # past it, every metered call answers 403 ApiCountLimitForOrg
         self.robot_secret = "SEC-robot-secret"
         self.scripted: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.openapi_calls: list[str] = []
@@ -165,12 +175,24 @@ class FakeDingTalkGateway:
                                                      hashlib.sha256).digest()).decode()
                 self.robot_sends.append((query, body, query.get("sign") == expected))
                 return 200, {"errcode": 0, "errmsg": "ok"}
+            if path in (CARD_DELIVER_PATH, CARD_UPDATE_PATH, GROUP_SEND_PATH, PRIVATE_SEND_PATH):
+                self.metered += 1
+                if self.monthly_limit is not None and self.metered > self.monthly_limit:
+                    return 403, {"code": "ApiCountLimitForOrg", "message": "api count limit for org (90020)"}
             if path in (CARD_DELIVER_PATH, CARD_UPDATE_PATH):
                 if token not in self._valid_tokens:
                     return 401, {"code": "InvalidAuthentication", "message": "token invalid"}
+                maps = [body.get("cardData", {}).get("cardParamMap", {}),
+                        *(p.get("cardParamMap", {}) for p in body.get("privateData", {}).values())]
+                if any(len(str(v).encode()) > 1024 for m in maps for v in m.values()):
+                    return 400, {"code": "param.invalid", "message": "cardParamMap value over 1KB"}
                 if path == CARD_UPDATE_PATH and method == "PUT":
                     self.card_updates.append(body)
                     self.update_times.append(time.perf_counter())
+                    track = body.get("outTrackId", "")
+                    self.shared.setdefault(track, {}).update(body.get("cardData", {}).get("cardParamMap", {}))
+                    for user, data in body.get("privateData", {}).items():
+                        self.private.setdefault(track, {}).setdefault(user, {}).update(data.get("cardParamMap", {}))
                     return 200, {"success": True, "result": True}
                 self.openapi_calls.append(path)
                 if self.card_fail:
@@ -181,6 +203,7 @@ class FakeDingTalkGateway:
                     return 200, {"success": True, "result": {"outTrackId": body.get("outTrackId"), "deliverResults": [
                         {"spaceType": "IM_GROUP", "success": False, "errorMsg": self.card_deliver_error}]}}
                 self.card_sends.append(body)
+                self.shared[body.get("outTrackId", "")] = dict(body.get("cardData", {}).get("cardParamMap", {}))
                 return 200, {"success": True, "result": {"outTrackId": body.get("outTrackId"),
                                                          "deliverResults": [{"success": True}]}}
             if path == TOKEN_PATH:
@@ -248,6 +271,7 @@ class FakeDingTalkGateway:
                     acked = frame.get("headers", {}).get("messageId") if isinstance(frame, dict) else None
                     if acked:
                         self.ack_times[acked] = time.perf_counter()
+                        self._apply_response(acked, frame)
                 self._changes.changed()
         except ConnectionClosed:
             pass  # the client went away (stopped or dropped)
@@ -255,6 +279,25 @@ class FakeDingTalkGateway:
             if self._conn is conn:
                 self._conn = None
                 self._connected.clear()
+
+    def _apply_response(self, message_id: str, frame: dict[str, Any]) -> None:
+        """A tap's ack whose response carries the member's private data changes their card."""
+        if message_id not in self._taps:
+            return
+        track, user = self._taps[message_id]
+        try:
+            response = json.loads(frame.get("data") or "{}").get("response")
+        except (ValueError, AttributeError):
+            return
+        if isinstance(response, dict):
+            private = response.get("userPrivateData", {}).get("cardParamMap", {})
+            self.private.setdefault(track, {}).setdefault(user, {}).update(private)
+            self.shared.setdefault(track, {}).update(response.get("cardData", {}).get("cardParamMap", {}))
+
+    def view(self, user: str, track: str) -> dict[str, str]:
+        """What `user` sees on the card: the shared data, their private data winning where both have a value."""
+        with self._lock:
+            return {**self.shared.get(track, {}), **self.private.get(track, {}).get(user, {})}
 
     async def wait_connected(self, timeout: float = 5.0) -> None:
         await asyncio.wait_for(self._connected.wait(), timeout)
@@ -324,7 +367,9 @@ class FakeDingTalkGateway:
         return data
 
     async def tap(self, user: str, card: dict[str, Any], choice: str, **kw: Any) -> str:
-        return await self.push(self.tap_data(user, card, choice, **kw), topic=CARD_TOPIC)
+        message_id = f"stream-{next(self._ids)}"
+        self._taps[message_id] = (card["outTrackId"], user)
+        return await self.push(self.tap_data(user, card, choice, **kw), topic=CARD_TOPIC, message_id=message_id)
 
     async def drop(self) -> None:
         """Break the connection without a close handshake, as a network failure does."""

@@ -10,12 +10,20 @@ the array `options` is a JSON string). The template contract:
 | title     | 文本      | 「知识竞赛 · 第 2/5 题」                                        |
 | stem      | Markdown  | the question and its options, as the text message shows them   |
 | options   | 数组      | [{"label": "A", "text": "…"}] — loop one button over it         |
-| status    | 文本      | 「点击选项作答…」, then (per member) 「已作答：B」, then 「正确答案：B」 |
-| answered  | 布尔      | per member: true after their tap (hide or grey the buttons)     |
+| status    | 文本      | shared: 「点击选项作答…」, then 「本题已结束，正确答案：B」       |
+| my_status | 文本, 私有化 | per member: 「已作答：B。…」 (empty until they tap)           |
+| answered  | 布尔, 私有化 | per member: true after their tap (hide or grey the buttons)  |
 | closed    | 布尔      | true once the question is over (hide the buttons for everyone)  |
 
+A member's private data wins over the shared data for the same variable, and every member who
+tapped has private data: so what changes for everyone (`status`, `closed`) is never written
+privately, and what is one member's (`my_status`, `answered`) never shared after the card is sent.
+Every `cardParamMap` value is at most 1 KB (`PARAM_MAX_BYTES`): a question whose card would carry a
+longer one goes as text (`fits`).
+
 A button's action is 「回传请求」 with the parameter `choice` = the option's label; a button whose
-action id is the label itself ("A", "对") works too.
+action id is the label itself ("A", "对") works too. The tap's action data is read from `content`,
+or `value` (older SDKs).
 
 Wire facts (shared/research/channels-and-meetings.md, the SDK's card_callback.py): a tap arrives
 on the Stream topic /v1.0/card/instances/callback with `outTrackId`, `userId` (the staff id) and
@@ -36,8 +44,9 @@ from bot.messages import Outgoing
 
 __all__ = ["CardTap", "out_track_id", "question_of", "question_card_data", "answered_data",
            "closed_data", "stale_data", "parse_tap", "open_space", "deliver_body", "update_body", "callback_response",
-           "text_fallback", "OPEN_STATUS"]
+           "text_fallback", "fits", "OPEN_STATUS", "PARAM_MAX_BYTES"]
 
+PARAM_MAX_BYTES = 1024  # DingTalk refuses a cardParamMap value longer than 1 KB
 OUT_TRACK_MAX = 64  # DingTalk's card instance id; ours is shorter still
 OPEN_STATUS = "点击选项作答，以第一次作答为准；也可以 @我 回复选项字母。"
 _LABEL = re.compile(r"^(?:[A-H]|对|错)$")
@@ -67,25 +76,30 @@ def question_card_data(message: Outgoing) -> dict[str, str]:
     options = [{"label": label, "text": _option_text(message.text, label)} for label in message.choices]
     return {"title": _title(message), "stem": message.markdown or message.text,
             "options": json.dumps(options, ensure_ascii=False), "status": OPEN_STATUS,
-            "answered": "false", "closed": "false"}
+            "my_status": "", "answered": "false", "closed": "false"}
+
+
+def fits(card_data: dict[str, str]) -> bool:
+    """Whether DingTalk takes these values (each at most 1 KB in UTF-8)."""
+    return all(len(value.encode("utf-8")) <= PARAM_MAX_BYTES for value in card_data.values())
 
 
 def answered_data(answer: str, note: str | None = None) -> dict[str, str]:
     """One member's view once the core took their answer (or told them it already had one): their
     answer and the core's note, nothing to press."""
-    return {"status": _cut(f"已作答：{answer}。{note or '答案揭晓前不可更改。'}", 60), "answered": "true"}
+    return {"my_status": _cut(f"已作答：{answer}。{note or '答案揭晓前不可更改。'}", 60), "answered": "true"}
 
 
 def closed_data(answer: str) -> dict[str, str]:
-    """Everyone's view once the question is over."""
+    """Everyone's view once the question is over (shared variables only: no member's private data hides it)."""
     status = f"本题已结束，正确答案：{answer}" if answer else "本题已结束"
-    return {"status": status, "closed": "true"}
+    return {"status": _cut(status, 300), "closed": "true"}  # well within 1 KB, however long the option
 
 
 def stale_data(note: str | None = None) -> dict[str, str]:
     """One member's view when the core did not take their tap (the question is over, the card is not
     one it knows): its note, nothing to press."""
-    return {"status": _cut(note or "本题已结束，请作答最新的题目。", 60), "answered": "true"}
+    return {"my_status": _cut(note or "本题已结束，请作答最新的题目。", 60), "answered": "true"}
 
 
 def text_fallback(message: Outgoing, is_group: bool) -> str:
@@ -114,7 +128,7 @@ def parse_tap(data: Any) -> CardTap | None:
     track_id, user_id = data.get("outTrackId"), data.get("userId")
     if not isinstance(track_id, str) or not track_id or not isinstance(user_id, str) or not user_id:
         return None
-    content = data.get("content")
+    content = data.get("content") or data.get("value")  # `value`: older SDKs
     if isinstance(content, str):
         try:
             content = json.loads(content)

@@ -14,7 +14,6 @@ that works (sending.py); a group's custom robot keeps its own lane and window (r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 import threading
@@ -35,10 +34,12 @@ from bot.channels.common.mentions import strip_mentions
 from bot.channels.common.private_notes import dropped
 from bot.channels.dingtalk import cards
 from bot.channels.dingtalk.openapi import DingTalkOpenAPI
+from bot.channels.dingtalk.quota import Quota
 from bot.channels.dingtalk.replies import Handle, SessionWebhooks
 from bot.channels.dingtalk.robot_webhook import DingTalkWebhook
 from bot.channels.dingtalk.sending import Outbound, WebhookRobot
 from bot.channels.dingtalk.stream import StreamClient
+from bot.channels.dingtalk.tap_acks import LateCards, TapHandler
 from bot.channels.dingtalk.taps import CardBook, answer_tap
 from bot.messages import Chat, Incoming, Outgoing, Sender
 
@@ -49,6 +50,10 @@ log = logging.getLogger(__name__)
 CHATBOT_TOPIC = ChatbotMessage.TOPIC  # /v1.0/im/bot/messages/get
 CARD_TOPIC = CallbackHandler.TOPIC_CARD_CALLBACK  # /v1.0/card/instances/callback
 SEEN_MAX = 10_000
+# a tap's ack leaves at once when the work queued ahead of it would take more than this share of its wait:
+# the estimate leaves out the acks' own work and the taps around them
+BEHIND_SHARE = 0.6
+TAP_TIME_GUESS = 0.004  # seconds the core takes for a tap, until measured (a running mean)
 
 
 def incoming_from(msg: ChatbotMessage, channel: str, received_at: datetime, bot_name: str) -> Incoming | None:
@@ -67,29 +72,6 @@ def incoming_from(msg: ChatbotMessage, channel: str, received_at: datetime, bot_
                     text=strip_mentions(raw, bot_name), message_id=str(msg.message_id), received_at=received_at,
                     mentioned=msg.conversation_type != "2" or bool(msg.is_in_at_list in (None, True)),
                     reply_handle=(msg.session_webhook, msg.session_webhook_expired_time))
-
-
-class _TapHandler(CallbackHandler):
-    """A tap is answered in the callback's response when its work is done within `wait` seconds (DingTalk
-    wants the response within 2): the member's card changes with the ack. Later, the ack goes alone and
-    the card is updated through the API (`accept` is told so by the answer's future being cancelled)."""
-
-    acks_with_answer = True  # the stream client runs it beside the read loop (StreamClient._on_raw)
-
-    def __init__(self, accept: Callable[[CallbackMessage], asyncio.Future[dict[str, Any] | None]],
-                 wait: float) -> None:
-        super().__init__()
-        self._accept, self._wait = accept, wait
-
-    async def process(self, callback: CallbackMessage) -> tuple[int, Any]:
-        answer = self._accept(callback)
-        if self._wait > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(answer), self._wait)
-        if not answer.done():
-            answer.cancel()  # too late for the response
-        response = None if answer.cancelled() else answer.result()
-        return AckMessage.STATUS_OK, "OK" if response is None else response
 
 
 class _Handler(CallbackHandler):
@@ -113,7 +95,7 @@ class DingTalkChannel:
                  webhooks: dict[str, WebhookRobot] | None = None, webhook_base_url: str = "https://oapi.dingtalk.com",
                  channel: str = "dingtalk", backoff_base: float = 1.0, backoff_max: float = 60.0,
                  seed: int | None = None, sleep: Sleep = asyncio.sleep, clock: Clock = time.monotonic,
-                 tap_wait: float = 1.5) -> None:
+                 tap_wait: float = 1.3, quota_per_month: int = 5000) -> None:
         if not client_id or not client_secret:
             raise ValueError("dingtalk needs client_id and client_secret")
         self.name = channel
@@ -122,15 +104,20 @@ class DingTalkChannel:
         self._client = StreamClient(Credential(client_id, client_secret), openapi_endpoint=openapi_endpoint,
                                     backoff=backoff, sleep=sleep)
         self._client.register_callback_handler(CHATBOT_TOPIC, _Handler(self._accept_message))
-        self._client.register_callback_handler(CARD_TOPIC, _TapHandler(self._accept_tap, tap_wait))
+        self._tap_wait, self._tap_time, self._clock = tap_wait, TAP_TIME_GUESS, clock
+        self._client.register_callback_handler(CARD_TOPIC, TapHandler(self._accept_tap, tap_wait, self._behind, clock))
         robots = dict(webhooks or {})
         self._robot_webhook = DingTalkWebhook(base_url=webhook_base_url) if robots else None
         self._sessions = SessionWebhooks()
-        self._book = CardBook()
+        self._book = CardBook(app.db, channel, app.clock.now)
+        self.quota = Quota(db=app.db, now=app.clock.now, per_month=quota_per_month, channel=channel)
         self._outbound = Outbound(
-            openapi=DingTalkOpenAPI(app_key=client_id, app_secret=client_secret, endpoint=openapi_endpoint),
+            openapi=DingTalkOpenAPI(app_key=client_id, app_secret=client_secret, endpoint=openapi_endpoint,
+                                    meter=self.quota.count),
             template=card_template_id, robots=robots, robot_webhook=self._robot_webhook, sessions=self._sessions,
-            book=self._book)
+            book=self._book, quota=self.quota)
+        self._late = LateCards(schedule=self._after_queued, send=self._outbound.update, spawn=self._spawn,
+                               quota=self.quota)
         self._seen: OrderedDict[str, None] = OrderedDict()
         # created here, so messages sent before start() (contests resumed at start) wait rather than vanish;
         # by priority, then arrival: a reveal goes before replies and pushes queued earlier
@@ -221,6 +208,14 @@ class DingTalkChannel:
             self._inbox.task_done()
             await asyncio.sleep(0)
 
+    def _behind(self) -> bool:
+        """Whether the frames queued would take the core longer than a tap's ack may wait."""
+        return self._inbox is not None and self._inbox.qsize() * self._tap_time > BEHIND_SHARE * self._tap_wait
+
+    def _after_queued(self, job: Callable[[], None]) -> None:
+        assert self._inbox is not None
+        self._inbox.put_nowait(job)
+
     def _first_time(self, message_id: str) -> bool:
         if message_id in self._seen:
             log.info("dingtalk: redelivery of %s ignored", message_id)
@@ -248,6 +243,7 @@ class DingTalkChannel:
             log.exception("dingtalk: message could not be handled")
 
     def _on_tap(self, callback: CallbackMessage, answer: asyncio.Future[dict[str, Any] | None]) -> None:
+        started = self._clock()
         try:
             tap = cards.parse_tap(callback.data)
             if tap is None:
@@ -258,9 +254,9 @@ class DingTalkChannel:
                 return  # a button that is not an option: nothing to answer
             frame_id = callback.headers.message_id if callback.headers is not None else ""
             outcome = answer_tap(self._book, self._app, self.name, tap, f"card:{frame_id or uuid.uuid4().hex}")
-            if answer.cancelled():  # the ack has left without it: the card through the API
-                if (update := outcome.update()) is not None:
-                    self._spawn(self._outbound.update(update))
+            if answer.cancelled():  # the ack has left without it: the card through the API, gathered
+                if outcome.private is not None:
+                    self._late.add(tap.out_track_id, tap.user_id, outcome.private)
             else:
                 answer.set_result(outcome.response())
             for reply in outcome.replies:
@@ -270,6 +266,7 @@ class DingTalkChannel:
         finally:
             if not answer.done():
                 answer.set_result(None)
+            self._tap_time += (self._clock() - started - self._tap_time) / 16
 
     # ----- frames out -----
 

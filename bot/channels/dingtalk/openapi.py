@@ -81,12 +81,13 @@ class _Sessions(threading.local):
 class DingTalkOpenAPI:
     def __init__(self, *, app_key: str, app_secret: str, endpoint: str = "https://api.dingtalk.com",
                  robot_code: str | None = None, clock: Any = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, meter: Callable[[str], None] | None = None) -> None:
         self._app_key = app_key
         self._app_secret = app_secret
         self.robot_code = robot_code or app_key  # an enterprise internal robot's code is its AppKey
         self._endpoint = endpoint.rstrip("/")
         self._clock = clock
+        self._meter = meter  # told of every metered request (all but the token's): the monthly quota
         self._lock = threading.Lock()
         self._token: str | None = None
         self._token_until = 0.0
@@ -193,6 +194,8 @@ class DingTalkOpenAPI:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if token is not None:
             headers[TOKEN_HEADER] = token
+            if self._meter is not None:
+                self._meter(path)
         try:
             response = self.http().request(method, self._endpoint + path, headers=headers, timeout=HTTP_TIMEOUT,
                                         data=json.dumps(body, ensure_ascii=False).encode("utf-8"))

@@ -31,6 +31,7 @@ from bot.channels.common.aio import Sleep
 from bot.channels.common.retries import Retries, Taken, keep_trying
 from bot.channels.dingtalk import cards
 from bot.channels.dingtalk.openapi import DingTalkOpenAPI, RateLimited, msg_for
+from bot.channels.dingtalk.quota import Quota
 from bot.channels.dingtalk.replies import (
     WEBHOOK_BUSY_ERRCODES,
     WEBHOOK_EXPIRED_ERRCODE,
@@ -73,10 +74,10 @@ class Outbound:
 
     def __init__(self, *, openapi: DingTalkOpenAPI, template: str, robots: dict[str, WebhookRobot],
                  robot_webhook: DingTalkWebhook | None, sessions: SessionWebhooks, book: CardBook,
-                 sleep: Sleep = asyncio.sleep) -> None:
+                 quota: Quota | None = None, sleep: Sleep = asyncio.sleep) -> None:
         self._openapi, self._template = openapi, template
         self._robots, self._robot_webhook = robots, robot_webhook
-        self._sessions, self._book = sessions, book
+        self._sessions, self._book, self.quota = sessions, book, quota
         self._taken = Taken()
         self._sleep = sleep
         self.unidentified = Unidentified()
@@ -86,7 +87,10 @@ class Outbound:
         each awaited; `NotDelivered` at the first DingTalk did not take (the outbox tries again)."""
         if message.closes:
             await self._close_cards(message.closes, message.answer)
-        if message.choices and not message.multiple and self._template and await self._send_card(message):
+        # near the monthly quota a question goes as text (through a fresh session webhook it costs nothing)
+        cards_allowed = self.quota is None or self.quota.cards_allowed()
+        if (message.choices and not message.multiple and self._template and cards_allowed
+                and await self._send_card(message)):
             return
         text = cards.text_fallback(message, message.chat.is_group)
         markdown = bool(message.markdown)
@@ -134,14 +138,19 @@ class Outbound:
             await asyncio.to_thread(self._openapi.send_private, [chat.chat_id], key, param)
 
     async def _send_card(self, message: Outgoing) -> bool:
+        data = cards.question_card_data(message)
+        if not cards.fits(data):  # DingTalk refuses a value over 1 KB: a long question goes as text
+            log.info("dingtalk: question %s too long for a card; sent as text", message.key)
+            return False
         track_id = cards.out_track_id(message.key or "question")
         body = cards.deliver_body(template_id=self._template, track_id=track_id, robot_code=self._openapi.robot_code,
-                                  chat_id=message.chat.chat_id, is_group=message.chat.is_group,
-                                  card_data=cards.question_card_data(message))
+                                  chat_id=message.chat.chat_id, is_group=message.chat.is_group, card_data=data)
         self._book.sending(track_id, message.chat)
         try:
             await asyncio.to_thread(self._openapi.deliver_card, body)
         except Exception as exc:
+            if self.quota is not None:
+                self.quota.refused(exc)
             log.warning("dingtalk: card to %s not sent (%s); sending the question as text",
                         message.chat.chat_id, exc)
             return False
@@ -156,4 +165,6 @@ class Outbound:
         try:
             await asyncio.to_thread(self._openapi.update_card, body)
         except Exception as exc:
+            if self.quota is not None:
+                self.quota.refused(exc)
             log.warning("dingtalk: card %s not updated: %s", body.get("outTrackId"), exc)

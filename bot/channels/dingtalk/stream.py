@@ -136,12 +136,17 @@ class StreamClient(DingTalkStreamClient):
                 return
         if getattr(self.callback_handler_map.get(topic), "acks_with_answer", False):
             # A handler whose ack carries the answer (a tap's card change) waits for that work: in a task of
-            # its own, so the next frames are read and acked meanwhile; its first step (queueing the work)
-            # runs before the next frame is read, so the work stays in the order the frames came.
+            # its own, so the next frames are read and acked meanwhile; the work is queued (`received`)
+            # before the next frame is read, so it stays in the order the frames came, and the next frames
+            # are read at once rather than one per job the core does (their acks' deadlines run from here).
+            handler = self.callback_handler_map[topic]
+            try:
+                handler.received(frame)  # its work queued now, before the next frame is read
+            except Exception:  # a frame the handler cannot read is still answered below
+                log.warning("dingtalk: callback %s could not be read", headers.get("messageId"), exc_info=True)
             task = asyncio.get_running_loop().create_task(self.background_task(frame))
             self._answering.add(task)
             task.add_done_callback(self._answering.discard)
-            await asyncio.sleep(0)
             return
         # Routed inline, before the next frame is read: our handlers only queue the work, so the
         # ack leaves at once, in order, even in a burst (a task per frame would queue each ack

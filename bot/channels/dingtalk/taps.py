@@ -6,12 +6,16 @@ repeat, an older question's card, a card the core does not know) is the core's d
 for the member who tapped (`Outgoing.private_to`) becomes that member's private card data, and the
 other replies go to the chat (bot/channels/common/private_notes.py). What is remembered here is
 only what translation needs: each card's chat, and each question's cards, to close them all when
-the question is revealed."""
+the question is revealed; in memory, and in the database (table card_sent), because a tap often does
+not name its conversation (`spaceId`) and a card outlives a restart."""
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.app import App
@@ -19,16 +23,22 @@ from bot.channels.common.private_notes import split_notes
 from bot.channels.common.reply_cache import TTLCache
 from bot.channels.dingtalk import cards
 from bot.messages import Chat, Incoming, Outgoing, Sender
+from bot.storage.cards_sent import CardSent, card_chat, cards_of_question, remember_card
+from bot.storage.db import Database
 
 __all__ = ["CardBook", "TapOutcome", "answer_tap", "REMEMBERED"]
 
-REMEMBERED = 2000  # cards and questions kept for taps and closing
+log = logging.getLogger(__name__)
+
+REMEMBERED = 2000  # cards and questions kept in memory for taps and closing
 
 
 class CardBook:
-    """What is remembered of the cards sent (the last 2,000 of each kind)."""
+    """What is remembered of the cards sent (the last 2,000 of each kind in memory; in `db`, 30 days)."""
 
-    def __init__(self) -> None:
+    def __init__(self, db: Database | None = None, channel: str = "dingtalk",
+                 now: Callable[[], datetime] = datetime.now) -> None:
+        self._db, self._channel, self._now = db, channel, now
         self._chats: TTLCache[Chat] = TTLCache(math.inf, REMEMBERED)  # outTrackId -> its chat
         self._by_question: TTLCache[list[str]] = TTLCache(math.inf, REMEMBERED)  # question key -> outTrackIds
 
@@ -39,10 +49,25 @@ class CardBook:
     def delivered(self, track_id: str) -> None:
         question = cards.question_of(track_id)
         self._by_question.put(question, [*(self._by_question.get(question) or []), track_id])
+        chat = self._chats.get(track_id)
+        if self._db is None or chat is None:
+            return
+        try:
+            with self._db.session() as session:
+                remember_card(session=session, row=CardSent(
+                    track_id=track_id, channel=self._channel, question_key=question[:200], chat_id=chat.chat_id,
+                    is_group=chat.is_group, chat_name=chat.name or "", sent_at=self._now()))
+                session.commit()
+        except Exception:  # memory still knows it until a restart
+            log.warning("dingtalk: card %s not stored", track_id, exc_info=True)
 
     def close(self, key: str) -> list[str]:
         """The question `key` is revealed: the ids of its cards, to close them for everyone."""
-        return self._by_question.get(key) or []
+        known = self._by_question.get(key)
+        if known is not None or self._db is None:
+            return known or []
+        with self._db.session() as session:  # cards sent before a restart
+            return cards_of_question(session=session, channel=self._channel, question_key=key[:200])
 
     def chat_of(self, tap: cards.CardTap, channel: str) -> Chat:
         """The card's chat; for a card not known here, the conversation DingTalk names, else the
@@ -50,6 +75,13 @@ class CardBook:
         chat = self._chats.get(tap.out_track_id)
         if chat is not None:
             return chat
+        if self._db is not None:
+            with self._db.session() as session:
+                row = card_chat(session=session, track_id=tap.out_track_id)
+            if row is not None:
+                chat = Chat(channel, row.chat_id, row.is_group, name=row.chat_name)
+                self._chats.put(tap.out_track_id, chat)
+                return chat
         if tap.space_id:  # no title: the core keeps the group's name and branch as it knows them
             return Chat(channel, tap.space_id, True)
         return Chat(channel, tap.user_id, False)
@@ -65,10 +97,6 @@ class TapOutcome:
         """The card callback's response: the member's card changes with the ack, no request of its own."""
         return None if self.private is None else cards.callback_response(self.private)
 
-    def update(self) -> dict[str, Any] | None:
-        """The same change as a card update request (PUT /v1.0/card/instances), when the ack has left."""
-        return None if self.private is None else cards.update_body(self.tap.out_track_id,
-                                                                   private={self.tap.user_id: self.private})
 
 
 def answer_tap(book: CardBook, app: App, channel: str, tap: cards.CardTap, message_id: str) -> TapOutcome:
