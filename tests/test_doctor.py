@@ -84,3 +84,27 @@ wechat_mp: {{app_id: wx1, app_secret: right, token: t, api_base_url: {api}{mp_ex
     if "明文模式" in expected:
         assert "encoding_aes_key" in line and "5 分钟" in line
     assert result.exit_code == 0  # a warning, not a failure
+
+
+def test_doctor_shows_the_dingtalk_quota_spent_this_month(tmp_path, api):
+    from datetime import date
+
+    from bot.clock import SystemClock
+    from bot.storage.db import Database
+    from bot.storage.metered import count_call
+
+    (tmp_path / "studybot.yaml").write_text(f"""database:
+  url: sqlite:///{tmp_path / 't.db'}
+dingtalk: {{client_id: ding1, client_secret: s, openapi_endpoint: {api}, quota_per_month: 1000}}
+""", encoding="utf-8")
+    db = Database(f"sqlite:///{tmp_path / 't.db'}")
+    db.create_schema()
+    today = SystemClock().now().date()
+    with db.session() as session:
+        count_call(session=session, channel="dingtalk", day=today, calls=820)
+        count_call(session=session, channel="dingtalk", day=date(2000, 1, 1), calls=500)  # another month
+        session.commit()
+    db.dispose()
+    result = runner.invoke(cli, ["doctor"])
+    assert ("⚠️ 钉钉开放接口月度额度：本月已调用 820 次（额度 1000 次，82%），今日 820 次；已超过 80%，已提醒管理员"
+            in result.stdout.splitlines()), result.stdout

@@ -17,6 +17,7 @@ import typer
 from bot.app import App
 from bot.cli.common import ConfigOption, ready_app, report_bank_problems, settings_from
 from bot.settings import Settings, WeChatMPSettings
+from bot.storage.metered import DEGRADE_AT, WARN_AT, day_calls, month_calls
 
 __all__ = ["doctor", "Check", "run_checks"]
 
@@ -166,6 +167,8 @@ def doctor(config: ConfigOption = None) -> None:
                          + (f"，{len(plan_problems)} 处问题（见上方提示）" if plan_problems else "")
                          + _unknown_targets(app)),
                    Check(True, "工作日历", "；".join(calendar_notes) or "chinese-calendar 覆盖今明两年")]
+        if settings.dingtalk is not None:
+            checks.append(_dingtalk_quota(app, settings.dingtalk.quota_per_month))
     finally:
         app.close()
     checks += run_checks(settings)
@@ -173,6 +176,21 @@ def doctor(config: ConfigOption = None) -> None:
         typer.echo(str(check))
     if not all(check.ok for check in checks):
         raise typer.Exit(1)
+
+
+def _dingtalk_quota(app: App, per_month: int) -> Check:
+    """The metered OpenAPI calls counted this month and today, against dingtalk.quota_per_month."""
+    today = app.clock.now().date()
+    with app.db.session() as session:
+        month, day = month_calls(session=session, channel="dingtalk", day=today), day_calls(
+            session=session, channel="dingtalk", day=today)
+    share = month / per_month if per_month else 0.0
+    detail = f"本月已调用 {month} 次（额度 {per_month} 次，{share:.0%}），今日 {day} 次"
+    if share >= DEGRADE_AT:
+        detail += "；已超过 90%：竞赛题目改为文字发送，成员卡片不再更新"
+    elif share >= WARN_AT:
+        detail += "；已超过 80%，已提醒管理员"
+    return Check(True, "钉钉开放接口月度额度", detail, warn=share >= WARN_AT)
 
 
 def _unknown_targets(app: App) -> str:

@@ -10,7 +10,10 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from bot.storage.once import add_once
 
-__all__ = ["MeteredCall", "count_call", "month_calls", "day_calls"]
+__all__ = ["MeteredCall", "count_call", "month_calls", "day_calls", "WARN_AT", "DEGRADE_AT"]
+
+WARN_AT = 0.8  # of the monthly quota: the admins are told
+DEGRADE_AT = 0.9  # of the monthly quota: questions go as text, cards are no longer updated through the API
 
 
 class MeteredCall(SQLModel, table=True):

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from sqlmodel import Session, select
 
 from bot.storage.db import Database
-from bot.storage.metered import count_call, day_calls, month_calls
+from bot.storage.metered import DEGRADE_AT, WARN_AT, count_call, day_calls, month_calls
 from bot.storage.models import Member
 from bot.storage.outbox import Push, enqueue
 from bot.storage.people import identities_of_members
@@ -31,8 +31,6 @@ __all__ = ["Quota", "WARN_AT", "DEGRADE_AT", "QUOTA_CODES"]
 
 log = logging.getLogger(__name__)
 
-WARN_AT = 0.8
-DEGRADE_AT = 0.9
 QUOTA_CODES = ("ApiCountLimitForOrg", "90020")
 
 
