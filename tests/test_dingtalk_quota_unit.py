@@ -7,10 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from helpers import T0
+from sqlmodel import select
 
 from bot.channels.dingtalk.quota import Quota
 from bot.channels.dingtalk.tap_acks import MEMBERS_PER_UPDATE, LateCards
+from bot.storage.branches import get_or_create_branch
 from bot.storage.db import Database
+from bot.storage.models import OutboxRow
+from bot.storage.people import upsert_member
 
 
 class Now:
@@ -45,8 +49,18 @@ def test_dingtalk_saying_the_quota_is_used_up_stops_cards_until_the_next_month(t
     quota = Quota(db=db, now=now, per_month=5000)
     quota.refused(Exception("/v1.0/card/instances: HTTP 403 Forbidden"))  # a permission: not the quota
     assert quota.cards_allowed()
+    with db.session() as session:  # an admin with a WeCom account and a DingTalk one
+        branch = get_or_create_branch(session=session, name="党委")
+        upsert_member(session=session, name="钱管理", branch_id=branch.id, role="admin",
+                      identities={"dingtalk": "staff-1", "wecom": "qian"}, now=T0)
+        session.commit()
     quota.refused(Exception("/v1.0/card/instances: HTTP 403 ApiCountLimitForOrg"))
+    quota.refused(Exception("/v1.0/robot/groupMessages/send: HTTP 403 ApiCountLimitForOrg"))  # told once
     assert not quota.cards_allowed()
+    with db.session() as session:  # told privately on each channel the admin has, once
+        notices = [(row.channel, row.chat_id) for row in session.exec(select(OutboxRow)).all()]
+        assert sorted(notices) == [("dingtalk", "staff-1"), ("wecom", "qian")]
+        assert "调用额度（5000 次）已用完" in session.exec(select(OutboxRow)).first().text
     now.at = (T0.replace(day=1) + timedelta(days=40)).replace(day=1)
     assert quota.cards_allowed()
     db.dispose()

@@ -78,9 +78,19 @@ class Quota:
     def refused(self, error: object) -> None:
         """A failed call: when DingTalk says the organisation's quota is used up, no more cards this month."""
         if any(code in str(error) for code in QUOTA_CODES):
-            month = f"{self._now():%Y-%m}"
+            now = self._now()
+            month = f"{now:%Y-%m}"
             if self._used_up != month:
                 log.error("dingtalk: the organisation's monthly API quota is used up; questions go as text")
+                text = (f"❗ 钉钉开放接口本月的调用额度（{self.per_month} 次）已用完：机器人只能回复群里 @ 它的消息，"
+                        "学习推送和会议提醒暂存，额度恢复（下个月或升级版本后）再发送。请联系钉钉管理员提高额度，"
+                        "并核对配置 dingtalk.quota_per_month。")
+                try:  # told once a month, on every channel an admin has (the key makes a second time nothing)
+                    with self._db.session() as session:
+                        self._tell_admins(session, now, "quota-used-up", text)
+                        session.commit()
+                except Exception:
+                    log.warning("dingtalk: the admins could not be told of the used-up quota", exc_info=True)
             self._used_up = month
 
     def _roll(self, day: date) -> None:
@@ -92,15 +102,19 @@ class Quota:
         self._day = day
 
     def _warn_admins(self, session: Session, now: datetime, month_calls_: int) -> None:
-        admins = [a for a in session.exec(select(Member.id).where(Member.role == "admin")).all() if a is not None]
         text = (f"⚠️ 钉钉开放接口本月已调用 {month_calls_} 次，超过月度额度 {self.per_month} 次的 80%。"
                 f"达到 90% 后竞赛题目改为文字发送（不再使用卡片）；额度用完后机器人只能回复群里 @ 它的消息。"
                 f"额度按自然月重置（dingtalk.quota_per_month）。")
-        pushes = [Push(key=f"quota:{self._channel}:{now:%Y-%m}:{identity.member_id}:{identity.channel}",
+        self._tell_admins(session, now, "quota", text)
+        log.warning("dingtalk: %d of %d metered API calls used this month", month_calls_, self.per_month)
+
+    def _tell_admins(self, session: Session, now: datetime, kind: str, text: str) -> None:
+        """A private notice to every admin on every channel they have, once a month per `kind` (the outbox key)."""
+        admins = [a for a in session.exec(select(Member.id).where(Member.role == "admin")).all() if a is not None]
+        pushes = [Push(key=f"{kind}:{self._channel}:{now:%Y-%m}:{identity.member_id}:{identity.channel}",
                        kind="notice", channel=identity.channel, chat_id=identity.external_id, chat_name="私聊",
                        is_group=False, text=text, due_at=now)
                   for identity in identities_of_members(session=session, member_ids=admins)]
         if not pushes:
-            log.warning("dingtalk: %d%% of the monthly API quota used, and no admin to tell", int(WARN_AT * 100))
+            log.warning("dingtalk: no admin to tell (%s)", kind)
         enqueue(session=session, pushes=pushes, now=now)
-        log.warning("dingtalk: %d of %d metered API calls used this month", month_calls_, self.per_month)
