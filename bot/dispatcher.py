@@ -17,6 +17,7 @@ from bot.services.context import Context
 from bot.services.directory import Directory
 from bot.storage.db import Database, is_busy
 from bot.storage.dedupe import claim_message
+from safeio.text import plain_text
 
 __all__ = ["Dispatcher", "MAX_TEXT"]
 
@@ -77,7 +78,8 @@ class Dispatcher:
         self._on_rollback()
 
     def _handle(self, incoming: Incoming, now: datetime) -> list[Outgoing]:
-        text = (incoming.button or incoming.text or "")[:MAX_TEXT].strip()
+        # 「开始\u200b竞赛」 is 开始竞赛, 「ＡＢ」 is AB: text is read as it looks
+        text = plain_text((incoming.button or incoming.text or "")[:MAX_TEXT]).strip()
         with self._db.message_session() as session:
             if not claim_message(session=session, channel=incoming.channel, message_id=incoming.message_id,
                                  now=now):

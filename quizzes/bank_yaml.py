@@ -17,6 +17,7 @@ from quizzes.importers.common import BankProblem, Invalid, unsafe_text
 from quizzes.importers.optional_fields import parse_difficulty, parse_points, parse_strictness, parse_topic
 from quizzes.model import LETTERS, Bank, Question, QuestionFields, QuestionType
 from safeio.limits import DEFAULT_LIMITS, Limits, Refused
+from safeio.text import plain_text
 from safeio.yamlfile import read_yaml
 
 __all__ = ["BankProblem", "load_bank_file", "load_banks", "BUNDLED_BANK_DIR"]
@@ -35,7 +36,7 @@ def _text(entry: Mapping[object, object], key: str, *, required: bool = True) ->
         return ""
     if isinstance(value, bool) or isinstance(value, (list, dict)):
         raise _Invalid(f"{key} 应为文字")
-    return str(value).strip()
+    return plain_text(str(value)).strip()
 
 
 def _extras(entry: Mapping[object, object], explanation: str, limit: int | None,
@@ -93,7 +94,7 @@ def _question(entry: object, default_limit: int | None, default_strictness: str 
             raise _Invalid(f"单选题只能有一个答案，实为「{raw_answer}」")
         if qtype is QuestionType.MULTIPLE and len(letters) < 2:
             raise _Invalid(f"多选题至少有两个正确选项，实为「{raw_answer}」")
-        return Question(qtype, text, letters, tuple(str(o).strip() for o in options), **extra)
+        return Question(qtype, text, letters, tuple(plain_text(str(o)).strip() for o in options), **extra)
     if qtype is QuestionType.JUDGE:
         verdict = parse_judge(str(raw_answer)) if not isinstance(raw_answer, bool) else ("对" if raw_answer else "错")
         if verdict is None:

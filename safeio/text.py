@@ -5,18 +5,27 @@ be a question or a name."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import TypeVar, overload
 
 from safeio.limits import DEFAULT_LIMITS, MAX_CELL_CHARS, Limits, Refused, megabytes
 
 __all__ = ["read_text", "read_bytes", "decode", "bad_character", "character_problem", "length_problem",
-           "excel_safe"]
+           "excel_safe", "plain_text", "plain_name"]
 
 # C0 controls but tab and line breaks (NUL ends a string in PostgreSQL and C; Excel's XML refuses them all), lone
 # surrogates (cannot be written as UTF-8: JSON's "\ud800" makes one) and the two non-characters XML refuses
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _T = TypeVar("_T")
+# Characters that show nothing: zero-width space, non-joiner and joiner, word joiner, BOM (zero-width no-break space)
+_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff]")
+# What NFKC would change in meaning, not just in form: full-width punctuation（，！？：；） stays Chinese, …… stays an
+# ellipsis, ①② and ² stay what the question wrote, ㎡ stays a unit
+# a space between two Chinese characters of a name: 「王　五」 is padded to line up with three-character names
+_NAME_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+_KEEP = re.compile("[\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65\u2025\u2026\u00b2\u00b3\u00b9"
+                   "\u2070-\u209f\u2460-\u24ff\u3251-\u32bf\u3300-\u33ff]+")
 
 
 def read_bytes(path: Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
@@ -95,3 +104,24 @@ def excel_safe(value: object) -> object:
     """`value` with what an .xlsx cannot hold removed, when it is text (openpyxl raises IllegalCharacterError on
     control characters and cannot save a lone surrogate); anything else as it is."""
     return _UNSAFE.sub("", value) if isinstance(value, str) else value
+
+
+def plain_text(text: str) -> str:
+    """Text as it reads: invisible characters removed, full-width letters, digits and spaces (U+3000, U+00A0,
+    U+2005) in their plain form (NFKC), Chinese punctuation and numbered symbols kept. Applied where text comes
+    in (chat text, names, roster and bank imports), so 「王\u200b五」 is 王五 and 「开始\u3000竞赛」 a command."""
+    text = _INVISIBLE.sub("", text)
+    if text.isascii():
+        return text
+    parts, start = [], 0
+    for kept in _KEEP.finditer(text):
+        parts.append(unicodedata.normalize("NFKC", text[start:kept.start()]))
+        parts.append(kept.group())
+        start = kept.end()
+    parts.append(unicodedata.normalize("NFKC", text[start:]))
+    return "".join(parts)
+
+
+def plain_name(name: str) -> str:
+    """A person's name as plain_text, trimmed, with no space between its Chinese characters (「王　五」 is 王五)."""
+    return _NAME_GAP.sub("", " ".join(plain_text(name).split()))

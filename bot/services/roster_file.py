@@ -16,7 +16,7 @@ from typing import Any
 from bot.storage.models import ROLES
 from safeio.limits import DEFAULT_LIMITS, Limits, Refused
 from safeio.tables import Rows, csv_rows, read_sheets
-from safeio.text import character_problem, read_text
+from safeio.text import character_problem, plain_name, plain_text, read_text
 
 __all__ = ["RosterRow", "RosterError", "RosterFileMissing", "read_roster", "IDENTITY_COLUMNS", "ROLE_BY_LABEL",
            "COLUMNS_HINT"]
@@ -182,6 +182,8 @@ def read_roster(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[RosterRow]:
         where = f"{label} 第 {number} 行"
         row_problems: list[str] = []
         name, branch, role_text = cell(values, "姓名"), cell(values, "支部"), cell(values, "角色")
+        # 「王\u200b五」 or 「王　五」 is 王五: one person however the cell was typed
+        name, branch = plain_name(name), " ".join(plain_text(branch).split())
         if not name:
             row_problems.append(f"{where}：缺少姓名")
         if not branch:

@@ -10,6 +10,7 @@ from sqlalchemy import tuple_
 from sqlmodel import Session, col, func, select
 
 from bot.storage.models import Identity, Member
+from safeio.text import plain_name
 
 __all__ = ["find_member", "register_member", "upsert_member", "MemberRecord", "write_members", "branch_roster_size",
            "rostered_count", "members_of_branch", "members_with_role", "all_members", "identities_of", "identities_on",
@@ -31,7 +32,9 @@ def register_member(*, session: Session, channel: str, external_id: str, name: s
     account is linked to them rather than creating a second person: in a group, the one of
     that name in the group's branch, else the one of that name not yet in any branch; in a
     private chat (branch_id None), the one of that name anywhere. When that is ambiguous (two
-    unlinked members of the name), a new member of the group's branch (or of no branch) is made."""
+    unlinked members of the name), a new member of the group's branch (or of no branch) is made.
+    The name is read as plain_name: 「王\u200b五」 is the roster's 王五, not a second one."""
+    name = plain_name(name) or name
     member = _unlinked_namesake(session, channel=channel, name=name, branch_id=branch_id)
     if member is None:
         member = Member(name=name, branch_id=branch_id, created_at=now)

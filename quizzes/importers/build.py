@@ -16,6 +16,7 @@ from quizzes.importers.optional_fields import (
     parse_topic,
 )
 from quizzes.model import LETTERS, Question, QuestionFields, QuestionType
+from safeio.text import plain_text
 
 __all__ = ["build_question"]
 
@@ -40,16 +41,16 @@ def build_question(raw: RawQuestion) -> tuple[Question | None, list[str]]:
     time_limit = _parsed(parse_time_limit, raw.time_limit, None, problems)
     if strictness is None:
         strictness = raw.default_strictness
-    extra = QuestionFields(explanation=raw.explanation.strip(), points=points, difficulty=difficulty, topic=topic,
-                           time_limit=time_limit, strictness=strictness)
+    extra = QuestionFields(explanation=plain_text(raw.explanation).strip(), points=points, difficulty=difficulty,
+                           topic=topic, time_limit=time_limit, strictness=strictness)
 
-    text = raw.text.strip()
+    text = plain_text(raw.text).strip()
     if not text:
         problems.append("缺少题干")
     missing_answer = is_empty_answer(raw.answer)
     if missing_answer:
         problems.append("缺少答案")
-    options = [o.strip() for o in raw.options]
+    options = [plain_text(o).strip() for o in raw.options]
     gaps = [LETTERS[i] for i, option in enumerate(options[:len(LETTERS)]) if not option]
     if gaps:
         problems.append(f"选项{'、'.join(gaps)} 为空：选项应从 A 起连续填写，中间不能留空")
