@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
+from bot.channels.common.mentions import strip_mentions
 from bot.channels.local.script import PRIVATE
 from bot.messages import Chat, Incoming, Outgoing, Sender
 
@@ -82,6 +83,8 @@ class LocalChannel:
         tap = _TAP.match(text.strip()) if chat.is_group else None
         button = tap[1] if tap else None
         question_key = self._card_key(chat.chat_id, tap[2], tap[3]) if tap else None
+        if button is None:  # 「@学习助手 帮助」 is 「帮助」, as on WeCom and DingTalk
+            text = strip_mentions(text, self._bot_name)
         incoming = Incoming(chat=chat, sender=Sender(name, name), text=button or text,
                             message_id=uuid.uuid4().hex, received_at=now, button=button, question_key=question_key)
         for message in self._app.handle(incoming):
