@@ -4,6 +4,7 @@ Pure functions: unit-tested without a bot."""
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -19,6 +20,8 @@ Handler = Callable[[Context], list[Outgoing]]
 Catcher = Callable[[Context], list[Outgoing] | None]
 Role = Literal["member", "manager", "admin"]  # manager: 书记、委员 and 管理员; admin: 管理员 only
 Where = Literal["any", "group", "private"]
+# what may follow a command as talk, not as its argument: 「开始竞赛吗？」, 「排行榜本月呢」, 「帮助。」
+_TRAILING_CHATTER = re.compile(r"[\s吗呢吧啊呀嘛啦了?？!！。.~～]+$")
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ class Router:
             rest = stripped[len(word):]
             if word.isascii() and rest and not rest[0].isspace():
                 continue
-            return Match(command, rest.split())
+            return Match(command, _TRAILING_CHATTER.sub("", rest).split())
         return None
 
     def suggest(self, text: str) -> str | None:

@@ -81,3 +81,9 @@ def test_bank_text_on_import_is_plain(tmp_path: Path) -> None:
     raw = RawQuestion(Where(row=2), type_word="单选", text="题\u200b干（）", options=["甲\u200b", "乙"], answer="A")
     question, problems = build_question(raw)
     assert question is not None and question.text == "题干（）" and question.options == ("甲", "乙")
+
+
+def test_a_question_after_a_command_is_not_a_bank_name(tmp_path: Path) -> None:
+    app = make_app(tmp_path, ManualClock(T0))
+    replies = texts(app.handle(group_msg("张三", "开始竞赛吗？")))
+    assert "发起了练习赛" in replies[0] and "没有找到题库" not in replies[0]

@@ -118,3 +118,20 @@ def test_a_bank_whose_name_ends_in_digits_keeps_them():
 
     banks = {"党建基础知识", "二十大精神2022"}
     assert parse_start(["二十大精神2022"], banks.__contains__) == ("二十大精神2022", None, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("开始竞赛吗？", ("开始竞赛", [])),
+        ("开始竞赛吗", ("开始竞赛", [])),
+        ("开始竞赛吧！", ("开始竞赛", [])),
+        ("开始竞赛 测试题库吗?", ("开始竞赛", ["测试题库"])),
+        ("排行榜？", ("排行榜", [])),
+        ("排行榜本月呢？？", ("排行榜", ["本月"])),
+        ("帮助。", ("帮助", [])),
+        ("结束竞赛了", ("结束竞赛", [])),
+    ],
+)
+def test_a_trailing_question_or_particle_is_not_an_argument(router, text, expected):
+    assert matched(router, text) == expected
