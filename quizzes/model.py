@@ -78,8 +78,12 @@ class Question:
         return TYPE_LABELS[self.type]
 
     def answer_display(self) -> str:
-        if self.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        if self.type is QuestionType.SINGLE:
             return "、".join(f"{letter}. {self.options[LETTERS.index(letter)]}" for letter in self.answer)
+        if self.type is QuestionType.MULTIPLE:
+            # the letters, then one option a line: option texts may contain 、 themselves
+            return "\n".join([self.answer, *(f"{letter}. {self.options[LETTERS.index(letter)]}"
+                                             for letter in self.answer)])
         if self.type is QuestionType.BLANK:
             main = "；".join(alternatives[0] for alternatives in self.blanks)
             others = [alt for alternatives in self.blanks for alt in alternatives[1:]]

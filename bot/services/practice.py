@@ -35,7 +35,8 @@ class PracticeService:
         lines = [f"📕 {ctx.member.name} 的错题本（共 {len(mistakes)} 题，最近的在前）"]
         for number, (mistake, question) in enumerate(mistakes[:BOOK_SIZE], start=1):
             lines.append(f"{number}. [{question.label}] {question.text}")
-            lines.append(f"   您的答案：{mistake.answer or '（空）'}；正确答案：{question.answer_display()}")
+            lines.append(f"   您的答案：{mistake.answer or '（空）'}；正确答案："
+                         + question.answer_display().replace("\n", "\n      "))
             if question.explanation:
                 lines.append(f"   解析：{question.explanation}")
         if len(mistakes) > BOOK_SIZE:
