@@ -26,6 +26,7 @@ from bot.cli.common import ConfigOption, clock_of, fail, ready_app, report_bank_
 from bot.clock import ManualClock
 from bot.services.roster import import_roster
 from bot.services.roster_file import RosterError, RosterFileMissing, read_roster
+from safeio.text import plain_name
 
 __all__ = ["chat", "run"]
 
@@ -49,6 +50,7 @@ def chat(
     setup_logging(verbose)
     settings = settings_from(config)
     if script is None:
+        as_ = _speaker(as_)
         app = ready_app(settings, seed=seed)
         report_bank_problems(app)
         if settings.wecom or settings.dingtalk or settings.wechat_mp:
@@ -108,6 +110,15 @@ def _enrol_roster(app: App, script: Path, now: datetime) -> None:
         raise fail(f"{script}: 名册有误：\n" + "\n".join(exc.problems)) from None
 
 
+def _speaker(name: str) -> str:
+    """The --as name as the bot will read it; an empty one (「--as ""」, only spaces or invisible characters) is a
+    usage error rather than a member called 「」."""
+    plain = plain_name(name)
+    if not plain:
+        raise fail("--as 需要一位成员的姓名，例如 --as 张三")
+    return plain
+
+
 async def _chat(app: App, name: str, group: str) -> None:
     await chat_interactively(app, name, group)
 
@@ -120,6 +131,7 @@ def run(
 ) -> None:
     """启动机器人服务：HTTP 回调服务器和配置了的渠道（企业微信、公众号、钉钉）。一个渠道都未配置时，使用终端里的本地聊天渠道。"""  # noqa: E501 (--help text: one paragraph)
     setup_logging(verbose)
+    as_ = _speaker(as_)
     app = ready_app(settings_from(config))
     report_bank_problems(app)
     if not add_platform_channels(app):

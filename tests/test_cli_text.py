@@ -1,0 +1,33 @@
+"""`studybot chat` refuses what would only look like a conversation: an empty --as, an empty script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import build_cli
+
+runner = CliRunner()
+cli = build_cli()
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_config_env) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", ["", "  ", "\u200b", "\u3000"])
+def test_chat_as_an_empty_name_is_a_usage_error(tmp_path: Path, name: str) -> None:
+    result = runner.invoke(cli, ["chat", "--as", name], input="积分\n")
+    assert result.exit_code == 2
+    assert "--as" in result.stderr and "姓名" in result.stderr
+    assert "党建积分" not in result.stdout
+
+
+def test_run_as_an_empty_name_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["run", "--as", ""], input="")
+    assert result.exit_code == 2 and "--as" in result.stderr
+
