@@ -31,3 +31,12 @@ def test_run_as_an_empty_name_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["run", "--as", ""], input="")
     assert result.exit_code == 2 and "--as" in result.stderr
 
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", "# 只有注释\n", "\ufeff"])
+def test_an_empty_script_says_it_is_empty(tmp_path: Path, content: str) -> None:
+    script = tmp_path / "empty.chat"
+    script.write_text(content, encoding="utf-8")
+    result = runner.invoke(cli, ["chat", "--script", str(script), "--start", "2026-03-02 09:00"])
+    assert result.exit_code == 2
+    assert "empty.chat" in result.stderr and "空" in result.stderr

@@ -69,6 +69,9 @@ def chat(
         raise fail(f"无法读取脚本 {script}（应为 UTF-8 文本）：{exc}") from None
     except ScriptError as exc:
         raise fail(f"{script}: {exc}") from None
+    if not steps:
+        raise fail(f"{script}: 脚本是空的，没有可播放的内容（每行写「姓名: 消息」、「~ 30s」或「[群名]」，"
+                   "例如「张三: 帮助」）")
     try:
         begin = datetime.strptime(start, "%Y-%m-%d %H:%M") if start else clock_of(ctx).now().replace(microsecond=0)
     except ValueError:
