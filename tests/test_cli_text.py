@@ -40,3 +40,15 @@ def test_an_empty_script_says_it_is_empty(tmp_path: Path, content: str) -> None:
     result = runner.invoke(cli, ["chat", "--script", str(script), "--start", "2026-03-02 09:00"])
     assert result.exit_code == 2
     assert "empty.chat" in result.stderr and "空" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["mysql://u@localhost/studybot", "mysql+pymysql://u@localhost/db",
+                                 "mssql+pyodbc://u@dsn", "oracle://u@h/db"])
+def test_an_unsupported_database_is_named_with_the_supported_ones(url: str) -> None:
+    from bot.storage.db import Database, DatabaseUnavailable
+
+    with pytest.raises(DatabaseUnavailable) as raised:
+        Database(url)
+    message = str(raised.value)
+    assert "不支持" in message and "SQLite" in message and "PostgreSQL" in message
+    assert "pip install" not in message

@@ -114,10 +114,17 @@ class DatabaseUnavailable(Exception):
     """The database named by database.url cannot be used; the message says why, in Chinese."""
 
 
+_SUPPORTED = ("sqlite", "postgresql")
+
+
 def _engine(url: str) -> tuple[Engine, bool]:
     try:
         parsed = make_url(url)
-        is_sqlite = parsed.get_backend_name() == "sqlite"
+        backend = parsed.get_backend_name()
+        if backend not in _SUPPORTED:  # MySQL, SQL Server, Oracle…: not a missing PostgreSQL driver
+            raise DatabaseUnavailable(f"database.url 的数据库「{backend}」不支持：studybot 支持 SQLite（如 "
+                                      "sqlite:///data/studybot.db）和 PostgreSQL（如 postgresql+psycopg://用户@主机/库名）")
+        is_sqlite = backend == "sqlite"
         if is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         if is_sqlite:
