@@ -223,6 +223,8 @@ def test_every_branch_member_answering_closes_the_question_at_once(app, clock):
 @pytest.mark.parametrize(("words", "expected"), [
     ("开始竞赛 测试题库 30", "题数应在 1 到 20 之间，例如：开始竞赛 测试题库 5"),
     ("开始竞赛 没有这个题库", "没有找到题库「没有这个题库」"),
+    ("开始竞赛 测试题库 99999999999题", "题数应在 1 到 20 之间，例如：开始竞赛 测试题库 5"),
+    ("开始竞赛 测试题库 30 道题", "题数应在 1 到 20 之间，例如：开始竞赛 测试题库 5"),
 ])
 def test_a_bad_start_is_refused(app, words, expected):
     [reply] = say(app, "张三", words)

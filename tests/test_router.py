@@ -106,6 +106,10 @@ def test_suggest_returns_none_for_chatter_and_long_text(router, text):
     (["党建基础知识3题"], ("党建基础知识", 3, None)),
     (["二十大精神100"], ("二十大精神100", None, None)),  # "二十大精神" is no bank: the name stays whole
     (["党建基础知识3", "5"], ("党建基础知识3", 5, None)),  # a count of its own: the name is left alone
+    (["5", "题"], (None, 5, None)),  # a unit typed apart (issue 14: it was read as a bank called 「题」)
+    (["党建基础知识", "5", "道题", "20", "秒"], ("党建基础知识", 5, 20)),
+    (["99999999999题"], (None, 99999999999, None)),  # a unit says it is a count: told its range, not a bank
+    (["99999999999"], ("99999999999", None, None)),
 ])
 def test_contest_arguments_are_read_from_the_end(args, expected):
     from bot.handlers.quiz import parse_start

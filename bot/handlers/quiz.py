@@ -18,9 +18,11 @@ from quizzes.model import QuestionType
 __all__ = ["quiz_commands", "quiz_catchers", "parse_start"]
 
 
-# up to six digits: a count or limit that long is told its range; one longer would be a bank's name
-_LIMIT = re.compile(rf"^([{DIGITS}]{{1,6}})\s*(?:秒|s|S)$")
-_COUNT = re.compile(rf"^([{DIGITS}]{{1,6}})\s*(?:题|道)?$")
+# up to six bare digits: a count or limit that long is told its range; one longer would be a bank's name, unless a
+# unit (题, 秒) says what it is
+_LIMIT = re.compile(rf"^(?:([{DIGITS}]{{1,6}})\s*|([{DIGITS}]+)\s*)(?:秒|s|S)$")
+_COUNT = re.compile(rf"^(?:([{DIGITS}]{{1,6}})\s*(?:道题|题|道)?|([{DIGITS}]+)\s*(?:道题|题|道))$")
+_UNIT = re.compile(r"^(?:道题|题|道|秒)$")
 _GLUED = re.compile(rf"(.*[^{DIGITS}])([{DIGITS}]{{1,6}})[题道]?")
 
 
@@ -29,13 +31,13 @@ def parse_start(args: list[str], is_bank: Callable[[str], bool]) -> tuple[str | 
     Count and limit are recognised at either end (开始竞赛 3 党建基础知识), so bank names
     with spaces still work; a count glued to a bank's name (党建基础知识3) is split from it."""
     count = limit = None
-    args = list(args)
+    args = _units_joined(args)
     for end in (-1, 0):
         while args:
             if limit is None and (match := _LIMIT.match(args[end])):
-                limit = int(match[1])
+                limit = int(match[1] or match[2])
             elif count is None and (match := _COUNT.match(args[end])):
-                count = int(match[1])
+                count = int(match[1] or match[2])
             else:
                 break
             args.pop(end)
@@ -44,6 +46,17 @@ def parse_start(args: list[str], is_bank: Callable[[str], bool]) -> tuple[str | 
     if name is not None and count is None and glued and not is_bank(name) and is_bank(glued[1]):
         name, count = glued[1], int(glued[2])
     return name, count, limit
+
+
+def _units_joined(args: list[str]) -> list[str]:
+    """`开始竞赛 5 题 20 秒`: a unit typed apart from its number belongs to it."""
+    joined: list[str] = []
+    for arg in args:
+        if joined and _UNIT.match(arg) and joined[-1].isdigit():
+            joined[-1] += arg
+        else:
+            joined.append(arg)
+    return joined
 
 
 def quiz_commands(contests: ContestService, daily: DailyService, practice: PracticeService,
