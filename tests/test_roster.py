@@ -137,6 +137,20 @@ def test_file_without_role_column_keeps_existing_roles(config: Path, tmp_path: P
     assert roles == {"张三": "secretary", "李四": "member", "王五": "committee", "钱七": "member"}
 
 
+def test_columns_the_reader_does_not_know_are_named_not_dropped_in_silence(config: Path, tmp_path: Path) -> None:
+    """A roster with 职务 instead of 角色 imported everyone as 成员 and said nothing (issue 14)."""
+    roster = write_csv(tmp_path / "名册.csv", ["序号,姓名,支部,职务,党员类别,备注", "1,张三,第一支部,书记,正式党员,",
+                                               "2,李四,第一支部,,预备党员,"])
+    result = invoke(config, "members", "import", str(roster))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == (
+        "提示：名册中以下列未导入：职务、党员类别（读取的列：姓名、支部（可选：角色、企业微信账号、钉钉账号））。"
+        "名册没有「角色」列：新成员按成员导入，已有成员的角色不变；书记、委员、管理员请在「角色」列注明")
+    assert [(name, role) for name, _b, role, _ids in stored(config)] == [("张三", "member"), ("李四", "member")]
+    again = invoke(config, "members", "import", str(write_csv(tmp_path / "b.csv", ROSTER)))
+    assert again.exit_code == 0 and "提示" not in again.output
+
+
 @pytest.mark.parametrize(("lines", "messages"), [
     (["姓名,支部,角色", "张三,第一支部,", ",第一支部,成员"], ["members.csv 第 3 行：缺少姓名"]),
     (["姓名,支部,角色", "张三,第一支部,组长"], ["members.csv 第 2 行：不认识的角色「组长」", "书记"]),

@@ -11,7 +11,7 @@ import typer
 
 from bot.cli.common import ConfigOption, PlainUsageCommand, clock_of, fail, open_app, progress_bar
 from bot.services.roster import RosterIncomplete, import_roster
-from bot.services.roster_file import COLUMNS_HINT, IDENTITY_COLUMNS, RosterError, RosterFileMissing, read_roster
+from bot.services.roster_file import COLUMNS_HINT, IDENTITY_COLUMNS, RosterError, RosterFileMissing, read_roster_file
 from bot.storage.branches import branch_names
 from bot.storage.models import ROLES
 from bot.storage.people import all_members, identities_on
@@ -26,7 +26,8 @@ def import_(
 ) -> None:
     """导入成员名册：先检查全部行，有任何问题则一行也不导入。"""
     try:
-        rows = read_roster(file)
+        read = read_roster_file(file)
+        rows = read.rows
     except RosterFileMissing as exc:
         raise fail(str(exc), 2) from None
     except RosterError as exc:
@@ -47,6 +48,8 @@ def import_(
                f"现有支部 {result.branches} 个{new}。")
     for name, old, new_branch in result.moves:
         typer.echo(f"转支部：{name}（{old} → {new_branch}）")
+    if note := read.ignored_note():
+        typer.echo(note)
 
 
 def _report(file: Path, error: RosterError) -> typer.Exit:

@@ -25,7 +25,7 @@ from bot.channels.registry import (
 from bot.cli.common import ConfigOption, clock_of, fail, ready_app, report_bank_problems, settings_from, setup_logging
 from bot.clock import ManualClock
 from bot.services.roster import import_roster
-from bot.services.roster_file import RosterError, RosterFileMissing, read_roster
+from bot.services.roster_file import RosterError, RosterFileMissing, read_roster_file
 from safeio.text import plain_name
 
 __all__ = ["chat", "run"]
@@ -105,12 +105,14 @@ def _enrol_roster(app: App, script: Path, now: datetime) -> None:
         return
     path = script.parent / header[1]
     try:
-        rows = read_roster(path)
-        import_roster(app.db, rows=rows, now=now, label=path.name)
+        read = read_roster_file(path)
+        import_roster(app.db, rows=read.rows, now=now, label=path.name)
     except RosterFileMissing as exc:
         raise fail(f"{script}: # roster: {exc}") from None
     except RosterError as exc:
         raise fail(f"{script}: 名册有误：\n" + "\n".join(exc.problems)) from None
+    if note := read.ignored_note():
+        typer.echo(f"{path.name}：{note}", err=True)
 
 
 def _speaker(name: str) -> str:

@@ -18,7 +18,8 @@ from safeio.limits import DEFAULT_LIMITS, Limits, Refused
 from safeio.tables import Rows, csv_rows, read_sheets
 from safeio.text import character_problem, plain_name, plain_text, read_text
 
-__all__ = ["RosterRow", "RosterError", "RosterFileMissing", "read_roster", "IDENTITY_COLUMNS", "ROLE_BY_LABEL",
+__all__ = ["RosterRow", "RosterRead", "RosterError", "RosterFileMissing", "read_roster", "read_roster_file",
+           "IDENTITY_COLUMNS", "ROLE_BY_LABEL",
            "COLUMNS_HINT"]
 
 # identity channel -> column header
@@ -41,6 +42,8 @@ _HEADER_ALIASES = {
     "企业微信userid": "企业微信账号", "企微账号": "企业微信账号",
     "钉钉账号": "钉钉账号", "钉钉": "钉钉账号", "钉钉id": "钉钉账号", "钉钉userid": "钉钉账号",
 }
+# columns every roster has that nobody expects the bot to read
+_NOT_WORTH_A_NOTE = {"序号", "编号", "no", "no.", "备注"}
 _MAX_LENGTH = {"姓名": 100, "支部": 100, "企业微信账号": 200, "钉钉账号": 200}
 _HEADER_SEARCH_ROWS = 10  # a title row such as「第一党支部党员名册」may sit above the header
 _SPACES = re.compile(r"[\s\u3000\ufeff\u200b]+")
@@ -125,7 +128,27 @@ def _load(path: Path, label: str, limits: Limits) -> Rows:
     return _csv_rows(path, limits)
 
 
+@dataclass(frozen=True)
+class RosterRead:
+    rows: list[RosterRow]
+    # header cells this reader does not know (职务, 党员类别, 电话 …): imported as nothing, so the person is told
+    ignored_columns: tuple[str, ...] = ()
+    has_roles: bool = True
+
+    def ignored_note(self) -> str | None:
+        if not self.ignored_columns:
+            return None
+        note = f"提示：名册中以下列未导入：{'、'.join(self.ignored_columns)}（读取的列：{COLUMNS_HINT}）"
+        if not self.has_roles:
+            note += "。名册没有「角色」列：新成员按成员导入，已有成员的角色不变；书记、委员、管理员请在「角色」列注明"
+        return note
+
+
 def read_roster(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[RosterRow]:
+    return read_roster_file(path, limits).rows
+
+
+def read_roster_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> RosterRead:
     """Parse and validate the whole file; RosterError lists every problem found. A file over `limits` (or a
     workbook that unpacks past them) is refused before it is expanded."""
     label = path.name
@@ -151,12 +174,15 @@ def read_roster(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[RosterRow]:
 
     header_row = header_index + 1
     columns: dict[str, int] = {}
+    ignored: list[str] = []
     problems: list[str] = []
     for position, cell in enumerate(rows[header_index]):
         key = _header_key(cell)
         canonical = _HEADER_ALIASES.get(key)
         if canonical is None:
-            continue  # extra columns (序号, 备注, 电话 …) are ignored
+            if key and key not in _NOT_WORTH_A_NOTE:
+                ignored.append(_clip(_clean(cell), 12))
+            continue
         if canonical in columns:
             problems.append(f"{label} 第 {header_row} 行：表头中「{canonical}」列出现了两次")
         else:
@@ -226,4 +252,4 @@ def read_roster(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[RosterRow]:
         raise RosterError(problems)
     if not result:
         raise RosterError([f"{label}：只有表头，没有成员数据"])
-    return result
+    return RosterRead(result, tuple(ignored), "角色" in columns)
