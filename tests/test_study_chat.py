@@ -52,7 +52,15 @@ def test_learn_in_private_chat(app: App) -> None:
     assert reply.startswith("📖 ")
 
 
-@pytest.mark.parametrize("words", ["学习二十大精神很重要", "会议室在三楼", "签到了吗", "签到 一下"])
+def test_meeting_stats_for_a_period_it_cannot_show_says_so(app: App) -> None:
+    """「会议统计 明年」 got this quarter's figures as if they were next year's (issue 14)."""
+    assert say(app, "李四", "会议统计 明年") == [
+        "「会议统计」显示本季度的开展情况，后面不用写「明年」。"
+        "其他期间（如本年、上季度）可在命令行用 studybot meetings report --period year 或 --date 日期 查看。"]
+    assert say(app, "李四", "会议统计")[0].startswith("📊 第一党支部 ")
+
+
+@pytest.mark.parametrize("words", ["学习二十大精神很重要", "会议室在三楼", "签到了吗", "签到 一下", "会议统计好了吗"])
 def test_chatter_that_starts_with_a_command_word_gets_no_reply(app: App, words: str) -> None:
     assert say(app, "李四", words) == []
 

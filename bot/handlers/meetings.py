@@ -58,6 +58,12 @@ def meeting_commands(meetings: MeetingService, attendance: AttendanceService,
         return [ctx.reply(attendance.signin_report(ctx.session, ctx.branch_id))]
 
     def stats(ctx: Context) -> list[Outgoing]:
+        if glued(ctx, 4):
+            return []  # 「会议统计好了吗」 is chatter
+        if ctx.args:  # 「会议统计 明年」 answered with this quarter would pass for the period asked
+            return [ctx.reply(f"「会议统计」显示本季度的开展情况，后面不用写「{' '.join(ctx.args)}」。"
+                              "其他期间（如本年、上季度）可在命令行用 studybot meetings report "
+                              "--period year 或 --date 日期 查看。")]
         return [ctx.reply(attendance.stats_text(ctx.session, ctx.member.branch_id, ctx.now.date()))]
 
     def cancel(ctx: Context) -> list[Outgoing]:

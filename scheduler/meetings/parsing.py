@@ -50,6 +50,7 @@ USAGE = ("请按格式发送：安排会议 <类型> <日期> <时间> [地点] 
 _DATE_HINT = "请写成 2026-12-01、12月3日 或 明天"
 _TIME_HINT = "请写成 14:30、9点半 或 下午2点"
 _RELATIVE = {"今天": 0, "明天": 1, "后天": 2}
+_PAST = re.compile("昨天|前天|上周|上个?月|去年")
 # Each matches at the start of a token; what follows may be the time ("明天下午3点").
 _FULL_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})[日号]?")
 _MONTH_DAY = re.compile(r"(\d{1,2})(?:月(\d{1,2})[日号]?|/(\d{1,2}))")
@@ -84,6 +85,8 @@ def _parse_date(token: str, today: date) -> tuple[date, str, str | None]:
         raise MeetingError(f"日期「{m.group()}」不存在，{_DATE_HINT}。")
     if _TIME.fullmatch(token):
         raise MeetingError(f"缺少会议日期，{_DATE_HINT}。")
+    if m := _PAST.match(token):  # understood, and in the past: say that rather than 「无法识别」
+        raise MeetingError(f"「{m.group()}」已经过去，安排会议请写今天或以后的日期，{_DATE_HINT}。")
     raise MeetingError(f"无法识别日期「{token}」，{_DATE_HINT}。")
 
 
