@@ -60,17 +60,19 @@ def test_letter_range_follows_the_number_of_options():
     assert parse_choice("H", 8) == "H"
 
 
-@pytest.mark.parametrize("typed", ["对", "正确", "√", "✓", "T", "t", "true", "是", "Ｔ", "对。", "答案：对", "V"])
+@pytest.mark.parametrize("typed", ["对", "正确", "√", "✓", "T", "t", "true", "是", "Ｔ", "对。", "答案：对", "V",
+                                   "对的", "是的", "正确的！", "对啊"])
 def test_judge_words_for_true(typed):
     assert parse_judge(typed) == "对"
 
 
-@pytest.mark.parametrize("typed", ["错", "错误", "×", "✗", "F", "f", "false", "否", "不对", "X", "错！", "答案：错"])
+@pytest.mark.parametrize("typed", ["错", "错误", "×", "✗", "F", "f", "false", "否", "不对", "X", "错！", "答案：错",
+                                   "错的", "错了", "不是", "不对啊", "不正确"])
 def test_judge_words_for_false(typed):
     assert parse_judge(typed) == "错"
 
 
-@pytest.mark.parametrize("typed", ["", "也许", "A", "对错", "不知道", "哈哈"])
+@pytest.mark.parametrize("typed", ["", "也许", "A", "对错", "不知道", "哈哈", "对了", "对吧", "不是吧", "的"])
 def test_other_text_is_not_a_judge_answer(typed):
     assert parse_judge(typed) is None
 

@@ -8,7 +8,10 @@ import unicodedata
 __all__ = ["parse_choice", "parse_judge", "normalize_text", "looks_like_answer"]
 
 _JUDGE_TRUE = {"对", "正确", "√", "✓", "✔", "是", "t", "true", "y", "yes", "v"}
-_JUDGE_FALSE = {"错", "错误", "×", "✗", "✘", "x", "否", "不对", "f", "false", "n", "no"}
+_JUDGE_FALSE = {"错", "错误", "×", "✗", "✘", "x", "否", "不对", "不是", "不正确", "错了", "f", "false", "n", "no"}
+# 「对的」「是的」「不对啊」: a particle people add in speech; the judgement is what it follows. Not 了, 吧 or 呢:
+# 「对了」 opens another topic, 「对吧」「不是吧」 ask or exclaim
+_PARTICLES = "的啊呀哦"
 # Separators people put between letters: commas, 顿号, spaces, slashes, plus signs.
 _LETTER_SEPARATORS = re.compile(r"[\s,，、;；/+.。]+")
 _ANSWER_PREFIX = re.compile(r"^(?:答案?|选|我选)\s*[:：]?\s*")
@@ -33,7 +36,9 @@ def parse_choice(text: str, option_count: int) -> str | None:
 
 def parse_judge(text: str) -> str | None:
     """"对" or "错", or None when the text is not a true/false answer."""
-    cleaned = _ANSWER_PREFIX.sub("", normalize_text(text)).lower().rstrip("。.!！")
+    cleaned = _ANSWER_PREFIX.sub("", normalize_text(text)).lower().rstrip("。.!！~～")
+    if cleaned not in _JUDGE_TRUE | _JUDGE_FALSE:
+        cleaned = cleaned.rstrip(_PARTICLES + "。.!！~～")
     if cleaned in _JUDGE_TRUE:
         return "对"
     if cleaned in _JUDGE_FALSE:
