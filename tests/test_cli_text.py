@@ -52,3 +52,33 @@ def test_an_unsupported_database_is_named_with_the_supported_ones(url: str) -> N
     message = str(raised.value)
     assert "不支持" in message and "SQLite" in message and "PostgreSQL" in message
     assert "pip install" not in message
+
+
+def test_a_line_typed_in_gbk_is_told_not_sent_and_not_a_traceback(tmp_path: Path) -> None:
+    """A terminal set to GBK (Windows' 「ANSI」) sent bytes no command could match, in silence or as a
+    UnicodeDecodeError."""
+    import asyncio
+    import io
+
+    from bot.channels.registry import chat_interactively
+    from bot.clock import ManualClock
+    from tests.helpers import T0, make_app
+
+    app = make_app(tmp_path, ManualClock(T0))
+    typed = io.TextIOWrapper(io.BytesIO("开始竞赛\n".encode("gbk") + "帮助\n".encode()), encoding="utf-8")
+    out = io.StringIO()
+    asyncio.run(chat_interactively(app, "张三", "第一党支部", typed, out))
+    lines = out.getvalue().splitlines()
+    assert lines[1] == "这一行不是 UTF-8 编码，没有发送：请把终端的字符编码设为 UTF-8 后再输入。"
+    assert "张三: 帮助" in lines[2] and "学习助手: 👋" in lines[3]
+    assert "开始竞赛" not in out.getvalue().split("帮助")[0]
+
+
+def test_a_script_saved_in_gbk_is_refused_with_one_line(tmp_path: Path) -> None:
+    script = tmp_path / "gbk.chat"
+    script.write_bytes("张三: 帮助\n".encode("gbk"))
+    result = runner.invoke(cli, ["chat", "--script", str(script)])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"脚本 {script}：不是 UTF-8 编码（第 1 行起无法按 UTF-8 读取，可能是用 GBK/ANSI 保存的）："
+        "请在编辑器中「另存为」UTF-8 编码后再试"]

@@ -5,6 +5,7 @@ Both take `attach`: how a fresh app gets its LocalChannel (the registry's typed 
 from __future__ import annotations
 
 import asyncio
+import io
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -65,6 +66,8 @@ async def chat_interactively(app: App, name: str, group: str, stdin: TextIO | No
                              out: TextIO | None = None, *, attach: Attach) -> None:
     """Type as `name` in `group` in real time; contest timers fire while you think."""
     stdin, out = stdin or sys.stdin, out or sys.stdout  # read now: a test harness may have replaced them
+    if isinstance(stdin, io.TextIOWrapper):  # a line typed in GBK is told of below, not a UnicodeDecodeError
+        stdin.reconfigure(errors="surrogateescape")
     channel = attach(app, out)
     app.start()
     place = "私聊" if group == PRIVATE else f"群「{group}」"
@@ -81,8 +84,14 @@ async def chat_interactively(app: App, name: str, group: str, stdin: TextIO | No
             line = await asyncio.to_thread(stdin.readline)
             if not line or line.strip() in ("/exit", "/quit", "退出"):
                 break
-            if line.strip():
+            if _undecodable(line):  # a terminal set to GBK: Python kept the bytes it could not read as escapes
+                print("这一行不是 UTF-8 编码，没有发送：请把终端的字符编码设为 UTF-8 后再输入。", file=out)
+            elif line.strip():
                 channel.say(name, group, line.rstrip("\n"), echo=not stdin.isatty())
     finally:
         ticker.cancel()
         app.close()
+
+
+def _undecodable(line: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in line)
