@@ -17,7 +17,7 @@ from bot.services.context import Context
 from bot.services.directory import Directory
 from bot.storage.db import Database, is_busy
 from bot.storage.dedupe import claim_message
-from safeio.text import plain_text
+from safeio.text import encodable, plain_text
 
 __all__ = ["Dispatcher", "MAX_TEXT"]
 
@@ -46,6 +46,7 @@ class Dispatcher:
         """Replies to one message; never raises. A busy database is tried again (BUSY_PAUSES): nothing was
         committed, so the message is handled afresh, at the time it first arrived."""
         now = self._clock.now()
+        incoming = _encodable(incoming)
         pauses = iter(BUSY_PAUSES)
         while True:
             try:
@@ -113,6 +114,22 @@ class Dispatcher:
         if suggestion is not None:
             return [ctx.reply(f"没有看懂「{text[:20]}」。您是不是想发送「{suggestion}」？发送「帮助」查看全部命令。")]
         return []  # ordinary chatter in the group: not for the bot
+
+
+def _encodable(incoming: Incoming) -> Incoming:
+    """A platform's JSON may carry lone surrogates (\\ud800) in any field: stored, they would fail the commit and
+    cost the member an apology; as U+FFFD they are stored and read like any other character."""
+    fields = (incoming.chat.chat_id, incoming.chat.name, incoming.sender.user_id, incoming.sender.name,
+              incoming.text, incoming.message_id, incoming.button or "", incoming.question_key or "")
+    if all(field == encodable(field) for field in fields):
+        return incoming
+    return replace(incoming, chat=replace(incoming.chat, chat_id=encodable(incoming.chat.chat_id),
+                                          name=encodable(incoming.chat.name)),
+                   sender=replace(incoming.sender, user_id=encodable(incoming.sender.user_id),
+                                  name=encodable(incoming.sender.name)),
+                   text=encodable(incoming.text), message_id=encodable(incoming.message_id),
+                   button=None if incoming.button is None else encodable(incoming.button),
+                   question_key=None if incoming.question_key is None else encodable(incoming.question_key))
 
 
 def _with_text(incoming: Incoming, text: str) -> Incoming:

@@ -11,7 +11,7 @@ from typing import TypeVar, overload
 
 from safeio.limits import DEFAULT_LIMITS, MAX_CELL_CHARS, Limits, Refused, megabytes
 
-__all__ = ["read_text", "read_bytes", "decode", "bad_character", "character_problem", "length_problem",
+__all__ = ["read_text", "read_bytes", "decode", "encodable", "bad_character", "character_problem", "length_problem",
            "excel_safe", "plain_text", "plain_name"]
 
 # C0 controls but tab and line breaks (NUL ends a string in PostgreSQL and C; Excel's XML refuses them all), lone
@@ -106,11 +106,20 @@ def excel_safe(value: object) -> object:
     return _UNSAFE.sub("", value) if isinstance(value, str) else value
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """`text` with lone surrogates (half an emoji cut by a platform, \\ud800 in a JSON payload) as U+FFFD: no
+    database, file or socket can store them as UTF-8, and refusing would lose the rest of the message."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def plain_text(text: str) -> str:
     """Text as it reads: invisible characters removed, full-width letters, digits and spaces (U+3000, U+00A0,
     U+2005) in their plain form (NFKC), Chinese punctuation and numbered symbols kept. Applied where text comes
     in (chat text, names, roster and bank imports), so 「王\u200b五」 is 王五 and 「开始\u3000竞赛」 a command."""
-    text = _INVISIBLE.sub("", text)
+    text = encodable(_INVISIBLE.sub("", text))
     if text.isascii():
         return text
     parts, start = [], 0

@@ -41,6 +41,7 @@ from typing import Any
 
 from bot.channels.common import card_keys
 from bot.messages import Outgoing
+from safeio.text import encodable
 
 __all__ = ["CardTap", "out_track_id", "question_of", "question_card_data", "answered_data",
            "closed_data", "stale_data", "parse_tap", "open_space", "deliver_body", "update_body", "callback_response",
@@ -128,6 +129,8 @@ def parse_tap(data: Any) -> CardTap | None:
     track_id, user_id = data.get("outTrackId"), data.get("userId")
     if not isinstance(track_id, str) or not track_id or not isinstance(user_id, str) or not user_id:
         return None
+    if encodable(track_id) != track_id or encodable(user_id) != user_id:
+        return None  # no card or member of ours has such an id, and the database could not look it up
     content = data.get("content") or data.get("value")  # `value`: older SDKs
     if isinstance(content, str):
         try:

@@ -21,7 +21,6 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
-from datetime import datetime
 from typing import Any
 
 from dingtalk_stream import AckMessage, CallbackHandler, ChatbotMessage, Credential
@@ -30,9 +29,9 @@ from dingtalk_stream.frames import CallbackMessage
 from bot.app import App
 from bot.channels.common.aio import Clock, Sleep, cancel
 from bot.channels.common.backoff import Backoff
-from bot.channels.common.mentions import strip_mentions
 from bot.channels.common.private_notes import dropped
 from bot.channels.dingtalk import cards
+from bot.channels.dingtalk.incoming import frame_problem, incoming_from
 from bot.channels.dingtalk.openapi import DingTalkOpenAPI
 from bot.channels.dingtalk.quota import Quota
 from bot.channels.dingtalk.replies import Handle, SessionWebhooks
@@ -41,7 +40,7 @@ from bot.channels.dingtalk.sending import Outbound, WebhookRobot
 from bot.channels.dingtalk.stream import StreamClient
 from bot.channels.dingtalk.tap_acks import LateCards, TapHandler
 from bot.channels.dingtalk.taps import CardBook, answer_tap
-from bot.messages import Chat, Incoming, Outgoing, Sender
+from bot.messages import Outgoing
 
 __all__ = ["DingTalkChannel", "WebhookRobot", "CHATBOT_TOPIC", "CARD_TOPIC", "incoming_from"]
 
@@ -54,24 +53,6 @@ SEEN_MAX = 10_000
 # the estimate leaves out the acks' own work and the taps around them
 BEHIND_SHARE = 0.6
 TAP_TIME_GUESS = 0.004  # seconds the core takes for a tap, until measured (a running mean)
-
-
-def incoming_from(msg: ChatbotMessage, channel: str, received_at: datetime, bot_name: str) -> Incoming | None:
-    """The channel-neutral message, or None when the frame lacks what we need."""
-    if not msg.message_id or not msg.conversation_id:
-        return None
-    user_id = msg.sender_staff_id or msg.sender_id
-    if not user_id:
-        return None
-    if msg.conversation_type == "2":
-        chat = Chat(channel, msg.conversation_id, True, name=msg.conversation_title or msg.conversation_id)
-    else:
-        chat = Chat(channel, user_id, False)
-    raw = msg.text.content if msg.text is not None and msg.text.content else ""
-    return Incoming(chat=chat, sender=Sender(user_id, msg.sender_nick or user_id),
-                    text=strip_mentions(raw, bot_name), message_id=str(msg.message_id), received_at=received_at,
-                    mentioned=msg.conversation_type != "2" or bool(msg.is_in_at_list in (None, True)),
-                    reply_handle=(msg.session_webhook, msg.session_webhook_expired_time))
 
 
 class _Handler(CallbackHandler):
@@ -227,7 +208,14 @@ class DingTalkChannel:
 
     def _on_message(self, callback: CallbackMessage) -> None:
         try:
-            msg = ChatbotMessage.from_dict(callback.data)
+            if problem := frame_problem(callback.data):
+                log.warning("dingtalk: malformed chatbot frame ignored (%s)", problem)
+                return
+            try:
+                msg = ChatbotMessage.from_dict(callback.data)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a shape frame_problem does not know
+                log.warning("dingtalk: malformed chatbot frame ignored (%s: %s)", type(exc).__name__, exc)
+                return
             incoming = incoming_from(msg, self.name, self._app.clock.now(), self._app.settings.bot.name)
             if incoming is None:
                 log.warning("dingtalk: chatbot frame missing msgId, conversationId or sender ignored")
