@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from bot.app import build_app
 from bot.cli import build_cli
+from bot.clock import ManualClock
 from bot.services.bank_import import import_bank
 from bot.settings import ConfigError, load_settings
 from bot.storage.models import Branch
@@ -191,3 +192,19 @@ def test_doctor_warns_about_it(hidden: Path) -> None:
     assert f"⚠️ {HIDDEN}" in result.stderr
     assert "⚠️ 题库：2 个可用，1 个已导入的题库与题库文件同名而用不到（见上方提示）" in result.stdout
     assert result.exit_code == 0  # a warning, not a failure
+
+
+def test_a_meeting_file_naming_a_path_for_its_branch_is_refused(here: Path) -> None:
+    config = here / "studybot.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "meetings:\n  files: [会议.yaml]\n", encoding="utf-8")
+    (here / "会议.yaml").write_text("- {branch: ../第一支部, type: 支委会, start: 2026-12-01 14:30}\n",
+                                  encoding="utf-8")
+    app = build_app(load_settings(config), clock=ManualClock(NOW))
+    app.start()
+    try:
+        said = "会议计划 会议.yaml 第 1 项：支部名「../第一支部」不能含有「/」或「\\」"
+        assert app.schedule.meeting_problems == [said]
+        with app.db.session() as session:
+            assert session.exec(select(Branch)).all() == []
+    finally:
+        app.close()
