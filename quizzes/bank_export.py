@@ -1,17 +1,21 @@
-"""Writing a bank back out, as YAML (the bundled format) or as an Excel sheet a secretary can edit.
-Reading either file back with quizzes.bank_io.read_bank gives the same questions.
+"""Writing a bank back out, as YAML (the bundled format), as an Excel sheet a secretary can edit, or as a CSV.
+Reading any of them back with quizzes.bank_io.read_bank gives the same questions.
 
     write_yaml(bank, path)
     warnings = write_xlsx(bank, path)   # Chinese notes on questions a spreadsheet cannot carry exactly
+    warnings = write_csv(bank, path)    # the same columns as a CSV
 
 The .xlsx has one sheet, header in row 1: 题型, 题干, 选项A…(as many as the widest question needs),
 答案, 解析, 分值, 难度, 知识点, plus 判分 and 限时（秒） when any question has them. 判断 rows have no
 options and 对/错 as the answer; 填空 answers list a blank's accepted answers separated by |, and
-blanks separated by ；.
+blanks separated by ；. The CSV has the same columns; a text in it that starts like a formula has a leading
+「'」 that reading it back takes off (safeio/cells.py).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import yaml
@@ -20,10 +24,10 @@ from quizzes.importers.blank_answers import count_blank_slots, split_blank_answe
 from quizzes.importers.common import Invalid
 from quizzes.importers.optional_fields import STRICTNESS_LABELS
 from quizzes.model import LETTERS, TYPE_LABELS, Bank, Question, QuestionType
-from safeio.cells import append_row
+from safeio.cells import append_row, csv_row
 from safeio.text import excel_safe
 
-__all__ = ["write_yaml", "write_xlsx", "bank_to_yaml"]
+__all__ = ["write_yaml", "write_xlsx", "write_csv", "bank_to_yaml"]
 
 
 class _Dumper(yaml.SafeDumper):
@@ -118,15 +122,8 @@ def _xlsx_warning(number: int, question: Question) -> str | None:
     return None
 
 
-def write_xlsx(bank: Bank, path: Path | str) -> list[str]:
-    """The bank as an .xlsx sheet (see the module docstring). Returns warnings, in Chinese, for questions
-    whose row would not read back exactly (rare: a 填空 whose stem's blanks do not match its answers);
-    an empty list means the file reads back as the same questions."""
-    import openpyxl  # only when exporting
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.worksheet import Worksheet
-
+def _table(bank: Bank) -> tuple[list[str], list[list[object]]]:
+    """The header and one row a question, as the .xlsx and the CSV have them."""
     width = max((len(q.options) for q in bank.questions), default=0)
     width = max(width, 2) if any(q.options for q in bank.questions) else width
     with_strictness = any(q.strictness for q in bank.questions)
@@ -136,7 +133,54 @@ def write_xlsx(bank: Bank, path: Path | str) -> list[str]:
         header.append("判分")
     if with_limit:
         header.append("限时（秒）")
+    rows = []
+    for q in bank.questions:
+        answer = _blank_answer_cell(q) if q.type is QuestionType.BLANK else q.answer
+        row: list[object] = [TYPE_LABELS[q.type], q.text, *q.options, *([""] * (width - len(q.options))),
+                             answer, q.explanation, _number(q.points) if q.points is not None else None,
+                             q.difficulty, q.topic]
+        if with_strictness:
+            row.append(STRICTNESS_LABELS.get(q.strictness or "", q.strictness or ""))
+        if with_limit:
+            row.append(q.time_limit)
+        rows.append(row)
+    return header, rows
 
+
+def _row_warnings(number: int, question: Question, dropped: bool) -> list[str]:
+    """`dropped`: a control character was taken out of the row (a bank stored before imports refused them)."""
+    warning = _xlsx_warning(number, question)
+    return ([f"第 {number} 行：有不可见的控制字符，表格中已删去"] if dropped else []) + ([warning] if warning else [])
+
+
+def write_csv(bank: Bank, path: Path | str) -> list[str]:
+    """The bank as a CSV (UTF-8 with a BOM, for Excel) of the .xlsx's columns; warnings as write_xlsx gives
+    them. A text that starts like a formula (「=」「+」「-」「@」…) is written with a leading 「'」
+    (safeio/cells.py), which reading the CSV back takes off again."""
+    header, rows = _table(bank)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    warnings: list[str] = []
+    for number, (row, question) in enumerate(zip(rows, bank.questions, strict=True), start=2):
+        cleaned = [excel_safe(value) for value in row]
+        writer.writerow(csv_row(cleaned))
+        warnings += _row_warnings(number, question, cleaned != row)
+    Path(path).write_text("\ufeff" + buffer.getvalue(), encoding="utf-8", newline="")
+    return warnings
+
+
+def write_xlsx(bank: Bank, path: Path | str) -> list[str]:
+    """The bank as an .xlsx sheet (see the module docstring). Returns warnings, in Chinese, for questions
+    whose row would not read back exactly (rare: a 填空 whose stem's blanks do not match its answers);
+    an empty list means the file reads back as the same questions. Every text is a string cell, never a
+    formula, whatever it starts with (safeio/cells.py)."""
+    import openpyxl  # only when exporting
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    header, rows = _table(bank)
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     assert isinstance(sheet, Worksheet)  # a new workbook opens on its one ordinary worksheet
@@ -145,23 +189,8 @@ def write_xlsx(bank: Bank, path: Path | str) -> list[str]:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     warnings: list[str] = []
-    for number, q in enumerate(bank.questions, start=2):
-        if q.type is QuestionType.BLANK:
-            answer = _blank_answer_cell(q)
-        else:
-            answer = q.answer
-        row: list[object] = [TYPE_LABELS[q.type], q.text, *q.options, *([""] * (width - len(q.options))),
-                             answer, q.explanation, _number(q.points) if q.points is not None else None,
-                             q.difficulty, q.topic]
-        if with_strictness:
-            row.append(STRICTNESS_LABELS.get(q.strictness or "", q.strictness or ""))
-        if with_limit:
-            row.append(q.time_limit)
-        if append_row(sheet, row):  # a bank stored before imports refused control characters
-            warnings.append(f"第 {number} 行：有不可见的控制字符，表格中已删去")
-        warning = _xlsx_warning(number, q)
-        if warning:
-            warnings.append(warning)
+    for number, (row, question) in enumerate(zip(rows, bank.questions, strict=True), start=2):
+        warnings += _row_warnings(number, question, append_row(sheet, row))
     widths = {"题型": 8, "题干": 60, "答案": 14, "解析": 40, "知识点": 16}
     for index, title in enumerate(header, start=1):
         letter = get_column_letter(index)

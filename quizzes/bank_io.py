@@ -26,6 +26,7 @@ from quizzes.importers.common import BankProblem, Parsed, Where, problem_at, uns
 from quizzes.importers.duplicates import Duplicate, dedupe
 from quizzes.model import TYPE_LABELS, Bank, QuestionType
 from safeio.limits import DEFAULT_LIMITS, Limits, Refused
+from safeio.names import name_problem
 
 __all__ = ["read_bank", "load_bank", "BankRead", "BankError", "SUPPORTED_SUFFIXES"]
 
@@ -146,8 +147,12 @@ def read_bank(path: Path | str, name: str | None = None, *, limits: Limits = DEF
 
 
 def _unsafe_bank_fields(name: str, description: str) -> list[str]:
-    """The name and description are stored and shown like a question (the name from --name too)."""
-    return unsafe_text([("题库名", name), ("说明", description)])
+    """The name and description are stored and shown like a question (the name from --name too); the name is
+    also the file `bank export` writes, so it is held to safeio/names.py as well."""
+    problems = unsafe_text([("题库名", name), ("说明", description)])
+    if not problems and (problem := name_problem("题库名", name)) is not None:
+        problems.append(f"{problem}：请用 --name 另起一个名字")
+    return problems
 
 
 def _in_file_order(problems: list[BankProblem]) -> list[BankProblem]:

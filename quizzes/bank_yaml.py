@@ -17,6 +17,7 @@ from quizzes.importers.common import BankProblem, Invalid, unsafe_text
 from quizzes.importers.optional_fields import parse_difficulty, parse_points, parse_strictness, parse_topic
 from quizzes.model import LETTERS, Bank, Question, QuestionFields, QuestionType
 from safeio.limits import DEFAULT_LIMITS, Limits, Refused
+from safeio.names import name_problem
 from safeio.text import plain_text
 from safeio.yamlfile import read_yaml
 
@@ -172,6 +173,9 @@ def load_banks(dirs: Iterable[Path]) -> tuple[dict[str, Bank], list[BankProblem]
             bank, found = load_bank_file(path)
             problems.extend(found)
             if bank is None:
+                continue
+            if bad_name := name_problem("题库名（name）", bank.name):
+                problems.append(BankProblem(str(path), f"{bad_name}，已忽略"))
                 continue
             if bank.name in banks:
                 problems.append(BankProblem(str(path),

@@ -80,7 +80,7 @@ def test_meetings_report_xlsx_writes_the_branch_name_without_control_characters(
 @pytest.mark.parametrize("args", [["rank", "--format", "xlsx"], ["meetings", "report", "--format", "xlsx"],
                                   ["meetings", "report", "--format", "json"]])
 def test_a_report_that_cannot_be_written_is_said_in_one_line(odd_names: Path, tmp_path: Path, args) -> None:
-    out = tmp_path / "没有这个目录" / "报告.xlsx"
+    out = tmp_path / "没有这个目录" / f"报告.{args[-1]}"
     result = invoke(odd_names, *args, "--output", str(out))
     assert result.exit_code == 1 and result.output.startswith(f"无法写入 {out}："), result.output
     assert len(result.output.strip().splitlines()) == 1

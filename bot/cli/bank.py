@@ -13,10 +13,12 @@ from rich.table import Table
 
 from bot.app import App
 from bot.cli.common import ConfigOption, clock_of, fail, open_app, progress_bar
+from bot.cli.output import ForceOption, choose_format, refuse_existing, write_file
 from bot.services.bank_import import import_bank
 from bot.storage.banks import question_stats
 from quizzes.bank_io import read_bank
 from quizzes.model import TYPE_LABELS, Bank, QuestionType
+from safeio.names import file_stem, name_problem
 
 __all__ = ["commands"]
 
@@ -28,11 +30,6 @@ NameOption = Annotated[str | None, typer.Option("--name", help="题库名（默�
 class ListFormat(str, Enum):
     table = "table"
     json = "json"
-
-
-class ExportFormat(str, Enum):
-    xlsx = "xlsx"
-    yaml = "yaml"
 
 
 def _read(path: Path, name: str | None):
@@ -105,11 +102,14 @@ def list_(
     try:
         app.catalog.refresh()
         banks = app.catalog.banks()
+        hidden = app.catalog.hidden_lines()
     finally:
         app.close()
     if format is ListFormat.json:
         typer.echo(json.dumps([{"name": b.name, "questions": len(b.questions), **_counts(b), "source": b.source}
                                for b in banks], ensure_ascii=False, indent=2))
+        for line in hidden:
+            typer.echo(f"⚠️ {line}", err=True)
         return
     if not banks:
         typer.echo("还没有题库。用 studybot bank import FILE 导入，或把 .yaml 题库放进 banks/ 目录。")
@@ -121,6 +121,8 @@ def list_(
         counts = _counts(bank)
         table.add_row(bank.name, str(len(bank.questions)), *(str(counts[t.value]) for t in QuestionType), bank.source)
     Console().print(table)
+    for line in hidden:
+        typer.echo(f"⚠️ {line}")
 
 
 def _find(app: App, name: str) -> Bank:
@@ -134,27 +136,44 @@ def _find(app: App, name: str) -> Bank:
 
 def export(
     name: Annotated[str, typer.Argument(metavar="NAME", help="题库名")],
-    format: Annotated[ExportFormat, typer.Option("--format", help="xlsx 或 yaml")] = ExportFormat.xlsx,
+    format: Annotated[str | None, typer.Option(
+        "--format", help="xlsx、csv 或 yaml；不写时按 --output 的扩展名，否则 xlsx", show_default=False)] = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="写到哪个文件（默认：题库名.xlsx/.yaml）")] = None,
+        "--output", "-o", help="写到哪个文件（默认：当前文件夹中的 题库名.xlsx/.csv/.yaml）；已存在时需加 --force",
+        show_default=False)] = None,
+    force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """导出题库为 Excel 或 YAML；导出的文件可以原样再导入。"""
-    from quizzes.bank_export import write_xlsx, write_yaml
+    """导出题库为 Excel、CSV 或 YAML；导出的文件可以原样再导入。"""
+    from quizzes.bank_export import write_csv, write_xlsx, write_yaml
 
+    fmt = choose_format(format, output, ("xlsx", "csv", "yaml"), "xlsx")
+    if output is not None:
+        refuse_existing(output, force)
     app = open_app(config)
     try:
         bank = _find(app, name)
     finally:
         app.close()
-    path = output or Path(f"{bank.name}.{format.value}")
-    try:
-        warnings = write_xlsx(bank, path) if format is ExportFormat.xlsx else (write_yaml(bank, path) or [])
-    except OSError as exc:
-        raise fail(f"无法写入 {path}：{exc.strerror}", 1) from None
+    path = output if output is not None else _default_path(bank.name, fmt)
+    if output is None:
+        refuse_existing(path, force)
+    writers = {"xlsx": write_xlsx, "csv": write_csv, "yaml": lambda bank, path: write_yaml(bank, path) or []}
+    warnings = write_file(path, lambda temporary: writers[fmt](bank, temporary))
     for warning in warnings:
         typer.echo(f"⚠️ {warning}", err=True)
     typer.echo(f"已导出题库「{bank.name}」（{len(bank.questions)} 道）到 {path}")
+
+
+def _default_path(name: str, fmt: str) -> Path:
+    """题库名.xlsx in the current folder; a name that would put it anywhere else (a bank stored before names were
+    checked) exits 1, asking for --output."""
+    problem = name_problem("题库名", name)
+    path = Path(f"{file_stem(name)}.{fmt}")
+    here = Path.cwd().resolve()
+    if problem is not None or path.resolve().parent != here:
+        raise fail(f"{problem or f'题库名「{name}」不能直接用作文件名'}：请用 --output 指定导出到哪个文件", 1)
+    return path
 
 
 def stats(

@@ -82,6 +82,8 @@ def report_bank_problems(app: App) -> None:
     for problem in app.bank_problems:
         typer.echo(f"⚠️ 题库文件有误，未加载：{problem}", err=True)
     app.catalog.refresh()
+    for line in app.catalog.hidden_lines():
+        typer.echo(f"⚠️ {line}", err=True)
     default = app.settings.quizzes.default_bank
     if default and default not in app.catalog:
         typer.echo(f"⚠️ 配置的默认题库「{default}」（quizzes.default_bank）不存在；可用的题库："

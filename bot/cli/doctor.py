@@ -151,9 +151,12 @@ def doctor(config: ConfigOption = None) -> None:
     app = ready_app(settings)
     try:
         app.catalog.refresh()
+        hidden = len(app.catalog.hidden)
         checks = [Check(True, "配置", "有效"), Check(True, "数据库", app.db.url),
                   Check(not app.bank_problems, "题库", f"{len(app.catalog.banks())} 个可用"
-                        + (f"，{len(app.bank_problems)} 处问题（见上方提示）" if app.bank_problems else ""))]
+                        + (f"，{len(app.bank_problems)} 处问题（见上方提示）" if app.bank_problems else "")
+                        + (f"，{hidden} 个已导入的题库与题库文件同名而用不到（见上方提示）" if hidden else ""),
+                        warn=bool(hidden))]
         report_bank_problems(app)
         schedule = app.schedule
         plan_problems = [p for p in schedule.problems if p.startswith("学习计划")]

@@ -3,6 +3,7 @@ uses (a meeting added here gets its reminders from `studybot run` without a rest
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date
 from pathlib import Path
@@ -10,10 +11,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bot.cli.common import BranchOption, ConfigOption, cancel_and_report, fail, find_branch, open_app
-from bot.cli.output import new_sheet, save_book, write_text
+from bot.cli.output import ForceOption, choose_format, csv_text, new_sheet, refuse_existing, save_book, write_text
 from scheduler.meetings import MeetingError
 
 __all__ = ["commands"]
@@ -67,18 +69,23 @@ def meetings_cancel(number: Annotated[str, typer.Argument(help="会议编号（�
 
 def meetings_report(
     period: Annotated[str, typer.Option("--period", "-p", help="quarter（本季度）或 year（本年）")] = "quarter",
-    format_: Annotated[str, typer.Option("--format", "-f", help="table、json 或 xlsx")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="写到文件（xlsx 必须指定）")] = None,
+    format_: Annotated[str | None, typer.Option(
+        "--format", "-f", help="table、json、csv 或 xlsx；不写时按 --output 的扩展名，否则 table",
+        show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="写到文件（xlsx 必须指定）；文件已存在时需加 --force", show_default=False)] = None,
     day: Annotated[str | None, typer.Option("--date", help="统计哪一天所在的季度或年份，YYYY-MM-DD（今天）")] = None,
+    force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
     """各支部三会一课开展情况：应开、已开、出勤率。"""
     if period not in ("quarter", "year"):
         raise fail("--period 应为 quarter 或 year")
-    if format_ not in ("table", "json", "xlsx"):
-        raise fail("--format 应为 table、json 或 xlsx")
-    if format_ == "xlsx" and output is None:
+    fmt = choose_format(format_, output, ("table", "json", "csv", "xlsx"), "table")
+    if fmt == "xlsx" and output is None:
         raise fail("xlsx 格式需要用 --output 指定文件，例如：--output 三会一课.xlsx")
+    if output is not None:
+        refuse_existing(output, force)
     app = open_app(config)
     try:
         try:
@@ -93,24 +100,33 @@ def meetings_report(
                 "behind": r.behind,
                 "attendance_rate": None if r.attendance_rate is None else round(r.attendance_rate, 3)}
                for r in rows]
-    if format_ == "json":
-        text = json.dumps(records, ensure_ascii=False, indent=2)
-        if output:
-            write_text(output, text + "\n")
-        else:
-            typer.echo(text)
-        return
     headers = ["支部", "会议类型", "期间", "已开", "应开", "达标", "出勤率"]
     values = [[r["branch"], r["type"], r["period"], r["held"], r["required"], "否" if r["behind"] else "是",
                "" if r["attendance_rate"] is None else f"{r['attendance_rate']:.0%}"] for r in records]
-    if format_ == "xlsx":
+    if fmt == "xlsx":
+        assert output is not None
         save_book(new_sheet("三会一课", headers, values), output)
         typer.echo(f"已写入 {output}（{len(values)} 行）")
         return
-    table = Table(*headers, title="三会一课开展情况")
-    for row in values:
-        table.add_row(*map(str, row))
-    Console().print(table)
+    if fmt == "json":
+        text = json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "csv":
+        text = csv_text(headers, values, "\r\n" if output else "\n")
+    else:
+        table = Table(*headers, title="三会一课开展情况")
+        for row in values:
+            table.add_row(*(escape(str(cell)) for cell in row))
+        if output is None:
+            Console().print(table)
+            return
+        buffer = io.StringIO()
+        Console(file=buffer, width=120, color_system=None).print(table)
+        text = buffer.getvalue()
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    write_text(output, text)
+    typer.echo(f"已写入 {output}（{len(values)} 行）")
 
 
 def commands() -> typer.Typer:

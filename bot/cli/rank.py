@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -14,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli.common import ConfigOption, clock_of, fail, open_app
-from bot.cli.output import new_sheet, save_book, write_text
+from bot.cli.output import ForceOption, choose_format, csv_text, new_sheet, refuse_existing, save_book, write_text
 from bot.services.numbers import MAX_NUMBER
 from bot.storage.ranking import branch_ranking, member_ranking, member_ranking_all
 from scheduler.periods import PERIOD_LABELS, Period, parse_period, period_key
@@ -75,12 +74,14 @@ def rank(
         "--format", "-f", help="table、json、csv、xlsx；不写时按 --output 的扩展名，否则 table",
         show_default=False)] = None,
     output: Annotated[Path | None, typer.Option(
-        "--output", "-o", help="写到文件（xlsx 必须指定）；不写则输出到屏幕", show_default=False)] = None,
+        "--output", "-o", help="写到文件（xlsx 必须指定）；不写则输出到屏幕。文件已存在时需加 --force",
+        show_default=False)] = None,
     limit: Annotated[int | None, typer.Option(
         "--limit", "-n", help="最多列出多少行；个人默认 50，支部默认全部；0 表示全部", show_default=False)] = None,
     on: Annotated[str | None, typer.Option(
         "--date", "-d", metavar="YYYY-MM-DD", help="排行包含这一天的那个周期，例如 --period month --date 2026-02-15 "
         "即 2026 年 2 月的排行；默认今天（北京时间）", show_default=False)] = None,
+    force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
     """党建积分排行：个人或支部，按周、月、季度、年或累计。
@@ -99,9 +100,11 @@ def rank(
     if chosen is None:
         raise fail("--period 应为 week、month、quarter、year、all（或 本周、本月、本季度、本年、总），"
                    f"实为「{period}」")
-    fmt = _format(format_, output)
+    fmt = choose_format(format_, output, _FORMATS, "table")
     if fmt == "xlsx" and output is None:
         raise fail("xlsx 格式需要用 --output 指定文件，例如：studybot rank --format xlsx --output 排行.xlsx")
+    if output is not None:
+        refuse_existing(output, force)
     if limit is not None and limit < 0:
         raise fail(f"--limit 不能是负数（0 表示全部），实为 {limit}")
     if limit is not None and limit > MAX_NUMBER:  # the database takes no larger LIMIT; 0 lists everyone
@@ -146,7 +149,8 @@ def rank(
         if fmt == "json":
             text = json.dumps(records, ensure_ascii=False, indent=2) + "\n"
         elif fmt == "csv":
-            text = _csv_text(records, columns, "\r\n" if output else "\n")
+            values = ([_cell(key, record[key]) for key in columns] for record in records)
+            text = csv_text(list(columns.values()), values, "\r\n" if output else "\n")
         else:
             text = _table_text(records, columns, title, view, to_file=output is not None)
         if output is None:
@@ -156,31 +160,12 @@ def rank(
     typer.echo(f"已写出 {output}（{len(records)} 行）")
 
 
-def _format(format_: str | None, output: Path | None) -> str:
-    if format_ is not None:
-        fmt = format_.strip().lower()
-        if fmt not in _FORMATS:
-            raise fail(f"--format 应为 {'、'.join(_FORMATS)} 之一，实为「{format_}」")
-        return fmt
-    suffix = output.suffix.lower().lstrip(".") if output else ""
-    return suffix if suffix in _FORMATS else "table"
-
-
 def _cell(key: str, value: Any, spreadsheet: bool = False) -> Any:
     if key == "participation_rate":
         return value if spreadsheet else f"{value:.1%}"
     if key == "average_points":
         return value if spreadsheet else f"{value:.2f}"
     return value
-
-
-def _csv_text(records: list[dict[str, Any]], columns: dict[str, str], newline: str) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator=newline)
-    writer.writerow(columns.values())
-    for record in records:
-        writer.writerow(_cell(key, record[key]) for key in columns)
-    return "\ufeff" + buffer.getvalue()  # the BOM makes Excel read UTF-8 rather than the ANSI code page
 
 
 def _table_text(records: list[dict[str, Any]], columns: dict[str, str], title: str, view: str,

@@ -9,8 +9,9 @@ import typer
 
 from bot import __version__
 from bot.cli import bank, contest, doctor, meetings, members, push, rank, run
-from bot.cli.common import CliContext, fail
+from bot.cli.common import CliContext
 from bot.cli.example_config import EXAMPLE_CONFIG
+from bot.cli.output import refuse_existing, write_text
 
 __all__ = ["build_cli", "main"]
 
@@ -31,9 +32,8 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 def init(path: Annotated[Path, typer.Argument(help="写到哪里")] = Path("studybot.yaml"),
          force: Annotated[bool, typer.Option("--force", help="覆盖已有文件")] = False) -> None:
     """写出一份带注释的示例配置文件 studybot.yaml。"""
-    if path.exists() and not force:
-        raise fail(f"{path} 已存在；如需覆盖请加 --force", 1)
-    path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    refuse_existing(path, force)
+    write_text(path, EXAMPLE_CONFIG)
     Path("banks").mkdir(exist_ok=True)
     typer.echo(f"已写出 {path}，并创建了 banks/ 目录（放自己的题库 *.yaml）。")
 

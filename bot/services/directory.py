@@ -18,9 +18,11 @@ from bot.messages import Incoming
 from bot.services.context import GroupInfo, MemberInfo
 from bot.storage.branches import get_or_create_group
 from bot.storage.people import branch_roster_size, find_member, register_member, rostered_count
+from safeio.names import clean_name
 
 __all__ = ["Directory", "BranchCount"]
 
+UNNAMED_BRANCH = "未命名支部"  # a group whose title has nothing a name can keep
 _TTL = timedelta(minutes=5)
 _SIZE_TTL = timedelta(minutes=1)
 _MAX_ENTRIES = 200_000
@@ -63,11 +65,13 @@ class Directory:
         if cached and now - cached[0] < _TTL:
             return cached[1]
         name = incoming.chat.name or incoming.chat.chat_id
+        # an unmapped group's title is its branch's name: one that could not be (「a/b」, 「..」, too long) is
+        # cleaned rather than the message dropped (safeio/names.py)
+        branch = clean_name(self._branch_for_group(incoming.chat.chat_id, name), UNNAMED_BRANCH)
         # a message without the group's name (a DingTalk tap on a card the adapter no longer knows) leaves a
         # known group as it is: its name, and the branch that name maps to, are not the conversation id's
         row = get_or_create_group(session=session, channel=incoming.channel, external_id=incoming.chat.chat_id,
-                                  name=name, branch_name=self._branch_for_group(incoming.chat.chat_id, name),
-                                  rename=bool(incoming.chat.name))
+                                  name=name, branch_name=branch, rename=bool(incoming.chat.name))
         info = GroupInfo(row.id, incoming.chat, row.name, row.branch_id)
         self._remember(self._groups, key, (now, info))
         return info

@@ -23,6 +23,7 @@ from bot.services.meetings import MeetingService, naive
 from bot.storage.branches import get_or_create_branch
 from bot.storage.meetings import file_meetings_to_come, meeting_from_source
 from safeio.limits import Refused
+from safeio.names import name_problem
 from safeio.yamlfile import read_yaml
 from scheduler import meetings as rules
 
@@ -83,6 +84,9 @@ def sync_meeting_files(service: MeetingService, session: Session, files: list[Pa
                 draft = service.parse(text)
             except rules.MeetingError as exc:
                 problems.append(f"{where}：{exc}")
+                continue
+            if bad := name_problem("支部名", str(entry["branch"])):
+                problems.append(f"{where}：{bad}")
                 continue
             branch = get_or_create_branch(session=session, name=str(entry["branch"]).strip())
             if row is None:

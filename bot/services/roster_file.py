@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.storage.models import ROLES
 from safeio.limits import DEFAULT_LIMITS, Limits, Refused
+from safeio.names import MAX_NAME_CHARS, name_problem
 from safeio.tables import Rows, csv_rows, read_sheets
 from safeio.text import character_problem, plain_name, plain_text, read_text
 
@@ -44,7 +45,7 @@ _HEADER_ALIASES = {
 }
 # columns every roster has that nobody expects the bot to read
 _NOT_WORTH_A_NOTE = {"序号", "编号", "no", "no.", "备注"}
-_MAX_LENGTH = {"姓名": 100, "支部": 100, "企业微信账号": 200, "钉钉账号": 200}
+_MAX_LENGTH = {"姓名": 100, "支部": MAX_NAME_CHARS, "企业微信账号": 200, "钉钉账号": 200}
 _HEADER_SEARCH_ROWS = 10  # a title row such as「第一党支部党员名册」may sit above the header
 _SPACES = re.compile(r"[\s\u3000\ufeff\u200b]+")
 
@@ -224,6 +225,8 @@ def read_roster_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> RosterRead:
                 row_problems.append(f"{where}：{column}过长（最多 {_MAX_LENGTH[column]} 个字）")
             elif unsafe := character_problem(column, value):
                 row_problems.append(f"{where}：{unsafe}")
+            elif column == "支部" and branch and (bad := name_problem("支部名", branch)):
+                row_problems.append(f"{where}：{bad}")
         identities: dict[str, str] = {}
         for channel, column in IDENTITY_COLUMNS.items():
             account = cell(values, column)

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.channels.common.send_lanes import GROUP_PER_MINUTE
+from safeio.names import name_problem
 
 __all__ = ["Settings", "parse_offset", "ServerSettings", "WeComSettings", "WeComRobotSettings", "WeComAppSettings",
            "WeChatMPSettings", "DingTalkSettings", "DingTalkRobotWebhook"]
@@ -259,6 +260,14 @@ class Settings(_Section):
     calendar: CalendarSettings = CalendarSettings()
     meetings: MeetingSettings = MeetingSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+
+    @field_validator("groups")
+    @classmethod
+    def _branch_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for group, branch in value.items():
+            if problem := name_problem("支部名", branch):
+                raise ValueError(f"groups 中群「{group}」对应的{problem}")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -14,6 +14,8 @@ their header in any order (full-width characters, spaces and notes in brackets s
   判分      判分 判分方式 strictness (精确/标准/宽松 or exact/normal/lenient); 限时 时限 答题时间 time_limit
 
 Other columns (序号, 备注 …) are ignored. Rows with nothing in the recognised columns are skipped.
+A CSV cell that starts with 「'」 followed by 「=」「+」「-」「@」 (what a formula starts with; see safeio/cells.py)
+loses that one 「'」: it is how `bank export` keeps such a text from running in Excel.
 In a workbook every sheet with such a header is read; a sheet named after a type (「多选题」) gives
 that type to rows whose 题型 is empty. Row numbers are those Excel shows (header = row 1 when first).
 """
@@ -30,6 +32,7 @@ from quizzes.importers.answer_parsing import parse_type_word, split_options, str
 from quizzes.importers.build import build_question
 from quizzes.importers.common import Parsed, RawQuestion, Where, clean_cell, problem_at
 from quizzes.model import LETTERS
+from safeio.cells import csv_unescape
 from safeio.limits import DEFAULT_LIMITS, Limits
 from safeio.tables import csv_rows, read_sheets
 from safeio.text import read_text
@@ -205,7 +208,10 @@ def read_csv(path: Path, file: str, limits: Limits = DEFAULT_LIMITS) -> Parsed:
     text = read_text(path, limits, gbk=True)
     sample = [line for line in text.splitlines() if line.strip()][:5]
     tabs, commas = sum(line.count("\t") for line in sample), sum(line.count(",") for line in sample)
-    return _read_rows([("", csv_rows(text, "\t" if tabs > commas else ","))], file)
+    rows = csv_rows(text, "\t" if tabs > commas else ",")
+    # the 「'」 that `bank export` (or any CSV written by safeio/cells.py) put before 「=」「+」「-」「@」… comes off
+    return _read_rows([("", [[csv_unescape(cell) if isinstance(cell, str) else cell for cell in row]
+                             for row in rows])], file)
 
 
 def read_xlsx(path: Path, file: str, limits: Limits = DEFAULT_LIMITS) -> Parsed:

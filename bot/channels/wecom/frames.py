@@ -32,6 +32,7 @@ from bot.channels.wecom import cards
 from bot.channels.wecom.outgoing import SEND, Outbound, chat_key, new_req_id, remembered
 from bot.channels.wecom.send_queue import SendQueue
 from bot.messages import Chat, Incoming, Outgoing, Sender
+from safeio.text import encodable
 
 __all__ = ["RobotFrames", "Malformed", "event_type", "new_req_id", "SUBSCRIBE", "PING", "MSG_CALLBACK",
            "EVENT_CALLBACK", "RESPOND", "RESPOND_WELCOME", "RESPOND_UPDATE", "SEND"]
@@ -139,7 +140,9 @@ class RobotFrames:
         else:
             chat = Chat(self.name, userid, False, "")
         msgid = body.get("msgid")
-        return _Callback(req_id, str(msgid) if msgid not in (None, "") else "", userid, chat, chat_key(chat))
+        # the ids are logged and stored: a lone surrogate from the JSON (\\ud800) as U+FFFD
+        return _Callback(req_id, encodable(str(msgid)) if msgid not in (None, "") else "", userid, chat,
+                         chat_key(chat))
 
     async def on_message(self, ws: Any, req_id: str, body: dict[str, Any]) -> None:
         callback = self._callback(req_id, body)
@@ -147,7 +150,7 @@ class RobotFrames:
             raise Malformed("message without msgid")
         text = self._message_text(body)
         if text is None:
-            log.debug("wecom robot: %s message ignored", body.get("msgtype"))
+            log.debug("wecom robot: %r message ignored", body.get("msgtype"))
             return
         reply = self._responses.get(callback.msgid, _UNSEEN)
         if reply is not _UNSEEN:
@@ -200,7 +203,7 @@ class RobotFrames:
             await self._respond(ws, RESPOND_WELCOME, req_id, {"msgtype": "text", "text": {"content": welcome}},
                                 callback.chat_key)
         else:
-            log.debug("wecom robot: event %s ignored", eventtype)
+            log.debug("wecom robot: event %r ignored", eventtype)
 
     async def _on_click(self, ws: Any, req_id: str, body: dict[str, Any], event: dict[str, Any]) -> None:
         callback = self._callback(req_id, body)

@@ -75,8 +75,10 @@ def bank_list_text(catalog: Catalog) -> str:
     banks = catalog.banks()
     if not banks:
         return "还没有可用的题库，请管理员导入题库（studybot bank import）或在 banks/ 目录中添加题库文件。"
+    hidden = "".join(f"\n注：已导入的题库「{name}」与题库文件同名，暂时用不了，请管理员处理。"
+                     for name in catalog.hidden)
     return "可用的题库：\n" + "\n".join(
-        f"· {b.name}（{len(b.questions)} 题）{('：' + b.description) if b.description else ''}" for b in banks)
+        f"· {b.name}（{len(b.questions)} 题）{('：' + b.description) if b.description else ''}" for b in banks) + hidden
 
 
 def unknown_bank_text(catalog: Catalog, name: str | None) -> str:
