@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from bot.cli.common import BranchOption, ConfigOption, cancel_and_report, clock_of, fail, find_branch, open_app
+from bot.cli.logs import warn
 from bot.storage.branches import groups_of_branch
 
 __all__ = ["commands", "reload"]
@@ -65,11 +66,8 @@ def reload(config: ConfigOption = None) -> None:
     """重新读取学习计划文件，更新定时任务（新增、修改、删除），不重复。"""
     app = open_app(config)
     try:
-        for problem in app.schedule.problems:
-            typer.echo(problem, err=True)
         added, changed, removed = app.schedule.reconcile()
-        for problem in app.schedule.meeting_problems:
-            typer.echo(problem, err=True)
+        warn([*app.schedule.problems, *app.schedule.meeting_problems])
         typer.echo(f"学习计划已更新：新增 {added} 项，修改 {changed} 项，删除 {removed} 项；"
                    f"共 {len(app.schedule.pushes.plans)} 项计划。")
     finally:
