@@ -64,3 +64,66 @@ def test_a_command_the_calendar_does_not_concern_does_not_warn_about_it(cli_conf
     result = runner.invoke(build_cli(), ["rank", "--config", str(cli_config)], obj=CliContext(ManualClock(DECEMBER)))
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+# ----- doctor: ✅, ⚠️ for what works but should be known, ❌ for problems (exit 1) -----
+
+def doctor(config: Path, text: str, on: datetime = datetime(2026, 3, 2, 9, 0)):
+    config.write_text(config.read_text(encoding="utf-8") + text, encoding="utf-8")
+    return runner.invoke(build_cli(), ["doctor", "--config", str(config)], obj=CliContext(ManualClock(on)))
+
+
+def line_of(result, what: str) -> str:
+    return next((line for line in result.stdout.splitlines() if what in line), f"no line with {what}: {result.stdout}")
+
+
+def test_doctor_warns_about_next_years_missing_holiday_data_without_failing(cli_config):
+    result = doctor(cli_config, "", on=DECEMBER)
+    assert line_of(result, "工作日历").startswith(f"⚠️ 工作日历：{HOLIDAYS}")
+    assert result.exit_code == 0, result.output
+    covered = runner.invoke(build_cli(), ["doctor"], obj=CliContext(ManualClock(datetime(2025, 3, 3, 9, 0))))
+    assert line_of(covered, "工作日历") == "✅ 工作日历：chinese-calendar 覆盖今明两年"
+
+
+def test_doctor_finds_a_bad_date_and_an_unknown_type_in_the_meeting_files(cli_config, tmp_path):
+    meetings = tmp_path / "meetings.yaml"
+    meetings.write_text("meetings:\n"
+                        "  - branch: 第一党支部\n    type: 支委会\n    start: 2026-12-01 14:30\n"
+                        "  - branch: 第一党支部\n    type: 茶话会\n    start: 2026-12-04 15:00\n"
+                        "  - branch: 第一党支部\n    type: 党课\n    start: 2026-02-30 15:00\n", encoding="utf-8")
+    result = doctor(cli_config, f"meetings:\n  files: [{meetings}]\n")
+    assert line_of(result, "会议计划") == "❌ 会议计划（meetings.files）：1 个文件，2 处问题（见上方提示）"
+    told = [line for line in result.stderr.splitlines() if line.startswith("会议计划有误")]
+    assert told[0].startswith(f"会议计划有误：{meetings} 第 5 行：第 2 项：未知的会议类型「茶话会」"), told
+    assert told[1].startswith(f"会议计划有误：{meetings} 第 8 行：第 3 项："), told
+    assert len(told) == 2
+    assert result.exit_code == 1
+    from bot.storage.db import Database
+    from bot.storage.models import MeetingRow
+    from sqlmodel import select
+
+    db = Database(f"sqlite:///{tmp_path / 't.db'}")
+    with db.session() as session:
+        assert list(session.exec(select(MeetingRow))) == []  # doctor only looks
+    db.dispose()
+
+
+def plan(tmp_path: Path, *targets: str) -> str:
+    path = tmp_path / "plan.yaml"
+    path.write_text("plans:\n  - name: 周一学习\n    when: 每周一 09:00\n"
+                    f"    to: [{', '.join(targets)}]\n    items: [02-sanhui-yike]\n", encoding="utf-8")
+    return f"content:\n  plans: [{path}]\n"
+
+
+def test_doctor_fails_on_a_plan_target_it_knows_nowhere(cli_config, tmp_path):
+    result = doctor(cli_config, plan(tmp_path, "第九党支部"))
+    assert line_of(result, "推送对象").startswith("❌ 学习计划的推送对象：不认识「第九党支部」"), result.stdout
+    assert line_of(result, "学习计划：") == "✅ 学习计划：1 项"
+    assert result.exit_code == 1
+
+
+def test_doctor_warns_about_a_plan_target_branch_whose_group_has_not_written_yet(cli_config, tmp_path):
+    result = doctor(cli_config, plan(tmp_path, "第一党支部") + "groups:\n  学习一群: 第一党支部\n")
+    assert line_of(result, "推送对象") == ("⚠️ 学习计划的推送对象：「第一党支部」还没有机器人认识的群，"
+                                        "群里有人发过消息后才能推送")
+    assert result.exit_code == 0, result.output
