@@ -98,9 +98,10 @@ def test_doctor_finds_a_bad_date_and_an_unknown_type_in_the_meeting_files(cli_co
     assert told[1].startswith(f"会议计划有误：{meetings} 第 8 行：第 3 项："), told
     assert len(told) == 2
     assert result.exit_code == 1
+    from sqlmodel import select
+
     from bot.storage.db import Database
     from bot.storage.models import MeetingRow
-    from sqlmodel import select
 
     db = Database(f"sqlite:///{tmp_path / 't.db'}")
     with db.session() as session:

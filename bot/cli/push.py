@@ -11,22 +11,28 @@ import typer
 
 from bot.cli.common import BranchOption, ConfigOption, cancel_and_report, clock_of, fail, find_branch, open_app
 from bot.cli.logs import warn
+from bot.services.pushes import ENDED_SHOWN
 from bot.storage.branches import groups_of_branch
 
 __all__ = ["commands", "reload"]
 
 
-def push_list(branch: BranchOption, config: ConfigOption = None) -> None:
-    """列出支部接下来的学习推送（学习计划和安排的推送）。"""
-    app = open_app(config)
+def push_list(ctx: typer.Context, branch: BranchOption, config: ConfigOption = None) -> None:
+    """列出支部接下来的学习推送（学习计划和安排的推送），以及最近 30 天结束的一次性推送。"""
+    app = open_app(config, clock=clock_of(ctx))
     try:
         app.schedule.reconcile()
         with app.db.session() as session:
             row = find_branch(session, branch)
             lines = app.schedule.pushes.upcoming(session, row.id, limit=50)
+            ended = app.schedule.pushes.ended(session, row.id)
         if not lines:
             typer.echo(f"{branch} 近期没有学习推送。")
         for _, line in lines:
+            typer.echo(line)
+        if ended:
+            typer.echo(f"最近 {ENDED_SHOWN.days} 天结束的一次性推送：")
+        for _, line in ended:
             typer.echo(line)
     finally:
         app.close()

@@ -139,9 +139,10 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
     year = clock.now().year
     if warning := calendar.coverage_warning([year, year + 1]):
         problems.append(warning)
-    def parse(text: str, shift: str = cal.shift) -> When:
-        # `now` read at each call: a service running for months dates 「12月1日」 from today, not from its start
-        return parse_when(text, calendar=calendar, shift=shift, now=clock.now().replace(tzinfo=SHANGHAI))
+    def parse(text: str, shift: str = cal.shift, at: datetime | None = None) -> When:
+        # `now` read at each call: a service running for months dates 「12月1日」 from today, not from its start;
+        # `at`: read as of then (a push arranged then, whose one-off time may have passed since)
+        return parse_when(text, calendar=calendar, shift=shift, now=(at or clock.now()).replace(tzinfo=SHANGHAI))
 
     sched = settings.schedule
     rate = PushRate(interval=timedelta(hours=sched.min_push_interval_hours), now=clock.now, describe_time=format_time)
