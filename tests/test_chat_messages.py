@@ -104,3 +104,20 @@ def database_url(tmp_path: Path) -> str:  # the CLI reads the same file: SQLite 
     return f"sqlite:///{tmp_path / 't.db'}"
 
 
+
+
+# ----- 安排推送 naming a group the branch does not have -----
+
+def test_arranging_a_push_to_a_group_the_branch_lacks_names_the_word_and_the_groups(tmp_path, database_url):
+    app, _ = started(tmp_path, ManualClock(T0), database_url)
+    secretary(app)
+    say(app, "张三", "帮助")  # the bot knows the branch's group 第一党支部 from here on
+    [reply] = say(app, "张三", "安排推送 三会一课制度要点 每周一 09:00 某群")
+    assert reply.startswith("没有安排：「某群」不是本支部的群。本支部的群：第一党支部。"
+                            "时间之后可写本支部的一个群名，只推送到这个群；不写则推送到本支部的所有群。\n"
+                            "格式：安排推送 资料 时间 [群]"), reply
+    assert "看不懂时间" not in reply
+    [bad] = say(app, "张三", "安排推送 三会一课制度要点 每周八 09:00")  # a time that is wrong stays a time problem
+    assert bad.startswith("看不懂时间「每周八 09:00」：星期应为一到日")
+    assert app.schedule.jobs.jobs("push:") == []
+    app.close()

@@ -128,3 +128,45 @@ def test_doctor_warns_about_a_plan_target_branch_whose_group_has_not_written_yet
     assert line_of(result, "推送对象") == ("⚠️ 学习计划的推送对象：「第一党支部」还没有机器人认识的群，"
                                         "群里有人发过消息后才能推送")
     assert result.exit_code == 0, result.output
+
+
+# ----- the command line speaks of commands and options, not of what to send in chat -----
+
+def test_push_and_meeting_commands_speak_of_commands_not_of_chat(cli_config, tmp_path):
+    from bot.storage.branches import get_or_create_group
+    from bot.storage.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 't.db'}")
+    db.create_schema()
+    with db.session() as session:
+        get_or_create_group(session=session, channel="local", external_id="第一党支部", name="第一党支部",
+                            branch_name="第一党支部")
+        session.commit()
+    db.dispose()
+
+    def run(*args: str):
+        return runner.invoke(build_cli(), [*args, "--config", str(cli_config)],
+                             obj=CliContext(ManualClock(datetime(2026, 3, 2, 9, 0))))
+
+    said = {
+        "cancel 9": run("push", "cancel", "9"), "cancel x": run("push", "cancel", "x"),
+        "meeting 9": run("meetings", "cancel", "9"), "meeting x": run("meetings", "cancel", "x"),
+        "no item": run("push", "add", "没有这篇", "每周一 09:00", "--branch", "第一党支部"),
+        "group in time": run("push", "add", "三会一课制度要点", "每周一 09:00 某群", "--branch", "第一党支部"),
+        "added": run("push", "add", "三会一课制度要点", "每周一 09:00", "--branch", "第一党支部"),
+        "meeting": run("meetings", "add", "支委会", "2026-03-10", "14:30", "--branch", "第一党支部"),
+        "meeting cancelled": run("meetings", "cancel", "1"),
+    }
+    for what, result in said.items():
+        assert "本支部" not in result.output and "发送「" not in result.output, (what, result.output)
+    assert said["cancel 9"].stdout == "没有编号为 9 的推送安排。编号见 studybot push list --branch 支部。\n"
+    assert said["cancel 9"].exit_code == 1
+    assert said["cancel x"].stdout.startswith("推送编号应为数字，例如：studybot push cancel 3")
+    assert said["meeting 9"].stdout == "没有编号为 9 的会议。编号见 studybot meetings list --branch 支部。\n"
+    assert said["meeting x"].stdout.startswith("会议编号应为数字，例如：studybot meetings cancel 3")
+    assert said["no item"].stderr.startswith("没有找到学习资料「没有这篇」。请写资料的编号或完整标题")
+    assert "用法：studybot push add 资料 时间 --branch 支部 [--group 群]" in said["no item"].stderr
+    assert said["group in time"].stderr.startswith("没有安排：「某群」不是第一党支部的群。第一党支部的群：第一党支部。"
+                                                   "只推送到其中一个群请用 --group 群名"), said["group in time"].stderr
+    assert "向第一党支部的群推送《三会一课制度要点》" in said["added"].stdout
+    assert said["meeting cancelled"].stdout.startswith("已取消支部委员会会议（编号 1），并已通知第一党支部的各个群。")

@@ -22,6 +22,7 @@ from bot.services.context import Context
 from bot.services.numbers import parse_number
 from bot.services.push_rate import PushRate
 from bot.services.study import StudyService
+from bot.services.wording import CHAT, PushWording, unknown_group_text
 from bot.storage.branches import groups_for, groups_of_branch
 from bot.storage.db import Database
 from bot.storage.models import Branch, ChatGroup, ScheduledPush
@@ -221,21 +222,22 @@ class PushService:
             text += "\n最近结束的一次性推送：\n" + "\n".join(f"· {line}" for _, line in ended)
         return [ctx.reply(text)]
 
-    def arrange(self, session: Session, *, branch_id: int | None, args: list[str], by: str,
-                groups: list[str]) -> tuple[ScheduledPush | None, str]:
+    def arrange(self, session: Session, *, branch_id: int | None, args: list[str], by: str, groups: list[str],
+                wording: PushWording = CHAT) -> tuple[ScheduledPush | None, str]:
         """Parse `安排推送 <素材> <时间> [群]`; the new row (flushed) or None, and the reply."""
-        usage = "格式：安排推送 资料 时间 [群]，例如：安排推送 三会一课制度要点 每周一 09:00"
+        usage = wording.usage
         if len(args) < 2:
             return None, usage
         item = self._study.library.get(args[0])
         if item is None:
-            return None, f"没有找到学习资料「{args[0]}」。发送「搜索 关键词」查找资料的标题。\n{usage}"
+            return None, f"没有找到学习资料「{args[0]}」。{wording.find_item}\n{usage}"
         rest = list(args[1:])
         target = rest.pop() if len(rest) > 1 and rest[-1] in groups else ""
-        when_text = " ".join(rest)
         try:
-            when = self._parse_when(when_text)
+            when = self._parse_when(" ".join(rest))
         except Exception as exc:
+            if not target and len(rest) > 1 and self._parses(" ".join(rest[:-1])):
+                return None, unknown_group_text(rest[-1], groups, wording)
             return None, f"{exc}\n{usage}"
         refused = self._rate.refusal(when.text, when.trigger, self._alike(session, branch_id, item.id, target))
         if refused is not None:
@@ -244,8 +246,15 @@ class PushService:
                             created_at=self._now())
         session.add(row)
         session.flush()
-        where = f"群「{target}」" if target else "本支部的群"
+        where = f"群「{target}」" if target else f"{wording.whose}的群"
         return row, f"✅ 已安排推送（编号 {row.id}）：{when.description} 向{where}推送《{item.title}》。"
+
+    def _parses(self, text: str) -> bool:
+        try:
+            self._parse_when(text)
+        except Exception:
+            return False
+        return True
 
     def _alike(self, session: Session, branch_id: int | None, item_id: str, target: str) -> list[tuple[int, Any]]:
         """(number, trigger) of the pushes already arranged for the item to some of the same groups ("" is all the
@@ -262,13 +271,14 @@ class PushService:
         at = dict(self._jobs.jobs("push:")).get(spec.id)
         return f"第一次推送：{self._describe(at)}。" if at else ""
 
-    def cancel(self, session: Session, *, branch_id: int | None, number: str, any_branch: bool = False) -> str:
+    def cancel(self, session: Session, *, branch_id: int | None, number: str, any_branch: bool = False,
+               wording: PushWording = CHAT) -> str:
         push_id = parse_number(number)
         if push_id is None:
-            return "请写要取消的推送编号，例如：取消推送 3（编号见「推送计划」）"
+            return wording.cancel_usage
         row = session.get(ScheduledPush, push_id)
         if row is None or row.cancelled_at is not None or (row.branch_id != branch_id and not any_branch):
-            return f"本支部没有编号为 {push_id} 的推送安排。发送「推送计划」查看。"
+            return f"{wording.whose}没有编号为 {push_id} 的推送安排。{wording.listing}"
         row.cancelled_at = self._now()
         session.add(row)
         session.commit()
