@@ -5,11 +5,12 @@ and a contest left running long ago."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import T0, RecordingChannel, group_msg, make_app, texts
+from helpers import T0, RecordingChannel, group_msg, make_app, texts, write_bank
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.app import App
@@ -17,6 +18,7 @@ from bot.cli import build_cli
 from bot.cli.common import CliContext
 from bot.clock import ManualClock
 from bot.storage.branches import get_or_create_branch
+from bot.storage.models import ContestRow, PointsEntry
 from bot.storage.people import upsert_member
 
 GROUP = "第一党支部"
@@ -120,4 +122,70 @@ def test_arranging_a_push_to_a_group_the_branch_lacks_names_the_word_and_the_gro
     [bad] = say(app, "张三", "安排推送 三会一课制度要点 每周八 09:00")  # a time that is wrong stays a time problem
     assert bad.startswith("看不懂时间「每周八 09:00」：星期应为一到日")
     assert app.schedule.jobs.jobs("push:") == []
+    app.close()
+
+
+# ----- a contest left running long ago -----
+
+ALL_A = """\
+name: 单选题库
+time_limit: 20
+questions:
+  - {type: single, question: 党的最高领导机关是（）。, options: [党的全国代表大会, 中央政治局], answer: A}
+  - {type: single, question: 预备党员的预备期为（）。, options: [一年, 半年], answer: A}
+  - {type: single, question: 党的根本组织原则是（）。, options: [民主集中制, 集体领导], answer: A}
+"""
+
+
+def contest_app(tmp_path: Path, clock: ManualClock, database_url: str) -> tuple[App, RecordingChannel]:
+    write_bank(tmp_path / "choices", ALL_A, "choices.yaml")
+    app = make_app(tmp_path, clock, database={"url": database_url},
+                   quizzes={"bank_dirs": [str(tmp_path / "choices")], "default_bank": "单选题库", "sample_bank": False})
+    channel = RecordingChannel()
+    app.add_channel(channel)
+    app.start()
+    return app, channel
+
+
+def contest_rows(app: App) -> tuple[list[ContestRow], list[int]]:
+    with app.db.session() as session:
+        contests = list(session.exec(select(ContestRow)))
+        points = [p.amount for p in session.exec(select(PointsEntry).where(PointsEntry.reason == "contest"))]
+    return contests, points
+
+
+def test_a_contest_left_running_days_ago_ends_with_a_notice_instead_of_resuming(tmp_path, database_url):
+    clock = ManualClock(T0)
+    app, _ = contest_app(tmp_path, clock, database_url)
+    secretary(app)
+    say(app, "李四", "大家好")
+    started_with = say(app, "张三", "开始竞赛 单选题库 3")
+    assert "第 1/3 题" in started_with[-1]
+    clock.set(T0 + timedelta(seconds=3))
+    say(app, "李四", "A")  # question 1, answered; the bot stops before it closes and is not started for days
+    app.close()
+
+    clock.set(T0 + timedelta(days=3))
+    app, channel = contest_app(tmp_path, clock, database_url)
+    assert channel.texts == ["上次的知识竞赛（单选题库，进行到第 1/3 题）因机器人停止运行已过期，现已结束；"
+                             "已作答题目的积分照常计入。"]
+    [contest], points = contest_rows(app)
+    assert (contest.status, contest.finished_at) == ("finished", T0 + timedelta(days=3))
+    assert len(points) == 1 and points[0] > 0  # 李四's answer to question 1 counts; the questions not asked do not
+    advance(app, clock, T0 + timedelta(days=3, minutes=5))
+    assert len(channel.texts) == 1  # no question 2, no results
+    assert say(app, "张三", "开始竞赛 单选题库 3")[0].startswith("📣 张三 发起了知识竞赛")
+    app.close()
+
+
+def test_a_contest_restarted_soon_after_its_deadline_goes_on(tmp_path, database_url):
+    clock = ManualClock(T0)
+    app, _ = contest_app(tmp_path, clock, database_url)
+    secretary(app)
+    say(app, "张三", "开始竞赛 单选题库 3")
+    app.close()
+    clock.set(T0 + timedelta(seconds=20) + timedelta(minutes=9))  # the deadline passed 9 minutes ago: within 10
+    app, channel = contest_app(tmp_path, clock, database_url)
+    assert channel.texts[0].startswith("⏰ 第 1 题答案"), channel.texts  # resumed: its late question closes now
+    assert not any("已过期" in text for text in channel.texts)
     app.close()
