@@ -75,15 +75,16 @@ class App:
         up, so neither is run here (a push handed to a channel not yet started could be lost)."""
         self.db.create_schema()
         self.db.start_checkpointer()
+        # what the admin must fix: the CLI prints it once, in Chinese (bot/cli/logs.py); -v shows these lines too
         for problem in self.bank_problems:
-            log.info("bank not loaded: %s", problem)  # the CLI tells the user in Chinese
+            log.info("bank not loaded: %s", problem)
         default = self.settings.quizzes.default_bank
         self.catalog.refresh()
         if default and default not in self.catalog:
-            log.warning("quizzes.default_bank %r is not a loaded bank; banks: %s", default,
-                        ", ".join(b.name for b in self.catalog.banks()))
+            log.info("quizzes.default_bank %r is not a loaded bank; banks: %s", default,
+                     ", ".join(b.name for b in self.catalog.banks()))
         for problem in self.schedule.problems:
-            log.warning("%s", problem)
+            log.info("%s", problem)
         self.schedule.reconcile()
         self.send(self.contests.resume(self.clock.now()))
         if self.rounds is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,18 @@ def clock() -> ManualClock:
 def no_config_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """No $STUDYBOT_CONFIG from the developer's shell leaks into a test."""
     monkeypatch.delenv(CONFIG_ENV, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _cli_log_undone() -> Iterator[None]:
+    """A command run in a test sets up the log (bot/cli/logs.py) on the root logger: undone after the test, so
+    the next test's log goes nowhere it did not ask for, at the level it had."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in [h for h in root.handlers if type(h).__module__ == "bot.cli.logs"]:
+        root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -202,7 +202,7 @@ def test_a_meeting_file_naming_a_path_for_its_branch_is_refused(here: Path) -> N
     app = build_app(load_settings(config), clock=ManualClock(NOW))
     app.start()
     try:
-        said = "会议计划 会议.yaml 第 1 项：支部名「../第一支部」不能含有「/」或「\\」"
+        said = "会议计划有误：会议.yaml 第 1 行：第 1 项：支部名「../第一支部」不能含有「/」或「\\」"
         assert app.schedule.meeting_problems == [said]
         with app.db.session() as session:
             assert session.exec(select(Branch)).all() == []

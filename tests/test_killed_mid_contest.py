@@ -94,7 +94,9 @@ def test_a_bot_killed_mid_contest_loses_and_doubles_no_answer(tmp_path: Path) ->
     assert answered <= set(stored)  # nothing acknowledged is lost
     assert len(stored) == len(set(stored))  # nothing stored twice
 
-    clock = ManualClock(SystemClock().now() + timedelta(hours=1))  # the bot's (Shanghai) time: past the deadline
+    # the bot's (Shanghai) time: past the deadline (10 minutes after the start), not so long that the contest
+    # counts as left behind (STALE_AFTER more), when it would end instead
+    clock = ManualClock(SystemClock().now() + timedelta(minutes=15))
     app = build_app(settings, clock=clock, seed=1)
     channel = RecordingChannel()
     app.add_channel(channel)

@@ -81,7 +81,9 @@ runner = CliRunner()
 
 
 @pytest.mark.parametrize("number", [s for s in STRANGE if s != "-1"] + ["1" * 5000])  # -1 reads as an option
-@pytest.mark.parametrize(("command", "usage"), [("meetings", USAGE["取消会议"]), ("push", USAGE["取消推送"])])
+@pytest.mark.parametrize(("command", "usage"), [  # the command line's words: commands, not what to send in chat
+    ("meetings", "会议编号应为数字，例如：studybot meetings cancel 3（编号见 studybot meetings list --branch 支部）"),
+    ("push", "推送编号应为数字，例如：studybot push cancel 3（编号见 studybot push list --branch 支部）")])
 def test_the_command_line_cancel_takes_only_a_plain_number(cli_config: Path, number, command, usage) -> None:
     result = runner.invoke(build_cli(), [command, "cancel", number, "--config", str(cli_config)])
     assert (result.exit_code, result.output.strip()) == (1, usage)

@@ -4,7 +4,6 @@ Chinese line and an exit code instead of a traceback."""
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from sqlmodel import Session
 from typer.core import TyperArgument, TyperCommand
 
 from bot.app import App, build_app
+from bot.cli.logs import setup_logging
 from bot.clock import Clock, SystemClock
 from bot.settings import ConfigError, Settings, load_settings
 from bot.storage.branches import all_branches, branch_named
@@ -53,14 +53,6 @@ def settings_from(config: Path | None) -> Settings:
         return load_settings(config)
     except ConfigError as exc:
         raise fail(str(exc)) from None
-
-
-def setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # third-party clients log request URLs, which carry secrets and access tokens: never below WARNING
-    for noisy in ("urllib3", "httpx", "httpcore", "websockets", "uvicorn.access", "jieba"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def ready_app(settings: Settings, **kwargs: Any) -> App:

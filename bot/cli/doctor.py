@@ -1,7 +1,8 @@
 """`studybot doctor`: is the configuration complete, and do the platforms accept our credentials?
 
-Each check returns a line for the admin; nothing is sent to a group (a webhook cannot be tested
-without posting to it, so its key is only checked for shape). Exit 1 when any check fails."""
+Each check returns a line for the admin, ✅, ⚠️ (a warning) or ❌ (a problem); nothing is sent to a group (a webhook
+cannot be tested without posting to it, so its key is only checked for shape). Exit 1 when any check is ❌. The
+checks of what is on this machine (banks, library, plans, calendar, meeting files) are in checks.py."""
 
 from __future__ import annotations
 
@@ -9,35 +10,19 @@ import asyncio
 import json
 import re
 import uuid
-from dataclasses import dataclass
 
 import httpx
 import typer
 
-from bot.app import App
-from bot.cli.common import ConfigOption, ready_app, report_bank_problems, settings_from
+from bot.cli.checks import Check, local_checks
+from bot.cli.common import ConfigOption, clock_of, ready_app, settings_from
 from bot.settings import Settings, WeChatMPSettings
-from bot.storage.metered import DEGRADE_AT, WARN_AT, day_calls, month_calls
 
 __all__ = ["doctor", "Check", "run_checks"]
 
 TIMEOUT = 5.0
 _WEBHOOK_KEY = re.compile(r"^[0-9a-fA-F-]{20,64}$")
 _DINGTALK_TOKEN = re.compile(r"^[0-9a-zA-Z]{20,128}$")
-
-
-@dataclass(frozen=True)
-class Check:
-    """`warn`: it works, but the admin should know the risk (shown ⚠️, does not fail doctor)."""
-
-    ok: bool
-    what: str
-    detail: str = ""
-    warn: bool = False
-
-    def __str__(self) -> str:
-        icon = "❌" if not self.ok else "⚠️" if self.warn else "✅"
-        return f"{icon} {self.what}" + (f"：{self.detail}" if self.detail else "")
 
 
 async def _token(url: str, params: dict[str, str], what: str) -> Check:
@@ -145,33 +130,12 @@ def run_checks(settings: Settings) -> list[Check]:
     return asyncio.run(_checks(settings))
 
 
-def doctor(config: ConfigOption = None) -> None:
-    """检查配置、数据库、题库、学习资料和学习计划，并用配置的凭据连一次企业微信、公众号和钉钉（不会往群里发消息）。有问题时退出码 1。"""  # noqa: E501 (--help text: one paragraph)
+def doctor(ctx: typer.Context, config: ConfigOption = None) -> None:
+    """检查配置、数据库、题库、学习资料、学习计划、工作日历和会议计划，并用配置的凭据连一次企业微信、公众号和钉钉（不会往群里发消息）。⚠️ 为提醒；有 ❌ 时退出码 1。"""  # noqa: E501 (--help text: one paragraph)
     settings = settings_from(config)
-    app = ready_app(settings)
+    app = ready_app(settings, clock=clock_of(ctx))  # the calendar's "this year and next" is the context's
     try:
-        app.catalog.refresh()
-        hidden = len(app.catalog.hidden)
-        checks = [Check(True, "配置", "有效"), Check(True, "数据库", app.db.url),
-                  Check(not app.bank_problems, "题库", f"{len(app.catalog.banks())} 个可用"
-                        + (f"，{len(app.bank_problems)} 处问题（见上方提示）" if app.bank_problems else "")
-                        + (f"，{hidden} 个已导入的题库与题库文件同名而用不到（见上方提示）" if hidden else ""),
-                        warn=bool(hidden))]
-        report_bank_problems(app)
-        schedule = app.schedule
-        plan_problems = [p for p in schedule.problems if p.startswith("学习计划")]
-        item_problems = [p for p in schedule.problems if p.startswith("学习资料")]
-        calendar_notes = [p for p in schedule.problems if p not in plan_problems + item_problems]
-        for problem in item_problems + plan_problems:
-            typer.echo(problem, err=True)
-        checks += [Check(not item_problems, "学习资料", f"{len(schedule.study.library)} 篇可用"
-                         + (f"，{len(item_problems)} 篇有误（见上方提示）" if item_problems else "")),
-                   Check(not plan_problems, "学习计划", f"{len(schedule.pushes.plans)} 项"
-                         + (f"，{len(plan_problems)} 处问题（见上方提示）" if plan_problems else "")
-                         + _unknown_targets(app)),
-                   Check(True, "工作日历", "；".join(calendar_notes) or "chinese-calendar 覆盖今明两年")]
-        if settings.dingtalk is not None:
-            checks.append(_dingtalk_quota(app, settings.dingtalk.quota_per_month))
+        checks = local_checks(app)
     finally:
         app.close()
     checks += run_checks(settings)
@@ -179,29 +143,3 @@ def doctor(config: ConfigOption = None) -> None:
         typer.echo(str(check))
     if not all(check.ok for check in checks):
         raise typer.Exit(1)
-
-
-def _dingtalk_quota(app: App, per_month: int) -> Check:
-    """The metered OpenAPI calls counted this month and today, against dingtalk.quota_per_month."""
-    today = app.clock.now().date()
-    with app.db.session() as session:
-        month, day = month_calls(session=session, channel="dingtalk", day=today), day_calls(
-            session=session, channel="dingtalk", day=today)
-    share = month / per_month if per_month else 0.0
-    detail = f"本月已调用 {month} 次（额度 {per_month} 次，{share:.0%}），今日 {day} 次"
-    if share >= DEGRADE_AT:
-        detail += "；已超过 90%：竞赛题目改为文字发送，成员卡片不再更新"
-    elif share >= WARN_AT:
-        detail += "；已超过 80%，已提醒管理员"
-    return Check(True, "钉钉开放接口月度额度", detail, warn=share >= WARN_AT)
-
-
-def _unknown_targets(app: App) -> str:
-    """Plan targets (branches or groups) that no known group matches yet: their pushes would go nowhere."""
-    with app.db.session() as session:
-        unknown = sorted({name for entry in app.schedule.pushes.plans.values() for name in entry.targets
-                          if not app.schedule.pushes.targets(session, [name])})
-    if not unknown:
-        return ""
-    return (f"；机器人还不认识「{'」「'.join(unknown[:5])}」{'等' if len(unknown) > 5 else ''}的群，"
-            "群里有人发过消息后才能推送")

@@ -14,19 +14,26 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import BranchOption, ConfigOption, cancel_and_report, fail, find_branch, open_app
+from bot.cli.common import BranchOption, ConfigOption, cancel_and_report, clock_of, fail, find_branch, open_app
 from bot.cli.output import ForceOption, choose_format, csv_text, new_sheet, refuse_existing, save_book, write_text
+from bot.services.wording import MeetingWording
 from scheduler.meetings import MeetingError
 
 __all__ = ["commands"]
 
+ON_THE_COMMAND_LINE = MeetingWording(
+    whose="",
+    cancel_usage="会议编号应为数字，例如：studybot meetings cancel 3（编号见 studybot meetings list --branch 支部）",
+    listing="编号见 studybot meetings list --branch 支部。")
+
 
 def meetings_add(
+    ctx: typer.Context,
     text: Annotated[list[str], typer.Argument(help="类型 日期 时间 [地点] [主题]，与群里的「安排会议」相同")],
     branch: BranchOption, config: ConfigOption = None,
 ) -> None:
     """安排一次会议；会前按配置提醒支部的群。"""
-    app = open_app(config)
+    app = open_app(config, clock=clock_of(ctx))  # 「会议时间已过」 is judged by the context's now
     try:
         meetings = app.schedule.meetings
         try:
@@ -64,7 +71,7 @@ def meetings_cancel(number: Annotated[str, typer.Argument(help="会议编号（�
                     config: ConfigOption = None) -> None:
     """取消一次会议，并通知支部的群。"""
     cancel_and_report(config, lambda app, session: app.schedule.meetings.cancel(
-        session, branch_id=None, number=number, any_branch=True))
+        session, branch_id=None, number=number, any_branch=True, wording=ON_THE_COMMAND_LINE))
 
 
 def meetings_report(

@@ -11,11 +11,13 @@ from bot import __version__
 from bot.cli import bank, contest, doctor, meetings, members, push, rank, run
 from bot.cli.common import CliContext
 from bot.cli.example_config import EXAMPLE_CONFIG
+from bot.cli.logs import setup_logging
 from bot.cli.output import refuse_existing, write_text
 
 __all__ = ["build_cli", "main"]
 
 HELP = "studybot：党支部学习、知识竞赛与党建积分机器人。"
+VERBOSE_HELP = "在标准错误输出运行日志（含 INFO 级别，北京时间），用于任何命令，写在命令之前：studybot -v push list"
 
 
 def _version(value: bool) -> None:
@@ -25,8 +27,10 @@ def _version(value: bool) -> None:
 
 
 def _root(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                                help="显示版本号并退出")] = False) -> None:
+                                                help="显示版本号并退出")] = False,
+          verbose: Annotated[bool, typer.Option("--verbose", "-v", help=VERBOSE_HELP)] = False) -> None:
     """studybot：党支部学习、知识竞赛与党建积分机器人。"""
+    setup_logging(verbose)
 
 
 def init(path: Annotated[Path, typer.Argument(help="写到哪里")] = Path("studybot.yaml"),

@@ -22,7 +22,8 @@ from bot.channels.registry import (
     parse_script,
     play_script,
 )
-from bot.cli.common import ConfigOption, clock_of, fail, ready_app, report_bank_problems, settings_from, setup_logging
+from bot.cli.common import ConfigOption, clock_of, fail, ready_app, report_bank_problems, settings_from
+from bot.cli.logs import report_schedule_problems, setup_logging
 from bot.clock import ManualClock
 from bot.services.roster import import_roster
 from bot.services.roster_file import RosterError, RosterFileMissing, read_roster_file
@@ -32,7 +33,7 @@ from safeio.text import plain_name, read_text
 __all__ = ["chat", "run"]
 
 AsOption = Annotated[str, typer.Option("--as", help="以哪位成员的身份发言")]
-VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="在标准错误输出日志")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="在标准错误输出运行日志（含 INFO 级别）")]
 
 
 def chat(
@@ -48,12 +49,14 @@ def chat(
     verbose: VerboseOption = False,
 ) -> None:
     """在终端里的本地群聊中与机器人对话，或播放对话脚本。"""
-    setup_logging(verbose)
+    if verbose:  # else as `studybot` set it up (its own -v)
+        setup_logging(True)
     settings = settings_from(config)
     if script is None:
         as_ = _speaker(as_)
         app = ready_app(settings, seed=seed)
         report_bank_problems(app)
+        report_schedule_problems(app)
         if settings.wecom or settings.dingtalk or settings.wechat_mp:
             # the platforms' service (studybot run) owns the scheduled jobs and pushes on this database:
             # running them here too would start a plan's contest twice
@@ -85,8 +88,10 @@ def chat(
     with tempfile.TemporaryDirectory(prefix="studybot-script-") as scratch:
         url = database or f"sqlite:///{Path(scratch) / 'script.db'}"
         settings = settings.model_copy(update={"database": settings.database.model_copy(update={"url": url})})
-        probe = ready_app(settings, seed=seed)  # a bad database.url stops here, before the first line plays
+        # a bad database.url stops here, before the first line plays; the problems are told once, not at each restart
+        probe = ready_app(settings, seed=seed, clock=ManualClock(begin))
         report_bank_problems(probe)
+        report_schedule_problems(probe)
         try:
             _enrol_roster(probe, script, begin)
         finally:
@@ -139,10 +144,12 @@ def run(
     verbose: VerboseOption = False,
 ) -> None:
     """启动机器人服务：HTTP 回调服务器和配置了的渠道（企业微信、公众号、钉钉）。一个渠道都未配置时，使用终端里的本地聊天渠道。"""  # noqa: E501 (--help text: one paragraph)
-    setup_logging(verbose)
+    if verbose:  # else as `studybot` set it up (its own -v)
+        setup_logging(True)
     as_ = _speaker(as_)
     app = ready_app(settings_from(config))
     report_bank_problems(app)
+    report_schedule_problems(app)
     if not add_platform_channels(app):
         asyncio.run(_chat(app, as_, group))
         return

@@ -130,13 +130,15 @@ class JobBook:
                    next_run_time=next_run)
 
     def put(self, spec: JobSpec) -> bool:
-        """Add the job, or replace it if it changed; False when it will never run (a past one-off)."""
+        """Add the job, or replace it if it changed; False when it will never run (a one-off whose time, and its
+        grace, have passed: a one-off's trigger still names its time then)."""
         self.open()
         existing = self.store.lookup_job(spec.id)
         if existing is not None and existing.name == spec.signature:
             return True
-        next_run = spec.trigger.get_next_fire_time(None, _aware(self._now()))
-        if next_run is None:
+        now = _aware(self._now())
+        next_run = spec.trigger.get_next_fire_time(None, now)
+        if next_run is None or now - next_run > spec.grace:
             if existing is not None:
                 self.store.remove_job(spec.id)
             return False

@@ -14,7 +14,7 @@ from bot.jobs.book import JobBook
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.messages import Outgoing
 from bot.services.attendance import AttendanceService
-from bot.services.meeting_files import sync_meeting_files
+from bot.services.meeting_files import check_meeting_files, sync_meeting_files
 from bot.services.meetings import MeetingService
 from bot.services.push_rate import PushRate
 from bot.services.pushes import PushService, Target
@@ -100,10 +100,17 @@ class Schedule:
                 _, problems = sync_meeting_files(self.meetings, session, self.meeting_files)
                 session.commit()
             for problem in problems:
-                log.warning("%s", problem)
+                log.info("%s", problem)  # the commands that need them print them once (meeting_file_problems)
             self.meeting_problems = problems
         self.meetings.reconcile()
         return counts
+
+    def meeting_file_problems(self) -> list[str]:
+        """What is wrong in the meeting files (meetings.files), found without changing any meeting."""
+        if not self.meeting_files:
+            return []
+        with self.meetings.db.session() as session:
+            return check_meeting_files(self.meetings, session, self.meeting_files)
 
     def next_due(self) -> datetime | None:
         times = [t for t in (self.jobs.next_due(), self.outbox.next_due()) if t is not None]
@@ -132,9 +139,10 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
     year = clock.now().year
     if warning := calendar.coverage_warning([year, year + 1]):
         problems.append(warning)
-    def parse(text: str, shift: str = cal.shift) -> When:
-        # `now` read at each call: a service running for months dates 「12月1日」 from today, not from its start
-        return parse_when(text, calendar=calendar, shift=shift, now=clock.now().replace(tzinfo=SHANGHAI))
+    def parse(text: str, shift: str = cal.shift, at: datetime | None = None) -> When:
+        # `now` read at each call: a service running for months dates 「12月1日」 from today, not from its start;
+        # `at`: read as of then (a push arranged then, whose one-off time may have passed since)
+        return parse_when(text, calendar=calendar, shift=shift, now=(at or clock.now()).replace(tzinfo=SHANGHAI))
 
     sched = settings.schedule
     rate = PushRate(interval=timedelta(hours=sched.min_push_interval_hours), now=clock.now, describe_time=format_time)

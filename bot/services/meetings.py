@@ -15,10 +15,11 @@ from sqlmodel import Session
 from bot.clock import SHANGHAI
 from bot.jobs.book import JobBook, JobSpec
 from bot.services.numbers import parse_number
+from bot.services.wording import MEETINGS_IN_CHAT, MeetingWording
 from bot.storage.branches import groups_of_branch
 from bot.storage.db import Database
 from bot.storage.meetings import meetings_starting_after, upcoming_meetings
-from bot.storage.models import MeetingRow
+from bot.storage.models import Branch, MeetingRow
 from bot.storage.outbox import Push, enqueue
 from scheduler import meetings as rules
 from scheduler.meetings import MeetingType
@@ -133,13 +134,13 @@ class MeetingService:
         self._announce(session, row, text, f"meeting:{row.id}:changed:{row.start_at:%Y%m%d%H%M}:{row.place}", told)
 
     def cancel(self, session: Session, *, branch_id: int | None, number: str, any_branch: bool = False,
-               told: str | None = None, commit: bool = True) -> str:
+               told: str | None = None, commit: bool = True, wording: MeetingWording = MEETINGS_IN_CHAT) -> str:
         meeting_id = parse_number(number)
         if meeting_id is None:
-            return "请写要取消的会议编号，例如：取消会议 3（编号见「会议」）"
+            return wording.cancel_usage
         row = session.get(MeetingRow, meeting_id)
         if row is None or row.cancelled_at is not None or (row.branch_id != branch_id and not any_branch):
-            return f"本支部没有编号为 {meeting_id} 的会议。发送「会议」查看。"
+            return f"{wording.whose}没有编号为 {meeting_id} 的会议。{wording.listing}"
         row.cancelled_at = self._now()
         session.add(row)
         name = self.type_of(row.type_key).name
@@ -150,7 +151,8 @@ class MeetingService:
         session.commit()
         for offset in self._offsets:
             self._jobs.remove(f"remind:{row.id}:{int(offset.total_seconds())}")
-        return f"已取消{name}（编号 {row.id}），并已通知本支部的各个群。"
+        branch = session.get(Branch, row.branch_id) if not wording.whose else None
+        return f"已取消{name}（编号 {row.id}），并已通知{branch.name if branch else wording.whose}的各个群。"
 
     def _announce(self, session: Session, row: MeetingRow, text: str, key: str, told: str | None) -> None:
         now = self._now()

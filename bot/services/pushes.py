@@ -15,17 +15,19 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.clock import SHANGHAI
 from bot.jobs.book import JobBook, JobSpec
 from bot.messages import Chat, Outgoing
 from bot.services.context import Context
 from bot.services.numbers import parse_number
 from bot.services.push_rate import PushRate
 from bot.services.study import StudyService
+from bot.services.wording import CHAT, PushWording, unknown_group_text
 from bot.storage.branches import groups_for, groups_of_branch
 from bot.storage.db import Database
 from bot.storage.models import Branch, ChatGroup, ScheduledPush
 from bot.storage.outbox import enqueue
-from bot.storage.pushes import live_pushes, plan_pushes_sent
+from bot.storage.pushes import live_pushes, plan_pushes_sent, push_outcome
 from content.plans import PlanEntry
 
 __all__ = ["PushService", "Target"]
@@ -33,6 +35,9 @@ __all__ = ["PushService", "Target"]
 log = logging.getLogger(__name__)
 
 UPCOMING = 10
+ENDED_SHOWN = timedelta(days=30)  # one-off pushes listed as ended (推送计划, studybot push list) for this long
+ENDED_LISTED = 5  # of them, in chat
+OUTCOMES = {"sent": "已发送", "pending": "待发送", "failed": "发送失败", "": "已结束，未发送"}
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,7 @@ class Target:
 
 class PushService:
     def __init__(self, *, db: Database, study: StudyService, jobs: JobBook, plans: list[PlanEntry],
-                 parse_when: Callable[..., object], occurrence: Callable[[object, datetime, timedelta], datetime],
+                 parse_when: Callable[..., Any], occurrence: Callable[[object, datetime, timedelta], datetime],
                  describe_time: Callable[[datetime], str], push_grace: timedelta, contest_grace: timedelta,
                  start_contest: Callable[[Target, PlanEntry, datetime], list[Outgoing]],
                  start_round: Callable[[PlanEntry, datetime], list[Outgoing]] | None = None,
@@ -62,13 +67,18 @@ class PushService:
                         self._contest_grace if entry.contest else self._push_grace)
                 for entry in self.plans.values()]
 
-    def _push_spec(self, row: ScheduledPush) -> JobSpec | None:
+    def _when(self, row: ScheduledPush) -> Any | None:
+        """The push's schedule, read as of when it was arranged: a one-off whose time has passed is finished, not
+        an error (and one moved past a holiday keeps its later run)."""
         try:
-            when = self._parse_when(row.when_text)
+            return self._parse_when(row.when_text, at=row.created_at)
         except Exception as exc:  # a push arranged under an older calendar or phrase rule
             log.warning("arranged push %s: %s", row.id, exc)
             return None
-        return JobSpec(f"push:{row.id}", "push", str(row.id), when.trigger, self._push_grace)
+
+    def _push_spec(self, row: ScheduledPush) -> JobSpec | None:
+        when = self._when(row)
+        return JobSpec(f"push:{row.id}", "push", str(row.id), when.trigger, self._push_grace) if when else None
 
     def reconcile(self) -> tuple[int, int, int]:
         """The stored jobs made to match the plan files and the arranged pushes: (added, changed, removed)."""
@@ -169,6 +179,23 @@ class PushService:
                                   f"（编号 {row.id}，{row.when_text}）"))
         return sorted(lines)[:limit]
 
+    def ended(self, session: Session, branch_id: int | None,
+              within: timedelta = ENDED_SHOWN) -> list[tuple[datetime, str]]:
+        """(when, line) of the branch's one-off pushes whose time came in the last `within`, and what became of
+        them."""
+        due, now, lines = dict(self._jobs.jobs("push:")), self._now(), []
+        for row in live_pushes(session=session, branch_id=branch_id, any_branch=False):
+            if f"push:{row.id}" in due or (when := self._when(row)) is None or not when.once:
+                continue
+            run = when.trigger.get_next_fire_time(None, row.created_at.replace(tzinfo=SHANGHAI))
+            at = run.astimezone(SHANGHAI).replace(tzinfo=None) if run else row.created_at
+            if now - within <= at <= now:
+                outcome = OUTCOMES[push_outcome(session=session, push_id=row.id)]
+                where = f"→ {row.target}" if row.target else ""
+                lines.append((at, f"{self._describe(at)} 《{self._title(row.item_id)}》{where}"
+                                  f"（编号 {row.id}，{outcome}）"))
+        return sorted(lines)
+
     def _next_item(self, session: Session, entry: PlanEntry, branch_id: int | None) -> str:
         """The item the entry pushes next to the branch's first group (each group keeps its own place)."""
         groups = self._branch_targets(session, branch_id, "")
@@ -187,26 +214,30 @@ class PushService:
 
     def list_text(self, ctx: Context) -> list[Outgoing]:
         lines = self.upcoming(ctx.session, ctx.member.branch_id)
-        if not lines:
-            return [ctx.reply("本支部近期没有安排学习推送。书记、委员可发送「安排推送 资料 时间」，"
-                              "例如：安排推送 三会一课制度要点 每周一 09:00")]
-        return [ctx.reply("📅 本支部接下来的学习推送：\n" + "\n".join(f"· {line}" for _, line in lines))]
+        ended = self.ended(ctx.session, ctx.member.branch_id)[-ENDED_LISTED:]
+        text = ("📅 本支部接下来的学习推送：\n" + "\n".join(f"· {line}" for _, line in lines) if lines
+                else "本支部近期没有安排学习推送。书记、委员可发送「安排推送 资料 时间」，"
+                     "例如：安排推送 三会一课制度要点 每周一 09:00")
+        if ended:
+            text += "\n最近结束的一次性推送：\n" + "\n".join(f"· {line}" for _, line in ended)
+        return [ctx.reply(text)]
 
-    def arrange(self, session: Session, *, branch_id: int | None, args: list[str], by: str,
-                groups: list[str]) -> tuple[ScheduledPush | None, str]:
+    def arrange(self, session: Session, *, branch_id: int | None, args: list[str], by: str, groups: list[str],
+                wording: PushWording = CHAT) -> tuple[ScheduledPush | None, str]:
         """Parse `安排推送 <素材> <时间> [群]`; the new row (flushed) or None, and the reply."""
-        usage = "格式：安排推送 资料 时间 [群]，例如：安排推送 三会一课制度要点 每周一 09:00"
+        usage = wording.usage
         if len(args) < 2:
             return None, usage
         item = self._study.library.get(args[0])
         if item is None:
-            return None, f"没有找到学习资料「{args[0]}」。发送「搜索 关键词」查找资料的标题。\n{usage}"
+            return None, f"没有找到学习资料「{args[0]}」。{wording.find_item}\n{usage}"
         rest = list(args[1:])
         target = rest.pop() if len(rest) > 1 and rest[-1] in groups else ""
-        when_text = " ".join(rest)
         try:
-            when = self._parse_when(when_text)
+            when = self._parse_when(" ".join(rest))
         except Exception as exc:
+            if not target and len(rest) > 1 and self._parses(" ".join(rest[:-1])):
+                return None, unknown_group_text(rest[-1], groups, wording)
             return None, f"{exc}\n{usage}"
         refused = self._rate.refusal(when.text, when.trigger, self._alike(session, branch_id, item.id, target))
         if refused is not None:
@@ -215,8 +246,15 @@ class PushService:
                             created_at=self._now())
         session.add(row)
         session.flush()
-        where = f"群「{target}」" if target else "本支部的群"
+        where = f"群「{target}」" if target else f"{wording.whose}的群"
         return row, f"✅ 已安排推送（编号 {row.id}）：{when.description} 向{where}推送《{item.title}》。"
+
+    def _parses(self, text: str) -> bool:
+        try:
+            self._parse_when(text)
+        except Exception:
+            return False
+        return True
 
     def _alike(self, session: Session, branch_id: int | None, item_id: str, target: str) -> list[tuple[int, Any]]:
         """(number, trigger) of the pushes already arranged for the item to some of the same groups ("" is all the
@@ -233,13 +271,14 @@ class PushService:
         at = dict(self._jobs.jobs("push:")).get(spec.id)
         return f"第一次推送：{self._describe(at)}。" if at else ""
 
-    def cancel(self, session: Session, *, branch_id: int | None, number: str, any_branch: bool = False) -> str:
+    def cancel(self, session: Session, *, branch_id: int | None, number: str, any_branch: bool = False,
+               wording: PushWording = CHAT) -> str:
         push_id = parse_number(number)
         if push_id is None:
-            return "请写要取消的推送编号，例如：取消推送 3（编号见「推送计划」）"
+            return wording.cancel_usage
         row = session.get(ScheduledPush, push_id)
         if row is None or row.cancelled_at is not None or (row.branch_id != branch_id and not any_branch):
-            return f"本支部没有编号为 {push_id} 的推送安排。发送「推送计划」查看。"
+            return f"{wording.whose}没有编号为 {push_id} 的推送安排。{wording.listing}"
         row.cancelled_at = self._now()
         session.add(row)
         session.commit()

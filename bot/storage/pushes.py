@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from bot.storage.models import OutboxRow, ScheduledPush
 
-__all__ = ["live_pushes", "plan_pushes_sent"]
+__all__ = ["live_pushes", "plan_pushes_sent", "push_outcome"]
 
 
 def live_pushes(*, session: Session, branch_id: int | None = None, any_branch: bool = True) -> list[ScheduledPush]:
@@ -28,3 +28,14 @@ def plan_pushes_sent(*, session: Session, entry_id: str, channel: str, chat_id: 
     pattern = f"{_like(f'plan:{entry_id}:')}%{_like(f':{channel}:{chat_id}')}"
     return session.exec(select(func.count()).select_from(OutboxRow).where(
         col(OutboxRow.key).like(pattern, escape="\\"))).one()
+
+
+def push_outcome(*, session: Session, push_id: int) -> str:
+    """What became of an arranged push's runs, by its outbox rows (keys push:<id>:<occurrence>:<channel>:<chat>):
+    "sent" when one reached a group (or most likely did), else "pending", "failed", or "" when it wrote none."""
+    statuses = set(session.exec(select(OutboxRow.status).where(
+        col(OutboxRow.key).like(f"{_like(f'push:{push_id}:')}%", escape="\\"))).all())
+    for outcome, found in (("sent", {"sent", "unsure"}), ("pending", {"pending"}), ("failed", {"failed"})):
+        if statuses & found:
+            return outcome
+    return ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -14,15 +14,20 @@ from bot.services.catalog import Catalog
 from bot.services.contests.running import RunningContest
 from bot.storage.banks import count_question
 from bot.storage.branches import group_by_id
-from bot.storage.contests import award_question, contest_history, contest_members, mark_settled
+from bot.storage.contests import award_question, contest_history, contest_members, mark_settled, save_progress
 from bot.storage.mistakes import record_mistakes
 from bot.storage.models import ContestRow
 from bot.storage.points import award_many
 from quizzes.contest import Contest, Reveal
 
-__all__ = ["settle", "restore", "settle_stored"]
+__all__ = ["settle", "restore", "settle_stored", "expire", "STALE_AFTER"]
 
 log = logging.getLogger(__name__)
+
+# A contest found running at start whose open question's deadline passed more than this long ago was left behind
+# (the bot stopped mid-contest, hours or days ago): it ends with a notice rather than going on with nobody there.
+# Within it (a restart, a short outage) the contest goes on: the late question closes at once and the next one opens.
+STALE_AFTER = timedelta(minutes=10)
 
 
 def settle(session: Session, running: RunningContest, reveal: Reveal, now: datetime) -> None:
@@ -99,3 +104,21 @@ def settle_stored(session: Session, row: ContestRow, catalog: Catalog) -> int:
     mark_settled(session=session, contest_id=row.id, settled=owed)
     log.info("contest %s: points of questions %d..%d written after a restart", row.id, row.settled + 1, owed)
     return owed - row.settled
+
+
+def expire(session: Session, running: RunningContest, now: datetime) -> Outgoing:
+    """End a contest left running long ago (STALE_AFTER past its open question's deadline) as 结束竞赛 would: the
+    answers already given to the open question count, the questions not asked are not; the notice for its group."""
+    contest = running.contest
+    log.info("contest %s in %s: question %d closed at %s, long ago; ending it", running.contest_id,
+             running.chat.name, contest.number, contest.deadline)
+    reveal = contest.finish()
+    if reveal is not None:
+        settle(session, running, reveal, now)
+    save_progress(session=session, contest_id=running.contest_id, contest=contest, now=now)
+    if running.round_id is not None:  # a 全委竞赛's part: its open question's points are written now
+        mark_settled(session=session, contest_id=running.contest_id, settled=contest.index + 1)
+    what = "知识竞赛" if running.scored else "练习赛"
+    counted = "已作答题目的积分照常计入。" if running.scored else "练习赛不计党建积分。"
+    return Outgoing(running.chat, f"上次的{what}（{contest.bank}，进行到第 {contest.number}/{len(contest.questions)} "
+                                  f"题）因机器人停止运行已过期，现已结束；{counted}")

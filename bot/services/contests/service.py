@@ -16,7 +16,7 @@ from bot.services.contests import texts
 from bot.services.contests.answering import check_tap, take_answer
 from bot.services.contests.deadlines import Deadlines
 from bot.services.contests.options import ContestOptions
-from bot.services.contests.records import restore, settle, settle_stored
+from bot.services.contests.records import STALE_AFTER, expire, restore, settle, settle_stored
 from bot.services.contests.running import RunningContest, RunningContests
 from bot.services.context import Context, GroupInfo, MemberInfo
 from bot.services.directory import BranchCount
@@ -170,8 +170,8 @@ class ContestService:
 
     def resume(self, now: datetime) -> list[Outgoing]:
         """Reload running contests after a restart and re-arm their deadlines; a deadline that passed
-        while the bot was down fires at once (App.start fires due timers). Returns notices for groups
-        whose contest could not be resumed."""
+        while the bot was down fires at once (App.start fires due timers), one that passed more than
+        STALE_AFTER ago ends the contest. Returns notices for groups whose contest could not be resumed."""
         notices: list[Outgoing] = []
         with self._db.session() as session:
             for unsettled in unsettled_contests(session=session):  # a 全委竞赛 stopped before its points were written
@@ -179,6 +179,8 @@ class ContestService:
             session.flush()
             for row in running_contests(session=session):
                 restored = restore(session, row, self._catalog, now)
+                if not isinstance(restored, Outgoing) and now > restored.contest.deadline + STALE_AFTER:
+                    restored = expire(session, restored, now)  # left behind long ago: ended, not resumed
                 if isinstance(restored, Outgoing):
                     notices.append(restored)
                     continue
