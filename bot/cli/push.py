@@ -52,7 +52,9 @@ def push_list(ctx: typer.Context, branch: BranchOption, config: ConfigOption = N
 
 
 def push_add(ctx: typer.Context, item: Annotated[str, typer.Argument(help="学习资料的编号或标题")],
-             when: Annotated[str, typer.Argument(help="时间，例如「每周一 09:00」「2026-12-01 09:00」「0 9 * * 1」")],
+             when: Annotated[list[str], typer.Argument(
+                 help="时间，例如 每周一 09:00、2026-12-01 09:00 或 \"0 9 * * 1\"（空格分开的几个词也行，不必加引号）",
+                 metavar="WHEN...", show_default=False)],
              branch: BranchOption, group: Annotated[str, typer.Option("--group", "-g", help="只推送到这个群")] = "",
              config: ConfigOption = None) -> None:
     """安排一项学习推送。"""
@@ -60,7 +62,8 @@ def push_add(ctx: typer.Context, item: Annotated[str, typer.Argument(help="学�
     try:
         with app.db.session() as session:
             row_branch = find_branch(session, branch)
-            args = [item, *when.split(), *([group] if group else [])]
+            # 「push add 资料 每周一 09:00」 without quotes is two words of one time, as in chat
+            args = [item, *" ".join(when).split(), *([group] if group else [])]
             groups = [g.name for g in groups_of_branch(session=session, branch_id=row_branch.id)]
             if group and group not in groups:
                 raise fail(f"支部「{branch}」没有群「{group}」（现有的群：{'、'.join(groups) or '无'}）。"
