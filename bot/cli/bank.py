@@ -17,6 +17,7 @@ from bot.services.bank_import import import_bank
 from bot.storage.banks import question_stats
 from quizzes.bank_io import read_bank
 from quizzes.model import TYPE_LABELS, Bank, QuestionType
+from safeio.oserrors import os_reason
 
 __all__ = ["commands"]
 
@@ -151,7 +152,7 @@ def export(
     try:
         warnings = write_xlsx(bank, path) if format is ExportFormat.xlsx else (write_yaml(bank, path) or [])
     except OSError as exc:
-        raise fail(f"无法写入 {path}：{exc.strerror}", 1) from None
+        raise fail(f"无法写入 {path}：{os_reason(exc, writing=True)}", 1) from None
     for warning in warnings:
         typer.echo(f"⚠️ {warning}", err=True)
     typer.echo(f"已导出题库「{bank.name}」（{len(bank.questions)} 道）到 {path}")

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.cli.common import fail
 from safeio.cells import append_row
+from safeio.oserrors import os_reason
 
 __all__ = ["write_text", "new_sheet", "save_book"]
 
@@ -19,7 +20,7 @@ def write_text(output: Path, text: str) -> None:
     try:
         output.write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
-        raise fail(f"无法写入 {output}：{exc.strerror or exc}", 1) from None
+        raise fail(f"无法写入 {output}：{os_reason(exc, writing=True)}", 1) from None
 
 
 def new_sheet(title: str, headers: list[str], rows: Iterable[list[Any]]) -> Any:
@@ -42,4 +43,4 @@ def save_book(book: Any, output: Path) -> None:
     try:
         book.save(output)
     except OSError as exc:
-        raise fail(f"无法写入 {output}：{exc.strerror or exc}", 1) from None
+        raise fail(f"无法写入 {output}：{os_reason(exc, writing=True)}", 1) from None

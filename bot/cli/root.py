@@ -11,6 +11,7 @@ from bot import __version__
 from bot.cli import bank, contest, doctor, meetings, members, push, rank, run
 from bot.cli.common import CliContext, fail
 from bot.cli.example_config import EXAMPLE_CONFIG
+from safeio.oserrors import os_reason
 
 __all__ = ["build_cli", "main"]
 
@@ -31,10 +32,18 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 def init(path: Annotated[Path, typer.Argument(help="写到哪里")] = Path("studybot.yaml"),
          force: Annotated[bool, typer.Option("--force", help="覆盖已有文件")] = False) -> None:
     """写出一份带注释的示例配置文件 studybot.yaml。"""
+    if path.is_dir():  # --force or not: a folder is never overwritten by a file
+        raise fail(f"{path} 是一个目录，不是文件；请写出文件名，例如 studybot init {path / 'studybot.yaml'}", 1)
     if path.exists() and not force:
         raise fail(f"{path} 已存在；如需覆盖请加 --force", 1)
-    path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
-    Path("banks").mkdir(exist_ok=True)
+    try:
+        path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"无法写入 {path}：{os_reason(exc, writing=True)}", 1) from None
+    try:
+        Path("banks").mkdir(exist_ok=True)
+    except OSError as exc:
+        raise fail(f"已写出 {path}，但无法创建 banks/ 目录：{os_reason(exc, writing=True)}", 1) from None
     typer.echo(f"已写出 {path}，并创建了 banks/ 目录（放自己的题库 *.yaml）。")
 
 

@@ -26,7 +26,9 @@ from bot.cli.common import ConfigOption, clock_of, fail, ready_app, report_bank_
 from bot.clock import ManualClock
 from bot.services.roster import import_roster
 from bot.services.roster_file import RosterError, RosterFileMissing, read_roster
-from safeio.text import plain_name
+from safeio.limits import Refused
+from safeio.oserrors import os_reason
+from safeio.text import plain_name, read_text
 
 __all__ = ["chat", "run"]
 
@@ -62,11 +64,14 @@ def chat(
         asyncio.run(_chat(app, as_, group))
         return
     try:
-        steps = parse_script(script.read_text(encoding="utf-8-sig"))
+        steps = parse_script(read_text(script))
     except FileNotFoundError:
         raise fail(f"找不到脚本文件 {script}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise fail(f"无法读取脚本 {script}（应为 UTF-8 文本）：{exc}") from None
+    except OSError as exc:
+        raise fail(f"无法读取脚本 {script}：{os_reason(exc)}") from None
+    except Refused as exc:  # not UTF-8 (a GBK script is refused, as studybot.yaml is), too large
+        where = f" 第 {exc.line} 行" if exc.line else ""
+        raise fail(f"无法读取脚本 {script}{where}：{exc.reason}") from None
     except ScriptError as exc:
         raise fail(f"{script}: {exc}") from None
     if not steps:

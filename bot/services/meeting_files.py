@@ -23,6 +23,7 @@ from bot.services.meetings import MeetingService, naive
 from bot.storage.branches import get_or_create_branch
 from bot.storage.meetings import file_meetings_to_come, meeting_from_source
 from safeio.limits import Refused
+from safeio.oserrors import os_reason
 from safeio.yamlfile import read_yaml
 from scheduler import meetings as rules
 
@@ -37,7 +38,7 @@ def _entries(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
     try:
         data = read_yaml(path)
     except OSError as exc:
-        return [], [f"会议计划 {path}：无法读取（{exc.strerror or exc}）"]
+        return [], [f"会议计划 {path}：无法读取（{os_reason(exc)}）"]
     except Refused as exc:
         return [], [f"会议计划 {path}{f' 第 {exc.line} 行' if exc.line else ''}：{exc.reason}"]
     except yaml.YAMLError as exc:

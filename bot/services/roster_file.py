@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.storage.models import ROLES
 from safeio.limits import DEFAULT_LIMITS, Limits, Refused
+from safeio.oserrors import os_reason
 from safeio.tables import Rows, csv_rows, read_sheets
 from safeio.text import character_problem, plain_name, plain_text, read_text
 
@@ -138,7 +139,7 @@ def read_roster(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[RosterRow]:
     except PermissionError:
         raise RosterError([f"{label}：没有读取权限"]) from None
     except OSError as exc:
-        raise RosterError([f"{label}：无法读取（{exc.strerror or exc}）"]) from None
+        raise RosterError([f"{label}：无法读取（{os_reason(exc)}）"]) from None
     except Refused as exc:
         raise RosterError([f"{label} 第 {exc.line} 行：{exc.reason}" if exc.line else f"{label}：{exc.reason}"]
                           ) from None
