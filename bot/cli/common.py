@@ -16,6 +16,7 @@ from sqlmodel import Session
 from typer.core import TyperArgument, TyperCommand
 
 from bot.app import App, build_app
+from bot.cli.dbfile import missing_database
 from bot.clock import Clock, SystemClock
 from bot.settings import ConfigError, Settings, load_settings
 from bot.storage.branches import all_branches, branch_named
@@ -24,7 +25,7 @@ from bot.storage.models import Branch
 
 __all__ = ["CliContext", "clock_of", "ConfigOption", "fail", "settings_from", "setup_logging", "ready_app",
            "open_app", "report_bank_problems", "PlainUsageCommand", "BranchOption", "find_branch", "cancel_and_report",
-           "progress_bar"]
+           "progress_bar", "require_database"]
 
 
 @dataclass
@@ -73,9 +74,21 @@ def ready_app(settings: Settings, **kwargs: Any) -> App:
     return app
 
 
-def open_app(config: Path | None, **kwargs: Any) -> App:
-    """The app for commands that only read or import (no channel is started)."""
-    return ready_app(settings_from(config), **kwargs)
+def require_database(settings: Settings) -> None:
+    """Exit 2 when database.url is a SQLite file that does not exist, creating nothing (see bot/cli/dbfile.py)."""
+    problem = missing_database(settings.database.url)
+    if problem is not None:
+        raise fail(problem)
+
+
+def open_app(config: Path | None, *, create: bool = False, **kwargs: Any) -> App:
+    """The app for commands that read or change an organisation's database (no channel is started). Only those
+    given `create` (the imports, which may be the first thing done in a new directory) make a SQLite database that
+    is not there yet; the others refuse it rather than report from an empty one at a mistyped path."""
+    settings = settings_from(config)
+    if not create:
+        require_database(settings)
+    return ready_app(settings, **kwargs)
 
 
 def report_bank_problems(app: App) -> None:

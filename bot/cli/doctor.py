@@ -15,7 +15,7 @@ import httpx
 import typer
 
 from bot.app import App
-from bot.cli.common import ConfigOption, ready_app, report_bank_problems, settings_from
+from bot.cli.common import ConfigOption, ready_app, report_bank_problems, require_database, settings_from
 from bot.settings import Settings, WeChatMPSettings
 from bot.storage.metered import DEGRADE_AT, WARN_AT, day_calls, month_calls
 
@@ -148,6 +148,7 @@ def run_checks(settings: Settings) -> list[Check]:
 def doctor(config: ConfigOption = None) -> None:
     """检查配置、数据库、题库、学习资料和学习计划，并用配置的凭据连一次企业微信、公众号和钉钉（不会往群里发消息）。有问题时退出码 1。"""  # noqa: E501 (--help text: one paragraph)
     settings = settings_from(config)
+    require_database(settings)
     app = ready_app(settings)
     try:
         app.catalog.refresh()

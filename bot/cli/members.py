@@ -31,7 +31,7 @@ def import_(
         raise fail(str(exc), 2) from None
     except RosterError as exc:
         raise _report(file, exc) from None
-    app = open_app(config)
+    app = open_app(config, create=True)
     try:
         with progress_bar(len(rows), "写入名册") as progress:
             result = import_roster(app.db, rows=rows, now=clock_of(ctx).now(), label=file.name, progress=progress)
