@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 from sqlmodel import Session
-from typer.core import TyperArgument, TyperCommand
 
 from bot.app import App, build_app
 from bot.cli.dbfile import missing_database
@@ -24,7 +23,7 @@ from bot.storage.db import DatabaseUnavailable
 from bot.storage.models import Branch
 
 __all__ = ["CliContext", "clock_of", "ConfigOption", "fail", "settings_from", "setup_logging", "ready_app",
-           "open_app", "report_bank_problems", "PlainUsageCommand", "BranchOption", "find_branch", "cancel_and_report",
+           "open_app", "report_bank_problems", "BranchOption", "find_branch", "cancel_and_report",
            "progress_bar", "require_database"]
 
 
@@ -99,19 +98,6 @@ def report_bank_problems(app: App) -> None:
     if default and default not in app.catalog:
         typer.echo(f"⚠️ 配置的默认题库「{default}」（quizzes.default_bank）不存在；可用的题库："
                    f"{'、'.join(b.name for b in app.catalog.banks()) or '无'}", err=True)
-
-
-class PlainUsageCommand(TyperCommand):
-    """The usage line shows an argument by its metavar (`… [OPTIONS] FILE`), not typer's `{FILE}`."""
-
-    def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        pieces = [self.options_metavar] if self.options_metavar else []
-        for param in self.get_params(ctx):
-            if isinstance(param, TyperArgument) and param.metavar and param.nargs == 1:
-                pieces.append(param.metavar if param.required else f"[{param.metavar}]")
-            else:
-                pieces.extend(param.get_usage_pieces(ctx))
-        return pieces
 
 
 PROGRESS_FROM = 5_000  # rows: smaller imports take about a second, a bar would only flash

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import ConfigOption, PlainUsageCommand, clock_of, fail, open_app, progress_bar
+from bot.cli.common import ConfigOption, clock_of, fail, open_app, progress_bar
 from bot.services.roster import RosterIncomplete, import_roster
 from bot.services.roster_file import COLUMNS_HINT, IDENTITY_COLUMNS, RosterError, RosterFileMissing, read_roster
 from bot.storage.branches import branch_names
@@ -115,6 +115,6 @@ def list_(
 
 def commands() -> typer.Typer:
     group = typer.Typer(help="成员与支部名册。", no_args_is_help=True, rich_markup_mode=None)
-    group.command("import", cls=PlainUsageCommand)(import_)
+    group.command("import")(import_)
     group.command("list")(list_)
     return group

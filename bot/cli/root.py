@@ -9,6 +9,7 @@ import typer
 
 from bot import __version__
 from bot.cli import bank, contest, doctor, meetings, members, push, rank, run
+from bot.cli.chinese import chinese
 from bot.cli.common import CliContext, fail
 from bot.cli.example_config import EXAMPLE_CONFIG
 from safeio.oserrors import os_reason
@@ -62,7 +63,7 @@ def build_cli() -> typer.Typer:
     cli.add_typer(push.commands(), name="push")
     cli.add_typer(meetings.commands(), name="meetings")
     cli.command(name="reload")(push.reload)
-    return cli
+    return chinese(cli)
 
 
 def main() -> None:
