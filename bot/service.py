@@ -18,6 +18,7 @@ import uvicorn
 
 from bot.app import App
 from bot.web import build_web
+from safeio.oserrors import os_reason
 
 __all__ = ["serve", "listen", "tick_timers", "tune_gc", "PortUnavailable"]
 
@@ -41,7 +42,7 @@ def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
         sock.listen(backlog)
     except OSError as exc:
         sock.close()
-        raise PortUnavailable(f"无法在 {host}:{port} 上监听（{exc.strerror or exc}）：端口可能已被占用，"
+        raise PortUnavailable(f"无法在 {host}:{port} 上监听（{os_reason(exc)}）：端口可能已被占用，"
                               "请在配置 server.port 中换一个端口") from None
     sock.set_inheritable(True)
     return sock

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from content.items import ItemError, StudyItem, parse_item, shown_path
+from safeio.oserrors import os_reason
 
 __all__ = ["Library", "LoadResult", "load_library", "bundled_dir", "library_files"]
 
@@ -139,4 +140,4 @@ def _read(path: Path) -> str:
     except UnicodeDecodeError as exc:
         raise ItemError(path, None, "不是 UTF-8 编码的文本文件") from exc
     except OSError as exc:
-        raise ItemError(path, None, f"无法读取（{exc.strerror or exc}）") from exc
+        raise ItemError(path, None, f"无法读取（{os_reason(exc)}）") from exc

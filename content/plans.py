@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from safeio.limits import Refused
+from safeio.oserrors import os_reason
 from safeio.yamlfile import BoundedLoader, read_yaml
 
 __all__ = ["PlanEntry", "ContestSpec", "PlanProblem", "load_plan_file", "load_plans", "ENTRY_KEYS", "ALL_GROUPS"]
@@ -121,7 +122,7 @@ def load_plan_file(path: Path, *, parse_when: Callable[..., Any], item_ids: Call
     try:
         raw = read_yaml(path, loader=_LineLoader)
     except OSError as exc:
-        return [], [PlanProblem(label, 0, f"无法读取（{exc.strerror or exc}）")]
+        return [], [PlanProblem(label, 0, f"无法读取（{os_reason(exc)}）")]
     except Refused as exc:
         return [], [PlanProblem(label, exc.line or 0, exc.reason)]
     except yaml.YAMLError as exc:

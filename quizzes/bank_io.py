@@ -27,6 +27,7 @@ from quizzes.importers.duplicates import Duplicate, dedupe
 from quizzes.model import TYPE_LABELS, Bank, QuestionType
 from safeio.limits import DEFAULT_LIMITS, Limits, Refused
 from safeio.names import name_problem
+from safeio.oserrors import os_reason
 
 __all__ = ["read_bank", "load_bank", "BankRead", "BankError", "SUPPORTED_SUFFIXES"]
 
@@ -130,7 +131,7 @@ def read_bank(path: Path | str, name: str | None = None, *, limits: Limits = DEF
     except PermissionError:
         return failed("没有读取权限")
     except OSError as exc:
-        return failed(f"无法读取（{exc.strerror or exc}）")
+        return failed(f"无法读取（{os_reason(exc)}）")
     except Refused as exc:  # a spreadsheet's line is a row, as its other problems give it; elsewhere it is text
         if suffix == ".json":
             return failed(str(exc))

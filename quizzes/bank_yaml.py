@@ -18,6 +18,7 @@ from quizzes.importers.optional_fields import parse_difficulty, parse_points, pa
 from quizzes.model import LETTERS, Bank, Question, QuestionFields, QuestionType
 from safeio.limits import DEFAULT_LIMITS, Limits, Refused
 from safeio.names import name_problem
+from safeio.oserrors import os_reason
 from safeio.text import plain_text
 from safeio.yamlfile import read_yaml
 
@@ -126,7 +127,7 @@ def load_bank_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Bank | 
     try:
         data = read_yaml(path, limits, gbk=True)
     except OSError as exc:
-        return None, [BankProblem(name, f"无法读取（{exc.strerror or exc}）")]
+        return None, [BankProblem(name, f"无法读取（{os_reason(exc)}）")]
     except Refused as exc:
         return None, [BankProblem(name, str(exc))]
     except yaml.YAMLError as exc:

@@ -10,6 +10,7 @@ caller knows which file, and says it the way its other messages do) and the line
     text         reading a text file (size, encoding), characters storage and Excel cannot hold, long text
     yamlfile     the one YAML loader: safe, aliases and nesting bounded
     jsonfile     nesting of a JSON document, checked before it is parsed
+    oserrors     why the system refused to read or write a file, in Chinese
     tables       CSV records and .xlsx sheets as rows, bounded before and while they are read
 
 The package face imports nothing, so reading YAML does not load openpyxl."""

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import T0, RecordingChannel, make_app
+from helpers import T0, RecordingChannel, create_database, make_app
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
@@ -90,8 +90,10 @@ def app(tmp_path, clock, channel, database_url) -> Iterator[App]:
 
 @pytest.fixture
 def cli_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_config_env) -> Path:
-    """Commands run in tmp_path with a studybot.yaml whose database is there too."""
+    """Commands run in tmp_path with a studybot.yaml whose database is there too (created, empty: the commands
+    that only read refuse a database that does not exist)."""
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "studybot.yaml"
     path.write_text(f"database:\n  url: sqlite:///{tmp_path / 't.db'}\n", encoding="utf-8")
+    create_database(f"sqlite:///{tmp_path / 't.db'}")
     return path

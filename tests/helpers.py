@@ -20,11 +20,12 @@ from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.messages import Chat, Incoming, Outgoing, Sender
 from bot.settings import Settings, load_settings
+from bot.storage.db import Database
 
 __all__ = [
     "T0", "CHANNEL", "TEST_BANK_NAME", "TEST_BANK_YAML", "write_bank", "settings_for", "make_app",
     "group_chat", "private_chat", "group_msg", "private_msg", "RecordingChannel", "texts", "FakeTime", "Sleeps",
-    "serving", "Uvicorn", "enrol",
+    "serving", "Uvicorn", "enrol", "create_database",
 ]
 
 T0 = datetime(2026, 3, 2, 9, 0)  # a Monday
@@ -294,3 +295,13 @@ def enrol(app: App, secretary: str | None, *members: str, branch: str = "第一�
             for i, name in enumerate([*([secretary] if secretary else []), *members], start=2)]
     import_roster(app.db, rows=rows, now=app.clock.now(), label="roster.csv", sleep=lambda _: None)
     app.dispatcher.forget_directory()
+
+
+def create_database(url: str) -> None:
+    """An empty database at `url`, as the first `studybot run` leaves it: the commands that only read (rank, doctor,
+    bank list, …) refuse a SQLite file that is not there."""
+    db = Database(url)
+    try:
+        db.create_schema()
+    finally:
+        db.dispose()

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import enrol, group_msg, texts
+from helpers import create_database, enrol, group_msg, texts
 from typer.testing import CliRunner
 
 from bot.app import build_app
@@ -63,6 +63,8 @@ def test_check_lists_every_problem_with_its_row_and_exits_1(tmp_path):
 def test_a_file_with_problems_imports_nothing(tmp_path):
     result = run("bank", "import", str(write(tmp_path / "bad.csv", BAD_CSV)))
     assert result.exit_code == 1
+    assert not (tmp_path / "t.db").exists()  # refused before the database is opened
+    create_database(f"sqlite:///{tmp_path / 't.db'}")  # bank list only reads: the bot has run here
     listed = json.loads(run("bank", "list", "--format", "json").stdout)
     assert [b["name"] for b in listed] == ["党建基础知识"]  # only the bundled bank
 

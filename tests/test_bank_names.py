@@ -20,6 +20,7 @@ from bot.cli import build_cli
 from bot.clock import ManualClock
 from bot.services.bank_import import import_bank
 from bot.settings import ConfigError, load_settings
+from bot.storage.db import Database
 from bot.storage.models import Branch
 from quizzes.bank_io import read_bank
 from safeio.names import MAX_NAME_CHARS, clean_name, name_problem
@@ -35,6 +36,9 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_config_env) -> Path
     monkeypatch.chdir(tmp_path)
     (tmp_path / "studybot.yaml").write_text(f"database:\n  url: sqlite:///{tmp_path / 't.db'}\n", encoding="utf-8")
     (tmp_path / "q.csv").write_text(BANK_CSV, encoding="utf-8")
+    db = Database(f"sqlite:///{tmp_path / 't.db'}")  # commands that only read need the database to exist
+    db.create_schema()
+    db.dispose()
     return tmp_path
 
 

@@ -192,7 +192,7 @@ def test_python_m_bot_help_lists_the_commands(tmp_path: Path):
     done = subprocess.run([sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, cwd=tmp_path,
                           env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, timeout=30)
     assert done.returncode == 0, done.stderr
-    commands = {line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    commands = {line.split()[0] for line in done.stdout.split("命令：")[1].splitlines() if line.strip()}
     assert {"chat", "init", "run"} <= commands
 
 

@@ -155,7 +155,7 @@ def test_push_and_meeting_commands_speak_of_commands_not_of_chat(cli_config, tmp
         "group in time": run("push", "add", "三会一课制度要点", "每周一 09:00 某群", "--branch", "第一党支部"),
         "added": run("push", "add", "三会一课制度要点", "每周一 09:00", "--branch", "第一党支部"),
         # the time typed without quotes, as in chat: it was 「Got unexpected extra argument(s) (09:00)」
-        "unquoted": run("push", "add", "三会一课制度要点", "每周二", "09:00", "--branch", "第一党支部"),
+        "unquoted": run("push", "add", "遵义会议", "每周二", "09:00", "--branch", "第一党支部"),
         "meeting": run("meetings", "add", "支委会", "2026-03-10", "14:30", "--branch", "第一党支部"),
         "meeting cancelled": run("meetings", "cancel", "1"),
     }
@@ -171,5 +171,5 @@ def test_push_and_meeting_commands_speak_of_commands_not_of_chat(cli_config, tmp
     assert said["group in time"].stderr.startswith("没有安排：「某群」不是第一党支部的群。第一党支部的群：第一党支部。"
                                                    "只推送到其中一个群请用 --group 群名"), said["group in time"].stderr
     assert "向第一党支部的群推送《三会一课制度要点》" in said["added"].stdout
-    assert said["unquoted"].exit_code == 0 and "每周二 09:00" in said["unquoted"].stdout
+    assert said["unquoted"].exit_code == 0 and "每周二 09:00" in said["unquoted"].stdout, said["unquoted"].output
     assert said["meeting cancelled"].stdout.startswith("已取消支部委员会会议（编号 1），并已通知第一党支部的各个群。")

@@ -73,12 +73,3 @@ def test_a_line_typed_in_gbk_is_told_not_sent_and_not_a_traceback(tmp_path: Path
     assert "张三: 帮助" in lines[2] and "学习助手: 👋" in lines[3]
     assert "开始竞赛" not in out.getvalue().split("帮助")[0]
 
-
-def test_a_script_saved_in_gbk_is_refused_with_one_line(tmp_path: Path) -> None:
-    script = tmp_path / "gbk.chat"
-    script.write_bytes("张三: 帮助\n".encode("gbk"))
-    result = runner.invoke(cli, ["chat", "--script", str(script)])
-    assert result.exit_code == 2
-    assert result.stderr.strip().splitlines() == [
-        f"脚本 {script}：不是 UTF-8 编码（第 1 行起无法按 UTF-8 读取，可能是用 GBK/ANSI 保存的）："
-        "请在编辑器中「另存为」UTF-8 编码后再试"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from fakes.http_api import Answer, FakeHTTPAPI, Recorded
+from helpers import create_database
 from typer.testing import CliRunner
 
 from bot.cli import build_cli
@@ -43,6 +44,7 @@ wecom:
   webhooks: {{第一党支部: 693a91f6-7a2b-4bc4-97a0-0ec2cafa5aaa, 第二党支部: https://wrong}}
 wechat_mp: {{app_id: wx1, app_secret: {secret}, token: t, api_base_url: {api}}}
 """, encoding="utf-8")
+    create_database(f"sqlite:///{tmp_path / 't.db'}")  # doctor reads it, and refuses one that is not there
     return path
 
 
@@ -60,6 +62,7 @@ def test_doctor_reports_each_channel(tmp_path, api, monkeypatch):
 
 def test_doctor_without_channels_is_fine(tmp_path):
     (tmp_path / "studybot.yaml").write_text(f"database:\n  url: sqlite:///{tmp_path / 't.db'}\n", encoding="utf-8")
+    create_database(f"sqlite:///{tmp_path / 't.db'}")
     result = runner.invoke(cli, ["doctor"])
     assert result.exit_code == 0
     assert "studybot run 使用本地聊天" in result.stdout
@@ -76,6 +79,7 @@ def test_doctor_says_how_the_official_account_takes_messages(tmp_path, api, mp_e
   url: sqlite:///{tmp_path / 't.db'}
 wechat_mp: {{app_id: wx1, app_secret: right, token: t, api_base_url: {api}{mp_extra}}}
 """, encoding="utf-8")
+    create_database(f"sqlite:///{tmp_path / 't.db'}")
     result = runner.invoke(cli, ["doctor"])
     line = next(line for line in result.stdout.splitlines() if "消息加解密" in line)
     assert line.startswith(expected), line

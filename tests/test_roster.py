@@ -407,9 +407,9 @@ def test_missing_header_messages_say_which_columns_are_required(config: Path, tm
 def test_import_help_shows_the_file_argument_plainly() -> None:
     from bot.cli import build_cli
 
-    result = runner.invoke(build_cli(), ["members", "import", "--help"], prog_name="studybot")
+    result = runner.invoke(build_cli(), ["members", "import", "--help"], prog_name="studybot", terminal_width=200)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Usage: studybot members import [OPTIONS] FILE\n")
+    assert result.stdout.startswith("用法：studybot members import [选项] FILE\n")
     assert "{FILE}" not in result.stdout
     assert "列：姓名、支部（可选：角色、企业微信账号、钉钉账号）" in result.stdout
 

@@ -64,7 +64,7 @@ def import_(
     if result.bank is None:
         typer.echo(result.summary())
         raise typer.Exit(1)
-    app = open_app(config)
+    app = open_app(config, create=True)
     try:
         if result.bank.name in {b.name for b in app.catalog.banks()} and not _is_stored(app, result.bank.name):
             raise fail(f"题库「{result.bank.name}」来自题库文件（{app.catalog.get(result.bank.name).source}），"

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 import typer
 from sqlmodel import Session
-from typer.core import TyperArgument, TyperCommand
 
 from bot.app import App, build_app
+from bot.cli.dbfile import missing_database
 from bot.cli.logs import setup_logging
 from bot.clock import Clock, SystemClock
 from bot.settings import ConfigError, Settings, load_settings
@@ -23,8 +23,8 @@ from bot.storage.db import DatabaseUnavailable
 from bot.storage.models import Branch
 
 __all__ = ["CliContext", "clock_of", "ConfigOption", "fail", "settings_from", "setup_logging", "ready_app",
-           "open_app", "report_bank_problems", "PlainUsageCommand", "BranchOption", "find_branch", "cancel_and_report",
-           "progress_bar"]
+           "open_app", "report_bank_problems", "BranchOption", "find_branch", "cancel_and_report",
+           "progress_bar", "require_database"]
 
 
 @dataclass
@@ -65,9 +65,21 @@ def ready_app(settings: Settings, **kwargs: Any) -> App:
     return app
 
 
-def open_app(config: Path | None, **kwargs: Any) -> App:
-    """The app for commands that only read or import (no channel is started)."""
-    return ready_app(settings_from(config), **kwargs)
+def require_database(settings: Settings) -> None:
+    """Exit 2 when database.url is a SQLite file that does not exist, creating nothing (see bot/cli/dbfile.py)."""
+    problem = missing_database(settings.database.url)
+    if problem is not None:
+        raise fail(problem)
+
+
+def open_app(config: Path | None, *, create: bool = False, **kwargs: Any) -> App:
+    """The app for commands that read or change an organisation's database (no channel is started). Only those
+    given `create` (the imports, which may be the first thing done in a new directory) make a SQLite database that
+    is not there yet; the others refuse it rather than report from an empty one at a mistyped path."""
+    settings = settings_from(config)
+    if not create:
+        require_database(settings)
+    return ready_app(settings, **kwargs)
 
 
 def report_bank_problems(app: App) -> None:
@@ -80,19 +92,6 @@ def report_bank_problems(app: App) -> None:
     if default and default not in app.catalog:
         typer.echo(f"⚠️ 配置的默认题库「{default}」（quizzes.default_bank）不存在；可用的题库："
                    f"{'、'.join(b.name for b in app.catalog.banks()) or '无'}", err=True)
-
-
-class PlainUsageCommand(TyperCommand):
-    """The usage line shows an argument by its metavar (`… [OPTIONS] FILE`), not typer's `{FILE}`."""
-
-    def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        pieces = [self.options_metavar] if self.options_metavar else []
-        for param in self.get_params(ctx):
-            if isinstance(param, TyperArgument) and param.metavar and param.nargs == 1:
-                pieces.append(param.metavar if param.required else f"[{param.metavar}]")
-            else:
-                pieces.extend(param.get_usage_pieces(ctx))
-        return pieces
 
 
 PROGRESS_FROM = 5_000  # rows: smaller imports take about a second, a bar would only flash

@@ -15,7 +15,7 @@ import httpx
 import typer
 
 from bot.cli.checks import Check, local_checks
-from bot.cli.common import ConfigOption, clock_of, ready_app, settings_from
+from bot.cli.common import ConfigOption, clock_of, ready_app, require_database, settings_from
 from bot.settings import Settings, WeChatMPSettings
 
 __all__ = ["doctor", "Check", "run_checks"]
@@ -133,6 +133,7 @@ def run_checks(settings: Settings) -> list[Check]:
 def doctor(ctx: typer.Context, config: ConfigOption = None) -> None:
     """检查配置、数据库、题库、学习资料、学习计划、工作日历和会议计划，并用配置的凭据连一次企业微信、公众号和钉钉（不会往群里发消息）。⚠️ 为提醒；有 ❌ 时退出码 1。"""  # noqa: E501 (--help text: one paragraph)
     settings = settings_from(config)
+    require_database(settings)
     app = ready_app(settings, clock=clock_of(ctx))  # the calendar's "this year and next" is the context's
     try:
         checks = local_checks(app)

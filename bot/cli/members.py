@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import ConfigOption, PlainUsageCommand, clock_of, fail, open_app, progress_bar
+from bot.cli.common import ConfigOption, clock_of, fail, open_app, progress_bar
 from bot.services.roster import RosterIncomplete, import_roster
 from bot.services.roster_file import COLUMNS_HINT, IDENTITY_COLUMNS, RosterError, RosterFileMissing, read_roster_file
 from bot.storage.branches import branch_names
@@ -32,7 +32,7 @@ def import_(
         raise fail(str(exc), 2) from None
     except RosterError as exc:
         raise _report(file, exc) from None
-    app = open_app(config)
+    app = open_app(config, create=True)
     try:
         with progress_bar(len(rows), "写入名册") as progress:
             result = import_roster(app.db, rows=rows, now=clock_of(ctx).now(), label=file.name, progress=progress)
@@ -118,6 +118,6 @@ def list_(
 
 def commands() -> typer.Typer:
     group = typer.Typer(help="成员与支部名册。", no_args_is_help=True, rich_markup_mode=None)
-    group.command("import", cls=PlainUsageCommand)(import_)
+    group.command("import")(import_)
     group.command("list")(list_)
     return group

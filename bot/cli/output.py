@@ -23,6 +23,7 @@ import typer
 from bot.cli.common import fail
 from safeio.cells import append_row, csv_row
 from safeio.files import FORMAT_OF_SUFFIX, format_of, replace_file
+from safeio.oserrors import os_reason
 
 __all__ = ["ForceOption", "refuse_existing", "choose_format", "write_file", "write_text", "csv_text", "new_sheet",
            "save_book"]
@@ -66,10 +67,12 @@ def choose_format(format_: str | None, output: Path | None, allowed: Sequence[st
 
 def write_file(output: Path, write: Callable[[Path], _T]) -> _T:
     """`write(path)` into a file beside `output` that then takes its place; exit 1 in one line when it fails."""
+    if not output.parent.is_dir():  # named as the user typed it (the temporary file beside it is absolute)
+        raise fail(f"无法写入 {output}：目录 {output.parent} 不存在", 1)
     try:
         return replace_file(output, write)
     except OSError as exc:
-        raise fail(f"无法写入 {output}：{exc.strerror or exc}", 1) from None
+        raise fail(f"无法写入 {output}：{os_reason(exc, writing=True)}", 1) from None
 
 
 def write_text(output: Path, text: str) -> None:

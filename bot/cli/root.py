@@ -9,10 +9,12 @@ import typer
 
 from bot import __version__
 from bot.cli import bank, contest, doctor, meetings, members, push, rank, run
-from bot.cli.common import CliContext
+from bot.cli.chinese import chinese
+from bot.cli.common import CliContext, fail
 from bot.cli.example_config import EXAMPLE_CONFIG
 from bot.cli.logs import setup_logging
 from bot.cli.output import refuse_existing, write_text
+from safeio.oserrors import os_reason
 
 __all__ = ["build_cli", "main"]
 
@@ -36,9 +38,14 @@ def _root(version: Annotated[bool, typer.Option("--version", callback=_version, 
 def init(path: Annotated[Path, typer.Argument(help="写到哪里")] = Path("studybot.yaml"),
          force: Annotated[bool, typer.Option("--force", help="覆盖已有文件")] = False) -> None:
     """写出一份带注释的示例配置文件 studybot.yaml。"""
+    if path.is_dir():  # --force or not: a folder is never overwritten by a file
+        raise fail(f"{path} 是一个目录，不是文件；请写出文件名，例如 studybot init {path / 'studybot.yaml'}", 1)
     refuse_existing(path, force)
     write_text(path, EXAMPLE_CONFIG)
-    Path("banks").mkdir(exist_ok=True)
+    try:
+        Path("banks").mkdir(exist_ok=True)
+    except OSError as exc:
+        raise fail(f"已写出 {path}，但无法创建 banks/ 目录：{os_reason(exc, writing=True)}", 1) from None
     typer.echo(f"已写出 {path}，并创建了 banks/ 目录（放自己的题库 *.yaml）。")
 
 
@@ -57,7 +64,7 @@ def build_cli() -> typer.Typer:
     cli.add_typer(push.commands(), name="push")
     cli.add_typer(meetings.commands(), name="meetings")
     cli.command(name="reload")(push.reload)
-    return cli
+    return chinese(cli)
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from bot.clock import ManualClock
 from bot.services.roster import import_roster
 from bot.services.roster_file import RosterError, RosterFileMissing, read_roster_file
 from safeio.limits import Refused
+from safeio.oserrors import os_reason
 from safeio.text import plain_name, read_text
 
 __all__ = ["chat", "run"]
@@ -70,10 +71,10 @@ def chat(
     except FileNotFoundError:
         raise fail(f"找不到脚本文件 {script}") from None
     except OSError as exc:
-        raise fail(f"无法读取脚本 {script}：{exc.strerror or exc}") from None
-    except Refused as exc:  # not UTF-8, or too big: the line, as for a config file
-        where = f" 第 {exc.line} 行" if exc.line is not None else ""
-        raise fail(f"脚本 {script}{where}：{exc.reason}") from None
+        raise fail(f"无法读取脚本 {script}：{os_reason(exc)}") from None
+    except Refused as exc:  # not UTF-8 (a GBK script is refused, as studybot.yaml is), too large
+        where = f" 第 {exc.line} 行" if exc.line else ""
+        raise fail(f"无法读取脚本 {script}{where}：{exc.reason}") from None
     except ScriptError as exc:
         raise fail(f"{script}: {exc}") from None
     if not steps:

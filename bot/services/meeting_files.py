@@ -27,6 +27,7 @@ from bot.storage.meetings import file_meetings_to_come, meeting_from_source
 from bot.storage.models import MeetingRow
 from safeio.limits import Refused
 from safeio.names import name_problem
+from safeio.oserrors import os_reason
 from safeio.yamlfile import BoundedLoader, read_yaml
 from scheduler import meetings as rules
 
@@ -56,7 +57,7 @@ def _entries(path: Path) -> tuple[list[Any], list[str]]:
     try:
         data = read_yaml(path, loader=_LineLoader)
     except OSError as exc:
-        return [], [f"{where}：无法读取（{exc.strerror or exc}）"]
+        return [], [f"{where}：无法读取（{os_reason(exc)}）"]
     except Refused as exc:
         return [], [f"{where}{f' 第 {exc.line} 行' if exc.line else ''}：{exc.reason}"]
     except yaml.YAMLError as exc:

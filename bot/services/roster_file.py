@@ -16,6 +16,7 @@ from typing import Any
 from bot.storage.models import ROLES
 from safeio.limits import DEFAULT_LIMITS, Limits, Refused
 from safeio.names import MAX_NAME_CHARS, name_problem
+from safeio.oserrors import os_reason
 from safeio.tables import Rows, csv_rows, read_sheets
 from safeio.text import character_problem, plain_name, plain_text, read_text
 
@@ -162,7 +163,7 @@ def read_roster_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> RosterRead:
     except PermissionError:
         raise RosterError([f"{label}：没有读取权限"]) from None
     except OSError as exc:
-        raise RosterError([f"{label}：无法读取（{exc.strerror or exc}）"]) from None
+        raise RosterError([f"{label}：无法读取（{os_reason(exc)}）"]) from None
     except Refused as exc:
         raise RosterError([f"{label} 第 {exc.line} 行：{exc.reason}" if exc.line else f"{label}：{exc.reason}"]
                           ) from None

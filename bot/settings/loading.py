@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from bot.settings.sections import Settings
 from safeio.limits import Refused
+from safeio.oserrors import os_reason
 from safeio.yamlfile import read_yaml
 
 __all__ = ["ConfigError", "load_settings", "find_config", "CONFIG_ENV", "DEFAULT_CONFIG_NAME"]
@@ -83,7 +84,7 @@ def load_settings(path: Path | None = None, overrides: dict[str, Any] | None = N
         except FileNotFoundError:
             raise ConfigError(f"找不到配置文件 {config_path}") from None
         except OSError as exc:  # a directory, no permission
-            raise ConfigError(f"配置文件 {config_path} 无法读取（{exc.strerror or exc}）") from None
+            raise ConfigError(f"配置文件 {config_path} 无法读取（{os_reason(exc)}）") from None
         except Refused as exc:  # not UTF-8 (a GBK file is refused, not guessed: it holds secrets and URLs), a bomb
             where = f" 第 {exc.line} 行：" if exc.line is not None else " "
             raise ConfigError(f"配置文件 {config_path}{where}{exc.reason}") from None

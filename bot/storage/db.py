@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, create_engine, select
 
 from bot.storage import cards_sent, metered, models
 from bot.storage.models import SchemaVersion
+from safeio.oserrors import os_reason
 
 __all__ = ["Database", "DatabaseUnavailable", "SCHEMA_VERSION", "is_busy"]
 
@@ -138,7 +139,7 @@ def _engine(url: str) -> tuple[Engine, bool]:
         raise DatabaseUnavailable(f"database.url 需要的数据库驱动没有安装（{exc}）。PostgreSQL 请先运行："
                                   "pip install -e \".[postgres]\"") from None
     except OSError as exc:
-        raise DatabaseUnavailable(f"无法创建数据库目录：{exc.strerror}（{exc.filename}）") from None
+        raise DatabaseUnavailable(f"无法创建数据库目录 {exc.filename}：{os_reason(exc)}") from None
 
 
 class Database:
