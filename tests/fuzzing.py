@@ -3,12 +3,17 @@ value of the wrong kind, at any depth; now and then not an object at all."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import logging
 import random
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["WRONG", "mutated"]
+from safeio.text import encodable
+
+__all__ = ["WRONG", "mutated", "Records", "clean_log"]
 
 # values no field of a platform's payload should hold: wrong types, empty, huge, NUL, a lone surrogate, JSON text
 WRONG: list[Any] = [None, 0, -1, 10**30, 1.5, True, "", " ", "x" * 5000, "\x00", "\ud800", "💥" * 50, [], [1, "a"],
@@ -46,3 +51,29 @@ def mutated(genuine: dict[str, Any], rng: random.Random) -> Any:
         else:
             holder[last] = copy.deepcopy(rng.choice(WRONG))  # a later mutation must not change WRONG
     return data
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextlib.contextmanager
+def clean_log() -> Iterator[Records]:
+    """Every record of the `bot` loggers in the block, checked after it: no traceback, nothing at ERROR or above,
+    and no lone surrogate from a payload (a log file in UTF-8 could not hold the line)."""
+    records, bot_log = Records(), logging.getLogger("bot")
+    bot_log.addHandler(records)
+    bot_log.setLevel(logging.DEBUG)
+    try:
+        yield records
+    finally:
+        bot_log.removeHandler(records)
+        bot_log.setLevel(logging.NOTSET)
+    tracebacks = [r for r in records.records if r.exc_info is not None or r.levelno >= logging.ERROR]
+    assert not tracebacks, [(r.getMessage(), r.exc_info and r.exc_info[1]) for r in tracebacks[:5]]
+    assert not [r.msg for r in records.records if r.getMessage() != encodable(r.getMessage())]

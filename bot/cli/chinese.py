@@ -57,6 +57,14 @@ class _Chinese:
         if self.options_metavar == "[OPTIONS]":
             self.options_metavar = OPTIONS_METAVAR
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        with _chinese_errors(ctx):
+            return super().parse_args(ctx, args)  # type: ignore[misc]  # click's Command, by the subclasses
+
+    def invoke(self, ctx: Any) -> Any:
+        with _chinese_errors(ctx):
+            return super().invoke(ctx)  # type: ignore[misc]
+
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         """Arguments by their metavar, `[NAME]` when optional (`… [选项] FILE`, not typer's `{FILE}`)."""
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -131,14 +139,6 @@ class ChineseCommand(_Chinese, TyperCommand):
         super().__init__(*args, **kwargs)
         self._chinese_metavar()
 
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        with _chinese_errors(ctx):
-            return super().parse_args(ctx, args)
-
-    def invoke(self, ctx: Any) -> Any:
-        with _chinese_errors(ctx):
-            return super().invoke(ctx)
-
 
 class ChineseGroup(_Chinese, TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -146,14 +146,6 @@ class ChineseGroup(_Chinese, TyperGroup):
         self._chinese_metavar()
         if self.subcommand_metavar == "COMMAND [ARGS]...":
             self.subcommand_metavar = SUBCOMMAND_METAVAR
-
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        with _chinese_errors(ctx):
-            return super().parse_args(ctx, args)
-
-    def invoke(self, ctx: Any) -> Any:
-        with _chinese_errors(ctx):
-            return super().invoke(ctx)
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         return [*super().collect_usage_pieces(ctx), self.subcommand_metavar]
