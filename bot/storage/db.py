@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from bot.storage import cards_sent, metered, models
+from bot.storage import models_records as records
 from bot.storage.models import SchemaVersion
 from safeio.oserrors import os_reason
 
@@ -67,11 +68,36 @@ def _metered_and_cards(engine: Engine) -> None:
                                                  cards_sent.CardSent.__table__])  # type: ignore[list-item]
 
 
+def _meeting_records(engine: Engine) -> None:
+    """6: the 三会一课 records: members' 党员类别, 支部职务 and 党小组; a 党小组会's 小组; attendance with a status
+    (出席, 请假, 列席) and who recorded it; and new tables for the expected attendees, the audit trail and the
+    minutes. Members from before have no category ("" counts as 党员) until the roster is imported again."""
+    inspector = inspect(engine)
+    members = {column["name"] for column in inspector.get_columns("member")}
+    meetings = {column["name"] for column in inspector.get_columns("meeting")}
+    attendance = {column["name"] for column in inspector.get_columns("attendance")}
+    with engine.begin() as conn:
+        for column, size in (("category", 20), ("position", 30), ("party_group", 100)):
+            if column not in members:
+                conn.exec_driver_sql(f"ALTER TABLE member ADD COLUMN {column} VARCHAR({size}) NOT NULL DEFAULT ''")
+        if "party_group" not in meetings:
+            conn.exec_driver_sql("ALTER TABLE meeting ADD COLUMN party_group VARCHAR(100) NOT NULL DEFAULT ''")
+        if "status" not in attendance:
+            conn.exec_driver_sql("ALTER TABLE attendance ADD COLUMN status VARCHAR(20) NOT NULL DEFAULT 'present'")
+        for column, size in (("reason", 500), ("recorded_by", 100)):
+            if column not in attendance:
+                conn.exec_driver_sql(f"ALTER TABLE attendance ADD COLUMN {column} VARCHAR({size}) NOT NULL DEFAULT ''")
+    SQLModel.metadata.create_all(engine, tables=[records.ExpectedAttendee.__table__,  # type: ignore[list-item]
+                                                 records.AttendanceChange.__table__,  # type: ignore[list-item]
+                                                 records.MinutesRow.__table__,  # type: ignore[list-item]
+                                                 records.MinutesDraft.__table__])  # type: ignore[list-item]
+
+
 # Each step upgrades the schema from version N-1 to N; create_all() makes new tables and columns of new
 # databases, so each step checks what is there.
 _UPGRADES: dict[int, Callable[[Engine], None]] = {2: _bank_state, 3: _outbox_unconfirmed, 4: _contest_kinds,
-                                                  5: _metered_and_cards}
-SCHEMA_VERSION = 5
+                                                  5: _metered_and_cards, 6: _meeting_records}
+SCHEMA_VERSION = 6
 
 
 def _tuner(busy_timeout: float) -> Callable[[Any, Any], None]:
@@ -225,7 +251,8 @@ class Database:
 
 
 def _table_names() -> set[str]:
-    tables = (getattr(models, name) for name in models.__all__)
+    tables = [*(getattr(models, name) for name in models.__all__),
+              *(getattr(records, name) for name in records.__all__)]
     return {table.__tablename__ for table in tables if hasattr(table, "__tablename__")} | {"metered_call", "card_sent"}
 
 

@@ -43,6 +43,11 @@ class Member(SQLModel, table=True):
     # put in their branch by an imported roster (not only seen writing in a group): the members a contest
     # question waits for before it closes early
     rostered: bool = False
+    # schema 6, from the roster's columns ("" when a roster has none): 党员类别 (models_records.MEMBER_CATEGORIES),
+    # 支部职务 as written (书记, 副书记, 组织委员 …) and the 党小组 the member belongs to
+    category: str = Field(default="", max_length=20)
+    position: str = Field(default="", max_length=30)
+    party_group: str = Field(default="", max_length=100)
 
 
 class Identity(SQLModel, table=True):

@@ -76,6 +76,7 @@ class MeetingRow(SQLModel, table=True):
     created_at: datetime
     cancelled_at: datetime | None = None
     source: str = Field(default="chat", max_length=200)  # chat, cli, or the YAML file and key it came from
+    party_group: str = Field(default="", max_length=100)  # schema 6: a 党小组会's 小组 ("" for the whole branch)
 
 
 class AttendanceRow(SQLModel, table=True):
@@ -86,3 +87,7 @@ class AttendanceRow(SQLModel, table=True):
     meeting_id: int = Field(foreign_key="meeting.id", index=True)
     member_id: int = Field(foreign_key="member.id")
     signed_at: datetime
+    # schema 6: present (签到 or 补记), leave (请假), observer (列席); its history is in attendance_change
+    status: str = Field(default="present", max_length=20)
+    reason: str = Field(default="", max_length=500)
+    recorded_by: str = Field(default="", max_length=100)  # "" when the member signed in themselves
