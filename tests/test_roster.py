@@ -138,14 +138,15 @@ def test_file_without_role_column_keeps_existing_roles(config: Path, tmp_path: P
 
 
 def test_columns_the_reader_does_not_know_are_named_not_dropped_in_silence(config: Path, tmp_path: Path) -> None:
-    """A roster with 职务 instead of 角色 imported everyone as 成员 and said nothing (issue 14)."""
-    roster = write_csv(tmp_path / "名册.csv", ["序号,姓名,支部,职务,党员类别,备注", "1,张三,第一支部,书记,正式党员,",
-                                               "2,李四,第一支部,,预备党员,"])
+    """A roster with columns the reader does not know imported them as nothing and said nothing (issue 14)."""
+    roster = write_csv(tmp_path / "名册.csv", ["序号,姓名,支部,电话,出生日期,备注", "1,张三,第一支部,138,1980-01-01,",
+                                               "2,李四,第一支部,,1990-02-02,"])
     result = invoke(config, "members", "import", str(roster))
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == (
-        "提示：名册中以下列未导入：职务、党员类别（读取的列：姓名、支部（可选：角色、企业微信账号、钉钉账号））。"
-        "名册没有「角色」列：新成员按成员导入，已有成员的角色不变；书记、委员、管理员请在「角色」列注明")
+        "提示：名册中以下列未导入：电话、出生日期（读取的列：姓名、支部（可选：角色、党员类别、支部职务、党小组、"
+        "企业微信账号、钉钉账号））。名册没有「角色」或「支部职务」列：新成员按成员导入，已有成员的角色不变；"
+        "书记、委员请在「支部职务」列注明，管理员请在「角色」列注明")
     assert [(name, role) for name, _b, role, _ids in stored(config)] == [("张三", "member"), ("李四", "member")]
     again = invoke(config, "members", "import", str(write_csv(tmp_path / "b.csv", ROSTER)))
     assert again.exit_code == 0 and "提示" not in again.output
@@ -390,7 +391,7 @@ def test_reimporting_an_unchanged_roster_reports_nothing_updated(config: Path, t
 # ----- headers and help -----
 
 def test_missing_header_messages_say_which_columns_are_required(config: Path, tmp_path: Path) -> None:
-    hint = "姓名、支部（可选：角色、企业微信账号、钉钉账号）"
+    hint = "姓名、支部（可选：角色、党员类别、支部职务、党小组、企业微信账号、钉钉账号）"
     for lines, message in [(["支部,角色", "第一党支部,成员"], f"b.csv：找不到表头，表头一行应包含：{hint}"),
                            ([""], f"b.csv：文件是空的，第 1 行应是表头：{hint}"),
                            (["姓名,角色", "张三,成员"], f"b.csv 第 1 行：表头缺少「支部」列（表头应包含：{hint}）")]:
@@ -411,7 +412,7 @@ def test_import_help_shows_the_file_argument_plainly() -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("用法：studybot members import [选项] FILE\n")
     assert "{FILE}" not in result.stdout
-    assert "列：姓名、支部（可选：角色、企业微信账号、钉钉账号）" in result.stdout
+    assert "列：姓名、支部（可选：角色、党员类别、支部职务、党小组、企业微信账号、钉钉账号）" in result.stdout
 
 
 def test_no_sequence_of_imports_leaves_two_namesakes_in_one_branch(tmp_path: Path) -> None:

@@ -111,6 +111,9 @@ def test_meetings_report_counts_held_meetings_and_attendance(branch: Path, tmp_p
     db = Database(f"sqlite:///{tmp_path / 't.db'}")
     with db.session() as session:
         zhang = session.exec(select(Member).where(Member.name == "张三")).one()
+        for member in session.exec(select(Member)):  # a 支委会 expects the 支部委员: both are
+            member.role = "secretary" if member.name == "张三" else "committee"
+            session.add(member)
         meeting = MeetingRow(branch_id=zhang.branch_id, type_key="committee", start_at=datetime(2026, 10, 9, 14, 30),
                              created_at=datetime(2026, 10, 1, 9, 0))
         session.add(meeting)

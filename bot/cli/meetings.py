@@ -17,6 +17,7 @@ from rich.table import Table
 from bot.cli.common import BranchOption, ConfigOption, cancel_and_report, clock_of, fail, find_branch, open_app
 from bot.cli.output import ForceOption, choose_format, csv_text, new_sheet, refuse_existing, save_book, write_text
 from bot.services.wording import MeetingWording
+from bot.storage.attendees import party_groups_of
 from scheduler.meetings import MeetingError
 
 __all__ = ["commands"]
@@ -36,13 +37,13 @@ def meetings_add(
     app = open_app(config, clock=clock_of(ctx))  # 「会议时间已过」 is judged by the context's now
     try:
         meetings = app.schedule.meetings
-        try:
-            draft = meetings.parse(" ".join(text))
-        except MeetingError as exc:
-            raise fail(str(exc)) from None
         with app.db.session() as session:
-            row = meetings.add(session, branch_id=find_branch(session, branch).id, draft=draft, by="命令行",
-                               source="cli")
+            branch_id = find_branch(session, branch).id
+            try:
+                draft = meetings.parse(" ".join(text), party_groups_of(session=session, branch_id=branch_id))
+            except MeetingError as exc:
+                raise fail(str(exc)) from None
+            row = meetings.add(session, branch_id=branch_id, draft=draft, by="命令行", source="cli")
             session.commit()
             line = meetings.line(row)
         meetings.activate(row.id)

@@ -14,6 +14,7 @@ from bot.services.roster import RosterIncomplete, import_roster
 from bot.services.roster_file import COLUMNS_HINT, IDENTITY_COLUMNS, RosterError, RosterFileMissing, read_roster_file
 from bot.storage.branches import branch_names
 from bot.storage.models import ROLES
+from bot.storage.models_records import MEMBER_CATEGORIES
 from bot.storage.people import all_members, identities_on
 
 __all__ = ["commands"]
@@ -93,6 +94,7 @@ def list_(
     records = [{
         "id": m.id, "name": m.name, "branch": branches.get(m.branch_id, ""), "role": m.role,
         "role_label": ROLES.get(m.role, m.role),
+        "category": MEMBER_CATEGORIES.get(m.category, m.category), "position": m.position, "party_group": m.party_group,
         **{channel: accounts.get(m.id, {}).get(channel) for channel in IDENTITY_COLUMNS},
     } for m in members]
     if format_ == "json":
@@ -107,13 +109,18 @@ def list_(
     from rich.table import Table
 
     table = Table(title=f"成员名册（{len(records)} 人）")
-    for header in ("姓名", "支部", "角色", *IDENTITY_COLUMNS.values()):
+    # the Party columns only when a roster filled them in
+    party = [key for key, _ in _PARTY_HEADERS if any(record[key] for record in records)]
+    for header in ("姓名", "支部", "角色", *(dict(_PARTY_HEADERS)[key] for key in party), *IDENTITY_COLUMNS.values()):
         table.add_column(header)
     for record in records:
         table.add_row(*(escape(value) for value in (
-            record["name"], record["branch"], record["role_label"],
+            record["name"], record["branch"], record["role_label"], *(record[key] for key in party),
             *(record[channel] or "" for channel in IDENTITY_COLUMNS))))
     Console(file=sys.stdout).print(table)
+
+
+_PARTY_HEADERS = (("category", "党员类别"), ("position", "支部职务"), ("party_group", "党小组"))
 
 
 def commands() -> typer.Typer:

@@ -10,6 +10,7 @@ from bot.router import Command
 from bot.services.attendance import AttendanceService
 from bot.services.context import Context
 from bot.services.meetings import MeetingService
+from bot.storage.attendees import party_groups_of
 from scheduler.meetings import MeetingError
 
 __all__ = ["meeting_commands"]
@@ -21,14 +22,14 @@ def meeting_commands(meetings: MeetingService, attendance: AttendanceService,
         if ctx.branch_id is None:
             return [ctx.reply("请在本支部的群里安排会议，机器人才知道是哪个支部的会议。")]
         try:
-            draft = meetings.parse(" ".join(ctx.args))
+            draft = meetings.parse(" ".join(ctx.args), party_groups_of(session=ctx.session, branch_id=ctx.branch_id))
         except MeetingError as exc:
             return [ctx.reply(str(exc))]
         row = meetings.add(ctx.session, branch_id=ctx.branch_id, draft=draft, by=ctx.member.name,
                            told=ctx.incoming.chat.chat_id if ctx.incoming.chat.is_group else None)
         after_commit(ctx, lambda: meetings.activate(row.id) or "")
         warnings = "".join(f"\n⚠️ {w}" for w in draft.warnings)
-        return [ctx.reply(f"✅ 已安排{draft.type.name}（编号 {row.id}）：{meetings.line(row)}{warnings}\n"
+        return [ctx.reply(f"✅ 已安排{meetings.title(row)}（编号 {row.id}）：{meetings.line(row)}{warnings}\n"
                           "将在会前 3 天、1 天和 1 小时提醒本支部的群。")]
 
     def change(ctx: Context) -> list[Outgoing]:

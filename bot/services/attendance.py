@@ -11,12 +11,13 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.services.expected import attendance_of, expected_for, names, quorum_of
 from bot.services.meetings import MeetingService, aware, naive, short_time
 from bot.storage import meetings as stored
 from bot.storage.branches import all_branches
 from bot.storage.db import Database
 from bot.storage.outbox import Push, enqueue
-from bot.storage.people import identities_of, members_of_branch, members_with_role
+from bot.storage.people import identities_of, members_with_role
 from bot.storage.points import award_points
 from scheduler import meetings as rules
 
@@ -74,8 +75,14 @@ class AttendanceService:
             return "本支部现在没有需要签到的会议。发送「会议」查看近期安排。"
         row = min(open_rows, key=lambda r: abs(r.start_at - now))
         kind = type_of(row.type_key)
-        if not stored.sign_in(session=session, meeting_id=row.id, member_id=member_id, now=now):
+        # not expected (a 委员's meeting, another 小组's): 列席, recorded without points and outside the rate
+        observer = member_id not in {m.id for m in expected_for(session, row, kind=kind, now=now)}
+        if not stored.sign_in(session=session, meeting_id=row.id, member_id=member_id, now=now,
+                              status="observer" if observer else "present"):
             return f"{member_name} 已签到过{kind.name}，无需重复签到。"
+        if observer:
+            return (f"📝 {member_name} 已登记列席：{kind.name}（{short_time(row.start_at)}）。本次会议应到人员为"
+                    f"{rules.who_text(kind.who, row.party_group)}，列席不计积分，也不计入出勤率。")
         if kind.points:
             award_points(session=session, member_id=member_id, amount=kind.points, reason="meeting",
                          source=f"{row.id}:{member_id}", now=now)
@@ -87,13 +94,19 @@ class AttendanceService:
                                             inclusive=True)
         if row is None:
             return "本支部还没有开始的会议。"
-        signed = stored.attendees(session=session, meeting_id=row.id)
-        members = members_of_branch(session=session, branch_id=branch_id)
-        here = [m.name for m in members if m.id in signed]
-        missing = [m.name for m in members if m.id not in signed]
-        return (f"📝 {self._meetings.type_of(row.type_key).name}（{short_time(row.start_at)}）签到 "
-                f"{len(here)}/{len(members)} 人\n已签到：{'、'.join(here) or '无'}\n"
-                f"未签到：{'、'.join(missing) or '无'}")
+        kind = self._meetings.type_of(row.type_key)
+        seen = attendance_of(session, row, kind=kind, now=self._now())
+        group = f"（{row.party_group}）" if row.party_group else ""
+        lines = [f"📝 {kind.name}{group}（{short_time(row.start_at)}）签到 {len(seen.present)}/{len(seen.expected)} 人",
+                 f"已签到：{names(seen.present)}"]
+        lines += [f"请假：{names(seen.on_leave)}"] if seen.on_leave else []
+        lines += [f"未签到：{names(seen.absent)}"]
+        lines += [f"列席：{names(seen.observers)}"] if seen.observers else []
+        counted = quorum_of(session, row, kind=kind, now=self._now(), attendance=seen)
+        if counted is not None and not counted.met:
+            lines.append(f"⚠️ 到会{counted.label}未过半数（应到 {counted.voters} 人，实到 {counted.present} 人），"
+                         "不足法定人数，不能进行表决")
+        return "\n".join(lines)
 
     # ----- 会议统计 and the report -----
 
@@ -108,13 +121,16 @@ class AttendanceService:
             if branch_ids is not None and branch.id not in branch_ids:
                 continue
             held = self.held_dates(session, branch.id, until)
-            size = len(members_of_branch(session=session, branch_id=branch.id))
             for check in rules.compliance(self._meetings.types, held, day, report_period=period):
                 meetings = stored.meeting_ids(session=session, branch_id=branch.id, type_key=check.type.key,
                                               start=since, until=until)
-                attended = stored.attendance_count(session=session, meeting_ids=meetings)
+                # present among the expected attendees of each meeting (列席 count for neither)
+                present = expected = 0
+                for meeting in stored.meetings_by_id(session=session, meeting_ids=meetings):
+                    seen = attendance_of(session, meeting, kind=check.type, now=self._now())
+                    present, expected = present + len(seen.present), expected + len(seen.expected)
                 rows.append(ReportRow(branch.name, check.type.name, rules.period_label(period, day), check.held,
-                                      check.required, rules.attendance_rate(attended, size * len(meetings))))
+                                      check.required, rules.attendance_rate(present, expected)))
         return rows
 
     def stats_text(self, session: Session, branch_id: int | None, day: date) -> str:

@@ -59,18 +59,21 @@ class MeetingService:
 
     # ----- arranging -----
 
-    def parse(self, text: str) -> rules.MeetingDraft:
-        return rules.parse_meeting(text, types=self.types, now=aware(self._now()), calendar=self._calendar)
+    def parse(self, text: str, groups: Sequence[str] = ()) -> rules.MeetingDraft:
+        """`groups`: the branch's 党小组 (a 党小组会 names one; bot.storage.attendees.party_groups_of)."""
+        return rules.parse_meeting(text, types=self.types, now=aware(self._now()), calendar=self._calendar,
+                                   groups=groups)
 
     def add(self, session: Session, *, branch_id: int, draft: rules.MeetingDraft, by: str,
             source: str = "chat", told: str | None = None) -> MeetingRow:
         """A new meeting, announced to the branch's groups (except `told`, the chat it was arranged in,
         which has the reply already)."""
         row = MeetingRow(branch_id=branch_id, type_key=draft.type.key, start_at=naive(draft.start), place=draft.place,
-                         topic=draft.topic, created_by=by, created_at=self._now(), source=source)
+                         topic=draft.topic, created_by=by, created_at=self._now(), source=source,
+                         party_group=draft.party_group)
         session.add(row)
         session.flush()
-        self._announce(session, row, f"📅 已安排{draft.type.name}：{rules.when_text(aware(row.start_at))}"
+        self._announce(session, row, f"📅 已安排{self.title(row)}：{rules.when_text(aware(row.start_at))}"
                                      f"{rules.details_text(row.place, row.topic)}\n会议开始前会在群里提醒。",
                        f"meeting:{row.id}:added", told)
         return row
@@ -110,7 +113,8 @@ class MeetingService:
         if len(rest) == 2:  # only a new time: place and topic stay
             rest += [row.place or "", row.topic or ""]
         try:
-            draft = self.parse(" ".join([self.type_of(row.type_key).name, *rest]))
+            draft = self.parse(" ".join([self.type_of(row.type_key).name, *rest]),
+                               groups=[row.party_group] if row.party_group else ())
         except rules.MeetingError as exc:
             return None, f"{exc}\n{usage}"
         self.change(session, row, draft, told=told)
@@ -209,4 +213,8 @@ class MeetingService:
     def line(self, row: MeetingRow) -> str:
         where = f"，{row.place}" if row.place else ""
         topic = f"，主题：{row.topic}" if row.topic else ""
-        return f"[{row.id}] {rules.when_text(aware(row.start_at))} {self.type_of(row.type_key).name}{where}{topic}"
+        return f"[{row.id}] {rules.when_text(aware(row.start_at))} {self.title(row)}{where}{topic}"
+
+    def title(self, row: MeetingRow) -> str:
+        """支部委员会会议; 党小组会（第一党小组）"""
+        return self.type_of(row.type_key).name + (f"（{row.party_group}）" if row.party_group else "")

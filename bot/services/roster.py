@@ -181,6 +181,18 @@ def _resolve(session: Session, rows: list[RosterRow], label: str) -> tuple[list[
     return ordered, {number: member for number, member in targets.items() if number not in problems}
 
 
+def _role(row: RosterRow, target: Member | None) -> str | None:
+    """The role a row gives: a 管理员 comes and goes only with the 角色 column, so a role read from 支部职务
+    leaves an administrator one."""
+    if row.role_from_position and target is not None and target.role == "admin":
+        return None
+    return row.role
+
+
+def _party(row: RosterRow) -> dict[str, str | None]:
+    return {"category": row.category, "position": row.position, "party_group": row.party_group}
+
+
 def check_roster(*, session: Session, rows: list[RosterRow], label: str) -> list[str]:
     return _resolve(session, rows, label)[0]
 
@@ -213,22 +225,25 @@ def import_roster(db: Database, *, rows: list[RosterRow], now: datetime, label: 
                 added += 1
                 continue
             changed = ((target.name, names.get(target.branch_id), target.role)
-                       != (row.name, row.branch, row.role or target.role)
+                       != (row.name, row.branch, _role(row, target) or target.role)
+                       or any(value is not None and value != getattr(target, column)
+                              for column, value in _party(row).items())
                        or not set(row.identities.items()) <= held.get(target.id, set()))
             if names.get(target.branch_id) != row.branch:
                 moves.append((row.name, names.get(target.branch_id, _NO_BRANCH), row.branch))
             updated += changed
             unchanged += not changed
-        plan = [(row, targets[row.row].id if row.row in targets else None) for row in rows]
+        plan = [(row, targets[row.row].id if row.row in targets else None, _role(row, targets.get(row.row)))
+                for row in rows]
     turns = TakingTurns(db, sleep=sleep)
     for done in range(0, len(plan), chunk):
         try:
             with turns.transaction() as session:
                 branches = {name: get_or_create_branch(session=session, name=name).id
-                            for name in dict.fromkeys(row.branch for row, _ in plan[done:done + chunk])}
+                            for name in dict.fromkeys(row.branch for row, _, _ in plan[done:done + chunk])}
                 write_members(session=session, now=now, records=[
-                    MemberRecord(row.name, branches[row.branch], row.role, row.identities, member_id)
-                    for row, member_id in plan[done:done + chunk]])
+                    MemberRecord(row.name, branches[row.branch], role, row.identities, member_id, **_party(row))
+                    for row, member_id, role in plan[done:done + chunk]])
         except OperationalError as exc:
             raise RosterIncomplete(done, len(plan)) from exc
         if progress is not None:

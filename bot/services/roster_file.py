@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.services.roster_columns import PARTY_ALIASES, PARTY_COLUMNS, party_cells
 from bot.storage.models import ROLES
 from safeio.limits import DEFAULT_LIMITS, Limits, Refused
 from safeio.names import MAX_NAME_CHARS, name_problem
@@ -27,7 +28,7 @@ __all__ = ["RosterRow", "RosterRead", "RosterError", "RosterFileMissing", "read_
 # identity channel -> column header
 IDENTITY_COLUMNS = {"wecom": "企业微信账号", "dingtalk": "钉钉账号"}
 REQUIRED_COLUMNS = ("姓名", "支部")
-OPTIONAL_COLUMNS = ("角色", *IDENTITY_COLUMNS.values())
+OPTIONAL_COLUMNS = ("角色", *PARTY_COLUMNS, *IDENTITY_COLUMNS.values())
 # the columns as error messages and --help describe them
 COLUMNS_HINT = f"{'、'.join(REQUIRED_COLUMNS)}（可选：{'、'.join(OPTIONAL_COLUMNS)}）"
 
@@ -43,6 +44,7 @@ _HEADER_ALIASES = {
     "企业微信账号": "企业微信账号", "企业微信": "企业微信账号", "企业微信id": "企业微信账号",
     "企业微信userid": "企业微信账号", "企微账号": "企业微信账号",
     "钉钉账号": "钉钉账号", "钉钉": "钉钉账号", "钉钉id": "钉钉账号", "钉钉userid": "钉钉账号",
+    **PARTY_ALIASES,
 }
 # columns every roster has that nobody expects the bot to read
 _NOT_WORTH_A_NOTE = {"序号", "编号", "no", "no.", "备注"}
@@ -68,8 +70,13 @@ class RosterRow:
     row: int  # row number as shown in Excel / a text editor
     name: str
     branch: str
-    role: str | None  # None: the file has no 角色 column, so an existing member keeps theirs
+    role: str | None  # None: the file has no 角色 or 支部职务 column, so an existing member keeps theirs
     identities: dict[str, str] = field(default_factory=dict)
+    # the Party columns (roster_columns.py); None where the file has no such column (an existing member keeps it)
+    category: str | None = None
+    position: str | None = None
+    party_group: str | None = None
+    role_from_position: bool = False  # no 角色 column, the role is 支部职务's (a 管理员 stays one: see roster.py)
 
 
 def _clean(value: Any) -> str:
@@ -133,7 +140,7 @@ def _load(path: Path, label: str, limits: Limits) -> Rows:
 @dataclass(frozen=True)
 class RosterRead:
     rows: list[RosterRow]
-    # header cells this reader does not know (职务, 党员类别, 电话 …): imported as nothing, so the person is told
+    # header cells this reader does not know (电话, 出生日期 …): imported as nothing, so the person is told
     ignored_columns: tuple[str, ...] = ()
     has_roles: bool = True
 
@@ -142,7 +149,8 @@ class RosterRead:
             return None
         note = f"提示：名册中以下列未导入：{'、'.join(self.ignored_columns)}（读取的列：{COLUMNS_HINT}）"
         if not self.has_roles:
-            note += "。名册没有「角色」列：新成员按成员导入，已有成员的角色不变；书记、委员、管理员请在「角色」列注明"
+            note += ("。名册没有「角色」或「支部职务」列：新成员按成员导入，已有成员的角色不变；"
+                     "书记、委员请在「支部职务」列注明，管理员请在「角色」列注明")
         return note
 
 
@@ -216,7 +224,11 @@ def read_roster_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> RosterRead:
             row_problems.append(f"{where}：缺少姓名")
         if not branch:
             row_problems.append(f"{where}：缺少支部" + (f"（{_clip(name)}）" if name else ""))
-        role = ROLE_BY_LABEL.get(role_text.lower()) if role_text else ("member" if "角色" in columns else None)
+        party, party_problems = party_cells(where, {c: cell(values, c) for c in PARTY_COLUMNS if c in columns})
+        row_problems += party_problems
+        # a 角色 written wins; else the role the 支部职务 gives
+        role = ROLE_BY_LABEL.get(role_text.lower()) if role_text else (
+            party.position_role or ("member" if "角色" in columns else None))
         if role_text and role is None:
             row_problems.append(f"{where}：不认识的角色「{_clip(role_text)}」，"
                                 f"应为 {_ROLE_CHOICES} 之一（留空即为成员）")
@@ -251,9 +263,10 @@ def read_roster_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> RosterRead:
         if row_problems:
             problems.extend(row_problems)
         else:
-            result.append(RosterRow(number, name, branch, role, identities))
+            result.append(RosterRow(number, name, branch, role, identities, party.category, party.position,
+                                    party.party_group, "角色" not in columns and party.position_role is not None))
     if problems:
         raise RosterError(problems)
     if not result:
         raise RosterError([f"{label}：只有表头，没有成员数据"])
-    return RosterRead(result, tuple(ignored), "角色" in columns)
+    return RosterRead(result, tuple(ignored), "角色" in columns or "支部职务" in columns)

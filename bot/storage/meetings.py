@@ -12,8 +12,8 @@ from bot.storage.models import AttendanceRow, MeetingRow
 from bot.storage.once import add_once
 
 __all__ = ["meetings_starting_after", "meetings_held_by", "upcoming_meetings", "latest_meeting_started",
-           "meeting_from_source", "file_meetings_to_come", "meeting_ids", "attendees", "attendance_count",
-           "sign_in"]
+           "meeting_from_source", "file_meetings_to_come", "meeting_ids", "meetings_by_id", "attendees",
+           "attendance_count", "sign_in"]
 
 
 def _live() -> ColumnElement[bool]:
@@ -67,6 +67,13 @@ def meeting_ids(*, session: Session, branch_id: int, type_key: str, start: datet
         MeetingRow.start_at >= start, MeetingRow.start_at <= until)))
 
 
+def meetings_by_id(*, session: Session, meeting_ids: Iterable[int]) -> list[MeetingRow]:
+    wanted = list(meeting_ids)
+    if not wanted:
+        return []
+    return list(session.exec(select(MeetingRow).where(col(MeetingRow.id).in_(wanted)).order_by(MeetingRow.start_at)))
+
+
 def attendees(*, session: Session, meeting_id: int) -> set[int]:
     """The ids of the members who signed in to the meeting."""
     return set(session.exec(select(AttendanceRow.member_id).where(AttendanceRow.meeting_id == meeting_id)))
@@ -80,6 +87,7 @@ def attendance_count(*, session: Session, meeting_ids: Iterable[int]) -> int:
                         .where(col(AttendanceRow.meeting_id).in_(wanted))).one()
 
 
-def sign_in(*, session: Session, meeting_id: int, member_id: int, now: datetime) -> bool:
-    """Record the member's sign-in; False when they had signed in already (here or on another instance)."""
-    return add_once(session, AttendanceRow(meeting_id=meeting_id, member_id=member_id, signed_at=now))
+def sign_in(*, session: Session, meeting_id: int, member_id: int, now: datetime, status: str = "present") -> bool:
+    """Record the member's sign-in (`status` observer: 列席, not expected); False when they had signed in already
+    (here or on another instance)."""
+    return add_once(session, AttendanceRow(meeting_id=meeting_id, member_id=member_id, signed_at=now, status=status))

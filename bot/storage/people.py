@@ -93,6 +93,10 @@ class MemberRecord:
     identities: dict[str, str]
     member_id: int | None = None
     owner_wins: bool = True
+    # 党员类别, 支部职务, 党小组 (Member.category …); None keeps the member's ("" for a new one)
+    category: str | None = None
+    position: str | None = None
+    party_group: str | None = None
 
 
 def write_members(*, session: Session, records: list[MemberRecord], now: datetime) -> list[Member]:
@@ -115,6 +119,9 @@ def write_members(*, session: Session, records: list[MemberRecord], now: datetim
         else:
             member.name, member.branch_id, member.role = record.name, record.branch_id, record.role or member.role
             member.rostered = True
+        for column in ("category", "position", "party_group"):
+            if (value := getattr(record, column)) is not None:
+                setattr(member, column, value)
         session.add(member)
         written.append(member)
     session.flush()  # new members get their ids, in one statement

@@ -1,5 +1,5 @@
 """三会一课 rules: meeting types (kinds), parsing 「安排会议」 (parsing), reminders, sign-in windows and
-announcements (notices), and compliance (quota).
+announcements (notices), compliance (quota), who must attend (attendees) and the quorum (quorum).
 
 Pure: no database, no network, no clock reading (`now` is passed in). Frequencies follow
 《中国共产党支部工作条例（试行）》(2018); 党课 once a quarter is a local rule (the 书记 giving at least one a
@@ -8,6 +8,18 @@ naive one passed in is read as Shanghai wall-clock time, because the rest of the
 storage) keeps naive wall-clock times.
 """
 
+from scheduler.meetings.attendees import (
+    WHO,
+    WHO_COMMITTEE,
+    WHO_GROUP,
+    WHO_MEMBERS,
+    Person,
+    expected_people,
+    is_committee,
+    is_party_member,
+    position_role,
+    who_text,
+)
 from scheduler.meetings.kinds import DEFAULT_TYPES, PERIODS, MeetingType, find_type, meeting_types
 from scheduler.meetings.notices import (
     DEFAULT_OFFSETS,
@@ -21,6 +33,7 @@ from scheduler.meetings.notices import (
     when_text,
 )
 from scheduler.meetings.parsing import USAGE, MeetingDraft, MeetingError, WorkdayCalendar, parse_meeting
+from scheduler.meetings.quorum import QUORUM_TYPES, Quorum, quorum, quorum_problem
 from scheduler.meetings.quota import (
     Compliance,
     attendance_rate,
@@ -36,4 +49,6 @@ __all__ = [
     "WorkdayCalendar", "parse_meeting", "USAGE", "DEFAULT_OFFSETS", "reminder_times", "reminder_text",
     "signin_window", "signin_state", "changed_text", "cancelled_text", "when_text", "details_text",
     "period_bounds", "period_label", "Compliance", "compliance", "overdue_lines", "attendance_rate",
+    "WHO", "WHO_COMMITTEE", "WHO_GROUP", "WHO_MEMBERS", "Person", "expected_people", "is_committee", "is_party_member",
+    "position_role", "who_text", "QUORUM_TYPES", "Quorum", "quorum", "quorum_problem",
 ]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from scheduler.meetings.attendees import WHO, WHO_COMMITTEE, WHO_GROUP, WHO_MEMBERS
+
 __all__ = ["PERIODS", "MeetingType", "DEFAULT_TYPES", "find_type", "meeting_types"]
 
 PERIODS = ("month", "quarter", "year")
@@ -19,12 +21,14 @@ class MeetingType:
     period: str = "month"  # "month" | "quarter" | "year"
     required: int = 1  # meetings required per period
     points: int = 5  # awarded for attending
+    who: str = WHO_MEMBERS  # who must attend: 支委, 小组 or 全体党员 (scheduler/meetings/attendees.py)
 
 
 DEFAULT_TYPES: tuple[MeetingType, ...] = (
     MeetingType("general_assembly", "支部党员大会", ("党员大会", "支部大会"), "quarter"),
-    MeetingType("committee", "支部委员会会议", ("支委会", "支委会议", "支部委员会"), "month"),
-    MeetingType("group", "党小组会", ("小组会", "党小组会议"), "month"),
+    MeetingType("committee", "支部委员会会议", ("支委会", "支委会议", "支部委员会"), "month",
+                who=WHO_COMMITTEE),
+    MeetingType("group", "党小组会", ("小组会", "党小组会议"), "month", who=WHO_GROUP),
     MeetingType("lecture", "党课", ("上党课", "讲党课"), "quarter"),
     MeetingType("theme_day", "主题党日", ("主题党日活动", "党日活动"), "month"),
     # No 民主生活会 alias: that is the leadership team's meeting, not the branch's.
@@ -51,16 +55,17 @@ def _count(name: str, what: str, value: object) -> int:
 
 def meeting_types(overrides: Mapping[str, Mapping[str, object]] | None = None) -> tuple[MeetingType, ...]:
     """DEFAULT_TYPES with configured changes. Keys: a type's key, name or alias. Fields: period, required,
-    points, aliases (aliases replace the defaults, so an unwanted one can be removed)."""
+    points, aliases (aliases replace the defaults, so an unwanted one can be removed), who (支委, 小组 or
+    全体党员: who must attend)."""
     types = list(DEFAULT_TYPES)
     for word, changes in (overrides or {}).items():
         found = find_type(types, str(word))
         if found is None:
             raise ValueError(f"未知的会议类型「{word}」，可选：{'、'.join(t.name for t in DEFAULT_TYPES)}")
-        unknown = set(changes) - {"period", "required", "points", "aliases"}
+        unknown = set(changes) - {"period", "required", "points", "aliases", "who"}
         if unknown:
             raise ValueError(f"会议类型「{word}」不支持设置 {'、'.join(sorted(unknown))}"
-                             "（可设置 period、required、points、aliases）")
+                             "（可设置 period、required、points、aliases、who）")
         changed = found
         if "period" in changes:
             period = changes["period"]
@@ -78,6 +83,10 @@ def meeting_types(overrides: Mapping[str, Mapping[str, object]] | None = None) -
                     or not all(isinstance(a, str) and a.strip() for a in aliases):
                 raise ValueError(f"会议类型「{word}」的 aliases 必须是非空文字的列表，收到 {aliases!r}")
             changed = replace(changed, aliases=tuple(a.strip() for a in aliases))
+        if "who" in changes:
+            if changes["who"] not in WHO:
+                raise ValueError(f"会议类型「{word}」的 who 必须是 {'、'.join(WHO)} 之一，收到 {changes['who']!r}")
+            changed = replace(changed, who=str(changes["who"]))
         types[types.index(found)] = changed
     seen: dict[str, str] = {}
     for t in types:  # one word must name one type, or 「安排会议 X」 would be ambiguous

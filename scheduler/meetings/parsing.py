@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
+from scheduler.meetings.attendees import WHO_GROUP
 from scheduler.meetings.kinds import DEFAULT_TYPES, MeetingType, find_type
 from scheduler.shanghai import FARTHEST_AHEAD, TZ, WEEKDAY_NAMES, as_shanghai
 
@@ -41,6 +42,7 @@ class MeetingDraft:
     place: str  # "" when not given
     topic: str  # "" when not given
     warnings: tuple[str, ...] = ()
+    party_group: str = ""  # the 党小组 a 小组 meeting is for ("" for the whole branch)
 
 
 USAGE = ("请按格式发送：安排会议 <类型> <日期> <时间> [地点] [主题]\n"
@@ -107,15 +109,34 @@ def _strip_label(text: str, label: str) -> str:
     return re.sub(rf"^{label}\s*[:：]\s*", "", text)
 
 
+def _party_group(kind: MeetingType, tokens: list[str], groups: Sequence[str]) -> str:
+    """A 小组 meeting of a branch with 党小组 names its 小组 after the type (taken out of `tokens`); with one
+    小组 it may be left out. "" for other meetings and branches without 小组."""
+    if kind.who != WHO_GROUP or not groups:
+        return ""
+    if len(tokens) > 1 and tokens[1] in groups:
+        return tokens.pop(1)
+    if len(groups) == 1:
+        return groups[0]
+    named = "、".join(groups)
+    if len(tokens) > 1 and not (_REL_DATE.match(tokens[1]) or _FULL_DATE.match(tokens[1])
+                                or _MONTH_DAY.match(tokens[1])):
+        raise MeetingError(f"本支部没有「{tokens[1]}」，党小组有：{named}。")
+    raise MeetingError(f"请写明是哪个党小组的{kind.name}，例如：安排会议 {kind.name} {groups[0]} 2026-12-10 14:30"
+                       f"（本支部的党小组：{named}）。")
+
+
 def parse_meeting(text: str, *, types: Sequence[MeetingType] = DEFAULT_TYPES, now: datetime,
-                  calendar: WorkdayCalendar | None = None) -> MeetingDraft:
-    """Read `<类型> <日期> <时间> [地点] [主题…]` (the text after 「安排会议」)."""
+                  calendar: WorkdayCalendar | None = None, groups: Sequence[str] = ()) -> MeetingDraft:
+    """Read `<类型> [党小组] <日期> <时间> [地点] [主题…]` (the text after 「安排会议」); `groups` are the branch's
+    党小组 (a 小组 meeting names one of them)."""
     tokens = text.strip().removeprefix("安排会议").split()  # tolerate the command word itself
     if not tokens:
         raise MeetingError(USAGE)
     kind = find_type(types, tokens[0])
     if kind is None:
         raise MeetingError(f"未知的会议类型「{tokens[0]}」，可选：{'、'.join(t.name for t in types)}")
+    party_group = _party_group(kind, tokens, groups)
     if len(tokens) < 2:
         raise MeetingError(f"缺少会议日期，{_DATE_HINT}。")
     now = as_shanghai(now)
@@ -139,5 +160,5 @@ def parse_meeting(text: str, *, types: Sequence[MeetingType] = DEFAULT_TYPES, no
     if start - now < timedelta(hours=1):
         minutes = int((start - now).total_seconds() // 60)
         warnings.append(f"距离会议开始不足 1 小时（还有 {minutes} 分钟），部分提醒来不及发送，请尽快通知参会党员。")
-    return MeetingDraft(kind, start, place, topic, tuple(warnings))
+    return MeetingDraft(kind, start, place, topic, tuple(warnings), party_group)
 
