@@ -141,8 +141,8 @@ def test_a_group_meeting_names_its_group() -> None:
 
 
 def test_a_group_meeting_without_its_group_or_with_an_unknown_one_is_refused() -> None:
-    assert error("党小组会 2026-12-10 14:30", GROUPS) == (
-        "请写明是哪个党小组的党小组会，例如：安排会议 党小组会 第一党小组 2026-12-10 14:30"
+    assert error("党小组会 12月9日 9:00", GROUPS) == (
+        "请写明是哪个党小组的党小组会，例如：安排会议 党小组会 第一党小组 12月9日 9:00"
         "（本支部的党小组：第一党小组、第二党小组）。")
     assert error("党小组会 第三党小组 2026-12-10 14:30", GROUPS) == (
         "本支部没有「第三党小组」，党小组有：第一党小组、第二党小组。")

@@ -29,7 +29,7 @@ def meeting_commands(meetings: MeetingService, attendance: AttendanceService,
                            told=ctx.incoming.chat.chat_id if ctx.incoming.chat.is_group else None)
         after_commit(ctx, lambda: meetings.activate(row.id) or "")
         warnings = "".join(f"\n⚠️ {w}" for w in draft.warnings)
-        return [ctx.reply(f"✅ 已安排{meetings.title(row)}（编号 {row.id}）：{meetings.line(row)}{warnings}\n"
+        return [ctx.reply(f"✅ 已安排{draft.type.name}（编号 {row.id}）：{meetings.line(row)}{warnings}\n"
                           "将在会前 3 天、1 天和 1 小时提醒本支部的群。")]
 
     def change(ctx: Context) -> list[Outgoing]:

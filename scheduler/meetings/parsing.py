@@ -122,7 +122,8 @@ def _party_group(kind: MeetingType, tokens: list[str], groups: Sequence[str]) ->
     if len(tokens) > 1 and not (_REL_DATE.match(tokens[1]) or _FULL_DATE.match(tokens[1])
                                 or _MONTH_DAY.match(tokens[1])):
         raise MeetingError(f"本支部没有「{tokens[1]}」，党小组有：{named}。")
-    raise MeetingError(f"请写明是哪个党小组的{kind.name}，例如：安排会议 {kind.name} {groups[0]} 2026-12-10 14:30"
+    when = " ".join(tokens[1:3]) or "2026-12-10 14:30"  # their own date and time in the example
+    raise MeetingError(f"请写明是哪个党小组的{kind.name}，例如：安排会议 {kind.name} {groups[0]} {when}"
                        f"（本支部的党小组：{named}）。")
 
 
