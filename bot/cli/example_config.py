@@ -54,7 +54,8 @@ calendar:                     # 工作日：默认按 chinese-calendar 的法定
   shift: next_workday         # 推送遇非工作日：next_workday 顺延（默认）、skip 跳过、none 照常
 
 meetings:                     # 三会一课与主题党日
-  types: {}                   # 按类型修改规则，例如 党课: {period: quarter, required: 1, points: 5}
+  types: {}                   # 按类型修改规则，例如 党课: {period: quarter, required: 1, points: 5, who: 全体党员}
+                              # who 应到人员：支委（书记、副书记、委员）、小组（该小组党员）、全体党员
   reminders: [3d, 1d, 1h]     # 会前提醒时间（3 天、1 天、1 小时）
   signin_before: 30           # 会前多少分钟起可「签到」（30）
   signin_after: 120           # 会议开始后多少分钟内可签到（120）
