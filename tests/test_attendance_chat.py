@@ -117,7 +117,8 @@ def test_leave_bad_input_changes_nothing(branch: App) -> None:
     assert say(app, "钱七", "请假 1 出差", group="第二党支部") == ["本支部没有编号为 1 的会议。发送「会议」查看。"]
     assert say(app, "钱七", "请假 出差", group="第二党支部") == ["本支部近期没有安排会议，不需要请假。"]
     assert say(app, "李四", "请假条怎么写") == []
-    assert say_privately(app, "周九", "请假 出差") == ["机器人还不知道您属于哪个支部，请在本支部的群里发送「请假 原因」。"]
+    assert say_privately(app, "周九", "请假 出差") == [
+        "机器人还不知道您属于哪个支部，请在本支部的群里发送「请假 原因」。"]
     at(app, START - timedelta(minutes=10))  # 签到 opens 30 minutes before
     assert say(app, "李四", "签到")[0].startswith("✅ 李四 已签到")
     assert say(app, "李四", "请假 1 有事") == [f"李四 已签到{TITLE}，不能再请假。如有变动，请联系书记或委员补记。"]
