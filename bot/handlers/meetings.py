@@ -1,4 +1,4 @@
-"""安排会议, 会议, 签到, 签到情况, 会议统计, 取消会议."""
+"""安排会议, 会议, 签到, 请假, 补记, 签到情况, 会议统计, 取消会议."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from bot.handlers.study import glued
 from bot.messages import Outgoing
 from bot.router import Command
 from bot.services.attendance import AttendanceService
+from bot.services.attendance_records import AttendanceRecords
 from bot.services.context import Context
+from bot.services.leave import LEAVE_USAGE, LeaveService
 from bot.services.meetings import MeetingService
 from bot.storage.attendees import party_groups_of
 from scheduler.meetings import MeetingError
@@ -55,6 +57,20 @@ def meeting_commands(meetings: MeetingService, attendance: AttendanceService,
         return [ctx.reply(attendance.sign_in(ctx.session, member_id=ctx.member.id, member_name=ctx.member.name,
                                            branch_id=ctx.member.branch_id))]
 
+    leave, records = LeaveService(meetings), AttendanceRecords(meetings)
+
+    def ask_leave(ctx: Context) -> list[Outgoing]:
+        if glued(ctx, 2):
+            return []  # 「请假条怎么写」 is chatter
+        if not ctx.args:
+            return [ctx.reply(LEAVE_USAGE)]
+        return [ctx.reply(leave.ask(ctx.session, member_id=ctx.member.id, member_name=ctx.member.name,
+                                    branch_id=ctx.member.branch_id, args=ctx.args))]
+
+    def record(ctx: Context) -> list[Outgoing]:
+        return [ctx.reply(records.record_chat(ctx.session, args=ctx.args, by=ctx.member.name,
+                                              branch_id=ctx.branch_id, any_branch=ctx.member.is_admin))]
+
     def sign_report(ctx: Context) -> list[Outgoing]:
         return [ctx.reply(attendance.signin_report(ctx.session, ctx.branch_id))]
 
@@ -77,6 +93,10 @@ def meeting_commands(meetings: MeetingService, attendance: AttendanceService,
                 "安排会议 支委会 2026-12-01 14:30 三楼会议室 学习二十大精神", role="manager"),
         Command(("会议", "/meetings"), upcoming, "查看本支部近期会议", "会议"),
         Command(("签到", "/signin"), sign_in, "会议期间签到，得积分", "签到"),
+        Command(("请假",), ask_leave, "会前请假，写明原因（不写编号即本支部的下一次会议）", "请假 3 出差"),
+        Command(("补记",), record, "（书记、委员）会后补记出席、请假、列席，或更正签到",
+                "补记 3 张三 李四；补记 3 请假 李四 出差；补记 3 列席 王五；补记 3 缺席 张三", role="manager",
+                action="补记出勤"),
         Command(("签到情况",), sign_report, "（书记、委员）查看谁还没有签到", "签到情况", role="manager",
                 action="查看签到情况"),
         Command(("会议统计",), stats, "本季度三会一课开展情况", "会议统计"),

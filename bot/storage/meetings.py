@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, func, select
 
+from bot.storage.attendance_log import came_after_leave, log_change
 from bot.storage.models import AttendanceRow, MeetingRow
 from bot.storage.once import add_once
 
@@ -75,19 +76,26 @@ def meetings_by_id(*, session: Session, meeting_ids: Iterable[int]) -> list[Meet
 
 
 def attendees(*, session: Session, meeting_id: int) -> set[int]:
-    """The ids of the members who signed in to the meeting."""
-    return set(session.exec(select(AttendanceRow.member_id).where(AttendanceRow.meeting_id == meeting_id)))
+    """The ids of the members present at the meeting (signed in or 补记; not 请假 or 列席)."""
+    return set(session.exec(select(AttendanceRow.member_id).where(AttendanceRow.meeting_id == meeting_id,
+                                                                  AttendanceRow.status == "present")))
 
 
 def attendance_count(*, session: Session, meeting_ids: Iterable[int]) -> int:
     wanted = list(meeting_ids)
     if not wanted:
         return 0
-    return session.exec(select(func.count()).select_from(AttendanceRow)
-                        .where(col(AttendanceRow.meeting_id).in_(wanted))).one()
+    return session.exec(select(func.count()).select_from(AttendanceRow)  # present: 请假 and 列席 are not attendance
+                        .where(col(AttendanceRow.meeting_id).in_(wanted), AttendanceRow.status == "present")).one()
 
 
 def sign_in(*, session: Session, meeting_id: int, member_id: int, now: datetime, status: str = "present") -> bool:
-    """Record the member's sign-in (`status` observer: 列席, not expected); False when they had signed in already
-    (here or on another instance)."""
-    return add_once(session, AttendanceRow(meeting_id=meeting_id, member_id=member_id, signed_at=now, status=status))
+    """Record the member's sign-in (`status` observer: 列席, not expected), and the change in the audit trail;
+    False when they had signed in already (here or on another instance). A member who asked for leave and came
+    after all is signed in."""
+    row = AttendanceRow(meeting_id=meeting_id, member_id=member_id, signed_at=now, status=status)
+    if not add_once(session, row):
+        return came_after_leave(session=session, signed=row)
+    log_change(session=session, meeting_id=meeting_id, member_id=member_id, old_status="", new_status=row.status,
+               reason="签到", changed_by="本人", now=now)
+    return True

@@ -8,12 +8,13 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, or_, select
 
 from bot.storage.fast import DriverStatement
+from bot.storage.models import PointsEntry
 from scheduler.periods import period_keys
 
-__all__ = ["award_points", "award_many"]
+__all__ = ["award_points", "award_many", "points_held", "reverse_points"]
 
 _LEDGER_SQL = ("INSERT INTO points_ledger (member_id, amount, reason, source, created_at) "
                "VALUES (:member, :amount, :reason, :source, :at)")
@@ -36,6 +37,33 @@ def award_points(*, session: Session, member_id: int, amount: int, reason: str, 
     keys = period_keys(now.date())
     _TOTALS.execute(conn, {"member": member_id, "amount": amount, **{f"k{i}": k for i, k in enumerate(keys)}})
     return True
+
+
+def points_held(*, session: Session, reason: str, source: str) -> tuple[int, int]:
+    """What the ledger holds for (reason, source) and its follow-ups (sources `source:…`, such as a reversal):
+    (the net amount, how many entries)."""
+    rows = _follow_ups(session, reason, source)
+    return sum(row.amount for row in rows), len(rows)
+
+
+def reverse_points(*, session: Session, member_id: int, reason: str, source: str, undo_source: str) -> int:
+    """Take back what the ledger holds for (reason, source) and its follow-ups: one negative entry under
+    `undo_source` (unique, `source:…`), dated as the latest entry that gave points, so the periods that counted
+    them (本月, 本季度 …) lose them again. The points taken back; 0 (nothing written) when none are held."""
+    rows = _follow_ups(session, reason, source)
+    net = sum(row.amount for row in rows)
+    if net <= 0:
+        return 0
+    given = max((row for row in rows if row.amount > 0), key=lambda row: (row.created_at, row.id or 0))
+    award_points(session=session, member_id=member_id, amount=-net, reason=reason, source=undo_source,
+                 now=given.created_at)
+    return net
+
+
+def _follow_ups(session: Session, reason: str, source: str) -> list[PointsEntry]:
+    return list(session.exec(select(PointsEntry).where(
+        PointsEntry.reason == reason,
+        or_(PointsEntry.source == source, col(PointsEntry.source).startswith(f"{source}:", autoescape=True)))))
 
 
 def award_many(*, session: Session, awards: list[tuple[int, int, str]], reason: str, now: datetime,
