@@ -1,5 +1,5 @@
 """三会一课 rules: meeting types (kinds), parsing 「安排会议」 (parsing), reminders, sign-in windows and
-announcements (notices), and compliance (quota).
+announcements (notices), compliance (quota), and held or 待补记录 (records).
 
 Pure: no database, no network, no clock reading (`now` is passed in). Frequencies follow
 《中国共产党支部工作条例（试行）》(2018); 党课 once a quarter is a local rule (the 书记 giving at least one a
@@ -29,6 +29,7 @@ from scheduler.meetings.quota import (
     period_bounds,
     period_label,
 )
+from scheduler.meetings.records import STATUS_NAMES, MeetingStatus, meeting_status, reminder_due
 from scheduler.shanghai import TZ
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "WorkdayCalendar", "parse_meeting", "USAGE", "DEFAULT_OFFSETS", "reminder_times", "reminder_text",
     "signin_window", "signin_state", "changed_text", "cancelled_text", "when_text", "details_text",
     "period_bounds", "period_label", "Compliance", "compliance", "overdue_lines", "attendance_rate",
+    "MeetingStatus", "STATUS_NAMES", "meeting_status", "reminder_due",
 ]
