@@ -4,7 +4,7 @@ has minutes or a sign-in, nor for one cancelled."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from helpers import RecordingChannel, group_msg, make_app, private_msg
@@ -84,8 +84,8 @@ def test_a_meeting_recorded_before_the_next_working_day_brings_no_reminder(tmp_p
     app, channel = started(tmp_path, clock, database_url)
     with app.db.session() as session:
         branch = get_or_create_branch(session=session, name="第一党支部")
-        upsert_member(session=session, name="张三", branch_id=branch.id, role="secretary", identities={"local": "张三"},
-                      now=MONDAY)
+        upsert_member(session=session, name="张三", branch_id=branch.id, role="secretary",
+                      identities={"local": "张三"}, now=MONDAY)
         session.commit()
     app.dispatcher.forget_directory()
     app.handle(group_msg("张三", "安排会议 支委会 2026-03-03 14:30", at=clock.now()))
