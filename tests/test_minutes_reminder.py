@@ -66,10 +66,10 @@ def test_the_secretary_is_reminded_once_on_the_next_working_day_of_a_meeting_lef
     advance(app, clock, datetime(2026, 3, 9, 8, 59))  # the weekend, and Monday before nine: nothing yet
     assert reminders(channel) == []
     advance(app, clock, datetime(2026, 3, 9, 9, 5))
-    assert reminders(channel) == [("张三", False,
-                                   "📋 第一党支部会议记录提醒：3月6日（周五）14:30的支部委员会会议（编号 1）还没有会议记录，"
-                                   "也没有签到记录，目前计为「待补记录」。\n请私聊我发送「会议记录 1」填写会议记录；"
-                                   "如会议没有召开，请发送「取消会议 1」。")]
+    assert reminders(channel) == [(
+        "张三", False, "📋 第一党支部会议记录提醒：3月6日（周五）14:30的支部委员会会议（编号 1）还没有会议记录，"
+        "也没有签到记录，目前计为「待补记录」。\n请私聊我发送「会议记录 1」填写会议记录；如会议没有召开，"
+        "请发送「取消会议 1」。")]
     advance(app, clock, datetime(2026, 3, 10, 9, 5))  # the next day's run: the outbox key keeps it to once
     assert len(reminders(channel)) == 1
     app.close()
