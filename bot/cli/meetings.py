@@ -1,4 +1,4 @@
-"""`studybot meetings add|list|cancel|report`: 三会一课 from the command line, on the database the running bot
+"""`studybot meetings add|list|cancel|report|minutes`: 三会一课 from the command line, on the database the running bot
 uses (a meeting added here gets its reminders from `studybot run` without a restart)."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bot.cli.common import BranchOption, ConfigOption, cancel_and_report, clock_of, fail, find_branch, open_app
+from bot.cli.meetings_minutes import meetings_minutes
 from bot.cli.output import ForceOption, choose_format, csv_text, new_sheet, refuse_existing, save_book, write_text
 from bot.services.wording import MeetingWording
 from scheduler.meetings import MeetingError
@@ -137,9 +138,10 @@ def meetings_report(
 
 
 def commands() -> typer.Typer:
-    group = typer.Typer(help="三会一课：安排、查看、取消会议，开展情况报告", no_args_is_help=True)
+    group = typer.Typer(help="三会一课：安排、查看、取消会议，会议记录，开展情况报告", no_args_is_help=True)
     group.command("add")(meetings_add)
     group.command("list")(meetings_list)
     group.command("cancel")(meetings_cancel)
     group.command("report")(meetings_report)
+    group.command("minutes")(meetings_minutes)
     return group

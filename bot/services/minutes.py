@@ -17,7 +17,7 @@ from datetime import timedelta
 from bot.messages import Outgoing
 from bot.services.context import Context
 from bot.services.meetings import MeetingService, aware
-from bot.services.minutes_text import AGENDA, FIELD_COUNT, question, record_lines, saved_line, shorten
+from bot.services.minutes_text import AGENDA, FIELD_COUNT, fields_of, question, record_lines, saved_line, shorten
 from bot.services.numbers import DIGITS, parse_number
 from bot.storage.meetings import meetings_held_by
 from bot.storage.minutes import (
@@ -88,7 +88,7 @@ class MinutesService:
         saved = minutes_of(session=ctx.session, meeting_id=row.id)
         if saved is None:
             return self._begin(ctx, row, self._fresh(ctx, row))
-        fields = {key: getattr(saved, key) for key, _ in MINUTES_FIELDS}
+        fields = fields_of(saved)
         self._keep(ctx, row.id, 0, DraftState(prefill=fields, editing=True, ask="edit"))
         head = f"📋 会议记录 {self._meetings.line(row)}"
         return [ctx.reply("\n".join([head, *record_lines(fields), saved_line(saved),
@@ -130,7 +130,7 @@ class MinutesService:
         saved = minutes_of(session=ctx.session, meeting_id=row.id or 0)
         if saved is None:
             return DraftState()
-        return DraftState(prefill={key: getattr(saved, key) for key, _ in MINUTES_FIELDS}, editing=True)
+        return DraftState(prefill=fields_of(saved), editing=True)
 
     def _begin(self, ctx: Context, row: MeetingRow, state: DraftState) -> list[Outgoing]:
         state.fields, state.ask, state.restart = {}, "", None

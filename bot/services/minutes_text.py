@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.storage.minutes import MINUTES_FIELDS
 from bot.storage.models_records import MinutesRow
 
-__all__ = ["FIELD_COUNT", "AGENDA", "record_lines", "saved_line", "question", "shorten"]
+__all__ = ["FIELD_COUNT", "AGENDA", "fields_of", "record_lines", "saved_line", "question", "shorten"]
 
 FIELD_COUNT = len(MINUTES_FIELDS)
 AGENDA = next(i for i, (key, _) in enumerate(MINUTES_FIELDS) if key == "agenda")
@@ -16,6 +16,10 @@ _QUESTIONS = {"chair": "主持人是谁？", "recorder": "记录人是谁？", "
 def shorten(text: str, size: int = 30) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= size else flat[:size] + "…"
+
+
+def fields_of(row: MinutesRow) -> dict[str, str]:
+    return {key: getattr(row, key) for key, _ in MINUTES_FIELDS}
 
 
 def record_lines(fields: dict[str, str]) -> list[str]:
