@@ -85,7 +85,8 @@ def test_minutes_from_markdown_are_stored_printed_and_replaced(meetings: Path, t
         "张三", "李四", "1. 学习党章\n2. 讨论发展对象", "### 一、学习党章\n内容：逐条学习第二章。",
         "同意王五列为发展对象。", "命令行")
     shown = invoke(meetings, "meetings", "minutes", "1")
-    assert shown.exit_code == 0 and "决议事项：同意王五列为发展对象。\n记录于 2026-03-05 09:00（命令行）\n" in shown.output
+    assert shown.exit_code == 0
+    assert "决议事项：同意王五列为发展对象。\n记录于 2026-03-05 09:00（命令行）\n" in shown.output
     (tmp_path / "minutes.txt").write_text("主持人：王五\n主要内容：传达上级精神\n", encoding="gbk")
     replaced = invoke(meetings, "meetings", "minutes", "1", "--file", "minutes.txt", now=datetime(2026, 3, 6, 9))
     assert replaced.exit_code == 0 and replaced.output.startswith("已替换编号 1 的会议记录：")
