@@ -196,3 +196,11 @@ def test_in_a_group_the_command_points_to_a_private_chat_and_an_admin_records_an
     assert say(branch, "赵管理", "张三") == "编号 1 的会议已取消，未完成的会议记录已作废。"
     assert say(branch, "张三", "会议记录 1") == "编号 1 的会议已取消，不需要会议记录。"
     assert drafts(branch) == []
+
+
+def test_a_dormant_draft_of_a_meeting_cancelled_since_is_dropped_quietly(branch: App, clock: ManualClock) -> None:
+    say(branch, "张三", "会议记录 1")
+    branch.handle(group_msg("张三", "取消会议 1", at=clock.now()))
+    clock.set(AFTER + timedelta(hours=2))
+    assert texts(branch.handle(private_msg("张三", "今天的学习很有收获，谢谢", at=clock.now()))) == []
+    assert drafts(branch) == []

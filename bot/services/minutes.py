@@ -169,8 +169,9 @@ class MinutesService:
         if draft is None:
             return None
         state = DraftState.loads(draft.answers)
-        if state.ask == "edit":  # a record was shown long ago: the offer lapses
-            drop_draft(session=ctx.session, member_id=ctx.member.id)
+        row = ctx.session.get(MeetingRow, draft.meeting_id)
+        if state.ask == "edit" or row is None or row.cancelled_at is not None:
+            drop_draft(session=ctx.session, member_id=ctx.member.id)  # a record shown long ago; a meeting cancelled
             return None
         state.ask, state.restart = "resume", state.restart or draft.meeting_id
         if ctx.incoming.text.strip() in (GO_ON, RESTART, CANCEL):
