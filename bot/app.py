@@ -15,6 +15,7 @@ from bot.clock import Clock, SystemClock
 from bot.dispatcher import Dispatcher
 from bot.handlers.help import help_command
 from bot.handlers.meetings import meeting_commands
+from bot.handlers.minutes import minutes_command, route_minutes
 from bot.handlers.quiz import parse_start, quiz_catchers, quiz_commands
 from bot.handlers.ranking import ranking_commands
 from bot.handlers.rounds import round_command
@@ -31,6 +32,7 @@ from bot.services.contests.rounds import RoundService
 from bot.services.context import Context
 from bot.services.daily import DailyService
 from bot.services.directory import Directory
+from bot.services.minutes import MinutesService
 from bot.services.practice import PracticeService
 from bot.settings import Settings
 from bot.storage.db import Database
@@ -170,16 +172,19 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
     schedule = build_schedule(settings, db=db, clock=clock, channels=lambda: channels,
                               start_contest=functools.partial(start_planned, contests, db, settings.branch_for_group),
                               send=send, start_round=plan_round, order_round=ordered_round)
+    minutes = MinutesService(meetings=schedule.meetings)
     sections = [("竞赛", quiz_commands(contests, daily, practice, catalog)
                  + [round_command(rounds, parse_args=lambda args: parse_start(args, catalog.__contains__),
                                   channels=lambda: list(channels))]), ("积分", ranking_commands()),
                 ("学习", study_commands(schedule.study, schedule.pushes, _after_commit)),
-                ("会议", meeting_commands(schedule.meetings, schedule.attendance, _after_commit))]
+                ("会议", meeting_commands(schedule.meetings, schedule.attendance, _after_commit)
+                 + [minutes_command(minutes)])]
     commands = [command for _, group in sections for command in group]
     commands.append(help_command(sections, settings.bot.name))
     router = Router(commands)
     for catcher in quiz_catchers(contests, daily, practice, router.suggest):
         router.catch(catcher)
+    route_minutes(router, minutes)
 
     def forget_all() -> None:
         contests.forget_all()

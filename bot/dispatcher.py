@@ -98,6 +98,10 @@ class Dispatcher:
         return replies
 
     def _route(self, ctx: Context, text: str) -> list[Outgoing]:
+        for interceptor in self._router.interceptors:  # a dialogue under way comes before the commands
+            replies = interceptor(ctx)
+            if replies is not None:
+                return replies
         # a tap on a card is an answer, never a command (a card's button reads 「对」, not 「帮助」)
         match = self._router.match(text) if ctx.incoming.button is None else None
         if match is not None:

@@ -50,6 +50,7 @@ class Router:
     def __init__(self, commands: list[Command]) -> None:
         self.commands = commands
         self.catchers: list[Catcher] = []
+        self.interceptors: list[Catcher] = []
         # longest word first, so 支部排行 is not read as 排行 + 支部
         self._words = sorted(((w, c) for c in commands for w in c.words), key=lambda wc: -len(wc[0]))
         # most messages in a contest are answers ("A", "对"): one set lookup rules them out
@@ -58,6 +59,11 @@ class Router:
     def catch(self, catcher: Catcher) -> None:
         """Offer text that matches no command to `catcher`, after the catchers added before it."""
         self.catchers.append(catcher)
+
+    def intercept(self, catcher: Catcher) -> None:
+        """Offer every text to `catcher` before any command is matched: a dialogue under way (会议记录) takes the
+        member's messages as its answers, even those that read like a command."""
+        self.interceptors.append(catcher)
 
     def match(self, text: str) -> Match | None:
         """A command at the start of the text; Chinese commands may be glued to their

@@ -1,5 +1,5 @@
-"""`studybot meetings add|list|cancel|attend|report`: 三会一课 from the command line, on the database the running bot
-uses (a meeting added here gets its reminders from `studybot run` without a restart)."""
+"""`studybot meetings add|list|cancel|attend|report|minutes`: 三会一课 from the command line, on the database the
+running bot uses (a meeting added here gets its reminders from `studybot run` without a restart)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from rich.table import Table
 
 from bot.cli.common import BranchOption, ConfigOption, cancel_and_report, clock_of, fail, find_branch, open_app
 from bot.cli.meetings_attend import meetings_attend
+from bot.cli.meetings_minutes import meetings_minutes
 from bot.cli.output import ForceOption, choose_format, csv_text, new_sheet, refuse_existing, save_book, write_text
 from bot.services.wording import MeetingWording
 from bot.storage.attendees import party_groups_of
@@ -139,10 +140,11 @@ def meetings_report(
 
 
 def commands() -> typer.Typer:
-    group = typer.Typer(help="三会一课：安排、查看、取消会议，补记出勤，开展情况报告", no_args_is_help=True)
+    group = typer.Typer(help="三会一课：安排、查看、取消会议，补记出勤，会议记录，开展情况报告", no_args_is_help=True)
     group.command("add")(meetings_add)
     group.command("list")(meetings_list)
     group.command("cancel")(meetings_cancel)
     group.command("attend")(meetings_attend)
     group.command("report")(meetings_report)
+    group.command("minutes")(meetings_minutes)
     return group

@@ -18,6 +18,7 @@ from bot.services.meeting_files import check_meeting_files, sync_meeting_files
 from bot.services.meetings import MeetingService
 from bot.services.push_rate import PushRate
 from bot.services.pushes import PushService, Target
+from bot.services.records_reminder import REMINDER_PHRASE, RecordsReminder
 from bot.services.study import StudyService
 from bot.settings import Settings, parse_offset
 from bot.storage.db import Database
@@ -56,6 +57,7 @@ class Schedule:
     meeting_problems: list[str] = field(default_factory=list)
     _stamps: dict[Path, float] = field(default_factory=dict)
     order_round: Callable[[str], None] | None = None  # a 全委竞赛 ordered on the command line (a "round" job)
+    records: RecordsReminder | None = None  # the 待补记录 reminder (a "records" job)
 
     def _plan_stamps(self) -> dict[Path, float]:
         return {path: (path.stat().st_mtime if path.exists() else -1.0) for path in self.plan_files}
@@ -87,6 +89,8 @@ class Schedule:
             self.attendance.overdue_notice()
         elif kind == "round" and self.order_round is not None:
             self.order_round(ref)
+        elif kind == "records" and self.records is not None:
+            self.records.remind()
         else:
             log.warning("unknown job kind %s (%s)", kind, ref)
 
@@ -103,6 +107,8 @@ class Schedule:
                 log.info("%s", problem)  # the commands that need them print them once (meeting_file_problems)
             self.meeting_problems = problems
         self.meetings.reconcile()
+        if self.records is not None:
+            self.jobs.reconcile([self.records.spec()], prefix="records:")
         return counts
 
     def meeting_file_problems(self) -> list[str]:
@@ -183,8 +189,11 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
                               now=clock.now)
     attendance = AttendanceService(db=db, meetings=meetings, signin_before=timedelta(minutes=meet.signin_before),
                                    signin_after=signin_after, now=clock.now)
+    records = RecordsReminder(db=db, meetings=meetings, calendar=calendar,
+                              trigger=parse(REMINDER_PHRASE, "none").trigger,
+                              grace=timedelta(hours=sched.notice_grace_hours), now=clock.now)
     outbox = OutboxWorker(db=db, channels=channels, now=clock.now, sleep=clock.sleep, per_minute=sched.per_minute)
     schedule = Schedule(calendar, study, pushes, meetings, attendance, jobs, outbox, problems, read_plans,
-                        list(content.plans), list(meet.files), order_round=order_round)
+                        list(content.plans), list(meet.files), order_round=order_round, records=records)
     jobs_handler.append(schedule.run_job)
     return schedule

@@ -1,5 +1,6 @@
 """三会一课 rules: meeting types (kinds), parsing 「安排会议」 (parsing), reminders, sign-in windows and
-announcements (notices), compliance (quota), who must attend (attendees) and the quorum (quorum).
+announcements (notices), compliance (quota), who must attend (attendees), the quorum (quorum), and held or
+待补记录 (records).
 
 Pure: no database, no network, no clock reading (`now` is passed in). Frequencies follow
 《中国共产党支部工作条例（试行）》(2018); 党课 once a quarter is a local rule (the 书记 giving at least one a
@@ -42,6 +43,7 @@ from scheduler.meetings.quota import (
     period_bounds,
     period_label,
 )
+from scheduler.meetings.records import STATUS_NAMES, MeetingStatus, meeting_status, reminder_due
 from scheduler.shanghai import TZ
 
 __all__ = [
@@ -51,4 +53,5 @@ __all__ = [
     "period_bounds", "period_label", "Compliance", "compliance", "overdue_lines", "attendance_rate",
     "WHO", "WHO_COMMITTEE", "WHO_GROUP", "WHO_MEMBERS", "Person", "expected_people", "is_committee", "is_party_member",
     "position_role", "who_text", "QUORUM_TYPES", "Quorum", "quorum", "quorum_problem",
+    "MeetingStatus", "STATUS_NAMES", "meeting_status", "reminder_due",
 ]
