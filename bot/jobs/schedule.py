@@ -84,7 +84,7 @@ class Schedule:
         elif kind == "remind":
             self.meetings.remind(ref)
         elif kind == "notice":
-            self.attendance.overdue_notice()
+            self.attendance.warning_notice() if ref == "warning" else self.attendance.overdue_notice()
         elif kind == "round" and self.order_round is not None:
             self.order_round(ref)
         else:
@@ -176,13 +176,19 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
     except Exception as exc:  # WhenError: the admin's phrase
         problems.append(f"meetings.overdue_notice：{exc}；改用「每月第一个工作日 09:00」")
         notice = parse("每月第一个工作日 09:00", "none")
+    try:
+        warning = parse(meet.warning_notice, "none") if meet.warning_days else None
+    except Exception as exc:  # WhenError: the admin's phrase
+        problems.append(f"meetings.warning_notice：{exc}；改用「每个工作日 09:00」")
+        warning = parse("每个工作日 09:00", "none")
     signin_after = timedelta(minutes=meet.signin_after)
     meetings = MeetingService(db=db, jobs=jobs, types=meeting_types(meet.types), calendar=calendar,
                               offsets=[parse_offset(o) for o in meet.reminders], listed_after=signin_after,
                               notice_trigger=notice.trigger, notice_grace=timedelta(hours=sched.notice_grace_hours),
-                              now=clock.now)
+                              now=clock.now, warning_trigger=warning.trigger if warning else None)
     attendance = AttendanceService(db=db, meetings=meetings, signin_before=timedelta(minutes=meet.signin_before),
-                                   signin_after=signin_after, now=clock.now)
+                                   signin_after=signin_after, now=clock.now, bodies=meet.groups,
+                                   warning_days=meet.warning_days)
     outbox = OutboxWorker(db=db, channels=channels, now=clock.now, sleep=clock.sleep, per_minute=sched.per_minute)
     schedule = Schedule(calendar, study, pushes, meetings, attendance, jobs, outbox, problems, read_plans,
                         list(content.plans), list(meet.files), order_round=order_round)

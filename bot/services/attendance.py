@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.services.meeting_notices import send_notices, stats_text
+from bot.services.meeting_report import MeetingReports, ReportRow
 from bot.services.meetings import MeetingService, aware, naive, short_time
 from bot.storage import meetings as stored
-from bot.storage.branches import all_branches
 from bot.storage.db import Database
-from bot.storage.outbox import Push, enqueue
-from bot.storage.people import identities_of, members_of_branch, members_with_role
+from bot.storage.people import members_of_branch
 from bot.storage.points import award_points
 from scheduler import meetings as rules
 
@@ -25,25 +24,15 @@ __all__ = ["AttendanceService", "ReportRow"]
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ReportRow:
-    branch: str
-    type: str
-    period: str
-    held: int
-    required: int
-    attendance_rate: float | None
-
-    @property
-    def behind(self) -> bool:
-        return self.held < self.required
-
-
 class AttendanceService:
     def __init__(self, *, db: Database, meetings: MeetingService, signin_before: timedelta, signin_after: timedelta,
-                 now: Callable[[], datetime]) -> None:
+                 now: Callable[[], datetime], bodies: Mapping[str, Sequence[str]] | None = None,
+                 warning_days: int = 7) -> None:
         self._db, self._meetings = db, meetings
         self._before, self._after, self._now = signin_before, signin_after, now
+        # meetings.groups: the 党委's bodies (中心组 …) and their members, each kept as a pseudo-branch
+        self.bodies, self._warning_days = dict(bodies or {}), warning_days
+        self.reports = MeetingReports(types=meetings.types, bodies=self.bodies, now=now)
 
     def held_dates(self, session: Session, branch_id: int, until: datetime) -> dict[str, list[date]]:
         held: dict[str, list[date]] = defaultdict(list)
@@ -95,62 +84,22 @@ class AttendanceService:
                 f"{len(here)}/{len(members)} 人\n已签到：{'、'.join(here) or '无'}\n"
                 f"未签到：{'、'.join(missing) or '无'}")
 
-    # ----- 会议统计 and the report -----
+    # ----- 会议统计 and the report (bot/services/meeting_report.py) -----
 
     def report(self, session: Session, *, period: str, day: date,
                branch_ids: list[int] | None = None) -> list[ReportRow]:
         """Per branch and meeting type: held versus required in the period, and the attendance rate."""
-        start, end = rules.period_bounds(period, day)
-        since = datetime.combine(start, datetime.min.time())
-        until = min(self._now(), datetime.combine(end, datetime.min.time()))
-        rows: list[ReportRow] = []
-        for branch in all_branches(session=session):
-            if branch_ids is not None and branch.id not in branch_ids:
-                continue
-            held = self.held_dates(session, branch.id, until)
-            size = len(members_of_branch(session=session, branch_id=branch.id))
-            for check in rules.compliance(self._meetings.types, held, day, report_period=period):
-                meetings = stored.meeting_ids(session=session, branch_id=branch.id, type_key=check.type.key,
-                                              start=since, until=until)
-                attended = stored.attendance_count(session=session, meeting_ids=meetings)
-                rows.append(ReportRow(branch.name, check.type.name, rules.period_label(period, day), check.held,
-                                      check.required, rules.attendance_rate(attended, size * len(meetings))))
-        return rows
+        return self.reports.report(session, period=period, day=day, branch_ids=branch_ids)[0]
 
     def stats_text(self, session: Session, branch_id: int | None, day: date) -> str:
-        rows = self.report(session, period="quarter", day=day, branch_ids=[branch_id] if branch_id else [])
-        if not rows:
-            return "本支部还没有会议记录。"
-        lines = [f"📊 {rows[0].branch} {rows[0].period}三会一课："]
-        for row in rows:
-            rate = f"，出勤率 {row.attendance_rate:.0%}" if row.attendance_rate is not None else ""
-            mark = "⚠️" if row.behind else "✅"
-            lines.append(f"{mark} {row.type}：已开 {row.held} 次 / 应开 {row.required} 次{rate}")
-        return "\n".join(lines)
+        return stats_text(self.reports, session, branch_id, day)
 
-    # ----- the overdue notice (a scheduled job) -----
+    # ----- the overdue notice and the warning before a month ends (scheduled jobs) -----
 
     def overdue_notice(self) -> None:
-        """Each secretary whose branch is behind is told so privately."""
-        now = self._now()
-        with self._db.session() as session:
-            pushes = []
-            for branch in all_branches(session=session):
-                lines = rules.overdue_lines(rules.compliance(self._meetings.types,
-                                                             self.held_dates(session, branch.id, now), now.date()),
-                                            now.date())
-                if not lines:
-                    continue
-                secretaries = members_with_role(session=session, branch_id=branch.id, role="secretary")
-                if not secretaries:
-                    log.warning("branch %s is behind on meetings but has no secretary to tell", branch.name)
-                text = (f"📋 {branch.name} 三会一课提醒（{now:%Y-%m-%d}）：\n"
-                        + "\n".join(f"· {line}" for line in lines)
-                        + "\n发送「安排会议」安排，发送「会议统计」查看详情。")
-                for member in secretaries:
-                    for identity in identities_of(session=session, member_id=member.id):
-                        pushes.append(Push(key=f"notice:{now:%Y%m%d}:{member.id}:{identity.channel}", kind="notice",
-                                           channel=identity.channel, chat_id=identity.external_id, chat_name="私聊",
-                                           is_group=False, text=text, due_at=now, branch_id=branch.id))
-            enqueue(session=session, pushes=pushes, now=now)
-            session.commit()
+        """Each secretary whose branch missed meetings in the period just ended is told so privately."""
+        send_notices(self._db, self.reports, self._now(), warning_days=None)
+
+    def warning_notice(self) -> None:
+        """In the last days of a month, each secretary whose branch is still missing meetings is told."""
+        send_notices(self._db, self.reports, self._now(), warning_days=self._warning_days)

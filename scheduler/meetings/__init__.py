@@ -2,8 +2,10 @@
 announcements (notices), and compliance (quota).
 
 Pure: no database, no network, no clock reading (`now` is passed in). Frequencies follow
-《中国共产党支部工作条例（试行）》(2018); 党课 once a quarter is a local rule (the 书记 giving at least one a
-year is not checked here: it needs speaker data). Times are Asia/Shanghai. Aware datetimes are returned; a
+《中国共产党支部工作条例（试行）》(2018); 党课 once a quarter is a local rule. What differs per branch (支委会 only
+with 7 正式党员, 党小组会 per 小组, 组织生活会 in Q4, the 书记's yearly 党课) is in requirements; the overdue
+notice and the warning before a period ends in overdue (imported from there, not re-exported).
+Times are Asia/Shanghai. Aware datetimes are returned; a
 naive one passed in is read as Shanghai wall-clock time, because the rest of the app (bot/clock.py,
 storage) keeps naive wall-clock times.
 """
@@ -29,6 +31,15 @@ from scheduler.meetings.quota import (
     period_bounds,
     period_label,
 )
+from scheduler.meetings.requirements import (
+    SECRETARY_LECTURE,
+    BranchFacts,
+    HeldMeeting,
+    MemberFacts,
+    applies_to,
+    branch_compliance,
+    branch_facts,
+)
 from scheduler.shanghai import TZ
 
 __all__ = [
@@ -36,4 +47,6 @@ __all__ = [
     "WorkdayCalendar", "parse_meeting", "USAGE", "DEFAULT_OFFSETS", "reminder_times", "reminder_text",
     "signin_window", "signin_state", "changed_text", "cancelled_text", "when_text", "details_text",
     "period_bounds", "period_label", "Compliance", "compliance", "overdue_lines", "attendance_rate",
+    "SECRETARY_LECTURE", "BranchFacts", "HeldMeeting", "MemberFacts", "applies_to", "branch_compliance",
+    "branch_facts",
 ]
