@@ -1,5 +1,4 @@
-"""The sections of studybot.yaml as typed models: each key's type, range and default, and the rules that
-join several keys."""
+"""The sections of studybot.yaml as typed models: each key's type, range and default, and the rules joining keys."""
 
 from __future__ import annotations
 
@@ -92,13 +91,9 @@ class MeetingSettings(_Section):
     signin_before: int = Field(default=30, ge=0, le=24 * 60)  # minutes before the start 签到 opens
     signin_after: int = Field(default=120, ge=1, le=24 * 60)  # minutes after the start it closes
     overdue_notice: str = "每月第一个工作日 09:00"  # secretaries of branches behind last month are told
-    # in a month's last warning_days days (0: never), the secretaries of branches still missing meetings are told
-    # once, at the first of these times that falls in them
-    warning_notice: str = "每个工作日 09:00"
-    warning_days: int = Field(default=7, ge=0, le=27)
-    # the 党委's own bodies and their members by name, e.g. {中心组: [张三, 李四]}: each holds its meetings
-    # (types with that body: 理论学习中心组学习 for 中心组, 党委会 for 党委) as a pseudo-branch of its name
-    groups: dict[str, list[str]] = {}
+    warning_notice: str = "每个工作日 09:00"  # once a month, at the first of these in its last warning_days days,
+    warning_days: int = Field(default=7, ge=0, le=27)  # branches still missing meetings are told (0: never)
+    groups: dict[str, list[str]] = {}  # the 党委's bodies (中心组, 党委) by member name, each a pseudo-branch
     files: list[Path] = []  # meetings planned in YAML, reconciled at start and on studybot reload
 
     @field_validator("types")
