@@ -80,6 +80,7 @@ def warning_lines(checks: Iterable[Compliance], day: date) -> list[str]:
 
 
 def warning_text(branch: str, day: date, lines: list[str]) -> str:
-    return (f"⏳ {branch} 三会一课提醒（{day:%Y-%m-%d}）：本月还剩 {days_left(day)} 天，以下会议尚未完成：\n"
+    left = "今天是本月最后一天" if days_left(day) == 1 else f"本月还剩 {days_left(day)} 天"
+    return (f"⏳ {branch} 三会一课提醒（{day:%Y-%m-%d}）：{left}，以下会议尚未完成：\n"
             + "\n".join(f"· {line}" for line in lines)
             + "\n发送「安排会议」安排，发送「会议统计」查看详情。")
