@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot.cli.common import ConfigOption, fail, open_app
+from bot.cli.common import ConfigOption, clock_of, fail, open_app
 from bot.cli.output import ForceOption, choose_format, csv_text, new_sheet, refuse_existing, save_book, write_text
 from bot.services.meeting_report import MeetingRecord, ReportRow
 from safeio.cells import append_row
@@ -86,6 +86,7 @@ def ledger_book(rows: list[ReportRow], ledger: dict[str, list[MeetingRecord]]) -
 
 
 def meetings_report(
+    ctx: typer.Context,
     period: Annotated[str, typer.Option("--period", "-p", help="month（本月）、quarter（本季度）或 year（本年）")]
     = "quarter",
     format_: Annotated[str | None, typer.Option(
@@ -105,7 +106,7 @@ def meetings_report(
         raise fail("xlsx 格式需要用 --output 指定文件，例如：--output 三会一课.xlsx")
     if output is not None:
         refuse_existing(output, force)
-    app = open_app(config)
+    app = open_app(config, clock=clock_of(ctx))  # 「今天」 and what has started are the context's
     try:
         try:
             when = date.fromisoformat(day) if day else app.clock.now().date()

@@ -33,10 +33,14 @@ def counts_as_held(row: MeetingRow, *, now: datetime, has_minutes: bool, has_att
 def expected_attendees(row: MeetingRow, branch_people: Sequence[Member], body_people: Sequence[Member] | None
                        ) -> list[Member]:
     """Who must attend. For now: a body's meeting, the members `meetings.groups` lists; a branch's, its 党员
-    (正式 and 预备; no 党员类别 counts as 党员), until the expected list frozen at the start (helper A) lands."""
+    (正式 and 预备; no 党员类别 counts as 党员), those of its 小组 for a 党小组会 of one, until the expected list
+    frozen at the start (helper A) lands."""
     if body_people is not None:
         return list(body_people)
-    return [m for m in branch_people if m.category.strip() in _PARTY]
+    party = [m for m in branch_people if m.category.strip() in _PARTY]
+    if row.type_key == "group" and row.party_group:
+        return [m for m in party if m.party_group == row.party_group]
+    return party
 
 
 def quorum_short(type_key: str, expected: Sequence[Member], present: set[int]) -> bool:
