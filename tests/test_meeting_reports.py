@@ -169,3 +169,49 @@ def test_report_xlsx_is_a_ledger_with_one_sheet_per_branch(tmp_path: Path, cli_c
     assert lecture["会议记录"] == "有" and lecture["缺席"] is None
     assert [c.value for c in book["第二党支部"][2]][2] == "主题党日"
     assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$1"
+
+
+# ---- the 党委's 中心组
+
+def test_the_committees_study_group_is_arranged_signed_in_and_reported(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 11, 2, 9, 0))
+    app = make_app(tmp_path, clock, meetings={"groups": {"中心组": ["张三", "王五"]}})
+    roster(app, "第一党支部", ["张三", "李四", "钱管理"])
+    roster(app, "第二党支部", ["王五", "赵六"])
+    with app.db.session() as session:
+        admin = session.exec(select(Member).where(Member.name == "钱管理")).one()
+        admin.role = "admin"
+        session.add(admin)
+        session.commit()
+    # in a chat, an admin arranges the 党委's meetings (a 书记 manages only the group of their own branch)
+    [refused] = app.handle(group_msg("张三", "安排会议 中心组学习 2026-11-10 09:00", group="中心组", at=clock.now()))
+    assert refused.text.startswith("抱歉，这个群属于其他支部")
+    [arranged] = app.handle(group_msg("钱管理", "安排会议 中心组学习 2026-11-10 09:00 党委会议室 学习二十大精神",
+                                      group="中心组", at=clock.now()))
+    assert arranged.text.startswith("✅ 已安排理论学习中心组学习（编号 1）")
+    clock.set(datetime(2026, 11, 10, 9, 0))
+    [signed] = app.handle(group_msg("张三", "签到", group="中心组", at=clock.now()))
+    assert signed.text.startswith("✅ 张三 已签到：理论学习中心组学习")
+    [not_theirs] = app.handle(group_msg("李四", "签到", group="中心组", at=clock.now()))
+    assert "没有需要签到的会议" in not_theirs.text  # not in the 中心组
+    [report] = app.handle(group_msg("钱管理", "签到情况", group="中心组", at=clock.now()))
+    assert report.text.splitlines()[1:] == ["已签到：张三", "未签到：王五"]
+    clock.set(datetime(2026, 11, 20, 9, 0))
+    with app.db.session() as session:
+        rows = app.schedule.attendance.report(session, period="month", day=clock.now().date())
+    body = [(r.branch, r.type, r.held, r.required, r.attendance_rate) for r in rows if r.branch == "中心组"]
+    assert body == [("中心组", "理论学习中心组学习", 1, 1, 0.5)]
+    assert not any(r.type == "理论学习中心组学习" for r in rows if r.branch != "中心组")
+    app.close()
+
+
+def test_meetings_add_on_the_command_line_for_a_body(tmp_path: Path, cli_config: Path) -> None:
+    cli_config.write_text(cli_config.read_text(encoding="utf-8") + "meetings:\n  groups:\n    党委: [张三]\n",
+                          encoding="utf-8")
+    added = invoke(cli_config, datetime(2026, 11, 2, 9, 0), "meetings", "add", "党委会", "2026-11-12", "15:00",
+                   "--branch", "党委")
+    assert added.exit_code == 0, added.output
+    assert added.output.startswith("已安排：[1] 11月12日（周四）15:00 党委会")
+    unknown = invoke(cli_config, datetime(2026, 11, 2, 9, 0), "meetings", "add", "党委会", "2026-11-12", "15:00",
+                     "--branch", "纪委")
+    assert unknown.exit_code == 2 and "没有支部「纪委」" in unknown.output

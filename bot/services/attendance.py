@@ -14,7 +14,10 @@ from bot.services.meeting_notices import send_notices, stats_text
 from bot.services.meeting_report import MeetingReports, ReportRow
 from bot.services.meetings import MeetingService, aware, naive, short_time
 from bot.storage import meetings as stored
+from bot.storage.branches import branch_named
 from bot.storage.db import Database
+from bot.storage.meeting_ledger import members_named
+from bot.storage.models import Branch
 from bot.storage.people import members_of_branch
 from bot.storage.points import award_points
 from scheduler import meetings as rules
@@ -46,6 +49,9 @@ class AttendanceService:
         now = self._now()
         type_of = self._meetings.type_of
         rows = self._meetings.upcoming(session, branch_id)
+        for body in (b for b, names in self.bodies.items() if member_name in names):  # 中心组 …: its members
+            if (found := branch_named(session=session, name=body)) is not None:
+                rows = sorted([*rows, *self._meetings.upcoming(session, found.id)], key=lambda r: r.start_at)
         open_rows = [r for r in rows if rules.signin_state(aware(r.start_at), aware(now), self._before,
                                                             self._after) == "open"]
         if not open_rows:
@@ -77,7 +83,10 @@ class AttendanceService:
         if row is None:
             return "本支部还没有开始的会议。"
         signed = stored.attendees(session=session, meeting_id=row.id)
-        members = members_of_branch(session=session, branch_id=branch_id)
+        branch = session.get(Branch, branch_id) if branch_id else None
+        members = members_named(session=session, names=self.bodies[branch.name]) \
+            if branch is not None and branch.name in self.bodies else members_of_branch(session=session,
+                                                                                        branch_id=branch_id)
         here = [m.name for m in members if m.id in signed]
         missing = [m.name for m in members if m.id not in signed]
         return (f"📝 {self._meetings.type_of(row.type_key).name}（{short_time(row.start_at)}）签到 "
