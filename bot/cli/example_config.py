@@ -54,11 +54,14 @@ calendar:                     # 工作日：默认按 chinese-calendar 的法定
   shift: next_workday         # 推送遇非工作日：next_workday 顺延（默认）、skip 跳过、none 照常
 
 meetings:                     # 三会一课与主题党日
-  types: {}                   # 按类型修改规则，例如 党课: {period: quarter, required: 1, points: 5}
+  types: {}                   # 按类型改规则，如 党课: {period: quarter, required: 1}；另有 points、from_month、body
   reminders: [3d, 1d, 1h]     # 会前提醒时间（3 天、1 天、1 小时）
   signin_before: 30           # 会前多少分钟起可「签到」（30）
   signin_after: 120           # 会议开始后多少分钟内可签到（120）
-  overdue_notice: 每月第一个工作日 09:00   # 私信提醒进度落后的支部书记
+  overdue_notice: 每月第一个工作日 09:00   # 私信告诉支部书记上个月（季度、年度）缺开的会议
+  warning_notice: 每个工作日 09:00         # 每月最后几天检查一次，私信提醒书记本期还缺的会议（每月一次）
+  warning_days: 7             # 月底前几天开始提醒（7；0 为不提醒）
+  groups: {}                  # 党委的中心组、党委会成员，例如 {中心组: [张三, 李四], 党委: [张三, 王五]}
   files: []                   # 用 YAML 安排的会议，例如 [plans/meetings.yaml]；改后运行 studybot reload
 
 schedule:                     # 定时任务与推送
