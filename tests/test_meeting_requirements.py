@@ -166,3 +166,27 @@ def test_the_warning_speaks_in_a_months_last_week_of_the_periods_about_to_end():
     assert warning_text("第一党支部", day, lines).startswith(
         "⏳ 第一党支部 三会一课提醒（2026-09-24）：本月还剩 7 天，以下会议尚未完成：\n· 本季度尚未召开支部党员大会")
     assert "今天是本月最后一天" in warning_text("第一党支部", date(2026, 9, 30), lines)
+
+
+# ---- when the warning's job fires
+
+def test_the_warning_fires_on_the_first_working_day_of_a_months_last_week():
+    import pickle
+    from datetime import datetime
+
+    from scheduler.month_end import MonthEndTrigger
+    from scheduler.shanghai import TZ
+    from scheduler.workdays import WorkCalendar
+
+    trigger = MonthEndTrigger(7, 9, 0, WorkCalendar())
+    times, previous = [], None
+    now = datetime(2026, 9, 25, 10, 0, tzinfo=TZ)  # after September's: the next is October's
+    for _ in range(4):
+        previous = trigger.get_next_fire_time(previous, now)
+        times.append(previous)
+    assert [f"{t:%Y-%m-%d %H:%M}" for t in times] == [
+        "2026-10-26 09:00",  # the 25th, a Sunday, starts the last seven days: Monday the 26th
+        "2026-11-24 09:00", "2026-12-25 09:00", "2027-01-25 09:00"]
+    assert pickle.loads(pickle.dumps(trigger)) == trigger and str(trigger) == \
+        "month_end_workday[last_days=7, time='09:00']"
+    assert MonthEndTrigger(3, 9, 0, WorkCalendar()).fire_time_in(2026, 2) == datetime(2026, 2, 26, 9, 0, tzinfo=TZ)

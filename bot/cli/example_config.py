@@ -59,8 +59,8 @@ meetings:                     # 三会一课与主题党日
   signin_before: 30           # 会前多少分钟起可「签到」（30）
   signin_after: 120           # 会议开始后多少分钟内可签到（120）
   overdue_notice: 每月第一个工作日 09:00   # 私信告诉支部书记上个月（季度、年度）缺开的会议
-  warning_notice: 每个工作日 09:00         # 每月最后几天检查一次，私信提醒书记本期还缺的会议（每月一次）
-  warning_days: 7             # 月底前几天开始提醒（7；0 为不提醒）
+  warning_days: 7             # 每月最后 7 天里的第一个工作日私信提醒书记本期还缺的会议（0 为不提醒）
+  warning_time: "09:00"       # 该提醒的时间（09:00）
   groups: {}                  # 党委的中心组、党委会成员，例如 {中心组: [张三, 李四], 党委: [张三, 王五]}
   files: []                   # 用 YAML 安排的会议，例如 [plans/meetings.yaml]；改后运行 studybot reload
 

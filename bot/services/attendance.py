@@ -1,10 +1,9 @@
-"""签到, 签到情况, 会议统计, the 三会一课 report and the overdue notice: what happened at the meetings
-that MeetingService arranged. The rules (sign-in windows, compliance) are pure, in scheduler/meetings.py."""
+"""签到, 签到情况, 会议统计, the 三会一课 report, the overdue notice and the warning: what happened at the meetings
+that MeetingService arranged. The rules (sign-in windows, compliance) are pure, in scheduler/meetings/; the figures
+are in meeting_report.py, the notices in meeting_notices.py."""
 
 from __future__ import annotations
 
-import logging
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
@@ -24,8 +23,6 @@ from scheduler import meetings as rules
 
 __all__ = ["AttendanceService", "ReportRow"]
 
-log = logging.getLogger(__name__)
-
 
 class AttendanceService:
     def __init__(self, *, db: Database, meetings: MeetingService, signin_before: timedelta, signin_after: timedelta,
@@ -36,12 +33,6 @@ class AttendanceService:
         # meetings.groups: the 党委's bodies (中心组 …) and their members, each kept as a pseudo-branch
         self.bodies, self._warning_days = dict(bodies or {}), warning_days
         self.reports = MeetingReports(types=meetings.types, bodies=self.bodies, now=now)
-
-    def held_dates(self, session: Session, branch_id: int, until: datetime) -> dict[str, list[date]]:
-        held: dict[str, list[date]] = defaultdict(list)
-        for row in stored.meetings_held_by(session=session, branch_id=branch_id, until=until):
-            held[row.type_key].append(row.start_at.date())
-        return held
 
     # ----- 签到 / 签到情况 -----
 

@@ -31,8 +31,6 @@ def _notice(reports: MeetingReports, session: Session, branch: Branch, now: date
         last = overdue.ended_day(today)
         lines = overdue.ended_lines(reports.checks(session, branch, last), today)
         return (f"{last:%Y%m}", overdue.ended_text(branch.name, today, lines)) if lines else None
-    if not overdue.warning_due(today, warning_days):
-        return None
     lines = overdue.warning_lines(reports.checks(session, branch, today), today)
     return (f"warn{today:%Y%m}", overdue.warning_text(branch.name, today, lines)) if lines else None
 
@@ -40,6 +38,8 @@ def _notice(reports: MeetingReports, session: Session, branch: Branch, now: date
 def send_notices(db: Database, reports: MeetingReports, now: datetime, *, warning_days: int | None) -> None:
     """The overdue notice (warning_days None) or the warning, privately to each secretary of a branch behind.
     Keyed by the month it speaks of, so a job run twice (or late) tells nobody twice."""
+    if warning_days is not None and not overdue.warning_due(now.date(), warning_days):
+        return  # the warning's job runs every working day; most of them are not in a month's last days
     with db.session() as session:
         pushes = []
         for branch in all_branches(session=session):

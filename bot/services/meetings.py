@@ -182,7 +182,7 @@ class MeetingService:
 
     def notice_specs(self) -> list[JobSpec]:
         warning = [] if self._warning_trigger is None else [
-            JobSpec("notice:warning", "notice", "warning", self._warning_trigger, timedelta(hours=12))]
+            JobSpec("notice:warning", "notice", "warning", self._warning_trigger, self._notice_grace)]
         return [self.notice_spec(), *warning]
 
     def reconcile(self) -> None:

@@ -3,9 +3,9 @@
 - The notice (each month's first working day, `meetings.overdue_notice`) reports the periods that have just
   ended: always the month before, the quarter before when a quarter has just ended, the year before in January.
   It never looks at the month just begun, whose meetings cannot be due yet.
-- The warning (`meetings.warning_notice`, every working day by default) speaks in the last `warning_days` days
-  of a month, once a month, of what is still missing in the periods about to end: the month, the quarter in
-  March, June, September and December, the year in December.
+- The warning (scheduler/month_end.py: the first working day of a month's last `warning_days` days) speaks of
+  what is still missing in the periods about to end: the month, the quarter in March, June, September and
+  December, the year in December. It says nothing outside those days (a late run of its job).
 
 Pure: compliance in, lines and texts out.
 """
