@@ -123,7 +123,7 @@ class ShiftedTrigger(BaseTrigger):
             # shift(b) >= b, so nothing from here on can beat `best`.
             if best is not None and b >= best:
                 break
-            if b > floor + HORIZON:
+            if b - floor > HORIZON:  # not floor + HORIZON: that overflows near the year 9999
                 log.warning("%s: nothing to fire within %d days after %s", self, HORIZON.days, floor)
                 break
             if b < floor and step == LOOKBACK_STEPS:

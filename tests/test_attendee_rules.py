@@ -67,7 +67,9 @@ def test_who_is_expected_per_kind_of_meeting() -> None:
 def test_the_default_types_expect_the_committee_a_group_or_every_member() -> None:
     who = {t.key: t.who for t in DEFAULT_TYPES}
     assert who == {"general_assembly": WHO_MEMBERS, "committee": WHO_COMMITTEE, "group": WHO_GROUP,
-                   "lecture": WHO_MEMBERS, "theme_day": WHO_MEMBERS, "life_meeting": WHO_MEMBERS}
+                   "lecture": WHO_MEMBERS, "theme_day": WHO_MEMBERS, "life_meeting": WHO_MEMBERS,
+                   # the 党委's bodies: every member `meetings.groups` lists for the body
+                   "study_group": WHO_MEMBERS, "party_committee": WHO_MEMBERS}
 
 
 def test_who_is_configurable_and_checked() -> None:

@@ -105,7 +105,7 @@ def test_a_sign_in_by_someone_not_expected_is_an_observer_without_points(branch:
     assert earned == {"张三": 5, "钱委员": 5}
     # the rate counts the expected only: 2 of 3 委员, the 列席 neither way
     stats = say(app, "王五", "会议统计", datetime(2026, 3, 10, 18, 0))
-    assert "支部委员会会议：已开 1 次 / 应开 3 次，出勤率 67%" in stats
+    assert "支部委员会会议：已开 1 次 / 应开 0 次（正式党员 4 人，不足 7 人，不设支委会），出勤率 67%" in stats
 
 
 def test_the_expected_list_is_frozen_when_the_meeting_starts(branch: App) -> None:

@@ -193,7 +193,10 @@ def test_find_type_by_name_alias_or_key():
     assert {t.key: (t.period, t.required) for t in DEFAULT_TYPES} == {
         "general_assembly": ("quarter", 1), "committee": ("month", 1), "group": ("month", 1),
         "lecture": ("quarter", 1), "theme_day": ("month", 1), "life_meeting": ("year", 1),
+        "study_group": ("month", 1), "party_committee": ("month", 1),
     }
+    assert find_type(DEFAULT_TYPES, "中心组学习").body == "中心组" and find_type(DEFAULT_TYPES, "党委会").body == "党委"
+    assert find_type(DEFAULT_TYPES, "组织生活会").from_month == 10
 
 
 def test_overrides_by_key_or_chinese_name():

@@ -75,7 +75,7 @@ def test_push_add_list_cancel(branch: Path, tmp_path: Path) -> None:
     (["meetings", "add", "茶话会", "2027-03-02", "14:30", "--branch", "第一党支部"],
      "未知的会议类型「茶话会」，可选：支部党员大会"),
     (["meetings", "add", "支委会", "2020-03-02", "14:30", "--branch", "第一党支部"], "会议时间已过"),
-    (["meetings", "report", "--period", "week"], "--period 应为 quarter 或 year"),
+    (["meetings", "report", "--period", "week"], "--period 应为 month、quarter 或 year"),
     (["meetings", "report", "--format", "xlsx"], "xlsx 格式需要用 --output 指定文件"),
     (["meetings", "report", "--date", "2026-13-01"], "--date「2026-13-01」应为 YYYY-MM-DD"),
 ])
@@ -124,15 +124,18 @@ def test_meetings_report_counts_held_meetings_and_attendance(branch: Path, tmp_p
     result = invoke(branch, "meetings", "report", "--period", "quarter", "--date", "2026-10-15", "--format", "json")
     assert result.exit_code == 0, result.output
     rows = {r["type"]: r for r in json.loads(result.output)}
+    # two 正式党员 (no 党员类别 counts as 正式): no 支部委员会, so none required; the one held still counts
     assert rows["支部委员会会议"] == {"branch": "第一党支部", "type": "支部委员会会议", "period": "2026年第四季度",
-                                "held": 1, "required": 3, "behind": True, "attendance_rate": 0.5}
+                                "held": 1, "required": 0, "behind": False, "attendance_rate": 0.5,
+                                "pending": 0, "leave": 0, "quorum_problems": 0}
     assert rows["支部党员大会"]["held"] == 0 and rows["支部党员大会"]["attendance_rate"] is None
     out = tmp_path / "report.xlsx"
     saved = invoke(branch, "meetings", "report", "--date", "2026-10-15", "--output", str(out), "--format", "xlsx")
     assert saved.exit_code == 0, saved.output
     sheet = load_workbook(out).active
-    assert [c.value for c in sheet[1]] == ["支部", "会议类型", "期间", "已开", "应开", "达标", "出勤率"]
-    assert sheet.max_row == 7
+    assert [c.value for c in sheet[1]] == ["支部", "会议类型", "期间", "已开", "应开", "达标", "出勤率", "待补记录",
+                                           "请假人次", "不足法定人数"]
+    assert sheet.max_row == 8  # the six types and 书记讲党课
     table = invoke(branch, "meetings", "report", "--date", "2026-10-15")
     assert "三会一课开展情况" in table.output and "支部委员会会议" in table.output
 

@@ -54,12 +54,15 @@ calendar:                     # 工作日：默认按 chinese-calendar 的法定
   shift: next_workday         # 推送遇非工作日：next_workday 顺延（默认）、skip 跳过、none 照常
 
 meetings:                     # 三会一课与主题党日
-  types: {}                   # 按类型修改规则，例如 党课: {period: quarter, required: 1, points: 5, who: 全体党员}
-                              # who 应到人员：支委（书记、副书记、委员）、小组（该小组党员）、全体党员
+  types: {}                   # 按类型改规则，如 党课: {period: quarter, required: 1, who: 全体党员}
+                              # 另有 points、from_month、body；who 应到人员：支委（书记、副书记、委员）、小组、全体党员
   reminders: [3d, 1d, 1h]     # 会前提醒时间（3 天、1 天、1 小时）
   signin_before: 30           # 会前多少分钟起可「签到」（30）
   signin_after: 120           # 会议开始后多少分钟内可签到（120）
-  overdue_notice: 每月第一个工作日 09:00   # 私信提醒进度落后的支部书记
+  overdue_notice: 每月第一个工作日 09:00   # 私信告诉支部书记上个月（季度、年度）缺开的会议
+  warning_days: 7             # 每月最后 7 天里的第一个工作日私信提醒书记本期还缺的会议（0 为不提醒）
+  warning_time: "09:00"       # 该提醒的时间（09:00）
+  groups: {}                  # 党委的中心组、党委会成员，例如 {中心组: [张三, 李四], 党委: [张三, 王五]}
   files: []                   # 用 YAML 安排的会议，例如 [plans/meetings.yaml]；改后运行 studybot reload
 
 schedule:                     # 定时任务与推送

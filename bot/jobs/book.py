@@ -59,7 +59,7 @@ def run_job(runner_key: str, kind: str, ref: str) -> None:
 
 @dataclass(frozen=True)
 class JobSpec:
-    id: str  # "plan:<plan>#<entry>", "push:<id>", "remind:<meeting>:<seconds>", "notice:overdue"
+    id: str  # "plan:<plan>#<entry>", "push:<id>", "remind:<meeting>:<seconds>", "notice:overdue", "notice:warning"
     kind: str
     ref: str
     trigger: BaseTrigger

@@ -4,6 +4,7 @@ calendar, the study plans, the job store, the outbox worker, and the study and m
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from bot.storage.db import Database
 from content.library import bundled_dir, load_library
 from content.plans import PlanEntry, load_plans
 from scheduler.meetings import meeting_types
+from scheduler.month_end import MonthEndTrigger
 from scheduler.phrases import When, WhenError, format_time, occurrences, parse_when
 from scheduler.workdays import WorkCalendar
 
@@ -86,7 +88,7 @@ class Schedule:
         elif kind == "remind":
             self.meetings.remind(ref)
         elif kind == "notice":
-            self.attendance.overdue_notice()
+            self.attendance.warning_notice() if ref == "warning" else self.attendance.overdue_notice()
         elif kind == "round" and self.order_round is not None:
             self.order_round(ref)
         elif kind == "records" and self.records is not None:
@@ -126,6 +128,16 @@ class Schedule:
         """Simulated and interactive runs: the jobs due now, then the outbox."""
         runs = self.jobs.fire_due()
         return runs + self.outbox.drain()
+
+
+def month_end_trigger(at: str, days: int, calendar: WorkCalendar, problems: list[str]) -> MonthEndTrigger | None:
+    """The warning's trigger (None when meetings.warning_days is 0); a time that is no HH:MM is a problem."""
+    if not days:
+        return None
+    match = re.fullmatch(r"\s*([01]?\d|2[0-3])[:：]([0-5]\d)\s*", at)
+    if match is None:
+        problems.append(f"meetings.warning_time：「{at}」应形如 09:00；改用 09:00")
+    return MonthEndTrigger(days, int(match[1]) if match else 9, int(match[2]) if match else 0, calendar)
 
 
 def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: Callable[[], dict],
@@ -182,13 +194,15 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
     except Exception as exc:  # WhenError: the admin's phrase
         problems.append(f"meetings.overdue_notice：{exc}；改用「每月第一个工作日 09:00」")
         notice = parse("每月第一个工作日 09:00", "none")
+    warning = month_end_trigger(meet.warning_time, meet.warning_days, calendar, problems)
     signin_after = timedelta(minutes=meet.signin_after)
     meetings = MeetingService(db=db, jobs=jobs, types=meeting_types(meet.types), calendar=calendar,
                               offsets=[parse_offset(o) for o in meet.reminders], listed_after=signin_after,
                               notice_trigger=notice.trigger, notice_grace=timedelta(hours=sched.notice_grace_hours),
-                              now=clock.now)
+                              now=clock.now, warning_trigger=warning)
     attendance = AttendanceService(db=db, meetings=meetings, signin_before=timedelta(minutes=meet.signin_before),
-                                   signin_after=signin_after, now=clock.now)
+                                   signin_after=signin_after, now=clock.now, bodies=meet.groups,
+                                   warning_days=meet.warning_days)
     records = RecordsReminder(db=db, meetings=meetings, calendar=calendar,
                               trigger=parse(REMINDER_PHRASE, "none").trigger,
                               grace=timedelta(hours=sched.notice_grace_hours), now=clock.now)

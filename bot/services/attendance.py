@@ -1,56 +1,36 @@
-"""签到, 签到情况, 会议统计, the 三会一课 report and the overdue notice: what happened at the meetings
-that MeetingService arranged. The rules (sign-in windows, compliance) are pure, in scheduler/meetings.py."""
+"""签到, 签到情况, 会议统计, the 三会一课 report, the overdue notice and the warning: what happened at the meetings
+that MeetingService arranged. The rules (sign-in windows, compliance) are pure, in scheduler/meetings/; the figures
+are in meeting_report.py, the notices in meeting_notices.py."""
 
 from __future__ import annotations
 
-import logging
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
 from bot.services.expected import attendance_of, expected_for, names, quorum_of
+from bot.services.meeting_notices import send_notices, stats_text
+from bot.services.meeting_report import MeetingReports, ReportRow
 from bot.services.meetings import MeetingService, aware, naive, short_time
 from bot.storage import meetings as stored
-from bot.storage.branches import all_branches
+from bot.storage.branches import branch_named
 from bot.storage.db import Database
-from bot.storage.outbox import Push, enqueue
-from bot.storage.people import identities_of, members_with_role
 from bot.storage.points import award_points
 from scheduler import meetings as rules
 
 __all__ = ["AttendanceService", "ReportRow"]
 
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    branch: str
-    type: str
-    period: str
-    held: int
-    required: int
-    attendance_rate: float | None
-
-    @property
-    def behind(self) -> bool:
-        return self.held < self.required
-
 
 class AttendanceService:
     def __init__(self, *, db: Database, meetings: MeetingService, signin_before: timedelta, signin_after: timedelta,
-                 now: Callable[[], datetime]) -> None:
+                 now: Callable[[], datetime], bodies: Mapping[str, Sequence[str]] | None = None,
+                 warning_days: int = 7) -> None:
         self._db, self._meetings = db, meetings
         self._before, self._after, self._now = signin_before, signin_after, now
-
-    def held_dates(self, session: Session, branch_id: int, until: datetime) -> dict[str, list[date]]:
-        held: dict[str, list[date]] = defaultdict(list)
-        for row in stored.meetings_held_by(session=session, branch_id=branch_id, until=until):
-            held[row.type_key].append(row.start_at.date())
-        return held
+        # meetings.groups: the 党委's bodies (中心组 …) and their members, each kept as a pseudo-branch
+        self.bodies, self._warning_days = dict(bodies or {}), warning_days
+        self.reports = MeetingReports(types=meetings.types, bodies=self.bodies, now=now)
 
     # ----- 签到 / 签到情况 -----
 
@@ -58,6 +38,9 @@ class AttendanceService:
         now = self._now()
         type_of = self._meetings.type_of
         rows = self._meetings.upcoming(session, branch_id)
+        for body in (b for b, listed in self.bodies.items() if member_name in listed):  # 中心组 …: its members
+            if (found := branch_named(session=session, name=body)) is not None:
+                rows = sorted([*rows, *self._meetings.upcoming(session, found.id)], key=lambda r: r.start_at)
         open_rows = [r for r in rows if rules.signin_state(aware(r.start_at), aware(now), self._before,
                                                             self._after) == "open"]
         if not open_rows:
@@ -76,7 +59,7 @@ class AttendanceService:
         row = min(open_rows, key=lambda r: abs(r.start_at - now))
         kind = type_of(row.type_key)
         # not expected (a 委员's meeting, another 小组's): 列席, recorded without points and outside the rate
-        observer = member_id not in {m.id for m in expected_for(session, row, kind=kind, now=now)}
+        observer = member_id not in {m.id for m in expected_for(session, row, kind=kind, now=now, bodies=self.bodies)}
         if not stored.sign_in(session=session, meeting_id=row.id, member_id=member_id, now=now,
                               status="observer" if observer else "present"):
             return f"{member_name} 已签到过{kind.name}，无需重复签到。"
@@ -95,7 +78,7 @@ class AttendanceService:
         if row is None:
             return "本支部还没有开始的会议。"
         kind = self._meetings.type_of(row.type_key)
-        seen = attendance_of(session, row, kind=kind, now=self._now())
+        seen = attendance_of(session, row, kind=kind, now=self._now(), bodies=self.bodies)
         group = f"（{row.party_group}）" if row.party_group else ""
         lines = [f"📝 {kind.name}{group}（{short_time(row.start_at)}）签到 {len(seen.present)}/{len(seen.expected)} 人",
                  f"已签到：{names(seen.present)}"]
@@ -108,65 +91,22 @@ class AttendanceService:
                          "不足法定人数，不能进行表决")
         return "\n".join(lines)
 
-    # ----- 会议统计 and the report -----
+    # ----- 会议统计 and the report (bot/services/meeting_report.py) -----
 
     def report(self, session: Session, *, period: str, day: date,
                branch_ids: list[int] | None = None) -> list[ReportRow]:
         """Per branch and meeting type: held versus required in the period, and the attendance rate."""
-        start, end = rules.period_bounds(period, day)
-        since = datetime.combine(start, datetime.min.time())
-        until = min(self._now(), datetime.combine(end, datetime.min.time()))
-        rows: list[ReportRow] = []
-        for branch in all_branches(session=session):
-            if branch_ids is not None and branch.id not in branch_ids:
-                continue
-            held = self.held_dates(session, branch.id, until)
-            for check in rules.compliance(self._meetings.types, held, day, report_period=period):
-                meetings = stored.meeting_ids(session=session, branch_id=branch.id, type_key=check.type.key,
-                                              start=since, until=until)
-                # present among the expected attendees of each meeting (列席 count for neither)
-                present = expected = 0
-                for meeting in stored.meetings_by_id(session=session, meeting_ids=meetings):
-                    seen = attendance_of(session, meeting, kind=check.type, now=self._now())
-                    present, expected = present + len(seen.present), expected + len(seen.expected)
-                rows.append(ReportRow(branch.name, check.type.name, rules.period_label(period, day), check.held,
-                                      check.required, rules.attendance_rate(present, expected)))
-        return rows
+        return self.reports.report(session, period=period, day=day, branch_ids=branch_ids)[0]
 
     def stats_text(self, session: Session, branch_id: int | None, day: date) -> str:
-        rows = self.report(session, period="quarter", day=day, branch_ids=[branch_id] if branch_id else [])
-        if not rows:
-            return "本支部还没有会议记录。"
-        lines = [f"📊 {rows[0].branch} {rows[0].period}三会一课："]
-        for row in rows:
-            rate = f"，出勤率 {row.attendance_rate:.0%}" if row.attendance_rate is not None else ""
-            mark = "⚠️" if row.behind else "✅"
-            lines.append(f"{mark} {row.type}：已开 {row.held} 次 / 应开 {row.required} 次{rate}")
-        return "\n".join(lines)
+        return stats_text(self.reports, session, branch_id, day)
 
-    # ----- the overdue notice (a scheduled job) -----
+    # ----- the overdue notice and the warning before a month ends (scheduled jobs) -----
 
     def overdue_notice(self) -> None:
-        """Each secretary whose branch is behind is told so privately."""
-        now = self._now()
-        with self._db.session() as session:
-            pushes = []
-            for branch in all_branches(session=session):
-                lines = rules.overdue_lines(rules.compliance(self._meetings.types,
-                                                             self.held_dates(session, branch.id, now), now.date()),
-                                            now.date())
-                if not lines:
-                    continue
-                secretaries = members_with_role(session=session, branch_id=branch.id, role="secretary")
-                if not secretaries:
-                    log.warning("branch %s is behind on meetings but has no secretary to tell", branch.name)
-                text = (f"📋 {branch.name} 三会一课提醒（{now:%Y-%m-%d}）：\n"
-                        + "\n".join(f"· {line}" for line in lines)
-                        + "\n发送「安排会议」安排，发送「会议统计」查看详情。")
-                for member in secretaries:
-                    for identity in identities_of(session=session, member_id=member.id):
-                        pushes.append(Push(key=f"notice:{now:%Y%m%d}:{member.id}:{identity.channel}", kind="notice",
-                                           channel=identity.channel, chat_id=identity.external_id, chat_name="私聊",
-                                           is_group=False, text=text, due_at=now, branch_id=branch.id))
-            enqueue(session=session, pushes=pushes, now=now)
-            session.commit()
+        """Each secretary whose branch missed meetings in the period just ended is told so privately."""
+        send_notices(self._db, self.reports, self._now(), warning_days=None)
+
+    def warning_notice(self) -> None:
+        """In the last days of a month, each secretary whose branch is still missing meetings is told."""
+        send_notices(self._db, self.reports, self._now(), warning_days=self._warning_days)

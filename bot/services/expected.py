@@ -10,14 +10,15 @@ For the reports: expected_for() and attendance_of() give a meeting's 应到 and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session
 
 from bot.storage.attendees import attendance_statuses, freeze_expected, frozen_expected, members_by_id
-from bot.storage.models import MeetingRow, Member
+from bot.storage.meeting_ledger import members_named
+from bot.storage.models import Branch, MeetingRow, Member
 from bot.storage.people import members_of_branch
 from scheduler import meetings as rules
 from scheduler.meetings import MeetingType
@@ -30,20 +31,25 @@ def person(member: Member) -> rules.Person:
     return rules.Person(member.id, member.role, member.category, member.position, member.party_group)
 
 
-def _roster(session: Session, branch_id: int) -> list[Member]:
+def _roster(session: Session, branch_id: int, bodies: Mapping[str, Sequence[str]]) -> list[Member]:
+    """The branch's roster; for a body of `meetings.groups` (中心组, 党委: a pseudo-branch), the members it lists."""
+    branch = session.get(Branch, branch_id)
+    if branch is not None and branch.name in bodies:
+        return members_named(session=session, names=bodies[branch.name])
     members = members_of_branch(session=session, branch_id=branch_id)
     rostered = [m for m in members if m.rostered]
     return rostered or members
 
 
-def expected_for(session: Session, meeting: MeetingRow, *, kind: MeetingType, now: datetime) -> list[Member]:
+def expected_for(session: Session, meeting: MeetingRow, *, kind: MeetingType, now: datetime,
+                 bodies: Mapping[str, Sequence[str]] | None = None) -> list[Member]:
     """The members who must attend `meeting` (a `kind` meeting), in roster order: the frozen list once it has
     started (frozen now if this is the first time it is asked for), else who the roster says today."""
     assert meeting.id is not None
     frozen = frozen_expected(session=session, meeting_id=meeting.id)
     if frozen:
         return members_by_id(session=session, member_ids=frozen)
-    members = _roster(session, meeting.branch_id)
+    members = _roster(session, meeting.branch_id, bodies or {})
     chosen = {p.id for p in rules.expected_people(kind.who, [person(m) for m in members], meeting.party_group)}
     expected = [m for m in members if m.id in chosen]
     if meeting.start_at <= now and expected:
@@ -80,9 +86,10 @@ class MeetingAttendance:
         return rules.attendance_rate(len(self.present), len(self.expected))
 
 
-def attendance_of(session: Session, meeting: MeetingRow, *, kind: MeetingType, now: datetime) -> MeetingAttendance:
+def attendance_of(session: Session, meeting: MeetingRow, *, kind: MeetingType, now: datetime,
+                  bodies: Mapping[str, Sequence[str]] | None = None) -> MeetingAttendance:
     assert meeting.id is not None
-    expected = expected_for(session, meeting, kind=kind, now=now)
+    expected = expected_for(session, meeting, kind=kind, now=now, bodies=bodies)
     statuses = attendance_statuses(session=session, meeting_id=meeting.id)
     ids = {m.id for m in expected}
     others = [member_id for member_id, status in statuses.items()

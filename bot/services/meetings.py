@@ -45,11 +45,12 @@ def short_time(when: datetime) -> str:
 class MeetingService:
     def __init__(self, *, db: Database, jobs: JobBook, types: tuple[MeetingType, ...], calendar: object,
                  offsets: Sequence[timedelta], listed_after: timedelta, notice_trigger: object,
-                 notice_grace: timedelta, now: Callable[[], datetime]) -> None:
+                 notice_grace: timedelta, now: Callable[[], datetime], warning_trigger: object | None = None) -> None:
         self.db, self._jobs, self.types, self._calendar = db, jobs, types, calendar
         # a meeting stays in 「会议」 this long after its start: as long as its sign-in is open
         self._offsets, self._listed_after = tuple(offsets), listed_after
         self._notice_trigger, self._notice_grace, self._now = notice_trigger, notice_grace, now
+        self._warning_trigger = warning_trigger  # the warning in a month's last days (None: no warning)
 
     def now(self) -> datetime:
         return self._now()
@@ -183,9 +184,14 @@ class MeetingService:
     def notice_spec(self) -> JobSpec:
         return JobSpec("notice:overdue", "notice", "overdue", self._notice_trigger, self._notice_grace)
 
+    def notice_specs(self) -> list[JobSpec]:
+        warning = [] if self._warning_trigger is None else [
+            JobSpec("notice:warning", "notice", "warning", self._warning_trigger, self._notice_grace)]
+        return [self.notice_spec(), *warning]
+
     def reconcile(self) -> None:
         self._jobs.reconcile(self.specs(), prefix="remind:")
-        self._jobs.reconcile([self.notice_spec()], prefix="notice:")
+        self._jobs.reconcile(self.notice_specs(), prefix="notice:")
 
     def remind(self, ref: str) -> None:
         meeting_id, seconds, _ = ref.split(":")

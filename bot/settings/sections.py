@@ -1,5 +1,4 @@
-"""The sections of studybot.yaml as typed models: each key's type, range and default, and the rules that
-join several keys."""
+"""The sections of studybot.yaml as typed models: each key's type, range and default, and the rules joining keys."""
 
 from __future__ import annotations
 
@@ -91,7 +90,10 @@ class MeetingSettings(_Section):
     reminders: list[str] = ["3d", "1d", "1h"]  # before each meeting: 3d, 1d, 1h, 30m
     signin_before: int = Field(default=30, ge=0, le=24 * 60)  # minutes before the start 签到 opens
     signin_after: int = Field(default=120, ge=1, le=24 * 60)  # minutes after the start it closes
-    overdue_notice: str = "每月第一个工作日 09:00"  # when secretaries of branches that are behind are told
+    overdue_notice: str = "每月第一个工作日 09:00"  # secretaries of branches behind last month are told
+    warning_time: str = "09:00"  # on the first working day of a month's last warning_days days, secretaries
+    warning_days: int = Field(default=7, ge=0, le=27)  # of branches still missing meetings are told (0: never)
+    groups: dict[str, list[str]] = {}  # the 党委's bodies (中心组, 党委) by member name, each a pseudo-branch
     files: list[Path] = []  # meetings planned in YAML, reconciled at start and on studybot reload
 
     @field_validator("types")

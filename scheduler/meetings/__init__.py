@@ -3,8 +3,10 @@ announcements (notices), compliance (quota), who must attend (attendees), the qu
 待补记录 (records).
 
 Pure: no database, no network, no clock reading (`now` is passed in). Frequencies follow
-《中国共产党支部工作条例（试行）》(2018); 党课 once a quarter is a local rule (the 书记 giving at least one a
-year is not checked here: it needs speaker data). Times are Asia/Shanghai. Aware datetimes are returned; a
+《中国共产党支部工作条例（试行）》(2018); 党课 once a quarter is a local rule. What differs per branch (支委会 only
+with 7 正式党员, 党小组会 per 小组, 组织生活会 in Q4, the 书记's yearly 党课) is in requirements; the overdue
+notice and the warning before a period ends in overdue (imported from there, not re-exported).
+Times are Asia/Shanghai. Aware datetimes are returned; a
 naive one passed in is read as Shanghai wall-clock time, because the rest of the app (bot/clock.py,
 storage) keeps naive wall-clock times.
 """
@@ -44,6 +46,15 @@ from scheduler.meetings.quota import (
     period_label,
 )
 from scheduler.meetings.records import STATUS_NAMES, MeetingStatus, meeting_status, reminder_due
+from scheduler.meetings.requirements import (
+    SECRETARY_LECTURE,
+    BranchFacts,
+    HeldMeeting,
+    MemberFacts,
+    applies_to,
+    branch_compliance,
+    branch_facts,
+)
 from scheduler.shanghai import TZ
 
 __all__ = [
@@ -54,4 +65,6 @@ __all__ = [
     "WHO", "WHO_COMMITTEE", "WHO_GROUP", "WHO_MEMBERS", "Person", "expected_people", "is_committee", "is_party_member",
     "position_role", "who_text", "QUORUM_TYPES", "Quorum", "quorum", "quorum_problem",
     "MeetingStatus", "STATUS_NAMES", "meeting_status", "reminder_due",
+    "SECRETARY_LECTURE", "BranchFacts", "HeldMeeting", "MemberFacts", "applies_to", "branch_compliance",
+    "branch_facts",
 ]

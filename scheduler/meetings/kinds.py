@@ -1,5 +1,6 @@
 """The 三会一课 meeting types: the six kinds of 《中国共产党支部工作条例（试行）》(2018), how often each is required
-(党课 once a quarter is a local rule) and the points for attending, with configured changes."""
+(党课 once a quarter is a local rule) and the points for attending, with configured changes; and two of the
+党委's own meetings (理论学习中心组学习, 党委会), held by a body listed in `meetings.groups`, not by a branch."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ class MeetingType:
     required: int = 1  # meetings required per period
     points: int = 5  # awarded for attending
     who: str = WHO_MEMBERS  # who must attend: 支委, 小组 or 全体党员 (scheduler/meetings/attendees.py)
+    # "" for a branch's meeting; else the body (a name in `meetings.groups`, kept as a pseudo-branch of that
+    # name) whose meeting this is: required of that body only, never of a branch
+    body: str = ""
+    # the month of its period from which it is due: 组织生活会 一般安排在第四季度, so not flagged before October
+    from_month: int = 1
 
 
 DEFAULT_TYPES: tuple[MeetingType, ...] = (
@@ -32,7 +38,10 @@ DEFAULT_TYPES: tuple[MeetingType, ...] = (
     MeetingType("lecture", "党课", ("上党课", "讲党课"), "quarter"),
     MeetingType("theme_day", "主题党日", ("主题党日活动", "党日活动"), "month"),
     # No 民主生活会 alias: that is the leadership team's meeting, not the branch's.
-    MeetingType("life_meeting", "组织生活会", ("组织生活会议",), "year"),
+    MeetingType("life_meeting", "组织生活会", ("组织生活会议",), "year", from_month=10),
+    # the 党委's own: monthly 中心组 study per the 学习计划; 党委会 原则上每月一次
+    MeetingType("study_group", "理论学习中心组学习", ("中心组学习", "中心组", "中心组学习会"), "month", body="中心组"),
+    MeetingType("party_committee", "党委会", ("党委会议", "党委委员会议"), "month", body="党委"),
 )
 
 
@@ -62,10 +71,10 @@ def meeting_types(overrides: Mapping[str, Mapping[str, object]] | None = None) -
         found = find_type(types, str(word))
         if found is None:
             raise ValueError(f"未知的会议类型「{word}」，可选：{'、'.join(t.name for t in DEFAULT_TYPES)}")
-        unknown = set(changes) - {"period", "required", "points", "aliases", "who"}
+        unknown = set(changes) - {"period", "required", "points", "aliases", "who", "body", "from_month"}
         if unknown:
             raise ValueError(f"会议类型「{word}」不支持设置 {'、'.join(sorted(unknown))}"
-                             "（可设置 period、required、points、aliases、who）")
+                             "（可设置 period、required、points、aliases、who、body、from_month）")
         changed = found
         if "period" in changes:
             period = changes["period"]
@@ -76,6 +85,16 @@ def meeting_types(overrides: Mapping[str, Mapping[str, object]] | None = None) -
             changed = replace(changed, required=_count(str(word), "required", changes["required"]))
         if "points" in changes:
             changed = replace(changed, points=_count(str(word), "points", changes["points"]))
+        if "body" in changes:
+            body = changes["body"]
+            if not isinstance(body, str):
+                raise ValueError(f"会议类型「{word}」的 body 必须是 meetings.groups 中的名称或空，收到 {body!r}")
+            changed = replace(changed, body=body.strip())
+        if "from_month" in changes:
+            month = changes["from_month"]
+            if not isinstance(month, int) or isinstance(month, bool) or not 1 <= month <= 12:
+                raise ValueError(f"会议类型「{word}」的 from_month 必须是 1～12 的整数，收到 {month!r}")
+            changed = replace(changed, from_month=month)
         if "aliases" in changes:
             aliases = changes["aliases"]
             # A bare string would otherwise become one alias per character.

@@ -10,11 +10,16 @@ from datetime import date, datetime
 from scheduler.meetings.kinds import PERIODS, MeetingType
 from scheduler.shanghai import as_shanghai
 
-__all__ = ["period_bounds", "period_label", "Compliance", "compliance", "overdue_lines", "attendance_rate"]
+__all__ = ["period_bounds", "period_label", "Compliance", "compliance", "overdue_lines", "attendance_rate", "verbs"]
 
 _MONTHS_IN = {"month": 1, "quarter": 3, "year": 12}  # compares and scales periods
 # 党课 and 主题党日 are not "召开"-ed in natural Chinese.
-_VERB = {"lecture": ("开展", "已开展"), "theme_day": ("开展", "已开展")}
+_VERB = {key: ("开展", "已开展") for key in ("lecture", "theme_day", "secretary_lecture", "study_group")}
+
+
+def verbs(type_key: str) -> tuple[str, str]:
+    """(召开, 已开) or, for a 党课, 主题党日 or 学习, (开展, 已开展)."""
+    return _VERB.get(type_key, ("召开", "已开"))
 
 
 def _check_period(period: str) -> None:
@@ -95,7 +100,7 @@ def overdue_lines(compliance_list: Iterable[Compliance], day: date) -> list[str]
     for c in compliance_list:
         if not c.behind:
             continue
-        verb, done = _VERB.get(c.type.key, ("召开", "已开"))
+        verb, done = verbs(c.type.key)
         when = _period_word(c, day)
         counts = f"（要求 {c.required} 次，{done} {c.held} 次）"
         if c.held == 0:
