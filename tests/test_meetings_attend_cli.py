@@ -32,14 +32,15 @@ def invoke(config: Path, *args: str, now: datetime = LATER):
 
 @pytest.fixture
 def meeting(cli_config: Path, tmp_path: Path) -> Path:
-    """第二党支部's 支委会 (编号 1) of 10月9日, with 张三 and 李四 on its roster; 王五 is in 第一党支部."""
+    """第二党支部's 支委会 (编号 1) of 10月9日, with 张三 and 李四 (委员) on its roster; 王五 is in 第一党支部."""
     db = Database(f"sqlite:///{tmp_path / 't.db'}")
     db.create_schema()
     with db.session() as session:
         first = get_or_create_branch(session=session, name="第一党支部").id
         second = get_or_create_branch(session=session, name="第二党支部").id
-        for name, branch_id in (("张三", second), ("李四", second), ("王五", first)):
-            upsert_member(session=session, name=name, branch_id=branch_id, role="member", identities={}, now=START)
+        for name, branch_id, role in (("张三", second, "committee"), ("李四", second, "committee"),
+                                      ("王五", first, "member"), ("赵六", second, "member")):
+            upsert_member(session=session, name=name, branch_id=branch_id, role=role, identities={}, now=START)
         session.add(MeetingRow(branch_id=second, type_key="committee", start_at=START, created_at=START))
         session.commit()
     db.dispose()
@@ -52,6 +53,17 @@ def stored(tmp_path: Path, model) -> list:
         rows = list(session.exec(select(model)))
     db.dispose()
     return rows
+
+
+def test_present_for_someone_the_meeting_does_not_expect_is_an_observer_without_points(meeting: Path,
+                                                                                      tmp_path: Path) -> None:
+    """赵六 is an ordinary member: at a 支委会 he can only be 列席, whether he signs in or is recorded."""
+    done = invoke(meeting, "1", "赵六")
+    assert done.exit_code == 0, done.output
+    assert done.output == (f"✅ 已补记{TITLE}：\n"
+                           "· 赵六：列席（原为缺席；不在本次会议应到人员中，记为列席，不计积分）\n")
+    assert [(row.status, row.recorded_by) for row in stored(tmp_path, AttendanceRow)] == [("observer", "命令行")]
+    assert stored(tmp_path, PointsEntry) == []
 
 
 def test_attend_records_and_the_history_shows_every_change(meeting: Path, tmp_path: Path) -> None:
@@ -114,4 +126,4 @@ def test_a_meeting_yet_to_start_is_refused(meeting: Path, tmp_path: Path) -> Non
     result = invoke(meeting, "1", "张三", now=datetime(2026, 10, 9, 9, 0))
     assert result.exit_code == 2
     assert f"{TITLE}还没有开始，开始后才能补记。" in result.output
-    assert stored(tmp_path, AttendanceRow) == [] and len(stored(tmp_path, Member)) == 3
+    assert stored(tmp_path, AttendanceRow) == [] and len(stored(tmp_path, Member)) == 4

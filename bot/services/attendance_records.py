@@ -6,12 +6,14 @@ presence is corrected away."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
 from bot.services.attendance_names import Roster, split_names
+from bot.services.expected import expected_for
 from bot.services.meetings import MeetingService, short_time
 from bot.services.numbers import parse_number
 from bot.storage.attendance_log import attendance_of, changes_of, set_attendance
@@ -56,8 +58,8 @@ CHAT_RECORDS = RecordWording(
 
 
 class AttendanceRecords:
-    def __init__(self, meetings: MeetingService) -> None:
-        self._meetings = meetings
+    def __init__(self, meetings: MeetingService, bodies: Mapping[str, Sequence[str]] | None = None) -> None:
+        self._meetings, self._bodies = meetings, dict(bodies or {})  # bodies: meetings.groups (中心组 …)
 
     # ----- finding the meeting -----
 
@@ -126,20 +128,24 @@ class AttendanceRecords:
         if problem:
             return Outcome(problem, 2)
         before = attendance_of(session=session, meeting_id=meeting.id, member_ids=[m.id for m in members])
+        # 出席 of someone the meeting does not expect (a 支委会's ordinary member) is 列席, as their 签到 would be
+        expected = {m.id for m in expected_for(session, meeting, kind=kind, now=now, bodies=self._bodies)}
         lines, same = [], []
         for member in members:
             assert member.id is not None and meeting.id is not None
             old = before.get(member.id)
             old_status, old_reason = (old.status, old.reason) if old is not None else ("", "")
-            change = set_attendance(session=session, meeting_id=meeting.id, member_id=member.id, status=status,
+            given = "observer" if status == "present" and member.id not in expected else status
+            change = set_attendance(session=session, meeting_id=meeting.id, member_id=member.id, status=given,
                                     reason=reason, recorded_by=by, changed_by=by, now=now)
             if change is None:
                 same.append(member.name)
                 continue
-            points = self._points(session, meeting.id, member.id, kind.points if status == "present" else 0,
+            points = self._points(session, meeting.id, member.id, kind.points if given == "present" else 0,
                                   change_id=change.id or 0, now=now)
-            was = status_label(old_status) + (f"，原因：{old_reason}" if old_reason and old_status == status else "")
-            lines.append(f"· {member.name}：{status_label(status)}（原为{was}）"
+            was = status_label(old_status) + (f"，原因：{old_reason}" if old_reason and old_status == given else "")
+            not_expected = "；不在本次会议应到人员中，记为列席，不计积分" if given != status else ""
+            lines.append(f"· {member.name}：{status_label(given)}（原为{was}{not_expected}）"
                          + (f"，原因：{reason}" if reason else "") + points)
         kept = f"{'、'.join(same)} 已记为{status_label(status)}，没有改动。" if same else ""
         if not lines:
