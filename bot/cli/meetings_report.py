@@ -128,11 +128,13 @@ def meetings_report(
     elif fmt == "csv":
         text = csv_text(HEADERS, values, "\r\n" if output else "\n")
     else:
-        table = Table(title="三会一课开展情况")
-        for n, header in enumerate(HEADERS):  # names whole; the figures' headings may wrap on a narrow terminal
-            table.add_column(header, no_wrap=n < 3)
+        # the period is the same on every row: in the title, so that ten columns fit an 80-column terminal
+        periods = sorted({str(row[2]) for row in values})
+        table = Table(title="三会一课开展情况" + (f"（{'、'.join(periods)}）" if periods else ""))
+        for n, header in enumerate(HEADERS[:2] + HEADERS[3:]):  # names whole; figures' headings may wrap
+            table.add_column(header, no_wrap=n < 2, overflow="fold")
         for row in values:
-            table.add_row(*(escape(str(cell)) for cell in row))
+            table.add_row(*(escape(str(cell)) for cell in row[:2] + row[3:]))
         if output is None:
             Console().print(table)
             return
