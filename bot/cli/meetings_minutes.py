@@ -25,7 +25,7 @@ def meetings_minutes(
     ctx: typer.Context,
     number: Annotated[str, typer.Argument(help="会议编号（见 meetings list）", show_default=False)],
     file: Annotated[Path | None, typer.Option(
-        "--file", help="从文件记录（已有记录时替换）：.md 或 .txt，按「## 主持人」「## 记录人」「## 议程」"
+        "--file", help="从文件记录（已有记录时替换）：.docx、.md 或 .txt，按「## 主持人」「## 记录人」「## 议程」"
                        "「## 主要内容」「## 决议事项」分段", show_default=False)] = None,
     config: ConfigOption = None,
 ) -> None:

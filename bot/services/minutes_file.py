@@ -1,22 +1,22 @@
 """Minutes from a file (`studybot meetings minutes ID --file`): Markdown or plain text whose headings
 (「## 主持人」) or, in plain text, labelled lines (「主持人：张三」) name the fields; the text under each heading is
 that field. A title before the first field is left out; other headings inside a field (「### 一、学习内容」) are
-part of its text. .docx is read only where python-docx is installed (it is not a dependency)."""
+part of its text. A Word file (.docx, read by python-docx) works the same: its headings (标题 styles) or
+labelled paragraphs (「主持人：张三」) start the fields."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
 from bot.storage.minutes import MINUTES_FIELDS
 from safeio.limits import Refused
 from safeio.oserrors import os_reason
+from safeio.tables import check_workbook
 from safeio.text import read_bytes, read_text
 
-__all__ = ["MinutesFileError", "read_minutes_file", "parse_minutes_text", "DOCX_UNSUPPORTED"]
+__all__ = ["MinutesFileError", "read_minutes_file", "parse_minutes_text"]
 
-DOCX_UNSUPPORTED = "暂不支持 .docx 文件（未安装 python-docx），请在 Word 中另存为 .txt（UTF-8）或改写为 .md 后导入。"
 NAME_SIZE = 100
 _ALIASES = {"主持人": "chair", "主持": "chair", "记录人": "recorder", "记录": "recorder",
             "议程/主题": "agenda", "议程": "agenda", "主题": "agenda", "会议议程": "agenda", "会议主题": "agenda",
@@ -37,11 +37,9 @@ def read_minutes_file(path: Path) -> dict[str, str]:
     suffix = path.suffix.lower()
     try:
         if suffix == ".docx":
-            if importlib.util.find_spec("docx") is None:
-                raise MinutesFileError(DOCX_UNSUPPORTED)
-            return parse_minutes_text(_docx_text(path))
+            return parse_minutes_text(_docx_text(path), labelled=True)
         if suffix not in (".md", ".markdown", ".txt"):
-            raise MinutesFileError("只能导入 .md 或 .txt 文件（按「主持人」「记录人」「议程」「主要内容」"
+            raise MinutesFileError("只能导入 .docx、.md 或 .txt 文件（按「主持人」「记录人」「议程」「主要内容」"
                                    "「决议事项」分段）。")
         return parse_minutes_text(read_text(path, gbk=True), labelled=suffix == ".txt")
     except OSError as exc:
@@ -50,12 +48,17 @@ def read_minutes_file(path: Path) -> dict[str, str]:
         raise MinutesFileError(str(exc)) from None
 
 
-def _docx_text(path: Path) -> str:  # pragma: no cover - python-docx is not installed here
+def _docx_text(path: Path) -> str:
     import io
+    import zipfile
 
-    import docx  # type: ignore[import-not-found]
+    import docx
 
-    document = docx.Document(io.BytesIO(read_bytes(path)))
+    check_workbook(path)  # a .docx is a zip as an .xlsx is: refused if it unpacks past the limits
+    try:
+        document = docx.Document(io.BytesIO(read_bytes(path)))
+    except (zipfile.BadZipFile, KeyError, ValueError):  # not a Word file, or one without its document part
+        raise MinutesFileError("不是有效的 Word 文件（.docx），请用 Word 打开后另存为 .docx 或 .txt 再试") from None
     lines = []
     for paragraph in document.paragraphs:
         heading = paragraph.style is not None and paragraph.style.name.lower().startswith(("heading", "标题"))
