@@ -49,6 +49,8 @@ def patched(path: Path, part: str, old: bytes, new: bytes) -> Path:
         for item in source.infolist():
             data = source.read(item)
             if item.filename == part:
+                # openpyxl writes 「<x />」 with its own writer and 「<x/>」 with lxml's, when lxml is installed
+                old, new = (old, new) if old in data else (old.replace(b" />", b"/>"), new.replace(b" />", b"/>"))
                 assert old in data
                 data = data.replace(old, new)
             archive.writestr(item, data)
