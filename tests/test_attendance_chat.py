@@ -186,6 +186,17 @@ def test_a_wrong_sign_in_is_corrected_and_its_points_taken_back(branch: App) -> 
     assert total(app, "李四") == 5 and len(ledger(app)) == 3
 
 
+def test_a_sign_in_after_a_correction_is_not_told_of_points_it_does_not_get(branch: App) -> None:
+    app = branch
+    at(app, START)
+    say(app, "李四", "签到")
+    at(app, START + timedelta(minutes=30))  # corrected while the sign-in window is still open
+    say(app, "张三", "补记 1 缺席 李四 误签")
+    [reply] = say(app, "李四", "签到")
+    assert reply.endswith("（本次会议的积分已由书记处理过，不再计分）。") and "获得" not in reply
+    assert total(app, "李四") == 0
+
+
 def test_a_record_marks_observers_and_leave(branch: App) -> None:
     app = branch
     at(app, START + timedelta(hours=3))

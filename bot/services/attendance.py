@@ -66,10 +66,11 @@ class AttendanceService:
         if observer:
             return (f"📝 {member_name} 已登记列席：{kind.name}（{short_time(row.start_at)}）。本次会议应到人员为"
                     f"{rules.who_text(kind.who, row.party_group)}，列席不计积分，也不计入出勤率。")
-        if kind.points:
-            award_points(session=session, member_id=member_id, amount=kind.points, reason="meeting",
-                         source=f"{row.id}:{member_id}", now=now)
-        gained = f"，获得 {kind.points} 分" if kind.points else ""
+        # False when this sign-in's points were settled before (paid, then taken back by a 补记 缺席): not again
+        paid = bool(kind.points) and award_points(session=session, member_id=member_id, amount=kind.points,
+                                                  reason="meeting", source=f"{row.id}:{member_id}", now=now)
+        settled = "（本次会议的积分已由书记处理过，不再计分）" if kind.points else ""
+        gained = f"，获得 {kind.points} 分" if paid else settled
         return f"✅ {member_name} 已签到：{kind.name}（{short_time(row.start_at)}）{gained}。"
 
     def signin_report(self, session: Session, branch_id: int | None) -> str:
