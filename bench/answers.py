@@ -32,18 +32,19 @@ def message(group: str, user: str, body: str, now: datetime) -> Incoming:
     return Incoming(Chat("bench", group, True, group), Sender(user, user), body, uuid.uuid4().hex, now)
 
 
-def run(app, clock, groups: int, per_group: int) -> tuple[list[float], int]:
-    # members join and each group starts a one-question contest with a long limit
+def run(app, clock, groups: int, per_group: int, scenario: str) -> tuple[list[float], int]:
+    # members join and each group starts a one-question contest with a long limit; each scenario has groups and
+    # members of its own (reusing scenario 1's group would meet its contest, and its members' answers, still there)
     for g in range(groups):
         for m in range(per_group):
-            app.handle(message(f"g{g}", f"u{g}-{m}", "你好", clock.now()))
-        app.handle(message(f"g{g}", f"u{g}-0", "开始竞赛 基准题库 1", clock.now()))
+            app.handle(message(f"{scenario}g{g}", f"{scenario}u{g}-{m}", "你好", clock.now()))
+        app.handle(message(f"{scenario}g{g}", f"{scenario}u{g}-0", "开始竞赛 基准题库 1", clock.now()))
     clock.set(clock.now() + timedelta(seconds=1))
     latencies: list[float] = []
     letters = "ABCD"
     for m in range(per_group):
         for g in range(groups):
-            incoming = message(f"g{g}", f"u{g}-{m}", letters[(m + g) % 4], clock.now())
+            incoming = message(f"{scenario}g{g}", f"{scenario}u{g}-{m}", letters[(m + g) % 4], clock.now())
             t0 = time.perf_counter()
             app.handle(incoming)
             latencies.append(time.perf_counter() - t0)
@@ -84,10 +85,10 @@ def main() -> None:
             with app.db.session() as session:
                 return session.execute(text("SELECT COUNT(*) FROM contest_answer")).scalar_one()
 
-        lat1, n1 = run(app, clock, 1, args.members)
+        lat1, n1 = run(app, clock, 1, args.members, "a")
         report(f"one group, {args.members} members", lat1, stored(), n1)
         before = stored()
-        lat2, n2 = run(app, clock, args.groups, args.per_group)
+        lat2, n2 = run(app, clock, args.groups, args.per_group, "b")
         report(f"{args.groups} groups x {args.per_group}", lat2, stored() - before, n2)
         all_lat = lat1 + lat2
         report("all", all_lat, stored(), n1 + n2)
