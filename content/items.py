@@ -19,7 +19,9 @@ from safeio.yamlfile import BoundedLoader
 
 __all__ = ["StudyItem", "ItemError", "parse_item", "render_item", "HEADER_KEYS", "shown_path"]
 
-HEADER_KEYS = ("title", "tags", "source", "date", "summary", "link", "points")
+# reviewed: who checked the item against its sources, and when (「2026-12-01 张**」); empty until a Party-affairs
+# colleague has: `studybot doctor` reminds secretaries of the bundled items still unreviewed
+HEADER_KEYS = ("title", "tags", "source", "date", "summary", "link", "points", "reviewed")
 
 _NULL_TAG = "tag:yaml.org,2002:null"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -73,6 +75,7 @@ class StudyItem:
     body: str  # Markdown, header removed
     folder: str  # relative to the library root, "/"-separated; "" at the root
     path: Path
+    reviewed: str = ""
 
     @property
     def stem(self) -> str:
@@ -119,6 +122,7 @@ def parse_item(text: str, path: Path, root: Path) -> StudyItem:
         body=body,
         folder=folder,
         path=path,
+        reviewed=_text(fields, "reviewed", path),
     )
 
 

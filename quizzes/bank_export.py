@@ -67,6 +67,8 @@ def bank_to_yaml(bank: Bank) -> str:
         data["description"] = bank.description
     if bank.time_limit is not None:
         data["time_limit"] = bank.time_limit
+    if bank.reviewed:
+        data["reviewed"] = bank.reviewed
     if shared is not None:
         data["strictness"] = shared
     entries = []

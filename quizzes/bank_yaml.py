@@ -53,7 +53,7 @@ def _extras(entry: Mapping[object, object], explanation: str, limit: int | None,
 
 _QUESTION_KEYS = {"type", "question", "options", "answer", "explanation", "time_limit", "strictness", "points",
                   "difficulty", "topic"}
-_BANK_KEYS = {"name", "description", "time_limit", "strictness", "questions"}
+_BANK_KEYS = {"name", "description", "time_limit", "strictness", "questions", "reviewed"}
 
 
 def _unknown(keys: object, known: set[str]) -> str | None:
@@ -160,7 +160,8 @@ def load_bank_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Bank | 
         problems.append(BankProblem(name, "题库中没有题目"))
     if problems:
         return None, problems
-    return Bank(bank_name, tuple(questions), str(data.get("description") or ""), limit, name), []
+    reviewed = str(data.get("reviewed") or "").strip()
+    return Bank(bank_name, tuple(questions), str(data.get("description") or ""), limit, name, reviewed), []
 
 
 def load_banks(dirs: Iterable[Path]) -> tuple[dict[str, Bank], list[BankProblem]]:

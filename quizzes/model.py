@@ -101,6 +101,7 @@ class Bank:
     description: str = ""
     time_limit: int | None = None
     source: str = ""
+    reviewed: str = ""  # who checked the bank against its sources, and when; "" until someone has
     by_key: dict[str, Question] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:

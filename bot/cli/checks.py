@@ -5,6 +5,7 @@ or ❌ (a problem: doctor exits 1); the problems' details are printed above the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import typer
 
@@ -12,6 +13,8 @@ from bot.app import App
 from bot.cli.common import report_bank_problems
 from bot.storage.branches import all_branches
 from bot.storage.metered import DEGRADE_AT, WARN_AT, day_calls, month_calls
+from content.library import bundled_dir
+from quizzes.bank_yaml import BUNDLED_BANK_DIR
 
 __all__ = ["Check", "local_checks"]
 
@@ -58,6 +61,7 @@ def local_checks(app: App) -> list[Check]:
     calendar = [p for p in schedule.problems if p.startswith("节假日数据")]
     others = [p for p in schedule.problems if p not in items + plans + calendar]
     checks += [Check(not items, "学习资料", f"{len(schedule.study.library)} 篇可用" + _told(items)),
+               *_unreviewed(app),
                Check(not plans, "学习计划", f"{len(schedule.pushes.plans)} 项" + _told(plans)),
                *_targets(app),
                Check(True, "工作日历", "；".join(calendar) or "chinese-calendar 覆盖今明两年", warn=bool(calendar))]
@@ -69,6 +73,21 @@ def local_checks(app: App) -> list[Check]:
     if app.settings.dingtalk is not None:
         checks.append(_dingtalk_quota(app, app.settings.dingtalk.quota_per_month))
     return checks
+
+
+def _unreviewed(app: App) -> list[Check]:
+    """A reminder, not a problem: the bundled study items and banks no Party-affairs colleague has checked against
+    their sources yet (their `reviewed:` is empty)."""
+    items = [item for item in app.schedule.study.library
+             if not item.reviewed and item.path.is_relative_to(bundled_dir())]
+    banks = [bank for bank in app.catalog.banks()
+             if not bank.reviewed and bank.source and Path(bank.source).is_relative_to(BUNDLED_BANK_DIR)]
+    if not items and not banks:
+        return []
+    parts = [f"{len(items)} 篇内置学习资料" if items else "",
+             f"内置题库{_names([b.name for b in banks])}" if banks else ""]
+    return [Check(True, "内容审核", "、".join(p for p in parts if p) + "尚未经党务人员审核（reviewed 为空）；"
+                  "审核后在文件头部填写审核人和日期", warn=True)]
 
 
 def _targets(app: App) -> list[Check]:
