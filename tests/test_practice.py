@@ -61,7 +61,7 @@ def test_practice_is_private_and_a_right_answer_earns_points_once(app, clock):
     whisper(app, "张三", "错题练习")
     [second] = whisper(app, "张三", missed[0].answer)
     assert second.startswith("✅ 张三 答对了！+2 积分") and "错题本已清空" in second
-    assert whisper(app, "张三", "错题练习") == ["错题本里没有题目了，真棒！发送「每日一题」继续学习。"]
+    assert whisper(app, "张三", "错题练习") == ["错题本里没有题目。可发送「每日一题」继续学习。"]
 
 
 def test_a_question_missed_again_returns_to_the_book_but_earns_no_second_award(app, clock):

@@ -31,7 +31,7 @@ def ranking_commands(top: int = 10) -> list[Command]:
         rows = member_ranking(session=ctx.session, period_key=key, limit=top)
         title = f"🏅 党建积分排行榜（{PERIOD_LABELS[period]}）"
         if not rows:
-            return [ctx.reply(f"{title}\n暂无积分记录。发送「开始竞赛」或「每日一题」来赚取积分吧！")]
+            return [ctx.reply(f"{title}\n暂无积分记录。参加知识竞赛、每日一题和学习，均计入党建积分。")]
         lines = [title] + [f"{_label(r.rank)} {r.name}（{r.branch}）{r.points} 分" for r in rows]
         mine = member_position(session=ctx.session, period_key=key, member_id=ctx.member.id)
         if mine and mine.points > 0 and all(r.member_id != mine.member_id for r in rows):

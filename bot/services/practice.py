@@ -51,7 +51,7 @@ class PracticeService:
             return [ctx.reply(self._show(question, None))]
         mistakes = self._questions(open_mistakes(session=ctx.session, member_id=ctx.member.id))
         if not mistakes:
-            return [ctx.reply("错题本里没有题目了，真棒！发送「每日一题」继续学习。")]
+            return [ctx.reply("错题本里没有题目。可发送「每日一题」继续学习。")]
         mistake, question = mistakes[0]
         ctx.session.add(PracticeAttempt(member_id=ctx.member.id, bank=mistake.bank,
                                         question_key=mistake.question_key, asked_at=ctx.now))
@@ -84,5 +84,5 @@ class PracticeService:
                                      self._points if first else 0)
         ctx.session.flush()
         left = len(self._questions(open_mistakes(session=ctx.session, member_id=ctx.member.id)))
-        lines.append(f"错题本还有 {left} 题，发送「错题练习」继续。" if left else "错题本已清空，真棒！")
+        lines.append(f"错题本还有 {left} 题，发送「错题练习」继续。" if left else "错题本已清空，题目已全部订正。")
         return [ctx.reply("\n".join(lines))]
