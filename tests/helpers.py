@@ -160,6 +160,24 @@ class RecordingChannel:
         return [m.text for m in self.sent]
 
 
+def started_recording(tmp_path: Path, clock: ManualClock, database_url: str) -> tuple[App, RecordingChannel]:
+    """The app on `database_url`, started, with a RecordingChannel collecting what it sends proactively."""
+    app = make_app(tmp_path, clock, database={"url": database_url})
+    channel = RecordingChannel()
+    app.add_channel(channel)
+    app.start()
+    return app, channel
+
+
+def advance_to(app: App, clock: ManualClock, to: datetime) -> None:
+    """Move the clock to `to`, firing every timer and job due on the way, each at its own time."""
+    while (due := app.next_due()) is not None and due <= to:
+        clock.set(max(due, clock.now()))
+        if not app.fire_due_timers() and app.next_due() == due:
+            break
+    clock.set(to)
+
+
 def texts(messages: list[Outgoing]) -> list[str]:
     return [m.text for m in messages]
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers import T0, RecordingChannel, group_msg, make_app, texts, write_bank
+from helpers import T0, RecordingChannel, advance_to, group_msg, make_app, started_recording, texts, write_bank
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -24,14 +24,6 @@ from bot.storage.people import upsert_member
 GROUP = "第一党支部"
 
 
-def started(tmp_path: Path, clock: ManualClock, database_url: str) -> tuple[App, RecordingChannel]:
-    app = make_app(tmp_path, clock, database={"url": database_url})
-    channel = RecordingChannel()
-    app.add_channel(channel)
-    app.start()
-    return app, channel
-
-
 def say(app: App, name: str, words: str, group: str = GROUP) -> list[str]:
     return texts(app.handle(group_msg(name, words, group, at=app.clock.now())))
 
@@ -44,33 +36,25 @@ def secretary(app: App, name: str = "张三") -> None:
         session.commit()
 
 
-def advance(app: App, clock: ManualClock, to: datetime) -> None:
-    while (due := app.next_due()) is not None and due <= to:
-        clock.set(max(due, clock.now()))
-        if not app.fire_due_timers() and app.next_due() == due:
-            break
-    clock.set(to)
-
-
 # ----- a one-off push that has been sent -----
 
 def test_a_sent_one_off_push_is_finished_not_a_warning_at_each_start(tmp_path, database_url, caplog, cli_config):
     clock = ManualClock(T0)
-    app, channel = started(tmp_path, clock, database_url)
+    app, channel = started_recording(tmp_path, clock, database_url)
     secretary(app)
     [ok] = say(app, "张三", "安排推送 三会一课制度要点 2026-03-03 09:00")
     assert ok.startswith("✅ 已安排推送（编号 1）：仅一次：2026年3月3日（周二）09:00")
-    advance(app, clock, datetime(2026, 3, 3, 9, 5))
+    advance_to(app, clock, datetime(2026, 3, 3, 9, 5))
     assert [t.splitlines()[0] for t in channel.texts] == ["📖 三会一课制度要点"]
     app.close()
 
     clock.set(datetime(2026, 3, 5, 9, 0))
     caplog.set_level(logging.WARNING)
     for _ in range(2):  # started again, twice: nothing to warn about
-        app, _ = started(tmp_path, clock, database_url)
+        app, _ = started_recording(tmp_path, clock, database_url)
         app.close()
     assert [r.getMessage() for r in caplog.records if r.name.startswith("bot")] == []
-    app, _ = started(tmp_path, clock, database_url)
+    app, _ = started_recording(tmp_path, clock, database_url)
     [plan] = say(app, "李四", "推送计划")
     assert plan == ("本支部近期没有安排学习推送。书记、委员可发送「安排推送 资料 时间」，"
                     "例如：安排推送 三会一课制度要点 每周一 09:00\n"
@@ -87,16 +71,16 @@ def test_a_sent_one_off_push_is_finished_not_a_warning_at_each_start(tmp_path, d
 
 def test_a_one_off_push_moved_past_the_weekend_survives_a_restart_on_sunday(tmp_path, database_url):
     clock = ManualClock(T0)
-    app, channel = started(tmp_path, clock, database_url)
+    app, channel = started_recording(tmp_path, clock, database_url)
     secretary(app)
     [ok] = say(app, "张三", "安排推送 三会一课制度要点 2026-03-07 09:00")  # a Saturday: moved to Monday
     assert ok.endswith("第一次推送：3月9日（周一）09:00。"), ok
     app.close()
     clock.set(datetime(2026, 3, 8, 10, 0))  # Sunday: the written date has passed, the push has not
-    app, channel = started(tmp_path, clock, database_url)
+    app, channel = started_recording(tmp_path, clock, database_url)
     [plan] = say(app, "李四", "推送计划")
     assert "3月9日（周一）09:00 《三会一课制度要点》（编号 1，2026-03-07 09:00）" in plan, plan
-    advance(app, clock, datetime(2026, 3, 9, 9, 5))
+    advance_to(app, clock, datetime(2026, 3, 9, 9, 5))
     assert [t.splitlines()[0] for t in channel.texts] == ["📖 三会一课制度要点"]
     app.close()
 
@@ -111,7 +95,7 @@ def database_url(tmp_path: Path) -> str:  # the CLI reads the same file: SQLite 
 # ----- 安排推送 naming a group the branch does not have -----
 
 def test_arranging_a_push_to_a_group_the_branch_lacks_names_the_word_and_the_groups(tmp_path, database_url):
-    app, _ = started(tmp_path, ManualClock(T0), database_url)
+    app, _ = started_recording(tmp_path, ManualClock(T0), database_url)
     secretary(app)
     say(app, "张三", "帮助")  # the bot knows the branch's group 第一党支部 from here on
     [reply] = say(app, "张三", "安排推送 三会一课制度要点 每周一 09:00 某群")
@@ -172,7 +156,7 @@ def test_a_contest_left_running_days_ago_ends_with_a_notice_instead_of_resuming(
     [contest], points = contest_rows(app)
     assert (contest.status, contest.finished_at) == ("finished", T0 + timedelta(days=3))
     assert len(points) == 1 and points[0] > 0  # 李四's answer to question 1 counts; the questions not asked do not
-    advance(app, clock, T0 + timedelta(days=3, minutes=5))
+    advance_to(app, clock, T0 + timedelta(days=3, minutes=5))
     assert len(channel.texts) == 1  # no question 2, no results
     assert say(app, "张三", "开始竞赛 单选题库 3")[0].startswith("📣 张三 发起了知识竞赛")
     app.close()

@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from helpers import RecordingChannel, group_msg, make_app, private_msg
+from helpers import RecordingChannel, advance_to, group_msg, private_msg, started_recording
 from sqlmodel import select
 
-from bot.app import App
 from bot.clock import ManualClock
 from bot.storage.branches import get_or_create_branch
 from bot.storage.minutes import save_minutes
@@ -21,22 +20,6 @@ MONDAY = datetime(2026, 3, 2, 9, 0)
 REMINDER = "📋 第一党支部会议记录提醒："
 
 
-def started(tmp_path: Path, clock: ManualClock, url: str) -> tuple[App, RecordingChannel]:
-    app = make_app(tmp_path, clock, database={"url": url})
-    channel = RecordingChannel()
-    app.add_channel(channel)
-    app.start()
-    return app, channel
-
-
-def advance(app: App, clock: ManualClock, to: datetime) -> None:
-    while (due := app.next_due()) is not None and due <= to:
-        clock.set(max(due, clock.now()))
-        if not app.fire_due_timers() and app.next_due() == due:
-            break
-    clock.set(to)
-
-
 def reminders(channel: RecordingChannel) -> list[tuple[str, bool, str]]:
     return [(m.chat.chat_id, m.chat.is_group, m.text) for m in channel.sent if m.text.startswith(REMINDER)]
 
@@ -44,7 +27,7 @@ def reminders(channel: RecordingChannel) -> list[tuple[str, bool, str]]:
 def test_the_secretary_is_reminded_once_on_the_next_working_day_of_a_meeting_left_unrecorded(
         tmp_path: Path, database_url: str) -> None:
     clock = ManualClock(MONDAY)
-    app, channel = started(tmp_path, clock, database_url)
+    app, channel = started_recording(tmp_path, clock, database_url)
     with app.db.session() as session:
         branch = get_or_create_branch(session=session, name="第一党支部")
         for name, role in (("张三", "secretary"), ("李四", "member")):
@@ -63,25 +46,25 @@ def test_the_secretary_is_reminded_once_on_the_next_working_day_of_a_meeting_lef
         session.add(AttendanceRow(meeting_id=2, member_id=li.id, signed_at=datetime(2026, 3, 6, 16, 0)))
         save_minutes(session=session, meeting_id=3, fields={"chair": "张三"}, by="张三", now=datetime(2026, 3, 5, 17))
         session.commit()
-    advance(app, clock, datetime(2026, 3, 9, 8, 59))  # the weekend, and Monday before nine: nothing yet
+    advance_to(app, clock, datetime(2026, 3, 9, 8, 59))  # the weekend, and Monday before nine: nothing yet
     assert reminders(channel) == []
-    advance(app, clock, datetime(2026, 3, 9, 9, 5))
+    advance_to(app, clock, datetime(2026, 3, 9, 9, 5))
     assert reminders(channel) == [(
         "张三", False, "📋 第一党支部会议记录提醒：3月6日（周五）14:30的支部委员会会议（编号 1）还没有会议记录，"
         "也没有签到记录，目前计为「待补记录」。\n请私聊我发送「会议记录 1」填写会议记录；如会议没有召开，"
         "请发送「取消会议 1」。")]
-    advance(app, clock, datetime(2026, 3, 10, 9, 5))  # the next day's run: the outbox key keeps it to once
+    advance_to(app, clock, datetime(2026, 3, 10, 9, 5))  # the next day's run: the outbox key keeps it to once
     assert len(reminders(channel)) == 1
     app.close()
-    app, channel = started(tmp_path, clock, database_url)  # nor does a restart send it again
-    advance(app, clock, datetime(2026, 3, 11, 9, 5))
+    app, channel = started_recording(tmp_path, clock, database_url)  # nor does a restart send it again
+    advance_to(app, clock, datetime(2026, 3, 11, 9, 5))
     assert reminders(channel) == []
     app.close()
 
 
 def test_a_meeting_recorded_before_the_next_working_day_brings_no_reminder(tmp_path: Path, database_url: str) -> None:
     clock = ManualClock(MONDAY)
-    app, channel = started(tmp_path, clock, database_url)
+    app, channel = started_recording(tmp_path, clock, database_url)
     with app.db.session() as session:
         branch = get_or_create_branch(session=session, name="第一党支部")
         upsert_member(session=session, name="张三", branch_id=branch.id, role="secretary",
@@ -89,9 +72,9 @@ def test_a_meeting_recorded_before_the_next_working_day_brings_no_reminder(tmp_p
         session.commit()
     app.dispatcher.forget_directory()
     app.handle(group_msg("张三", "安排会议 支委会 2026-03-03 14:30", at=clock.now()))
-    advance(app, clock, datetime(2026, 3, 3, 16, 0))
+    advance_to(app, clock, datetime(2026, 3, 3, 16, 0))
     for words in ("会议记录 1", "张三", "张三", "跳过", "学习", "无", "确认"):
         app.handle(private_msg("张三", words, at=clock.now()))
-    advance(app, clock, datetime(2026, 3, 5, 10, 0))
+    advance_to(app, clock, datetime(2026, 3, 5, 10, 0))
     assert reminders(channel) == []
     app.close()
