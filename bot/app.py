@@ -145,8 +145,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
     scoring = settings.scoring
     rules = ScoringRules(base_points=scoring.base_points, full_points_within=scoring.full_points_within,
                          min_factor=scoring.min_factor, streak_bonus=scoring.streak_bonus,
-                         streak_bonus_max=scoring.streak_bonus_max, wrong_points=scoring.wrong_points,
-                         daily_points=scoring.daily_points)
+                         streak_bonus_max=scoring.streak_bonus_max, wrong_points=scoring.wrong_points)
     quiz = settings.quizzes
     directory = Directory(branch_for_group=settings.branch_for_group)
     options = ContestOptions(default_count=quiz.questions_per_contest, max_count=quiz.max_questions,
@@ -154,12 +153,13 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
                              acknowledge_up_to=quiz.acknowledge_up_to if quiz.acknowledge_answers else 0,
                              scored_by=frozenset(quiz.scored_by))
     deadlines = Deadlines(timers)
+    points = settings.points.rules()
     contests = ContestService(db=db, catalog=catalog, deadlines=deadlines, rules=rules, rng=rng, send=send,
-                              branch_count=directory.branch_count, options=options, now=clock.now)
+                              branch_count=directory.branch_count, options=options, now=clock.now, points=points)
     rounds = RoundService(db=db, contests=contests, deadlines=deadlines, branch_count=directory.branch_count,
                           send=send, now=clock.now)
-    daily = DailyService(catalog=catalog, points=scoring.daily_points, salt=seed or 0)
-    practice = PracticeService(catalog=catalog, points=scoring.practice_points)
+    daily = DailyService(catalog=catalog, points=settings.points.daily, salt=seed or 0, rules=points)
+    practice = PracticeService(catalog=catalog, points=settings.points.practice, rules=points)
     def plan_round(entry: PlanEntry, now: datetime) -> list[Outgoing]:
         spec = entry.contest
         assert spec is not None

@@ -16,7 +16,6 @@ class ScoringRules:
     streak_bonus: int = 2  # per earlier correct answer in an unbroken run
     streak_bonus_max: int = 6
     wrong_points: int = 0  # make it negative to penalise wrong answers
-    daily_points: int = 5  # 每日一题 answered correctly
 
 
 def points_for(rules: ScoringRules, *, correct: bool, elapsed: float, time_limit: float, streak: int) -> int:

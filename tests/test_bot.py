@@ -113,8 +113,9 @@ def test_the_same_platform_message_twice_is_answered_and_stored_once(app, clock)
     assert scalar(app, "SELECT COUNT(*) FROM processed_message WHERE message_id = 'wecom-42'") == 1
 
     advance(app, clock, 11)  # the test bank's questions last 10 s
-    assert rows(app, "SELECT member_id, amount, reason FROM points_ledger") == [(member_id(app, "张三"), 10, "contest")]
-    assert total(app, "张三") == 10
+    # 党建积分 is a contest's base points per correct answer (points.contest_answer); its score only orders the podium
+    assert rows(app, "SELECT member_id, amount, reason FROM points_ledger") == [(member_id(app, "张三"), 1, "contest")]
+    assert total(app, "张三") == 1
 
 
 def test_a_retry_after_the_question_closed_changes_nothing(app, clock, channel):
@@ -288,7 +289,7 @@ def test_a_restarted_bot_reveals_the_open_question_and_keeps_earlier_points(tmp_
         assert reveal.startswith("⏰ 第 2 题答案：")
         assert "答对 1 人：张三（+12）" in reveal
         assert next_question.startswith("📝 知识竞赛 第 3/3 题")
-        assert (total(second, "张三"), total(second, "李四")) == (22, 10)
+        assert (total(second, "张三"), total(second, "李四")) == (2, 1)  # one 党建积分 per correct answer
         # a second answer from 张三 to question 2 would have been refused: his first one was restored
         assert scalar(second, "SELECT COUNT(*) FROM contest_answer WHERE question_index = 1") == 1
     finally:
@@ -312,7 +313,7 @@ def test_a_deadline_missed_while_the_bot_was_down_fires_at_start(tmp_path, clock
         reveal, results = split_step(*channel.texts)
         assert reveal.startswith("⏰ 第 1 题答案：") and "答对 1 人：张三（+10）" in reveal
         assert results.startswith("🏆 竞赛结束（测试题库，共 1 题）") and "🥇 张三 10 分" in results
-        assert total(second, "张三") == 10
+        assert total(second, "张三") == 1
         assert scalar(second, "SELECT status FROM contest") == "finished"
     finally:
         second.close()
@@ -325,13 +326,13 @@ def test_awarding_the_same_reason_and_source_twice_counts_once(app):
     zhang = member_id(app, "张三")
     with app.db.session() as session:
         assert award_points(session=session, member_id=zhang, amount=7, reason="meeting", source="三会一课:2026-03",
-                            now=T0) is True
+                            now=T0).stored is True
         assert award_points(session=session, member_id=zhang, amount=7, reason="meeting", source="三会一课:2026-03",
-                            now=T0) is False
+                            now=T0).stored is False
         session.commit()
     with app.db.session() as session:  # and again in a later transaction, on another day
         assert award_points(session=session, member_id=zhang, amount=7, reason="meeting", source="三会一课:2026-03",
-                            now=T0 + timedelta(days=1)) is False
+                            now=T0 + timedelta(days=1)).stored is False
         session.commit()
     with app.db.session() as session:  # a batch holding an awarded source either skips it or rolls back whole
         try:
@@ -341,7 +342,9 @@ def test_awarding_the_same_reason_and_source_twice_counts_once(app):
             session.rollback()
     assert scalar(app, "SELECT COUNT(*) FROM points_ledger") == 1
     assert rows(app, "SELECT period_key, points FROM points_total WHERE member_id = :m ORDER BY period_key",
-                m=zhang) == [("ALL", 7), ("M2026-03", 7), ("Q2026-1", 7), ("W2026-10", 7), ("Y2026", 7)]
+                m=zhang) == [("ALL", 7), ("ALL/meeting", 7), ("D2026-03-02/meeting", 7), ("M2026-03", 7),
+                             ("M2026-03/meeting", 7), ("Q2026-1", 7), ("Q2026-1/meeting", 7), ("W2026-10", 7),
+                             ("W2026-10/meeting", 7), ("Y2026", 7), ("Y2026/meeting", 7)]
     assert say(app, "张三", "我的积分")[0].splitlines()[-1] == "总：7 分，第 1 名"
 
 
@@ -349,8 +352,8 @@ def test_the_same_source_under_another_reason_is_another_award(app):
     say(app, "张三", "大家好")
     zhang = member_id(app, "张三")
     with app.db.session() as session:
-        assert award_points(session=session, member_id=zhang, amount=2, reason="a", source="x", now=T0)
-        assert award_points(session=session, member_id=zhang, amount=3, reason="b", source="x", now=T0)
+        assert award_points(session=session, member_id=zhang, amount=2, reason="daily", source="x", now=T0)
+        assert award_points(session=session, member_id=zhang, amount=3, reason="study", source="x", now=T0)
         session.commit()
     assert total(app, "张三") == 5
 
@@ -405,7 +408,7 @@ def test_an_admin_may_end_a_contest_started_by_someone_else(tmp_path, clock):
         assert result.startswith("🛑 竞赛已提前结束（测试题库，共 3 题，进行到第 1 题）")
         assert "🥇 张三 10 分" in result  # the answer already given counts
         assert app.contests.is_running(group_id(app)) is False
-        assert total(app, "张三") == 10
+        assert total(app, "张三") == 1
         assert app.timers.next_due() is None
     finally:
         app.close()
@@ -495,7 +498,7 @@ def test_a_contest_whose_bank_disappeared_during_a_restart_ends_with_a_notice(tm
         assert recorder.texts == ["本群进行中的知识竞赛（临时题库）因题库已变更或被移除而结束，"
                                   "已作答题目的积分照常计入。"]
         assert scalar(second, "SELECT status FROM contest") == "finished"
-        assert total(second, "张三") == 10  # the answer given before the restart counts
+        assert total(second, "张三") == 1  # the answer given before the restart counts
         assert second.contests.is_running(group_id(second)) is False
         assert any("发起了知识竞赛" in r for r in say(second, "张三", f"开始竞赛 {TEST_BANK_NAME} 1"))
     finally:

@@ -151,7 +151,7 @@ def test_an_ordinary_members_contest_is_practice_and_awards_nothing(app, clock):
     say(app, "张三", f"开始竞赛 {TEST_BANK_NAME} 1")  # the 书记's is scored
     say(app, "张三", right(open_question(app)))
     say(app, "李四", right(open_question(app)))
-    assert total(app, "张三") == 10 and total(app, "李四") == 10
+    assert total(app, "张三") == 1 and total(app, "李四") == 1  # one 党建积分 per correct answer
 
 
 def test_scored_by_member_makes_every_contest_scored(tmp_path, clock):
@@ -208,7 +208,7 @@ def test_a_restart_in_the_middle_of_a_round_resumes_every_group(tmp_path, clock)
         standings = [m for m in channel.sent if m.text.startswith("🏁 全委竞赛支部排名")]
         assert sorted(m.chat.name for m in standings) == ["第一党支部", "第二党支部"]
         assert "人均 5 分，参与 1/2 人（50%）" in standings[0].text
-        assert (total(second, "李四"), total(second, "赵六")) == (10, 10)
+        assert (total(second, "李四"), total(second, "赵六")) == (1, 1)
         assert scalar(second, "SELECT status FROM contest_round") == "finished"
     finally:
         second.close()

@@ -54,20 +54,20 @@ def test_practice_is_private_and_a_right_answer_earns_points_once(app, clock):
     [asked] = whisper(app, "张三", "错题练习")
     assert asked.startswith("📝 错题练习") and missed[1].text in asked
     [verdict] = whisper(app, "张三", missed[1].answer)
-    assert verdict.startswith("✅ 张三 答对了！+2 积分") and "错题本还有 1 题" in verdict
+    assert verdict.startswith("✅ 张三 答对了！+1 积分") and "错题本还有 1 题" in verdict
     [book] = say(app, "张三", "错题本")
     assert "共 1 题" in book and missed[1].text not in book
 
     whisper(app, "张三", "错题练习")
     [second] = whisper(app, "张三", missed[0].answer)
-    assert second.startswith("✅ 张三 答对了！+2 积分") and "错题本已清空" in second
+    assert second.startswith("✅ 张三 答对了！+1 积分") and "错题本已清空" in second
     assert whisper(app, "张三", "错题练习") == ["错题本里没有题目。可发送「每日一题」继续学习。"]
 
 
 def test_a_question_missed_again_returns_to_the_book_but_earns_no_second_award(app, clock):
     [missed] = play_and_miss(app, clock, count=1)
     whisper(app, "张三", "错题练习")
-    assert whisper(app, "张三", missed.answer)[0].startswith("✅ 张三 答对了！+2 积分")
+    assert whisper(app, "张三", missed.answer)[0].startswith("✅ 张三 答对了！+1 积分")
     clock.set(clock.now() + timedelta(minutes=1))
     say(app, "张三", "每日一题")  # today's question may be another one; miss the contest question instead
     with app.db.session() as session:

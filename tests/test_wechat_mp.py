@@ -209,7 +209,7 @@ def test_daily_question_answered_and_points_stored(bot: Bot) -> None:
     assert question is not None and question.startswith("📅 每日一题")
     verdict = bot.say(todays_answer(bot.app))
     assert verdict is not None and "答对" in verdict
-    assert daily_points(bot.app) == 5
+    assert daily_points(bot.app) == 2  # points.daily
     with bot.app.db.session() as session:
         identity = session.execute(text("SELECT channel, external_id FROM identity")).one()
     assert tuple(identity) == ("wechat_mp", OPENID)
@@ -221,7 +221,7 @@ def test_retried_msgid_gets_the_same_reply_once(bot: Bot) -> None:
     first = bot.say(todays_answer(bot.app), msgid)
     again = bot.say(todays_answer(bot.app), msgid)  # WeChat's retry after 5 s: new nonce and timestamp
     assert first == again and first is not None and "答对" in first
-    assert daily_points(bot.app) == 5
+    assert daily_points(bot.app) == 2  # points.daily
 
 
 def test_subscribe_gets_the_welcome_and_other_events_success(bot: Bot) -> None:

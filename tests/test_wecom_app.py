@@ -202,7 +202,7 @@ def test_daily_question_help_and_retried_msgid_over_a_real_server(tmp_path: Path
             responses = await asyncio.gather(*(client.post("/wecom/app", params=q, content=b) for q, b in calls))
             assert [r.status_code for r in responses] == [200, 200, 200]
             replies = [read_reply(r.text, "zhangsan") for r in responses]
-            assert replies[0].startswith("✅ zhangsan 答对了！+5 积分")
+            assert replies[0].startswith("✅ zhangsan 答对了！+2 积分")
             assert replies == [replies[0]] * 3
             # and once more, later: the same reply again, no second award
             assert read_reply((await say(client, "zhangsan", answer, msg_id)).text, "zhangsan") == replies[0]
@@ -210,7 +210,7 @@ def test_daily_question_help_and_retried_msgid_over_a_real_server(tmp_path: Path
     asyncio.run(scenario())
     member = scalar(app, "SELECT member_id FROM identity WHERE channel = 'wecom' AND external_id = 'zhangsan'")
     assert scalar(app, "SELECT COUNT(*) FROM points_ledger WHERE member_id = :m AND reason = 'daily'", m=member) == 1
-    assert scalar(app, "SELECT SUM(amount) FROM points_ledger WHERE member_id = :m", m=member) == 5
+    assert scalar(app, "SELECT SUM(amount) FROM points_ledger WHERE member_id = :m", m=member) == 2
 
 
 def test_slow_replies_and_pushes_go_out_through_message_send(tmp_path: Path) -> None:

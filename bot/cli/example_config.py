@@ -24,15 +24,27 @@ quizzes:
   acknowledge_up_to: 10       # 只在支部不超过这么多人的群里逐条回复；更大的群每题只发一次进度（10）
   scored_by: [secretary, committee, admin]   # 谁发起的竞赛计入党建积分；其他成员发起的是练习赛（书记、委员、管理员）
 
-scoring:                      # 积分规则，见 README 的 Scoring 一节
+scoring:                      # 竞赛本场得分（只排本场名次，不直接计入党建积分，见 points），见 README 的 Scoring 一节
   base_points: 10             # 答对且在 full_points_within 秒内作答的得分（10）
   full_points_within: 3       # 多少秒内答对得满分（3）
   min_factor: 0.5             # 截止时刻答对所得的比例，不低于 0.5（0.5）
   streak_bonus: 2             # 连续答对每多一题加分（2）
   streak_bonus_max: 6         # 连对加分上限（6）
   wrong_points: 0             # 答错得分，可设为负数扣分（0）
-  daily_points: 5             # 每日一题答对得分（5）
-  practice_points: 2          # 错题练习中某题第一次答对得分（2）
+
+points:                       # 党建积分制，见 README 的「党建积分」一节
+  study: 2                    # 学习类：「已学」每人每篇（2），资料自己的 points 优先
+  daily: 2                    # 答题类：每日一题答对（2）
+  practice: 1                 # 答题类：错题练习中某题第一次订正（1）
+  contest_answer: 1           # 答题类：知识竞赛每答对一题（1）
+  contest_bonus: false        # true：竞赛的速度、连对得分全部计入党建积分（false：只排本场名次）
+  approval: true              # 手工加分、扣分须本支部另一名支委发送「同意 编号」后生效（true）
+  manual_max: 20              # 手工加分、扣分每条最多（20）
+  caps: {}                    # 各类别每日、每月上限，超出部分记 0 分并提醒一次。默认：
+                              #   学习: {daily: 4, monthly: 40}    答题: {daily: 5, monthly: 60}
+                              #   志愿服务: {monthly: 20}          先锋作用: {monthly: 20}
+                              #   组织生活、扣分：不设上限（组织生活各类会议的分值在 meetings.types 的 points 中设置）
+                              # 例如 答题: {daily: 10}；写 null 取消某项上限
 
 # 群与支部的对应关系：群名（或平台群 ID）: 支部名。未列出的群视为与群同名的支部。
 # 支部名最多 40 字，不能含有「/」「\\」「..」（群名不合要求时会自动整理成可用的支部名）。
@@ -46,7 +58,6 @@ content:                      # 学习资料与学习计划，见 README 的 Stu
   sample_library: true        # 同时加载内置的 16 篇学习资料（true）
   dirs: []                    # 更多学习资料目录：Markdown 文件，开头是 YAML 头（title、tags、source…）
   plans: []                   # 学习计划文件（YAML），例如 [plans/2026.yaml]；改后运行 studybot reload
-  study_points: 2             # 「已学」每人每篇得分，资料自己的 points 优先（2）
 
 calendar:                     # 工作日：默认按 chinese-calendar 的法定节假日和调休
   holidays: []                # 额外的休息日，例如 [2027-01-01]（chinese-calendar 尚无该年数据时需要）

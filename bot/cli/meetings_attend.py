@@ -42,7 +42,8 @@ def meetings_attend(
                    f"查看变更记录：studybot meetings attend {meeting_id} --history")
     app = open_app(config, clock=clock_of(ctx))  # 「还没有开始」 is judged by the context's now
     try:
-        records = AttendanceRecords(app.schedule.meetings, app.schedule.attendance.bodies)
+        records = AttendanceRecords(app.schedule.meetings, app.schedule.attendance.bodies,
+                                    app.schedule.attendance.meeting_cap)
         with app.db.session() as session:
             found = records.meeting(session, meeting_id, branch_id=None, any_branch=True, wording=ON_THE_COMMAND_LINE)
             if isinstance(found, Outcome):

@@ -57,7 +57,7 @@ def meeting_commands(meetings: MeetingService, attendance: AttendanceService,
         return [ctx.reply(attendance.sign_in(ctx.session, member_id=ctx.member.id, member_name=ctx.member.name,
                                            branch_id=ctx.member.branch_id))]
 
-    leave, records = LeaveService(meetings), AttendanceRecords(meetings, attendance.bodies)
+    leave, records = LeaveService(meetings), AttendanceRecords(meetings, attendance.bodies, attendance.meeting_cap)
 
     def ask_leave(ctx: Context) -> list[Outgoing]:
         if glued(ctx, 2):

@@ -28,6 +28,7 @@ from content.plans import PlanEntry, load_plans
 from scheduler.meetings import meeting_types
 from scheduler.month_end import MonthEndTrigger
 from scheduler.phrases import When, WhenError, format_time, occurrences, parse_when
+from scheduler.points import Category
 from scheduler.workdays import WorkCalendar
 
 __all__ = ["Schedule", "build_schedule", "occurrence"]
@@ -183,7 +184,7 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
 
     jobs_handler: list[Callable[[str, str], None]] = []
     jobs = JobBook(db=db, now=clock.now, handler=lambda kind, ref: jobs_handler[0](kind, ref))
-    study = StudyService(library=library, points=content.study_points)
+    study = StudyService(library=library, points=settings.points.study, rules=settings.points.rules())
     pushes = PushService(db=db, study=study, jobs=jobs, plans=plans, parse_when=parse, occurrence=occurrence,
                          describe_time=format_time, push_grace=timedelta(minutes=sched.push_grace_minutes),
                          contest_grace=timedelta(minutes=sched.contest_grace_minutes), start_contest=start_contest,
@@ -202,7 +203,8 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
                               now=clock.now, warning_trigger=warning)
     attendance = AttendanceService(db=db, meetings=meetings, signin_before=timedelta(minutes=meet.signin_before),
                                    signin_after=signin_after, now=clock.now, bodies=meet.groups,
-                                   warning_days=meet.warning_days)
+                                   warning_days=meet.warning_days,
+                                   meeting_cap=settings.points.cap(Category.MEETING))
     records = RecordsReminder(db=db, meetings=meetings, calendar=calendar,
                               trigger=parse(REMINDER_PHRASE, "none").trigger,
                               grace=timedelta(hours=sched.notice_grace_hours), now=clock.now)

@@ -18,6 +18,7 @@ from bot.storage.branches import branch_named
 from bot.storage.db import Database
 from bot.storage.points import award_points
 from scheduler import meetings as rules
+from scheduler.points import Cap
 
 __all__ = ["AttendanceService", "ReportRow"]
 
@@ -25,9 +26,10 @@ __all__ = ["AttendanceService", "ReportRow"]
 class AttendanceService:
     def __init__(self, *, db: Database, meetings: MeetingService, signin_before: timedelta, signin_after: timedelta,
                  now: Callable[[], datetime], bodies: Mapping[str, Sequence[str]] | None = None,
-                 warning_days: int = 7) -> None:
+                 warning_days: int = 7, meeting_cap: Cap | None = None) -> None:
         self._db, self._meetings = db, meetings
         self._before, self._after, self._now = signin_before, signin_after, now
+        self.meeting_cap = meeting_cap  # points.caps's 组织生活 (none by default)
         # meetings.groups: the 党委's bodies (中心组 …) and their members, each kept as a pseudo-branch
         self.bodies, self._warning_days = dict(bodies or {}), warning_days
         self.reports = MeetingReports(types=meetings.types, bodies=self.bodies, now=now)
@@ -68,7 +70,8 @@ class AttendanceService:
                     f"{rules.who_text(kind.who, row.party_group)}，列席不计积分，也不计入出勤率。")
         # False when this sign-in's points were settled before (paid, then taken back by a 补记 缺席): not again
         paid = bool(kind.points) and award_points(session=session, member_id=member_id, amount=kind.points,
-                                                  reason="meeting", source=f"{row.id}:{member_id}", now=now)
+                                                  reason="meeting", source=f"{row.id}:{member_id}", now=now,
+                                                  cap=self.meeting_cap)
         settled = "（本次会议的积分已由书记处理过，不再计分）" if kind.points else ""
         gained = f"，获得 {kind.points} 分" if paid else settled
         return f"✅ {member_name} 已签到：{kind.name}（{short_time(row.start_at)}）{gained}。"

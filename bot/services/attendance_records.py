@@ -16,11 +16,13 @@ from bot.services.attendance_names import Roster, split_names
 from bot.services.expected import expected_for
 from bot.services.meetings import MeetingService, short_time
 from bot.services.numbers import parse_number
+from bot.services.points_notes import gained_text
 from bot.storage.attendance_log import attendance_of, changes_of, set_attendance
 from bot.storage.meetings import meetings_held_by
 from bot.storage.models import Branch, MeetingRow
 from bot.storage.models_records import ATTENDANCE_STATUSES
 from bot.storage.points import award_points, points_held, reverse_points
+from scheduler.points import Cap
 
 __all__ = ["STATUS_WORDS", "CLI_STATUSES", "status_label", "Outcome", "RecordWording", "CHAT_RECORDS",
            "AttendanceRecords"]
@@ -58,8 +60,10 @@ CHAT_RECORDS = RecordWording(
 
 
 class AttendanceRecords:
-    def __init__(self, meetings: MeetingService, bodies: Mapping[str, Sequence[str]] | None = None) -> None:
+    def __init__(self, meetings: MeetingService, bodies: Mapping[str, Sequence[str]] | None = None,
+                 cap: Cap | None = None) -> None:
         self._meetings, self._bodies = meetings, dict(bodies or {})  # bodies: meetings.groups (中心组 …)
+        self._cap = cap  # points.caps's 组织生活
 
     # ----- finding the meeting -----
 
@@ -142,7 +146,7 @@ class AttendanceRecords:
                 same.append(member.name)
                 continue
             points = self._points(session, meeting.id, member.id, kind.points if given == "present" else 0,
-                                  change_id=change.id or 0, now=now)
+                                  change_id=change.id or 0, now=now, cap=self._cap)
             was = status_label(old_status) + (f"，原因：{old_reason}" if old_reason and old_status == given else "")
             not_expected = "；不在本次会议应到人员中，记为列席，不计积分" if given != status else ""
             lines.append(f"· {member.name}：{status_label(given)}（原为{was}{not_expected}）"
@@ -153,15 +157,16 @@ class AttendanceRecords:
         return Outcome(f"✅ 已补记{title}：\n" + "\n".join(lines) + (f"\n{kept}" if kept else ""))
 
     @staticmethod
-    def _points(session: Session, meeting_id: int, member_id: int, due: int, *, change_id: int, now: datetime) -> str:
+    def _points(session: Session, meeting_id: int, member_id: int, due: int, *, change_id: int, now: datetime,
+                cap: Cap | None) -> str:
         """Make the ledger hold `due` points for this attendance (0: none): given once under the sign-in's source
         (so a sign-in and a 补记 never both pay), taken back with a negative entry. What the reply says of it."""
         source = f"{meeting_id}:{member_id}"
         held, entries = points_held(session=session, reason=POINTS_REASON, source=source)
         if due and held <= 0:
-            award_points(session=session, member_id=member_id, amount=due, reason=POINTS_REASON,
-                         source=f"{source}:{change_id}" if entries else source, now=now)
-            return f"，获得 {due} 分"
+            award = award_points(session=session, member_id=member_id, amount=due, reason=POINTS_REASON,
+                                 source=f"{source}:{change_id}" if entries else source, now=now, cap=cap)
+            return gained_text(award)
         if not due and held > 0:
             taken = reverse_points(session=session, member_id=member_id, reason=POINTS_REASON, source=source,
                                    undo_source=f"{source}:{change_id}")

@@ -7,20 +7,23 @@ from bot.messages import Outgoing
 from bot.services.answering import judge_reply, note_mistake
 from bot.services.catalog import Catalog
 from bot.services.context import Context
+from bot.services.points_notes import cap_note
 from bot.storage.banks import count_question
 from bot.storage.daily import daily_answer
 from bot.storage.models import DailyAnswer
-from bot.storage.points import award_points
+from bot.storage.points import Award, award_points
 from quizzes.daily import daily_question
 from quizzes.grading import Verdict
 from quizzes.model import Question
+from scheduler.points import Category, PointsRules
 
 __all__ = ["DailyService"]
 
 
 class DailyService:
-    def __init__(self, *, catalog: Catalog, points: int, salt: int) -> None:
+    def __init__(self, *, catalog: Catalog, points: int, salt: int, rules: PointsRules | None = None) -> None:
         self._catalog, self._points, self._salt = catalog, points, salt
+        self._rules = rules or PointsRules()
 
     def _today(self, ctx: Context) -> DailyAnswer | None:
         return daily_answer(session=ctx.session, member_id=ctx.member.id, day=ctx.now.date())
@@ -66,14 +69,17 @@ class DailyService:
             return verdict
         row.answer, row.correct, row.answered_at = verdict.given[:500], verdict.correct, ctx.now
         ctx.session.add(row)
+        award = Award(False)
         if verdict.correct:
-            award_points(session=ctx.session, member_id=ctx.member.id, amount=self._points, reason="daily",
-                         source=f"daily:{ctx.member.id}:{row.day}", now=ctx.now)
+            award = award_points(session=ctx.session, member_id=ctx.member.id, amount=self._points, reason="daily",
+                                 source=f"daily:{ctx.member.id}:{row.day}", now=ctx.now,
+                                 category=Category.QUIZ, cap=self._rules.cap(Category.QUIZ))
         count_question(session=ctx.session, bank=row.bank, question_key=row.question_key, asked=1, answered=1,
                        correct=int(verdict.correct))
         note_mistake(ctx, row.bank, question, verdict)
-        lines = render.verdict_lines(ctx.member.name, question, verdict.correct, verdict.reason,
-                                     self._points if verdict.correct else 0)
+        lines = render.verdict_lines(ctx.member.name, question, verdict.correct, verdict.reason, award.paid)
+        if note := cap_note(award, self._rules, Category.QUIZ):
+            lines.append(note)
         lines.append("明天再来挑战新的每日一题。" if verdict.correct
                      else "答错的题已记入「错题本」，明天再来挑战新的每日一题。")
         return [ctx.reply("\n".join(lines))]

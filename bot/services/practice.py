@@ -7,11 +7,13 @@ from bot.messages import Outgoing
 from bot.services.answering import judge_reply
 from bot.services.catalog import Catalog
 from bot.services.context import Context
+from bot.services.points_notes import cap_note
 from bot.storage.mistakes import Mistake, open_mistakes, pending_practice
 from bot.storage.models import PracticeAttempt
-from bot.storage.points import award_points
+from bot.storage.points import Award, award_points
 from quizzes.grading import Verdict
 from quizzes.model import Question
+from scheduler.points import Category, PointsRules
 
 __all__ = ["PracticeService"]
 
@@ -19,8 +21,8 @@ BOOK_SIZE = 10  # how many wrong answers 错题本 lists
 
 
 class PracticeService:
-    def __init__(self, *, catalog: Catalog, points: int) -> None:
-        self._catalog, self._points = catalog, points
+    def __init__(self, *, catalog: Catalog, points: int, rules: PointsRules | None = None) -> None:
+        self._catalog, self._points, self._rules = catalog, points, rules or PointsRules()
 
     def _questions(self, mistakes: list[Mistake]) -> list[tuple[Mistake, Question]]:
         """Mistakes whose question still exists (a bank may have been edited since)."""
@@ -77,11 +79,13 @@ class PracticeService:
         attempt.answer, attempt.correct, attempt.answered_at = verdict.given[:500], verdict.correct, ctx.now
         ctx.session.add(attempt)
         # points only the first time this question is answered right in practice
-        first = verdict.correct and award_points(
+        award = award_points(
             session=ctx.session, member_id=ctx.member.id, amount=self._points, reason="practice",
-            source=f"practice:{ctx.member.id}:{attempt.bank}:{attempt.question_key}", now=ctx.now)
-        lines = render.verdict_lines(ctx.member.name, question, verdict.correct, verdict.reason,
-                                     self._points if first else 0)
+            source=f"practice:{ctx.member.id}:{attempt.bank}:{attempt.question_key}", now=ctx.now,
+            category=Category.QUIZ, cap=self._rules.cap(Category.QUIZ)) if verdict.correct else Award(False)
+        lines = render.verdict_lines(ctx.member.name, question, verdict.correct, verdict.reason, award.paid)
+        if note := cap_note(award, self._rules, Category.QUIZ):
+            lines.append(note)
         ctx.session.flush()
         left = len(self._questions(open_mistakes(session=ctx.session, member_id=ctx.member.id)))
         lines.append(f"错题本还有 {left} 题，发送「错题练习」继续。" if left else "错题本已清空，题目已全部订正。")

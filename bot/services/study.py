@@ -9,11 +9,13 @@ from sqlmodel import Session
 
 from bot.messages import Chat, Outgoing
 from bot.services.context import Context
+from bot.services.points_notes import cap_note, gained_text
 from bot.storage.outbox import Push, last_item_for_branch
 from bot.storage.points import award_points
 from bot.storage.study import has_read, mark_read
 from content.items import StudyItem, render_item
 from content.library import Library
+from scheduler.points import Category, PointsRules
 
 __all__ = ["StudyService"]
 
@@ -23,9 +25,9 @@ SEARCH_LIMIT = 5
 
 
 class StudyService:
-    def __init__(self, *, library: Library, points: int) -> None:
+    def __init__(self, *, library: Library, points: int, rules: PointsRules | None = None) -> None:
         self.library = library
-        self._points = points
+        self._points, self._rules = points, rules or PointsRules()
         self._index = None  # content.search.SearchIndex, built on the first search (jieba loads then)
         self._shown: dict[int, tuple[str, datetime]] = {}  # member id -> the item 学习 last showed them, when
 
@@ -107,8 +109,11 @@ class StudyService:
         if not mark_read(session=ctx.session, member_id=ctx.member.id, item_id=item.id, now=ctx.now):
             return [ctx.reply(f"您已学过《{item.title}》，积分只计一次。")]
         points = self.points_for(item)
-        if points:
-            award_points(session=ctx.session, member_id=ctx.member.id, amount=points, reason="study",
-                         source=f"{item.id}:{ctx.member.id}", now=ctx.now)
-        gained = f"，获得 {points} 分" if points else ""
-        return [ctx.reply(f"✅ {ctx.member.name} 已学习《{item.title}》{gained}。")]
+        if not points:
+            return [ctx.reply(f"✅ {ctx.member.name} 已学习《{item.title}》。")]
+        award = award_points(session=ctx.session, member_id=ctx.member.id, amount=points, reason="study",
+                             source=f"{item.id}:{ctx.member.id}", now=ctx.now, category=Category.STUDY,
+                             cap=self._rules.cap(Category.STUDY))
+        note = cap_note(award, self._rules, Category.STUDY)
+        done = f"✅ {ctx.member.name} 已学习《{item.title}》{gained_text(award)}。"
+        return [ctx.reply(f"{done}\n{note}" if note else done)]

@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.channels.common.send_lanes import GROUP_PER_MINUTE
+from bot.settings.points import PointsSettings, moved_points_keys
 from safeio.names import name_problem
 
 __all__ = ["Settings", "parse_offset", "ServerSettings", "WeComSettings", "WeComRobotSettings", "WeComAppSettings",
@@ -68,15 +69,12 @@ class ScoringSettings(_Section):
     streak_bonus: int = Field(default=2, ge=0)
     streak_bonus_max: int = Field(default=6, ge=0)
     wrong_points: int = Field(default=0, le=0)
-    daily_points: int = Field(default=5, ge=0)
-    practice_points: int = Field(default=2, ge=0)
 
 
 class ContentSettings(_Section):
     sample_library: bool = True  # also load the bundled study items (content/library)
     dirs: list[Path] = []  # more study items: folders of Markdown files with a YAML header
     plans: list[Path] = []  # study plan files (YAML): what is pushed when, to whom
-    study_points: int = Field(default=2, ge=0)  # 已学, once per member and item (an item's `points` wins)
 
 
 class CalendarSettings(_Section):
@@ -262,6 +260,8 @@ class Settings(_Section):
     calendar: CalendarSettings = CalendarSettings()
     meetings: MeetingSettings = MeetingSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    points: PointsSettings = PointsSettings()
+    _moved = model_validator(mode="before")(moved_points_keys)  # scoring.daily_points … from older configs
 
     @field_validator("groups")
     @classmethod

@@ -10,8 +10,9 @@ from sqlmodel import Session, col, select
 
 from bot.storage.fast import DriverStatement
 from bot.storage.models import ContestAnswer, ContestRow, Member
-from bot.storage.points import award_many
+from bot.storage.points import Reached, award_many
 from quizzes.contest import AnswerRecord, Contest
+from scheduler.points import Cap, Category
 
 # Runs once per answer: sent straight to the driver (see bot/storage/fast.py).
 _INSERT_ANSWER = DriverStatement(
@@ -48,11 +49,12 @@ def save_answer(*, session: Session, contest_id: int, question_index: int, quest
         "answer": record.answer[:500], "correct": record.correct, "points": record.points, "at": record.at})
 
 
-def award_question(*, session: Session, contest_id: int, question_index: int, records: list[AnswerRecord],
-                   now: datetime) -> None:
-    # a question closes once, in the same transaction as the contest's progress: its awards are new
-    award_many(session=session, reason="contest", now=now, new=True, awards=[
-        (r.member_id, r.points, f"contest:{contest_id}:{question_index}:{r.member_id}") for r in records])
+def award_question(*, session: Session, contest_id: int, question_index: int, amounts: list[tuple[int, int]],
+                   now: datetime, cap: Cap, new: bool = True) -> dict[int, Reached]:
+    """(member, 党建积分) of a closed question into the ledger; the members a cap first held back now.
+    A question closes once, in the same transaction as the contest's progress, so its awards are `new`."""
+    return award_many(session=session, reason="contest", now=now, new=new, category=Category.QUIZ, cap=cap, awards=[
+        (member, amount, f"contest:{contest_id}:{question_index}:{member}") for member, amount in amounts])
 
 
 def save_progress(*, session: Session, contest_id: int, contest: Contest, now: datetime) -> None:

@@ -14,9 +14,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from bot.storage import cards_sent, metered, models
+from bot.storage import cards_sent, metered, models, models_points
 from bot.storage import models_records as records
 from bot.storage.models import SchemaVersion
+from bot.storage.upgrade_points import points_categories
 from safeio.oserrors import os_reason
 
 __all__ = ["Database", "DatabaseUnavailable", "SCHEMA_VERSION", "is_busy"]
@@ -96,8 +97,8 @@ def _meeting_records(engine: Engine) -> None:
 # Each step upgrades the schema from version N-1 to N; create_all() makes new tables and columns of new
 # databases, so each step checks what is there.
 _UPGRADES: dict[int, Callable[[Engine], None]] = {2: _bank_state, 3: _outbox_unconfirmed, 4: _contest_kinds,
-                                                  5: _metered_and_cards, 6: _meeting_records}
-SCHEMA_VERSION = 6
+                                                  5: _metered_and_cards, 6: _meeting_records, 7: points_categories}
+SCHEMA_VERSION = 7
 
 
 def _tuner(busy_timeout: float) -> Callable[[Any, Any], None]:
@@ -252,7 +253,8 @@ class Database:
 
 def _table_names() -> set[str]:
     tables = [*(getattr(models, name) for name in models.__all__),
-              *(getattr(records, name) for name in records.__all__)]
+              *(getattr(records, name) for name in records.__all__),
+              *(getattr(models_points, name) for name in models_points.__all__)]
     return {table.__tablename__ for table in tables if hasattr(table, "__tablename__")} | {"metered_call", "card_sent"}
 
 

@@ -125,17 +125,23 @@ class PointsEntry(SQLModel, table=True):
     reason: str = Field(max_length=50)
     source: str = Field(max_length=200)
     created_at: datetime
+    # schema 7: the 党建积分 category (scheduler.points.Category), the points a cap held back (the entry's amount
+    # is what counted), and, for points by hand, the reason as the 支委 gave it
+    category: str = Field(default="", max_length=10)
+    withheld: int = 0
+    note: str = Field(default="", max_length=200)
 
 
 class PointsTotal(SQLModel, table=True):
-    """Running totals per member and period key (W2026-48, M2026-11, Q2026-4, Y2026, ALL),
-    kept in the same transaction as the ledger so a ranking reads an index, not 2 million rows."""
+    """Running totals per member and period key (W2026-48, M2026-11, Q2026-4, Y2026, ALL; per category
+    M2026-11/quiz …, a category's day D2026-11-03/quiz, what its caps held back D…/quiz-), kept in the same
+    transaction as the ledger so a ranking reads an index, not 2 million rows."""
     __tablename__ = "points_total"
     # WITHOUT ROWID on SQLite: the rows live in the primary-key b-tree, one b-tree fewer to
     # update per award (bench/answers.py); other databases ignore the option
     __table_args__ = (Index("ix_points_total_rank", "period_key", "points"), {"sqlite_with_rowid": False})
     member_id: int = Field(foreign_key="member.id", primary_key=True)
-    period_key: str = Field(primary_key=True, max_length=12)
+    period_key: str = Field(primary_key=True, max_length=24)
     points: int = 0
 
 

@@ -17,8 +17,9 @@ from bot.storage.branches import group_by_id
 from bot.storage.contests import award_question, contest_history, contest_members, mark_settled, save_progress
 from bot.storage.mistakes import record_mistakes
 from bot.storage.models import ContestRow
-from bot.storage.points import award_many
-from quizzes.contest import Contest, Reveal
+from bot.storage.points import Reached
+from quizzes.contest import AnswerRecord, Contest, Reveal
+from scheduler.points import Category, PointsRules
 
 __all__ = ["settle", "restore", "settle_stored", "expire", "STALE_AFTER"]
 
@@ -30,20 +31,30 @@ log = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=10)
 
 
-def settle(session: Session, running: RunningContest, reveal: Reveal, now: datetime) -> None:
+def pay(points: PointsRules, records: list[AnswerRecord]) -> list[tuple[int, int]]:
+    """(member, 党建积分) of a question's answers: by default its correct answers' base points; the speed and
+    streak score only orders the contest's own podium (points.contest_bonus makes it count)."""
+    return [(r.member_id, points.contest_points(correct=r.correct, score=r.points)) for r in records]
+
+
+def settle(session: Session, running: RunningContest, reveal: Reveal, now: datetime,
+           points: PointsRules) -> dict[int, Reached]:
     """A question closed: its points go to the ledger (not a 练习赛's), its statistics are counted, wrong
-    answers go to each member's 错题本."""
+    answers go to each member's 错题本. The members whose 答题 cap this question reached first."""
     question = reveal.question
+    reached: dict[int, Reached] = {}
     if running.scored:
-        award_question(session=session, contest_id=running.contest_id, question_index=reveal.number - 1,
-                       records=list(reveal.answers), now=now)
+        reached = award_question(session=session, contest_id=running.contest_id, question_index=reveal.number - 1,
+                                 amounts=pay(points, list(reveal.answers)), now=now, cap=points.cap(Category.QUIZ))
     count_question(session=session, bank=running.contest.bank, question_key=question.key, asked=1,
                    answered=len(reveal.answers), correct=len(reveal.correct))
     record_mistakes(session=session, bank=running.contest.bank, question_key=question.key,
                     wrong=[(a.member_id, a.answer) for a in reveal.answers if not a.correct], at=now)
+    return reached
 
 
-def restore(session: Session, row: ContestRow, catalog: Catalog, now: datetime) -> RunningContest | Outgoing:
+def restore(session: Session, row: ContestRow, catalog: Catalog, now: datetime,
+            points: PointsRules) -> RunningContest | Outgoing:
     """The running contest `row` rebuilt in memory; or, when its questions can no longer be found (its bank
     was removed or edited while the bot was down), the contest ended and the notice for its group."""
     group = group_by_id(session=session, group_id=row.group_id)
@@ -52,7 +63,7 @@ def restore(session: Session, row: ContestRow, catalog: Catalog, now: datetime) 
     questions = tuple(bank.by_key[k] for k in keys if k in bank.by_key) if bank else ()
     chat = Chat(group.channel, group.external_id, True, group.name)
     if len(questions) != len(keys):
-        return _abandon(session, row, chat, now)
+        return _abandon(session, row, chat, now, points)
     members = contest_members(session=session, contest_id=row.id)
     names = {member_id: name for member_id, (name, _, _) in members.items()}
     contest = Contest.restore(
@@ -67,21 +78,21 @@ def restore(session: Session, row: ContestRow, catalog: Catalog, now: datetime) 
     return running
 
 
-def _abandon(session: Session, row: ContestRow, chat: Chat, now: datetime) -> Outgoing:
+def _abandon(session: Session, row: ContestRow, chat: Chat, now: datetime, points: PointsRules) -> Outgoing:
     """End a contest whose questions are gone; answers already given to the open question count."""
     log.warning("contest %s: bank %r changed or is missing; ending it", row.id, row.bank)
     open_answers = [record for index, record in contest_history(session=session, contest_id=row.id, names={})
                     if index == row.current_index]
     if row.scored:
         award_question(session=session, contest_id=row.id, question_index=row.current_index,
-                       records=open_answers, now=now)
+                       amounts=pay(points, open_answers), now=now, cap=points.cap(Category.QUIZ))
     row.status, row.finished_at = "finished", now
     session.add(row)
     counted = "已作答题目的积分照常计入。" if row.scored else "本场为练习赛，不计党建积分。"
     return Outgoing(chat, f"本群进行中的知识竞赛（{row.bank}）因题库已变更或被移除而结束，{counted}")
 
 
-def settle_stored(session: Session, row: ContestRow, catalog: Catalog) -> int:
+def settle_stored(session: Session, row: ContestRow, catalog: Catalog, points: PointsRules) -> int:
     """Write the points, statistics and 错题本 of `row`'s closed questions that are not written yet, from its
     stored answers (a 全委竞赛 stopped between a reveal and its points); how many questions were written."""
     assert row.id is not None and row.settled is not None
@@ -92,8 +103,8 @@ def settle_stored(session: Session, row: ContestRow, catalog: Catalog) -> int:
     for index in range(row.settled, owed):
         records = [record for q, record in history if q == index]
         if row.scored:  # some may be written already: look them up (new=False)
-            award_many(session=session, reason="contest", now=row.question_started_at, new=False, awards=[
-                (r.member_id, r.points, f"contest:{row.id}:{index}:{r.member_id}") for r in records])
+            award_question(session=session, contest_id=row.id, question_index=index, amounts=pay(points, records),
+                           now=row.question_started_at, cap=points.cap(Category.QUIZ), new=False)
         question = bank.by_key.get(keys[index]) if bank is not None and index < len(keys) else None
         if question is not None:
             count_question(session=session, bank=row.bank, question_key=question.key, asked=1,
@@ -106,7 +117,7 @@ def settle_stored(session: Session, row: ContestRow, catalog: Catalog) -> int:
     return owed - row.settled
 
 
-def expire(session: Session, running: RunningContest, now: datetime) -> Outgoing:
+def expire(session: Session, running: RunningContest, now: datetime, points: PointsRules) -> Outgoing:
     """End a contest left running long ago (STALE_AFTER past its open question's deadline) as 结束竞赛 would: the
     answers already given to the open question count, the questions not asked are not; the notice for its group."""
     contest = running.contest
@@ -114,7 +125,7 @@ def expire(session: Session, running: RunningContest, now: datetime) -> Outgoing
              running.chat.name, contest.number, contest.deadline)
     reveal = contest.finish()
     if reveal is not None:
-        settle(session, running, reveal, now)
+        settle(session, running, reveal, now, points)
     save_progress(session=session, contest_id=running.contest_id, contest=contest, now=now)
     if running.round_id is not None:  # a 全委竞赛's part: its open question's points are written now
         mark_settled(session=session, contest_id=running.contest_id, settled=contest.index + 1)

@@ -149,7 +149,7 @@ class RoundService:
             with self._db.session() as session:
                 for part in parts:
                     for reveal, at in part.pending:
-                        settle(session, part, reveal, at)
+                        settle(session, part, reveal, at, self._contests.points)
                     mark_settled(session=session, contest_id=part.contest_id, settled=part.settled + len(part.pending))
                 session.commit()
         except Exception:

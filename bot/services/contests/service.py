@@ -20,12 +20,15 @@ from bot.services.contests.records import STALE_AFTER, expire, restore, settle, 
 from bot.services.contests.running import RunningContest, RunningContests
 from bot.services.context import Context, GroupInfo, MemberInfo
 from bot.services.directory import BranchCount
+from bot.services.points_notes import cap_reached_names
 from bot.storage.contests import insert_contest, running_contests, save_progress, unsettled_contests
 from bot.storage.db import Database
-from quizzes.contest import Contest, draw_questions
+from bot.storage.points import Reached
+from quizzes.contest import Contest, Reveal, draw_questions
 from quizzes.grading import prepare
 from quizzes.model import Question
 from quizzes.scoring import ScoringRules
+from scheduler.points import Category, PointsRules
 
 __all__ = ["ContestService", "BranchCounter"]
 
@@ -39,8 +42,9 @@ BranchCounter = Callable[[Session, int | None, datetime], BranchCount]
 class ContestService:
     def __init__(self, *, db: Database, catalog: Catalog, deadlines: Deadlines, rules: ScoringRules,
                  rng: random.Random, send: Callable[[list[Outgoing]], None], branch_count: BranchCounter,
-                 options: ContestOptions, now: Callable[[], datetime]) -> None:
+                 options: ContestOptions, now: Callable[[], datetime], points: PointsRules | None = None) -> None:
         self._db, self._catalog, self._deadlines, self._rules, self._rng = db, catalog, deadlines, rules, rng
+        self.points = points or PointsRules()
         self._send, self._branch_count, self._now, self.options = send, branch_count, now, options
         self._running = RunningContests()
 
@@ -109,11 +113,12 @@ class ContestService:
             return steered
         reveal = steered.contest.finish()
         assert reveal is not None and ctx.group is not None
-        settle(ctx.session, steered, reveal, ctx.now)  # answers already given to the open question count
+        # answers already given to the open question count
+        reached = settle(ctx.session, steered, reveal, ctx.now, self.points)
         save_progress(session=ctx.session, contest_id=steered.contest_id, contest=steered.contest, now=ctx.now)
         self._deadlines.cancel(ctx.group.id)
         self._running.remove(ctx.group.id)
-        return [texts.step_message(steered, reveal, ended_early=True)]
+        return [texts.step_message(steered, reveal, ended_early=True, note=self._cap_note(reveal, reached))]
 
     def skip(self, ctx: Context) -> list[Outgoing]:
         """下一题: the open question closes now (its answers count) and the next one opens."""
@@ -175,12 +180,12 @@ class ContestService:
         notices: list[Outgoing] = []
         with self._db.session() as session:
             for unsettled in unsettled_contests(session=session):  # a 全委竞赛 stopped before its points were written
-                settle_stored(session, unsettled, self._catalog)
+                settle_stored(session, unsettled, self._catalog, self.points)
             session.flush()
             for row in running_contests(session=session):
-                restored = restore(session, row, self._catalog, now)
+                restored = restore(session, row, self._catalog, now, self.points)
                 if not isinstance(restored, Outgoing) and now > restored.contest.deadline + STALE_AFTER:
-                    restored = expire(session, restored, now)  # left behind long ago: ended, not resumed
+                    restored = expire(session, restored, now, self.points)  # left behind long ago: ended, not resumed
                 if isinstance(restored, Outgoing):
                     notices.append(restored)
                     continue
@@ -243,8 +248,9 @@ class ContestService:
             return []
         contest = running.contest
         reveal = contest.close_question(now)
+        note = ""
         if running.round_id is None:
-            settle(session, running, reveal, now)
+            note = self._cap_note(reveal, settle(session, running, reveal, now, self.points))
         else:  # 500 groups' points take seconds to write: the 全委竞赛 writes them after the reveals are out
             running.pending.append((reveal, now))
         save_progress(session=session, contest_id=running.contest_id, contest=contest, now=now)
@@ -254,4 +260,10 @@ class ContestService:
             self._running.remove(group_id)
         elif running.round_id is None:
             self._arm(session, group_id, running)
-        return [texts.step_message(running, reveal)]
+        return [texts.step_message(running, reveal, note=note)]
+
+    def _cap_note(self, reveal: Reveal, reached: dict[int, Reached]) -> str:
+        """Who reached the day's (or month's) 答题 cap with this question: told once, in the reveal."""
+        if not reached:
+            return ""
+        return cap_reached_names(self.points, Category.QUIZ, reached, {a.member_id: a.name for a in reveal.answers})

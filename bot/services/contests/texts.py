@@ -32,11 +32,11 @@ def question_message(running: RunningContest, chat: Chat | None = None, prefix: 
                     priority=Priority.STEP)
 
 
-def step_message(running: RunningContest, reveal: Reveal, *, ended_early: bool = False) -> Outgoing:
+def step_message(running: RunningContest, reveal: Reveal, *, ended_early: bool = False, note: str = "") -> Outgoing:
     """The one message a closed question costs the group: its answer and, where there is a next question,
     that question (with its buttons); after the last one, the results."""
     contest = running.contest
-    text = render.reveal_text(reveal)
+    text = render.reveal_text(reveal) + (f"\n{note}" if note else "")
     if contest.finished:
         results = render.results_text(contest, ended_early=ended_early, scored=running.scored)
         return Outgoing(running.chat, f"{text}\n\n{results}", priority=Priority.STEP, **closing(running, reveal))
