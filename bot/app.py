@@ -175,7 +175,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
     minutes = MinutesService(meetings=schedule.meetings)
     sections = [("竞赛", quiz_commands(contests, daily, practice, catalog)
                  + [round_command(rounds, parse_args=lambda args: parse_start(args, catalog.__contains__),
-                                  channels=lambda: list(channels))]), ("积分", ranking_commands()),
+                                  channels=lambda: list(channels))]), ("积分", ranking_commands(rules=points)),
                 ("学习", study_commands(schedule.study, schedule.pushes, _after_commit)),
                 ("会议", meeting_commands(schedule.meetings, schedule.attendance, _after_commit)
                  + [minutes_command(minutes)])]

@@ -61,7 +61,9 @@ def reveal_text(reveal: Reveal) -> str:
     return "\n".join(lines)
 
 
-def results_text(contest: Contest, ended_early: bool = False, scored: bool = True) -> str:
+def results_text(contest: Contest, ended_early: bool = False, scored: bool = True,
+                 counted: str = "") -> str:
+    """The podium and the scores; `counted`: how the contest counts toward 党建积分 (not a 练习赛's)."""
     standings = contest.standings()
     total = len(contest.questions)
     if ended_early:
@@ -79,8 +81,9 @@ def results_text(contest: Contest, ended_early: bool = False, scored: bool = Tru
     lines += [f"{s.rank}. {s.name} {s.points} 分（答对 {contest.correct_counts.get(s.member_id, 0)} 题）"
               for s in standings[:NAMES_SHOWN]]
     if len(standings) > NAMES_SHOWN:
-        lines.append(f"共 {len(standings)} 人参赛，其余成绩请发送「我的积分」查看。")
-    lines.append("积分已计入党建积分，发送「排行榜」查看。" if scored else "本场为练习赛，成绩不计入党建积分。")
+        lines.append(f"共 {len(standings)} 人参赛，其余成绩不逐一列出。")
+    counted = counted or "积分已计入党建积分，发送「排行榜」查看。"
+    lines.append(counted if scored else "本场为练习赛，成绩不计入党建积分。")
     return "\n".join(lines)
 
 

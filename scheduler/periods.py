@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
-__all__ = ["Period", "PERIOD_WORDS", "PERIOD_LABELS", "period_key", "period_keys", "parse_period"]
+__all__ = ["Period", "PERIOD_WORDS", "PERIOD_LABELS", "period_key", "period_keys", "parse_period", "period_start"]
 
 
 class Period(StrEnum):
@@ -50,3 +50,16 @@ def period_key(period: Period, day: date) -> str:
 
 def period_keys(day: date) -> list[str]:
     return [period_key(p, day) for p in Period]
+
+
+def period_start(period: Period, day: date) -> date | None:
+    """The first day of the period holding `day` (None for 总: since the beginning)."""
+    if period is Period.WEEK:
+        return day - timedelta(days=day.weekday())
+    if period is Period.MONTH:
+        return day.replace(day=1)
+    if period is Period.QUARTER:
+        return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    if period is Period.YEAR:
+        return date(day.year, 1, 1)
+    return None

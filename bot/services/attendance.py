@@ -13,6 +13,7 @@ from bot.services.expected import attendance_of, expected_for, names, quorum_of
 from bot.services.meeting_notices import send_notices, stats_text
 from bot.services.meeting_report import MeetingReports, ReportRow
 from bot.services.meetings import MeetingService, aware, naive, short_time
+from bot.services.points_notes import gained_text
 from bot.storage import meetings as stored
 from bot.storage.branches import branch_named
 from bot.storage.db import Database
@@ -69,11 +70,11 @@ class AttendanceService:
             return (f"📝 {member_name} 已登记列席：{kind.name}（{short_time(row.start_at)}）。本次会议应到人员为"
                     f"{rules.who_text(kind.who, row.party_group)}，列席不计积分，也不计入出勤率。")
         # False when this sign-in's points were settled before (paid, then taken back by a 补记 缺席): not again
-        paid = bool(kind.points) and award_points(session=session, member_id=member_id, amount=kind.points,
-                                                  reason="meeting", source=f"{row.id}:{member_id}", now=now,
-                                                  cap=self.meeting_cap)
+        paid = kind.points and award_points(session=session, member_id=member_id, amount=kind.points,
+                                            reason="meeting", source=f"{row.id}:{member_id}", now=now,
+                                            cap=self.meeting_cap, note=f"{kind.name}（{short_time(row.start_at)}）")
         settled = "（本次会议的积分已由书记处理过，不再计分）" if kind.points else ""
-        gained = f"，获得 {kind.points} 分" if paid else settled
+        gained = gained_text(paid) if paid else settled
         return f"✅ {member_name} 已签到：{kind.name}（{short_time(row.start_at)}）{gained}。"
 
     def signin_report(self, session: Session, branch_id: int | None) -> str:

@@ -146,7 +146,8 @@ class AttendanceRecords:
                 same.append(member.name)
                 continue
             points = self._points(session, meeting.id, member.id, kind.points if given == "present" else 0,
-                                  change_id=change.id or 0, now=now, cap=self._cap)
+                                  change_id=change.id or 0, now=now, cap=self._cap,
+                                  note=f"{kind.name}（{short_time(meeting.start_at)}）")
             was = status_label(old_status) + (f"，原因：{old_reason}" if old_reason and old_status == given else "")
             not_expected = "；不在本次会议应到人员中，记为列席，不计积分" if given != status else ""
             lines.append(f"· {member.name}：{status_label(given)}（原为{was}{not_expected}）"
@@ -158,18 +159,19 @@ class AttendanceRecords:
 
     @staticmethod
     def _points(session: Session, meeting_id: int, member_id: int, due: int, *, change_id: int, now: datetime,
-                cap: Cap | None) -> str:
+                cap: Cap | None, note: str) -> str:
         """Make the ledger hold `due` points for this attendance (0: none): given once under the sign-in's source
         (so a sign-in and a 补记 never both pay), taken back with a negative entry. What the reply says of it."""
         source = f"{meeting_id}:{member_id}"
         held, entries = points_held(session=session, reason=POINTS_REASON, source=source)
         if due and held <= 0:
             award = award_points(session=session, member_id=member_id, amount=due, reason=POINTS_REASON,
-                                 source=f"{source}:{change_id}" if entries else source, now=now, cap=cap)
+                                 source=f"{source}:{change_id}" if entries else source, now=now, cap=cap,
+                                 note=f"补记出席：{note}")
             return gained_text(award)
         if not due and held > 0:
             taken = reverse_points(session=session, member_id=member_id, reason=POINTS_REASON, source=source,
-                                   undo_source=f"{source}:{change_id}")
+                                   undo_source=f"{source}:{change_id}", note=f"补记更正：{note}")
             return f"，扣回 {taken} 分"
         return ""
 

@@ -7,7 +7,7 @@ from bot.messages import Outgoing
 from bot.services.answering import judge_reply, note_mistake
 from bot.services.catalog import Catalog
 from bot.services.context import Context
-from bot.services.points_notes import cap_note
+from bot.services.points_notes import cap_note, over_cap
 from bot.storage.banks import count_question
 from bot.storage.daily import daily_answer
 from bot.storage.models import DailyAnswer
@@ -34,7 +34,7 @@ class DailyService:
     def _show(self, question: Question) -> str:
         text = render.question_text(question, 1, 1, 0, title="每日一题").splitlines()
         text[0] = f"📅 每日一题（{question.label}）"
-        return "\n".join(text) + f"\n答对得 {self._points} 积分，每天一次。"
+        return "\n".join(text) + f"\n答对计党建积分 {self._points} 分，每天一次。"
 
     def ask(self, ctx: Context) -> list[Outgoing]:
         row = self._today(ctx)
@@ -73,12 +73,12 @@ class DailyService:
         if verdict.correct:
             award = award_points(session=ctx.session, member_id=ctx.member.id, amount=self._points, reason="daily",
                                  source=f"daily:{ctx.member.id}:{row.day}", now=ctx.now,
-                                 category=Category.QUIZ, cap=self._rules.cap(Category.QUIZ))
+                                 category=Category.QUIZ, cap=self._rules.cap(Category.QUIZ), note=row.bank)
         count_question(session=ctx.session, bank=row.bank, question_key=row.question_key, asked=1, answered=1,
                        correct=int(verdict.correct))
         note_mistake(ctx, row.bank, question, verdict)
         lines = render.verdict_lines(ctx.member.name, question, verdict.correct, verdict.reason, award.paid)
-        if note := cap_note(award, self._rules, Category.QUIZ):
+        if note := cap_note(award, self._rules, Category.QUIZ) or over_cap(award):
             lines.append(note)
         lines.append("明天再来挑战新的每日一题。" if verdict.correct
                      else "答错的题已记入「错题本」，明天再来挑战新的每日一题。")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.storage.points import Award, Reached
 from scheduler.points import CATEGORY_LABELS, Category, PointsRules
 
-__all__ = ["cap_reached_text", "cap_reached_names", "gained_text", "cap_note"]
+__all__ = ["cap_reached_text", "cap_reached_names", "gained_text", "cap_note", "over_cap"]
 
 _PERIOD = {"daily": ("今日", "每日"), "monthly": ("本月", "每月")}
 
@@ -39,6 +39,11 @@ def gained_text(award: Award) -> str:
     if award.paid:
         return f"，获得 {award.paid} 分"
     return "，已超出积分上限，本次不计分" if award.withheld else ""
+
+
+def over_cap(award: Award) -> str:
+    """The short line for an answer whose points a cap held back, after the member has been told of the cap."""
+    return "已超出积分上限，本次不计分。" if award.withheld and not award.paid else ""
 
 
 def cap_note(award: Award, rules: PointsRules, category: Category) -> str:

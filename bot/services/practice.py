@@ -7,7 +7,7 @@ from bot.messages import Outgoing
 from bot.services.answering import judge_reply
 from bot.services.catalog import Catalog
 from bot.services.context import Context
-from bot.services.points_notes import cap_note
+from bot.services.points_notes import cap_note, over_cap
 from bot.storage.mistakes import Mistake, open_mistakes, pending_practice
 from bot.storage.models import PracticeAttempt
 from bot.storage.points import Award, award_points
@@ -82,9 +82,10 @@ class PracticeService:
         award = award_points(
             session=ctx.session, member_id=ctx.member.id, amount=self._points, reason="practice",
             source=f"practice:{ctx.member.id}:{attempt.bank}:{attempt.question_key}", now=ctx.now,
-            category=Category.QUIZ, cap=self._rules.cap(Category.QUIZ)) if verdict.correct else Award(False)
+            category=Category.QUIZ, cap=self._rules.cap(Category.QUIZ),
+            note=attempt.bank) if verdict.correct else Award(False)
         lines = render.verdict_lines(ctx.member.name, question, verdict.correct, verdict.reason, award.paid)
-        if note := cap_note(award, self._rules, Category.QUIZ):
+        if note := cap_note(award, self._rules, Category.QUIZ) or over_cap(award):
             lines.append(note)
         ctx.session.flush()
         left = len(self._questions(open_mistakes(session=ctx.session, member_id=ctx.member.id)))

@@ -113,7 +113,7 @@ class StudyService:
             return [ctx.reply(f"✅ {ctx.member.name} 已学习《{item.title}》。")]
         award = award_points(session=ctx.session, member_id=ctx.member.id, amount=points, reason="study",
                              source=f"{item.id}:{ctx.member.id}", now=ctx.now, category=Category.STUDY,
-                             cap=self._rules.cap(Category.STUDY))
+                             cap=self._rules.cap(Category.STUDY), note=f"《{item.title}》")
         note = cap_note(award, self._rules, Category.STUDY)
         done = f"✅ {ctx.member.name} 已学习《{item.title}》{gained_text(award)}。"
         return [ctx.reply(f"{done}\n{note}" if note else done)]

@@ -50,11 +50,12 @@ def save_answer(*, session: Session, contest_id: int, question_index: int, quest
 
 
 def award_question(*, session: Session, contest_id: int, question_index: int, amounts: list[tuple[int, int]],
-                   now: datetime, cap: Cap, new: bool = True) -> dict[int, Reached]:
+                   now: datetime, cap: Cap, new: bool = True, bank: str = "") -> dict[int, Reached]:
     """(member, 党建积分) of a closed question into the ledger; the members a cap first held back now.
     A question closes once, in the same transaction as the contest's progress, so its awards are `new`."""
-    return award_many(session=session, reason="contest", now=now, new=new, category=Category.QUIZ, cap=cap, awards=[
-        (member, amount, f"contest:{contest_id}:{question_index}:{member}") for member, amount in amounts])
+    awards = [(member, amount, f"contest:{contest_id}:{question_index}:{member}") for member, amount in amounts]
+    return award_many(session=session, reason="contest", now=now, new=new, category=Category.QUIZ, cap=cap,
+                      note=bank, awards=awards)
 
 
 def save_progress(*, session: Session, contest_id: int, contest: Contest, now: datetime) -> None:

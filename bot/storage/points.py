@@ -75,7 +75,8 @@ def award_points(*, session: Session, member_id: int, amount: int, reason: str, 
 
 
 def award_many(*, session: Session, awards: list[tuple[int, int, str]], reason: str, now: datetime,
-               new: bool = False, category: Category | None = None, cap: Cap | None = None) -> dict[int, Reached]:
+               new: bool = False, category: Category | None = None, cap: Cap | None = None,
+               note: str = "") -> dict[int, Reached]:
     """Award (member_id, amount, source) rows in a few batched statements: a contest question closing awards
     everyone who answered it at once. Sources already in the ledger are skipped; one inserted concurrently by
     another instance fails the plain INSERT, so the caller's transaction rolls back whole rather than counting
@@ -99,7 +100,7 @@ def award_many(*, session: Session, awards: list[tuple[int, int, str]], reason: 
     for member, amount, source in awards:
         paid, withheld, first = _capped(amount, cap, held.get(member, _Held()))
         rows.append({"member": member, "amount": paid, "reason": reason, "source": source, "at": now,
-                     "category": category.value, "withheld": withheld, "note": ""})
+                     "category": category.value, "withheld": withheld, "note": note})
         counts.append((member, paid, withheld))
         if first:
             reached[member] = first

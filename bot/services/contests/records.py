@@ -45,7 +45,8 @@ def settle(session: Session, running: RunningContest, reveal: Reveal, now: datet
     reached: dict[int, Reached] = {}
     if running.scored:
         reached = award_question(session=session, contest_id=running.contest_id, question_index=reveal.number - 1,
-                                 amounts=pay(points, list(reveal.answers)), now=now, cap=points.cap(Category.QUIZ))
+                                 amounts=pay(points, list(reveal.answers)), now=now, cap=points.cap(Category.QUIZ),
+                                 bank=running.contest.bank)
     count_question(session=session, bank=running.contest.bank, question_key=question.key, asked=1,
                    answered=len(reveal.answers), correct=len(reveal.correct))
     record_mistakes(session=session, bank=running.contest.bank, question_key=question.key,
@@ -85,7 +86,7 @@ def _abandon(session: Session, row: ContestRow, chat: Chat, now: datetime, point
                     if index == row.current_index]
     if row.scored:
         award_question(session=session, contest_id=row.id, question_index=row.current_index,
-                       amounts=pay(points, open_answers), now=now, cap=points.cap(Category.QUIZ))
+                       amounts=pay(points, open_answers), now=now, cap=points.cap(Category.QUIZ), bank=row.bank)
     row.status, row.finished_at = "finished", now
     session.add(row)
     counted = "已作答题目的积分照常计入。" if row.scored else "本场为练习赛，不计党建积分。"
@@ -104,7 +105,7 @@ def settle_stored(session: Session, row: ContestRow, catalog: Catalog, points: P
         records = [record for q, record in history if q == index]
         if row.scored:  # some may be written already: look them up (new=False)
             award_question(session=session, contest_id=row.id, question_index=index, amounts=pay(points, records),
-                           now=row.question_started_at, cap=points.cap(Category.QUIZ), new=False)
+                           now=row.question_started_at, cap=points.cap(Category.QUIZ), new=False, bank=row.bank)
         question = bank.by_key.get(keys[index]) if bank is not None and index < len(keys) else None
         if question is not None:
             count_question(session=session, bank=row.bank, question_key=question.key, asked=1,

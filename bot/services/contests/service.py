@@ -66,7 +66,7 @@ class ContestService:
             scored = self.scores(ctx.member, ctx.group)
         running = self.open(ctx.session, ctx.group, bank_label, questions, limit, ctx.member.id, ctx.now,
                             scored=scored)
-        intro = texts.intro_text(ctx.member.name, bank_label, len(questions), limit, scored)
+        intro = texts.intro_text(ctx.member.name, bank_label, len(questions), limit, scored, self.points)
         return [ctx.reply(intro, priority=Priority.STEP), texts.question_message(running)]
 
     def scores(self, member: MemberInfo, group: GroupInfo) -> bool:
@@ -118,7 +118,8 @@ class ContestService:
         save_progress(session=ctx.session, contest_id=steered.contest_id, contest=steered.contest, now=ctx.now)
         self._deadlines.cancel(ctx.group.id)
         self._running.remove(ctx.group.id)
-        return [texts.step_message(steered, reveal, ended_early=True, note=self._cap_note(reveal, reached))]
+        return [texts.step_message(steered, reveal, ended_early=True, note=self._cap_note(reveal, reached),
+                                   counted=texts.counted_text(self.points))]
 
     def skip(self, ctx: Context) -> list[Outgoing]:
         """下一题: the open question closes now (its answers count) and the next one opens."""
@@ -260,7 +261,7 @@ class ContestService:
             self._running.remove(group_id)
         elif running.round_id is None:
             self._arm(session, group_id, running)
-        return [texts.step_message(running, reveal, note=note)]
+        return [texts.step_message(running, reveal, note=note, counted=texts.counted_text(self.points))]
 
     def _cap_note(self, reveal: Reveal, reached: dict[int, Reached]) -> str:
         """Who reached the day's (or month's) 答题 cap with this question: told once, in the reveal."""

@@ -9,8 +9,10 @@ from bot.services.catalog import Catalog
 from bot.services.contests.running import RunningContest
 from quizzes.contest import Contest, Reveal
 from quizzes.model import QuestionType
+from scheduler.points import Category, PointsRules
 
 __all__ = ["question_message", "closing", "intro_text", "bank_list_text", "unknown_bank_text", "step_message",
+           "counted_text",
            "progress_text", "private_note"]
 
 
@@ -32,13 +34,23 @@ def question_message(running: RunningContest, chat: Chat | None = None, prefix: 
                     priority=Priority.STEP)
 
 
-def step_message(running: RunningContest, reveal: Reveal, *, ended_early: bool = False, note: str = "") -> Outgoing:
+def counted_text(points: PointsRules) -> str:
+    """How a contest counts toward 党建积分, under its results."""
+    if points.contest_bonus:
+        return "本场得分计入党建积分，发送「我的积分」查看。"
+    daily = points.cap(Category.QUIZ).daily
+    cap = f"，答题类每日最多 {daily} 分" if daily is not None else ""
+    return f"本场得分只用于本场排名；党建积分每答对一题计 {points.contest_answer} 分{cap}，发送「我的积分」查看。"
+
+
+def step_message(running: RunningContest, reveal: Reveal, *, ended_early: bool = False, note: str = "",
+                 counted: str = "") -> Outgoing:
     """The one message a closed question costs the group: its answer and, where there is a next question,
     that question (with its buttons); after the last one, the results."""
     contest = running.contest
     text = render.reveal_text(reveal) + (f"\n{note}" if note else "")
     if contest.finished:
-        results = render.results_text(contest, ended_early=ended_early, scored=running.scored)
+        results = render.results_text(contest, ended_early=ended_early, scored=running.scored, counted=counted)
         return Outgoing(running.chat, f"{text}\n\n{results}", priority=Priority.STEP, **closing(running, reveal))
     asked = question_message(running)
     return Outgoing(running.chat, f"{text}\n\n{asked.text}", choices=asked.choices, multiple=asked.multiple,
@@ -62,12 +74,20 @@ def closing(running: RunningContest, reveal: Reveal) -> dict[str, str]:
     return {"closes": running.question_key(reveal.number - 1), "answer": reveal.question.answer_display()}
 
 
-def intro_text(starter: str, bank: str, questions: int, time_limit: int, scored: bool = True) -> str:
+def intro_text(starter: str, bank: str, questions: int, time_limit: int, scored: bool = True,
+               points: PointsRules | None = None) -> str:
     if not scored:
         return (f"📣 {starter} 发起了练习赛：{bank}，共 {questions} 题，每题限时 {time_limit} 秒。\n"
                 "练习赛只看成绩，不计党建积分；书记、委员或管理员发起的竞赛计入积分。以第一次作答为准。")
     return (f"📣 {starter} 发起了知识竞赛：{bank}，共 {questions} 题，每题限时 {time_limit} 秒。\n"
-            "答题越快得分越高，连续答对有奖励，以第一次作答为准。")
+            + _scoring_line(points or PointsRules()))
+
+
+def _scoring_line(points: PointsRules) -> str:
+    if points.contest_bonus:
+        return "答题越快得分越高，连续答对有奖励，得分计入党建积分。以第一次作答为准。"
+    return (f"答题越快本场得分越高，连续答对有奖励；党建积分每答对一题计 {points.contest_answer} 分。"
+            "以第一次作答为准。")
 
 
 def bank_list_text(catalog: Catalog) -> str:
