@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, create_engine, select
 
 from bot.storage import cards_sent, metered, models, models_points
 from bot.storage import models_records as records
+from bot.storage.append_only import guard_ledger
 from bot.storage.models import SchemaVersion
 from bot.storage.upgrade_points import points_categories
 from safeio.oserrors import os_reason
@@ -204,6 +205,7 @@ class Database:
             else:
                 row.version = SCHEMA_VERSION
             session.commit()
+        guard_ledger(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

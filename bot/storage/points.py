@@ -40,7 +40,7 @@ _TOTALS = DriverStatement("INSERT INTO points_total (member_id, period_key, poin
                           + " ON CONFLICT (member_id, period_key) DO UPDATE SET points = points_total.points"
                           " + excluded.points")
 _HELD_BACK = DriverStatement("INSERT INTO points_total (member_id, period_key, points) VALUES "
-                             "(:member, :k0, :amount), (:member, :k1, :amount) ON CONFLICT (member_id, period_key) "
+                             "(:member, :key, :amount) ON CONFLICT (member_id, period_key) "
                              "DO UPDATE SET points = points_total.points + excluded.points")
 
 Reached = Literal["daily", "monthly"]
@@ -65,12 +65,12 @@ def award_points(*, session: Session, member_id: int, amount: int, reason: str, 
     category = category or REASON_CATEGORIES[reason]
     conn = session.connection()
     held = _held(conn, [member_id], now.date(), category).get(member_id, _Held()) if _limits(cap) else _Held()
-    paid, withheld, reached = _capped(amount, cap, held)
+    paid, withheld, binding, reached = _capped(amount, cap, held)
     inserted = _LEDGER.execute(conn, {"member": member_id, "amount": paid, "reason": reason, "source": source,
                                       "at": now, "category": category.value, "withheld": withheld, "note": note})
     if inserted != 1:
         return Award(False)
-    _count(conn, [(member_id, paid, withheld)], now.date(), category)
+    _count(conn, [(member_id, paid, withheld, binding)], now.date(), category)
     return Award(True, paid, withheld, reached)
 
 
@@ -95,13 +95,13 @@ def award_many(*, session: Session, awards: list[tuple[int, int, str]], reason: 
         return {}
     held = _held(conn, [m for m, _, _ in awards], now.date(), category) if _limits(cap) else {}
     rows: list[dict[str, object]] = []
-    counts: list[tuple[int, int, int]] = []
+    counts: list[tuple[int, int, int, Reached | None]] = []
     reached: dict[int, Reached] = {}
     for member, amount, source in awards:
-        paid, withheld, first = _capped(amount, cap, held.get(member, _Held()))
+        paid, withheld, binding, first = _capped(amount, cap, held.get(member, _Held()))
         rows.append({"member": member, "amount": paid, "reason": reason, "source": source, "at": now,
                      "category": category.value, "withheld": withheld, "note": note})
-        counts.append((member, paid, withheld))
+        counts.append((member, paid, withheld, binding))
         if first:
             reached[member] = first
     _LEDGER_STRICT.execute(conn, rows)
@@ -150,19 +150,20 @@ def _limits(cap: Cap | None) -> bool:
     return cap is not None and (cap.daily is not None or cap.monthly is not None)
 
 
-def _capped(amount: int, cap: Cap | None, held: _Held) -> tuple[int, int, Reached | None]:
-    """(what counts, what the cap holds back, the cap reached for the first time) of `amount`."""
+def _capped(amount: int, cap: Cap | None, held: _Held) -> tuple[int, int, Reached | None, Reached | None]:
+    """Of `amount`: what counts, what a cap holds back, which cap (daily or monthly) and, the first time that cap
+    holds anything back (today, this month), that cap again: the member is told then."""
     if amount <= 0 or cap is None:
-        return amount, 0, None
+        return amount, 0, None, None
     room = room_left(cap, today=held.today, this_month=held.month)
     if room is None or room >= amount:
-        return amount, 0, None
+        return amount, 0, None, None
     daily_room = cap.daily - held.today if cap.daily is not None else None
     monthly_room = cap.monthly - held.month if cap.monthly is not None else None
     daily = daily_room is not None and (monthly_room is None or daily_room <= monthly_room)
     first: Reached | None = ("daily" if not held.withheld_today else None) if daily else (
         "monthly" if not held.withheld_month else None)
-    return room, amount - room, first
+    return room, amount - room, "daily" if daily else "monthly", first
 
 
 def _held(conn: Connection, members: list[int], day: date, category: Category) -> dict[int, _Held]:
@@ -178,13 +179,17 @@ def _held(conn: Connection, members: list[int], day: date, category: Category) -
     return {m: _Held(*(values.get(key, 0) for key in keys)) for m, values in found.items()}
 
 
-def _count(conn: Connection, counts: list[tuple[int, int, int]], day: date, category: Category) -> None:
+def _count(conn: Connection, counts: list[tuple[int, int, int, Reached | None]], day: date,
+           category: Category) -> None:
+    """Bump the totals by what counted; and by what a cap held back, under that cap's own key (a month's key counts
+    only what the monthly cap held back, so reaching it later in the month is told too)."""
     keys = {f"k{i}": k for i, k in enumerate([*period_keys(day), *category_keys(day, category)])}
-    paid = [{"member": m, "amount": a, **keys} for m, a, _ in counts if a]
+    paid = [{"member": m, "amount": a, **keys} for m, a, _, _ in counts if a]
     if paid:
         _TOTALS.execute(conn, paid)
-    held_back = dict(zip(("k0", "k1"), withheld_keys(day, category)))
-    withheld = [{"member": m, "amount": w, **held_back} for m, _, w in counts if w]
+    day_held, month_held = withheld_keys(day, category)
+    withheld = [{"member": m, "amount": w, "key": day_held if binding == "daily" else month_held}
+                for m, _, w, binding in counts if w]
     if withheld:
         _HELD_BACK.execute(conn, withheld)
 
