@@ -238,3 +238,21 @@ def test_date_is_documented_in_help_and_defaults_to_today_in_shanghai(scored: Pa
     # 00:30 on 1 March in Shanghai (still 28 February in UTC): this month is March
     title = invoke(scored, "--period", "month", at=datetime(2026, 3, 1, 0, 30)).stdout.splitlines()[0]
     assert title == "党建积分个人排行（本月：2026 年 3 月）"
+
+
+def test_a_ranking_of_one_category(scored: Path, tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 't.db'}")
+    with db.session() as session:
+        ids = {m.name: m.id for m in session.exec(select(Member)).all()}
+        assert award_points(session=session, member_id=ids["孙八"], amount=5, reason="meeting", source="m:1",
+                            now=MARCH)
+        session.commit()
+    db.dispose()
+    meetings = json.loads(invoke(scored, "--period", "month", "--category", "组织生活", "--format", "json").stdout)
+    assert [(r["rank"], r["name"], r["points"]) for r in meetings] == [(1, "孙八", 5)]
+    answers = invoke(scored, "--period", "month", "--category", "答题")
+    assert answers.exit_code == 0 and "党建积分个人排行（本月：2026 年 3 月，答题）" in answers.stdout
+    assert "孙八" in answers.stdout and "张三" in answers.stdout
+    refused = invoke(scored, "--category", "扣分")
+    assert refused.exit_code == 2
+    assert "--category 应为 学习、答题、组织生活、志愿服务 或 先锋作用，实为「扣分」" in refused.output

@@ -17,6 +17,7 @@ from bot.cli.output import ForceOption, choose_format, csv_text, new_sheet, refu
 from bot.services.numbers import MAX_NUMBER
 from bot.storage.ranking import branch_ranking, member_ranking, member_ranking_all
 from scheduler.periods import PERIOD_LABELS, Period, parse_period, period_key
+from scheduler.points import CATEGORY_LABELS, Category, parse_category
 
 __all__ = ["rank", "describe_period"]
 
@@ -81,10 +82,13 @@ def rank(
     on: Annotated[str | None, typer.Option(
         "--date", "-d", metavar="YYYY-MM-DD", help="排行包含这一天的那个周期，例如 --period month --date 2026-02-15 "
         "即 2026 年 2 月的排行；默认今天（北京时间）", show_default=False)] = None,
+    category: Annotated[str | None, typer.Option(
+        "--category", help="只排一个类别：学习、答题、组织生活、志愿服务、先锋作用（默认全部类别合计）",
+        show_default=False)] = None,
     force: ForceOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """党建积分排行：个人或支部，按周、月、季度、年或累计。
+    """党建积分排行：个人或支部，按周、月、季度、年或累计，可只排一个类别。
 
     默认排当前周期（本周、本月……）；用 --date 指定一天，则排包含这一天的那个周期。
 
@@ -92,6 +96,8 @@ def rank(
 
     \b
       studybot rank --period month --date 2026-02-01
+
+    本季度各支部组织生活积分：studybot rank --by branch --period quarter --category 组织生活
     """
     view = _BY.get(by.strip().lower())
     if view is None:
@@ -100,6 +106,9 @@ def rank(
     if chosen is None:
         raise fail("--period 应为 week、month、quarter、year、all（或 本周、本月、本季度、本年、总），"
                    f"实为「{period}」")
+    kind_of = parse_category(category) if category is not None else None
+    if category is not None and (kind_of is None or kind_of is Category.PENALTY):
+        raise fail(f"--category 应为 学习、答题、组织生活、志愿服务 或 先锋作用，实为「{category}」")
     fmt = choose_format(format_, output, _FORMATS, "table")
     if fmt == "xlsx" and output is None:
         raise fail("xlsx 格式需要用 --output 指定文件，例如：studybot rank --format xlsx --output 排行.xlsx")
@@ -112,7 +121,7 @@ def rank(
     today = clock_of(ctx).now().date()  # the clock reads Shanghai wall-clock time
     day = today if on is None else parse_date(on)
 
-    key = period_key(chosen, day)
+    key = period_key(chosen, day) + (f"/{kind_of.value}" if kind_of else "")
     app = open_app(config)
     try:
         with app.db.session() as session:
@@ -137,9 +146,11 @@ def rank(
 
     columns = MEMBER_COLUMNS if view == "member" else BRANCH_COLUMNS
     kind = "个人" if view == "member" else "支部"
-    current = key == period_key(chosen, today)  # 本月 only when it is this month
-    when = describe_period(key) if chosen is Period.ALL or not current else \
-        f"{PERIOD_LABELS[chosen]}：{describe_period(key)}"
+    plain = key.split("/")[0]
+    current = plain == period_key(chosen, today)  # 本月 only when it is this month
+    when = describe_period(plain) if chosen is Period.ALL or not current else \
+        f"{PERIOD_LABELS[chosen]}：{describe_period(plain)}"
+    when += f"，{CATEGORY_LABELS[kind_of]}" if kind_of else ""
     title = f"党建积分{kind}排行（{when}）"
     if view == "branch":
         title = title[:-1] + "，按人均积分）"
