@@ -20,6 +20,7 @@ from bot.cli.common import ConfigOption, clock_of, fail, open_app
 from bot.cli.output import ForceOption, choose_format, csv_text, new_sheet, refuse_existing, save_book, write_text
 from bot.services.meeting_report import MeetingRecord, ReportRow
 from safeio.cells import append_row
+from scheduler.meetings import verbs
 
 __all__ = ["meetings_report", "HEADERS", "LEDGER_HEADERS"]
 
@@ -43,7 +44,7 @@ def _values(r: ReportRow) -> list[object]:
 
 def _ledger_row(m: MeetingRecord) -> list[object]:
     names = ["、".join(people) for people in (m.present, m.leave, m.absent, m.observers)]
-    state = ("已召开" if m.held else "待补记录") + ("（不足法定人数）" if m.quorum_short else "")
+    state = (f"已{verbs(m.type_key)[0]}" if m.held else "待补记录") + ("（不足法定人数）" if m.quorum_short else "")
     return [m.id, f"{m.start:%Y-%m-%d %H:%M}", m.type_name, m.place, m.topic, len(m.expected), *names,
             "有" if m.minutes else "无", state]
 

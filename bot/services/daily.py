@@ -80,6 +80,6 @@ class DailyService:
         lines = render.verdict_lines(ctx.member.name, question, verdict.correct, verdict.reason, award.paid)
         if note := cap_note(award, self._rules, Category.QUIZ) or over_cap(award):
             lines.append(note)
-        lines.append("明天再来挑战新的每日一题。" if verdict.correct
-                     else "答错的题已记入「错题本」，明天再来挑战新的每日一题。")
+        lines.append("明天请继续作答新的每日一题。" if verdict.correct
+                     else "答错的题已记入「错题本」，明天请继续作答新的每日一题。")
         return [ctx.reply("\n".join(lines))]

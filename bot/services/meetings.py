@@ -135,7 +135,7 @@ class MeetingService:
         row.type_key, row.start_at, row.place, row.topic = draft.type.key, naive(draft.start), draft.place, draft.topic
         session.add(row)
         text = rules.changed_text(draft.type.name, aware(old_start), draft.start, row.place, row.topic,
-                                  old_place=old_place)
+                                  old_place=old_place, verb=rules.verbs(draft.type.key)[0])
         self._announce(session, row, text, f"meeting:{row.id}:changed:{row.start_at:%Y%m%d%H%M}:{row.place}", told)
 
     def cancel(self, session: Session, *, branch_id: int | None, number: str, any_branch: bool = False,
@@ -149,7 +149,8 @@ class MeetingService:
         row.cancelled_at = self._now()
         session.add(row)
         name = self.type_of(row.type_key).name
-        self._announce(session, row, rules.cancelled_text(name, aware(row.start_at), row.place),
+        self._announce(session, row, rules.cancelled_text(name, aware(row.start_at), row.place,
+                                                          verb=rules.verbs(row.type_key)[0]),
                        f"meeting:{row.id}:cancelled", told)
         if not commit:
             return ""
@@ -202,7 +203,7 @@ class MeetingService:
                 return
             offset = timedelta(seconds=int(seconds))
             text = rules.reminder_text(self.type_of(row.type_key).name, aware(row.start_at), row.place, row.topic,
-                                       offset)
+                                       offset, verb=rules.verbs(row.type_key)[0])
             pushes = [Push(key=f"remind:{row.id}:{seconds}:{row.start_at:%Y%m%d%H%M}:{g.channel}:{g.external_id}",
                            kind="reminder", channel=g.channel, chat_id=g.external_id, chat_name=g.name, is_group=True,
                            text=text, due_at=now, branch_id=row.branch_id)

@@ -33,7 +33,8 @@ from bot.storage.minutes import (
 from bot.storage.models import MeetingRow
 from bot.storage.models_records import MinutesDraft
 from scheduler.meetings import when_text
-from scheduler.meetings.records import STATUS_NAMES, meeting_status
+from scheduler.meetings.quota import verbs
+from scheduler.meetings.records import meeting_status, status_name
 
 __all__ = ["MinutesService", "DraftState", "IDLE", "COMMAND_WORD"]
 
@@ -104,7 +105,7 @@ class MinutesService:
             return None, f"编号 {number} 的会议已取消，不需要会议记录。"
         if row.start_at > ctx.now:
             return None, (f"编号 {number} 的{self._meetings.type_of(row.type_key).name}还没有开始"
-                          f"（{when_text(aware(row.start_at))}召开），会议开始后才能填写会议记录。")
+                          f"（{when_text(aware(row.start_at))}{verbs(row.type_key)[0]}），会议开始后才能填写会议记录。")
         return row, ""
 
     def _usage(self, ctx: Context) -> str:
@@ -121,7 +122,7 @@ class MinutesService:
         for row in rows:
             status = meeting_status(row.start_at, ctx.now, has_minutes=row.id in done,
                                     attended=counts.get(row.id or 0, 0))
-            lines.append(f"{self._meetings.line(row)}：{STATUS_NAMES[status]}"
+            lines.append(f"{self._meetings.line(row)}：{status_name(status, verbs(row.type_key)[0])}"
                          + ("，已有会议记录" if row.id in done else ""))
         return USAGE + "\n本支部最近的会议：\n" + "\n".join(lines)
 
@@ -243,4 +244,4 @@ class MinutesService:
         drop_draft(session=ctx.session, member_id=ctx.member.id)
         done = "已更新" if state.editing else "已保存"
         return [ctx.reply(f"✅ {done}编号 {row.id} 的会议记录，这次{self._meetings.type_of(row.type_key).name}"
-                          f"计为已召开。发送「会议记录 {row.id}」可查看或修改。")]
+                          f"计为已{verbs(row.type_key)[0]}。发送「会议记录 {row.id}」可查看或修改。")]

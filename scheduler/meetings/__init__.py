@@ -44,6 +44,7 @@ from scheduler.meetings.quota import (
     overdue_lines,
     period_bounds,
     period_label,
+    verbs,
 )
 from scheduler.meetings.records import STATUS_NAMES, MeetingStatus, meeting_status, reminder_due
 from scheduler.meetings.requirements import (
@@ -64,7 +65,7 @@ __all__ = [
     "period_bounds", "period_label", "Compliance", "compliance", "overdue_lines", "attendance_rate",
     "WHO", "WHO_COMMITTEE", "WHO_GROUP", "WHO_MEMBERS", "Person", "expected_people", "is_committee", "is_party_member",
     "position_role", "who_text", "QUORUM_TYPES", "Quorum", "quorum", "quorum_problem",
-    "MeetingStatus", "STATUS_NAMES", "meeting_status", "reminder_due",
+    "MeetingStatus", "STATUS_NAMES", "meeting_status", "reminder_due", "verbs",
     "SECRETARY_LECTURE", "BranchFacts", "HeldMeeting", "MemberFacts", "applies_to", "branch_compliance",
     "branch_facts",
 ]

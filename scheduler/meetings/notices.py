@@ -43,8 +43,10 @@ def details_text(place: str, topic: str) -> str:
     return "".join(f"\n{label}：{value}" for label, value in (("地点", place), ("主题", topic)) if value)
 
 
-def reminder_text(meeting_name: str, start: datetime, place: str, topic: str, offset: timedelta) -> str:
-    return (f"⏰ 会议提醒：{meeting_name}将于 {when_text(start)} 召开（还有 {_span(offset)}）"
+def reminder_text(meeting_name: str, start: datetime, place: str, topic: str, offset: timedelta,
+                  verb: str = "召开") -> str:
+    """`verb`: 召开 for a meeting, 开展 for a 党课 or 主题党日 (quota.verbs)."""
+    return (f"⏰ 会议提醒：{meeting_name}将于 {when_text(start)} {verb}（还有 {_span(offset)}）"
             f"{details_text(place, topic)}\n请准时参加，到会后发送「签到」。")
 
 
@@ -63,18 +65,18 @@ def signin_state(start: datetime, now: datetime, before: timedelta = timedelta(m
 
 
 def changed_text(meeting_name: str, old_start: datetime, start: datetime, place: str, topic: str, *,
-                 old_place: str | None = None) -> str:
+                 old_place: str | None = None, verb: str = "召开") -> str:
     """The announcement of a changed meeting: what changed first, then the meeting as it now stands."""
     changes = []
     if as_shanghai(old_start) != as_shanghai(start):
         changes.append(f"时间由 {when_text(old_start)} 改为 {when_text(start)}")
     if old_place is not None and old_place != place:
         changes.append(f"地点由 {old_place or '未定'} 改为 {place or '未定'}")
-    head = "，".join(changes) if changes else f"信息已更新，仍于 {when_text(start)} 召开"
+    head = "，".join(changes) if changes else f"信息已更新，仍于 {when_text(start)} {verb}"
     return f"📢 会议变更：{meeting_name}{head}{details_text(place, topic)}\n请相互转告，按新安排参加。"
 
 
-def cancelled_text(meeting_name: str, start: datetime, place: str = "", reason: str = "") -> str:
+def cancelled_text(meeting_name: str, start: datetime, place: str = "", reason: str = "", verb: str = "召开") -> str:
     extra = "".join(f"\n{label}：{value}" for label, value in (("原地点", place), ("原因", reason)) if value)
-    return f"❌ 会议取消：原定 {when_text(start)} 召开的{meeting_name}取消。{extra}\n请相互转告。"
+    return f"❌ 会议取消：原定 {when_text(start)} {verb}的{meeting_name}取消。{extra}\n请相互转告。"
 

@@ -14,11 +14,16 @@ from scheduler.meetings.parsing import WorkdayCalendar
 from scheduler.shanghai import as_shanghai
 from scheduler.workdays import walk_days
 
-__all__ = ["MeetingStatus", "STATUS_NAMES", "REMINDER_TIME", "REMINDER_WITHIN", "meeting_status",
+__all__ = ["MeetingStatus", "STATUS_NAMES", "status_name", "REMINDER_TIME", "REMINDER_WITHIN", "meeting_status",
            "reminder_day", "reminder_at", "reminder_due"]
 
 MeetingStatus = Literal["upcoming", "held", "pending"]
 STATUS_NAMES: dict[MeetingStatus, str] = {"upcoming": "未召开", "held": "已召开", "pending": "待补记录"}
+
+
+def status_name(status: MeetingStatus, verb: str = "召开") -> str:
+    """「已召开」, or for a 党课 or 主题党日 (verb 开展) 「已开展」."""
+    return STATUS_NAMES[status].replace("召开", verb)
 REMINDER_TIME = time(9, 0)
 REMINDER_WITHIN = timedelta(days=7)
 

@@ -85,8 +85,8 @@ def intro_text(starter: str, bank: str, questions: int, time_limit: int, scored:
 
 def _scoring_line(points: PointsRules) -> str:
     if points.contest_bonus:
-        return "答题越快得分越高，连续答对有奖励，得分计入党建积分。以第一次作答为准。"
-    return (f"答题越快本场得分越高，连续答对有奖励；党建积分每答对一题计 {points.contest_answer} 分。"
+        return "答题越快得分越高，连续答对另有加分，得分计入党建积分。以第一次作答为准。"
+    return (f"答题越快本场得分越高，连续答对另有加分；党建积分每答对一题计 {points.contest_answer} 分。"
             "以第一次作答为准。")
 
 
