@@ -9,8 +9,12 @@ from bot.app import App
 from bot.storage.models_points import PointsRequest
 from bot.storage.points import award_points
 from scheduler.points import Category
-from tests.helpers import T0
+from tests.helpers import T0, private_msg, texts
 from tests.test_bot import member_id, say
+
+
+def whisper(app: App, name: str, words: str) -> list[str]:
+    return texts(app.handle(private_msg(name, words, at=app.clock.now())))
 
 
 def give(app: App, name: str, amount: int, reason: str, source: str, note: str = "", days: int = 0,
@@ -53,16 +57,18 @@ def test_the_ledger_lists_each_entry_with_its_reason_and_who_gave_it(app: App) -
         number = request.id
     give(app, "张三", 5, "manual", f"request:{number}", "社区志愿服务", category=Category.SERVICE)
     give(app, "张三", 1, "daily", "d:old", days=-40)  # last month: not in 本月
-    [ledger] = say(app, "张三", "积分明细")
+    # 扣分 and their reasons are not for the whole group
+    assert say(app, "张三", "积分明细") == ["张三，查看积分明细请私聊我发送「积分明细」。"]
+    [ledger] = whisper(app, "张三", "积分明细")
     assert ledger.splitlines() == [
         "🧾 张三 的积分明细（本月）：共 3 项，合计 12 分",
         "03-02 志愿服务 +5 分 社区志愿服务（李四记录，王五同意）",
         "03-02 组织生活 +5 分 出席支部党员大会（3月2日 14:30）",
         "03-02 学习 +2 分 已学《三会一课制度要点》"]
-    assert say(app, "张三", "积分明细 总")[0].splitlines()[0] == "🧾 张三 的积分明细（总）：共 4 项，合计 13 分"
-    assert say(app, "李四", "积分明细") == [
+    assert whisper(app, "张三", "积分明细 总")[0].splitlines()[0] == "🧾 张三 的积分明细（总）：共 4 项，合计 13 分"
+    assert whisper(app, "李四", "积分明细") == [
         "🧾 李四 的积分明细（本月）\n暂无积分记录。参加三会一课、学习和答题，均计入党建积分。"]
-    assert say(app, "张三", "积分明细 明年") == ["可选：本周、本月、本季度、本年、总，例如：积分明细 本月"]
+    assert whisper(app, "张三", "积分明细 明年") == ["可选：本周、本月、本季度、本年、总，例如：积分明细 本月"]
 
 
 def test_rankings_by_category(app: App) -> None:

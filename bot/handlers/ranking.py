@@ -94,5 +94,7 @@ def ranking_commands(top: int = 10, rules: PointsRules | None = None) -> list[Co
         Command(("支部排行", "支部排名", "/branches"), branches, "支部排行，按人均积分（可加时间和类别）",
                 "支部排行 本季度"),
         Command(("我的积分", "积分", "/me"), mine, "查看自己各类别的积分、上限和名次", "我的积分 本月"),
-        Command(("积分明细", "积分记录", "/ledger"), detail, "查看每一笔积分及事由（默认本月）", "积分明细 本月"),
+        # private: the ledger holds 扣分 and their reasons, which are not for the whole group
+        Command(("积分明细", "积分记录", "/ledger"), detail, "私聊查看每一笔积分及事由（默认本月）", "积分明细 本月",
+                where="private", action="查看积分明细"),
     ]
