@@ -88,7 +88,8 @@ class ManualPoints:
             effect = self._book(session, request, found, now)
             return Outcome(f"✅ 已记{verb}（编号 {request.id}）：{what(request, found.name)}，事由：{request.reason}。"
                            f"{effect}")
-        return Outcome(f"📝 已提出{verb}申请（编号 {request.id}）：{what(request, found.name)}，事由：{request.reason}。\n"
+        return Outcome(f"📝 已提出{verb}申请（编号 {request.id}）：{what(request, found.name)}，"
+                       f"事由：{request.reason}。\n"
                        f"需本支部另一位书记或委员{wording.approve.format(id=request.id)}后计入党建积分；"
                        f"待同意的申请{wording.listing}。")
 
