@@ -59,7 +59,9 @@ def manual_points_commands(service: ManualPoints) -> list[Command]:
         return reply(ctx, service.reverse(ctx.session, ctx.member, number(ctx), why(ctx), now=ctx.now))
 
     def pending(ctx: Context) -> list[Outgoing]:
-        return [ctx.reply(service.pending(ctx.session, ctx.member, ctx.branch_id))]
+        # a 管理员 asking privately sees every branch's; in a group, that group's branch's
+        everywhere = ctx.member.is_admin and ctx.group is None
+        return [ctx.reply(service.pending(ctx.session, ctx.member, None if everywhere else ctx.branch_id))]
 
     approval = "，经另一位支委「同意」后计入" if service.rules.approval else ""
     return [
