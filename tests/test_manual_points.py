@@ -24,6 +24,7 @@ ROSTER = {ONE: [("张三", "secretary"), ("李四", "committee"), ("王五", "me
                 ("刘一", "member"), ("刘一", "member")],
           TWO: [("赵六", "secretary"), ("钱七", "member"), ("钱管理", "admin")]}
 AWARD = "加分 王五 5 志愿服务 参加社区义务植树"
+KINDS = "加分类别应为：志愿服务、先锋作用、学习、组织生活。"
 
 
 def build(tmp_path: Path, database_url: str, **points: object) -> Iterator[App]:
@@ -112,18 +113,22 @@ def test_a_second_agreement_books_nothing_more(app: App) -> None:
 
 
 @pytest.mark.parametrize(("who", "text", "group", "reply"), [
-    ("王五", "加分 孙八 5 志愿服务 帮扶困难群众", ONE, "抱歉，只有书记、委员和管理员可以加分。如需调整，请联系本支部书记。"),
-    ("李四", "加分 钱七 5 志愿服务 帮扶困难群众", ONE, "钱七是第二党支部的党员，您只能为本支部（第一党支部）的党员加分。"),
+    ("王五", "加分 孙八 5 志愿服务 帮扶困难群众", ONE,
+     "抱歉，只有书记、委员和管理员可以加分。如需调整，请联系本支部书记。"),
+    ("李四", "加分 钱七 5 志愿服务 帮扶困难群众", ONE,
+     "钱七是第二党支部的党员，您只能为本支部（第一党支部）的党员加分。"),
     ("李四", "加分 钱七 5 志愿服务 帮扶困难群众", TWO,
      "抱歉，这个群属于其他支部，您只能管理本支部的事务，不能在这里加分。请在本支部的群里发送，或私聊我。"),
-    ("李四", "加分 王六 5 志愿服务 帮扶困难群众", ONE, "第一党支部的花名册中没有「王六」（是不是「王五」？），请核对姓名后重发。"),
+    ("李四", "加分 王六 5 志愿服务 帮扶困难群众", ONE,
+     "第一党支部的花名册中没有「王六」（是不是「王五」？），请核对姓名后重发。"),
     ("李四", "加分 刘一 5 志愿服务 帮扶困难群众", ONE,
      "第一党支部有 2 位党员名为「刘一」，无法区分；请在花名册中把姓名区分开（如 刘一（财务））后再加分。"),
     ("李四", "加分 王五 0 志愿服务 帮扶困难群众", ONE, "分值应为 1 到 20 之间的整数（如 5 或 五），「0」不是。"),
     ("李四", "加分 王五 -5 志愿服务 帮扶困难群众", ONE,
      "分值应为 1 到 20 之间的整数（如 5 或 五），「-5」不是；扣分请发送「扣分 …」。"),
     ("李四", "加分 王五 很多 志愿服务 帮扶困难群众", ONE, "分值应为 1 到 20 之间的整数（如 5 或 五），「很多」不是。"),
-    ("李四", "扣分 王五 三十 无故缺席", ONE, "一次最多扣 20 分（points.manual_max），「三十」超出了；确需更多请分几条写明事由。"),
+    ("李四", "扣分 王五 三十 无故缺席", ONE,
+     "一次最多扣 20 分（points.manual_max），「三十」超出了；确需更多请分几条写明事由。"),
     ("李四", "加分 李四 5 志愿服务 帮扶困难群众", ONE, "不能为自己加分，请由本支部其他书记或委员提出。"),
 ])
 def test_a_bad_entry_is_refused_and_nothing_is_stored(app: App, who: str, text: str, group: str, reply: str) -> None:
@@ -137,9 +142,9 @@ def test_a_bad_entry_is_refused_and_nothing_is_stored(app: App, who: str, text: 
     ("加分 王五 5", "请写明类别和事由。"),
     ("扣分 王五 2", "请写明扣分事由。"),
     ("扣分 王五 2 组织生活", "请写明扣分事由。"),
-    ("加分 王五 5 答题 多答题", "「答题」由机器人按规则自动计分，不能手工加分。加分类别应为：志愿服务、先锋作用、学习、组织生活。"),
-    ("加分 王五 5 参加植树", "「参加植树」不是可以手工加分的类别。加分类别应为：志愿服务、先锋作用、学习、组织生活。"),
-    ("加分 王五 5 扣分 迟到", "「扣分」不是加分类别，扣分请发送「扣分 …」。加分类别应为：志愿服务、先锋作用、学习、组织生活。"),
+    ("加分 王五 5 答题 多答题", "「答题」由机器人按规则自动计分，不能手工加分。" + KINDS),
+    ("加分 王五 5 参加植树", "「参加植树」不是可以手工加分的类别。" + KINDS),
+    ("加分 王五 5 扣分 迟到", "「扣分」不是加分类别，扣分请发送「扣分 …」。" + KINDS),
     ("加分", "格式：加分 姓名 分值 类别 事由，例如：加分 王五 5 志愿服务 参加社区义务植树"),
 ])
 def test_a_missing_reason_or_category_gets_the_format(app: App, text: str, first_line: str) -> None:
@@ -190,7 +195,8 @@ def test_rejected_and_withdrawn_requests_never_count_and_cannot_be_agreed_later(
     say(app, "李四", AWARD)
     assert say(app, "张三", "不同意 1 已按规定请假") == [
         "已退回编号 1（王五 扣 2 分，事由：组织生活：无故缺席支部党员大会），不计入党建积分。退回理由：已按规定请假。"]
-    assert say(app, "李四", "撤回 2") == ["已撤回编号 2（王五 志愿服务 加 5 分，事由：参加社区义务植树），不计入党建积分。"]
+    assert say(app, "李四", "撤回 2") == [
+        "已撤回编号 2（王五 志愿服务 加 5 分，事由：参加社区义务植树），不计入党建积分。"]
     assert say(app, "张三", "同意 1") == ["编号 1 已被张三退回（不同意），不能再同意。"]
     assert say(app, "张三", "同意 2") == ["编号 2 已由提出人撤回，不能再同意。"]
     assert [r.status for r in rows(app, PointsRequest)] == ["rejected", "withdrawn"] and ledger(app) == []
@@ -239,7 +245,8 @@ def test_a_reversal_is_a_new_entry_and_the_old_one_stays_as_it_was(app: App) -> 
 def test_a_deduction_reversed_gives_the_points_back(app: App) -> None:
     say(app, "李四", "扣分 王五 3 无故缺席支部党员大会")
     say(app, "张三", "同意 1")
-    assert say(app, "李四", "撤销 1 经核实已请假").pop().startswith("✅ 已撤销编号 1（王五 扣 3 分）：另记一笔 +3 分退还")
+    [undone] = say(app, "李四", "撤销 1 经核实已请假")
+    assert undone.startswith("✅ 已撤销编号 1（王五 扣 3 分）：另记一笔 +3 分退还")
     assert [e.amount for e in rows(app, PointsEntry)] == [-3, 3] and total(app, "王五") == 0
 
 
@@ -248,9 +255,10 @@ def test_the_monthly_cap_on_volunteer_service_is_reported(app: App) -> None:
         say(app, "李四", text)
     say(app, "张三", "同意 1")
     assert say(app, "张三", "同意 2") == [
-        "✅ 已同意编号 2：王五 志愿服务 加 10 分（李四提出，事由：防汛值守）。因王五已接近志愿服务积分上限（每月 20 分），"
-        "实计 5 分，另 5 分超出上限，未计入。"]
-    assert say(app, "张三", "同意 3").pop().endswith("王五已达志愿服务积分上限（每月 20 分），这 5 分未计入党建积分（记录保留）。")
+        "✅ 已同意编号 2：王五 志愿服务 加 10 分（李四提出，事由：防汛值守）。"
+        "因王五已接近志愿服务积分上限（每月 20 分），实计 5 分，另 5 分超出上限，未计入。"]
+    [full] = say(app, "张三", "同意 3")
+    assert full.endswith("王五已达志愿服务积分上限（每月 20 分），这 5 分未计入党建积分（记录保留）。")
     assert [(e.amount, e.withheld) for e in rows(app, PointsEntry)] == [(15, 0), (5, 5), (0, 5)]
     assert total(app, "王五") == 20
     assert "（另有 5 分超出积分上限，未计入）" in [r.text for r in rows(app, OutboxRow)][1]
@@ -286,4 +294,5 @@ def test_help_lists_the_commands_for_committee_members(app: App) -> None:
     [shown] = say(app, "王五", "帮助")
     managers = next(line for line in shown.splitlines() if line.startswith("书记、委员还可以："))
     assert all(word in managers for word in ("加分", "扣分", "同意", "不同意", "撤回", "撤销", "待审积分"))
-    assert say(app, "王五", "帮助 同意") == ["「同意」：（书记、委员）同意另一位支委提出的加分、扣分，使其计入党建积分\n例：同意 3"]
+    assert say(app, "王五", "帮助 同意") == [
+        "「同意」：（书记、委员）同意另一位支委提出的加分、扣分，使其计入党建积分\n例：同意 3"]

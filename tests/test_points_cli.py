@@ -66,7 +66,8 @@ def test_an_award_waits_for_a_second_committee_member_then_counts(roster: Path, 
     assert (other.exit_code, other.stderr) == (2, "编号 1 是第一党支部的积分申请，您只能同意本支部的申请。\n")
     agreed = invoke(roster, "approve", "1", "--by", "张三")
     assert agreed.exit_code == 0, agreed.output
-    assert agreed.stdout == "✅ 已同意编号 1：王五 志愿服务 加 5 分（李四提出，事由：参加社区义务植树）。已计入党建积分。\n"
+    assert agreed.stdout == (
+        "✅ 已同意编号 1：王五 志愿服务 加 5 分（李四提出，事由：参加社区义务植树）。已计入党建积分。\n")
     again = invoke(roster, "approve", "1", "--by", "张三")
     assert (again.exit_code, again.stdout) == (0, "编号 1 已由张三同意并生效，不需要再同意。\n")
     [entry] = stored(tmp_path, PointsEntry)
@@ -77,17 +78,20 @@ def test_an_award_waits_for_a_second_committee_member_then_counts(roster: Path, 
 
 
 @pytest.mark.parametrize(("args", "code", "error"), [
-    (["award", "王五", "5", "志愿服务", "帮扶", "--by", "王五"], 2, "王五不是书记、委员或管理员；--by 应写本支部书记或委员的姓名。"),
+    (["award", "王五", "5", "志愿服务", "帮扶", "--by", "王五"], 2,
+     "王五不是书记、委员或管理员；--by 应写本支部书记或委员的姓名。"),
     (["award", "王五", "5", "志愿服务", "帮扶", "--by", "张山"], 2,
      "没有名为「张山」的党员；--by 应写本支部书记或委员的姓名（花名册中的写法）。"),
-    (["award", "钱七", "5", "志愿服务", "帮扶", "--by", "李四"], 2, "钱七是第二党支部的党员，您只能为本支部（第一党支部）的党员加分。"),
+    (["award", "钱七", "5", "志愿服务", "帮扶", "--by", "李四"], 2,
+     "钱七是第二党支部的党员，您只能为本支部（第一党支部）的党员加分。"),
     (["award", "王五", "25", "志愿服务", "帮扶", "--by", "李四"], 2,
      "一次最多加 20 分（points.manual_max），「25」超出了；确需更多请分几条写明事由。"),
     (["award", "王五", "5", "答题", "帮扶", "--by", "李四"], 2,
      "「答题」由机器人按规则自动计分，不能手工加分。加分类别应为：志愿服务、先锋作用、学习、组织生活。"),
-    (["approve", "9", "--by", "张三"], 1, "没有编号为 9 的积分申请；待同意的申请可用 studybot points list --pending 查看。"),
-    (["approve", "九号", "--by", "张三"], 2, "编号应为数字，例如：studybot points approve 3 --by 张三（「九号」不是；编号见 "
-                                           "studybot points list）"),
+    (["approve", "9", "--by", "张三"], 1,
+     "没有编号为 9 的积分申请；待同意的申请可用 studybot points list --pending 查看。"),
+    (["approve", "九号", "--by", "张三"], 2,
+     "编号应为数字，例如：studybot points approve 3 --by 张三（「九号」不是；编号见 studybot points list）"),
 ])
 def test_bad_input_is_refused_with_its_exit_code(roster: Path, tmp_path: Path, args: list[str], code: int,
                                                  error: str) -> None:
@@ -102,14 +106,16 @@ def test_a_missing_reason_is_refused(roster: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
         "请写明扣分事由。",
-        "格式：扣分 姓名 分值 [类别] 事由，例如：studybot points deduct 王五 2 组织生活 无故缺席支部党员大会 --by 支委姓名",
+        "格式：扣分 姓名 分值 [类别] 事由，例如："
+        "studybot points deduct 王五 2 组织生活 无故缺席支部党员大会 --by 支委姓名",
         "类别可不写，写了记入事由；扣分计入「扣分」类；分值 1–20 分；事由必须写明。"]
 
 
 def test_a_deduction_rejected_and_a_reversal_that_leaves_the_old_entry_as_it_was(roster: Path, tmp_path: Path) -> None:
     assert invoke(roster, "deduct", "王五", "2", "组织生活", "无故缺席", "--by", "李四").exit_code == 0
     rejected = invoke(roster, "reject", "1", "已按规定请假", "--by", "张三")
-    assert rejected.stdout == "已退回编号 1（王五 扣 2 分，事由：组织生活：无故缺席），不计入党建积分。退回理由：已按规定请假。\n"
+    assert rejected.stdout == (
+        "已退回编号 1（王五 扣 2 分，事由：组织生活：无故缺席），不计入党建积分。退回理由：已按规定请假。\n")
     assert invoke(roster, "award", "王五", "3", "先锋作用", "带头攻坚", "--by", "李四").exit_code == 0
     assert invoke(roster, "approve", "2", "--by", "张三").exit_code == 0
     before = [row.model_dump() for row in stored(tmp_path, PointsEntry)]
@@ -134,11 +140,13 @@ def test_the_list_shows_each_request_with_its_status(roster: Path) -> None:
     assert listed.exit_code == 0, listed.output
     lines = listed.stdout.splitlines()
     assert "手工加分、扣分（2 条）" in lines[0]
-    assert all(header in listed.stdout for header in ("编号", "状态", "支部", "党员", "分值", "事由", "提出人", "审核人"))
+    headers = ("编号", "状态", "支部", "党员", "分值", "事由", "提出人", "审核人")
+    assert all(header in listed.stdout for header in headers)
     assert "已生效" in listed.stdout and "待同意" in listed.stdout and "+5" in listed.stdout
     pending = invoke(roster, "list", "--pending", "--branch", "第二党支部")
     assert "钱七" in pending.stdout and "王五" not in pending.stdout
-    assert invoke(roster, "list", "--pending", "--branch", "第一党支部").stdout == "第一党支部待同意的手工加分、扣分：暂无。\n"
+    none = invoke(roster, "list", "--pending", "--branch", "第一党支部")
+    assert none.stdout == "第一党支部待同意的手工加分、扣分：暂无。\n"
     unknown = invoke(roster, "list", "--branch", "第九党支部")
     assert (unknown.exit_code, unknown.stderr) == (2, "没有支部「第九党支部」。现有支部：第一党支部、第二党支部\n")
 
