@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from helpers import T0, RecordingChannel, group_msg, make_app, private_msg, texts
+from sqlalchemy import inspect
 from sqlmodel import select
 
 from bot.app import App
@@ -18,6 +19,7 @@ from bot.storage.branches import get_or_create_branch
 from bot.storage.models import Member, OutboxRow, PointsEntry, PointsTotal
 from bot.storage.models_points import PointsRequest, PointsRequestChange
 from bot.storage.people import upsert_member
+from bot.storage.requests import move_request
 
 ONE, TWO = "第一党支部", "第二党支部"
 ROSTER = {ONE: [("张三", "secretary"), ("李四", "committee"), ("王五", "member"), ("孙八", "member"),
@@ -296,3 +298,20 @@ def test_help_lists_the_commands_for_committee_members(app: App) -> None:
     assert all(word in managers for word in ("加分", "扣分", "同意", "不同意", "撤回", "撤销", "待审积分"))
     assert say(app, "王五", "帮助 同意") == [
         "「同意」：（书记、委员）同意另一位支委提出的加分、扣分，使其计入党建积分\n例：同意 3"]
+
+
+def test_only_one_of_two_racing_agreements_moves_the_request(app: App) -> None:
+    """Two 支委 (or two instances) agreeing at once: the status moves once, so the points are booked once."""
+    say(app, "李四", AWARD)
+    with app.db.session() as session:
+        first = move_request(session=session, request_id=1, old="pending", new="approved", by_id=1, now=T0)
+        second = move_request(session=session, request_id=1, old="pending", new="approved", by_id=2, now=T0)
+        session.rollback()
+    assert (first, second) == (True, False)
+
+
+def test_a_database_from_before_gets_the_audit_table_at_start(app: App) -> None:
+    with app.db.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE points_request_change")
+    app.db.create_schema()
+    assert inspect(app.db.engine).has_table("points_request_change")
