@@ -16,6 +16,7 @@ from bot.dispatcher import Dispatcher
 from bot.handlers.help import help_command
 from bot.handlers.meetings import meeting_commands
 from bot.handlers.minutes import minutes_command, route_minutes
+from bot.handlers.points import manual_points_commands
 from bot.handlers.quiz import parse_start, quiz_catchers, quiz_commands
 from bot.handlers.ranking import ranking_commands
 from bot.handlers.rounds import round_command
@@ -32,6 +33,7 @@ from bot.services.contests.rounds import RoundService
 from bot.services.context import Context
 from bot.services.daily import DailyService
 from bot.services.directory import Directory
+from bot.services.manual_points import ManualPoints
 from bot.services.minutes import MinutesService
 from bot.services.practice import PracticeService
 from bot.settings import Settings
@@ -175,7 +177,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
     minutes = MinutesService(meetings=schedule.meetings)
     sections = [("竞赛", quiz_commands(contests, daily, practice, catalog)
                  + [round_command(rounds, parse_args=lambda args: parse_start(args, catalog.__contains__),
-                                  channels=lambda: list(channels))]), ("积分", ranking_commands(rules=points)),
+                                  channels=lambda: list(channels))]),
+                ("积分", ranking_commands(rules=points) + manual_points_commands(ManualPoints(points))),
                 ("学习", study_commands(schedule.study, schedule.pushes, _after_commit)),
                 ("会议", meeting_commands(schedule.meetings, schedule.attendance, _after_commit)
                  + [minutes_command(minutes)])]

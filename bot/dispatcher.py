@@ -106,6 +106,8 @@ class Dispatcher:
         match = self._router.match(text) if ctx.incoming.button is None else None
         if match is not None:
             ctx.args = match.args
+            if match.command.chatter is not None and match.command.chatter(ctx):
+                return []
             refused = refusal(match.command, ctx)
             return [ctx.reply(refused)] if refused else match.command.handler(ctx)
         for catcher in self._router.catchers:  # contest answers, 错题练习, 每日一题: in the order added

@@ -34,6 +34,9 @@ class Command:
     where: Where = "any"  # in which chats it may be used
     action: str = ""  # what it does, as a refusal names it (「安排会议」); its first word when empty
     instead: str = ""  # what to do instead, told with a refusal of the place (「私聊可以发送「每日一题」。」)
+    # text that starts with the word but is talk, not the command (「同意！」 from a member in the group): ignored
+    # before any role is checked, so nobody is told they may not use a command they did not mean
+    chatter: Callable[[Context], bool] | None = None
 
     @property
     def doing(self) -> str:

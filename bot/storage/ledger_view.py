@@ -56,7 +56,8 @@ def ledger_lines(session: Session, member_id: int, since: date | None) -> list[L
                                           line.withheld + entry.withheld, line.note, line.entries + 1)
                 continue
             contests[contest] = len(lines)
-        request = entry.source.split(":")[1] if entry.reason == "manual" and ":" in entry.source else ""
+        # who recorded and agreed: on the entry itself, not on its reversal (`request:N:…`), which names its own
+        request = entry.source.split(":")[1] if entry.reason == "manual" and entry.source.count(":") == 1 else ""
         recorded_by, agreed_by = requests.get(request, ("", ""))
         lines.append(LedgerLine(entry.created_at, category or Category.QUIZ.value, entry.reason, entry.amount,
                                 entry.withheld, entry.note, 1, recorded_by, agreed_by))
