@@ -34,20 +34,28 @@ def _choice(ctx: Context, default: Period) -> tuple[Period, Category | None] | s
     return period or default, category
 
 
+def _ranked(ctx: Context, example: str) -> tuple[str, str] | str:
+    """The totals key a ranking reads (「M2026-03/quiz」) and its label (「本月，答题」); or why there is none."""
+    chosen = _choice(ctx, Period.ALL)
+    if isinstance(chosen, str):
+        return f"{chosen}，例如：{example}"
+    period, category = chosen
+    if category is Category.PENALTY:
+        return "扣分不做排行。发送「积分明细」可查看自己的扣分记录及事由。"
+    key = period_key(period, ctx.now.date()) + (f"/{category.value}" if category else "")
+    return key, PERIOD_LABELS[period] + (f"，{CATEGORY_LABELS[category]}" if category else "")
+
+
 def ranking_commands(top: int = 10, rules: PointsRules | None = None) -> list[Command]:
     rules = rules or PointsRules()
 
     def members(ctx: Context) -> list[Outgoing]:
-        chosen = _choice(ctx, Period.ALL)
+        chosen = _ranked(ctx, "排行榜 本月 答题")
         if isinstance(chosen, str):
-            return [ctx.reply(f"{chosen}，例如：排行榜 本月 答题")]
-        period, category = chosen
-        if category is Category.PENALTY:
-            return [ctx.reply("扣分不做排行。发送「积分明细」可查看自己的扣分记录及事由。")]
-        key = period_key(period, ctx.now.date()) + (f"/{category.value}" if category else "")
+            return [ctx.reply(chosen)]
+        key, label = chosen
         rows = member_ranking(session=ctx.session, period_key=key, limit=top)
-        of = f"，{CATEGORY_LABELS[category]}" if category else ""
-        title = f"🏅 党建积分排行榜（{PERIOD_LABELS[period]}{of}）"
+        title = f"🏅 党建积分排行榜（{label}）"
         if not rows:
             return [ctx.reply(f"{title}\n暂无积分记录。参加三会一课、学习和答题，均计入党建积分。")]
         lines = [title] + [f"{_label(r.rank)} {r.name}（{r.branch}）{r.points} 分" for r in rows]
@@ -57,16 +65,12 @@ def ranking_commands(top: int = 10, rules: PointsRules | None = None) -> list[Co
         return [ctx.reply("\n".join(lines))]
 
     def branches(ctx: Context) -> list[Outgoing]:
-        chosen = _choice(ctx, Period.ALL)
+        chosen = _ranked(ctx, "支部排行 本季度 组织生活")
         if isinstance(chosen, str):
-            return [ctx.reply(f"{chosen}，例如：支部排行 本季度 组织生活")]
-        period, category = chosen
-        if category is Category.PENALTY:
-            return [ctx.reply("扣分不做排行。")]
-        key = period_key(period, ctx.now.date()) + (f"/{category.value}" if category else "")
+            return [ctx.reply(chosen)]
+        key, label = chosen
         rows = branch_ranking(session=ctx.session, period_key=key)
-        of = f"，{CATEGORY_LABELS[category]}" if category else ""
-        title = f"🚩 支部排行（{PERIOD_LABELS[period]}{of}，按人均积分）"
+        title = f"🚩 支部排行（{label}，按人均积分）"
         if not rows:
             return [ctx.reply(f"{title}\n暂无支部数据。")]
         lines = [title] + [
