@@ -195,7 +195,7 @@ def test_the_chat_command_says_it_too(hidden: Path) -> None:
 def test_doctor_warns_about_it(hidden: Path) -> None:
     result = run("doctor")
     assert f"⚠️ {HIDDEN}" in result.stderr
-    assert "⚠️ 题库：2 个可用，1 个已导入的题库与题库文件同名而用不到（见上方提示）" in result.stdout
+    assert "⚠️ 题库：3 个可用，1 个已导入的题库与题库文件同名而用不到（见上方提示）" in result.stdout
     assert result.exit_code == 0  # a warning, not a failure
 
 

@@ -22,6 +22,7 @@ from bot.settings import load_settings
 from bot.storage.banks import load_stored_banks
 from bot.storage.db import SCHEMA_VERSION, Database
 from content.library import bundled_dir, library_files, load_library
+from content.search import search
 from quizzes.bank_export import write_csv, write_xlsx, write_yaml
 from quizzes.bank_io import read_bank
 from quizzes.bank_lint import content_notes
@@ -105,6 +106,18 @@ def test_every_bundled_item_has_a_source_and_the_reviewed_key() -> None:
         assert re.search(r"^reviewed:", path.read_text(encoding="utf-8"), re.MULTILINE), path
     tags = {tag for item in loaded.library for tag in item.tags}
     assert {"二十届三中全会", "二十届四中全会", "纪律处分条例", "党纪学习教育", "八项规定"} <= tags
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("二十届三中全会", "13-sanzhong-quanhui"),
+    ("全面深化改革", "13-sanzhong-quanhui"),
+    ("十五五", "14-sizhong-quanhui"),
+    ("纪律处分", "15-jilv-chufen-tiaoli"),
+    ("党纪学习教育", "16-dangji-xuexi"),
+    ("八项规定精神学习教育", "17-baxiang-guiding-xuexi"),
+])
+def test_search_finds_the_new_topics(query: str, expected: str) -> None:
+    assert search(load_library([bundled_dir()]).library, query)[0].item.id == expected
 
 
 # --- 出处 kept by export and import --------------------------------------------------------------------------------
