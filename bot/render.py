@@ -5,12 +5,19 @@ from __future__ import annotations
 from quizzes.contest import Contest, Reveal
 from quizzes.model import LETTERS, Question, QuestionType
 
-__all__ = ["verdict_lines", "format_hint", "question_text", "reveal_text", "results_text", "answer_hint", "MEDALS"]
+__all__ = ["explanation_lines", "verdict_lines", "format_hint", "question_text", "reveal_text", "results_text",
+           "answer_hint", "MEDALS"]
 
 MEDALS = ("🥇", "🥈", "🥉")
 # A group message has to fit the platforms' limits (2,048 bytes for a WeCom text): long lists are cut here.
 NAMES_SHOWN = 30
 REASONS_SHOWN = 5
+
+
+def explanation_lines(question: Question) -> list[str]:
+    """解析, then 出处 right under it: each only when the bank gives it (a member's own bank often has neither)."""
+    lines = [f"解析：{question.explanation}"] if question.explanation else []
+    return lines + ([f"出处：{question.source}"] if question.source else [])
 
 
 def answer_hint(question: Question) -> str:
@@ -43,9 +50,7 @@ def question_text(question: Question, number: int, total: int, time_limit: int, 
 
 def reveal_text(reveal: Reveal) -> str:
     question = reveal.question
-    lines = [f"⏰ 第 {reveal.number} 题答案：{question.answer_display()}"]
-    if question.explanation:
-        lines.append(f"解析：{question.explanation}")
+    lines = [f"⏰ 第 {reveal.number} 题答案：{question.answer_display()}", *explanation_lines(question)]
     right = reveal.correct
     if right:
         names = "、".join(f"{a.name}（+{a.points}）" for a in right[:NAMES_SHOWN])
@@ -88,12 +93,10 @@ def results_text(contest: Contest, ended_early: bool = False, scored: bool = Tru
 
 
 def verdict_lines(name: str, question: Question, correct: bool, reason: str, points: int) -> list[str]:
-    """How a private question (每日一题, 错题练习) answers back: right or wrong, why, and the 解析."""
+    """How a private question (每日一题, 错题练习) answers back: right or wrong, why, the 解析 and the 出处."""
     if correct:
         lines = [f"✅ {name} 答对了！" + (f"+{points} 积分" if points else "")]
     else:
         why = f"（{reason}）" if reason and not reason.startswith("正确答案") else ""
         lines = [f"❌ {name} 答错了{why}。正确答案：{question.answer_display()}"]
-    if question.explanation:
-        lines.append(f"解析：{question.explanation}")
-    return lines
+    return lines + explanation_lines(question)

@@ -6,7 +6,7 @@ Reading any of them back with quizzes.bank_io.read_bank gives the same questions
     warnings = write_csv(bank, path)    # the same columns as a CSV
 
 The .xlsx has one sheet, header in row 1: 题型, 题干, 选项A…(as many as the widest question needs),
-答案, 解析, 分值, 难度, 知识点, plus 判分 and 限时（秒） when any question has them. 判断 rows have no
+答案, 解析, 出处, 分值, 难度, 知识点, plus 判分 and 限时（秒） when any question has them. 判断 rows have no
 options and 对/错 as the answer; 填空 answers list a blank's accepted answers separated by |, and
 blanks separated by ；. The CSV has the same columns; a text in it that starts like a formula has a leading
 「'」 that reading it back takes off (safeio/cells.py).
@@ -83,6 +83,8 @@ def bank_to_yaml(bank: Bank) -> str:
             entry["answer"] = _blank_answer_yaml(q)
         if q.explanation:
             entry["explanation"] = q.explanation
+        if q.source:
+            entry["source"] = q.source
         if q.time_limit is not None:
             entry["time_limit"] = q.time_limit
         if q.strictness is not None and shared is None:
@@ -130,7 +132,8 @@ def _table(bank: Bank) -> tuple[list[str], list[list[object]]]:
     width = max(width, 2) if any(q.options for q in bank.questions) else width
     with_strictness = any(q.strictness for q in bank.questions)
     with_limit = any(q.time_limit is not None for q in bank.questions)
-    header = ["题型", "题干", *(f"选项{LETTERS[i]}" for i in range(width)), "答案", "解析", "分值", "难度", "知识点"]
+    header = ["题型", "题干", *(f"选项{LETTERS[i]}" for i in range(width)), "答案", "解析", "出处", "分值", "难度",
+              "知识点"]
     if with_strictness:
         header.append("判分")
     if with_limit:
@@ -139,7 +142,7 @@ def _table(bank: Bank) -> tuple[list[str], list[list[object]]]:
     for q in bank.questions:
         answer = _blank_answer_cell(q) if q.type is QuestionType.BLANK else q.answer
         row: list[object] = [TYPE_LABELS[q.type], q.text, *q.options, *([""] * (width - len(q.options))),
-                             answer, q.explanation, _number(q.points) if q.points is not None else None,
+                             answer, q.explanation, q.source, _number(q.points) if q.points is not None else None,
                              q.difficulty, q.topic]
         if with_strictness:
             row.append(STRICTNESS_LABELS.get(q.strictness or "", q.strictness or ""))
@@ -193,7 +196,7 @@ def write_xlsx(bank: Bank, path: Path | str) -> list[str]:
     warnings: list[str] = []
     for number, (row, question) in enumerate(zip(rows, bank.questions, strict=True), start=2):
         warnings += _row_warnings(number, question, append_row(sheet, row))
-    widths = {"题型": 8, "题干": 60, "答案": 14, "解析": 40, "知识点": 16}
+    widths = {"题型": 8, "题干": 60, "答案": 14, "解析": 40, "出处": 24, "知识点": 16}
     for index, title in enumerate(header, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = widths.get(title, 24 if title.startswith("选项") else 10)

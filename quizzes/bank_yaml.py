@@ -1,8 +1,9 @@
 """Loading question banks from YAML files, with problems reported by file and question number.
 
 Per question: type, question, options (choice), answer, explanation, time_limit, and optionally
-strictness (exact | normal | lenient; absent: the bank's `strictness`), points (分值), difficulty (难度)
-and topic (知识点). Other formats (.json, .xlsx, .csv) are read by quizzes.bank_io.read_bank."""
+source (出处: the document and article the answer rests on), strictness (exact | normal | lenient; absent: the
+bank's `strictness`), points (分值), difficulty (难度) and topic (知识点).
+Other formats (.json, .xlsx, .csv) are read by quizzes.bank_io.read_bank."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ from safeio.yamlfile import read_yaml
 __all__ = ["BankProblem", "load_bank_file", "load_banks", "BUNDLED_BANK_DIR"]
 
 BUNDLED_BANK_DIR = Path(__file__).parent / "banks"
+# listed first among the bundled banks: the first bank is what 开始竞赛 asks from when quizzes.default_bank is unset,
+# and that stays the basic 党建基础知识 however many banks are bundled beside it (2024-2025.yaml sorts before it)
+BUNDLED_FIRST = "sample.yaml"
 
 
 _Invalid = Invalid  # one question's problem; shared with the spreadsheet and JSON readers
@@ -43,16 +47,16 @@ def _text(entry: Mapping[object, object], key: str, *, required: bool = True) ->
 
 def _extras(entry: Mapping[object, object], explanation: str, limit: int | None,
             default_strictness: str | None) -> QuestionFields:
-    """The optional per-question fields: explanation and time limit (read already), strictness (the bank's when
-    absent), points, difficulty, topic."""
+    """The optional per-question fields: explanation and time limit (read already), source, strictness (the bank's
+    when absent), points, difficulty, topic."""
     strictness = parse_strictness(entry.get("strictness")) or default_strictness
     return QuestionFields(explanation=explanation, time_limit=limit, strictness=strictness,
-                          points=parse_points(entry.get("points")),
+                          points=parse_points(entry.get("points")), source=_text(entry, "source", required=False),
                           difficulty=parse_difficulty(entry.get("difficulty")), topic=parse_topic(entry.get("topic")))
 
 
-_QUESTION_KEYS = {"type", "question", "options", "answer", "explanation", "time_limit", "strictness", "points",
-                  "difficulty", "topic"}
+_QUESTION_KEYS = {"type", "question", "options", "answer", "explanation", "source", "time_limit", "strictness",
+                  "points", "difficulty", "topic"}
 _BANK_KEYS = {"name", "description", "time_limit", "strictness", "questions", "reviewed"}
 
 
@@ -164,6 +168,14 @@ def load_bank_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[Bank | 
     return Bank(bank_name, tuple(questions), str(data.get("description") or ""), limit, name, reviewed), []
 
 
+def _bank_files(directory: Path) -> list[Path]:
+    """The directory's bank files in name order; the bundled directory's BUNDLED_FIRST before the others."""
+    paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    if directory.resolve() == BUNDLED_BANK_DIR.resolve():
+        paths.sort(key=lambda path: path.name != BUNDLED_FIRST)  # a stable sort: the rest keep their order
+    return paths
+
+
 def load_banks(dirs: Iterable[Path]) -> tuple[dict[str, Bank], list[BankProblem]]:
     """Every bank in the given directories; later directories may not silently replace a name."""
     banks: dict[str, Bank] = {}
@@ -171,7 +183,7 @@ def load_banks(dirs: Iterable[Path]) -> tuple[dict[str, Bank], list[BankProblem]
     for directory in dirs:
         if not directory.is_dir():
             continue
-        for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        for path in _bank_files(directory):
             bank, found = load_bank_file(path)
             problems.extend(found)
             if bank is None:

@@ -36,6 +36,7 @@ class QuestionFields(TypedDict, total=False):
     points: float | None
     difficulty: str
     topic: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Question:
     points: float | None = None  # 分值, as the bank gives it
     difficulty: str = ""  # 难度
     topic: str = ""  # 知识点
+    source: str = ""  # 出处: the document and article the answer rests on (「《中国共产党章程》第十条」)
 
     def __post_init__(self) -> None:
         if self.type is QuestionType.BLANK and not self.blanks:

@@ -66,7 +66,7 @@ def test_a_file_with_problems_imports_nothing(tmp_path):
     assert not (tmp_path / "t.db").exists()  # refused before the database is opened
     create_database(f"sqlite:///{tmp_path / 't.db'}")  # bank list only reads: the bot has run here
     listed = json.loads(run("bank", "list", "--format", "json").stdout)
-    assert [b["name"] for b in listed] == ["党建基础知识"]  # only the bundled bank
+    assert [b["name"] for b in listed] == ["党建基础知识", "二十届三中四中全会与党纪学习教育"]  # only the bundled banks
 
 
 def test_import_then_list_then_play_a_contest_from_it(tmp_path):

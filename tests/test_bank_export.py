@@ -17,9 +17,10 @@ S, M, J, B = QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.JUDGE, Que
 
 QUESTIONS = (
     Question(S, "党的根本组织原则是（）。", "D", ("集体领导制", "个人分工负责制", "少数服从多数", "民主集中制"),
-             explanation="党章总纲。", points=2.0, difficulty="易", topic="组织原则"),
+             explanation="党章总纲。", points=2.0, difficulty="易", topic="组织原则", source="《中国共产党章程》总纲"),
     Question(M, "八个选项的题（）。", "ACH", tuple("甲乙丙丁戊己庚辛"), points=2.5, time_limit=45),
-    Question(J, "预备党员的预备期为两年。", "错", explanation="预备期为一年。", strictness="exact"),
+    Question(J, "预备党员的预备期为两年。", "错", explanation="预备期为一年。", strictness="exact",
+             source="《中国共产党章程》第七条"),
     Question(J, "yes", "对", difficulty="3"),
     Question.blank("中共一大在浙江嘉兴（）的游船上闭幕。", [["南湖", "嘉兴南湖"]], strictness="lenient",
                    topic="党史、一大"),
@@ -62,8 +63,8 @@ def test_xlsx_round_trip_keeps_every_field(tmp_path):
     same_questions(path, BANK)
     sheet = openpyxl.load_workbook(path).active
     header = [cell.value for cell in sheet[1]]
-    assert header == ["题型", "题干", *(f"选项{letter}" for letter in "ABCDEFGH"), "答案", "解析", "分值", "难度",
-                      "知识点", "判分", "限时（秒）"]
+    assert header == ["题型", "题干", *(f"选项{letter}" for letter in "ABCDEFGH"), "答案", "解析", "出处", "分值",
+                      "难度", "知识点", "判分", "限时（秒）"]
     assert [cell.value for cell in sheet[2]][:2] == ["单选", "党的根本组织原则是（）。"]
     assert sheet["B9"].value == "=1+1 等于（）" and sheet["B9"].data_type == "s"  # text, not a formula
     assert sheet["K7"].value == "各国现代化的共同特征|共同特征；中国特色"
@@ -74,7 +75,8 @@ def test_xlsx_header_without_optional_columns(tmp_path):
     path = tmp_path / "plain.xlsx"
     write_xlsx(bank, path)
     header = [cell.value for cell in openpyxl.load_workbook(path).active[1]]
-    assert header == ["题型", "题干", "选项A", "选项B", "选项C", "选项D", "答案", "解析", "分值", "难度", "知识点"]
+    assert header == ["题型", "题干", "选项A", "选项B", "选项C", "选项D", "答案", "解析", "出处", "分值", "难度",
+                      "知识点"]
     same_questions(path, bank)
 
 

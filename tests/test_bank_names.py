@@ -27,6 +27,7 @@ from safeio.names import MAX_NAME_CHARS, clean_name, name_problem
 
 runner = CliRunner()
 NOW = datetime(2026, 3, 4, 10, 0)
+BUNDLED = ["党建基础知识", "二十届三中四中全会与党纪学习教育"]  # the banks in quizzes/banks, the basic one first
 BANK_CSV = "题型,题干,答案\n判断,党员有退党的自由。,对\n判断,党的最高领导机关是党的全国代表大会。,对\n"
 ONE_QUESTION = "questions:\n  - {type: judge, question: 对吗？, answer: 对}\n"
 
@@ -62,7 +63,7 @@ def test_bank_import_refuses_a_name_that_is_no_name(name: str, said: str) -> Non
     result = run("bank", "import", "q.csv", "--name", name)
     assert result.exit_code == 1
     assert said in result.stdout and "请用 --name 另起一个名字" in result.stdout
-    assert bank_names() == ["党建基础知识"]
+    assert bank_names() == BUNDLED
 
 
 def test_the_name_inside_a_yaml_file_is_checked_too(here: Path) -> None:
@@ -81,7 +82,7 @@ def test_a_bank_file_in_banks_with_a_path_for_a_name_is_not_loaded(here: Path) -
     (here / "banks" / "x.yaml").write_text("name: ../逃逸\n" + ONE_QUESTION, encoding="utf-8")
     result = run("doctor")
     assert "题库名（name）「../逃逸」不能含有「/」或「\\」，已忽略" in result.stderr
-    assert bank_names() == ["党建基础知识"]
+    assert bank_names() == BUNDLED
 
 
 def stored_before_names_were_checked(here: Path, name: str) -> None:
@@ -194,7 +195,7 @@ def test_the_chat_command_says_it_too(hidden: Path) -> None:
 def test_doctor_warns_about_it(hidden: Path) -> None:
     result = run("doctor")
     assert f"⚠️ {HIDDEN}" in result.stderr
-    assert "⚠️ 题库：2 个可用，1 个已导入的题库与题库文件同名而用不到（见上方提示）" in result.stdout
+    assert "⚠️ 题库：3 个可用，1 个已导入的题库与题库文件同名而用不到（见上方提示）" in result.stdout
     assert result.exit_code == 0  # a warning, not a failure
 
 

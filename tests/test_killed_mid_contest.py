@@ -20,6 +20,7 @@ from bot.app import build_app
 from bot.clock import ManualClock, SystemClock
 from bot.messages import Chat, Incoming, Sender
 
+ROOT = Path(__file__).resolve().parents[1]
 GROUP = "第一党支部"
 CHOICES = """\
 name: 单选题库
@@ -62,8 +63,10 @@ def test_a_bot_killed_mid_contest_loses_and_doubles_no_answer(tmp_path: Path) ->
     config.write_text(settings.model_dump_json(), encoding="utf-8")  # JSON is YAML
     script = tmp_path / "running_bot.py"  # not bot.py: it would hide the package
     script.write_text(BOT, encoding="utf-8")
+    # PYTHONPATH: the bot process runs the code under test, not whatever checkout the environment installed
     bot = subprocess.Popen([sys.executable, str(script), str(config)], stdin=subprocess.PIPE,
-                           stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                           stdout=subprocess.PIPE, text=True,
+                           env={**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)})
     assert bot.stdin is not None and bot.stdout is not None
 
     def send(name: str, words: str, message_id: str) -> None:

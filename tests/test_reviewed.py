@@ -52,5 +52,6 @@ def test_doctor_reminds_of_the_bundled_content_still_unreviewed_without_failing(
     bundled = len(library_files(bundled_dir()))
     line = next(line for line in result.stdout.splitlines() if "内容审核" in line)
     assert line == (f"⚠️ 内容审核：{bundled} 篇内置学习资料、内置题库「党建基础知识」"
-                    "尚未经党务人员审核（reviewed 为空）；审核后在文件头部填写审核人和日期")
+                    "「二十届三中四中全会与党纪学习教育」尚未经党务人员审核（reviewed 为空）；"
+                    "审核后在文件头部填写审核人和日期")
     assert result.exit_code == 0, result.output

@@ -15,8 +15,8 @@ database:
 
 quizzes:
   bank_dirs: [banks]          # 加载这些目录下的 *.yaml 题库（banks）
-  sample_bank: true           # 同时加载内置示例题库「党建基础知识」（true）
-  default_bank:               # 「开始竞赛」不写题库名时用哪个题库（留空 = 第一个题库）
+  sample_bank: true           # 同时加载两个内置题库「党建基础知识」「二十届三中四中全会与党纪学习教育」（true）
+  default_bank:               # 「开始竞赛」不写题库名时用哪个题库（留空 = 第一个题库，即内置的「党建基础知识」）
   questions_per_contest: 5    # 每场默认题数（5，最多 max_questions）
   max_questions: 20           # 每场最多题数（20）
   time_limit: 30              # 每题限时，秒（30）；题目、「开始竞赛 … N秒」、题库中的 time_limit 依次优先

@@ -39,8 +39,7 @@ class PracticeService:
             lines.append(f"{number}. [{question.label}] {question.text}")
             lines.append(f"   您的答案：{mistake.answer or '（空）'}；正确答案："
                          + question.answer_display().replace("\n", "\n      "))
-            if question.explanation:
-                lines.append(f"   解析：{question.explanation}")
+            lines += [f"   {line}" for line in render.explanation_lines(question)]
         if len(mistakes) > BOOK_SIZE:
             lines.append(f"……另有 {len(mistakes) - BOOK_SIZE} 题未列出。")
         lines.append("私聊我发送「错题练习」再做一遍，答对即移出错题本。")

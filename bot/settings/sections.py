@@ -48,7 +48,7 @@ class DatabaseSettings(_Section):
 
 class QuizSettings(_Section):
     bank_dirs: list[Path] = [Path("banks")]
-    sample_bank: bool = True  # also load the bundled sample bank (党建基础知识)
+    sample_bank: bool = True  # also load the bundled banks (党建基础知识, the first; 二十届三中四中全会与党纪学习教育)
     default_bank: str | None = None
     questions_per_contest: int = Field(default=5, ge=1, le=50)
     time_limit: int = Field(default=30, ge=5, le=600)

@@ -27,9 +27,9 @@ LIVE, STAGING, RETIRED = "live", "staging", "retired"
 
 _COPY = DriverStatement(
     "INSERT INTO bank_question (bank_id, position, key, type, text, options, answer, blanks, explanation, "
-    "time_limit, strictness, points, difficulty, topic) "
+    "time_limit, strictness, points, difficulty, topic, source) "
     "SELECT :to_bank, position, key, type, text, options, answer, blanks, explanation, time_limit, strictness, "
-    "points, difficulty, topic FROM bank_question WHERE bank_id = :from_bank AND position >= :low "
+    "points, difficulty, topic, source FROM bank_question WHERE bank_id = :from_bank AND position >= :low "
     "AND position < :high")
 _DROP = DriverStatement(
     "DELETE FROM bank_question WHERE id IN (SELECT id FROM bank_question WHERE bank_id = :bank LIMIT :limit)")

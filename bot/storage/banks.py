@@ -28,13 +28,14 @@ def question_row(bank_id: int, position: int, question: Question) -> BankQuestio
         options=json.dumps(list(question.options), ensure_ascii=False), answer=question.answer,
         blanks=json.dumps([list(b) for b in question.blanks], ensure_ascii=False),
         explanation=question.explanation, time_limit=question.time_limit, strictness=question.strictness,
-        points=question.points, difficulty=question.difficulty, topic=question.topic)
+        points=question.points, difficulty=question.difficulty, topic=question.topic,
+        source=question.source)
 
 
 _QUESTION_COLUMNS = (BankQuestionRow.key, BankQuestionRow.type, BankQuestionRow.text, BankQuestionRow.answer,
                      BankQuestionRow.options, BankQuestionRow.blanks, BankQuestionRow.explanation,
                      BankQuestionRow.time_limit, BankQuestionRow.strictness, BankQuestionRow.points,
-                     BankQuestionRow.difficulty, BankQuestionRow.topic)
+                     BankQuestionRow.difficulty, BankQuestionRow.topic, BankQuestionRow.source)
 
 
 def _json_tuple(text: str) -> tuple[Any, ...]:
@@ -50,11 +51,11 @@ def load_stored_banks(*, session: Session) -> dict[str, Bank]:
         questions: list[Question] = []
         by_key: dict[str, Question] = {}
         for (key, kind, text, answer, options, blanks, explanation, time_limit, strictness, points, difficulty,
-             topic) in session.execute(select(*_QUESTION_COLUMNS).where(BankQuestionRow.bank_id == row.id)
+             topic, source) in session.execute(select(*_QUESTION_COLUMNS).where(BankQuestionRow.bank_id == row.id)
                                        .order_by(BankQuestionRow.position)):
             question = Question(QuestionType(kind), text, answer, _json_tuple(options),
                                 tuple(tuple(b) for b in _json_tuple(blanks)), explanation, time_limit, strictness,
-                                points, difficulty, topic)
+                                points, difficulty, topic, source)
             questions.append(question)
             by_key[key] = question
         banks[row.name] = Bank(row.name, tuple(questions), row.description, row.time_limit,

@@ -95,11 +95,20 @@ def _meeting_records(engine: Engine) -> None:
                                                  records.MinutesDraft.__table__])  # type: ignore[list-item]
 
 
+def _question_source(engine: Engine) -> None:
+    """7: an imported question's 出处 (source). Checked for, like every step, so that renumbering it when another
+    branch's step lands first is harmless."""
+    if "source" not in {column["name"] for column in inspect(engine).get_columns("bank_question")}:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE bank_question ADD COLUMN source VARCHAR NOT NULL DEFAULT ''")
+
+
 # Each step upgrades the schema from version N-1 to N; create_all() makes new tables and columns of new
 # databases, so each step checks what is there.
 _UPGRADES: dict[int, Callable[[Engine], None]] = {2: _bank_state, 3: _outbox_unconfirmed, 4: _contest_kinds,
-                                                  5: _metered_and_cards, 6: _meeting_records, 7: points_categories}
-SCHEMA_VERSION = 7
+                                                  5: _metered_and_cards, 6: _meeting_records, 7: points_categories,
+                                                  8: _question_source}
+SCHEMA_VERSION = 8
 
 
 def _tuner(busy_timeout: float) -> Callable[[Any, Any], None]:

@@ -201,6 +201,8 @@ class BankQuestionRow(SQLModel, table=True):
     points: float | None = None
     difficulty: str = Field(default="", max_length=50)
     topic: str = Field(default="", max_length=200)
+    # 出处; a database default too, as the upgrade gives it, so that a writer naming only the older columns still works
+    source: str = Field(default="", sa_column_kwargs={"server_default": ""})
 
 
 class QuestionStat(SQLModel, table=True):

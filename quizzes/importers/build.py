@@ -29,8 +29,9 @@ def build_question(raw: RawQuestion) -> tuple[Question | None, list[str]]:
     problems = list(raw.problems)
     labelled = [(f"选项{LETTERS[i]}" if i < len(LETTERS) else "选项", o) for i, o in enumerate(raw.options)]
     unsafe = unsafe_text([("题型", raw.type_word), ("题干", raw.text), *labelled, ("答案", raw.answer),
-                          ("解析", raw.explanation), ("分值", raw.points), ("难度", raw.difficulty),
-                          ("知识点", raw.topic), ("判分", raw.strictness), ("限时", raw.time_limit)])
+                          ("解析", raw.explanation), ("出处", raw.source), ("分值", raw.points),
+                          ("难度", raw.difficulty), ("知识点", raw.topic), ("判分", raw.strictness),
+                          ("限时", raw.time_limit)])
     if unsafe:
         return None, problems + unsafe
     # in this order, so that a row's problems are listed as before: 分值, 难度, 知识点, 判分, 限时
@@ -41,8 +42,9 @@ def build_question(raw: RawQuestion) -> tuple[Question | None, list[str]]:
     time_limit = _parsed(parse_time_limit, raw.time_limit, None, problems)
     if strictness is None:
         strictness = raw.default_strictness
-    extra = QuestionFields(explanation=plain_text(raw.explanation).strip(), points=points, difficulty=difficulty,
-                           topic=topic, time_limit=time_limit, strictness=strictness)
+    extra = QuestionFields(explanation=plain_text(raw.explanation).strip(), source=plain_text(raw.source).strip(),
+                           points=points, difficulty=difficulty, topic=topic, time_limit=time_limit,
+                           strictness=strictness)
 
     text = plain_text(raw.text).strip()
     if not text:

@@ -97,6 +97,7 @@ class RawQuestion:
     options: list[str] = field(default_factory=list)
     answer: object = None  # str, list, bool or number, as the file gives it
     explanation: str = ""
+    source: str = ""  # 出处
     points: object = None
     difficulty: object = None
     topic: object = None

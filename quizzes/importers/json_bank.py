@@ -14,7 +14,7 @@ A question object (keys in English or Chinese, any case; entry numbers are 1-bas
   a list of strings, or one string split like a spreadsheet 选项 cell; answer/答案/正确答案 as letters
   ("AC", "A,C", ["A", "C"]), the option's text, true/false, or for 填空 text with | between
   alternatives / a list; when there is no answer, options flagged correct/isCorrect give it.
-  explanation/analysis/解析, points/score/分值 (a list of words under `points` — as in the public
+  explanation/analysis/解析, source/出处/来源/依据, points/score/分值 (a list of words under `points` — as in the public
   党史 bank — is 知识点), difficulty/难度, topic/tags/知识点, strictness, time_limit.
 Other keys (id, pdfId, errorRate …) are ignored.
 """
@@ -44,6 +44,7 @@ KEY_ALIASES: dict[str, str] = {
     **dict.fromkeys(["answer", "answers", "correctanswer", "rightanswer", "correct", "答案", "正确答案",
                      "参考答案", "标准答案"], "answer"),
     **dict.fromkeys(["explanation", "analysis", "explain", "解析", "答案解析"], "explanation"),
+    **dict.fromkeys(["source", "reference", "出处", "来源", "依据"], "source"),
     **dict.fromkeys(["points", "score", "分值", "分数"], "points"),
     **dict.fromkeys(["difficulty", "level", "难度"], "difficulty"),
     **dict.fromkeys(["topic", "topics", "tags", "knowledge", "knowledgepoint", "knowledgepoints", "category",
@@ -145,6 +146,8 @@ def _entry(where: Where, entry: object, default_strictness: str | None) -> RawQu
     raw.text = clean_cell(fields.get("text")) if not isinstance(fields.get("text"), (list, dict)) else ""
     explanation = fields.get("explanation")
     raw.explanation = clean_cell(explanation) if not isinstance(explanation, (list, dict)) else ""
+    source = fields.get("source")
+    raw.source = clean_cell(source) if not isinstance(source, (list, dict)) else ""
     raw.difficulty, raw.strictness, raw.time_limit = (fields.get(k) for k in ("difficulty", "strictness", "time_limit"))
     raw.topic = fields.get("topic")
     points = fields.get("points")

@@ -10,6 +10,7 @@ their header in any order (full-width characters, spaces and notes in brackets s
             | or ；/; (each option optionally labelled A. A、 A: (A), labels stripped)
   答案      答案 正确答案 参考答案 标准答案 answer (required)
   解析      解析 答案解析 试题解析 题目解析 explanation
+  出处      出处 来源 依据 出处依据 政策依据 source (the document and article the answer rests on)
   分值      分值 分数 points score; 难度 难易度 difficulty; 知识点 考点 topic
   判分      判分 判分方式 strictness (精确/标准/宽松 or exact/normal/lenient); 限时 时限 答题时间 time_limit
 
@@ -47,6 +48,8 @@ COLUMN_ALIASES: dict[str, str] = {
     **dict.fromkeys(["答案", "正确答案", "参考答案", "标准答案", "正确选项", "试题答案", "题目答案", "answer"],
                     "answer"),
     **dict.fromkeys(["解析", "答案解析", "试题解析", "题目解析", "解释", "explanation", "analysis"], "explanation"),
+    **dict.fromkeys(["出处", "来源", "依据", "出处依据", "政策依据", "题目出处", "试题出处", "source", "reference"],
+                    "source"),
     **dict.fromkeys(["分值", "分数", "points", "score"], "points"),
     **dict.fromkeys(["难度", "难易度", "难易程度", "difficulty"], "difficulty"),
     **dict.fromkeys(["知识点", "考点", "topic"], "topic"),
@@ -54,7 +57,8 @@ COLUMN_ALIASES: dict[str, str] = {
     **dict.fromkeys(["限时", "时限", "答题时间", "答题时限", "timelimit"], "time_limit"),
 }
 _FIELD_NAMES = {"type": "题型", "text": "题干", "options": "选项", "answer": "答案", "explanation": "解析",
-                "points": "分值", "difficulty": "难度", "topic": "知识点", "strictness": "判分", "time_limit": "限时"}
+                "source": "出处", "points": "分值", "difficulty": "难度", "topic": "知识点", "strictness": "判分",
+                "time_limit": "限时"}
 _HEADER_SEARCH_ROWS = 20  # title rows such as「2024 年党史知识竞赛题库」may sit above the header
 _CHINESE_DIGITS = "一二三四五六七八"
 _Rows = Sequence[Sequence[object]]  # a sheet: cells as csv (text) or openpyxl (text, numbers, dates) give them
@@ -100,7 +104,7 @@ def _find_header(rows: _Rows) -> int | None:
 
 
 _HEADER_HINT = ("表头一行应包含「题干」（或 题目、试题、问题）和「答案」列，"
-                "可选 题型、选项A…选项F、解析、分值、难度、知识点")
+                "可选 题型、选项A…选项F、解析、出处、分值、难度、知识点")
 
 
 def _read_table(rows: _Rows, file: str, title: str, sheet: str, header_index: int, parsed: Parsed) -> None:
@@ -157,6 +161,7 @@ def _read_table(rows: _Rows, file: str, title: str, sheet: str, header_index: in
         where = Where(row=index + 1, sheet=sheet)
         raw = RawQuestion(where, type_word=fields.get("type", ""), text=fields.get("text", ""),
                           answer=fields.get("answer", ""), explanation=fields.get("explanation", ""),
+                          source=fields.get("source", ""),
                           points=fields.get("points"), difficulty=fields.get("difficulty"),
                           topic=fields.get("topic"), strictness=fields.get("strictness"),
                           time_limit=fields.get("time_limit"), default_type=default_type, problems=dates)
