@@ -55,7 +55,7 @@ groups: {}
 timezone: Asia/Shanghai       # 固定为北京时间
 
 content:                      # 学习资料与学习计划，见 README 的 Study 一节
-  sample_library: true        # 同时加载内置的 16 篇学习资料（true）
+  sample_library: true        # 同时加载内置的 21 篇学习资料（true）
   dirs: []                    # 更多学习资料目录：Markdown 文件，开头是 YAML 头（title、tags、source…）
   plans: []                   # 学习计划文件（YAML），例如 [plans/2026.yaml]；改后运行 studybot reload
 
