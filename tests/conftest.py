@@ -97,3 +97,16 @@ def cli_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_config_env) -
     path.write_text(f"database:\n  url: sqlite:///{tmp_path / 't.db'}\n", encoding="utf-8")
     create_database(f"sqlite:///{tmp_path / 't.db'}")
     return path
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Skipped tests are said, with why, even under -qq: a suite that quietly skips the PostgreSQL or the browser
+    tests must not look the same as one that ran them."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"跳过 {count} 项：{reason}")
