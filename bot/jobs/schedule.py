@@ -21,6 +21,7 @@ from bot.services.push_rate import PushRate
 from bot.services.pushes import PushService, Target
 from bot.services.records_reminder import REMINDER_PHRASE, RecordsReminder
 from bot.services.study import StudyService
+from bot.services.weekly_summary import WeeklySummary
 from bot.settings import Settings, parse_offset
 from bot.storage.db import Database
 from content.library import bundled_dir, load_library
@@ -61,6 +62,7 @@ class Schedule:
     _stamps: dict[Path, float] = field(default_factory=dict)
     order_round: Callable[[str], None] | None = None  # a 全委竞赛 ordered on the command line (a "round" job)
     records: RecordsReminder | None = None  # the 待补记录 reminder (a "records" job)
+    summary: WeeklySummary | None = None  # the committee's weekly summary (a "summary" job), where summary: asks
 
     def _plan_stamps(self) -> dict[Path, float]:
         return {path: (path.stat().st_mtime if path.exists() else -1.0) for path in self.plan_files}
@@ -94,6 +96,8 @@ class Schedule:
             self.order_round(ref)
         elif kind == "records" and self.records is not None:
             self.records.remind()
+        elif kind == "summary" and self.summary is not None:
+            self.summary.send()
         else:
             log.warning("unknown job kind %s (%s)", kind, ref)
 
@@ -112,6 +116,8 @@ class Schedule:
         self.meetings.reconcile()
         if self.records is not None:
             self.jobs.reconcile([self.records.spec()], prefix="records:")
+        wanted = self.summary is not None and self.summary.wanted
+        self.jobs.reconcile([self.summary.spec()] if self.summary is not None and wanted else [], prefix="summary:")
         return counts
 
     def meeting_file_problems(self) -> list[str]:
@@ -209,7 +215,20 @@ def build_schedule(settings: Settings, *, db: Database, clock: Clock, channels: 
                               trigger=parse(REMINDER_PHRASE, "none").trigger,
                               grace=timedelta(hours=sched.notice_grace_hours), now=clock.now)
     outbox = OutboxWorker(db=db, channels=channels, now=clock.now, sleep=clock.sleep, per_minute=sched.per_minute)
+    summary = WeeklySummary(db=db, reports=attendance.reports, trigger=_summary_when(settings, parse, problems),
+                            grace=timedelta(hours=sched.notice_grace_hours), now=clock.now,
+                            groups=settings.summary.groups, members=settings.summary.members)
     schedule = Schedule(calendar, study, pushes, meetings, attendance, jobs, outbox, problems, read_plans,
-                        list(content.plans), list(meet.files), order_round=order_round, records=records)
+                        list(content.plans), list(meet.files), order_round=order_round, records=records,
+                        summary=summary)
     jobs_handler.append(schedule.run_job)
     return schedule
+
+
+def _summary_when(settings: Settings, parse: Callable[..., When], problems: list[str]) -> object:
+    """The weekly summary's trigger, from summary.when; a phrase that cannot be read is said, and Monday 09:00 used."""
+    try:
+        return parse(settings.summary.when, "none").trigger
+    except WhenError as exc:
+        problems.append(f"summary.when：{exc}；改用「每周一 09:00」")
+        return parse("每周一 09:00", "none").trigger

@@ -28,9 +28,10 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-ru
 PHONE = {"width": 390, "height": 844}  # a common phone's CSS pixels, as inside the WeCom or DingTalk client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """A headless chromium, shared by the session's browser tests."""
+    """A headless chromium, shared by one module's browser tests. Not longer: Playwright's sync API keeps an event
+    loop running in this thread while it is open, and the other tests' asyncio.run() refuses to start beside it."""
     if not Path(CHROMIUM).exists():
         pytest.skip("浏览器测试已跳过：未安装 Debian 的 chromium（scripts/test 会用 apt 安装）")
     sync_api = pytest.importorskip("playwright.sync_api", reason="浏览器测试已跳过：未安装 playwright")
