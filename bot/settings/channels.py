@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 from collections.abc import Callable
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_core import PydanticCustomError
 
 __all__ = ["ServerSettings", "WeComSettings", "WeComRobotSettings", "WeComAppSettings", "WeChatMPSettings",
@@ -19,20 +18,6 @@ __all__ = ["ServerSettings", "WeComSettings", "WeComRobotSettings", "WeComAppSet
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-def _from_env(value: object) -> object:
-    """`env:NAME` reads the secret from the environment variable NAME, so none is written in the YAML."""
-    if isinstance(value, str) and value.startswith("env:"):
-        name = value[4:].strip()
-        if not os.environ.get(name):
-            raise ValueError(f"环境变量 {name} 未设置或为空")
-        return os.environ[name]
-    return value
-
-
-Secret = Annotated[SecretStr, BeforeValidator(_from_env)]
-Plain = Annotated[str, BeforeValidator(_from_env)]
 
 
 def _aes_key(value: SecretStr) -> SecretStr:
