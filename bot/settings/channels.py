@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 from pydantic_core import PydanticCustomError
 
+from bot.settings.secrets import Plain, Secret
+
 __all__ = ["ServerSettings", "WeComSettings", "WeComRobotSettings", "WeComAppSettings", "WeChatMPSettings",
            "DingTalkSettings", "DingTalkRobotWebhook"]
 
