@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -15,7 +14,6 @@ from urllib.parse import urlsplit
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -26,6 +24,8 @@ from pydantic_core import PydanticCustomError
 
 from bot.channels.common.send_lanes import GROUP_PER_MINUTE
 from bot.settings.points import PointsSettings, moved_points_keys
+from bot.settings.secrets import Plain, Secret
+from bot.settings.web import WebSettings
 from safeio.names import name_problem
 
 __all__ = ["Settings", "parse_offset", "ServerSettings", "WeComSettings", "WeComRobotSettings", "WeComAppSettings",
@@ -134,18 +134,6 @@ def parse_offset(text: str) -> timedelta:
             "小时": timedelta(hours=amount)}.get(unit, timedelta(minutes=amount))
 
 
-def _from_env(value: object) -> object:
-    """`env:NAME` reads the secret from the environment variable NAME, so none is written in the YAML."""
-    if isinstance(value, str) and value.startswith("env:"):
-        name = value[4:].strip()
-        if not os.environ.get(name):
-            raise ValueError(f"环境变量 {name} 未设置或为空")
-        return os.environ[name]
-    return value
-
-
-Secret = Annotated[SecretStr, BeforeValidator(_from_env)]
-Plain = Annotated[str, BeforeValidator(_from_env)]
 
 
 def _aes_key(value: SecretStr) -> SecretStr:
@@ -261,6 +249,7 @@ class Settings(_Section):
     meetings: MeetingSettings = MeetingSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     points: PointsSettings = PointsSettings()
+    web: WebSettings = WebSettings()  # the dashboard (bot/web/)
     _moved = model_validator(mode="before")(moved_points_keys)  # scoring.daily_points … from older configs
 
     @field_validator("groups")
