@@ -10,8 +10,9 @@ from starlette.staticfiles import StaticFiles
 
 from bot.app import App
 from bot.web.dashboard import STATIC, Dashboard, Refused
-from bot.web.pages.home import add_home_page
 from bot.web.pages.login import add_login_pages
+from bot.web.pages.overview import add_overview_page
+from bot.web.pages.ranking import add_ranking_pages
 from bot.web.security import security_headers
 
 __all__ = ["build_web", "build_dashboard"]
@@ -47,5 +48,6 @@ def build_dashboard(app: App) -> FastAPI:
     web.middleware("http")(security_headers)
     web.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     add_login_pages(web, dash)
-    add_home_page(web, dash)
+    add_overview_page(web, dash)
+    add_ranking_pages(web, dash)
     return web
