@@ -21,6 +21,7 @@ from bot.handlers.quiz import parse_start, quiz_catchers, quiz_commands
 from bot.handlers.ranking import ranking_commands
 from bot.handlers.rounds import round_command
 from bot.handlers.study import study_commands
+from bot.handlers.web_login import web_commands
 from bot.jobs.schedule import Schedule, build_schedule
 from bot.messages import Incoming, Outgoing
 from bot.router import Router
@@ -181,7 +182,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
                 ("积分", ranking_commands(rules=points) + manual_points_commands(ManualPoints(points))),
                 ("学习", study_commands(schedule.study, schedule.pushes, _after_commit)),
                 ("会议", meeting_commands(schedule.meetings, schedule.attendance, _after_commit)
-                 + [minutes_command(minutes)])]
+                 + [minutes_command(minutes)]),
+                ("管理", web_commands(settings.web, settings.web.address(settings.server.host, settings.server.port)))]
     commands = [command for _, group in sections for command in group]
     commands.append(help_command(sections, settings.bot.name))
     router = Router(commands)

@@ -92,6 +92,13 @@ server:                       # studybot run 的 HTTP 服务（接收企业微�
   host: 127.0.0.1             # 监听地址（127.0.0.1）；由反向代理转发时保持默认即可
   port: 8080                  # 端口（8080）
 
+web:                          # 管理后台网页（总览、排行、导出），与回调同一端口，地址为 /
+  enabled: true               # 是否提供管理后台（true）
+  base_url: ""                # 成员打开的地址，如 https://dangjian.example.com；留空则为 http://server.host:server.port
+  link_minutes: 10            # 登录链接（私聊发「管理后台」或 studybot web link 姓名）有效分钟数，仅可用一次（10）
+  idle_minutes: 30            # 多少分钟无操作后需重新登录（30）
+  secret: ""                  # 签名登录状态的密钥，写成 env:变量名；留空则自动生成并保存在数据库中（重启后仍有效）
+
 # 以下渠道默认关闭：去掉 # 并填写即开启。密钥一律写成 env:变量名，从环境变量读取，不要写进本文件。
 # wecom:                                   # 企业微信
 #   corp_id: ww0123456789abcdef            # 管理后台「我的企业」→ 企业 ID

@@ -8,20 +8,19 @@
 - The file is written beside its target and then put in its place (safeio/files.py), so a failed write leaves the
   old file as it was; a path that cannot be written fails in one line, never a traceback.
 
-Spreadsheet rows go through safeio/cells.py: names come from platform nicknames, group names and roster files."""
+Spreadsheets are written by bot/services/sheets.py (csv_text, new_sheet: re-exported here), shared with the
+dashboard."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from bot.cli.common import fail
-from safeio.cells import append_row, csv_row
+from bot.services.sheets import csv_text, new_sheet
 from safeio.files import FORMAT_OF_SUFFIX, format_of, replace_file
 from safeio.oserrors import os_reason
 
@@ -77,33 +76,6 @@ def write_file(output: Path, write: Callable[[Path], _T]) -> _T:
 
 def write_text(output: Path, text: str) -> None:
     write_file(output, lambda path: path.write_text(text, encoding="utf-8", newline=""))
-
-
-def csv_text(headers: Sequence[str], rows: Iterable[Sequence[object]], newline: str = "\r\n") -> str:
-    """A CSV for Excel: UTF-8 with a BOM (else Excel reads the ANSI code page), each text cell through csv_escape
-    (safeio/cells.py) so that none runs as a formula."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator=newline)
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow(csv_row(row))
-    return "\ufeff" + buffer.getvalue()
-
-
-def new_sheet(title: str, headers: list[str], rows: Iterable[list[Any]]) -> Any:
-    """A workbook of one sheet: the headers bold and frozen, then `rows`."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title
-    for values in [headers, *rows]:
-        append_row(sheet, values)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    return book
 
 
 def save_book(book: Any, output: Path) -> None:

@@ -13,24 +13,27 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli.common import ConfigOption, clock_of, fail, open_app
-from bot.cli.output import ForceOption, choose_format, csv_text, new_sheet, refuse_existing, save_book, write_text
+from bot.cli.output import ForceOption, choose_format, refuse_existing, save_book, write_text
 from bot.services.numbers import MAX_NUMBER
+from bot.services.rank_table import (
+    BRANCH_COLUMNS,
+    MEMBER_COLUMNS,
+    branch_records,
+    cell,
+    member_records,
+    rank_book,
+    rank_csv,
+)
 from bot.storage.ranking import branch_ranking, member_ranking, member_ranking_all
 from scheduler.periods import PERIOD_LABELS, Period, parse_period, period_key
 from scheduler.points import CATEGORY_LABELS, Category, parse_category
 
-__all__ = ["rank", "describe_period"]
+__all__ = ["rank", "describe_period", "MEMBER_COLUMNS", "BRANCH_COLUMNS"]
 
 _BY = {"member": "member", "members": "member", "个人": "member", "成员": "member",
        "branch": "branch", "branches": "branch", "支部": "branch"}
 _FORMATS = ("table", "json", "csv", "xlsx")
 DEFAULT_MEMBER_LIMIT = 50
-
-# column key -> Chinese header, in output order
-MEMBER_COLUMNS = {"rank": "名次", "name": "姓名", "branch": "支部", "points": "积分"}
-BRANCH_COLUMNS = {"rank": "名次", "name": "支部", "members": "人数", "participants": "参与人数",
-                  "total_points": "总积分", "average_points": "人均积分", "participation_rate": "参与率"}
-
 
 _DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 
@@ -129,18 +132,12 @@ def rank(
                 count = DEFAULT_MEMBER_LIMIT if limit is None else limit
                 rows = (member_ranking(session=session, period_key=key, limit=count) if count
                         else member_ranking_all(session=session, period_key=key))
-                records = [{"rank": r.rank, "name": r.name, "branch": r.branch, "points": r.points,
-                            "member_id": r.member_id} for r in rows]
+                records = member_records(rows)
             else:
                 branches = branch_ranking(session=session, period_key=key)
                 if limit:
                     branches = branches[:limit]
-                records = [{"rank": b.rank, "name": b.name, "branch": b.name,
-                            "points": round(b.average_points, 2), "total_points": b.total_points,
-                            "average_points": round(b.average_points, 2), "members": b.members,
-                            "participants": b.participants,
-                            "participation_rate": round(b.participation_rate, 4), "branch_id": b.branch_id}
-                           for b in branches]
+                records = branch_records(branches)
     finally:
         app.close()
 
@@ -155,13 +152,12 @@ def rank(
     if view == "branch":
         title = title[:-1] + "，按人均积分）"
     if fmt == "xlsx":
-        _write_xlsx(output, records, columns, kind)
+        save_book(rank_book(records, columns, kind), output)
     else:
         if fmt == "json":
             text = json.dumps(records, ensure_ascii=False, indent=2) + "\n"
         elif fmt == "csv":
-            values = ([_cell(key, record[key]) for key in columns] for record in records)
-            text = csv_text(list(columns.values()), values, "\r\n" if output else "\n")
+            text = rank_csv(records, columns, "\r\n" if output else "\n")
         else:
             text = _table_text(records, columns, title, view, to_file=output is not None)
         if output is None:
@@ -169,14 +165,6 @@ def rank(
             return
         write_text(output, text)
     typer.echo(f"已写出 {output}（{len(records)} 行）")
-
-
-def _cell(key: str, value: Any, spreadsheet: bool = False) -> Any:
-    if key == "participation_rate":
-        return value if spreadsheet else f"{value:.1%}"
-    if key == "average_points":
-        return value if spreadsheet else f"{value:.2f}"
-    return value
 
 
 def _table_text(records: list[dict[str, Any]], columns: dict[str, str], title: str, view: str,
@@ -193,27 +181,9 @@ def _table_text(records: list[dict[str, Any]], columns: dict[str, str], title: s
     for key, header in columns.items():
         table.add_column(header, justify="left" if key in ("name", "branch") else "right")
     for record in records:
-        table.add_row(*(escape(str(_cell(key, record[key]))) for key in columns))
+        table.add_row(*(escape(str(cell(key, record[key]))) for key in columns))
     buffer = io.StringIO()
     width = 120 if to_file else shutil.get_terminal_size((100, 24)).columns
     console = Console(file=buffer, width=width, color_system=None, emoji=False)
     console.print(table)
     return f"{title}\n{buffer.getvalue()}"
-
-
-def _write_xlsx(output: Path, records: list[dict[str, Any]], columns: dict[str, str], kind: str) -> None:
-    from openpyxl.utils import get_column_letter
-
-    workbook = new_sheet(f"{kind}排行", list(columns.values()),
-                         ([_cell(key, record[key], spreadsheet=True) for key in columns] for record in records))
-    sheet = workbook.active
-    for index, key in enumerate(columns, start=1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = 20 if key in ("name", "branch") else 12
-        if key == "participation_rate":
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "0.0%"
-        elif key == "average_points":
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "0.00"
-    save_book(workbook, output)

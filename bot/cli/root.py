@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bot import __version__
-from bot.cli import bank, contest, doctor, meetings, members, points, push, rank, run
+from bot.cli import bank, contest, doctor, meetings, members, points, push, rank, run, web
 from bot.cli.chinese import chinese
 from bot.cli.common import CliContext, fail
 from bot.cli.example_config import EXAMPLE_CONFIG
@@ -65,6 +65,7 @@ def build_cli() -> typer.Typer:
     cli.add_typer(push.commands(), name="push")
     cli.add_typer(meetings.commands(), name="meetings")
     cli.command(name="reload")(push.reload)
+    cli.add_typer(web.commands(), name="web")
     return chinese(cli)
 
 

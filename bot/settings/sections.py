@@ -27,6 +27,7 @@ from bot.settings.channels import (
 )
 from bot.settings.points import PointsSettings, moved_points_keys
 from bot.settings.summary import SummarySettings
+from bot.settings.web import WebSettings
 from safeio.names import name_problem
 
 __all__ = ["Settings", "parse_offset", "ServerSettings", "WeComSettings", "WeComRobotSettings", "WeComAppSettings",
@@ -156,6 +157,7 @@ class Settings(_Section):
     schedule: ScheduleSettings = ScheduleSettings()
     points: PointsSettings = PointsSettings()
     summary: SummarySettings = SummarySettings()
+    web: WebSettings = WebSettings()  # the dashboard (bot/web/)
     _moved = model_validator(mode="before")(moved_points_keys)  # scoring.daily_points … from older configs
 
     @field_validator("groups")

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from bot.storage import cards_sent, metered, models, models_points
+from bot.storage import cards_sent, metered, models, models_points, models_web
 from bot.storage import models_records as records
 from bot.storage.append_only import guard_ledger
 from bot.storage.models import SchemaVersion
@@ -103,12 +103,17 @@ def _question_source(engine: Engine) -> None:
             conn.exec_driver_sql("ALTER TABLE bank_question ADD COLUMN source VARCHAR NOT NULL DEFAULT ''")
 
 
+def _web_tables(engine: Engine) -> None:
+    """9: the dashboard's login links, audit trail and signing key; new tables only, made where missing."""
+    SQLModel.metadata.create_all(engine, tables=[getattr(models_web, name).__table__ for name in models_web.__all__])
+
+
 # Each step upgrades the schema from version N-1 to N; create_all() makes new tables and columns of new
 # databases, so each step checks what is there.
 _UPGRADES: dict[int, Callable[[Engine], None]] = {2: _bank_state, 3: _outbox_unconfirmed, 4: _contest_kinds,
                                                   5: _metered_and_cards, 6: _meeting_records, 7: points_categories,
-                                                  8: _question_source}
-SCHEMA_VERSION = 8
+                                                  8: _question_source, 9: _web_tables}
+SCHEMA_VERSION = 9
 
 
 def _tuner(busy_timeout: float) -> Callable[[Any, Any], None]:
@@ -265,7 +270,8 @@ class Database:
 def _table_names() -> set[str]:
     tables = [*(getattr(models, name) for name in models.__all__),
               *(getattr(records, name) for name in records.__all__),
-              *(getattr(models_points, name) for name in models_points.__all__)]
+              *(getattr(models_points, name) for name in models_points.__all__),
+              *(getattr(models_web, name) for name in models_web.__all__)]
     return {table.__tablename__ for table in tables if hasattr(table, "__tablename__")} | {"metered_call", "card_sent"}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -54,11 +55,11 @@ FROM member m LEFT JOIN branch b ON b.id = m.branch_id
 LEFT JOIN points_total t ON t.member_id = m.id AND t.period_key = :key
 WHERE m.id = :member""")
 _AHEAD = text("SELECT COUNT(*) FROM points_total WHERE period_key = :key AND points > :points")
-_BRANCHES = text("""
+_BRANCHES = """
 SELECT b.id, b.name, COUNT(m.id), COUNT(t.member_id), COALESCE(SUM(t.points), 0)
 FROM branch b JOIN member m ON m.branch_id = b.id
 LEFT JOIN points_total t ON t.member_id = m.id AND t.period_key = :key AND t.points > 0
-GROUP BY b.id, b.name""")
+{where}GROUP BY b.id, b.name"""
 
 
 def _shared_ranks(values: list[float]) -> list[int]:
@@ -92,8 +93,11 @@ def member_position(*, session: Session, period_key: str, member_id: int) -> Mem
     return MemberRank(ahead + 1, member_id, name, branch, points)
 
 
-def branch_ranking(*, session: Session, period_key: str) -> list[BranchRank]:
-    rows = session.execute(_BRANCHES, {"key": period_key}).all()
+def branch_ranking(*, session: Session, period_key: str, branch_ids: Collection[int] | None = None) -> list[BranchRank]:
+    """Every branch with members, or only `branch_ids` (the dashboard's scope, as a WHERE condition)."""
+    names = {f"b{i}": b for i, b in enumerate(sorted(branch_ids or ()))}
+    where = "" if branch_ids is None else f"WHERE b.id IN ({', '.join(':' + n for n in names) or 'NULL'})\n"
+    rows = session.execute(text(_BRANCHES.format(where=where)), {"key": period_key, **names}).all()
     branches = [BranchRank(0, *row) for row in rows]
     branches.sort(key=lambda b: (-b.average_points, -b.total_points, b.name))
     ranks = _shared_ranks([round(b.average_points, 6) for b in branches])

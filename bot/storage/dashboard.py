@@ -1,0 +1,63 @@
+"""The 总览 figures, read with the viewer's scope as a WHERE condition on the member (bot/web/viewer.py Scope):
+who was active, answers and accuracy (contests and 每日一题), study items read (已学), and points by category per
+week from the running totals (an index read, not the ledger)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+__all__ = ["Activity", "activity", "totals_by_key"]
+
+
+@dataclass(frozen=True)
+class Activity:
+    active: int  # members who answered or read anything
+    answers: int
+    correct: int
+    reads: int
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.correct / self.answers if self.answers else None
+
+
+def activity(session: Session, where: tuple[str, dict[str, object]], since: datetime, until: datetime) -> Activity:
+    """What members in scope did in [since, until)."""
+    condition, params = where
+    bounds = {"since": since, "until": until, **params}
+    answers = session.execute(text(f"""
+        SELECT COUNT(*), COALESCE(SUM(CASE WHEN a.correct THEN 1 ELSE 0 END), 0) FROM (
+            SELECT member_id, correct FROM contest_answer WHERE answered_at >= :since AND answered_at < :until
+            UNION ALL
+            SELECT member_id, correct FROM daily_answer
+            WHERE answered_at >= :since AND answered_at < :until AND correct IS NOT NULL) a
+        JOIN member m ON m.id = a.member_id WHERE {condition}"""), bounds).one()
+    reads = session.execute(text(f"""
+        SELECT COUNT(*) FROM study_read r JOIN member m ON m.id = r.member_id
+        WHERE r.read_at >= :since AND r.read_at < :until AND {condition}"""), bounds).scalar_one()
+    active = session.execute(text(f"""
+        SELECT COUNT(DISTINCT a.member_id) FROM (
+            SELECT member_id FROM contest_answer WHERE answered_at >= :since AND answered_at < :until
+            UNION SELECT member_id FROM daily_answer WHERE answered_at >= :since AND answered_at < :until
+            UNION SELECT member_id FROM study_read WHERE read_at >= :since AND read_at < :until) a
+        JOIN member m ON m.id = a.member_id WHERE {condition}"""), bounds).scalar_one()
+    return Activity(active=int(active), answers=int(answers[0]), correct=int(answers[1]), reads=int(reads))
+
+
+def totals_by_key(session: Session, where: tuple[str, dict[str, object]], keys: Sequence[str]) -> dict[str, int]:
+    """Points summed over the members in scope, per totals key (W2026-10/quiz …); 0 for a key nobody has."""
+    if not keys:
+        return {}
+    condition, params = where
+    names = {f"k{i}": key for i, key in enumerate(keys)}
+    rows = session.execute(text(f"""
+        SELECT t.period_key, COALESCE(SUM(t.points), 0) FROM points_total t JOIN member m ON m.id = t.member_id
+        WHERE t.period_key IN ({", ".join(":" + n for n in names)}) AND {condition}
+        GROUP BY t.period_key"""), {**names, **params}).all()
+    found = {key: int(points) for key, points in rows}
+    return {key: found.get(key, 0) for key in keys}

@@ -1,0 +1,41 @@
+"""The dashboard's tables (schema 9): one-time login links, what was done there (the audit trail), and the key that
+signs its session cookies when studybot.yaml names none."""
+
+from __future__ import annotations
+
+from pydantic import NaiveDatetime as datetime  # Shanghai wall-clock time, like every table (models.py)
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+__all__ = ["WebLogin", "WebAudit", "WebKey"]
+
+
+class WebLogin(SQLModel, table=True):
+    """A login link: only the SHA-256 of its token is kept, so a copy of the database opens no session. `used_at` is
+    set in the transaction that issues the session: a link is usable once."""
+    __tablename__ = "web_login"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class WebAudit(SQLModel, table=True):
+    """Who did what on the dashboard: login, logout, export (the detail names what was exported)."""
+    __tablename__ = "web_audit"
+    __table_args__ = (Index("ix_web_audit_at", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    action: str = Field(max_length=20)
+    detail: str = Field(default="", max_length=500)
+    at: datetime
+
+
+class WebKey(SQLModel, table=True):
+    """The random key that signs session cookies when web.secret is empty: one row, made at first use, shared by every
+    instance on the database."""
+    __tablename__ = "web_key"
+    id: int = Field(default=1, primary_key=True)
+    key: str = Field(max_length=128)

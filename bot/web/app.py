@@ -1,0 +1,53 @@
+"""The HTTP side of studybot: platform callbacks (mounted from the channels that have them), /healthz, and the
+committee's dashboard under / (build_dashboard). `studybot run` serves build_web; `studybot web` the dashboard only."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from bot.app import App
+from bot.web.dashboard import STATIC, Dashboard, Refused
+from bot.web.pages.login import add_login_pages
+from bot.web.pages.overview import add_overview_page
+from bot.web.pages.ranking import add_ranking_pages
+from bot.web.security import security_headers
+
+__all__ = ["build_web", "build_dashboard"]
+
+
+def build_web(app: App) -> FastAPI:
+    web = FastAPI(title="studybot", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @web.get("/healthz")
+    def health() -> dict[str, object]:
+        return {"ok": True, "channels": sorted(app.channels)}
+
+    for channel in app.channels.values():
+        if (router := channel.router()) is not None:
+            web.include_router(router)
+    if app.settings.web.enabled:  # after the callbacks: their paths match first
+        web.mount("/", build_dashboard(app))
+    return web
+
+
+def build_dashboard(app: App) -> FastAPI:
+    web = FastAPI(title="studybot dashboard", docs_url=None, redoc_url=None, openapi_url=None)
+    dash = Dashboard(app)
+
+    @web.exception_handler(Refused)
+    def refused(request: Request, error: Refused) -> Response:
+        return dash.refused(request, error)
+
+    @web.get("/healthz")
+    def health() -> dict[str, object]:
+        return {"ok": True}
+
+    web.middleware("http")(security_headers)
+    web.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    add_login_pages(web, dash)
+    add_overview_page(web, dash)
+    add_ranking_pages(web, dash)
+    return web

@@ -1,0 +1,67 @@
+"""Dashboard sessions: a signed cookie holding the member, when the session began and when it was last used.
+
+Signing is itsdangerous's (HMAC-SHA1 over a key derived from the secret, with a salt per purpose) rather than hand-
+written hmac code: its timing-safe comparison and key derivation are reviewed and used by Flask. Its own timestamps
+are not used: they read the system time, and the idle timeout must follow the injected clock (tests move it)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+__all__ = ["SessionData", "Sessions", "SESSION_COOKIE", "LOGIN_COOKIE"]
+
+SESSION_COOKIE = "studybot_session"
+LOGIN_COOKIE = "studybot_login"  # the login form's double-submit token, before there is a session
+_STAMP = "%Y-%m-%dT%H:%M:%S"
+
+
+@dataclass(frozen=True)
+class SessionData:
+    member_id: int
+    issued: datetime
+    seen: datetime
+    nonce: str  # per session: what its CSRF token is made from
+
+
+class Sessions:
+    def __init__(self, key: str, *, idle_minutes: int) -> None:
+        self._cookies = URLSafeSerializer(key, salt="studybot.web.session")
+        self._key = hashlib.sha256(("studybot.web.csrf:" + key).encode()).digest()
+        self.idle = timedelta(minutes=idle_minutes)
+
+    def new(self, member_id: int, now: datetime) -> SessionData:
+        return SessionData(member_id, now, now, secrets.token_urlsafe(12))
+
+    def dump(self, data: SessionData) -> str:
+        return str(self._cookies.dumps([data.member_id, data.issued.strftime(_STAMP), data.seen.strftime(_STAMP),
+                                        data.nonce]))
+
+    def load(self, cookie: str | None, now: datetime) -> SessionData | None:
+        """The session a cookie holds, if its signature holds and it has not been idle too long."""
+        if not cookie:
+            return None
+        try:
+            member_id, issued, seen, nonce = self._cookies.loads(cookie)
+            data = SessionData(int(member_id), datetime.strptime(issued, _STAMP), datetime.strptime(seen, _STAMP),
+                               str(nonce))
+        except (BadSignature, ValueError, TypeError):
+            return None
+        if now - data.seen > self.idle or data.seen > now + timedelta(minutes=1):
+            return None
+        return data
+
+    def touched(self, data: SessionData, now: datetime) -> SessionData:
+        return SessionData(data.member_id, data.issued, max(now, data.seen), data.nonce)
+
+    def csrf(self, data: SessionData) -> str:
+        message = f"{data.member_id}|{data.issued.strftime(_STAMP)}|{data.nonce}".encode()
+        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:40]
+
+    def csrf_ok(self, data: SessionData, token: str | None) -> bool:
+        return bool(token) and hmac.compare_digest(self.csrf(data), str(token))

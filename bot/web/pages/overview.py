@@ -1,0 +1,95 @@
+"""/ (总览): this week and this month — members active, answers, accuracy, study items read, points by category —,
+points by category over the last 12 weeks (a chart: its data in a JSON block, drawn by static/overview.js), and the
+branches' 三会一课 this month flagged red (behind), amber (records pending) or green, from the same report as
+`会议统计` and `studybot meetings report` (bot/services/meeting_report.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from fastapi import FastAPI
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bot.storage.dashboard import activity, totals_by_key
+from bot.web.dashboard import Dashboard
+from bot.web.viewer import Viewer
+from scheduler.periods import Period, period_key, period_start
+from scheduler.points import CATEGORY_LABELS, Category
+
+__all__ = ["add_overview_page", "MeetingFlag", "WEEKS"]
+
+WEEKS = 12
+CATEGORIES = (Category.STUDY, Category.QUIZ, Category.MEETING, Category.SERVICE, Category.VANGUARD)
+
+
+@dataclass(frozen=True)
+class MeetingFlag:
+    branch: str
+    colour: str  # red | amber | green
+    behind: tuple[str, ...]  # the meeting types behind
+    pending: int  # meetings whose record is still to be filled in (待补记录)
+
+    @property
+    def text(self) -> str:
+        parts = [f"{'、'.join(self.behind)}未按要求开展"] if self.behind else []
+        parts += [f"{self.pending} 次会议待补记录"] if self.pending else []
+        return "；".join(parts) or "按要求开展"
+
+
+def meeting_flags(dash: Dashboard, session: Session, viewer: Viewer, today: date) -> list[MeetingFlag]:
+    """Per branch in scope: this month's 三会一课 as `会议统计` reports it."""
+    scope = viewer.scope
+    if not scope.sees_branches:
+        return []
+    reports = dash.app.schedule.attendance.reports
+    ids = None if scope.everything else sorted(scope.branch_ids)
+    rows, _ = reports.report(session, period="month", day=today, branch_ids=ids)
+    by_branch: dict[str, list] = {}
+    for row in rows:
+        by_branch.setdefault(row.branch, []).append(row)
+    flags = []
+    for branch, mine in by_branch.items():
+        behind = tuple(r.type for r in mine if r.behind)
+        pending = sum(r.pending for r in mine)
+        colour = "red" if behind else "amber" if pending else "green"
+        flags.append(MeetingFlag(branch, colour, behind, pending))
+    order = {"red": 0, "amber": 1, "green": 2}
+    return sorted(flags, key=lambda f: (order[f.colour], f.branch))
+
+
+def add_overview_page(web: FastAPI, dash: Dashboard) -> None:
+    @web.get("/")
+    def overview(request: Request) -> Response:
+        viewer = dash.viewer(request)
+        today = dash.app.clock.now().date()
+        weeks = [today - timedelta(weeks=n) for n in range(WEEKS - 1, -1, -1)]
+        week_keys = [period_key(Period.WEEK, day) for day in weeks]
+        spans = {"本周": (Period.WEEK, period_start(Period.WEEK, today)),
+                 "本月": (Period.MONTH, period_start(Period.MONTH, today))}
+        with dash.app.db.session() as session:
+            keys = [f"{w}/{c.value}" for w in week_keys for c in CATEGORIES]
+            keys += [f"{period_key(p, today)}/{c.value}" for p, _ in spans.values() for c in CATEGORIES]
+            totals = totals_by_key(session, viewer.scope.member_filter(), keys)
+            figures = []
+            for label, (period, since) in spans.items():
+                assert since is not None
+                done = activity(session, viewer.scope.member_filter(), datetime.combine(since, time()),
+                                datetime.combine(today + timedelta(days=1), time()))
+                points = [(CATEGORY_LABELS[c], totals[f"{period_key(period, today)}/{c.value}"]) for c in CATEGORIES]
+                figures.append((label, done, points))
+            flags = meeting_flags(dash, session, viewer, today)
+        chart = {"weeks": [f"第{int(key.split('-')[1])}周" for key in week_keys],
+                 "series": [{"name": CATEGORY_LABELS[c], "data": [totals[f"{w}/{c.value}"] for w in week_keys]}
+                            for c in CATEGORIES]}
+        return dash.page(request, "overview.html", viewer=viewer, figures=figures, flags=flags, title="总览",
+                         chart=_script_json(chart))
+
+
+def _script_json(data: object) -> str:
+    """JSON safe inside <script type="application/json">: no < > & that could close the block or open a comment."""
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
