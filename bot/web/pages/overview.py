@@ -30,33 +30,41 @@ CATEGORIES = (Category.STUDY, Category.QUIZ, Category.MEETING, Category.SERVICE,
 class MeetingFlag:
     branch: str
     colour: str  # red | amber | green
-    behind: tuple[str, ...]  # the meeting types behind
+    missed: tuple[str, ...]  # the meeting types not held as required in the month just ended (a fact)
+    not_yet: tuple[str, ...]  # the types not yet held this month (the month is still running: a reminder)
     pending: int  # meetings whose record is still to be filled in (待补记录)
 
     @property
     def text(self) -> str:
-        parts = [f"{'、'.join(self.behind)}未按要求开展"] if self.behind else []
+        parts = [f"上月{'、'.join(self.missed)}未按要求开展"] if self.missed else []
+        parts += [f"本月尚未开展{'、'.join(self.not_yet)}"] if self.not_yet else []
         parts += [f"{self.pending} 次会议待补记录"] if self.pending else []
         return "；".join(parts) or "按要求开展"
 
 
 def meeting_flags(dash: Dashboard, session: Session, viewer: Viewer, today: date) -> list[MeetingFlag]:
-    """Per branch in scope: this month's 三会一课 as `会议统计` reports it."""
+    """Per branch in scope, from the same report as `会议统计`: red for a type missed in the month just ended (only
+    a period that is over is behind for certain), amber for what this month still lacks or records still pending."""
     scope = viewer.scope
     if not scope.sees_branches:
         return []
     reports = dash.app.schedule.attendance.reports
     ids = None if scope.everything else sorted(scope.branch_ids)
     rows, _ = reports.report(session, period="month", day=today, branch_ids=ids)
+    ended, _ = reports.report(session, period="month", day=today.replace(day=1) - timedelta(days=1), branch_ids=ids)
+    missed: dict[str, list[str]] = {}
+    for row in ended:
+        if row.behind:
+            missed.setdefault(row.branch, []).append(row.type)
     by_branch: dict[str, list] = {}
     for row in rows:
         by_branch.setdefault(row.branch, []).append(row)
     flags = []
     for branch, mine in by_branch.items():
-        behind = tuple(r.type for r in mine if r.behind)
+        not_yet = tuple(r.type for r in mine if r.behind)
         pending = sum(r.pending for r in mine)
-        colour = "red" if behind else "amber" if pending else "green"
-        flags.append(MeetingFlag(branch, colour, behind, pending))
+        colour = "red" if missed.get(branch) else "amber" if not_yet or pending else "green"
+        flags.append(MeetingFlag(branch, colour, tuple(missed.get(branch, ())), not_yet, pending))
     order = {"red": 0, "amber": 1, "green": 2}
     return sorted(flags, key=lambda f: (order[f.colour], f.branch))
 
