@@ -23,6 +23,7 @@ from bot.channels.registry import (
     play_script,
 )
 from bot.cli.common import ConfigOption, clock_of, fail, ready_app, report_bank_problems, settings_from
+from bot.cli.local_dashboard import dashboard_beside_chat
 from bot.cli.logs import report_schedule_problems, setup_logging
 from bot.clock import ManualClock
 from bot.services.roster import import_roster
@@ -135,7 +136,10 @@ def _speaker(name: str) -> str:
 
 
 async def _chat(app: App, name: str, group: str) -> None:
-    await chat_interactively(app, name, group)
+    async with dashboard_beside_chat(app) as told:
+        if told:
+            typer.echo(told, err=True)
+        await chat_interactively(app, name, group)
 
 
 def run(
