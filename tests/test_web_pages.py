@@ -113,10 +113,10 @@ def test_overview_figures_on_seeded_data(app: App) -> None:
     assert quiz["data"][-1] == 75 and sum(quiz["data"]) == 75
     service = next(s for s in chart["series"] if s["name"] == "志愿服务")
     assert service["data"][-3] == 10  # W2026-08, two weeks before
-    assert "三会一课（上月与本月）" in admin and 'class="flag' in admin
+    assert "三会一课（上月与本期）" in admin and 'class="flag' in admin
     # nothing was held in February, an ended month: red, said as a fact; March is still running: said as 尚未开展
     assert re.search(r"上月[^<]*未按要求开展", admin)
-    assert "本月尚未开展" in admin
+    assert "本期尚未开展" in admin
 
 
 @pytest.mark.parametrize("period", ["all", "month", "week"])

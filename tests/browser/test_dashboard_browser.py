@@ -12,6 +12,7 @@ import pytest
 
 from bot.app import App
 from bot.clock import ManualClock
+from bot.storage.models import DailyAnswer, StudyRead
 from bot.storage.points import award_points
 from bot.web import build_web
 from bot.web.pages.login import LINK_GONE
@@ -29,6 +30,12 @@ def dashboard(tmp_path: Path, serve: Any) -> tuple[App, str]:
         for name, amount in (("张三", 12), ("李四", 7), ("钱七", 9)):
             award_points(session=session, member_id=people[name], amount=amount, reason="daily", source=f"d:{name}",
                          now=datetime(2026, 3, 3, 9))
+            session.add(DailyAnswer(member_id=people[name], day="2026-03-03", question_key="q", bank="党建基础知识",
+                                    asked_at=datetime(2026, 3, 3, 9), answer="A", correct=name != "李四",
+                                    answered_at=datetime(2026, 3, 3, 9, 1)))
+            session.add(StudyRead(member_id=people[name], item_id="02-sanhui-yike", read_at=datetime(2026, 3, 3, 12)))
+        award_points(session=session, member_id=people["张三"], amount=5, reason="meeting", source="m:1",
+                     now=datetime(2026, 2, 24, 15), note="支部党员大会")
         session.commit()
     return app, serve(build_web(app))
 

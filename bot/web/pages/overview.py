@@ -31,13 +31,13 @@ class MeetingFlag:
     branch: str
     colour: str  # red | amber | green
     missed: tuple[str, ...]  # the meeting types not held as required in the month just ended (a fact)
-    not_yet: tuple[str, ...]  # the types not yet held this month (the month is still running: a reminder)
+    not_yet: tuple[str, ...]  # the types not yet held in their current period (still running: a reminder)
     pending: int  # meetings whose record is still to be filled in (待补记录)
 
     @property
     def text(self) -> str:
         parts = [f"上月{'、'.join(self.missed)}未按要求开展"] if self.missed else []
-        parts += [f"本月尚未开展{'、'.join(self.not_yet)}"] if self.not_yet else []
+        parts += [f"本期尚未开展{'、'.join(self.not_yet)}"] if self.not_yet else []
         parts += [f"{self.pending} 次会议待补记录"] if self.pending else []
         return "；".join(parts) or "按要求开展"
 
