@@ -62,13 +62,15 @@ def app(tmp_path: Path) -> App:
 VIEWERS = {"admin": "老周", "secretary A": "张书记", "secretary B": "王书记", "member": "张三", "logged out": None}
 ALL = {"admin": 200, "secretary A": 200, "secretary B": 200, "member": 200, "logged out": 401}
 MANAGERS = {"admin": 200, "secretary A": 200, "secretary B": 200, "member": 403, "logged out": 401}
+EVERYTHING = {"admin": 200, "secretary A": 403, "secretary B": 403, "member": 403, "logged out": 401}
 ONLY_A = {"admin": 200, "secretary A": 200, "secretary B": 403, "member": 403, "logged out": 401}
 ONLY_B = {"admin": 200, "secretary A": 403, "secretary B": 200, "member": 403, "logged out": 401}
 # every page and export URL; {A} and {B} are the branches' ids
 MATRIX = [("/", ALL), ("/ranking", MANAGERS), ("/ranking?by=branch&period=month", MANAGERS),
           ("/ranking/export.xlsx", MANAGERS), ("/ranking/export.csv?by=branch", MANAGERS),
           ("/ranking?branch={A}", ONLY_A), ("/ranking?branch={B}&period=month", ONLY_B),
-          ("/ranking/export.csv?branch={B}", ONLY_B), ("/ranking/export.xlsx?branch={A}&by=branch", ONLY_A)]
+          ("/ranking/export.csv?branch={B}", ONLY_B), ("/ranking/export.xlsx?branch={A}&by=branch", ONLY_A),
+          ("/audit", EVERYTHING), ("/audit?page=2", EVERYTHING)]
 
 
 def client_as(app: App, who: str) -> TestClient:
