@@ -19,8 +19,9 @@ def test_the_trail_shows_logins_exports_points_and_attendance(tmp_path: Path, da
     app = web_app(tmp_path, ManualClock(NOW), database={"url": database_url})
     people, branches = ids(app), branch_ids(app)
     with app.db.session() as session:
-        request = PointsRequest(member_id=people["张三"], branch_id=branches["第一支部"], amount=5, category="service",
-                                reason="社区志愿服务", requested_by=people["张书记"], requested_at=datetime(2026, 3, 2, 9))
+        request = PointsRequest(member_id=people["张三"], branch_id=branches["第一支部"], amount=5,
+                                category="service", reason="社区志愿服务", requested_by=people["张书记"],
+                                requested_at=datetime(2026, 3, 2, 9))
         session.add(request)
         session.flush()
         session.add(PointsRequestChange(request_id=request.id, action="requested", by_id=people["张书记"],
