@@ -61,9 +61,16 @@ def csv_row(values: Sequence[object]) -> list[object]:
 def append_row(sheet: Any, values: Sequence[object]) -> bool:
     """Append `values` (empty strings as empty cells) to an openpyxl worksheet as text and numbers only;
     True when a control character had to be dropped."""
+    from openpyxl.cell.cell import Cell
+
     cleaned = [excel_safe(value) for value in values]
-    sheet.append([None if value == "" else value for value in cleaned])
-    for cell in sheet[sheet.max_row]:
+    cells = []
+    for value in cleaned:
+        cell = Cell(sheet, value=None if value == "" else value)
         if isinstance(cell.value, str):
             cell.data_type = "s"  # never "f": a formula would run when the sheet is opened
+        cells.append(cell)
+    # Cells made here and appended, rather than values appended and their row looked up again afterwards: the look-up
+    # (`sheet[sheet.max_row]`) scans every cell written so far, which made a 100,000-row export quadratic
+    sheet.append(cells)
     return cleaned != list(values)
