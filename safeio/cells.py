@@ -65,8 +65,9 @@ def append_row(sheet: Any, values: Sequence[object]) -> bool:
 
     cleaned = [excel_safe(value) for value in values]
     cells = []
-    for value in cleaned:
-        cell = Cell(sheet, value=None if value == "" else value)
+    for column, value in enumerate(cleaned, start=1):
+        kept: Any = None if value == "" else value
+        cell = Cell(sheet, row=1, column=column, value=kept)  # append() gives it its row
         if isinstance(cell.value, str):
             cell.data_type = "s"  # never "f": a formula would run when the sheet is opened
         cells.append(cell)
