@@ -15,71 +15,17 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
-from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from common import build, percentile  # noqa: I001 - also puts the project on sys.path
 from sqlalchemy import text
 
 from bot.clock import SystemClock
 from bot.storage.db import Database
 from bot.storage.ranking import branch_ranking, member_position, member_ranking
-from scheduler.periods import Period, period_key, period_keys
+from scheduler.periods import Period, period_key
 
 GOAL_MS = 20.0
-_STAMP = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores a DateTime on SQLite
-
-
-def build(db: Database, *, members: int, branches: int, rows: int, today: date, seed: int) -> None:
-    rng = random.Random(seed)
-    started = time.perf_counter()
-    created = datetime.combine(today - timedelta(days=400), datetime.min.time()).strftime(_STAMP)
-    raw = db.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        cursor.execute("PRAGMA synchronous=OFF")
-        cursor.executemany("INSERT INTO branch (id, name) VALUES (?, ?)",
-                           [(b, f"第{b}党支部") for b in range(1, branches + 1)])
-        cursor.executemany(
-            "INSERT INTO member (id, name, branch_id, role, created_at) VALUES (?, ?, ?, 'member', ?)",
-            [(m, f"成员{m:06d}", (m - 1) % branches + 1, created) for m in range(1, members + 1)])
-        raw.commit()
-
-        # Activity is skewed like real groups: a minority earns most points, many rarely answer.
-        days = [today - timedelta(days=d) for d in range(365)]
-        keys_by_day = {day: period_keys(day) for day in days}
-        totals: dict[tuple[int, str], int] = defaultdict(int)
-        amounts = (10, 10, 8, 6, 5, 5, 12, 2)
-        batch: list[tuple] = []
-        for i in range(rows):
-            member = int(members * rng.random() ** 1.6) + 1
-            day = days[rng.randrange(365)]
-            amount = amounts[rng.randrange(len(amounts))]
-            moment = datetime(day.year, day.month, day.day, 8 + rng.randrange(14), rng.randrange(60), rng.randrange(60))
-            batch.append((member, amount, "contest", f"bench:{i}", moment.strftime(_STAMP)))
-            for key in keys_by_day[day]:
-                totals[member, key] += amount
-            if len(batch) == 100_000:
-                cursor.executemany("INSERT INTO points_ledger (member_id, amount, reason, source, created_at) "
-                                   "VALUES (?, ?, ?, ?, ?)", batch)
-                batch.clear()
-        if batch:
-            cursor.executemany("INSERT INTO points_ledger (member_id, amount, reason, source, created_at) "
-                               "VALUES (?, ?, ?, ?, ?)", batch)
-        cursor.executemany("INSERT INTO points_total (member_id, period_key, points) VALUES (?, ?, ?)",
-                           [(m, k, p) for (m, k), p in totals.items()])
-        raw.commit()
-        cursor.execute("ANALYZE")
-        raw.commit()
-    finally:
-        raw.close()
-    print(f"built {members:,} members in {branches} branches, {rows:,} ledger rows, "
-          f"{len(totals):,} period totals in {time.perf_counter() - started:.1f} s", flush=True)
-
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def time_case(db: Database, repeat: int, run) -> list[float]:
