@@ -11,7 +11,7 @@ from enum import StrEnum
 from scheduler.periods import Period, period_key, period_keys
 
 __all__ = ["Category", "CATEGORY_LABELS", "MANUAL_CATEGORIES", "Cap", "DEFAULT_CAPS", "PointsRules", "parse_category",
-           "category_keys", "day_key", "month_key", "withheld_keys", "room_left", "REASON_CATEGORIES"]
+           "category_key", "category_keys", "day_key", "month_key", "withheld_keys", "room_left", "REASON_CATEGORIES"]
 
 
 class Category(StrEnum):
@@ -90,13 +90,19 @@ class PointsRules:
         return self.contest_answer if correct else 0
 
 
+def category_key(key: str, category: Category | None) -> str:
+    """The totals key of `category` within the period `key` (「M2026-03」 → 「M2026-03/quiz」); `key` itself for all
+    categories together. The one place this format is written: rankings, 我的积分 and the dashboard read it."""
+    return f"{key}/{category.value}" if category is not None else key
+
+
 def category_keys(day: date, category: Category) -> list[str]:
     """The totals a point earned on `day` in `category` counts toward: the category's periods, and its day."""
-    return [f"{key}/{category.value}" for key in period_keys(day)] + [day_key(day, category)]
+    return [category_key(key, category) for key in period_keys(day)] + [day_key(day, category)]
 
 
 def day_key(day: date, category: Category) -> str:
-    return f"D{day.isoformat()}/{category.value}"
+    return category_key(f"D{day.isoformat()}", category)
 
 
 def withheld_keys(day: date, category: Category) -> tuple[str, str]:
@@ -105,7 +111,7 @@ def withheld_keys(day: date, category: Category) -> tuple[str, str]:
 
 
 def month_key(day: date, category: Category) -> str:
-    return f"{period_key(Period.MONTH, day)}/{category.value}"
+    return category_key(period_key(Period.MONTH, day), category)
 
 
 def room_left(cap: Cap, *, today: int, this_month: int) -> int | None:

@@ -26,7 +26,7 @@ from bot.services.rank_table import (
 )
 from bot.storage.ranking import branch_ranking, member_ranking, member_ranking_all
 from scheduler.periods import PERIOD_LABELS, Period, parse_period, period_key
-from scheduler.points import CATEGORY_LABELS, Category, parse_category
+from scheduler.points import CATEGORY_LABELS, Category, category_key, parse_category
 
 __all__ = ["rank", "describe_period", "MEMBER_COLUMNS", "BRANCH_COLUMNS"]
 
@@ -124,7 +124,7 @@ def rank(
     today = clock_of(ctx).now().date()  # the clock reads Shanghai wall-clock time
     day = today if on is None else parse_date(on)
 
-    key = period_key(chosen, day) + (f"/{kind_of.value}" if kind_of else "")
+    key = category_key(period_key(chosen, day), kind_of)
     app = open_app(config)
     try:
         with app.db.session() as session:

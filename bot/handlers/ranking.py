@@ -9,7 +9,7 @@ from bot.services.context import Context
 from bot.services.my_points import ledger_text, my_points_text
 from bot.storage.ranking import branch_ranking, member_position, member_ranking
 from scheduler.periods import PERIOD_LABELS, PERIOD_WORDS, Period, period_key
-from scheduler.points import CATEGORY_LABELS, Category, PointsRules, parse_category
+from scheduler.points import CATEGORY_LABELS, Category, PointsRules, category_key, parse_category
 
 __all__ = ["ranking_commands"]
 
@@ -42,7 +42,7 @@ def _ranked(ctx: Context, example: str) -> tuple[str, str] | str:
     period, category = chosen
     if category is Category.PENALTY:
         return "扣分不做排行。发送「积分明细」可查看自己的扣分记录及事由。"
-    key = period_key(period, ctx.now.date()) + (f"/{category.value}" if category else "")
+    key = category_key(period_key(period, ctx.now.date()), category)
     return key, PERIOD_LABELS[period] + (f"，{CATEGORY_LABELS[category]}" if category else "")
 
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from bot.storage.ledger_view import LedgerLine, ledger_lines, totals_of
 from bot.storage.ranking import member_position
 from scheduler.periods import PERIOD_LABELS, Period, period_key, period_start
-from scheduler.points import CATEGORY_LABELS, Category, PointsRules, day_key, month_key
+from scheduler.points import CATEGORY_LABELS, Category, PointsRules, category_key, day_key, month_key
 
 __all__ = ["my_points_text", "ledger_text", "DETAIL_LIMIT"]
 
@@ -21,7 +21,7 @@ _SHOWN = (Category.STUDY, Category.QUIZ, Category.MEETING, Category.SERVICE, Cat
 def my_points_text(session: Session, *, member_id: int, name: str, period: Period, today: date,
                    rules: PointsRules) -> str:
     key = period_key(period, today)
-    keys = [key] + [f"{key}/{c.value}" for c in Category]
+    keys = [key] + [category_key(key, c) for c in Category]
     keys += [k for c in Category for k in (day_key(today, c), month_key(today, c))]
     keys += [period_key(p, today) for p in Period if p is not period]
     held = totals_of(session, member_id, list(dict.fromkeys(keys)))
@@ -29,7 +29,7 @@ def my_points_text(session: Session, *, member_id: int, name: str, period: Perio
     rank = f"，第 {position.rank} 名" if position and held[key] > 0 else ""
     lines = [f"📊 {name} 的党建积分（{PERIOD_LABELS[period]}）", f"合计 {held[key]} 分{rank}"]
     for category in (*_SHOWN, Category.PENALTY):
-        points = held[f"{key}/{category.value}"]
+        points = held[category_key(key, category)]
         if category is Category.PENALTY and not points:
             continue
         lines.append(f"· {CATEGORY_LABELS[category]} {points} 分{_caps(rules, category, held, today)}")

@@ -18,7 +18,7 @@ from bot.storage.dashboard import activity, totals_by_key
 from bot.web.dashboard import Dashboard
 from bot.web.viewer import Viewer
 from scheduler.periods import Period, period_key, period_start
-from scheduler.points import CATEGORY_LABELS, Category
+from scheduler.points import CATEGORY_LABELS, Category, category_key
 
 __all__ = ["add_overview_page", "MeetingFlag", "WEEKS"]
 
@@ -79,19 +79,19 @@ def add_overview_page(web: FastAPI, dash: Dashboard) -> None:
         spans = {"本周": (Period.WEEK, period_start(Period.WEEK, today)),
                  "本月": (Period.MONTH, period_start(Period.MONTH, today))}
         with dash.app.db.session() as session:
-            keys = [f"{w}/{c.value}" for w in week_keys for c in CATEGORIES]
-            keys += [f"{period_key(p, today)}/{c.value}" for p, _ in spans.values() for c in CATEGORIES]
+            keys = [category_key(w, c) for w in week_keys for c in CATEGORIES]
+            keys += [category_key(period_key(p, today), c) for p, _ in spans.values() for c in CATEGORIES]
             totals = totals_by_key(session, viewer.scope.member_filter(), keys)
             figures = []
             for label, (period, since) in spans.items():
                 assert since is not None
                 done = activity(session, viewer.scope.member_filter(), datetime.combine(since, time()),
                                 datetime.combine(today + timedelta(days=1), time()))
-                points = [(CATEGORY_LABELS[c], totals[f"{period_key(period, today)}/{c.value}"]) for c in CATEGORIES]
+                points = [(CATEGORY_LABELS[c], totals[category_key(period_key(period, today), c)]) for c in CATEGORIES]
                 figures.append((label, done, points))
             flags = meeting_flags(dash, session, viewer, today)
         chart = {"weeks": [f"第{int(key.split('-')[1])}周" for key in week_keys],
-                 "series": [{"name": CATEGORY_LABELS[c], "data": [totals[f"{w}/{c.value}"] for w in week_keys]}
+                 "series": [{"name": CATEGORY_LABELS[c], "data": [totals[category_key(w, c)] for w in week_keys]}
                             for c in CATEGORIES]}
         return dash.page(request, "overview.html", viewer=viewer, figures=figures, flags=flags, title="总览",
                          chart=_script_json(chart))

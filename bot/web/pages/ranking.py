@@ -3,6 +3,8 @@ without JavaScript the same form and links load the whole page), and the current
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
@@ -54,7 +56,5 @@ def add_ranking_pages(web: FastAPI, dash: Dashboard) -> None:
             session.commit()
         body = book_bytes(rank_book(records, columns, kind)) if fmt == "xlsx" else rank_csv(records, columns)
         name = f"{kind}排行-{query.key(now.date()).replace('/', '-')}.{fmt}"
-        from urllib.parse import quote
-
         headers = {"Content-Disposition": f"attachment; filename=\"ranking.{fmt}\"; filename*=UTF-8''{quote(name)}"}
         return Response(body, media_type=_TYPES[fmt], headers=headers)

@@ -15,7 +15,7 @@ from bot.storage.ranking import branch_ranking
 from bot.web.dashboard import Refused
 from bot.web.viewer import Scope, Viewer
 from scheduler.periods import PERIOD_LABELS, Period, period_key
-from scheduler.points import CATEGORY_LABELS, Category
+from scheduler.points import CATEGORY_LABELS, Category, category_key
 
 __all__ = ["RankingQuery", "PAGE_SIZE", "CATEGORIES", "NOT_FOR_MEMBERS"]
 
@@ -53,7 +53,7 @@ class RankingQuery:
 
     def key(self, today: Any) -> str:
         """The totals key `studybot rank` reads for the same choices."""
-        return period_key(self.period, today) + (f"/{self.category.value}" if self.category else "")
+        return category_key(period_key(self.period, today), self.category)
 
     def label(self) -> str:
         what = "个人" if self.by == "member" else "支部（按人均积分）"
