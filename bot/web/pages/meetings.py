@@ -1,6 +1,6 @@
 """/meetings (三会一课): each branch in scope × the months (or quarters) of a year × meeting type — 已开 / 应开,
-待补记录, 出勤率 — coloured green (held as required), red (short in a period that has ended) or amber (records pending, or
-not yet held in the running period), from the same figures as 会议统计 and `studybot meetings report`
+待补记录, 出勤率 — coloured green (held as required), red (short in a period that has ended) or amber (records
+pending, or not yet held in the running period), from the same figures as 会议统计 and `studybot meetings report`
 (bot/services/meeting_grid.py: each branch's meetings read once for the whole year); one branch's meetings of the
 year (台账), each linking to its record (/meetings/{id}); both tables as .xlsx / .csv."""
 
