@@ -15,6 +15,7 @@ from bot.web.pages.login import add_login_pages
 from bot.web.pages.meetings import add_meetings_pages
 from bot.web.pages.overview import add_overview_page
 from bot.web.pages.ranking import add_ranking_pages
+from bot.web.pages.study import add_study_pages
 from bot.web.security import security_headers
 
 __all__ = ["build_web", "build_dashboard"]
@@ -54,4 +55,5 @@ def build_dashboard(app: App) -> FastAPI:
     add_ranking_pages(web, dash)
     add_audit_page(web, dash)
     add_meetings_pages(web, dash)
+    add_study_pages(web, dash)
     return web
