@@ -61,9 +61,12 @@ def meeting(app: App, branch: str, type_key: str, start: datetime, *, present: t
 
 @pytest.fixture
 def app(tmp_path: Path) -> App:
+    return add_meetings(web_app(tmp_path, ManualClock(NOW)))
+
+
+def add_meetings(app: App) -> App:
     """第一支部 (张书记, 张三, 李四): a 主题党日 in January, a 党员大会 in February (李四 on leave, minutes), a 党课
     this March still without a record; 第二支部 (王书记, 钱七): a 主题党日 in February."""
-    app = web_app(tmp_path, ManualClock(NOW))
     meeting(app, "第一支部", "theme_day", datetime(2026, 1, 10, 9, 0), present=("张三", "李四"))
     assembly = meeting(app, "第一支部", "general_assembly", datetime(2026, 2, 15, 14, 30), present=("张书记",),
                        leave=("李四",), chair="张书记", topic="学习党章")
