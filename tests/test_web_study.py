@@ -30,15 +30,16 @@ PLAN = "plans:\n  - name: 周一学习\n    when: 每周一 09:00\n    to: [第�
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> App:
-    return seed_study(tmp_path)
+def app(tmp_path: Path, database_url: str) -> App:
+    return seed_study(tmp_path, database_url)  # SQLite, and PostgreSQL with STUDYBOT_TEST_POSTGRES
 
 
-def seed_study(tmp_path: Path) -> App:
+def seed_study(tmp_path: Path, database_url: str | None = None) -> App:
     """Item 01 went to both branches' groups (5 members), 02 to 第一支部's (3), 03 privately to 钱七, a 04 push is
     still pending; 张三, 李四 and 钱七 read 01, 张三 read 02, 王书记 read 05 without a push. 第二支部 arranged 04."""
     (tmp_path / "plan.yaml").write_text(PLAN, encoding="utf-8")
-    app = web_app(tmp_path, ManualClock(NOW), content={"plans": [str(tmp_path / "plan.yaml")]})
+    app = web_app(tmp_path, ManualClock(NOW), content={"plans": [str(tmp_path / "plan.yaml")]},
+                  **({"database": {"url": database_url}} if database_url else {}))
     branches = branch_ids(app)
     with app.db.session() as session:
         people = {m.name: m.id for m in session.exec(select(Member))}
