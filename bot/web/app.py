@@ -12,8 +12,10 @@ from bot.app import App
 from bot.web.dashboard import STATIC, Dashboard, Refused
 from bot.web.pages.audit import add_audit_page
 from bot.web.pages.login import add_login_pages
+from bot.web.pages.meetings import add_meetings_pages
 from bot.web.pages.overview import add_overview_page
 from bot.web.pages.ranking import add_ranking_pages
+from bot.web.pages.study import add_study_pages
 from bot.web.security import security_headers
 
 __all__ = ["build_web", "build_dashboard"]
@@ -52,4 +54,6 @@ def build_dashboard(app: App) -> FastAPI:
     add_overview_page(web, dash)
     add_ranking_pages(web, dash)
     add_audit_page(web, dash)
+    add_meetings_pages(web, dash)
+    add_study_pages(web, dash)
     return web
