@@ -241,3 +241,16 @@ def test_a_secretary_of_a_sees_nothing_of_b_anywhere(app: App) -> None:
     member = client.get(f"/member/{ids(app)['钱七']}")
     assert member.status_code == 403 and "无权查看该成员" in member.text
     assert client.get("/branch/export.csv").content.decode("utf-8-sig").count("\n") == 2  # header and 第一支部
+
+
+def test_the_pages_on_each_database(tmp_path: Path, database_url: str) -> None:
+    """The raw SQL on SQLite and, with STUDYBOT_TEST_POSTGRES set, on PostgreSQL."""
+    app = with_records(seeded(tmp_path, database={"url": database_url}))
+    client = login(app, "张书记")
+    page = client.get(f"/branch/{branch_ids(app)['第一支部']}?period=week").text
+    assert cells(page, "张三")[4:] == ["30", "5", "3", "1", "1", "1", "0", "0"]
+    assert cells(page, "李四")[8:] == ["1", "0", "1", "0"]
+    member = client.get(f"/member/{ids(app)['张三']}").text
+    assert cells(section(member, "/contests/export"), "2026-03-03 20:00")[3:6] == ["3", "2", "20"]
+    assert cells(section(member, "/meetings/export"), "2026-03-02 19:00")[-1] == "出席"
+    assert client.get(f"/member/{ids(app)['钱七']}").status_code == 403
