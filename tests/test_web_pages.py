@@ -9,6 +9,7 @@ import json
 import re
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -30,10 +31,10 @@ NOW = datetime(2026, 3, 4, 10, 0)  # a Wednesday: W2026-10, M2026-03
 MARCH, FEBRUARY = datetime(2026, 3, 3, 9, 0), datetime(2026, 2, 20, 9, 0)
 
 
-def seeded(tmp_path: Path) -> App:
+def seeded(tmp_path: Path, **overrides: Any) -> App:
     """第一支部: 张三 30 (20 answering in March + 10 by hand in February as 志愿服务), 李四 30; 第二支部: 钱七 20,
     and a member called 「=HYPERLINK("x")」 with 5. 张三 answered 2 daily questions this week (1 right), read 1 item."""
-    app = web_app(tmp_path, ManualClock(NOW))
+    app = web_app(tmp_path, ManualClock(NOW), **overrides)
     people = ids(app)
     with app.db.session() as session:
         formula = Member(name='=HYPERLINK("x")', branch_id=branch_ids(app)["第二支部"], created_at=FEBRUARY)

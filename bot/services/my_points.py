@@ -12,7 +12,7 @@ from bot.storage.ranking import member_position
 from scheduler.periods import PERIOD_LABELS, Period, period_key, period_start
 from scheduler.points import CATEGORY_LABELS, Category, PointsRules, category_key, day_key, month_key
 
-__all__ = ["my_points_text", "ledger_text", "DETAIL_LIMIT"]
+__all__ = ["my_points_text", "ledger_text", "ledger_what", "DETAIL_LIMIT"]
 
 DETAIL_LIMIT = 30  # lines of 积分明细 in one chat message
 _SHOWN = (Category.STUDY, Category.QUIZ, Category.MEETING, Category.SERVICE, Category.VANGUARD)
@@ -68,10 +68,11 @@ def _line(line: LedgerLine) -> str:
     label = CATEGORY_LABELS.get(Category(line.category), line.category) if line.category in set(Category) else ""
     amount = f"+{line.amount}" if line.amount > 0 else str(line.amount)
     held = f"（超出上限，{line.withheld} 分未计入）" if line.withheld else ""
-    return f"{line.at:%m-%d} {label} {amount} 分 {_what(line)}{held}"
+    return f"{line.at:%m-%d} {label} {amount} 分 {ledger_what(line)}{held}"
 
 
-def _what(line: LedgerLine) -> str:
+def ledger_what(line: LedgerLine) -> str:
+    """What an entry was for, as 积分明细 says it (the dashboard's 成员 page shows the same words)."""
     if line.reason == "contest":
         bank = f"（{line.note}）" if line.note else ""
         return f"知识竞赛{bank}答对 {line.entries} 题"

@@ -11,8 +11,10 @@ from starlette.staticfiles import StaticFiles
 from bot.app import App
 from bot.web.dashboard import STATIC, Dashboard, Refused
 from bot.web.pages.audit import add_audit_page
+from bot.web.pages.branch import add_branch_pages
 from bot.web.pages.login import add_login_pages
 from bot.web.pages.meetings import add_meetings_pages
+from bot.web.pages.member import add_member_pages
 from bot.web.pages.overview import add_overview_page
 from bot.web.pages.ranking import add_ranking_pages
 from bot.web.pages.study import add_study_pages
@@ -56,4 +58,6 @@ def build_dashboard(app: App) -> FastAPI:
     add_audit_page(web, dash)
     add_meetings_pages(web, dash)
     add_study_pages(web, dash)
+    add_branch_pages(web, dash)
+    add_member_pages(web, dash)
     return web

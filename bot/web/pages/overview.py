@@ -14,6 +14,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.storage.branches import all_branches
 from bot.storage.dashboard import activity, totals_by_key
 from bot.web.dashboard import Dashboard
 from bot.web.viewer import Viewer
@@ -90,11 +91,12 @@ def add_overview_page(web: FastAPI, dash: Dashboard) -> None:
                 points = [(CATEGORY_LABELS[c], totals[category_key(period_key(period, today), c)]) for c in CATEGORIES]
                 figures.append((label, done, points))
             flags = meeting_flags(dash, session, viewer, today)
+            links = {b.name: f"/branch/{b.id}" for b in all_branches(session=session)} if flags else {}
         chart = {"weeks": [f"第{int(key.split('-')[1])}周" for key in week_keys],
                  "series": [{"name": CATEGORY_LABELS[c], "data": [totals[category_key(w, c)] for w in week_keys]}
                             for c in CATEGORIES]}
-        return dash.page(request, "overview.html", viewer=viewer, figures=figures, flags=flags, title="总览",
-                         chart=_script_json(chart))
+        return dash.page(request, "overview.html", viewer=viewer, figures=figures, flags=flags, links=links,
+                         title="总览", chart=_script_json(chart))
 
 
 def _script_json(data: object) -> str:

@@ -35,7 +35,9 @@ def add_ranking_pages(web: FastAPI, dash: Dashboard) -> None:
             branches = [b for b in all_branches(session=session) if viewer.scope.sees_branch(b.id)]
         pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
         shown = [[(key, cell(key, record[key])) for key in columns] for record in records]
-        context = dict(viewer=viewer, query=query, columns=columns, rows=shown, total=total, pages=pages,
+        # every row is in the viewer's scope (the query's condition), so its 成员 or 支部 page is theirs to open
+        links = [f"/member/{r['member_id']}" if query.by == "member" else f"/branch/{r['branch_id']}" for r in records]
+        context = dict(viewer=viewer, query=query, columns=columns, rows=shown, links=links, total=total, pages=pages,
                        periods=PERIOD_LABELS, categories=[(c.value, CATEGORY_LABELS[c]) for c in CATEGORIES],
                        branches=branches, title="排行")
         partial = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "ranking-table"
