@@ -12,6 +12,7 @@ from bot.app import App
 from bot.web.dashboard import STATIC, Dashboard, Refused
 from bot.web.pages.audit import add_audit_page
 from bot.web.pages.banks import add_bank_pages
+from bot.web.pages.contests import add_contest_pages
 from bot.web.pages.login import add_login_pages
 from bot.web.pages.overview import add_overview_page
 from bot.web.pages.ranking import add_ranking_pages
@@ -54,4 +55,5 @@ def build_dashboard(app: App) -> FastAPI:
     add_ranking_pages(web, dash)
     add_audit_page(web, dash)
     add_bank_pages(web, dash)
+    add_contest_pages(web, dash)
     return web
