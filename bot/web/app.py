@@ -16,6 +16,7 @@ from bot.web.pages.contests import add_contest_pages
 from bot.web.pages.login import add_login_pages
 from bot.web.pages.overview import add_overview_page
 from bot.web.pages.ranking import add_ranking_pages
+from bot.web.pages.roster import add_roster_pages
 from bot.web.security import security_headers
 
 __all__ = ["build_web", "build_dashboard"]
@@ -56,4 +57,5 @@ def build_dashboard(app: App) -> FastAPI:
     add_audit_page(web, dash)
     add_bank_pages(web, dash)
     add_contest_pages(web, dash)
+    add_roster_pages(web, dash)
     return web
