@@ -59,7 +59,9 @@ def bank_rows(dash: Dashboard) -> list[list[object]]:
         for question in bank.questions:
             counts[question.type] += 1
         stored = imports.get(bank.name)
-        rows.append([bank.name, len(bank.questions), *counts.values(), bank.source,
+        # a bank file by its name only: the server's folders are nobody's business on a phone
+        source = bank.source if bank.source.startswith("数据库") else Path(bank.source).name
+        rows.append([bank.name, len(bank.questions), *counts.values(), source,
                      stored.at.strftime("%Y-%m-%d %H:%M") if stored and bank.source.startswith("数据库") else ""])
     return rows
 
