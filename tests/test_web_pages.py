@@ -71,7 +71,10 @@ MATRIX = [("/", ALL), ("/ranking", MANAGERS), ("/ranking?by=branch&period=month"
           ("/ranking/export.xlsx", MANAGERS), ("/ranking/export.csv?by=branch", MANAGERS),
           ("/ranking?branch={A}", ONLY_A), ("/ranking?branch={B}&period=month", ONLY_B),
           ("/ranking/export.csv?branch={B}", ONLY_B), ("/ranking/export.xlsx?branch={A}&by=branch", ONLY_A),
-          ("/audit", EVERYTHING), ("/audit?page=2", EVERYTHING)]
+          ("/audit", EVERYTHING), ("/audit?page=2", EVERYTHING),
+          ("/contests", MANAGERS), ("/contests/export.xlsx", MANAGERS), ("/contests/export.csv?bank=x", MANAGERS),
+          ("/banks", EVERYTHING), ("/banks/export.xlsx", EVERYTHING), ("/banks/export.csv", EVERYTHING),
+          ("/roster", MANAGERS), ("/roster/export.xlsx", MANAGERS), ("/roster/export.csv", MANAGERS)]
 
 
 def client_as(app: App, who: str) -> TestClient:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlmodel import Session
+
 from bot.storage import bank_staging as staging
 from bot.storage.db import Database
 from bot.storage.turns import TakingTurns
@@ -48,11 +50,14 @@ def _drop(turns: TakingTurns, bank_id: int) -> None:
 
 def import_bank(db: Database, bank: Bank, *, source: str, replace: bool, now: datetime, chunk: int = CHUNK,
                 progress: Callable[[int, int], None] | None = None,
-                sleep: Callable[[float], None] = time.sleep) -> SavedBank:
+                sleep: Callable[[float], None] = time.sleep,
+                on_publish: Callable[[Session], None] | None = None) -> SavedBank:
     """Add the bank's questions to the stored bank of that name (created if new), skipping the ones it
     already has; with `replace`, its questions are replaced instead. `progress(done, total)` is called
     between transactions (questions written so far, of the new ones); `sleep` is how the import waits
-    between them for the running bot's writes (bot/storage/turns.py; tests pass their own)."""
+    between them for the running bot's writes (bot/storage/turns.py; tests pass their own). `on_publish(session)`
+    runs in the transaction that publishes the bank (the dashboard's audit line: written with the bank or not at
+    all)."""
     turns = TakingTurns(db, sleep=sleep)
     with db.session() as session:
         abandoned = staging.unfinished_banks(session=session, before=now - ABANDONED_AFTER)
@@ -86,6 +91,8 @@ def import_bank(db: Database, bank: Bank, *, source: str, replace: bool, now: da
             retired = staging.publish(session=session, staging_id=staging_id, name=bank.name,
                                       description=description, time_limit=time_limit, strictness=strictness,
                                       source=source, now=now)
+            if on_publish is not None:
+                on_publish(session)
     except BaseException:
         _drop(turns, staging_id)  # nothing was shown: take back what was written
         raise

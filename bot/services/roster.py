@@ -24,7 +24,7 @@ from bot.storage.models import Member
 from bot.storage.people import MemberRecord, all_members, identities_of_members, identities_on, write_members
 from bot.storage.turns import TakingTurns
 
-__all__ = ["ImportResult", "RosterIncomplete", "check_roster", "import_roster", "CHUNK"]
+__all__ = ["ImportResult", "RosterIncomplete", "check_roster", "matched_members", "import_roster", "CHUNK"]
 
 CHUNK = 500  # rows per transaction: tens of milliseconds of the write lock (bench/import_beside_contest.py)
 
@@ -197,9 +197,15 @@ def check_roster(*, session: Session, rows: list[RosterRow], label: str) -> list
     return _resolve(session, rows, label)[0]
 
 
+def matched_members(*, session: Session, rows: list[RosterRow], label: str) -> dict[int, Member]:
+    """The existing member each row (by row number) would update; rows with problems or new members absent."""
+    return _resolve(session, rows, label)[1]
+
+
 def import_roster(db: Database, *, rows: list[RosterRow], now: datetime, label: str, chunk: int = CHUNK,
                   progress: Callable[[int, int], None] | None = None,
-                  sleep: Callable[[float], None] = time.sleep) -> ImportResult:
+                  sleep: Callable[[float], None] = time.sleep,
+                  on_last: Callable[[Session], None] | None = None) -> ImportResult:
     """Check every row against the database (RosterError, and nothing written, on any problem), then upsert
     the rows in transactions of `chunk`, so the running bot's answers never wait behind a long import.
 
@@ -208,7 +214,8 @@ def import_roster(db: Database, *, rows: list[RosterRow], now: datetime, label: 
     since every row then matches the member it made or changed. A person who first writes to the bot while the
     import runs is the member their account names, not a second one. `progress(done, total)` runs between
     chunks; `sleep` is how the import waits between them for the running bot's writes (bot/storage/turns.py;
-    tests pass their own)."""
+    tests pass their own). `on_last(session)` runs in the transaction that writes the last chunk (the dashboard's
+    audit line, written with the change that completes the import)."""
     with db.session() as session:
         problems, targets = _resolve(session, rows, label)
         if problems:
@@ -244,6 +251,8 @@ def import_roster(db: Database, *, rows: list[RosterRow], now: datetime, label: 
                 write_members(session=session, now=now, records=[
                     MemberRecord(row.name, branches[row.branch], role, row.identities, member_id, **_party(row))
                     for row, member_id, role in plan[done:done + chunk]])
+                if on_last is not None and done + chunk >= len(plan):
+                    on_last(session)
         except OperationalError as exc:
             raise RosterIncomplete(done, len(plan)) from exc
         if progress is not None:

@@ -11,12 +11,15 @@ from starlette.staticfiles import StaticFiles
 from bot.app import App
 from bot.web.dashboard import STATIC, Dashboard, Refused
 from bot.web.pages.audit import add_audit_page
+from bot.web.pages.banks import add_bank_pages
 from bot.web.pages.branch import add_branch_pages
+from bot.web.pages.contests import add_contest_pages
 from bot.web.pages.login import add_login_pages
 from bot.web.pages.meetings import add_meetings_pages
 from bot.web.pages.member import add_member_pages
 from bot.web.pages.overview import add_overview_page
 from bot.web.pages.ranking import add_ranking_pages
+from bot.web.pages.roster import add_roster_pages
 from bot.web.pages.study import add_study_pages
 from bot.web.security import security_headers
 
@@ -60,4 +63,7 @@ def build_dashboard(app: App) -> FastAPI:
     add_study_pages(web, dash)
     add_branch_pages(web, dash)
     add_member_pages(web, dash)
+    add_bank_pages(web, dash)
+    add_contest_pages(web, dash)
+    add_roster_pages(web, dash)
     return web
