@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-from bot.web.viewer import Scope
+from bot.storage.scope import Scope
 
 __all__ = ["ContestLine", "Figures", "Score", "contests", "contest", "contest_banks", "question_figures",
            "scores"]

@@ -13,8 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.storage.dashboard_contests import ContestLine, contest, contest_banks, contests, question_figures, scores
-from bot.web.dashboard import Dashboard, Refused
-from bot.web.pages.overview import _script_json
+from bot.web.dashboard import Dashboard, Refused, script_json
 from bot.web.pages.ranking_query import NOT_FOR_MEMBERS
 from bot.web.tables import Column, Table, download
 from bot.web.viewer import Viewer
@@ -93,7 +92,7 @@ def add_contest_pages(web: FastAPI, dash: Dashboard) -> None:
                  "rates": [round(row[5] * 100, 1) if isinstance(row[5], float) else None for row in questions]}
         return dash.page(request, "contest.html", viewer=viewer, contest=line, summary=contest_row(line),
                          columns=COLUMNS, question_columns=QUESTION_COLUMNS, questions=questions,
-                         score_columns=SCORE_COLUMNS, scores=people, chart=_script_json(chart),
+                         score_columns=SCORE_COLUMNS, scores=people, chart=script_json(chart),
                          title=f"竞赛 · {line.group}")
 
     @web.get("/contests/{contest_id}/questions/export.{fmt}")

@@ -5,7 +5,6 @@ branches' 三会一课 this month flagged red (behind), amber (records pending) 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -16,7 +15,7 @@ from starlette.responses import Response
 
 from bot.storage.branches import all_branches
 from bot.storage.dashboard import activity, totals_by_key
-from bot.web.dashboard import Dashboard
+from bot.web.dashboard import Dashboard, script_json
 from bot.web.viewer import Viewer
 from scheduler.periods import Period, period_key, period_start
 from scheduler.points import CATEGORY_LABELS, Category, category_key
@@ -96,10 +95,5 @@ def add_overview_page(web: FastAPI, dash: Dashboard) -> None:
                  "series": [{"name": CATEGORY_LABELS[c], "data": [totals[category_key(w, c)] for w in week_keys]}
                             for c in CATEGORIES]}
         return dash.page(request, "overview.html", viewer=viewer, figures=figures, flags=flags, links=links,
-                         title="总览", chart=_script_json(chart))
+                         title="总览", chart=script_json(chart))
 
-
-def _script_json(data: object) -> str:
-    """JSON safe inside <script type="application/json">: no < > & that could close the block or open a comment."""
-    text = json.dumps(data, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -5,7 +5,6 @@ table to one item. Every table downloads as .xlsx / .csv."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +15,7 @@ from starlette.responses import Response
 
 from bot.services.study_outlook import NextPush, PlanLine, study_outlook
 from bot.storage.dashboard_study import BranchFigures, ItemFigures, study_branches, study_items
-from bot.web.dashboard import Dashboard, Refused
+from bot.web.dashboard import Dashboard, Refused, script_json
 from bot.web.tables import Column, Table, download
 from bot.web.viewer import Viewer
 
@@ -79,9 +78,6 @@ def _funnel(view: StudyView) -> dict[str, object]:
             "branches": [{"name": b.branch, "reached": b.reached, "read": b.read_of_reached} for b in view.branches]}
 
 
-def _script_json(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
 
 def _item_rows(view: StudyView) -> Iterable[Sequence[object]]:
     for title, f in view.items:
@@ -101,7 +97,7 @@ def add_study_pages(web: FastAPI, dash: Dashboard) -> None:
         view = _view(dash, request, viewer)
         funnel = _funnel(view)
         chosen = next((t for t, f in view.items if f.item_id == view.item_id), view.item_id)
-        return dash.page(request, "study.html", viewer=viewer, view=view, funnel=funnel, chart=_script_json(funnel),
+        return dash.page(request, "study.html", viewer=viewer, view=view, funnel=funnel, chart=script_json(funnel),
                          chosen=chosen, item_rows=list(_item_rows(view)), item_columns=ITEM_COLUMNS,
                          branch_rows=[[c.text(v) for c, v in zip(BRANCH_COLUMNS, row, strict=True)]
                                       for row in _branch_rows(view)], branch_columns=BRANCH_COLUMNS, title="学习")
