@@ -3,16 +3,15 @@ short-lived.
 
 Bound: the state goes to the platform in the URL and into a signed cookie in this browser; the callback must bring
 both back equal (like the one-time link's double-submit token), so a callback URL from another browser — a login
-CSRF that would log the victim in as the attacker — is refused. Single use: the cookie is deleted by the callback's
-answer, and a state already used is remembered here until it would have expired anyway (a second callback with a
-copied cookie is refused too, within this process; the platform's code is single use on its side as well).
-Short-lived: the cookie carries when it was made, read against the injected clock."""
+CSRF that would log the victim in as the attacker — is refused. Single use: the callback's answer deletes the
+cookie, and the caller records the state as used in the database (web_logins.use_state: a unique key, so a second
+callback with a copied cookie is refused on every instance). Short-lived: the cookie carries when it was made, read
+against the injected clock."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,8 +33,6 @@ class Pending:
 class StateCookies:
     def __init__(self, key: str) -> None:
         self._cookies = URLSafeSerializer(key, salt="studybot.web.oauth-state")
-        self._used: dict[str, datetime] = {}
-        self._lock = threading.Lock()
 
     def new(self, flow: str, now: datetime) -> tuple[str, str]:
         """(state, cookie value)."""
@@ -43,8 +40,8 @@ class StateCookies:
         return state, str(self._cookies.dumps([state, flow, now.strftime(_STAMP)]))
 
     def check(self, cookie: str | None, state: str | None, flows: tuple[str, ...], now: datetime) -> Pending | None:
-        """The pending login when `state` is the one this browser's cookie holds, made for one of `flows`, not
-        expired and not used before; it is marked used. None otherwise."""
+        """The pending login when `state` is the one this browser's cookie holds, made for one of `flows` and not
+        expired; None otherwise. Whether it was used before is the database's to say (use_state)."""
         if not cookie or not state:
             return None
         try:
@@ -56,10 +53,4 @@ class StateCookies:
             return None
         if not issued - timedelta(minutes=1) <= now <= issued + timedelta(minutes=STATE_MINUTES):
             return None
-        with self._lock:
-            for old in [s for s, at in self._used.items() if at < now - timedelta(minutes=STATE_MINUTES + 1)]:
-                del self._used[old]
-            if state in self._used:
-                return None
-            self._used[state] = issued
         return Pending(state, str(flow))

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.storage.people import find_member
-from bot.storage.web_logins import audit, signing_key
+from bot.storage.web_logins import audit, signing_key, use_state
 from bot.web.dashboard import NOT_LOGGED_IN, Dashboard, Refused
 from bot.web.login_state import STATE_COOKIE, STATE_MINUTES, StateCookies
 from bot.web.platform_auth import DingTalkAuth, PlatformError, WeComAuth
@@ -78,9 +78,13 @@ class PlatformLogins:
                             **self.dash.cookie_flags())
 
     def check_state(self, request: Request, state: str | None, *flows: str) -> str:
-        pending = self.states.check(request.cookies.get(STATE_COOKIE), state, flows, self.dash.app.clock.now())
+        now = self.dash.app.clock.now()
+        pending = self.states.check(request.cookies.get(STATE_COOKIE), state, flows, now)
         if pending is None:
             raise Refused(403, BAD_STATE, "登录失败")
+        with self.dash.app.db.session() as session:
+            if not use_state(session=session, state=pending.state, now=now):
+                raise Refused(403, BAD_STATE, "登录失败")
         return pending.flow
 
     def enter(self, flow: str, channel: str, accounts: list[str]) -> Response:
