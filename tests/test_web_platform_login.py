@@ -264,3 +264,46 @@ def test_without_a_dingtalk_corp_id_the_in_client_login_takes_the_oauth_page(tmp
         client = client_for(app)
         leave = client.get("/login/dingtalk")
         assert leave.status_code == 302 and leave.headers["location"].startswith(host.url + "/oauth2/auth?")
+
+
+def test_embedding_lists_the_workbench_origins_and_makes_cookies_cross_site(tmp_path: Path) -> None:
+    with platforms() as (wecom, ding, host):
+        app = login_app(tmp_path, wecom, ding, host, embed=True, base_url="https://dj.example.com")
+        from bot.web import build_web  # over https: the cookies are Secure
+
+        client = TestClient(build_web(app), base_url="https://dj.example.com", follow_redirects=False)
+        page = client.get("/login")
+        assert "X-Frame-Options" not in page.headers
+        assert "frame-ancestors https://work.weixin.qq.com https://*.dingtalk.com" in page.headers[
+            "content-security-policy"]
+        leave = client.get("/login/wecom")
+        assert "studybot_oauth" in leave.headers["set-cookie"]
+        state_cookie = leave.headers["set-cookie"].lower()
+        assert "samesite=none" in state_cookie and "secure" in state_cookie
+        back = parse_qs(urlsplit(leave.headers["location"]).query)
+        assert back["redirect_uri"] == ["https://dj.example.com/login/wecom/callback"]
+        entered = client.get(f"/login/wecom/callback?code=w-ok&state={back['state'][0]}")
+        session_cookie = entered.headers["set-cookie"].lower()
+        assert SESSION_COOKIE in session_cookie and "samesite=none" in session_cookie and "secure" in session_cookie
+
+
+def test_without_embedding_no_site_may_frame_the_dashboard(tmp_path: Path) -> None:
+    client = client_for(web_app(tmp_path))
+    page = client.get("/login")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+
+@pytest.mark.parametrize(("overrides", "shown"), [
+    ({"web": {"wecom_login": True}}, "web.wecom_login 需要"),
+    ({"web": {"dingtalk_login": True}}, "web.dingtalk_login 需要"),
+    ({"web": {"embed": True}}, "web.embed 需要 https://"),
+    ({"web": {"frame_ancestors": ["http://evil.example.com"]}}, "应为 https:// 开头的来源"),
+    ({"web": {"frame_ancestors": ["https://a.example.com; script-src *"]}}, "应为 https:// 开头的来源")])
+def test_login_and_embedding_settings_are_checked_at_start(tmp_path: Path, overrides: dict[str, Any],
+                                                           shown: str) -> None:
+    from helpers import settings_for
+
+    with pytest.raises(Exception) as error:
+        settings_for(tmp_path, **overrides)
+    assert shown in str(error.value)
