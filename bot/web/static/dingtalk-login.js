@@ -6,6 +6,7 @@
   var status = document.getElementById("dingtalk-status");
   if (!form || !window.studybotDingTalk) { return; }
   function failed(reason) {
+    if (String(reason).indexOf("notInDingTalk") >= 0) { reason = "当前不在钉钉中"; }
     status.textContent = "钉钉免登失败（" + reason + "）。请在钉钉中重新打开，或改用钉钉授权登录。";
     var link = document.createElement("a");
     link.href = "/login/dingtalk/qr";
