@@ -98,6 +98,12 @@ web:                          # 管理后台网页（总览、排行、导出）
   link_minutes: 10            # 登录链接（私聊发「管理后台」或 studybot web link 姓名）有效分钟数，仅可用一次（10）
   idle_minutes: 30            # 多少分钟无操作后需重新登录（30）
   secret: ""                  # 签名登录状态的密钥，写成 env:变量名；留空则自动生成并保存在数据库中（重启后仍有效）
+  wecom_login: false          # 企业微信登录（企业微信内网页授权、电脑扫码），需 wecom.corp_id 与 wecom.app；见 README
+  dingtalk_login: false       # 钉钉登录（钉钉内免登、电脑扫码），需 dingtalk 一节（免登还需 dingtalk.corp_id）
+  embed: false                # 允许嵌入企业微信/钉钉工作台的 iframe（需 https 的 base_url），否则禁止任何网站嵌入
+  frame_ancestors:            # embed 为 true 时允许嵌入的来源
+    - https://work.weixin.qq.com
+    - https://*.dingtalk.com
 
 # 以下渠道默认关闭：去掉 # 并填写即开启。密钥一律写成 env:变量名，从环境变量读取，不要写进本文件。
 # wecom:                                   # 企业微信
@@ -114,6 +120,9 @@ web:                          # 管理后台网页（总览、排行、导出）
 #     encoding_aes_key: env:WECOM_APP_AES_KEY   # 同页 EncodingAESKey
 #   webhooks:                              # 群名: 群机器人「消息推送」webhook 的 key
 #     第一党支部学习群: env:WECOM_WEBHOOK_BRANCH1
+#   api_base_url: https://qyapi.weixin.qq.com      # 服务端接口地址（默认即可）
+#   oauth_url: https://open.weixin.qq.com          # 网页授权地址（web.wecom_login，默认即可）
+#   sso_url: https://login.work.weixin.qq.com      # 扫码登录地址（web.wecom_login，默认即可）
 # wechat_mp:                               # 微信公众号
 #   app_id: wx0123456789abcdef             # 公众号后台 → 设置与开发 → 基本配置 → AppID
 #   app_secret: env:WECHAT_MP_SECRET       # 同页 AppSecret
@@ -125,6 +134,10 @@ web:                          # 管理后台网页（总览、排行、导出）
 #   client_secret: env:DINGTALK_CLIENT_SECRET  # 同页 Client Secret
 #   card_template_id: ""                   # 卡片平台 → 模板 ID（题目以按钮卡片发送）；不填则发文字
 #   quota_per_month: 5000                  # 开放接口月调用额度（标准版 5000）：80% 提醒管理员，90% 起题目发文字
+#   corp_id: ding0123456789abcdef          # 开发者后台首页 → CorpId（web.dingtalk_login 的钉钉内免登用）
+#   openapi_endpoint: https://api.dingtalk.com     # 新版接口地址（默认即可）
+#   oapi_base_url: https://oapi.dingtalk.com       # 旧版 topapi 接口地址（默认即可）
+#   login_url: https://login.dingtalk.com          # 扫码登录地址（默认即可）
 #   webhooks:                              # 群名: 自定义机器人（推送用，可不配）
 #     第一党支部学习群:
 #       access_token: env:DINGTALK_ROBOT_BRANCH1   # webhook 地址中 access_token= 后面的部分

@@ -84,6 +84,9 @@ class WeComAppSettings(_Section):
 class WeComSettings(_Section):
     corp_id: Plain = ""
     api_base_url: HttpUrl = "https://qyapi.weixin.qq.com"
+    # the dashboard's logins (web.wecom_login): 网页授权 inside WeCom, 扫码登录 in a browser
+    oauth_url: HttpUrl = "https://open.weixin.qq.com"
+    sso_url: HttpUrl = "https://login.work.weixin.qq.com"
     robot: WeComRobotSettings | None = None
     app: WeComAppSettings | None = None
     webhooks: dict[str, Secret] = {}  # group name -> 消息推送 webhook key
@@ -113,3 +116,8 @@ class DingTalkSettings(_Section):
     webhook_base_url: HttpUrl = "https://oapi.dingtalk.com"
     # 开放接口每月调用额度（标准版 5000 次）：用到 80% 提醒管理员，90% 起题目改发文字
     quota_per_month: int = Field(default=5000, ge=100)
+    # the dashboard's logins (web.dingtalk_login): 免登 inside DingTalk needs the organisation's CorpId (开发者后台 →
+    # 基础信息); without it the in-client login takes the 扫码/授权 page too. topapi lives on oapi_base_url.
+    corp_id: Plain = ""
+    oapi_base_url: HttpUrl = "https://oapi.dingtalk.com"
+    login_url: HttpUrl = "https://login.dingtalk.com"

@@ -184,6 +184,12 @@ class Settings(_Section):
             raise ValueError("wecom.robot 回调模式（mode: callback）需要 token 和 encoding_aes_key")
         if self.wecom and self.wecom.app and not self.wecom.corp_id:
             raise ValueError("wecom.app 需要 wecom.corp_id（企业 ID）")
+        if self.web.wecom_login and not (self.wecom and self.wecom.app):
+            raise ValueError("web.wecom_login 需要 wecom.corp_id 和 wecom.app（自建应用的 agent_id、secret）")
+        if self.web.dingtalk_login and not self.dingtalk:
+            raise ValueError("web.dingtalk_login 需要 dingtalk 一节（client_id、client_secret）")
+        if self.web.embed and not self.web.base_url.startswith("https://"):
+            raise ValueError("web.embed 需要 https:// 的 web.base_url（嵌入页面的 Cookie 须为 Secure）")
         return self
 
     @model_validator(mode="after")

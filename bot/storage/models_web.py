@@ -7,7 +7,7 @@ from pydantic import NaiveDatetime as datetime  # Shanghai wall-clock time, like
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-__all__ = ["WebLogin", "WebAudit", "WebKey"]
+__all__ = ["WebLogin", "WebAudit", "WebKey", "WebLoginState"]
 
 
 class WebLogin(SQLModel, table=True):
@@ -39,3 +39,12 @@ class WebKey(SQLModel, table=True):
     __tablename__ = "web_key"
     id: int = Field(default=1, primary_key=True)
     key: str = Field(max_length=128)
+
+
+class WebLoginState(SQLModel, table=True):
+    """A platform login's `state` once its callback came back (the SHA-256 of it): the unique key makes a state
+    usable once, whichever instance the callback reaches. Rows older than a day are deleted as new ones come."""
+    __tablename__ = "web_login_state"
+    id: int | None = Field(default=None, primary_key=True)
+    state_hash: str = Field(max_length=64, unique=True)
+    used_at: datetime = Field(index=True)

@@ -1,4 +1,5 @@
-"""The dashboard's rows: login links (issued, redeemed once), the audit trail, and the cookie-signing key."""
+"""The dashboard's rows: login links (issued, redeemed once), platform login states (used once), the audit trail,
+and the cookie-signing key."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.storage.models_web import WebAudit, WebKey, WebLogin
+from bot.storage.models_web import WebAudit, WebKey, WebLogin, WebLoginState
 
-__all__ = ["issue_login", "redeem_login", "login_state", "audit", "signing_key", "token_hash"]
+__all__ = ["issue_login", "redeem_login", "login_state", "audit", "signing_key", "token_hash", "use_state"]
 
 
 def token_hash(token: str) -> str:
@@ -66,3 +67,16 @@ def signing_key(*, session: Session) -> str:
     row = session.get(WebKey, 1)
     assert row is not None
     return row.key
+
+
+def use_state(*, session: Session, state: str, now: datetime) -> bool:
+    """Record a platform login's state as used; False when it was used before (here or on another instance). A
+    state lives minutes: rows a day old are deleted. Commits (the state is spent even if the login then fails)."""
+    session.execute(delete(WebLoginState).where(WebLoginState.used_at < now - timedelta(days=1)))
+    try:
+        session.add(WebLoginState(state_hash=token_hash(state), used_at=now))
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
+    return True

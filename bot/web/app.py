@@ -18,10 +18,11 @@ from bot.web.pages.login import add_login_pages
 from bot.web.pages.meetings import add_meetings_pages
 from bot.web.pages.member import add_member_pages
 from bot.web.pages.overview import add_overview_page
+from bot.web.pages.platform_login import add_platform_logins
 from bot.web.pages.ranking import add_ranking_pages
 from bot.web.pages.roster import add_roster_pages
 from bot.web.pages.study import add_study_pages
-from bot.web.security import security_headers
+from bot.web.security import headers_for
 
 __all__ = ["build_web", "build_dashboard"]
 
@@ -53,8 +54,10 @@ def build_dashboard(app: App) -> FastAPI:
     def health() -> dict[str, object]:
         return {"ok": True}
 
-    web.middleware("http")(security_headers)
+    settings = app.settings.web
+    web.middleware("http")(headers_for(settings.frame_ancestors if settings.embed else None))
     web.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    add_platform_logins(web, dash)  # before add_login_pages: /login/wecom is not a link's /login/{token}
     add_login_pages(web, dash)
     add_overview_page(web, dash)
     add_ranking_pages(web, dash)

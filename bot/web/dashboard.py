@@ -52,12 +52,21 @@ class Dashboard:
     def secure_cookies(self) -> bool:
         return self.app.settings.web.base_url.startswith("https://")
 
+    def cookie_flags(self, samesite: str = "lax") -> dict[str, Any]:
+        """SameSite and Secure for the dashboard's cookies. Embedded (web.embed), the page lives in an iframe of
+        WeCom's or DingTalk's console, another site: browsers send Lax or Strict cookies to a cross-site iframe
+        never, so the session would be lost on every click. There the cookies are SameSite=None, which browsers
+        accept only with Secure (hence embed requires an https:// base_url); CSRF tokens on forms and the login
+        state's double submit keep the protection SameSite gave."""
+        if self.app.settings.web.embed:
+            return {"samesite": "none", "secure": True}
+        return {"samesite": samesite, "secure": self.secure_cookies}
+
     def session_of(self, request: Request) -> SessionData | None:
         return self.sessions.load(request.cookies.get(SESSION_COOKIE), self.app.clock.now())
 
     def set_session(self, response: Response, data: SessionData) -> None:
-        response.set_cookie(SESSION_COOKIE, self.sessions.dump(data), httponly=True, samesite="lax",
-                            secure=self.secure_cookies, path="/")
+        response.set_cookie(SESSION_COOKIE, self.sessions.dump(data), httponly=True, path="/", **self.cookie_flags())
 
     def viewer(self, request: Request) -> Viewer:
         """Who is looking, or Refused(401). The session's last-seen time moves on with every page (sliding idle

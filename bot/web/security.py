@@ -3,8 +3,10 @@
 - CSP `default-src 'self'` and no inline scripts: a name or a question text that slipped past escaping still runs
   nothing. Charts read their data from a JSON block through a static script.
 - X-Frame-Options DENY and frame-ancestors 'none': no other site may frame the dashboard (clickjacking). Opening it
-  inside WeCom's or DingTalk's own browser is not framing; embedding it in their workbench as an iframe would be,
-  and would need their origins listed here (issue 17's later part).
+  inside WeCom's or DingTalk's own browser is not framing. With `web.embed` on, WeCom's and DingTalk's web
+  consoles/workbenches (`web.frame_ancestors`) may show it in an iframe: CSP frame-ancestors lists them and
+  X-Frame-Options is left out (it has no allow-list that browsers honour; ALLOW-FROM is ignored, and DENY would
+  win over the CSP in older browsers).
 - Cache-Control no-store on pages: every page is someone's own or a branch's figures, not for a shared cache or the
   back button of a borrowed phone. Static files (CSS, vendored scripts) may be cached.
 - Forms: POST bodies are url-encoded and read here (no python-multipart: the forms carry a few short fields)."""
@@ -17,26 +19,45 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import Response
 
-__all__ = ["security_headers", "form_fields", "MAX_FORM_BYTES"]
+__all__ = ["security_headers", "headers_for", "form_fields", "MAX_FORM_BYTES", "csp"]
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-       "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 MAX_FORM_BYTES = 16 * 1024
+Middleware = Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]
 
 
-async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    response = await call_next(request)
-    headers = response.headers
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "same-origin"  # a login link's token must not leave in a Referer
-    headers["X-Frame-Options"] = "DENY"
-    headers["Content-Security-Policy"] = CSP
-    if not request.url.path.startswith("/static/"):
-        headers["Cache-Control"] = "no-store"
-    renewed = getattr(request.state, "set_cookie", None)
-    if renewed is not None:
-        renewed(response)
-    return response
+def csp(frame_ancestors: list[str] | None = None) -> str:
+    """The Content-Security-Policy: frame-ancestors 'none' unless some origins may frame the dashboard."""
+    ancestors = " ".join(frame_ancestors) if frame_ancestors else "'none'"
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+            f"base-uri 'self'; form-action 'self'; frame-ancestors {ancestors}")
+
+
+CSP = csp()
+
+
+def headers_for(frame_ancestors: list[str] | None = None) -> Middleware:
+    """The middleware; `frame_ancestors` (web.embed on) lets those origins frame the pages."""
+    policy = csp(frame_ancestors)
+
+    async def add_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        headers = response.headers
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "same-origin"  # a login link's token must not leave in a Referer
+        if not frame_ancestors:
+            headers["X-Frame-Options"] = "DENY"
+        headers["Content-Security-Policy"] = policy
+        if not request.url.path.startswith("/static/"):
+            headers["Cache-Control"] = "no-store"
+        renewed = getattr(request.state, "set_cookie", None)
+        if renewed is not None:
+            renewed(response)
+        return response
+
+    return add_headers
+
+
+security_headers = headers_for()
 
 
 async def form_fields(request: Request) -> dict[str, str]:

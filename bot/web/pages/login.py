@@ -1,5 +1,7 @@
 """Logging in with a one-time link, and out.
 
+GET /login (the ways to log in) and the WeCom/DingTalk logins are in platform_login.py.
+
 GET /login/{token} only shows a button: chat clients fetch a link to draw its preview, and that fetch must not use
 up the link. POST /login/{token} uses it (once: bot/storage/web_logins.py) and issues the session, in one
 transaction with its audit line. The form carries a double-submit token from a cookie set with the page, so
@@ -16,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 
 from bot.storage.web_logins import audit, login_state, redeem_login
 from bot.web.auth import LOGIN_COOKIE, SESSION_COOKIE
-from bot.web.dashboard import NOT_LOGGED_IN, Dashboard, Refused
+from bot.web.dashboard import Dashboard, Refused
 from bot.web.security import form_fields
 
 __all__ = ["add_login_pages", "LINK_GONE"]
@@ -25,10 +27,6 @@ LINK_GONE = "链接已使用或已过期，请重新获取：私聊机器人发�
 
 
 def add_login_pages(web: FastAPI, dash: Dashboard) -> None:
-    @web.get("/login")
-    def how_to(request: Request) -> Response:
-        return dash.page(request, "message.html", title="登录管理后台", message=NOT_LOGGED_IN)
-
     @web.get("/login/{token}")
     def confirm(request: Request, token: str) -> Response:
         with dash.app.db.session() as session:
@@ -37,8 +35,8 @@ def add_login_pages(web: FastAPI, dash: Dashboard) -> None:
             raise Refused(410, LINK_GONE, "链接已失效")
         pre = secrets.token_urlsafe(16)
         response = dash.page(request, "login.html", token=token, pre=pre)
-        response.set_cookie(LOGIN_COOKIE, pre, httponly=True, samesite="strict", secure=dash.secure_cookies,
-                            path="/login", max_age=dash.app.settings.web.link_minutes * 60)
+        response.set_cookie(LOGIN_COOKIE, pre, httponly=True, path="/login",
+                            max_age=dash.app.settings.web.link_minutes * 60, **dash.cookie_flags("strict"))
         return response
 
     @web.post("/login/{token}")
