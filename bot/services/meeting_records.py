@@ -10,18 +10,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
+from typing import NamedTuple
 
 from sqlmodel import Session
 
-from bot.services.expected import person
 from bot.storage.attendees import freeze_expected, frozen_expected
-from bot.storage.attendees import members_by_id as members_in_order
-from bot.storage.meeting_bulk import frozen_of, meetings_of, members_of_branches, members_where, roster_groups
-from bot.storage.meeting_ledger import attendance_of, members_by_id, members_named, minutes_of
-from bot.storage.models import Branch, MeetingRow, Member
+from bot.storage.meeting_bulk import PersonRow, frozen_of, meetings_of, members_where, people_of, roster_groups
+from bot.storage.meeting_ledger import attendance_of, members_named, minutes_of
+from bot.storage.models import Branch, MeetingRow
 from scheduler import meetings as rules
 
-__all__ = ["MeetingRecord", "counts_as_held", "quorum_short", "records_of", "facts_of"]
+__all__ = ["MeetingRecord", "Someone", "counts_as_held", "quorum_short", "records_of", "facts_of"]
 
 
 def counts_as_held(row: MeetingRow, *, now: datetime, has_minutes: bool, attended: int) -> bool:
@@ -31,10 +30,25 @@ def counts_as_held(row: MeetingRow, *, now: datetime, has_minutes: bool, attende
                                                              attended=attended) == "held"
 
 
-def quorum_short(row: MeetingRow, expected: Sequence[Member], present: set[int]) -> bool:
+class Someone(NamedTuple):
+    """A member as the report needs them: id, name and what the rules read (rules.Person)."""
+    id: int
+    name: str
+    person: rules.Person
+    branch_id: int | None = None
+    rostered: bool = False
+
+    @classmethod
+    def of(cls, row: PersonRow) -> Someone:
+        member_id, branch_id, name, rostered, role, category, position, party_group = row
+        return cls(member_id, name, rules.Person(member_id, role, category, position, party_group), branch_id,
+                   rostered)
+
+
+def quorum_short(row: MeetingRow, expected: Sequence[Someone], present: set[int]) -> bool:
     """不足法定人数 (scheduler/meetings/quorum.py): a 党员大会 with fewer than half of its 正式党员 present, a 支委会
     with fewer than half of its 委员."""
-    counted = rules.quorum(row.type_key, [person(m) for m in expected], present)
+    counted = rules.quorum(row.type_key, [m.person for m in expected], present)
     return counted is not None and not counted.met
 
 
@@ -109,13 +123,21 @@ def records_of(session: Session, branches: Sequence[Branch], since: datetime, un
         marks.setdefault(a.meeting_id, {})[a.member_id] = a.status
     minutes = minutes_of(session=session, meeting_ids=ids)
     frozen = frozen_of(session=session, meeting_ids=ids)
-    known = members_by_id(session=session, member_ids={i for m in frozen.values() for i in m}
-                          | {i for m in marks.values() for i in m})
     unfrozen = {r.branch_id for r in rows if r.id not in frozen}
-    rosters = {b: [m for m in people if m.rostered] or people for b, people in members_of_branches(
-        session=session, branch_ids=[b for b in unfrozen if by_id[b].name not in bodies]).items()}
-    rosters |= {b: members_named(session=session, names=bodies[by_id[b].name]) for b in unfrozen
-                if by_id[b].name in bodies}
+    plain = [b for b in unfrozen if by_id[b].name not in bodies]
+    everyone = [Someone.of(p) for p in people_of(
+        session=session, branch_ids=plain, member_ids={i for m in frozen.values() for i in m}
+        | {i for m in marks.values() for i in m})]
+    known = {m.id: m for m in everyone}
+    rosters: dict[int, list[Someone]] = {b: [] for b in plain}
+    for m in everyone:
+        if m.branch_id in rosters:
+            rosters[m.branch_id].append(m)
+    rosters = {b: [m for m in people if m.rostered] or people for b, people in rosters.items()}
+    for b in unfrozen - set(plain):  # a body of meetings.groups: the members it lists
+        named = members_named(session=session, names=bodies[by_id[b].name])
+        rosters[b] = [Someone.of((m.id or 0, m.branch_id, m.name, m.rostered, m.role, m.category, m.position,
+                                  m.party_group)) for m in named]
     result: dict[int, list[MeetingRecord]] = {b: [] for b in by_id}
     for row in rows:
         assert row.id is not None
@@ -124,14 +146,14 @@ def records_of(session: Session, branches: Sequence[Branch], since: datetime, un
             expected = [known[i] for i in frozen[row.id] if i in known]
         else:
             roster = rosters[row.branch_id]
-            chosen = {p.id for p in rules.expected_people(kind(row.type_key).who, [person(m) for m in roster],
+            chosen = {p.id for p in rules.expected_people(kind(row.type_key).who, [m.person for m in roster],
                                                           row.party_group)}
             expected = [m for m in roster if m.id in chosen]
             if freeze and row.start_at <= now and expected and not freeze_expected(
-                    session=session, meeting_id=row.id, member_ids=[m.id for m in expected if m.id is not None]):
+                    session=session, meeting_id=row.id, member_ids=[m.id for m in expected]):
                 # another instance froze it a moment ago: its list is the meeting's
-                expected = members_in_order(session=session,
-                                            member_ids=frozen_expected(session=session, meeting_id=row.id))
+                again = frozen_expected(session=session, meeting_id=row.id)
+                expected = [Someone.of(p) for p in people_of(session=session, member_ids=again)]
         expected_ids = {m.id for m in expected}
         present = {i for i, s in mine.items() if s == "present" and i in expected_ids}
         notes = minutes.get(row.id)
@@ -152,6 +174,6 @@ def records_of(session: Session, branches: Sequence[Branch], since: datetime, un
     return result
 
 
-def _name(known: Mapping[int, Member], member_id: int) -> str:
+def _name(known: Mapping[int, Someone], member_id: int) -> str:
     member = known.get(member_id)
     return member.name if member is not None else ""

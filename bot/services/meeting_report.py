@@ -8,7 +8,7 @@ for 总览) from one read."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 
 from sqlmodel import Session
@@ -80,12 +80,23 @@ class MeetingReports:
             year = rules.period_bounds("year", day)
             records = self.records(session, branch, datetime.combine(year[0], time()),
                                    min(self._now(), datetime.combine(year[1], time())))
+        return self._compliance(records, day, facts or self.facts(session, branch), report_period, {})
+
+    def _compliance(self, records: Iterable[MeetingRecord], day: date, facts: rules.BranchFacts,
+                    report_period: str | None, memo: dict[tuple, list[rules.Compliance]]) -> list[rules.Compliance]:
+        """rules.branch_compliance, remembered in `memo` for branches with the same facts and meetings held (most
+        branches of a big report: none held yet this month). The facts' secretaries are only compared with the
+        党课's 主讲人, so only those among them are part of the key."""
         held: dict[str, list[rules.HeldMeeting]] = {}
         for r in records:
             if r.held:
                 held.setdefault(r.type_key, []).append(rules.HeldMeeting(r.start.date(), r.party_group, r.chair))
-        return rules.branch_compliance(self.types, held, day, facts or self.facts(session, branch),
-                                       report_period=report_period)
+        chairs = {m.chair for meetings in held.values() for m in meetings}
+        key = (replace(facts, secretaries=tuple(s for s in facts.secretaries if s in chairs)),
+               tuple(sorted((k, tuple(v)) for k, v in held.items())))
+        if key not in memo:
+            memo[key] = rules.branch_compliance(self.types, held, day, facts, report_period=report_period)
+        return memo[key]
 
     def report(self, session: Session, *, period: str, day: date, branch_ids: list[int] | None = None) -> Report:
         """Per branch and type: required, held, 待补记录, attendance over those expected, 请假, quorum problems;
@@ -112,13 +123,13 @@ class MeetingReports:
         rows: list[ReportRow] = []
         ledger: dict[str, list[MeetingRecord]] = {}
         label = rules.period_label(period, day)
+        memo: dict[tuple, list[rules.Compliance]] = {}
         for branch in branches:
             assert branch.id is not None
             # from the year's start: a 组织生活会 in a fourth-quarter report is checked over the whole year
             records = [r for r in all_records[branch.id] if year <= r.start <= until]
             ledger[branch.name] = [r for r in records if r.start >= since]
-            for check in self.checks(session, branch, day, report_period=period, records=records,
-                                     facts=facts[branch.id]):
+            for check in self._compliance(records, day, facts[branch.id], period, memo):
                 key = check.type.key
                 mine = [r for r in records if r.type_key == key and check.period_start <= r.start.date()
                         < check.period_end]

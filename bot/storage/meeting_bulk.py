@@ -13,7 +13,10 @@ from sqlmodel import Session, col, select
 from bot.storage.models import MeetingRow, Member
 from bot.storage.models_records import ExpectedAttendee
 
-__all__ = ["meetings_of", "frozen_of", "roster_groups", "members_where", "members_of_branches"]
+__all__ = ["meetings_of", "frozen_of", "roster_groups", "members_where", "people_of"]
+
+# id, branch id, name, rostered, role, category, position, party group
+PersonRow = tuple[int, int | None, str, bool, str, str, str, str]
 
 
 def meetings_of(*, session: Session, branch_ids: Iterable[int] | None, since: datetime, until: datetime
@@ -58,11 +61,14 @@ def members_where(*, session: Session, positions: Iterable[str], roles: Iterable
         col(Member.position).in_(wanted_positions) | col(Member.role).in_(wanted_roles)).order_by(Member.id)))
 
 
-def members_of_branches(*, session: Session, branch_ids: Iterable[int]) -> dict[int, list[Member]]:
-    """branch id -> its members in id order (members_of_branch for several branches)."""
-    wanted = list(set(branch_ids))
-    found: dict[int, list[Member]] = {b: [] for b in wanted}
-    if wanted:
-        for m in session.exec(select(Member).where(col(Member.branch_id).in_(wanted)).order_by(Member.id)):
-            found[m.branch_id or 0].append(m)
-    return found
+def people_of(*, session: Session, branch_ids: Iterable[int] = (), member_ids: Iterable[int] = ()
+              ) -> list[PersonRow]:
+    """The members of these branches and these members, as plain rows in id order (no ORM objects: a report
+    reads thousands)."""
+    branches, members = list(set(branch_ids)), list(set(member_ids))
+    if not branches and not members:
+        return []
+    query = select(Member.id, Member.branch_id, Member.name, Member.rostered, Member.role, Member.category,
+                   Member.position, Member.party_group)
+    query = query.where(col(Member.branch_id).in_(branches) | col(Member.id).in_(members)).order_by(Member.id)
+    return [(i or 0, b, n, bool(r), role, c, p, g) for i, b, n, r, role, c, p, g in session.exec(query)]
