@@ -171,6 +171,32 @@ def time_export(client: httpx.Client) -> bool:
     return ok
 
 
+def export_memory(rows: int = 100_000) -> None:
+    """The 排行 .xlsx of `rows` members written both ways, in this process under tracemalloc: the cell grid
+    (rank_book, what the export used before) and the write-only writer (rank_xlsx, what it uses now)."""
+    import gc
+    import tracemalloc
+
+    from bot.services.rank_table import MEMBER_COLUMNS, rank_book, rank_xlsx
+    from bot.services.sheets import book_bytes
+
+    records = [{"rank": i, "name": f"成员{i:06d}", "branch": f"第{i % 1000 + 1}党支部", "points": 100_000 - i}
+               for i in range(1, rows + 1)]
+    print()
+    ways = (("before: rank_book (cell grid)", lambda: book_bytes(rank_book(records, MEMBER_COLUMNS, "个人"))),
+            ("after: rank_xlsx (write-only)", lambda: rank_xlsx(records, MEMBER_COLUMNS, "个人")))
+    for label, write in ways:
+        gc.collect()
+        tracemalloc.start()
+        started = time.perf_counter()
+        body = write()
+        took = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        print(f"export memory {rows:,} rows, {label}: peak {peak / 2**20:,.0f} MiB traced, {took:.2f} s "
+              f"(under tracemalloc), {len(body) / 1e6:.1f} MB file")
+
+
 def answer_rates(app, clock, client: httpx.Client, pages: list[str], groups: int, per_group: int) -> None:
     """bench/answers.py's run() through the same App, alone and while a thread keeps loading dashboard pages."""
     tag = datetime.now().strftime("%H%M%S")
@@ -230,6 +256,7 @@ def main() -> int:
             pages = urls(app)
             met = time_pages(client, timed, pages, args.repeat)
             met &= time_export(client)
+            export_memory()
             answer_rates(app, clock, client, pages, args.groups, args.per_group)
         finally:
             server.should_exit = True

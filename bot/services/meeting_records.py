@@ -7,7 +7,7 @@ Two rules live here for the report: counts_as_held (held or 待补记录) and qu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import NamedTuple
@@ -100,10 +100,10 @@ def facts_of(session: Session, branches: Sequence[Branch], bodies: Mapping[str, 
     for m in members_where(session=session, positions=positions, roles=roles):
         if m.rostered == (m.branch_id in rostered) and _one("", m.position, "", m.role).secretaries:
             secretaries.setdefault(m.branch_id or 0, []).append(m.name)
-    return {b.id or 0: replace(rules.branch_facts([], b.name if b.name in bodies else ""),
-                               full_members=full.get(b.id or 0, 0),
-                               party_groups=tuple(sorted(party_groups.get(b.id or 0, ()))),
-                               secretaries=tuple(secretaries.get(b.id or 0, ())))
+    return {b.id or 0: rules.BranchFacts(full_members=full.get(b.id or 0, 0),
+                                         party_groups=tuple(sorted(party_groups.get(b.id or 0, ()))),
+                                         secretaries=tuple(secretaries.get(b.id or 0, ())),
+                                         body=b.name if b.name in bodies else "")
             for b in branches}
 
 
