@@ -9,6 +9,7 @@ from io import BytesIO
 from pathlib import Path
 
 from openpyxl import load_workbook
+from sqlalchemy import event
 from sqlmodel import func, select
 
 from bot.services.meeting_records import facts_of
@@ -75,11 +76,23 @@ def test_several_reports_from_one_read_are_the_reports_made_one_by_one(tmp_path:
     app.close()
 
 
-def test_the_overview_page_freezes_no_expected_attendees(tmp_path: Path) -> None:
+def test_the_overview_page_writes_nothing(tmp_path: Path) -> None:
+    """总览 only reads: it used to freeze meetings' 应到 in a transaction it then rolled back, holding SQLite's write
+    lock for the whole request while the answers waited (bench/dashboard.py: 4x fewer answers beside it)."""
     app = web_app(tmp_path)
     meeting(app, "第一支部", "committee", app.clock.now() - timedelta(days=1), present=["张书记"])
-    page = login(app, "老周").get("/")
+    client = login(app, "老周")
+    written: list[str] = []
+
+    def note(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().split()[0].upper() in ("INSERT", "UPDATE", "DELETE", "SAVEPOINT", "REPLACE"):
+            written.append(statement)
+
+    event.listen(app.db.engine, "before_cursor_execute", note)
+    page = client.get("/")
+    event.remove(app.db.engine, "before_cursor_execute", note)
     assert page.status_code == 200 and "第一支部" in page.text
+    assert written == []
     with app.db.session() as session:
         assert session.exec(select(func.count()).select_from(ExpectedAttendee)).one() == 0
     app.close()
