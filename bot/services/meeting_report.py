@@ -133,7 +133,7 @@ class MeetingReports:
         for branch in branches:
             assert branch.id is not None
             # from the year's start: a 组织生活会 in a fourth-quarter report is checked over the whole year
-            records = [r for r in all_records[branch.id] if year <= r.start <= until]
+            records = [r for r in all_records[branch.id] if year <= r.start <= until] if all_records[branch.id] else []
             ledger[branch.name] = [r for r in records if r.start >= since]
             checks = self._compliance(records, day, facts[branch.id], period, memo)
             if records:
