@@ -12,13 +12,15 @@ from openpyxl import load_workbook
 from sqlalchemy import event
 from sqlmodel import func, select
 
+from bot.clock import ManualClock
 from bot.services.meeting_records import facts_of
 from bot.services.rank_table import BRANCH_COLUMNS, MEMBER_COLUMNS, rank_book, rank_xlsx
 from bot.services.sheets import book_bytes
 from bot.storage.branches import all_branches, get_or_create_branch
 from bot.storage.models import Member
 from bot.storage.models_records import ExpectedAttendee
-from tests.test_meeting_reports import NINE, meeting, roster, seeded
+from tests.helpers import make_app
+from tests.test_meeting_reports import NINE, meeting, roster
 from tests.web_helpers import login, web_app
 
 
@@ -41,8 +43,21 @@ def _mixed(app) -> None:
         session.commit()
 
 
-def test_the_facts_read_in_bulk_are_each_branchs_facts(tmp_path: Path) -> None:
-    app = seeded(tmp_path)
+def _seeded(tmp_path: Path, database_url: str):
+    """seeded()'s branches and meetings on `database_url` (SQLite, and PostgreSQL when the tests are given one)."""
+    app = make_app(tmp_path, ManualClock(datetime(2026, 12, 20, 9, 0)), database={"url": database_url})
+    roster(app, "第一党支部", NINE, groups={n: ("第一小组" if i < 5 else "第二小组") for i, n in enumerate(NINE)})
+    roster(app, "第二党支部", ["周书记", "陈二", "林三"])
+    meeting(app, "第一党支部", "general_assembly", datetime(2026, 10, 9, 14, 30), present=NINE[:4],
+            leave=["孙七"], observer=["陈二"])
+    meeting(app, "第一党支部", "lecture", datetime(2026, 11, 5, 15, 0), present=NINE, chair="张三")
+    meeting(app, "第一党支部", "group", datetime(2026, 11, 6, 15, 0), present=NINE[:5], party_group="第一小组")
+    meeting(app, "第二党支部", "theme_day", datetime(2026, 10, 20, 9, 0), present=["周书记", "陈二", "林三"])
+    return app
+
+
+def test_the_facts_read_in_bulk_are_each_branchs_facts(tmp_path: Path, database_url: str) -> None:
+    app = _seeded(tmp_path, database_url)
     _mixed(app)
     reports = app.schedule.attendance.reports
     with app.db.session() as session:
@@ -55,8 +70,8 @@ def test_the_facts_read_in_bulk_are_each_branchs_facts(tmp_path: Path) -> None:
     app.close()
 
 
-def test_several_reports_from_one_read_are_the_reports_made_one_by_one(tmp_path: Path) -> None:
-    app = seeded(tmp_path)
+def test_several_reports_from_one_read_are_the_reports_made_one_by_one(tmp_path: Path, database_url: str) -> None:
+    app = _seeded(tmp_path, database_url)
     _mixed(app)
     meeting(app, "第三党支部", "committee", datetime(2026, 12, 3, 9, 0), present=["吴书记"], leave=["甲"])
     reports = app.schedule.attendance.reports
