@@ -92,8 +92,8 @@ def test_several_reports_from_one_read_are_the_reports_made_one_by_one(tmp_path:
 
 
 def test_the_overview_page_writes_nothing(tmp_path: Path) -> None:
-    """总览 only reads: it used to freeze meetings' 应到 in a transaction it then rolled back, holding SQLite's write
-    lock for the whole request while the answers waited (bench/dashboard.py: 4x fewer answers beside it)."""
+    """总览 only reads: it used to freeze a meeting's 应到 the first time the page was opened after the meeting began
+    (a write, and SQLite's write lock, from a GET; the answers wait for that lock)."""
     app = web_app(tmp_path)
     meeting(app, "第一支部", "committee", app.clock.now() - timedelta(days=1), present=["张书记"])
     client = login(app, "老周")
