@@ -7,6 +7,7 @@ import random
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ _REASONS = (("contest", "quiz"), ("contest", "quiz"), ("daily", "quiz"), ("daily
 
 
 def build(db: Any, *, members: int, branches: int, rows: int, today: date, seed: int,
-          categories: bool = False) -> None:
+          categories: bool = False, on_rows: Callable[[int], None] | None = None) -> None:
     """Branches, members and `rows` ledger entries over the past year with their points_total rows, written in bulk
     with the app's own keys (scheduler.periods.period_keys; with `categories`, also the ledger's category and
     scheduler.points.category_keys: M2026-11/quiz …, D2026-11-03/quiz, as bot/storage/points.py writes them)."""
@@ -80,8 +81,12 @@ def build(db: Any, *, members: int, branches: int, rows: int, today: date, seed:
             if len(batch) == 100_000:
                 cursor.executemany(insert, batch)
                 batch.clear()
+                if on_rows:
+                    on_rows(100_000)
         if batch:
             cursor.executemany(insert, batch)
+            if on_rows:
+                on_rows(len(batch))
         cursor.executemany("INSERT INTO points_total (member_id, period_key, points) VALUES (?, ?, ?)",
                            [(m, k, p) for (m, k), p in totals.items()])
         raw.commit()

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from bot.cli.common import ConfigOption, clock_of, fail, open_app
-from bot.cli.output import ForceOption, choose_format, refuse_existing, save_book, write_text
+from bot.cli.output import ForceOption, choose_format, refuse_existing, write_file, write_text
 from bot.services.numbers import MAX_NUMBER
 from bot.services.rank_table import (
     BRANCH_COLUMNS,
@@ -21,8 +21,8 @@ from bot.services.rank_table import (
     branch_records,
     cell,
     member_records,
-    rank_book,
     rank_csv,
+    rank_xlsx,
 )
 from bot.storage.ranking import branch_ranking, member_ranking, member_ranking_all
 from scheduler.periods import PERIOD_LABELS, Period, parse_period, period_key
@@ -152,7 +152,8 @@ def rank(
     if view == "branch":
         title = title[:-1] + "，按人均积分）"
     if fmt == "xlsx":
-        save_book(rank_book(records, columns, kind), output)
+        book = rank_xlsx(records, columns, kind)
+        write_file(output, lambda path: path.write_bytes(book))
     else:
         if fmt == "json":
             text = json.dumps(records, ensure_ascii=False, indent=2) + "\n"

@@ -1,59 +1,27 @@
 """The 三会一课 figures per branch (会议统计, `studybot meetings report`, the overdue notice) and the 台账: one record
 per meeting with who was expected, present, on leave, absent and 列席.
 
-Three rules are each behind one function here, to be swapped for the rule that owns them:
-counts_as_held (held or 待补记录), expected_attendees (who must attend) and quorum_short (不足法定人数)."""
+The records and the roster's facts of every branch are read in one pass (bot/services/meeting_records.py, which
+also holds the rules counts_as_held and quorum_short); reports() makes several reports (this month and last,
+for 总览) from one read."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time
 
 from sqlmodel import Session
 
-from bot.services.expected import expected_for, person
+from bot.services.meeting_records import MeetingRecord, counts_as_held, facts_of, quorum_short, records_of
 from bot.storage.branches import all_branches
-from bot.storage.meeting_ledger import attendance_of, meetings_between, members_by_id, members_named, minutes_of
-from bot.storage.models import Branch, MeetingRow, Member
+from bot.storage.models import Branch, Member
 from bot.storage.people import members_of_branch
 from scheduler import meetings as rules
 
 __all__ = ["MeetingRecord", "ReportRow", "MeetingReports", "counts_as_held", "quorum_short"]
 
-def counts_as_held(row: MeetingRow, *, now: datetime, has_minutes: bool, attended: int) -> bool:
-    """Held, or else 待补记录 (scheduler/meetings/records.py): started, not cancelled, with minutes or at least one
-    出席 or 列席 record."""
-    return row.cancelled_at is None and rules.meeting_status(row.start_at, now, has_minutes=has_minutes,
-                                                             attended=attended) == "held"
-
-
-def quorum_short(row: MeetingRow, expected: Sequence[Member], present: set[int]) -> bool:
-    """不足法定人数 (scheduler/meetings/quorum.py): a 党员大会 with fewer than half of its 正式党员 present, a 支委会
-    with fewer than half of its 委员."""
-    counted = rules.quorum(row.type_key, [person(m) for m in expected], present)
-    return counted is not None and not counted.met
-
-
-@dataclass(frozen=True)
-class MeetingRecord:
-    id: int
-    branch: str
-    type_key: str
-    type_name: str  # a 党小组会 with its 小组: 党小组会（第一小组）
-    start: datetime
-    place: str
-    topic: str
-    held: bool  # False: 待补记录
-    expected: tuple[str, ...]
-    present: tuple[str, ...]  # of those expected
-    leave: tuple[str, ...]
-    absent: tuple[str, ...]
-    observers: tuple[str, ...]  # 列席: recorded so, or signed in without being expected
-    minutes: bool
-    chair: str  # the minutes' 主持人
-    quorum_short: bool
-    party_group: str = ""
+Report = tuple[list["ReportRow"], dict[str, list[MeetingRecord]]]
 
 
 @dataclass(frozen=True)
@@ -97,80 +65,109 @@ class MeetingReports:
     def records(self, session: Session, branch: Branch, since: datetime, until: datetime) -> list[MeetingRecord]:
         """The branch's meetings that started in [since, until], not cancelled."""
         assert branch.id is not None
-        rows = meetings_between(session=session, branch_id=branch.id, since=since, until=until)
-        ids = [r.id for r in rows if r.id is not None]
-        marks = attendance_of(session=session, meeting_ids=ids)
-        minutes = minutes_of(session=session, meeting_ids=ids)
-        people = self._people(session, branch)
-        body = members_named(session=session, names=self.bodies[branch.name]) if branch.name in self.bodies else None
-        names = {m.id: m.name for m in people} | {m.id: m.name for m in body or ()}
-        others = [a.member_id for a in marks if a.member_id not in names]  # 列席 from elsewhere
-        names |= {i: m.name for i, m in members_by_id(session=session, member_ids=others).items()}
-        now = self._now()
-        result = []
-        for row in rows:
-            mine = {a.member_id: a.status for a in marks if a.meeting_id == row.id}
-            expected = expected_for(session, row, kind=self.kind(row.type_key), now=now, bodies=self.bodies)
-            expected_ids = {m.id for m in expected}
-            present = {i for i, s in mine.items() if s == "present" and i in expected_ids}
-            kind = self.type_name(row.type_key) + (f"（{row.party_group}）" if row.party_group else "")
-            notes = minutes.get(row.id) if row.id is not None else None
-            result.append(MeetingRecord(
-                id=row.id or 0, branch=branch.name, type_key=row.type_key, type_name=kind, start=row.start_at,
-                place=row.place, topic=row.topic,
-                held=counts_as_held(row, now=now, has_minutes=notes is not None,
-                                    attended=sum(status in ("present", "observer") for status in mine.values())),
-                expected=tuple(m.name for m in expected),
-                present=tuple(m.name for m in expected if m.id in present),
-                leave=tuple(names.get(i, "") for i, s in mine.items() if s == "leave"),
-                absent=tuple(m.name for m in expected if m.id not in mine),
-                observers=tuple(names.get(i, "") for i, s in mine.items()
-                                if s == "observer" or (s == "present" and i not in expected_ids)),
-                minutes=notes is not None, chair=notes.chair if notes else "",
-                quorum_short=quorum_short(row, expected, present), party_group=row.party_group))
-        return result
+        return self._records(session, [branch], since, until, freeze=True)[branch.id]
+
+    def _records(self, session: Session, branches: Sequence[Branch], since: datetime, until: datetime, *,
+                 freeze: bool) -> dict[int, list[MeetingRecord]]:
+        return records_of(session, branches, since, until, kind=self.kind, type_name=self.type_name,
+                          bodies=self.bodies, now=self._now(), freeze=freeze)
 
     def checks(self, session: Session, branch: Branch, day: date, *, report_period: str | None = None,
-               records: Iterable[MeetingRecord] | None = None) -> list[rules.Compliance]:
+               records: Iterable[MeetingRecord] | None = None,
+               facts: rules.BranchFacts | None = None) -> list[rules.Compliance]:
         """Compliance of the branch on `day` (each type over its own period, or over report_period)."""
         if records is None:  # every period checked lies inside the year of `day`
             year = rules.period_bounds("year", day)
             records = self.records(session, branch, datetime.combine(year[0], time()),
                                    min(self._now(), datetime.combine(year[1], time())))
+        return self._compliance(records, day, facts or self.facts(session, branch), report_period, {})
+
+    def _compliance(self, records: Iterable[MeetingRecord], day: date, facts: rules.BranchFacts,
+                    report_period: str | None, memo: dict[tuple, list[rules.Compliance]]) -> list[rules.Compliance]:
+        """rules.branch_compliance, remembered in `memo` for branches with the same facts and meetings held (most
+        branches of a big report: none held yet this month). The facts' secretaries are only compared with the
+        党课's 主讲人, so only those among them are part of the key."""
         held: dict[str, list[rules.HeldMeeting]] = {}
+        if not records:  # nothing held: the secretaries play no part
+            key: tuple = (replace(facts, secretaries=()), ())
+            if key not in memo:
+                memo[key] = rules.branch_compliance(self.types, held, day, facts, report_period=report_period)
+            return memo[key]
         for r in records:
             if r.held:
                 held.setdefault(r.type_key, []).append(rules.HeldMeeting(r.start.date(), r.party_group, r.chair))
-        return rules.branch_compliance(self.types, held, day, self.facts(session, branch), report_period=report_period)
+        chairs = {m.chair for meetings in held.values() for m in meetings}
+        key = (replace(facts, secretaries=tuple(s for s in facts.secretaries if s in chairs)),
+               tuple(sorted((k, tuple(v)) for k, v in held.items())))
+        if key not in memo:
+            memo[key] = rules.branch_compliance(self.types, held, day, facts, report_period=report_period)
+        return memo[key]
 
-    def report(self, session: Session, *, period: str, day: date, branch_ids: list[int] | None = None
-               ) -> tuple[list[ReportRow], dict[str, list[MeetingRecord]]]:
+    def report(self, session: Session, *, period: str, day: date, branch_ids: list[int] | None = None) -> Report:
         """Per branch and type: required, held, 待补记录, attendance over those expected, 请假, quorum problems;
         and each branch's meetings in the period (the 台账)."""
-        start, end = rules.period_bounds(period, day)
-        since, until = datetime.combine(start, time()), min(self._now(), datetime.combine(end, time()))
+        return self.reports(session, [(period, day)], branch_ids=branch_ids)[0]
+
+    def reports(self, session: Session, asked: Sequence[tuple[str, date]], *, branch_ids: list[int] | None = None,
+                freeze: bool = True) -> list[Report]:
+        """report() for each (period, day) asked, from one read of the meetings since the earliest year's start.
+        freeze=False for a read-only page: the 应到 of meetings not frozen yet is worked out, not written."""
+        branches = [b for b in all_branches(session=session) if branch_ids is None or b.id in branch_ids]
+        bounds = [(rules.period_bounds(period, day), rules.period_bounds("year", day)[0]) for period, day in asked]
+        untils = [min(self._now(), datetime.combine(end, time())) for (_, end), _ in bounds]
+        records = self._records(session, branches, datetime.combine(min(year for _, year in bounds), time()),
+                                max(untils), freeze=freeze)
+        facts = facts_of(session, branches, self.bodies)
+        return [self._report(session, branches, records, facts, period, day, since=datetime.combine(start, time()),
+                             year=datetime.combine(year, time()), until=until)
+                for (period, day), ((start, _), year), until in zip(asked, bounds, untils, strict=True)]
+
+    def _report(self, session: Session, branches: Sequence[Branch], all_records: Mapping[int, list[MeetingRecord]],
+                facts: Mapping[int, rules.BranchFacts], period: str, day: date, *, since: datetime, year: datetime,
+                until: datetime) -> Report:
         rows: list[ReportRow] = []
         ledger: dict[str, list[MeetingRecord]] = {}
         label = rules.period_label(period, day)
-        for branch in all_branches(session=session):
-            if branch_ids is not None and branch.id not in branch_ids:
-                continue
+        memo: dict[tuple, list[rules.Compliance]] = {}
+        alike: dict[int, list[tuple]] = {}  # id of a compliance list -> its rows for a branch with no meetings
+        for branch in branches:
+            assert branch.id is not None
             # from the year's start: a 组织生活会 in a fourth-quarter report is checked over the whole year
-            records = self.records(session, branch, datetime.combine(rules.period_bounds("year", day)[0], time()),
-                                   until)
+            records = [r for r in all_records[branch.id] if year <= r.start <= until] if all_records[branch.id] else []
             ledger[branch.name] = [r for r in records if r.start >= since]
-            for check in self.checks(session, branch, day, report_period=period, records=records):
-                key = check.type.key
-                mine = [r for r in records if r.type_key == key and check.period_start <= r.start.date()
-                        < check.period_end]
-                if key == rules.SECRETARY_LECTURE.key:
-                    mine = []
-                counted = [r for r in mine if r.held]
-                expected = sum(len(r.expected) for r in counted)
-                rows.append(ReportRow(
-                    branch.name, check.type.name, label, check.held, check.required,
-                    rules.attendance_rate(sum(len(r.present) for r in counted), expected) if counted else None,
-                    check.behind, sum(not r.held for r in mine), sum(len(r.leave) for r in mine),
-                    sum(r.quorum_short for r in counted)))
+            checks = self._compliance(records, day, facts[branch.id], period, memo)
+            if records:
+                parts = _rows(records, checks)
+            else:  # most branches of a big report: the same rows as another branch like it
+                parts = alike[id(checks)] if id(checks) in alike else alike.setdefault(id(checks), _rows([], checks))
+            rows += [_report_row((branch.name, kind, label, *figures)) for kind, *figures in parts]
         return rows, ledger
 
+
+def _rows(records: Sequence[MeetingRecord], checks: Sequence[rules.Compliance]) -> list[tuple]:
+    """A branch's report rows without the branch and period: type, held, required, attendance rate, behind, 待补记录,
+    请假 and quorum problems."""
+    rows = []
+    for check in checks:
+        key = check.type.key
+        mine = [r for r in records if r.type_key == key and check.period_start <= r.start.date() < check.period_end]
+        if key == rules.SECRETARY_LECTURE.key:
+            mine = []
+        counted = [r for r in mine if r.held]
+        expected = sum(len(r.expected) for r in counted)
+        rows.append((check.type.name, check.held, check.required,
+                     rules.attendance_rate(sum(len(r.present) for r in counted), expected) if counted else None,
+                     check.behind, sum(not r.held for r in mine), sum(len(r.leave) for r in mine),
+                     sum(r.quorum_short for r in counted)))
+    return rows
+
+
+def _report_row(values: tuple) -> ReportRow:
+    """ReportRow(*values), without the frozen dataclass's object.__setattr__ per field: a report of 1,000 branches
+    makes 7,000 rows, and 总览 two such reports per request (bench/dashboard.py)."""
+    row = object.__new__(ReportRow)
+    row.__dict__.update(zip(_FIELDS, values, strict=True))
+    return row
+
+
+_FIELDS = tuple(f.name for f in fields(ReportRow))

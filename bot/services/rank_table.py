@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.services.sheets import csv_text, new_sheet
+from bot.services.sheets import csv_text, lean_book_bytes, new_sheet
 from bot.storage.ranking import BranchRank, MemberRank
 
-__all__ = ["MEMBER_COLUMNS", "BRANCH_COLUMNS", "member_records", "branch_records", "cell", "rank_csv", "rank_book"]
+__all__ = ["MEMBER_COLUMNS", "BRANCH_COLUMNS", "member_records", "branch_records", "cell", "rank_csv", "rank_book",
+           "rank_xlsx"]
 
 # column key -> Chinese header, in output order
 MEMBER_COLUMNS = {"rank": "名次", "name": "姓名", "branch": "支部", "points": "积分"}
@@ -62,3 +63,13 @@ def rank_book(records: Sequence[dict[str, Any]], columns: dict[str, str], kind: 
             for (value,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                 value.number_format = "0.00"
     return workbook
+
+
+def rank_xlsx(records: Sequence[dict[str, Any]], columns: dict[str, str], kind: str) -> bytes:
+    """rank_book's sheet as .xlsx bytes, written in openpyxl's write-only mode (sheets.lean_book_bytes): the same
+    sheet name, headers, widths and number formats, without holding a cell grid of every member in memory."""
+    widths = [20 if key in ("name", "branch") else 12 for key in columns]
+    formats = [{"participation_rate": "0.0%", "average_points": "0.00"}.get(key) for key in columns]
+    return lean_book_bytes(f"{kind}排行", list(columns.values()),
+                           ([cell(key, record[key], spreadsheet=True) for key in columns] for record in records),
+                           widths=widths, number_formats=formats)

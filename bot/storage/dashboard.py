@@ -13,6 +13,8 @@ from sqlmodel import Session
 
 __all__ = ["Activity", "activity", "totals_by_key"]
 
+EVERYONE = "1 = 1"  # Scope.member_filter() of a viewer who sees everything
+
 
 @dataclass(frozen=True)
 class Activity:
@@ -55,9 +57,12 @@ def totals_by_key(session: Session, where: tuple[str, dict[str, object]], keys: 
         return {}
     condition, params = where
     names = {f"k{i}": key for i, key in enumerate(keys)}
+    # everyone in scope (a committee): the totals index alone, without a member look-up per row (a tenth of the
+    # time over 100,000 members: bench/dashboard.py)
+    member = "" if condition == EVERYONE else f"JOIN member m ON m.id = t.member_id AND {condition}"
     rows = session.execute(text(f"""
-        SELECT t.period_key, COALESCE(SUM(t.points), 0) FROM points_total t JOIN member m ON m.id = t.member_id
-        WHERE t.period_key IN ({", ".join(":" + n for n in names)}) AND {condition}
+        SELECT t.period_key, COALESCE(SUM(t.points), 0) FROM points_total t {member}
+        WHERE t.period_key IN ({", ".join(":" + n for n in names)})
         GROUP BY t.period_key"""), {**names, **params}).all()
     found = {key: int(points) for key, points in rows}
     return {key: found.get(key, 0) for key in keys}

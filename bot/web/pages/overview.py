@@ -50,8 +50,10 @@ def meeting_flags(dash: Dashboard, session: Session, viewer: Viewer, today: date
         return []
     reports = dash.app.schedule.attendance.reports
     ids = None if scope.everything else sorted(scope.branch_ids)
-    rows, _ = reports.report(session, period="month", day=today, branch_ids=ids)
-    ended, _ = reports.report(session, period="month", day=today.replace(day=1) - timedelta(days=1), branch_ids=ids)
+    # both months from one read; a page only reads, so a meeting's 应到 is not frozen here
+    (rows, _), (ended, _) = reports.reports(session, [("month", today), ("month", today.replace(day=1)
+                                                                          - timedelta(days=1))],
+                                            branch_ids=ids, freeze=False)
     missed: dict[str, list[str]] = {}
     for row in ended:
         if row.behind:

@@ -9,8 +9,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.services.rank_table import cell, rank_book, rank_csv
-from bot.services.sheets import book_bytes
+from bot.services.rank_table import cell, rank_csv, rank_xlsx
 from bot.storage.branches import all_branches
 from bot.storage.web_logins import audit
 from bot.web.dashboard import Dashboard
@@ -56,7 +55,7 @@ def add_ranking_pages(web: FastAPI, dash: Dashboard) -> None:
             audit(session=session, member_id=viewer.member_id, action="export",
                   detail=f"排行（{query.label()}，{query.key(now.date())}）{fmt}，{len(records)} 行", now=now)
             session.commit()
-        body = book_bytes(rank_book(records, columns, kind)) if fmt == "xlsx" else rank_csv(records, columns)
+        body = rank_xlsx(records, columns, kind) if fmt == "xlsx" else rank_csv(records, columns)
         name = f"{kind}排行-{query.key(now.date()).replace('/', '-')}.{fmt}"
         headers = {"Content-Disposition": f"attachment; filename=\"ranking.{fmt}\"; filename*=UTF-8''{quote(name)}"}
         return Response(body, media_type=_TYPES[fmt], headers=headers)

@@ -1,0 +1,58 @@
+"""The 排行 .xlsx of 100,000 members written both ways, each in a forked child, for bench/dashboard.py: the cell grid
+(rank_book, what the export used before) and openpyxl's write-only writer (rank_xlsx, what it uses now); the memory is
+the child's RSS growth over its own before (sampled every 5 ms)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import common  # noqa: F401  (the project on sys.path)
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        return int(next(line for line in status if line.startswith("VmRSS")).split()[1]) / 1024
+
+
+def _write_in_child(way: str, rows: int, out) -> None:
+    """In a forked child: the records, then the sheet written one way, with the RSS sampled every 5 ms."""
+    from bot.services.rank_table import MEMBER_COLUMNS, rank_book, rank_xlsx
+    from bot.services.sheets import book_bytes
+
+    records = [{"rank": i, "name": f"成员{i:06d}", "branch": f"第{i % 1000 + 1}党支部", "points": 100_000 - i}
+               for i in range(1, rows + 1)]
+    peak, stop = [rss_mb()], threading.Event()
+    before = peak[0]
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss_mb())
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    body = (book_bytes(rank_book(records, MEMBER_COLUMNS, "个人")) if way == "before"
+            else rank_xlsx(records, MEMBER_COLUMNS, "个人"))
+    took = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    out.send((peak[0] - before, took, len(body)))
+
+
+def export_memory(rows: int = 100_000) -> None:
+    """The 排行 .xlsx of `rows` members written both ways, each in a forked child (RSS growth over the child's own
+    before): the cell grid (rank_book, what the export used before) and the write-only writer (rank_xlsx, now)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    print()
+    for way, label in (("before", "rank_book (cell grid)"), ("after", "rank_xlsx (write-only)")):
+        mine, theirs = context.Pipe()
+        child = context.Process(target=_write_in_child, args=(way, rows, theirs))
+        child.start()
+        grown, took, size = mine.recv()
+        child.join()
+        print(f"export memory {rows:,} rows, {way}: {label}: RSS +{grown:.0f} MB, {took:.2f} s, "
+              f"{size / 1e6:.1f} MB file")
