@@ -60,3 +60,25 @@ def test_the_dashboard_is_served_while_the_chat_runs_and_a_taken_port_is_said(tm
     assert told.startswith("管理后台（老周，管理员）") and status == 200
     assert second.startswith(f"管理后台未启动：无法在 127.0.0.1:{port} 上监听")
     app.close()
+
+
+def test_a_trial_with_nobody_on_the_roster_gets_the_sample_roster_once(tmp_path: Path) -> None:
+    """scripts/start on a new database: the sample roster (two branches, a 管理员) comes in, so the banner holds
+    the 管理员's link; a roster already there (the sample's, or the organisation's own) is never touched."""
+    from sqlmodel import select
+
+    from bot.cli.sample_roster import import_sample_roster
+    from bot.storage.models import Member
+
+    app = make_app(tmp_path, ManualClock(T0))
+    assert import_sample_roster(app).startswith(
+        "名册为空，已导入示例名册（9 人，第一、第二党支部和机关党委；张三为第一党支部书记，老周为管理员）")
+    with app.db.session() as session:
+        roles = {m.name: (m.role, m.category) for m in session.exec(select(Member)) if m.rostered}
+    assert roles["张三"][0] == "secretary" and roles["老周"][0] == "admin" and roles["赵六"][1] != roles["王五"][1]
+    assert login_banner(app).startswith("管理后台（老周，管理员）：")
+    assert import_sample_roster(app) == ""
+    app.close()
+    own = web_app(tmp_path / "own", ManualClock(T0))  # an organisation's roster: left as it is
+    assert import_sample_roster(own) == ""
+    own.close()

@@ -25,6 +25,7 @@ from bot.channels.registry import (
 from bot.cli.common import ConfigOption, clock_of, fail, ready_app, report_bank_problems, settings_from
 from bot.cli.local_dashboard import dashboard_beside_chat
 from bot.cli.logs import report_schedule_problems, setup_logging
+from bot.cli.sample_roster import import_sample_roster
 from bot.clock import ManualClock
 from bot.services.roster import import_roster
 from bot.services.roster_file import RosterError, RosterFileMissing, read_roster_file
@@ -136,6 +137,8 @@ def _speaker(name: str) -> str:
 
 
 async def _chat(app: App, name: str, group: str) -> None:
+    if note := import_sample_roster(app):
+        typer.echo(note, err=True)
     async with dashboard_beside_chat(app) as told:
         if told:
             typer.echo(told, err=True)
