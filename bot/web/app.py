@@ -10,6 +10,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.app import App
 from bot.web.dashboard import STATIC, Dashboard, Refused
+from bot.web.h5 import add_h5_pages
 from bot.web.pages.audit import add_audit_page
 from bot.web.pages.banks import add_bank_pages
 from bot.web.pages.branch import add_branch_pages
@@ -69,4 +70,5 @@ def build_dashboard(app: App) -> FastAPI:
     add_bank_pages(web, dash)
     add_contest_pages(web, dash)
     add_roster_pages(web, dash)
+    add_h5_pages(web, dash)
     return web

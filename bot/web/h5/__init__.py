@@ -1,0 +1,18 @@
+"""The members' mobile pages (H5) under /h5/: what a branch whose members sit in an ordinary WeChat group opens from a
+link posted there — the live contest, 每日一题, 错题练习, study items with 已学, 我的积分 and the rankings — on the
+same engine, records and points as the chat groups (issue 18). Logged in through the same sessions as the dashboard
+(bot/web/dashboard.py); inside WeChat through the Official Account's web authorisation and a one-time binding."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from bot.web.dashboard import Dashboard
+
+__all__ = ["add_h5_pages"]
+
+
+def add_h5_pages(web: FastAPI, dash: Dashboard) -> None:
+    from bot.web.h5.home import add_home_page
+
+    add_home_page(web, dash)
