@@ -43,6 +43,12 @@ SELECT t.member_id, t.points FROM points_total t
 WHERE t.period_key = :key AND t.points > 0
   AND t.member_id IN (SELECT m.id FROM member m WHERE m.name LIKE :pattern ESCAPE '\\' AND {condition})
 ORDER BY t.points DESC, t.member_id"""
+# an export (every row): one query with the names, as `studybot rank` reads them
+_WHOLE = """
+SELECT t.member_id, m.name, COALESCE(b.name, ''), t.points
+FROM points_total t JOIN member m ON m.id = t.member_id LEFT JOIN branch b ON b.id = m.branch_id
+WHERE t.period_key = :key AND t.points > 0 AND {condition}{found}
+ORDER BY t.points DESC, t.member_id"""
 _NAMES = """
 SELECT m.id, m.name, COALESCE(b.name, '') FROM member m LEFT JOIN branch b ON b.id = m.branch_id
 WHERE m.id IN ({ids})"""
@@ -64,23 +70,31 @@ def ranked_members(session: Session, *, period_key: str, scope: Scope, search: s
     holders_sql = _HOLDERS_ALL if scope.everything else _HOLDERS_SCOPED.format(condition=condition)
     holders = {int(p): int(n) for p, n in session.execute(text(holders_sql), values)}
     ranks = rank_of_points(holders)
-    page = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+    if limit is None:
+        found = " AND m.name LIKE :pattern ESCAPE '\\'" if search else ""
+        whole = session.execute(text(_WHOLE.format(condition=condition, found=found)),
+                                {**values, "pattern": like_pattern(search)}).all()[offset:]
+        return [MemberRank(_rank(ranks, holders, int(p)), int(i), name, branch, int(p))
+                for i, name, branch, p in whole], len(whole) + offset
+    page = f" LIMIT {int(limit)} OFFSET {int(offset)}"
     if search:
         found = session.execute(text(_FOUND.format(condition=condition)),
                                 {**values, "pattern": like_pattern(search)}).all()
         total = len(found)
-        rows = found[offset:] if limit is None else found[offset:offset + limit]
+        rows = found[offset:offset + limit]
     else:
         total = sum(holders.values())
         chosen = _PAGE_ALL.format(page=page) if scope.everything else _PAGE_SCOPED.format(condition=condition,
                                                                                         page=page)
         rows = session.execute(text(chosen), values).all()
     names = _names(session, [int(r[0]) for r in rows])
+    return [MemberRank(_rank(ranks, holders, int(p)), int(i), *names.get(int(i), ("", "")), int(p))
+            for i, p in rows], total
 
-    def rank(points: int) -> int:  # a total changed between two reads (PostgreSQL's READ COMMITTED): count again
-        return ranks.get(points) or 1 + sum(n for value, n in holders.items() if value > points)
 
-    return [MemberRank(rank(int(p)), int(i), *names.get(int(i), ("", "")), int(p)) for i, p in rows], total
+def _rank(ranks: dict[int, int], holders: dict[int, int], points: int) -> int:
+    """The rank of `points`; for a total changed between two reads (PostgreSQL's READ COMMITTED), counted again."""
+    return ranks.get(points) or 1 + sum(n for value, n in holders.items() if value > points)
 
 
 def _names(session: Session, ids: list[int]) -> dict[int, tuple[str, str]]:
