@@ -45,6 +45,7 @@ from sqlalchemy import text
 
 from bot.app import build_app
 from bot.clock import ManualClock, SystemClock
+from bot.service import tune_gc
 from bot.settings import load_settings
 from bot.storage.web_logins import issue_login
 from bot.web import build_dashboard
@@ -101,6 +102,7 @@ class Timed:
 
 def serve(app, port: int) -> tuple[uvicorn.Server, Timed]:
     timed = Timed(build_dashboard(app))
+    tune_gc()  # as `studybot run` and `studybot web` do once started: a full collection scans no start-up objects
     server = uvicorn.Server(uvicorn.Config(timed, host="127.0.0.1", port=port, log_config=None, access_log=False,
                                            lifespan="off"))
     threading.Thread(target=server.run, daemon=True).start()
@@ -127,8 +129,11 @@ def log_in(app, base: str) -> httpx.Client:
 def urls(app) -> list[str]:
     with app.db.session() as session:
         branch = session.execute(text("SELECT MAX(id) FROM branch")).scalar_one() // 2 or 1
+        member = session.execute(text("SELECT MIN(id) FROM member WHERE branch_id = :b"), {"b": branch}).scalar_one()
     return ["/", "/ranking", "/ranking?period=month", "/ranking?period=month&category=quiz",
-            f"/ranking?branch={branch}", "/ranking?q=00012", "/ranking?page=10", "/ranking?by=branch"]
+            f"/ranking?branch={branch}", "/ranking?q=00012", "/ranking?page=10", "/ranking?by=branch",
+            "/branch", f"/branch/{branch}", f"/branch/{branch}?period=all", f"/member/{member}", "/roster",
+            "/roster?page=100"]
 
 
 def time_pages(client: httpx.Client, timed: Timed, pages: list[str], repeat: int) -> bool:

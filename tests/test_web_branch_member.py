@@ -254,3 +254,22 @@ def test_the_pages_on_each_database(tmp_path: Path, database_url: str) -> None:
     assert cells(section(member, "/contests/export"), "2026-03-03 20:00")[3:6] == ["3", "2", "20"]
     assert cells(section(member, "/meetings/export"), "2026-03-02 19:00")[-1] == "出席"
     assert client.get(f"/member/{ids(app)['钱七']}").status_code == 403
+
+
+def test_a_long_branch_list_is_paged(app: App) -> None:
+    from bot.storage.models import Branch, Member
+
+    with app.db.session() as session:
+        made = [Branch(name=f"测试支部{n:02d}") for n in range(60)]
+        session.add_all(made)
+        session.flush()
+        session.add_all(Member(name=f"党员{n:02d}", branch_id=b.id, created_at=NOW) for n, b in enumerate(made))
+        session.commit()
+    client = login(app, "老周")
+    first, second = client.get("/branch").text, client.get("/branch?page=2").text
+    listed = re.findall(r"测试支部\d\d", first) + re.findall(r"测试支部\d\d", second)
+    assert sorted(listed) == [f"测试支部{n:02d}" for n in range(60)]  # each on one page, none lost
+    assert "第 1/2 页" in first and 'href="/branch?page=2"' in first and "第 2/2 页" in second
+    assert "第 2/2 页" in client.get("/branch?page=9").text
+    exported = client.get("/branch/export.csv").content.decode("utf-8-sig")
+    assert all(f"测试支部{n:02d}" in exported for n in range(60))  # the download: every branch

@@ -108,3 +108,21 @@ def test_a_committee_member_who_is_no_admin_cannot_make_or_unmake_one(app: App) 
     assert members(app)["李四"].role == "member" and members(app)["老周"].role == "admin"
     fine = post(committee, "名册.csv", "姓名,支部,角色\n老周,机关党委,管理员\n赵六,第一支部,成员\n")
     assert fine.status_code == 200, fine.text
+
+
+def test_a_long_roster_is_paged_and_its_download_holds_everyone(app: App) -> None:
+    with app.db.session() as session:
+        branch = members(app)["张三"].branch_id
+        session.add_all(Member(name=f"党员{n:03d}", branch_id=branch, created_at=NOW) for n in range(120))
+        session.commit()
+    client = login(app, "老周")
+    total = len([m for m in members(app).values() if m.branch_id is not None])
+    first = client.get("/roster").text
+    assert f"共 {total} 人" in first and f"第 1/{(total + 49) // 50} 页" in first and 'href="/roster?page=2"' in first
+    shown = {name for page in range(1, (total + 49) // 50 + 1)
+             for name in re.findall(r"党员\d{3}", client.get(f"/roster?page={page}").text)}
+    assert shown == {f"党员{n:03d}" for n in range(120)}  # every member on exactly the pages, none twice or lost
+    assert len(re.findall(r"党员\d{3}", client.get("/roster?page=2").text)) <= 50
+    assert "第 3/3 页" in client.get("/roster?page=99").text  # past the end: the last page
+    csv = client.get("/roster/export.csv").content.decode("utf-8-sig")
+    assert all(f"党员{n:03d}" in csv for n in range(120))

@@ -25,7 +25,7 @@ def serve(ctx: typer.Context, config: ConfigOption = None) -> None:
 
     import uvicorn
 
-    from bot.service import PortUnavailable, listen
+    from bot.service import PortUnavailable, listen, tune_gc
     from bot.web import build_dashboard
 
     app = open_app(config)
@@ -41,6 +41,7 @@ def serve(ctx: typer.Context, config: ConfigOption = None) -> None:
     typer.echo(f"管理后台已启动：{web.address(server.host, server.port)}/（Ctrl-C 退出）。"
                "登录链接：studybot web link 姓名", err=True)
     config_ = uvicorn.Config(build_dashboard(app), log_config=None, access_log=False, lifespan="off")
+    tune_gc()  # as `studybot run`: the start-up objects out of the collector's scans (no 100 ms full collections)
     try:
         asyncio.run(uvicorn.Server(config_).serve(sockets=[sock]))
     finally:

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 __all__ = ["BranchRow", "MemberFigures", "GroupRow", "scoped_branch", "branch_exists", "member_figures",
-           "branch_groups"]
+           "branch_groups", "staffed_branches"]
 
 
 @dataclass(frozen=True)
@@ -112,3 +112,15 @@ def branch_groups(session: Session, branch_id: int, where: tuple[str, dict[str, 
         SELECT g.id, g.name, g.channel FROM chat_group g WHERE g.branch_id = :branch AND {condition}
         ORDER BY g.channel, g.name, g.id"""), {"branch": branch_id, **params}).all()
     return [GroupRow(int(r[0]), r[1], r[2]) for r in rows]
+
+
+def staffed_branches(session: Session, where: tuple[str, dict[str, object]], *, offset: int, limit: int
+                     ) -> tuple[list[int], int]:
+    """One page of the branches with members that `where` (Scope.branch_filter on b.id) lets the viewer see, by
+    name (the ids), and how many there are in all: the 支部 list reads its figures for that page only."""
+    condition, params = where
+    staffed = f"FROM branch b WHERE {condition} AND EXISTS (SELECT 1 FROM member m WHERE m.branch_id = b.id)"
+    total = session.execute(text(f"SELECT COUNT(*) {staffed}"), params).scalar_one()
+    ids = session.execute(text(f"SELECT b.id {staffed} ORDER BY b.name, b.id LIMIT {int(limit)} OFFSET {int(offset)}"),
+                          params).scalars().all()
+    return [int(i) for i in ids], int(total)

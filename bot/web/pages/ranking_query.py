@@ -74,7 +74,7 @@ class RankingQuery:
         scope = self.scope(viewer)
         offset, limit = (0, None) if everything else ((self.page - 1) * PAGE_SIZE, PAGE_SIZE)
         if self.by == "member":
-            ranks, total = ranked_members(session, period_key=self.key(today), where=scope.member_filter(),
+            ranks, total = ranked_members(session, period_key=self.key(today), scope=scope,
                                           search=self.search, offset=offset, limit=limit)
             return member_records(ranks), MEMBER_COLUMNS, total
         branches = branch_ranking(session=session, period_key=self.key(today),

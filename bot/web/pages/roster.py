@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from bot.services.roster import RosterIncomplete, import_roster, matched_members
 from bot.services.roster_file import IDENTITY_COLUMNS, RosterError, RosterRow, read_roster_file
-from bot.storage.dashboard_roster import RosterLine, roster
+from bot.storage.dashboard_roster import RosterLine, roster, roster_size
 from bot.storage.models import ROLES
 from bot.storage.models_records import MEMBER_CATEGORIES
 from bot.storage.web_logins import audit
@@ -38,6 +38,7 @@ _PARTY = [Column("姓名"), Column("支部", width=16), Column("角色", width=8
 PAGE_COLUMNS = [*_PARTY, *(Column(label.removesuffix("账号"), width=10) for label in IDENTITY_COLUMNS.values())]
 FILE_COLUMNS = [*_PARTY, *(Column(label, width=24) for label in IDENTITY_COLUMNS.values())]
 SUFFIXES = (".csv", ".xlsx", ".xlsm")
+PAGE_SIZE = 50  # members on a page (the whole roster: the download)
 
 
 def _party(line: RosterLine) -> list[object]:
@@ -57,13 +58,24 @@ def _lines(dash: Dashboard, viewer: Viewer) -> list[RosterLine]:
         return roster(session, viewer.scope.member_filter(), IDENTITY_COLUMNS)
 
 
+def _page_number(request: Request) -> int:
+    text = request.query_params.get("page", "")
+    return max(int(text), 1) if text.isdigit() and len(text) < 7 else 1
+
+
 def add_roster_pages(web: FastAPI, dash: Dashboard) -> None:
     def page(request: Request, viewer: Viewer, status: int = 200, **context: object) -> Response:
-        lines = _lines(dash, viewer)
+        number, where = _page_number(request), viewer.scope.member_filter()
+        with dash.app.db.session() as session:
+            total = roster_size(session, where)
+            pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+            number = min(number, pages)
+            lines = roster(session, where, IDENTITY_COLUMNS, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
         rows = [[*_party(line), *("已绑定" if line.accounts.get(c) else "—" for c in IDENTITY_COLUMNS)]
                 for line in lines]
         return dash.page(request, "roster.html", status, viewer=viewer, columns=PAGE_COLUMNS, rows=rows,
-                         may_upload=viewer.scope.everything, title="成员名册", **context)
+                         total=total, page_number=number, pages=pages, may_upload=viewer.scope.everything,
+                         title="成员名册", **context)
 
     @web.get("/roster")
     def roster_page(request: Request) -> Response:
