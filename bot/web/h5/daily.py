@@ -59,8 +59,10 @@ def add_daily_page(web: FastAPI, dash: Dashboard) -> None:
         question = acted.extra if acted is not None else None
         if not isinstance(question, Question):
             return shown(request, member, acted.lines if acted else [DONE])
+        assert acted is not None
         return dash.page(request, "h5/question.html", member=member, title=TITLE, action="/h5/daily",
-                         question=question_view(question), lines=[])
+                         question=question_view(question), header=acted.lines[0].removeprefix("📅 "),
+                         footer=acted.lines[-1], lines=[])
 
     @web.post("/h5/daily")
     async def answer(request: Request) -> Response:
