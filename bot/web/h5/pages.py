@@ -11,9 +11,11 @@ __all__ = ["add_member_pages"]
 
 def add_member_pages(web: FastAPI, dash: Dashboard) -> None:
     from bot.web.h5.daily import add_daily_page
+    from bot.web.h5.points import add_points_pages
     from bot.web.h5.practice import add_practice_page
     from bot.web.h5.study import add_study_pages
 
     add_daily_page(web, dash)
     add_practice_page(web, dash)
     add_study_pages(web, dash)
+    add_points_pages(web, dash)
