@@ -19,8 +19,9 @@ def test_without_a_login_the_page_shows_a_login_button_and_no_question(tmp_path:
     assert sent.status_code == 401 and "请先登录" in sent.text and daily_row(app, "张三") is None
 
 
-def test_the_page_gives_the_question_chat_gives_and_a_right_answer_earns_what_chat_pays(tmp_path: Path) -> None:
-    app = web_app(tmp_path)
+def test_the_page_gives_the_question_chat_gives_and_a_right_answer_earns_what_chat_pays(
+        tmp_path: Path, database_url: str) -> None:
+    app = web_app(tmp_path, database={"url": database_url})  # SQLite, and PostgreSQL with STUDYBOT_TEST_POSTGRES
     client = login(app, "张三")
     page = client.get("/h5/daily")
     assert page.status_code == 200 and "每日一题" in page.text

@@ -41,8 +41,8 @@ def test_without_a_login_only_a_login_button(tmp_path: Path) -> None:
     assert sent.status_code == 401 and reads(app, "张三") == []
 
 
-def test_the_list_shows_what_was_pushed_to_the_branch_first(tmp_path: Path) -> None:
-    app = web_app(tmp_path)
+def test_the_list_shows_what_was_pushed_to_the_branch_first(tmp_path: Path, database_url: str) -> None:
+    app = web_app(tmp_path, database={"url": database_url})  # SQLite, and PostgreSQL with STUDYBOT_TEST_POSTGRES
     pushed(app, ITEM)
     pushed(app, "05-qinglian-wenhua", "第二支部")
     page = login(app, "张三").get("/h5/study")
@@ -52,8 +52,8 @@ def test_the_list_shows_what_was_pushed_to_the_branch_first(tmp_path: Path) -> N
     assert TITLE in today and "清廉文化与廉洁从业" in rest  # the other branch's push is only in the library
 
 
-def test_read_on_the_page_is_chat_s_已学_once(tmp_path: Path) -> None:
-    app = web_app(tmp_path)
+def test_read_on_the_page_is_chat_s_已学_once(tmp_path: Path, database_url: str) -> None:
+    app = web_app(tmp_path, database={"url": database_url})
     client = login(app, "张三")
     page = client.get(f"/h5/study/{ITEM}")
     assert page.status_code == 200 and TITLE in page.text and "已学（得 2 分）" in page.text
