@@ -63,6 +63,8 @@ class App:
     schedule: Schedule
     channels: dict[str, Channel] = field(default_factory=dict)
     rounds: RoundService | None = None
+    daily: DailyService | None = None  # 每日一题 and 错题练习: the members' pages (bot/web/h5/) use the same services
+    practice: PracticeService | None = None
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -197,7 +199,7 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
 
     dispatcher = Dispatcher(db=db, router=router, directory=directory, clock=clock, on_rollback=forget_all)
     return App(settings, clock, db, catalog, problems, timers, contests, dispatcher, router, schedule, channels,
-               rounds=rounds)
+               rounds=rounds, daily=daily, practice=practice)
 
 
 def _after_commit(ctx: Context, then: Callable[[], str]) -> str:
