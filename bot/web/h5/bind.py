@@ -77,7 +77,7 @@ class BindCookies:
 def add_bind_page(web: FastAPI, dash: Dashboard, cookies: BindCookies) -> None:
     def form(request: Request, unbound: Unbound, *, error: str = "", name: str = "", status: int = 200) -> Response:
         return dash.page(request, "h5/bind.html", status, title="绑定微信", member=None, t=unbound.nonce,
-                         error=error, name=name)
+                         error=error, typed=name)
 
     @web.get(BIND_PATH)
     def show(request: Request) -> Response:
