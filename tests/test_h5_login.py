@@ -297,3 +297,26 @@ def test_members_codes_prints_writes_and_voids_the_old_ones(cli_config: Path, tm
         assert all(fresh[n] not in row.code_hash for n, row in zip(fresh, session.exec(select(BindCode))))
     db.dispose()
     assert invoke("members", "codes", "--output", str(tmp_path / "codes.csv")).exit_code == 1  # exists: --force
+
+
+def test_binding_queries_on_each_database(tmp_path: Path, database_url: str) -> None:
+    """bind_codes' SQL on SQLite and, with STUDYBOT_TEST_POSTGRES, on PostgreSQL."""
+    import pytest
+
+    from bot.storage.bind_codes import BindRefused, bind_account, bound_member
+
+    app = web_app(tmp_path, database={"url": database_url})
+    codes = codes_for(app, "张三", "李四")
+    now = app.clock.now()
+    with app.db.session() as session:
+        for _ in range(5):
+            with pytest.raises(BindRefused, match="不正确"):
+                bind_account(session=session, openid="o-x", name="李四", code="ZZZZZZ", now=now)
+        with pytest.raises(BindRefused, match="尝试次数过多"):
+            bind_account(session=session, openid="o-y", name="李四", code=codes["李四"], now=now)
+        member = bind_account(session=session, openid="o-z", name="张三", code=codes["张三"], now=now)
+        session.commit()
+        assert member.name == "张三"
+        found = bound_member(session=session, openid="o-z")
+        assert found is not None and found.name == "张三"
+    app.db.dispose()
