@@ -129,6 +129,8 @@ web:                          # 管理后台网页（总览、排行、导出）
 #   token: env:WECHAT_MP_TOKEN             # 服务器配置 → 令牌(Token)
 #   encoding_aes_key: env:WECHAT_MP_AES_KEY   # 服务器配置 → 消息加解密密钥（安全模式：只收加密消息）
 #   accept_plaintext: false                # 兼容模式：也收明文消息（可被伪造），仅在切换到安全模式期间打开
+#   api_base_url: https://api.weixin.qq.com        # 服务端接口地址（默认即可）
+#   oauth_url: https://open.weixin.qq.com          # 网页授权地址（成员页 /h5/ 在微信内登录，默认即可）
 # dingtalk:                                # 钉钉企业内部机器人（Stream 模式，无需公网 IP）
 #   client_id: env:DINGTALK_CLIENT_ID      # 开放平台 → 应用 → 凭证与基础信息 → Client ID
 #   client_secret: env:DINGTALK_CLIENT_SECRET  # 同页 Client Secret

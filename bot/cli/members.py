@@ -127,4 +127,7 @@ def commands() -> typer.Typer:
     group = typer.Typer(help="成员与支部名册。", no_args_is_help=True, rich_markup_mode=None)
     group.command("import")(import_)
     group.command("list")(list_)
+    from bot.cli.members_codes import codes
+
+    group.command("codes")(codes)
     return group

@@ -25,5 +25,5 @@ def web_commands(web: WebSettings, address: str) -> list[Command]:
         audit(session=ctx.session, member_id=ctx.member.id, action="link", detail="私聊「管理后台」", now=ctx.now)
         return [ctx.reply(link_text(address, token, web.link_minutes))]
 
-    return [Command(("管理后台", "/web"), link, "获取管理后台（总览、排行、导出）的登录链接，仅限私聊", "管理后台",
+    return [Command(("管理后台", "登录", "/web"), link, "获取管理后台与学习答题页的登录链接，仅限私聊", "管理后台",
                     where="private", action="获取管理后台链接")]

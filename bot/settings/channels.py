@@ -100,6 +100,8 @@ class WeChatMPSettings(_Section):
     # 兼容模式: with encoding_aes_key, take plaintext callbacks too (their signature does not cover the body)
     accept_plaintext: bool = False
     api_base_url: HttpUrl = "https://api.weixin.qq.com"
+    # the members' pages (/h5/): 网页授权 (snsapi_base) inside WeChat sends the member to this host's authorize page
+    oauth_url: HttpUrl = "https://open.weixin.qq.com"
 
 
 class DingTalkRobotWebhook(_Section):

@@ -13,7 +13,7 @@ from sqlmodel import Session
 __all__ = ["AuditRow", "audit_trail", "WEB_ACTIONS", "POINTS_ACTIONS"]
 
 WEB_ACTIONS = {"login": "登录管理后台", "logout": "退出管理后台", "link": "取得登录链接", "export": "导出",
-               "import": "导入"}
+               "import": "导入", "bind": "绑定微信"}
 POINTS_ACTIONS = {"requested": "提出积分申请", "approved": "同意积分申请", "rejected": "退回积分申请",
                   "withdrawn": "撤回积分申请", "reversed": "撤销积分"}
 _STATUS = {"": "缺席", "present": "出席", "leave": "请假", "observer": "列席"}

@@ -7,7 +7,7 @@ from pydantic import NaiveDatetime as datetime  # Shanghai wall-clock time, like
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-__all__ = ["WebLogin", "WebAudit", "WebKey", "WebLoginState"]
+__all__ = ["WebLogin", "WebAudit", "WebKey", "WebLoginState", "BindCode", "BindFailure"]
 
 
 class WebLogin(SQLModel, table=True):
@@ -48,3 +48,27 @@ class WebLoginState(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     state_hash: str = Field(max_length=64, unique=True)
     used_at: datetime = Field(index=True)
+
+
+class BindCode(SQLModel, table=True):
+    """A member's binding code for the members' pages (studybot members codes): only a hash of it, one per member
+    (issuing again replaces it), usable once before `expires_at`. `rebind`: issued while the member was already
+    bound to a WeChat account, so it may move the binding to another one (a new phone)."""
+    __tablename__ = "bind_code"
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", unique=True)
+    code_hash: str = Field(max_length=64)
+    issued_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    rebind: bool = False
+
+
+class BindFailure(SQLModel, table=True):
+    """A wrong binding attempt, by WeChat account ("openid:…") and by member ("member:12"): counted in the
+    database so that every instance refuses after the same few tries. Rows a day old are deleted as new ones come."""
+    __tablename__ = "bind_failure"
+    __table_args__ = (Index("ix_bind_failure_subject_at", "subject", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=220)
+    at: datetime

@@ -4,6 +4,8 @@
   once (then errcode 40029, as WeCom answers a used code); "outsider" codes get an openid only.
 - `FakeDingTalkOAuth`: gettoken, topapi/v2/user/getuserinfo (免登 codes), v1.0/oauth2/userAccessToken and
   v1.0/contact/users/me (扫码 codes → unionId), topapi/user/getbyunionid; codes work once.
+- `FakeWeChatMPOAuth`: the Official Account's sns/oauth2/access_token (网页授权, the members' pages): `codes` maps a
+  code to an openid; a code works once (then errcode 40163, "code been used").
 - `FakeLoginHost`: the page the person is sent to (open.weixin.qq.com, login.work.weixin.qq.com, login.dingtalk.com):
   it "scans" at once and redirects back to redirect_uri with the next code in `codes` and the state it was given.
 
@@ -19,7 +21,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fakes.http_api import Answer, FakeHTTPAPI, Recorded
 
-__all__ = ["FakeWeComOAuth", "FakeDingTalkOAuth", "FakeLoginHost"]
+__all__ = ["FakeWeComOAuth", "FakeDingTalkOAuth", "FakeLoginHost", "FakeWeChatMPOAuth"]
 
 
 class FakeWeComOAuth(FakeHTTPAPI):
@@ -98,6 +100,32 @@ class FakeDingTalkOAuth(FakeHTTPAPI):
                 return (401, {"code": "InvalidAuthentication", "message": "token无效"})
             return {"nick": "x", "unionId": self.qr_codes[code], "openId": "o"}
         return 404
+
+
+class FakeWeChatMPOAuth(FakeHTTPAPI):
+    name = "fake-wechat-mp-oauth"
+
+    def __init__(self, app_id: str, secret: str, codes: dict[str, str]) -> None:
+        super().__init__()
+        self.app_id, self.secret, self.codes = app_id, secret, dict(codes)
+        self.used: set[str] = set()
+
+    def answer(self, request: Recorded) -> Answer:
+        if request.path != "/sns/oauth2/access_token":
+            return 404
+        query = request.query
+        if query.get("appid") != self.app_id or query.get("secret") != self.secret:
+            return {"errcode": 40125, "errmsg": "invalid appsecret"}
+        if query.get("grant_type") != "authorization_code":
+            return {"errcode": 40002, "errmsg": "invalid grant_type"}
+        code = query.get("code", "")
+        if code in self.used:
+            return {"errcode": 40163, "errmsg": "code been used"}
+        if code not in self.codes:
+            return {"errcode": 40029, "errmsg": "invalid code"}
+        self.used.add(code)
+        return {"access_token": "USER-TOKEN", "expires_in": 7200, "refresh_token": "R", "openid": self.codes[code],
+                "scope": "snsapi_base"}
 
 
 class FakeLoginHost:

@@ -17,14 +17,14 @@ from collections.abc import Callable
 from typing import TypeVar
 from urllib.parse import urlencode
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Query
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.storage.people import find_member
 from bot.storage.web_logins import audit, signing_key, use_state
 from bot.web.dashboard import NOT_LOGGED_IN, Dashboard, Refused
-from bot.web.login_state import STATE_COOKIE, STATE_MINUTES, StateCookies
+from bot.web.login_state import STATE_COOKIE, STATE_MINUTES, Pending, StateCookies, local_path
 from bot.web.platform_auth import DingTalkAuth, PlatformError, WeComAuth
 from bot.web.security import form_fields
 
@@ -34,6 +34,7 @@ BAD_STATE = "登录请求无效或已过期（每次登录只能使用一次）�
 UNKNOWN = ("未在成员名册中找到您的账号（{platform}账号：{account}）。请联系管理员在成员名册的「{column}」列填写"
            "此账号后再登录。")
 T = TypeVar("T")
+NEXT = Query("", alias="next")  # where to go once logged in: a local path (login_state.local_path), else /
 DETAIL = {"wecom": "企业微信网页授权", "wecom_qr": "企业微信扫码", "dingtalk": "钉钉免登", "dingtalk_qr": "钉钉扫码"}
 
 
@@ -77,7 +78,7 @@ class PlatformLogins:
         response.set_cookie(STATE_COOKIE, cookie, httponly=True, path="/login", max_age=STATE_MINUTES * 60,
                             **self.dash.cookie_flags())
 
-    def check_state(self, request: Request, state: str | None, *flows: str) -> str:
+    def check_state(self, request: Request, state: str | None, *flows: str) -> Pending:
         now = self.dash.app.clock.now()
         pending = self.states.check(request.cookies.get(STATE_COOKIE), state, flows, now)
         if pending is None:
@@ -85,9 +86,9 @@ class PlatformLogins:
         with self.dash.app.db.session() as session:
             if not use_state(session=session, state=pending.state, now=now):
                 raise Refused(403, BAD_STATE, "登录失败")
-        return pending.flow
+        return pending
 
-    def enter(self, flow: str, channel: str, accounts: list[str]) -> Response:
+    def enter(self, pending: Pending, channel: str, accounts: list[str]) -> Response:
         """The member one of `accounts` (in order) belongs to on `channel` gets a session, or Refused(403)."""
         now = self.dash.app.clock.now()
         with self.dash.app.db.session() as session:
@@ -98,9 +99,9 @@ class PlatformLogins:
                 raise Refused(403, UNKNOWN.format(platform=platform, account=accounts[0], column=column),
                               "登录失败")
             member_id = member.id
-            audit(session=session, member_id=member_id, action="login", detail=DETAIL[flow], now=now)
+            audit(session=session, member_id=member_id, action="login", detail=DETAIL[pending.flow], now=now)
             session.commit()
-        response = RedirectResponse("/", status_code=303)
+        response = RedirectResponse(local_path(pending.back), status_code=303)
         self.dash.set_session(response, self.dash.sessions.new(member_id, now))
         response.delete_cookie(STATE_COOKIE, path="/login")
         return response
@@ -139,27 +140,27 @@ def add_wecom(web: FastAPI, logins: PlatformLogins) -> None:
     callback = "/login/wecom/callback"
 
     @web.get("/login/wecom")
-    def in_wecom() -> Response:
-        state, cookie = logins.states.new("wecom", logins.dash.app.clock.now())
+    def in_wecom(next_: str = NEXT) -> Response:
+        state, cookie = logins.states.new("wecom", logins.dash.app.clock.now(), next_)
         query = urlencode({"appid": wecom.corp_id, "redirect_uri": logins.callback_url(callback),
                            "response_type": "code", "scope": "snsapi_base", "state": state, "agentid": agent_id})
         authorize = f"{wecom.oauth_url.rstrip('/')}/connect/oauth2/authorize"
         return logins.leave_for(f"{authorize}?{query}#wechat_redirect", cookie)
 
     @web.get("/login/wecom/qr")
-    def wecom_qr() -> Response:
-        state, cookie = logins.states.new("wecom_qr", logins.dash.app.clock.now())
+    def wecom_qr(next_: str = NEXT) -> Response:
+        state, cookie = logins.states.new("wecom_qr", logins.dash.app.clock.now(), next_)
         query = urlencode({"login_type": "CorpApp", "appid": wecom.corp_id, "agentid": agent_id,
                            "redirect_uri": logins.callback_url(callback), "state": state})
         return logins.leave_for(f"{wecom.sso_url.rstrip('/')}/wwlogin/sso/login?{query}", cookie)
 
     @web.get(callback)
     def wecom_back(request: Request, code: str = "", state: str = "") -> Response:
-        flow = logins.check_state(request, state, "wecom", "wecom_qr")
+        pending = logins.check_state(request, state, "wecom", "wecom_qr")
         if not code:
             raise Refused(403, "您未同意授权，未能登录。请回到登录页重新点击「企业微信登录」。", "登录失败")
         userid = _platform_call(functools.partial(logins.wecom.userid, code))
-        return logins.enter(flow, "wecom", [userid])
+        return logins.enter(pending, "wecom", [userid])
 
 
 def add_dingtalk(web: FastAPI, logins: PlatformLogins) -> None:
@@ -168,17 +169,17 @@ def add_dingtalk(web: FastAPI, logins: PlatformLogins) -> None:
     callback = "/login/dingtalk/callback"
 
     @web.get("/login/dingtalk/qr")
-    def dingtalk_qr() -> Response:
-        state, cookie = logins.states.new("dingtalk_qr", logins.dash.app.clock.now())
+    def dingtalk_qr(next_: str = NEXT) -> Response:
+        state, cookie = logins.states.new("dingtalk_qr", logins.dash.app.clock.now(), next_)
         query = urlencode({"redirect_uri": logins.callback_url(callback), "response_type": "code",
                            "client_id": ding.client_id, "scope": "openid", "state": state, "prompt": "consent"})
         return logins.leave_for(f"{ding.login_url.rstrip('/')}/oauth2/auth?{query}", cookie)
 
     @web.get("/login/dingtalk")
-    def in_dingtalk(request: Request) -> Response:
+    def in_dingtalk(request: Request, next_: str = NEXT) -> Response:
         if not ding.corp_id:  # 免登 needs the CorpId: the OAuth page works inside DingTalk as well
-            return dingtalk_qr()
-        state, cookie = logins.states.new("dingtalk", logins.dash.app.clock.now())
+            return dingtalk_qr(next_)
+        state, cookie = logins.states.new("dingtalk", logins.dash.app.clock.now(), next_)
         response = logins.dash.page(request, "login_dingtalk.html", title="钉钉免登", state=state,
                                     corp_id=ding.corp_id, client_id=ding.client_id)
         logins.set_state(response, cookie)
@@ -187,22 +188,22 @@ def add_dingtalk(web: FastAPI, logins: PlatformLogins) -> None:
     @web.post("/login/dingtalk")
     async def dingtalk_code(request: Request) -> Response:
         fields = await form_fields(request)
-        flow = logins.check_state(request, fields.get("state"), "dingtalk")
+        pending = logins.check_state(request, fields.get("state"), "dingtalk")
         code = fields.get("code", "")
         if not code:
             raise Refused(403, "钉钉未给出免登授权码：请在钉钉中重新打开管理后台。", "登录失败")
         userid = await _in_thread(functools.partial(logins.dingtalk.userid_from_auth_code, code))
-        return logins.enter(flow, "dingtalk", [userid])
+        return logins.enter(pending, "dingtalk", [userid])
 
     @web.get(callback)
     def dingtalk_back(request: Request, state: str = "", authCode: str = "", code: str = "") -> Response:  # noqa: N803
-        flow = logins.check_state(request, state, "dingtalk_qr")
+        pending = logins.check_state(request, state, "dingtalk_qr")
         if not (authCode or code):
             raise Refused(403, "您未同意授权，未能登录。请回到登录页重新点击「钉钉登录」。", "登录失败")
         unionid = _platform_call(functools.partial(logins.dingtalk.unionid_from_qr_code, authCode or code))
         userid = _platform_call(functools.partial(logins.dingtalk.userid_from_unionid, unionid))
         # the roster's 钉钉账号 is the userid; a roster that wrote the unionId there is read too
-        return logins.enter(flow, "dingtalk", [a for a in (userid, unionid) if a])
+        return logins.enter(pending, "dingtalk", [a for a in (userid, unionid) if a])
 
 
 async def _in_thread(call: Callable[[], T]) -> T:

@@ -1,0 +1,68 @@
+"""`studybot members codes`: each member's binding code for the members' pages inside WeChat (bot/storage/
+bind_codes.py). Printed, or written to a .csv/.xlsx for the secretary to hand out one by one (privately: a code binds
+whoever types it first with the member's name). Running it again issues new codes and voids the old ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot.cli.common import ConfigOption, clock_of, fail, open_app
+from bot.cli.output import ForceOption, choose_format, csv_text, new_sheet, refuse_existing, save_book, write_text
+from bot.storage.bind_codes import CODE_DAYS, issue_codes
+from bot.storage.branches import branch_names
+from bot.storage.models import Member
+from bot.storage.people import all_members
+
+__all__ = ["codes"]
+
+HEADERS = ["支部", "姓名", "绑定码", "有效期至"]
+
+
+def codes(
+    ctx: typer.Context,
+    branch: Annotated[str | None, typer.Option("--branch", "-b", help="只为这个支部的成员发放")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="写到文件（.csv 或 .xlsx）；文件已存在时需加 --force", show_default=False)] = None,
+    days: Annotated[int, typer.Option("--days", help="绑定码有效天数", min=1, max=90)] = CODE_DAYS,
+    force: ForceOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """发放微信绑定码：成员在微信里第一次打开学习答题页时，填姓名和绑定码绑定（每码限用一次）。重新运行会作废旧码。"""
+    fmt = choose_format(None, output, ("csv", "xlsx"), "csv") if output is not None else "table"
+    if output is not None:
+        refuse_existing(output, force)
+    app = open_app(config, clock=clock_of(ctx))
+    try:
+        with app.db.session() as session:
+            branches = branch_names(session=session)
+            branch_id = None
+            if branch is not None:
+                wanted = branch.strip()
+                branch_id = next((i for i, name in branches.items() if name == wanted), None)
+                if branch_id is None:
+                    known = "、".join(sorted(branches.values())) or "（还没有支部）"
+                    raise fail(f"没有名为「{wanted}」的支部。现有支部：{known}", 1)
+            members: list[Member] = [m for m in all_members(session=session, branch_id=branch_id,
+                                                            any_branch=branch is None) if m.rostered]
+            if not members:
+                raise fail("名册中还没有成员：请先用 studybot members import 名册.xlsx 导入名册。", 1)
+            issued = issue_codes(session=session, members=members, now=app.clock.now(), days=days)
+            session.commit()
+    finally:
+        app.close()
+    rows = sorted(([branches.get(i.branch_id, "") if i.branch_id is not None else "", i.name, i.code,
+                    i.expires_at.strftime("%Y-%m-%d %H:%M")] for i in issued), key=lambda r: (r[0], r[1]))
+    if output is None:
+        for row in rows:
+            typer.echo("  ".join(row))
+    elif fmt == "xlsx":
+        save_book(new_sheet("绑定码", HEADERS, rows), output)  # type: ignore[arg-type]
+    else:
+        write_text(output, csv_text(HEADERS, rows))
+    where = f"支部「{branch.strip()}」" if branch else "全部支部"
+    typer.echo(f"已为{where}的 {len(rows)} 名成员发放绑定码（{days} 天内有效，每码限用一次，旧码已作废）"
+               + (f"，已写入 {output}" if output is not None else "") + "。请逐一私下发给本人，勿发到群里。",
+               err=output is None)

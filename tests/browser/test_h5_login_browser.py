@@ -1,0 +1,50 @@
+"""The members' pages' first visit inside WeChat, in a real browser at a phone's size (WeChat's User-Agent): the
+Official Account's web authorisation against the fake server on loopback, the bind page (name + the secretary's
+code), then /h5/ greeting the member by name; a second visit is silent."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from bot.web import build_web
+from tests.browser.conftest import PHONE, screenshot
+from tests.test_h5_login import UA, codes_for, mp_app, official_account
+
+
+def test_bind_once_in_wechat_then_the_start_page_shows_the_name(tmp_path: Path, serve: Any, chromium: Any) -> None:
+    with official_account() as (mp, host):
+        app = mp_app(tmp_path, mp, host)
+        code = codes_for(app, "张三")["张三"]
+        base = serve(build_web(app))
+        app.settings.web.base_url = base  # the callback comes back to the served address
+        context = chromium.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai", user_agent=UA)
+        try:
+            page = context.new_page()
+            host.codes.append("c1")
+            page.goto(base + "/h5/login?next=%2Fh5%2F")
+            page.wait_for_url(re.compile(re.escape(base) + r"/h5/bind(#.*)?$"))  # the browser keeps the #fragment
+            assert page.get_by_role("heading", name="绑定微信").is_visible()
+            screenshot(page, "h5-bind-phone")
+            page.get_by_label("姓名").fill("张三")
+            page.get_by_label("绑定码（6 位）").fill("000000")
+            page.get_by_role("button", name="绑定并进入").click()
+            page.get_by_role("alert").wait_for()
+            assert "姓名或绑定码不正确" in page.get_by_role("alert").inner_text()
+            assert page.get_by_label("姓名").input_value() == "张三"
+            screenshot(page, "h5-bind-wrong-code-phone")
+            page.get_by_label("绑定码（6 位）").fill(code.lower())
+            page.get_by_role("button", name="绑定并进入").click()
+            page.wait_for_url(base + "/h5/")
+            assert page.get_by_role("heading", name="张三，您好").is_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            screenshot(page, "h5-home-after-bind-phone")
+            context.clear_cookies()  # another day: the session gone, the WeChat account bound
+            mp.codes["c1b"] = "o-1"
+            host.codes.append("c1b")
+            page.goto(base + "/h5/login?next=%2Fh5%2F")
+            page.wait_for_url(re.compile(re.escape(base) + r"/h5/(#.*)?$"))
+            assert page.get_by_role("heading", name="张三，您好").is_visible()
+        finally:
+            context.close()
