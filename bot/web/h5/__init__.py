@@ -13,6 +13,8 @@ __all__ = ["add_h5_pages"]
 
 
 def add_h5_pages(web: FastAPI, dash: Dashboard) -> None:
+    from bot.web.h5.contest import add_contest_live_page
     from bot.web.h5.home import add_home_page
 
     add_home_page(web, dash)
+    add_contest_live_page(web, dash)
