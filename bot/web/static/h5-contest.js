@@ -145,7 +145,7 @@
     } else {
       deadlineAt = 0;
       tick();
-      if ($("answer")) { $("answer").hidden = true; }
+      if ($("answer")) { $("answer").hidden = true; $("note").textContent = ""; }
       if (next.phase === "ended" && !next.results) { clear($("question")); $("question").appendChild(el("p", "本场竞赛已经结束。", "q-text")); }
       else { clear($("question")); }
       $("progress").textContent = "";
