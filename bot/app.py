@@ -81,7 +81,7 @@ class App:
         self.db.create_schema()
         self.db.start_checkpointer()
         if self.settings.h5.branches:  # branches on WeChat: a virtual group each, for their contests
-            from bot.channels.h5 import ensure_groups
+            from bot.services.h5_groups import ensure_groups
 
             with self.db.session() as session:
                 ensure_groups(session, self.settings.h5.branches)

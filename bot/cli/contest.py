@@ -15,11 +15,11 @@ from typing import Annotated
 import typer
 from apscheduler.triggers.date import DateTrigger
 
-from bot.channels.h5 import ensure_groups
 from bot.cli.common import ConfigOption, clock_of, fail, open_app
 from bot.clock import SHANGHAI
 from bot.jobs.book import JobSpec
 from bot.services.contests.planned import RoundOrder
+from bot.services.h5_groups import ensure_groups
 from bot.services.numbers import parse_number
 from bot.storage.branches import all_branches, known_groups
 
