@@ -152,3 +152,24 @@ def test_the_results_after_the_last_question(tmp_path: Path) -> None:
     assert "本场竞赛已经结束" in page.text or state["phase"] == "results"
     assert client_for(live.app).get("/h5/contest/99999").status_code == 404
     assert client_for(live.app).get("/h5/contest/abc").status_code == 404
+
+
+def test_a_branch_on_wechat_takes_part_in_a_round_by_its_virtual_group(tmp_path: Path) -> None:
+    from bot.channels.registry import add_platform_channels
+    from bot.services.contests.planned import RoundOrder, start_round
+    from tests.helpers import RecordingChannel
+
+    app = web_app(tmp_path, h5={"branches": ["第二支部"]}, web={"base_url": "http://dj.example.com"})
+    app.add_channel(RecordingChannel())
+    add_platform_channels(app)
+    app.start()
+    app.handle(group_msg("张三", "你好", GROUP))  # the bot knows 第一支部's chat group
+    messages = start_round(app.rounds, app.db, app.channels.keys, RoundOrder(questions=2), T0)  # type: ignore[arg-type]
+    h5 = [m for m in messages if m.chat.channel == "h5"]
+    assert h5 and h5[0].chat.chat_id == "第二支部"
+    assert "微信群成员可点击链接参加：http://dj.example.com/h5/contest/" in h5[0].text
+    app.send(messages)  # the h5 channel takes its messages quietly (the page gets the steps)
+    contest_id = int(h5[0].text.rsplit("/", 1)[1])
+    client = login(app, "钱七")
+    page = client.get(f"/h5/contest/{contest_id}")
+    assert page.status_code == 200 and 'id="answer"' in page.text
