@@ -82,6 +82,12 @@ class App:
         up, so neither is run here (a push handed to a channel not yet started could be lost)."""
         self.db.create_schema()
         self.db.start_checkpointer()
+        if self.settings.h5.branches:  # branches on WeChat: a virtual group each, for their contests
+            from bot.services.h5_groups import ensure_groups
+
+            with self.db.session() as session:
+                ensure_groups(session, self.settings.h5.branches)
+                session.commit()
         # what the admin must fix: the CLI prints it once, in Chinese (bot/cli/logs.py); -v shows these lines too
         for problem in self.bank_problems:
             log.info("bank not loaded: %s", problem)
@@ -156,7 +162,9 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
     options = ContestOptions(default_count=quiz.questions_per_contest, max_count=quiz.max_questions,
                              default_limit=quiz.time_limit,
                              acknowledge_up_to=quiz.acknowledge_up_to if quiz.acknowledge_answers else 0,
-                             scored_by=frozenset(quiz.scored_by))
+                             scored_by=frozenset(quiz.scored_by),
+                             page_links=settings.web.address(settings.server.host, settings.server.port)
+                             if settings.web.enabled and settings.h5.links_on() else "")
     deadlines = Deadlines(timers)
     points = settings.points.rules()
     contests = ContestService(db=db, catalog=catalog, deadlines=deadlines, rules=rules, rng=rng, send=send,

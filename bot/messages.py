@@ -47,6 +47,10 @@ class Incoming:
     # adapter read it back from the card; the contest service decides whether the tap counts (stale, repeat)
     question_key: str | None = None
     reply_handle: Any = field(default=None, compare=False)  # session webhook, response_url…
+    # the sender as a member id, already known: a member logged in on a web page (bot/web/h5/contest_answer.py)
+    # answering a group's contest. Only the web side sets it, never a platform adapter (whose senders are ids
+    # on the platform, resolved through their identity)
+    member_id: int | None = None
 
     @property
     def channel(self) -> str:

@@ -47,6 +47,10 @@ def add_platform_channels(app: App) -> list[Channel]:
                                      card_template_id=dingtalk.card_template_id, webhooks=robots,
                                      webhook_base_url=dingtalk.webhook_base_url,
                                      quota_per_month=dingtalk.quota_per_month))
+    if app.settings.h5.branches:  # branches on WeChat: their virtual groups take part in contests
+        from bot.channels.h5.channel import H5Channel
+
+        added.append(H5Channel())
     for channel in added:
         app.add_channel(channel)
     return added

@@ -19,6 +19,7 @@ from bot.cli.common import ConfigOption, clock_of, fail, open_app
 from bot.clock import SHANGHAI
 from bot.jobs.book import JobSpec
 from bot.services.contests.planned import RoundOrder
+from bot.services.h5_groups import ensure_groups
 from bot.services.numbers import parse_number
 from bot.storage.branches import all_branches, known_groups
 
@@ -59,6 +60,8 @@ def contest_start(ctx: typer.Context, all_groups: AllGroups = False, branches: B
         if isinstance(picked, str):
             raise fail(picked.replace("例如：开始竞赛", "例如（群里）：开始竞赛"))
         with app.db.session() as session:
+            ensure_groups(session, app.settings.h5.branches)  # branches on WeChat take part by their virtual group
+            session.commit()
             known = {b.name: b.id for b in all_branches(session=session)}
             unknown = [name for name in names if name not in known]
             if unknown:

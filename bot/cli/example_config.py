@@ -105,6 +105,10 @@ web:                          # 管理后台网页（总览、排行、导出）
     - https://work.weixin.qq.com
     - https://*.dingtalk.com
 
+h5:                           # 成员手机网页（/h5/）：在普通微信群里的支部用它参加竞赛
+  contest_links: auto         # 竞赛开始时附上网页竞赛链接：auto（配置了下面的 branches 才附）、on、off（auto）
+  branches: []                # 成员在普通微信群里的支部，如 [第三党支部]：各有一个网页群，可参加竞赛与全委竞赛
+
 # 以下渠道默认关闭：去掉 # 并填写即开启。密钥一律写成 env:变量名，从环境变量读取，不要写进本文件。
 # wecom:                                   # 企业微信
 #   corp_id: ww0123456789abcdef            # 管理后台「我的企业」→ 企业 ID

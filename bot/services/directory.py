@@ -17,6 +17,7 @@ from sqlmodel import Session
 from bot.messages import Incoming
 from bot.services.context import GroupInfo, MemberInfo
 from bot.storage.branches import get_or_create_group
+from bot.storage.models import Member
 from bot.storage.people import branch_roster_size, find_member, register_member, rostered_count
 from safeio.names import clean_name
 
@@ -77,7 +78,10 @@ class Directory:
         return info
 
     def member(self, session: Session, incoming: Incoming, group: GroupInfo | None, now: datetime) -> MemberInfo:
-        """The sender; registered on first contact as a member of the group's branch."""
+        """The sender; registered on first contact as a member of the group's branch. A sender known by member
+        id (logged in on a web page) is that member, as the roster has them."""
+        if incoming.member_id is not None:
+            return self._known(session, incoming.member_id, now)
         key = (incoming.channel, incoming.sender.user_id)
         cached = self._members.get(key)
         branch_id = group.branch_id if group else None
@@ -94,6 +98,18 @@ class Directory:
             session.add(member)
             session.flush()
             self._sizes.pop(branch_id, None)
+        info = MemberInfo(member.id, member.name, member.branch_id, member.role, bool(member.rostered))
+        self._remember(self._members, key, (now, info))
+        return info
+
+    def _known(self, session: Session, member_id: int, now: datetime) -> MemberInfo:
+        key = ("#member", str(member_id))
+        cached = self._members.get(key)
+        if cached and now - cached[0] < _TTL:
+            return cached[1]
+        member = session.get(Member, member_id)
+        if member is None or member.id is None:
+            raise LookupError(f"member {member_id} is gone")
         info = MemberInfo(member.id, member.name, member.branch_id, member.role, bool(member.rostered))
         self._remember(self._members, key, (now, info))
         return info

@@ -25,6 +25,7 @@ from bot.settings.channels import (
     WeComRobotSettings,
     WeComSettings,
 )
+from bot.settings.h5 import H5Settings
 from bot.settings.points import PointsSettings, moved_points_keys
 from bot.settings.summary import SummarySettings
 from bot.settings.web import WebSettings
@@ -158,6 +159,7 @@ class Settings(_Section):
     points: PointsSettings = PointsSettings()
     summary: SummarySettings = SummarySettings()
     web: WebSettings = WebSettings()  # the dashboard (bot/web/)
+    h5: H5Settings = H5Settings()  # the members' mobile pages (bot/web/h5/): branches on WeChat, contest links
     _moved = model_validator(mode="before")(moved_points_keys)  # scoring.daily_points … from older configs
 
     @field_validator("groups")

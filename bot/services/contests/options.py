@@ -17,3 +17,6 @@ class ContestOptions:
     acknowledge_up_to: int = 10
     # the roles whose contests earn 党建积分 (plans and the 全委竞赛 always do); another member's is a 练习赛
     scored_by: frozenset[str] = frozenset({"secretary", "committee", "admin"})
+    # where the live contest page is opened (web address, no trailing slash): a contest's start message and its
+    # starter get the link 「…/h5/contest/{id}」; "" = no links (h5.contest_links, decided by build_app)
+    page_links: str = ""

@@ -77,6 +77,6 @@ def start_planned(contests: ContestService, db: Database, branch_for_group: Call
                             message_id=f"plan:{entry.id}:{now:%Y%m%d%H%M}", received_at=now)
         ctx = Context(session, incoming, MemberInfo(starter.id, name, None, "admin"),
                       GroupInfo(group.id, target.chat, group.name, group.branch_id), now, [])
-        replies = contests.start(ctx, spec.bank, spec.questions, spec.time_limit, scored=True)
+        replies = contests.start(ctx, spec.bank, spec.questions, spec.time_limit, scored=True, privately=False)
         session.commit()
     return replies

@@ -20,6 +20,7 @@ from bot.services.contests.deadlines import Deadlines
 from bot.services.contests.records import settle
 from bot.services.contests.running import RunningContest
 from bot.services.contests.service import BranchCounter, ContestService
+from bot.services.contests.steps import ContestStep
 from bot.services.context import GroupInfo
 from bot.storage.branches import all_groups, branch_names
 from bot.storage.contests import mark_settled
@@ -83,11 +84,15 @@ class RoundService:
         intro = (f"📣 {starter} 发起了全委竞赛：{bank}，共 {len(questions)} 题，每题限时 {limit} 秒，"
                  f"{len(targets)} 个群同时进行。\n各支部按人均得分排名（未参赛的党员按 0 分计），积分计入党建积分。")
         messages: list[Outgoing] = []
+        base, links = self._contests.options.page_links, []
         for group in targets:
             running = self._contests.open(session, group, bank, questions, limit, starter_id, now, scored=True,
                                           round_id=round_id)
-            messages.append(Outgoing(group.chat, intro, priority=Priority.STEP))
+            messages.append(Outgoing(group.chat, intro + texts.page_link_line(base, running.contest_id),
+                                     priority=Priority.STEP))
             messages.append(texts.question_message(running))
+            if base and group.chat.channel == "h5":  # a branch on WeChat: its secretary posts this link
+                links.append(f"\n{group.name}：{texts.page_link(base, running.contest_id)}")
         for group in busy:
             messages.append(Outgoing(group.chat, f"本群正在进行自己的竞赛，{starter} 发起的全委竞赛（{bank}）"
                                                  "不在本群进行，本群成绩不计入本次支部排名。"))
@@ -97,7 +102,7 @@ class RoundService:
         self._deadlines.arm_round(round_id, first.contest.deadline, self._on_deadline)
         skipped = (f"；{len(busy)} 个群正在进行自己的竞赛，已跳过：" + "、".join(g.name for g in busy[:10])
                    if busy else "")
-        return f"全委竞赛（编号 {round_id}）已在 {len(targets)} 个群开始{skipped}。", messages
+        return f"全委竞赛（编号 {round_id}）已在 {len(targets)} 个群开始{skipped}。{''.join(links)}", messages
 
     def resume(self) -> None:
         """After a restart (ContestService.resume has restored each group's part): re-arm every round."""
@@ -191,6 +196,9 @@ class RoundService:
             results.append(BranchResult(names.get(branch_id, "未分支部") if branch_id is not None else "未分支部",
                                         count.rostered or count.known, sum(totals.values()), len(totals)))
         table = rank_branches(results)
+        for part in parts:
+            own = names.get(part.branch_id, "") if part.branch_id else ""
+            self._contests.steps.publish(ContestStep("standings", part, standings=tuple(table), own_branch=own))
         return [Outgoing(part.chat, standings_text(table, names.get(part.branch_id, "") if part.branch_id else ""),
                          priority=Priority.STEP) for part in parts]
 

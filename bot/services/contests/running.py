@@ -62,6 +62,7 @@ class RunningContests:
 
     def __init__(self) -> None:
         self._by_group: dict[int, RunningContest] = {}
+        self._by_id: dict[int, RunningContest] = {}
 
     def get(self, group_id: int) -> RunningContest | None:
         return self._by_group.get(group_id)
@@ -69,14 +70,21 @@ class RunningContests:
     def __contains__(self, group_id: int) -> bool:
         return group_id in self._by_group
 
+    def by_id(self, contest_id: int) -> RunningContest | None:
+        return self._by_id.get(contest_id)
+
     def add(self, group_id: int, running: RunningContest) -> None:
         self._by_group[group_id] = running
+        self._by_id[running.contest_id] = running
 
     def remove(self, group_id: int) -> None:
-        self._by_group.pop(group_id, None)
+        running = self._by_group.pop(group_id, None)
+        if running is not None:
+            self._by_id.pop(running.contest_id, None)
 
     def group_ids(self) -> Iterator[int]:
         return iter(list(self._by_group))
 
     def clear(self) -> None:
         self._by_group.clear()
+        self._by_id.clear()

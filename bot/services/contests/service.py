@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.messages import Outgoing, Priority
+from bot.messages import Chat, Outgoing, Priority
 from bot.services.catalog import Catalog
 from bot.services.contests import texts
 from bot.services.contests.answering import check_tap, take_answer
@@ -18,6 +18,7 @@ from bot.services.contests.deadlines import Deadlines
 from bot.services.contests.options import ContestOptions
 from bot.services.contests.records import STALE_AFTER, expire, restore, settle, settle_stored
 from bot.services.contests.running import RunningContest, RunningContests
+from bot.services.contests.steps import ContestStep, StepHub
 from bot.services.context import Context, GroupInfo, MemberInfo
 from bot.services.directory import BranchCount
 from bot.services.points_notes import cap_reached_names
@@ -47,13 +48,15 @@ class ContestService:
         self.points = points or PointsRules()
         self._send, self._branch_count, self._now, self.options = send, branch_count, now, options
         self._running = RunningContests()
+        self.steps = StepHub()  # the live contest page listens (wired by the web side)
 
     # ----- commands -----
 
     def start(self, ctx: Context, bank_name: str | None, count: int | None,
-              time_limit: int | None = None, *, scored: bool | None = None) -> list[Outgoing]:
+              time_limit: int | None = None, *, scored: bool | None = None, privately: bool = True) -> list[Outgoing]:
         """开始竞赛 in the context's group. `scored` None: scored when the starter's role is in
-        quizzes.scored_by and they manage the group's branch, else a 练习赛."""
+        quizzes.scored_by and they manage the group's branch, else a 练习赛. `privately`: the starter also gets the
+        contest page's link in a private chat (not a plan's starter, who has none)."""
         assert ctx.group is not None
         running = self._running.get(ctx.group.id)
         if running is not None:
@@ -67,7 +70,12 @@ class ContestService:
         running = self.open(ctx.session, ctx.group, bank_label, questions, limit, ctx.member.id, ctx.now,
                             scored=scored)
         intro = texts.intro_text(ctx.member.name, bank_label, len(questions), limit, scored, self.points)
-        return [ctx.reply(intro, priority=Priority.STEP), texts.question_message(running)]
+        base = self.options.page_links
+        link = texts.page_link_line(base, running.contest_id)
+        told = [Outgoing(Chat(ctx.incoming.channel, ctx.incoming.sender.user_id, False),
+                         f"您发起的竞赛可在网页上参加，可将链接发到微信群：{texts.page_link(base, running.contest_id)}")
+                ] if base and privately and ctx.incoming.chat.is_group else []
+        return [ctx.reply(intro + link, priority=Priority.STEP), texts.question_message(running), *told]
 
     def scores(self, member: MemberInfo, group: GroupInfo) -> bool:
         roles = self.options.scored_by
@@ -105,6 +113,7 @@ class ContestService:
         self._running.add(group.id, running)
         if round_id is None:
             self._arm(session, group.id, running)
+        self.steps.publish(ContestStep("question", running))
         return running
 
     def stop(self, ctx: Context) -> list[Outgoing]:
@@ -118,6 +127,7 @@ class ContestService:
         save_progress(session=ctx.session, contest_id=steered.contest_id, contest=steered.contest, now=ctx.now)
         self._deadlines.cancel(ctx.group.id)
         self._running.remove(ctx.group.id)
+        self.steps.publish(ContestStep("reveal", steered, reveal, ended_early=True))
         return [texts.step_message(steered, reveal, ended_early=True, note=self._cap_note(reveal, reached),
                                    counted=texts.counted_text(self.points))]
 
@@ -150,6 +160,10 @@ class ContestService:
 
     def running(self, group_id: int) -> RunningContest | None:
         return self._running.get(group_id)
+
+    def by_id(self, contest_id: int) -> RunningContest | None:
+        """The running contest with this id (a page names it so), or None once it ended."""
+        return self._running.by_id(contest_id)
 
     def open_question(self, group_id: int) -> Question | None:
         """The question the group's contest is asking, or None when no contest runs there."""
@@ -261,6 +275,7 @@ class ContestService:
             self._running.remove(group_id)
         elif running.round_id is None:
             self._arm(session, group_id, running)
+        self.steps.publish(ContestStep("reveal", running, reveal))
         return [texts.step_message(running, reveal, note=note, counted=texts.counted_text(self.points))]
 
     def _cap_note(self, reveal: Reveal, reached: dict[int, Reached]) -> str:

@@ -13,7 +13,7 @@ from scheduler.points import Category, PointsRules
 
 __all__ = ["question_message", "closing", "intro_text", "bank_list_text", "unknown_bank_text", "step_message",
            "counted_text",
-           "progress_text", "private_note"]
+           "progress_text", "private_note", "page_link", "page_link_line"]
 
 
 def choices(contest: Contest) -> tuple[str, ...]:
@@ -55,6 +55,16 @@ def step_message(running: RunningContest, reveal: Reveal, *, ended_early: bool =
     asked = question_message(running)
     return Outgoing(running.chat, f"{text}\n\n{asked.text}", choices=asked.choices, multiple=asked.multiple,
                     key=asked.key, priority=Priority.STEP, **closing(running, reveal))
+
+
+def page_link(base: str, contest_id: int) -> str:
+    """The live contest page of one group's contest (bot/web/h5/contest.py)."""
+    return f"{base}/h5/contest/{contest_id}"
+
+
+def page_link_line(base: str, contest_id: int) -> str:
+    """The start message's line for members who are not in the chat (an ordinary WeChat group); "" without links."""
+    return f"\n微信群成员可点击链接参加：{page_link(base, contest_id)}" if base else ""
 
 
 def progress_text(number: int, answered: int, expected: int, remaining: int) -> str:

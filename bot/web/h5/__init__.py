@@ -13,6 +13,7 @@ __all__ = ["add_h5_pages"]
 
 
 def add_h5_pages(web: FastAPI, dash: Dashboard) -> None:
+    from bot.web.h5.contest import add_contest_live_page
     from bot.web.h5.home import add_home_page
     from bot.web.h5.login import add_h5_login
     from bot.web.h5.pages import add_member_pages
@@ -20,3 +21,4 @@ def add_h5_pages(web: FastAPI, dash: Dashboard) -> None:
     add_home_page(web, dash)
     add_h5_login(web, dash)
     add_member_pages(web, dash)
+    add_contest_live_page(web, dash)
