@@ -128,7 +128,8 @@ def urls(app) -> list[str]:
     with app.db.session() as session:
         branch = session.execute(text("SELECT MAX(id) FROM branch")).scalar_one() // 2 or 1
     return ["/", "/ranking", "/ranking?period=month", "/ranking?period=month&category=quiz",
-            f"/ranking?branch={branch}", "/ranking?q=00012", "/ranking?page=10", "/ranking?by=branch"]
+            f"/ranking?branch={branch}", "/ranking?q=00012", "/ranking?page=10", "/ranking?by=branch",
+            "/meetings", "/meetings?period=quarter", "/study", "/contests", "/banks", "/audit"]
 
 
 def time_pages(client: httpx.Client, timed: Timed, pages: list[str], repeat: int) -> bool:
