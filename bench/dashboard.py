@@ -32,6 +32,7 @@ import answers
 import httpx
 import uvicorn
 from common import build, percentile  # also puts the project and tests/ on sys.path
+from dashboard_extras import extras
 from export_memory import export_memory, rss_mb
 from rich.progress import (
     BarColumn,
@@ -239,6 +240,7 @@ def main() -> int:
         path = args.db or Path(tmp) / "dash.db"
         if not path.exists():
             prepare(path, args, now.date())
+        extras(path, now.date(), args.branches, args.members)
         banks = Path(tmp) / "banks"
         banks.mkdir()
         (banks / "bench.yaml").write_text("name: 基准题库\ntime_limit: 600\nquestions:\n" + "\n".join(
