@@ -13,7 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-__all__ = ["Activity", "activity", "totals_by_key", "TotalsCache", "ensure_activity_indexes"]
+__all__ = ["Activity", "activity", "totals_by_key", "TotalsCache", "ensure_activity_indexes",
+           "branch_ids_by_name"]
 
 EVERYONE = "1 = 1"  # Scope.member_filter() of a viewer who sees everything
 
@@ -105,3 +106,8 @@ class TotalsCache:
         with self._lock:
             self._last = (mark, found)
         return dict(found)
+
+
+def branch_ids_by_name(session: Session) -> dict[str, int]:
+    """Branch name -> id, as plain rows (总览 links up to 1,000 flagged branches; no ORM objects for them)."""
+    return {name: int(bid) for bid, name in session.execute(text("SELECT id, name FROM branch ORDER BY id"))}

@@ -13,8 +13,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.storage.branches import all_branches
-from bot.storage.dashboard import TotalsCache, activity
+from bot.storage.dashboard import TotalsCache, activity, branch_ids_by_name
 from bot.web.dashboard import Dashboard, script_json
 from bot.web.viewer import Viewer
 from scheduler.periods import Period, period_key, period_start
@@ -86,11 +85,11 @@ def add_overview_page(web: FastAPI, dash: Dashboard) -> None:
                 points = [(CATEGORY_LABELS[c], totals[category_key(period_key(period, today), c)]) for c in CATEGORIES]
                 figures.append((label, done, points))
             flags = meeting_flags(dash, session, viewer, today)
-            links = {b.name: f"/branch/{b.id}" for b in all_branches(session=session)} if flags else {}
-        # only the branches to act on are listed (red, amber); the green ones are counted, the full grid is
-        # /meetings: 1,000 rows of 正常 told nothing and cost the page its time
-        green = sum(f.colour == "green" for f in flags)
-        flags = [f for f in flags if f.colour != "green"]
+            # only the branches to act on are listed (red, amber); the green ones are counted, the full grid is
+            # /meetings: 1,000 rows of 正常 told nothing and cost the page its time
+            green = sum(f.colour == "green" for f in flags)
+            flags = [f for f in flags if f.colour != "green"]
+            links = {name: f"/branch/{bid}" for name, bid in branch_ids_by_name(session).items()} if flags else {}
         chart = {"weeks": [f"第{int(key.split('-')[1])}周" for key in week_keys],
                  "series": [{"name": CATEGORY_LABELS[c], "data": [totals[category_key(w, c)] for w in week_keys]}
                             for c in CATEGORIES]}
