@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.storage.branches import get_or_create_branch
+from bot.storage.models import Member
 from bot.storage.points import award_points
 from tests.test_web_meetings import add_meetings
 from tests.test_web_pages import NOW, seeded
@@ -74,3 +75,18 @@ def test_the_meetings_grid_is_paged_and_its_export_whole(tmp_path: Path) -> None
     assert all(f"新建第{n:02d}支部" in exported for n in range(1, 12)) and "第一支部" in exported
     # a secretary's one branch: no pager
     assert "下一页" not in login(app, "张书记").get("/meetings").text
+
+
+def test_the_overview_lists_thirty_flagged_branches_and_counts_all(tmp_path: Path) -> None:
+    app = seeded(tmp_path)
+    people = ids(app)
+    with app.db.session() as session:
+        for n in range(40):  # a branch with a member and no meetings: behind last month (red)
+            branch = get_or_create_branch(session=session, name=f"新建第{n:02d}支部")
+            session.add(Member(name=f"新党员{n:02d}", branch_id=branch.id, created_at=NOW))
+        session.commit()
+    assert people  # the seeded members are still there
+    flags = login(app, "老周").get("/").text.split("三会一课（上月与本期）")[1].split("</section>")[0]
+    red = re.search(r"未达要求 (\d+) 个支部，需关注 (\d+) 个，按要求开展 (\d+) 个", flags)
+    assert red is not None and int(red[1]) + int(red[2]) >= 42
+    assert flags.count('<tr class="flag-') == 30 and f"另有 {int(red[1]) + int(red[2]) - 30} 个支部未列出" in flags

@@ -22,6 +22,7 @@ from scheduler.points import CATEGORY_LABELS, Category, category_key
 __all__ = ["add_overview_page", "MeetingFlag", "WEEKS"]
 
 WEEKS = 12
+LISTED = 30  # branches flagged red or amber listed on 总览; the others are counted, with a link to /meetings
 CATEGORIES = (Category.STUDY, Category.QUIZ, Category.MEETING, Category.SERVICE, Category.VANGUARD)
 
 
@@ -87,12 +88,16 @@ def add_overview_page(web: FastAPI, dash: Dashboard) -> None:
             flags = meeting_flags(dash, session, viewer, today)
             # only the branches to act on are listed (red, amber); the green ones are counted, the full grid is
             # /meetings: 1,000 rows of 正常 told nothing and cost the page its time
-            green = sum(f.colour == "green" for f in flags)
+            counts = {colour: sum(f.colour == colour for f in flags) for colour in ("red", "amber", "green")}
+            green = counts["green"]
             flags = [f for f in flags if f.colour != "green"]
+            # at most LISTED of them (red first), the rest counted: a committee of 1,000 branches reads the grid
+            more = len(flags) - LISTED if len(flags) > LISTED else 0
+            flags = flags[:LISTED]
             links = {name: f"/branch/{bid}" for name, bid in branch_ids_by_name(session).items()} if flags else {}
         chart = {"weeks": [f"第{int(key.split('-')[1])}周" for key in week_keys],
                  "series": [{"name": CATEGORY_LABELS[c], "data": [totals[category_key(w, c)] for w in week_keys]}
                             for c in CATEGORIES]}
         return dash.page(request, "overview.html", viewer=viewer, figures=figures, flags=flags, links=links,
-                         green=green, title="总览", chart=script_json(chart))
+                         green=green, counts=counts, more=more, title="总览", chart=script_json(chart))
 
