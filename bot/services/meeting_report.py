@@ -95,7 +95,7 @@ class MeetingReports:
         党课's 主讲人, so only those among them are part of the key."""
         held: dict[str, list[rules.HeldMeeting]] = {}
         if not records:  # nothing held: the secretaries play no part
-            key: tuple = (replace(facts, secretaries=()), ())
+            key: tuple = (facts.full_members, facts.party_groups, facts.body)  # cheaper than a replace()
             if key not in memo:
                 memo[key] = rules.branch_compliance(self.types, held, day, facts, report_period=report_period)
             return memo[key]
