@@ -32,6 +32,7 @@ import answers
 import httpx
 import uvicorn
 from common import build, percentile  # also puts the project and tests/ on sys.path
+from dashboard_extras import extras
 from export_memory import export_memory, rss_mb
 from rich.progress import (
     BarColumn,
@@ -133,7 +134,7 @@ def urls(app) -> list[str]:
     return ["/", "/ranking", "/ranking?period=month", "/ranking?period=month&category=quiz",
             f"/ranking?branch={branch}", "/ranking?q=00012", "/ranking?page=10", "/ranking?by=branch",
             "/branch", f"/branch/{branch}", f"/branch/{branch}?period=all", f"/member/{member}", "/roster",
-            "/roster?page=100"]
+            "/roster?page=100", "/meetings", "/meetings?period=quarter", "/study", "/contests", "/banks", "/audit"]
 
 
 def time_pages(client: httpx.Client, timed: Timed, pages: list[str], repeat: int) -> bool:
@@ -243,6 +244,7 @@ def main() -> int:
         path = args.db or Path(tmp) / "dash.db"
         if not path.exists():
             prepare(path, args, now.date())
+        extras(path, now.date(), args.branches, args.members)
         banks = Path(tmp) / "banks"
         banks.mkdir()
         (banks / "bench.yaml").write_text("name: 基准题库\ntime_limit: 600\nquestions:\n" + "\n".join(

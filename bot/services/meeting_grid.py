@@ -95,11 +95,14 @@ def meeting_grid(reports: MeetingReports, session: Session, *, period: str, year
     until = min(now, datetime.combine(date(year + 1, 1, 1), time()))
     cells: list[GridCell] = []
     ledger: dict[int, list[MeetingRecord]] = {}
-    for branch in all_branches(session=session):
-        if branch.id is None or (branch_ids is not None and branch.id not in branch_ids):
-            continue
-        records = reports.records(session, branch, datetime.combine(date(year, 1, 1), time()), until) \
-            if until >= datetime(year, 1, 1) else []
+    chosen = [b for b in all_branches(session=session)
+              if b.id is not None and (branch_ids is None or b.id in branch_ids)]
+    # every branch's meetings of the year from one read (a query per kind of fact, not five per branch)
+    read = reports.records_of(session, chosen, datetime.combine(date(year, 1, 1), time()), until) \
+        if until >= datetime(year, 1, 1) else {}
+    for branch in chosen:
+        assert branch.id is not None
+        records = read.get(branch.id, [])
         ledger[branch.id] = records
         held: dict[str, list[rules.HeldMeeting]] = {}
         for r in records:

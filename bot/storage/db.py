@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel, create_engine, select
 from bot.storage import cards_sent, metered, models, models_points, models_web
 from bot.storage import models_records as records
 from bot.storage.append_only import guard_ledger
+from bot.storage.dashboard import ensure_activity_indexes
 from bot.storage.meeting_bulk import ensure_roster_index
 from bot.storage.models import SchemaVersion
 from bot.storage.upgrade_points import points_categories
@@ -222,6 +223,7 @@ class Database:
             session.commit()
         guard_ledger(self.engine)
         ensure_roster_index(self.engine)
+        ensure_activity_indexes(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

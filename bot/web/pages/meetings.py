@@ -57,14 +57,19 @@ def add_meetings_pages(web: FastAPI, dash: Dashboard) -> None:
     @web.get("/meetings")
     def meetings(request: Request) -> Response:
         viewer = dash.viewer(request)
-        query, cells, ledger = compute(request, viewer)
-        periods, grids = arrange(cells)
+        now = dash.app.clock.now()
+        query = MeetingsQuery.read(request.query_params, viewer, now.year)
         with dash.app.db.session() as session:
             branches = [b for b in all_branches(session=session) if viewer.scope.sees_branch(b.id)]
+            shown, pages = ([query.branch_id], 1) if query.branch_id is not None else \
+                query.page_of([b.id for b in branches if b.id is not None])
+            cells, ledger = meeting_grid(dash.app.schedule.attendance.reports, session, period=query.period,
+                                         year=query.year, now=now, branch_ids=shown)
+        periods, grids = arrange(cells)
         records = ledger.get(query.branch_id, []) if query.branch_id is not None else []
         return dash.page(request, "meetings.html", viewer=viewer, query=query, periods=periods, grids=grids,
                          branches=branches, records=[(m, state_of(m)) for m in records], period_words=PERIOD_WORDS,
-                         years=range(dash.app.clock.now().year, dash.app.clock.now().year - 5, -1),
+                         years=range(now.year, now.year - 5, -1), pages=pages, page=min(query.page, pages),
                          title="三会一课")
 
     @web.get("/meetings/export.{fmt}")
