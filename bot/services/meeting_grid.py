@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 
 from sqlmodel import Session
 
-from bot.services.meeting_report import MeetingRecord, MeetingReports, ReportRow
+from bot.services.meeting_report import MeetingRecord, MeetingReports, ReportRow, report_figures, report_row
 from bot.storage.branches import all_branches
 from scheduler import meetings as rules
 
@@ -69,20 +69,10 @@ def grid_periods(period: str, year: int, today: date) -> list[GridPeriod]:
     return result
 
 
-def _row(reports: MeetingReports, check: rules.Compliance, records: Sequence[MeetingRecord], branch: str,
-         label: str) -> ReportRow:
-    """One report row, as MeetingReports.report makes it."""
-    key = check.type.key
-    mine = [r for r in records if r.type_key == key and check.period_start <= r.start.date() < check.period_end]
-    if key == rules.SECRETARY_LECTURE.key:
-        mine = []
-    counted = [r for r in mine if r.held]
-    expected = sum(len(r.expected) for r in counted)
-    return ReportRow(
-        branch, check.type.name, label, check.held, check.required,
-        rules.attendance_rate(sum(len(r.present) for r in counted), expected) if counted else None,
-        check.behind, sum(not r.held for r in mine), sum(len(r.leave) for r in mine),
-        sum(r.quorum_short for r in counted))
+def _row(check: rules.Compliance, records: Sequence[MeetingRecord], branch: str, label: str) -> ReportRow:
+    """One report row, made as MeetingReports.report makes it (report_figures)."""
+    kind, *figures = report_figures(records, [check])[0]
+    return report_row((branch, kind, label, *figures))
 
 
 def meeting_grid(reports: MeetingReports, session: Session, *, period: str, year: int, now: datetime,
@@ -115,5 +105,5 @@ def meeting_grid(reports: MeetingReports, session: Session, *, period: str, year
             inside = [r for r in records if r.start <= datetime.combine(p.end, time())]
             label = rules.period_label(period, day)
             for check in rules.branch_compliance(reports.types, held, day, facts, report_period=period):
-                cells.append(GridCell(branch.id, p, _row(reports, check, inside, branch.name, label)))
+                cells.append(GridCell(branch.id, p, _row(check, inside, branch.name, label)))
     return cells, ledger

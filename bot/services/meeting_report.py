@@ -19,7 +19,8 @@ from bot.storage.models import Branch, Member
 from bot.storage.people import members_of_branch
 from scheduler import meetings as rules
 
-__all__ = ["MeetingRecord", "ReportRow", "MeetingReports", "counts_as_held", "quorum_short"]
+__all__ = ["MeetingRecord", "ReportRow", "MeetingReports", "counts_as_held", "quorum_short", "report_figures",
+           "report_row"]
 
 Report = tuple[list["ReportRow"], dict[str, list[MeetingRecord]]]
 Standing = tuple[tuple[str, ...], int]  # the meeting types behind, the meetings 待补记录
@@ -139,7 +140,7 @@ class MeetingReports:
                     else []
                 checks = self._compliance(records, day, facts[branch.id], period, memo)
                 if records:
-                    rows = _rows(records, checks)
+                    rows = report_figures(records, checks)
                     mine[branch.name] = (tuple(r[0] for r in rows if r[4]), sum(r[5] for r in rows))
                 elif id(checks) in alike:
                     mine[branch.name] = alike[id(checks)]
@@ -177,14 +178,15 @@ class MeetingReports:
             ledger[branch.name] = [r for r in records if r.start >= since]
             checks = self._compliance(records, day, facts[branch.id], period, memo)
             if records:
-                parts = _rows(records, checks)
+                parts = report_figures(records, checks)
             else:  # most branches of a big report: the same rows as another branch like it
-                parts = alike[id(checks)] if id(checks) in alike else alike.setdefault(id(checks), _rows([], checks))
-            rows += [_report_row((branch.name, kind, label, *figures)) for kind, *figures in parts]
+                parts = alike[id(checks)] if id(checks) in alike else alike.setdefault(id(checks),
+                                                                                       report_figures([], checks))
+            rows += [report_row((branch.name, kind, label, *figures)) for kind, *figures in parts]
         return rows, ledger
 
 
-def _rows(records: Sequence[MeetingRecord], checks: Sequence[rules.Compliance]) -> list[tuple]:
+def report_figures(records: Sequence[MeetingRecord], checks: Sequence[rules.Compliance]) -> list[tuple]:
     """A branch's report rows without the branch and period: type, held, required, attendance rate, behind, 待补记录,
     请假 and quorum problems."""
     rows = []
@@ -202,7 +204,7 @@ def _rows(records: Sequence[MeetingRecord], checks: Sequence[rules.Compliance]) 
     return rows
 
 
-def _report_row(values: tuple) -> ReportRow:
+def report_row(values: tuple) -> ReportRow:
     """ReportRow(*values), without the frozen dataclass's object.__setattr__ per field: a report of 1,000 branches
     makes 7,000 rows, and 总览 two such reports per request (bench/dashboard.py)."""
     row = object.__new__(ReportRow)
