@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.services.study_outlook import NextPush, PlanLine, study_outlook
-from bot.storage.dashboard_study import BranchFigures, ItemFigures, study_branches, study_items
+from bot.storage.dashboard_study import BranchFigures, ItemFigures, study_facts
 from bot.web.dashboard import Dashboard, Refused, script_json
 from bot.web.tables import Column, Table, download
 from bot.web.viewer import Viewer
@@ -50,14 +50,16 @@ def _view(dash: Dashboard, request: Request, viewer: Viewer) -> StudyView:
     scope = viewer.scope
     item_id = str(request.query_params.get("item", "")).strip()[:200] or None
     with dash.app.db.session() as session:
-        figures = study_items(session, scope.member_filter(), scope.branch_filter("o.branch_id"))
-        if item_id is not None and library.get(item_id) is None and item_id not in {f.item_id for f in figures}:
-            raise Refused(404, f"没有找到学习资料「{item_id[:30]}」。", "没有这份资料")
-        if item_id is not None and (item := library.get(item_id)) is not None:
-            item_id = item.id
-        branches = study_branches(session, scope.member_filter(), item_id)
+        facts = study_facts(session, scope.member_filter(), scope.branch_filter("o.branch_id"))
         plans, upcoming = study_outlook(schedule.pushes, library, schedule.jobs, session, sees_branch=scope.sees_branch,
                                         everything=scope.everything, branch_ids=scope.branch_ids)
+
+    figures = facts.items()
+    if item_id is not None and library.get(item_id) is None and item_id not in {f.item_id for f in figures}:
+        raise Refused(404, f"没有找到学习资料「{item_id[:30]}」。", "没有这份资料")
+    if item_id is not None and (item := library.get(item_id)) is not None:
+        item_id = item.id
+    branches = facts.branches(item_id)
 
     def title(i: str) -> str:
         found = library.get(i)
