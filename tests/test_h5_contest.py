@@ -1,6 +1,7 @@
 """The live contest page (/h5/contest/{id}): answers from the page go through the chat's answer policy (one per
 member per question, whichever comes first), every refusal says why and stores nothing, a page that reconnects reads
-the current state, and without a login only the question's text shows."""
+the current state, and without a login only the question's text shows. On SQLite, and on PostgreSQL too with
+STUDYBOT_TEST_POSTGRES (the database_url fixture)."""
 
 from __future__ import annotations
 
@@ -24,22 +25,23 @@ def pick(live, right: bool = True) -> str:  # type: ignore[no-untyped-def]
     return answer if right else wrong(answer, choices(contest) or ("x",))
 
 
-def test_the_start_message_and_the_starter_get_the_link(tmp_path: Path) -> None:
-    live = live_contest(tmp_path)
+def test_the_start_message_and_the_starter_get_the_link(tmp_path: Path, database_url: str) -> None:
+    live = live_contest(tmp_path, database={"url": database_url})
     link = f"http://dj.example.com/h5/contest/{live.contest_id}"
     assert f"微信群成员可点击链接参加：{link}" in live.started[0].text
     private = [m for m in live.started if not m.chat.is_group]
     assert [m.chat.chat_id for m in private] == ["张书记"] and link in private[0].text
 
 
-def test_no_link_where_no_branch_is_on_wechat(tmp_path: Path) -> None:
-    app = web_app(tmp_path)  # h5.contest_links: auto, no h5.branches: an organisation wholly on WeCom/DingTalk
+def test_no_link_where_no_branch_is_on_wechat(tmp_path: Path, database_url: str) -> None:
+    # h5.contest_links: auto, no h5.branches: an organisation wholly on WeCom/DingTalk
+    app = web_app(tmp_path, database={"url": database_url})
     started = app.handle(group_msg("张书记", "开始竞赛 测试题库 3", GROUP))
     assert all("/h5/contest/" not in m.text for m in started) and all(m.chat.is_group for m in started)
 
 
-def test_page_then_chat_counts_the_page_answer_only(tmp_path: Path) -> None:
-    live = live_contest(tmp_path)
+def test_page_then_chat_counts_the_page_answer_only(tmp_path: Path, database_url: str) -> None:
+    live = live_contest(tmp_path, database={"url": database_url})
     client = login(live.app, "张三")
     token = csrf_of(client, live.path)
     answer = pick(live)
@@ -49,8 +51,8 @@ def test_page_then_chat_counts_the_page_answer_only(tmp_path: Path) -> None:
     assert stored(live.app, live.contest_id) == [(0, "张三", answer)]
 
 
-def test_chat_then_page_counts_the_chat_answer_only(tmp_path: Path) -> None:
-    live = live_contest(tmp_path)
+def test_chat_then_page_counts_the_chat_answer_only(tmp_path: Path, database_url: str) -> None:
+    live = live_contest(tmp_path, database={"url": database_url})
     first = pick(live, right=False)
     live.chat("李四", first)
     client = login(live.app, "李四")
@@ -61,8 +63,8 @@ def test_chat_then_page_counts_the_chat_answer_only(tmp_path: Path) -> None:
     assert stored(live.app, live.contest_id) == [(0, "李四", first)]
 
 
-def test_every_refusal_says_why_and_stores_nothing(tmp_path: Path) -> None:
-    live = live_contest(tmp_path)
+def test_every_refusal_says_why_and_stores_nothing(tmp_path: Path, database_url: str) -> None:
+    live = live_contest(tmp_path, database={"url": database_url})
     client = login(live.app, "张三")
     token = csrf_of(client, live.path)
     url = f"{live.path}/answer"
@@ -93,8 +95,8 @@ def test_every_refusal_says_why_and_stores_nothing(tmp_path: Path) -> None:
     assert len(stored(live.app, live.contest_id)) == 1
 
 
-def test_a_member_of_another_branch_sees_the_question_but_cannot_answer(tmp_path: Path) -> None:
-    live = live_contest(tmp_path)
+def test_a_member_of_another_branch_sees_the_question_but_cannot_answer(tmp_path: Path, database_url: str) -> None:
+    live = live_contest(tmp_path, database={"url": database_url})
     other = login(live.app, "钱七")
     page = other.get(live.path)
     assert page.status_code == 200 and "不能作答" in page.text and 'id="answer"' not in page.text
@@ -107,8 +109,8 @@ def test_a_member_of_another_branch_sees_the_question_but_cannot_answer(tmp_path
     assert stored(live.app, live.contest_id) == []
 
 
-def test_without_a_login_only_the_question_and_a_login_button(tmp_path: Path) -> None:
-    live = live_contest(tmp_path)
+def test_without_a_login_only_the_question_and_a_login_button(tmp_path: Path, database_url: str) -> None:
+    live = live_contest(tmp_path, database={"url": database_url})
     live.chat("李四", pick(live))
     question = live.running().contest.current
     page = client_for(live.app).get(live.path)
@@ -122,8 +124,8 @@ def test_without_a_login_only_the_question_and_a_login_button(tmp_path: Path) ->
     assert "reveal" not in state and "李四" not in str(state)
 
 
-def test_reconnect_reads_the_question_the_time_left_and_the_member_s_answer(tmp_path: Path) -> None:
-    live = live_contest(tmp_path)
+def test_reconnect_reads_the_question_the_time_left_and_the_member_s_answer(tmp_path: Path, database_url: str) -> None:
+    live = live_contest(tmp_path, database={"url": database_url})
     client = login(live.app, "张三")
     token = csrf_of(client, live.path)
     live.clock.set(live.clock.now() + timedelta(seconds=4))
@@ -140,8 +142,8 @@ def test_reconnect_reads_the_question_the_time_left_and_the_member_s_answer(tmp_
     assert state["reveal"]["correct"] == 1
 
 
-def test_the_results_after_the_last_question(tmp_path: Path) -> None:
-    live = live_contest(tmp_path, questions=1)
+def test_the_results_after_the_last_question(tmp_path: Path, database_url: str) -> None:
+    live = live_contest(tmp_path, questions=1, database={"url": database_url})
     client = login(live.app, "张三")
     client.post(f"{live.path}/answer", data={"csrf": csrf_of(client, live.path), "question_key": live.key(0),
                                              "choice": pick(live)})
@@ -154,12 +156,13 @@ def test_the_results_after_the_last_question(tmp_path: Path) -> None:
     assert client_for(live.app).get("/h5/contest/abc").status_code == 404
 
 
-def test_a_branch_on_wechat_takes_part_in_a_round_by_its_virtual_group(tmp_path: Path) -> None:
+def test_a_branch_on_wechat_takes_part_in_a_round_by_its_virtual_group(tmp_path: Path, database_url: str) -> None:
     from bot.channels.registry import add_platform_channels
     from bot.services.contests.planned import RoundOrder, start_round
     from tests.helpers import RecordingChannel
 
-    app = web_app(tmp_path, h5={"branches": ["第二支部"]}, web={"base_url": "http://dj.example.com"})
+    app = web_app(tmp_path, h5={"branches": ["第二支部"]}, web={"base_url": "http://dj.example.com"},
+                  database={"url": database_url})
     app.add_channel(RecordingChannel())
     add_platform_channels(app)
     app.start()

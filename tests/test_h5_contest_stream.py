@@ -30,8 +30,8 @@ def _port() -> int:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Live, str]]:
-    live = live_contest(tmp_path)
+def served(tmp_path: Path, database_url: str) -> Iterator[tuple[Live, str]]:
+    live = live_contest(tmp_path, database={"url": database_url})
     port = _port()
     server = Uvicorn(uvicorn.Config(build_web(live.app), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

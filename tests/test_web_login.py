@@ -25,7 +25,7 @@ def test_a_link_logs_in_once_and_the_second_use_is_refused(tmp_path: Path) -> No
     client = client_for(app)
     assert client.get(path).status_code == 200  # the page only: a chat client's preview does not use the link
     entered = press_enter(client, path)
-    assert entered.status_code == 303 and entered.headers["location"] == "/"
+    assert entered.status_code == 303 and entered.headers["location"] == "/h5/"  # a plain member: their pages
     cookie = entered.headers["set-cookie"]
     assert SESSION_COOKIE in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("Lax", "lax")
     home = client.get("/")

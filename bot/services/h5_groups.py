@@ -7,13 +7,18 @@ from sqlmodel import Session
 
 from bot.storage.branches import get_or_create_group
 
-__all__ = ["H5", "ensure_groups", "group_name"]
+__all__ = ["H5", "ensure_groups", "group_name", "branch_of"]
 
 H5 = "h5"
 
 
 def group_name(branch: str) -> str:
     return f"{branch}（微信群）"
+
+
+def branch_of(channel: str, chat_id: str) -> str | None:
+    """The branch of a virtual group (its id is the branch's name); None for any other group."""
+    return chat_id if channel == H5 else None
 
 
 def ensure_groups(session: Session, branches: list[str]) -> None:

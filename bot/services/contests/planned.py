@@ -12,7 +12,9 @@ from datetime import datetime
 from bot.messages import Incoming, Outgoing, Sender
 from bot.services.contests.rounds import RoundService
 from bot.services.contests.service import ContestService
+from bot.services.contests.texts import page_link
 from bot.services.context import Context, GroupInfo, MemberInfo
+from bot.services.h5_groups import branch_of
 from bot.services.pushes import Target
 from bot.storage.branches import get_or_create_group
 from bot.storage.db import Database
@@ -67,10 +69,11 @@ def start_planned(contests: ContestService, db: Database, branch_for_group: Call
     spec = entry.contest
     assert spec is not None
     channel, account, name = PLANNER
+    chat = target.chat  # a branch on WeChat: its virtual group stays in the branch it is named after
+    branch = branch_of(chat.channel, chat.chat_id) or branch_for_group(chat.chat_id, chat.name)
     with db.session() as session:
-        group = get_or_create_group(session=session, channel=target.chat.channel, external_id=target.chat.chat_id,
-                                    name=target.chat.name,
-                                    branch_name=branch_for_group(target.chat.chat_id, target.chat.name))
+        group = get_or_create_group(session=session, channel=chat.channel, external_id=chat.chat_id, name=chat.name,
+                                    branch_name=branch)
         starter = find_member(session=session, channel=channel, external_id=account) or register_member(
             session=session, channel=channel, external_id=account, name=name, branch_id=None, now=now)
         incoming = Incoming(chat=target.chat, sender=Sender(account, name), text="",
@@ -79,4 +82,7 @@ def start_planned(contests: ContestService, db: Database, branch_for_group: Call
                       GroupInfo(group.id, target.chat, group.name, group.branch_id), now, [])
         replies = contests.start(ctx, spec.bank, spec.questions, spec.time_limit, scored=True, privately=False)
         session.commit()
+    running, base = contests.running(group.id), contests.options.page_links
+    if running is not None and base and branch_of(chat.channel, chat.chat_id):  # no chat to post it: the log has it
+        log.info("plan %s: contest started for %s, page %s", entry.id, group.name, page_link(base, running.contest_id))
     return replies

@@ -20,10 +20,19 @@ from bot.storage.web_logins import audit, login_state, redeem_login
 from bot.web.auth import LOGIN_COOKIE, SESSION_COOKIE
 from bot.web.dashboard import Dashboard, Refused
 from bot.web.security import form_fields
+from bot.web.viewer import Viewer, viewer_of
 
-__all__ = ["add_login_pages", "LINK_GONE"]
+__all__ = ["add_login_pages", "LINK_GONE", "landing"]
 
 LINK_GONE = "链接已使用或已过期，请重新获取：私聊机器人发送「管理后台」。"
+
+
+def landing(viewer: Viewer | None) -> str:
+    """Where a one-time link lands: the dashboard for a secretary, committee member or the committee; a plain
+    member's own pages (学习答题, /h5/) otherwise — the dashboard would show them only their own row."""
+    if viewer is not None and (viewer.scope.everything or viewer.scope.branch_ids):
+        return "/"
+    return "/h5/"
 
 
 def add_login_pages(web: FastAPI, dash: Dashboard) -> None:
@@ -53,7 +62,8 @@ def add_login_pages(web: FastAPI, dash: Dashboard) -> None:
                 raise Refused(410, LINK_GONE, "链接已失效")
             audit(session=session, member_id=member_id, action="login", detail="一次性链接", now=now)
             session.commit()
-        response = RedirectResponse("/", status_code=303)
+            home = landing(viewer_of(session, member_id, dash.app.settings.meetings.groups))
+        response = RedirectResponse(home, status_code=303)
         dash.set_session(response, dash.sessions.new(member_id, now))
         response.delete_cookie(LOGIN_COOKIE, path="/login")
         return response
