@@ -89,7 +89,15 @@ def serve_in_child(pipe: Connection, tmp: Path, members: int, questions: int, li
     sock = listen("127.0.0.1", 0, backlog=4096)
     tune_gc()
     pipe.send((sock.getsockname()[1], ids))
-    asyncio.run(_serve(app, web, sock, pipe, steps, questions))
+    if os.environ.get("H5_PROFILE"):
+        import cProfile
+        profile = cProfile.Profile()
+        profile.enable()
+        asyncio.run(_serve(app, web, sock, pipe, steps, questions))
+        profile.disable()
+        profile.dump_stats(os.environ["H5_PROFILE"])
+    else:
+        asyncio.run(_serve(app, web, sock, pipe, steps, questions))
 
 
 async def _serve(app: Any, web: Any, sock: Any, pipe: Connection, steps: list[tuple[int, float]],
