@@ -23,7 +23,7 @@ from bot.web.pages.platform_login import add_platform_logins
 from bot.web.pages.ranking import add_ranking_pages
 from bot.web.pages.roster import add_roster_pages
 from bot.web.pages.study import add_study_pages
-from bot.web.security import headers_for
+from bot.web.security import SecurityHeaders
 
 __all__ = ["build_web", "build_dashboard"]
 
@@ -56,7 +56,7 @@ def build_dashboard(app: App) -> FastAPI:
         return {"ok": True}
 
     settings = app.settings.web
-    web.middleware("http")(headers_for(settings.frame_ancestors if settings.embed else None))
+    web.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors if settings.embed else None)
     web.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     add_platform_logins(web, dash)  # before add_login_pages: /login/wecom is not a link's /login/{token}
     add_login_pages(web, dash)

@@ -70,7 +70,7 @@ class Dashboard:
 
     def viewer(self, request: Request) -> Viewer:
         """Who is looking, or Refused(401). The session's last-seen time moves on with every page (sliding idle
-        timeout): the renewed cookie is set by security_headers on the way out."""
+        timeout): the renewed cookie is set by SecurityHeaders on the way out."""
         data = self.session_of(request)
         if data is None:
             raise Refused(401, NOT_LOGGED_IN, "请登录")

@@ -31,7 +31,7 @@
     var lines = ["第 " + reveal.number + " 题答案：" + reveal.answer];
     if (reveal.explanation) { lines.push("解析：" + reveal.explanation); }
     if (reveal.source) { lines.push("出处：" + reveal.source); }
-    var who = reveal.names && reveal.names.length ? "：" + reveal.names.join("、") : "";
+    var who = reveal.names && reveal.names.length ? "：" + reveal.names.join("、") + (reveal.names.length < reveal.correct ? " 等" : "") : "";
     lines.push("作答 " + reveal.answered + " 人，答对 " + reveal.correct + " 人" + who);
     box.textContent = lines.join("\n");
     box.hidden = false;

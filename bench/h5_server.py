@@ -1,0 +1,149 @@
+"""bench/h5.py's service, in a child process of its own: the roster, the app, build_web(app) under uvicorn on a
+loopback socket with the contest timers on its loop (as bot/service.serve runs them), the RSS sampled, the contest
+steps' publication times noted. The parent drives it through a Pipe: ("start",), ("stats", contest_id), ("stop",).
+With H5_PROFILE=/path set, the service runs under cProfile and writes its stats there (pstats) when it stops."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import threading
+import time
+import uuid
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import common  # noqa: F401  (puts the project and tests/ on sys.path)
+import uvicorn
+from sqlalchemy import text
+
+from bot.app import build_app
+from bot.clock import SystemClock
+from bot.messages import Chat, Incoming, Sender
+from bot.service import listen, tick_timers, tune_gc
+from bot.services.contests.steps import ContestStep
+from bot.services.roster import import_roster
+from bot.services.roster_file import RosterRow
+from bot.settings import load_settings
+from bot.web import build_web
+from bot.web.h5.contest_view import question_part
+
+SECRET = "bench-h5-secret-0123456789abcdef"
+BRANCH = "第一支部"
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * PAGE / 1e6
+
+
+class Sink:
+    name = "local"
+
+    def send(self, message: Any) -> None:
+        pass
+
+    def router(self) -> None:
+        return None
+
+    async def deliver(self, message: Any) -> None:
+        pass
+
+
+def build(tmp: Path, members: int, limit: int) -> Any:
+    banks = tmp / "banks"
+    banks.mkdir()
+    (banks / "bench.yaml").write_text(f"name: 基准题库\ntime_limit: {limit}\nquestions:\n" + "\n".join(
+        f"  - {{type: single, question: 基准测试题 {i}（）, options: [甲, 乙, 丙, 丁], answer: A}}"
+        for i in range(20)) + "\n", encoding="utf-8")
+    settings = load_settings(Path("/dev/null"), {
+        "database": {"url": f"sqlite:///{tmp}/h5.db"},
+        "quizzes": {"bank_dirs": [str(banks)], "default_bank": "基准题库"},
+        "h5": {"contest_links": "on"}, "web": {"base_url": "http://127.0.0.1", "secret": SECRET}})
+    app = build_app(settings, clock=SystemClock(), seed=1)
+    app.db.create_schema()
+    rows = [RosterRow(i + 2, f"成员{i:05d}" if i else "张书记", BRANCH, "member" if i else "secretary",
+                      {"local": f"u{i}"}) for i in range(members)]
+    import_roster(app.db, rows=rows, now=app.clock.now(), label="roster.csv", sleep=lambda _: None)
+    app.dispatcher.forget_directory()
+    app.add_channel(Sink())
+    app.start()
+    return app
+
+
+def serve_in_child(pipe: Connection, tmp: Path, members: int, questions: int, limit: int) -> None:
+    app = build(tmp, members, limit)
+    steps: list[tuple[int, float]] = []  # (question number, wall time published) of each question's step
+
+    def noted(step: ContestStep) -> None:
+        contest = step.running.contest
+        if step.kind in ("question", "reveal") and not contest.finished:
+            steps.append((contest.number, time.time()))
+
+    web = build_web(app)
+    app.contests.steps.listen(noted)  # after the page's own listener: the time the broker had the step
+    with app.db.session() as session:
+        ids = list(session.execute(text("SELECT id FROM member ORDER BY id")).scalars())
+    sock = listen("127.0.0.1", 0, backlog=4096)
+    tune_gc()
+    pipe.send((sock.getsockname()[1], ids))
+    if os.environ.get("H5_PROFILE"):
+        import cProfile
+        profile = cProfile.Profile()
+        profile.enable()
+        asyncio.run(_serve(app, web, sock, pipe, steps, questions))
+        profile.disable()
+        profile.dump_stats(os.environ["H5_PROFILE"])
+    else:
+        asyncio.run(_serve(app, web, sock, pipe, steps, questions))
+
+
+async def _serve(app: Any, web: Any, sock: Any, pipe: Connection, steps: list[tuple[int, float]],
+                 questions: int) -> None:
+    loop, stop = asyncio.get_running_loop(), asyncio.Event()
+    server = uvicorn.Server(uvicorn.Config(web, log_config=None, access_log=False, lifespan="off",
+                                           timeout_keep_alive=30))
+    peak, before = [rss_mb()], [0.0]
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss_mb())
+            time.sleep(0.02)
+
+    async def start() -> tuple[int, dict[str, Any]]:
+        chat = Chat("local", BRANCH, True, BRANCH)
+        replies = app.handle(Incoming(chat, Sender("u0", "张书记"), f"开始竞赛 基准题库 {questions}",
+                                      uuid.uuid4().hex, app.clock.now()))
+        link = next(m for m in (re.search(r"/h5/contest/(\d+)", r.text) for r in replies) if m)
+        contest_id = int(link[1])
+        return contest_id, question_part(app.contests.by_id(contest_id), app.clock.now())
+
+    def stored(contest_id: int) -> dict[str, Any]:
+        with app.db.session() as session:
+            count, distinct = session.execute(text(
+                "SELECT COUNT(*), COUNT(DISTINCT member_id * 1000 + question_index) FROM contest_answer "
+                "WHERE contest_id = :c"), {"c": contest_id}).one()
+        return {"stored": count, "distinct": distinct, "rss_before": before[0], "rss_peak": peak[0]}
+
+    def control() -> None:
+        while True:
+            command = pipe.recv()
+            if command[0] == "start":
+                before[0] = peak[0] = rss_mb()
+                pipe.send(asyncio.run_coroutine_threadsafe(start(), loop).result())
+            elif command[0] == "stats":
+                pipe.send((list(steps), stored(command[1])))
+            else:
+                loop.call_soon_threadsafe(lambda: (stop.set(), setattr(server, "should_exit", True)))
+                return
+
+    threading.Thread(target=sample, daemon=True).start()
+    threading.Thread(target=control, daemon=True).start()
+    ticker = asyncio.create_task(tick_timers(app, stop))
+    await server.serve(sockets=[sock])
+    stop.set()
+    await ticker
+    app.close()
