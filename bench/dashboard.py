@@ -206,6 +206,8 @@ def time_export(client: httpx.Client) -> bool:
 def answer_rates(app, clock, client: httpx.Client, pages: list[str], groups: int, per_group: int) -> None:
     """bench/answers.py's run() through the same App, alone and while a thread keeps loading dashboard pages."""
     tag = datetime.now().strftime("%H%M%S")
+    # the contests' messages go to a sink, as in bench/answers.py (else each is an error line: no channel to send to)
+    app.channels.setdefault("bench", type("Sink", (), {"name": "bench", "send": lambda self, m: None})())
     quiet, _ = answers.run(app, clock, groups, per_group, f"q{tag}")
     stop, loaded = threading.Event(), [0]
 
