@@ -40,8 +40,9 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, frame_ancestors: list[str] | None = None) -> None:
         self.app = app
-        fixed = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin")]  # same-origin: a
-        if not frame_ancestors:  # login link's token must not leave in a Referer
+        # Referrer-Policy same-origin: a login link's token must not leave in a Referer
+        fixed = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin")]
+        if not frame_ancestors:
             fixed.append(("X-Frame-Options", "DENY"))
         fixed.append(("Content-Security-Policy", csp(frame_ancestors)))
         self.fixed = fixed
@@ -70,8 +71,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
-
-
 
 
 async def form_fields(request: Request) -> dict[str, str]:
