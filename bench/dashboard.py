@@ -33,7 +33,7 @@ import httpx
 import uvicorn
 from common import build, percentile  # also puts the project and tests/ on sys.path
 from dashboard_extras import extras
-from export_memory import export_memory, rss_mb
+from export_memory import PeakRss, export_memory
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -173,21 +173,9 @@ def _time_page(client: httpx.Client, timed: Timed, url: str, repeat: int, tick, 
 
 
 def time_export(client: httpx.Client) -> bool:
-    peak, stop = [rss_mb()], threading.Event()
-    before = peak[0]
-
-    def sample() -> None:
-        while not stop.is_set():
-            peak[0] = max(peak[0], rss_mb())
-            time.sleep(0.005)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    started = time.perf_counter()
-    response = client.get("/ranking/export.xlsx?period=all")
-    took = time.perf_counter() - started
-    stop.set()
-    sampler.join()
+    with PeakRss() as rss:
+        response = client.get("/ranking/export.xlsx?period=all")
+    took, grown = rss.took, rss.grown
     assert response.status_code == 200, response.text[:300]
     from io import BytesIO
 
@@ -195,10 +183,9 @@ def time_export(client: httpx.Client) -> bool:
 
     # counted, not max_row: a write-only sheet has no <dimension> for a read-only reader to take it from
     rows = sum(1 for _ in load_workbook(BytesIO(response.content), read_only=True).active.iter_rows(values_only=True))
-    grown = peak[0] - before
     ok = took <= EXPORT_S and grown <= EXPORT_MB
     print(f"\nexport.xlsx period=all: {rows - 1:,} rows, {len(response.content) / 1e6:.1f} MB file, {took:.2f} s, "
-          f"server RSS +{grown:.0f} MB (peak {peak[0]:.0f} MB)  "
+          f"server RSS +{grown:.0f} MB (peak {rss.peak:.0f} MB)  "
           f"{'ok' if ok else f'MISSED (<= {EXPORT_S:g} s, <= {EXPORT_MB:g} MB)'}")
     return ok
 

@@ -15,6 +15,30 @@ def rss_mb() -> float:
         return int(next(line for line in status if line.startswith("VmRSS")).split()[1]) / 1024
 
 
+class PeakRss:
+    """`with PeakRss() as rss:` samples this process's RSS every 5 ms; after the block, rss.grown is the peak over
+    what it was before (MB), rss.peak the peak and rss.took the block's wall time (s)."""
+
+    def __enter__(self) -> PeakRss:
+        self.before = self.peak = rss_mb()
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        self._started = time.perf_counter()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss_mb())
+            time.sleep(0.005)
+
+    def __exit__(self, *exc: object) -> None:
+        self.took = time.perf_counter() - self._started
+        self._stop.set()
+        self._sampler.join()
+        self.grown = self.peak - self.before
+
+
 def _write_in_child(way: str, rows: int, out) -> None:
     """In a forked child: the records, then the sheet written one way, with the RSS sampled every 5 ms."""
     from bot.services.rank_table import MEMBER_COLUMNS, rank_book, rank_xlsx
@@ -22,23 +46,10 @@ def _write_in_child(way: str, rows: int, out) -> None:
 
     records = [{"rank": i, "name": f"成员{i:06d}", "branch": f"第{i % 1000 + 1}党支部", "points": 100_000 - i}
                for i in range(1, rows + 1)]
-    peak, stop = [rss_mb()], threading.Event()
-    before = peak[0]
-
-    def sample() -> None:
-        while not stop.is_set():
-            peak[0] = max(peak[0], rss_mb())
-            time.sleep(0.005)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    started = time.perf_counter()
-    body = (book_bytes(rank_book(records, MEMBER_COLUMNS, "个人")) if way == "before"
-            else rank_xlsx(records, MEMBER_COLUMNS, "个人"))
-    took = time.perf_counter() - started
-    stop.set()
-    sampler.join()
-    out.send((peak[0] - before, took, len(body)))
+    with PeakRss() as rss:
+        body = (book_bytes(rank_book(records, MEMBER_COLUMNS, "个人")) if way == "before"
+                else rank_xlsx(records, MEMBER_COLUMNS, "个人"))
+    out.send((rss.grown, rss.took, len(body)))
 
 
 def export_memory(rows: int = 100_000) -> None:

@@ -18,12 +18,12 @@ from bot.cli.dbfile import missing_database
 from bot.cli.logs import setup_logging
 from bot.clock import Clock, SystemClock
 from bot.settings import ConfigError, Settings, load_settings
-from bot.storage.branches import all_branches, branch_named
+from bot.storage.branches import all_branches, branch_named, branch_names
 from bot.storage.db import DatabaseUnavailable
 from bot.storage.models import Branch
 
-__all__ = ["CliContext", "clock_of", "ConfigOption", "fail", "settings_from", "setup_logging", "ready_app",
-           "open_app", "report_bank_problems", "BranchOption", "find_branch", "cancel_and_report",
+__all__ = ["branch_option", "CliContext", "clock_of", "ConfigOption", "fail", "settings_from", "setup_logging",
+           "ready_app", "open_app", "report_bank_problems", "BranchOption", "find_branch", "cancel_and_report",
            "progress_bar", "require_database"]
 
 
@@ -136,3 +136,16 @@ def cancel_and_report(config: Path | None, cancel: Callable[[App, Session], str]
             raise typer.Exit(1)
     finally:
         app.close()
+
+
+def branch_option(session: Session, branch: str | None) -> int | None:
+    """The id of the branch `--branch` names (None: every branch); an unknown name exits 1 listing the branches."""
+    if branch is None:
+        return None
+    branches = branch_names(session=session)
+    wanted = branch.strip()
+    branch_id = next((i for i, name in branches.items() if name == wanted), None)
+    if branch_id is None:
+        known = "、".join(sorted(branches.values())) or "（还没有支部）"
+        raise fail(f"没有名为「{wanted}」的支部。现有支部：{known}", 1)
+    return branch_id

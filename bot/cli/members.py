@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import ConfigOption, clock_of, fail, open_app, progress_bar
+from bot.cli.common import ConfigOption, branch_option, clock_of, fail, open_app, progress_bar
 from bot.services.roster import RosterIncomplete, import_roster
 from bot.services.roster_file import COLUMNS_HINT, IDENTITY_COLUMNS, RosterError, RosterFileMissing, read_roster_file
 from bot.storage.branches import branch_names
@@ -77,13 +77,7 @@ def list_(
     try:
         with app.db.session() as session:
             branches = branch_names(session=session)
-            branch_id = None
-            if branch is not None:
-                wanted = branch.strip()
-                branch_id = next((i for i, name in branches.items() if name == wanted), None)
-                if branch_id is None:
-                    known = "、".join(sorted(branches.values())) or "（还没有支部）"
-                    raise fail(f"没有名为「{wanted}」的支部。现有支部：{known}", 1)
+            branch_id = branch_option(session, branch)
             members = all_members(session=session, branch_id=branch_id, any_branch=branch is None)
             accounts: dict[int, dict[str, str]] = {}
             for identity in identities_on(session=session, channels=IDENTITY_COLUMNS):

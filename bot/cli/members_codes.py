@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli.common import ConfigOption, clock_of, fail, open_app
+from bot.cli.common import ConfigOption, branch_option, clock_of, fail, open_app
 from bot.cli.output import ForceOption, choose_format, csv_text, new_sheet, refuse_existing, save_book, write_text
 from bot.storage.bind_codes import CODE_DAYS, issue_codes
 from bot.storage.branches import branch_names
@@ -38,13 +38,7 @@ def codes(
     try:
         with app.db.session() as session:
             branches = branch_names(session=session)
-            branch_id = None
-            if branch is not None:
-                wanted = branch.strip()
-                branch_id = next((i for i, name in branches.items() if name == wanted), None)
-                if branch_id is None:
-                    known = "、".join(sorted(branches.values())) or "（还没有支部）"
-                    raise fail(f"没有名为「{wanted}」的支部。现有支部：{known}", 1)
+            branch_id = branch_option(session, branch)
             members: list[Member] = [m for m in all_members(session=session, branch_id=branch_id,
                                                             any_branch=branch is None) if m.rostered]
             if not members:
