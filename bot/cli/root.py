@@ -56,7 +56,7 @@ def build_cli() -> typer.Typer:
     cli.command()(init)
     cli.command()(run.chat)
     cli.command()(run.run)
-    cli.command()(doctor.doctor)
+    cli.command(short_help="检查配置、数据库、内容与各平台凭据（不发消息）。")(doctor.doctor)
     cli.add_typer(bank.commands(), name="bank")
     cli.add_typer(contest.commands(), name="contest")
     cli.add_typer(members.commands(), name="members")
