@@ -106,3 +106,14 @@ def test_a_round_tells_the_wechat_branch_and_lists_its_part(tmp_path: Path, data
     first = login(app, "张三").get("/h5/").text  # 第一支部's part in its chat group, not 第二支部's
     chat_id = next(cid for channel, cid in running.items() if channel != "h5")
     assert f'/h5/contest/{chat_id}"' in first and f'/h5/contest/{running["h5"]}"' not in first
+
+
+def test_the_start_page_for_every_viewer(tmp_path: Path) -> None:
+    """The role matrix: only 第一支部's people see 第一支部's contest; the committee's admin (机关党委) does not."""
+    live = live_contest(tmp_path)
+    link = f'href="/h5/contest/{live.contest_id}"'
+    for name, sees in [("老周", False), ("张书记", True), ("王书记", False), ("张三", True), ("钱七", False)]:
+        page = login(live.app, name).get("/h5/")
+        assert page.status_code == 200
+        assert (link in page.text) is sees and (HEAD in page.text) is sees, name
+    assert link not in client_for(live.app).get("/h5/").text
