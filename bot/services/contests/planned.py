@@ -83,6 +83,6 @@ def start_planned(contests: ContestService, db: Database, branch_for_group: Call
         replies = contests.start(ctx, spec.bank, spec.questions, spec.time_limit, scored=True, privately=False)
         session.commit()
     running, base = contests.running(group.id), contests.options.page_links
-    if running is not None and base and branch_of(chat.channel, chat.chat_id):  # no chat to post it: the log has it
+    if running is not None and base and branch_of(chat.channel, chat.chat_id):  # 书记、委员 are told (page_notice.py)
         log.info("plan %s: contest started for %s, page %s", entry.id, group.name, page_link(base, running.contest_id))
     return replies
