@@ -74,8 +74,8 @@ class Dashboard:
         data = self.session_of(request)
         if data is None:
             raise Refused(401, NOT_LOGGED_IN, "请登录")
-        with self.app.db.session() as session:
-            viewer = viewer_of(session, data.member_id, self.app.settings.meetings.groups)
+        with self.app.db.engine.connect() as connection:  # a Core read: no ORM session per request
+            viewer = viewer_of(connection, data.member_id, self.app.settings.meetings.groups)
         if viewer is None:
             raise Refused(401, NOT_LOGGED_IN, "请登录")
         renewed = self.sessions.touched(data, self.app.clock.now())
