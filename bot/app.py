@@ -72,6 +72,10 @@ class App:
     def handle(self, incoming: Incoming) -> list[Outgoing]:
         return self.dispatcher.handle(incoming)
 
+    def handle_many(self, incomings: list[Incoming]) -> list[list[Outgoing]]:
+        """Several messages in one transaction: see Dispatcher.handle_many."""
+        return self.dispatcher.handle_many(incomings)
+
     def send(self, messages: list[Outgoing]) -> None:
         """Hand each message to its channel (which queues it) and return at once."""
         hand_over(self.channels, messages)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
 
 from bot.clock import Clock
 from bot.guards import refusal
@@ -78,24 +79,39 @@ class Dispatcher:
         self._directory.clear()
         self._on_rollback()
 
+    def handle_many(self, incomings: list[Incoming]) -> list[list[Outgoing]]:
+        """Replies to several messages handled in one transaction, one commit (the live contest page's answers, a
+        few milliseconds' worth at a time); each at the time it arrived (`received_at`). Nothing is replied before
+        the commit: if the batch fails, memory is reloaded and each message is handled alone (handle)."""
+        try:
+            with self._db.message_session() as session:
+                replies = [self._in(session, _encodable(incoming), incoming.received_at) for incoming in incomings]
+                session.commit()
+            return replies
+        except Exception as exc:
+            log.info("a batch of %d messages failed (%s); each is handled alone", len(incomings), exc)
+            self._forget()
+            return [self.handle(incoming) for incoming in incomings]
+
     def _handle(self, incoming: Incoming, now: datetime) -> list[Outgoing]:
-        # 「开始\u200b竞赛」 is 开始竞赛, 「ＡＢ」 is AB: text is read as it looks
-        text = plain_text((incoming.button or incoming.text or "")[:MAX_TEXT]).strip()
         with self._db.message_session() as session:
-            if not claim_message(session=session, channel=incoming.channel, message_id=incoming.message_id,
-                                 now=now):
-                log.info("platform retry of %s/%s ignored", incoming.channel, incoming.message_id)
-                return []
-            group = self._directory.group(session, incoming, now)
-            member = self._directory.member(session, incoming, group, now)
-            ctx = Context(session, incoming, member, group, now, [])
-            if text:
-                ctx.incoming = _with_text(incoming, text)
-                replies = self._route(ctx, text)
-            else:
-                replies = []
+            replies = self._in(session, incoming, now)
             session.commit()
         return replies
+
+    def _in(self, session: Session, incoming: Incoming, now: datetime) -> list[Outgoing]:
+        # 「开始\u200b竞赛」 is 开始竞赛, 「ＡＢ」 is AB: text is read as it looks
+        text = plain_text((incoming.button or incoming.text or "")[:MAX_TEXT]).strip()
+        if not claim_message(session=session, channel=incoming.channel, message_id=incoming.message_id, now=now):
+            log.info("platform retry of %s/%s ignored", incoming.channel, incoming.message_id)
+            return []
+        group = self._directory.group(session, incoming, now)
+        member = self._directory.member(session, incoming, group, now)
+        ctx = Context(session, incoming, member, group, now, [])
+        if not text:
+            return []
+        ctx.incoming = _with_text(incoming, text)
+        return self._route(ctx, text)
 
     def _route(self, ctx: Context, text: str) -> list[Outgoing]:
         for interceptor in self._router.interceptors:  # a dialogue under way comes before the commands

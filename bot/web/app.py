@@ -58,6 +58,7 @@ def build_dashboard(app: App) -> FastAPI:
     settings = app.settings.web
     web.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors if settings.embed else None)
     web.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    add_h5_pages(web, dash)  # first: a live contest's answers are the busiest path, and routes are tried in order
     add_platform_logins(web, dash)  # before add_login_pages: /login/wecom is not a link's /login/{token}
     add_login_pages(web, dash)
     add_overview_page(web, dash)
@@ -70,5 +71,4 @@ def build_dashboard(app: App) -> FastAPI:
     add_bank_pages(web, dash)
     add_contest_pages(web, dash)
     add_roster_pages(web, dash)
-    add_h5_pages(web, dash)
     return web

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ __all__ = ["Dashboard", "Refused", "TEMPLATES", "STATIC", "script_json"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
+RENEW_AFTER = timedelta(minutes=1)  # the idle timeout is counted in minutes: a cookie a minute old is renewed
 NOT_LOGGED_IN = "请先登录：在企业微信或钉钉中私聊机器人发送「管理后台」，打开收到的链接（仅可使用一次）。"
 
 
@@ -74,12 +76,13 @@ class Dashboard:
         data = self.session_of(request)
         if data is None:
             raise Refused(401, NOT_LOGGED_IN, "请登录")
-        with self.app.db.session() as session:
-            viewer = viewer_of(session, data.member_id, self.app.settings.meetings.groups)
+        with self.app.db.engine.connect() as connection:  # a Core read: no ORM session per request
+            viewer = viewer_of(connection, data.member_id, self.app.settings.meetings.groups)
         if viewer is None:
             raise Refused(401, NOT_LOGGED_IN, "请登录")
         renewed = self.sessions.touched(data, self.app.clock.now())
-        request.state.set_cookie = lambda response: self.set_session(response, renewed)
+        if renewed.seen - data.seen >= RENEW_AFTER:  # not a new cookie for each of a contest's answers
+            request.state.set_cookie = lambda response: self.set_session(response, renewed)
         request.state.session = renewed
         return viewer
 

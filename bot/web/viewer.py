@@ -6,18 +6,38 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
+from sqlalchemy import Connection
 from sqlmodel import Session
 
-from bot.storage.models import Member
+from bot.storage.fast import DriverStatement
 from bot.storage.scope import Scope
 
 __all__ = ["Scope", "Viewer", "viewer_of", "committee_level"]
 
 COMMITTEE_BODY_WORD = "党委"
+# the few columns a viewer needs, read straight from the driver: an ORM Member cost ~1 ms a request (bench/h5.py)
+_VIEWER = DriverStatement("SELECT id, name, role, branch_id FROM member WHERE id = :id")
 
 
-def committee_level(member: Member, bodies: Mapping[str, Sequence[str]]) -> bool:
+@dataclass(frozen=True)
+class _Row:
+    id: int
+    name: str
+    role: str
+    branch_id: int | None
+
+
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+def committee_level(member: Named, bodies: Mapping[str, Sequence[str]]) -> bool:
     """Sees every branch: a 管理员, or a member of one of meetings.groups' bodies whose name contains 党委 (党委会,
     党委理论学习中心组 …) — the roster has no committee flag yet; issue 17 allows a `committee: true` column later,
     and this one function is where it would be read."""
@@ -41,12 +61,13 @@ class Viewer:
         return {"secretary": "书记", "committee": "委员"}.get(self.role, "党员")
 
 
-def viewer_of(session: Session, member_id: int, bodies: Mapping[str, Sequence[str]]) -> Viewer | None:
+def viewer_of(session: Session | Connection, member_id: int, bodies: Mapping[str, Sequence[str]]) -> Viewer | None:
     """The viewer for a logged-in member, read afresh on every request (a role taken away applies at once);
     None when the member is gone."""
-    member = session.get(Member, member_id)
-    if member is None or member.id is None:
+    rows = _VIEWER.rows(session.connection() if isinstance(session, Session) else session, {"id": member_id})
+    if not rows:
         return None
+    member = _Row(*rows[0])
     if committee_level(member, bodies):
         scope = Scope(everything=True, member_id=member.id)
     elif member.role in ("secretary", "committee") and member.branch_id is not None:

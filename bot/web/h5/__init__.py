@@ -18,7 +18,7 @@ def add_h5_pages(web: FastAPI, dash: Dashboard) -> None:
     from bot.web.h5.login import add_h5_login
     from bot.web.h5.pages import add_member_pages
 
+    add_contest_live_page(web, dash)  # first: its answers and streams are the busiest routes
     add_home_page(web, dash)
     add_h5_login(web, dash)
     add_member_pages(web, dash)
-    add_contest_live_page(web, dash)

@@ -36,6 +36,14 @@ class Topic:
         self.pages = 0
 
 
+def _wake(topic: Topic, waiter: asyncio.Future[None]) -> None:
+    """A quiet topic's pages wake every KEEPALIVE seconds to write a keepalive line."""
+    if topic.waiter is waiter:
+        topic.waiter = None
+    if not waiter.done():
+        waiter.set_result(None)
+
+
 class Broker:
     def __init__(self, keepalive: float = KEEPALIVE) -> None:
         self._topics: dict[int, Topic] = {}
@@ -95,7 +103,11 @@ class Broker:
                     continue
                 if topic.waiter is None:
                     topic.waiter = loop.create_future()
-                await asyncio.wait({topic.waiter}, timeout=self.keepalive)
+                    loop.call_later(self.keepalive, _wake, topic, topic.waiter)  # one keepalive timer per topic
+                # shield: a page that goes away cancels its own wait, not the shared future. Not asyncio.wait(…,
+                # timeout): it removes each page's callback from the shared future again, a scan of all the
+                # others' (10,000 pages: O(n²), seconds per step in bench/h5.py)
+                await asyncio.shield(topic.waiter)
                 if topic.seq == seen:
                     yield b": keepalive\n\n"
         finally:

@@ -28,6 +28,7 @@ def add_contest_live_page(web: FastAPI, dash: Dashboard) -> Broker:
     broker = Broker()
     dash.app.contests.steps.listen(lambda step: publish_step(dash, broker, step))
     web.state.contest_broker = broker
+    add_answer_route(web, dash)  # the busiest route first
 
     @web.get("/h5/contest/{contest_id}")
     async def contest_page(request: Request, contest_id: str) -> Response:
@@ -50,5 +51,4 @@ def add_contest_live_page(web: FastAPI, dash: Dashboard) -> Broker:
         return StreamingResponse(broker.stream(found.contest_id, member), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
-    add_answer_route(web, dash)
     return broker

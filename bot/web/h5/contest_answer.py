@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 
 from bot.messages import Incoming, Priority, Sender
 from bot.web.dashboard import Dashboard, Refused
+from bot.web.h5.answer_batch import AnswerBatch
 from bot.web.h5.contest_state import ENDED, find, takes_part
 from bot.web.h5.visitor import visitor
 
@@ -31,6 +32,8 @@ def told(status: int, ok: bool, message: str, answer: str = "") -> JSONResponse:
 
 
 def add_answer_route(web: FastAPI, dash: Dashboard) -> None:
+    batch = AnswerBatch(dash.app)  # answers share a commit, a few milliseconds' worth at a time
+
     # async: the contest's in-memory state is the service loop's alone (bot/service.py), as for the chat callbacks
     @web.post("/h5/contest/{contest_id}/answer")
     async def answer(request: Request, contest_id: str) -> JSONResponse:
@@ -55,7 +58,7 @@ def add_answer_route(web: FastAPI, dash: Dashboard) -> None:
         incoming = Incoming(chat=found.running.chat, sender=Sender(user, member.name), text=choice,
                             message_id=f"h5:{uuid.uuid4().hex}", received_at=dash.app.clock.now(), button=choice,
                             question_key=str(form.get("question_key") or "")[:40], member_id=member.member_id)
-        replies = dash.app.handle(incoming)
+        replies = await batch.handle(incoming)  # after the commit that stored it
         notes = [r for r in replies if r.private_to == user]
         steps = [r for r in replies if not r.private_to and r.priority is Priority.STEP]
         dash.app.send(steps)  # everyone expected has answered: the reveal goes to the group now
