@@ -17,7 +17,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from safeio.limits import Refused
 from safeio.yamlfile import BoundedLoader
 
-__all__ = ["StudyItem", "ItemError", "parse_item", "render_item", "HEADER_KEYS", "shown_path"]
+__all__ = ["StudyItem", "ItemError", "parse_item", "render_item", "HEADER_KEYS", "shown_path", "inline_plain"]
 
 # reviewed: who checked the item against its sources, and when (「2026-12-01 张**」); empty until a Party-affairs
 # colleague has: `studybot doctor` reminds secretaries of the bundled items still unreviewed
@@ -229,6 +229,12 @@ _LINK = re.compile(r"\[([^\]]+)\]\((\S+?)\)")
 _CODE = re.compile(r"`([^`]+)`")
 
 
+def inline_plain(text: str) -> str:
+    """One line's emphasis, code marks and link syntax dropped (a link keeps its address in （）): how the chat's
+    text and the members' reading page (bot/web/h5/reading.py) show them."""
+    return _CODE.sub(r"\1", _LINK.sub(r"\1（\2）", _STRONG.sub(r"\2", text)))
+
+
 def _plain(markdown: str) -> str:
     """Markdown as chat apps show it best: WeCom and DingTalk text messages print # and ** literally."""
     out: list[str] = []
@@ -238,10 +244,7 @@ def _plain(markdown: str) -> str:
             line = heading.group(1)
         line = _QUOTE.sub("", line)
         line = _BULLET.sub(r"\1- ", line)
-        line = _STRONG.sub(r"\2", line)
-        line = _LINK.sub(r"\1（\2）", line)
-        line = _CODE.sub(r"\1", line)
-        line = line.rstrip()
+        line = inline_plain(line).rstrip()
         if line or (out and out[-1]):  # at most one blank line in a row
             out.append(line)
     return "\n".join(out).strip()

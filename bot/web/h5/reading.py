@@ -1,20 +1,19 @@
 """A study item's Markdown as a page reads it: headings, paragraphs, lists and quotes as blocks of plain text
 (the project has no Markdown library; the templates escape every character, so a body can inject nothing).
-Emphasis, code marks and link syntax are dropped the way the chat's text drops them (content.items)."""
+Emphasis, code marks and link syntax are dropped by the chat text's own function (content.items.inline_plain)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
+from content.items import inline_plain
+
 __all__ = ["Block", "blocks_of"]
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)、])\s+(.*)$")
 _QUOTE = re.compile(r"^\s*>\s?(.*)$")
-_STRONG = re.compile(r"(\*\*|__)(.+?)\1")
-_LINK = re.compile(r"\[([^\]]+)\]\((\S+?)\)")
-_CODE = re.compile(r"`([^`]+)`")
 
 
 @dataclass
@@ -24,7 +23,7 @@ class Block:
 
 
 def _inline(text: str) -> str:
-    return _CODE.sub(r"\1", _LINK.sub(r"\1（\2）", _STRONG.sub(r"\2", text))).strip()
+    return inline_plain(text).strip()
 
 
 def blocks_of(markdown: str) -> list[Block]:
