@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["SecurityHeaders", "form_fields", "MAX_FORM_BYTES", "csp"]
+__all__ = ["SecurityHeaders", "form_fields", "form_lists", "MAX_FORM_BYTES", "csp"]
 
 MAX_FORM_BYTES = 16 * 1024
 
@@ -75,10 +75,15 @@ class SecurityHeaders:
 
 async def form_fields(request: Request) -> dict[str, str]:
     """A url-encoded form's fields (the first value of each); {} for anything else or anything too large."""
+    return {key: values[0] for key, values in (await form_lists(request)).items()}
+
+
+async def form_lists(request: Request) -> dict[str, list[str]]:
+    """A url-encoded form's fields, each with all its values (the boxes of a 多选); {} for anything else or
+    anything too large."""
     if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return {}
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         return {}
-    parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-    return {key: values[0] for key, values in parsed.items()}
+    return parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)

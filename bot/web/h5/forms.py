@@ -3,12 +3,10 @@ the fields; a field may repeat (the boxes of a 多选)."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
 from starlette.requests import Request
 
 from bot.web.dashboard import Dashboard, Refused
-from bot.web.security import MAX_FORM_BYTES
+from bot.web.security import form_lists
 
 __all__ = ["checked_form", "first", "EXPIRED"]
 
@@ -19,11 +17,7 @@ async def checked_form(dash: Dashboard, request: Request) -> dict[str, list[str]
     """The form's fields (each with all its values), or Refused(403) when the CSRF token is missing or wrong.
     Call after dash.viewer(request): the token belongs to the logged-in session."""
     data = getattr(request.state, "session", None)
-    fields: dict[str, list[str]] = {}
-    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        body = await request.body()
-        if len(body) <= MAX_FORM_BYTES:
-            fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    fields = await form_lists(request)
     token = (fields.get("csrf") or [""])[0]
     if data is None or not dash.sessions.csrf_ok(data, token):
         raise Refused(403, EXPIRED, "页面已过期")
