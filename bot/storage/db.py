@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel, create_engine, select
 from bot.storage import cards_sent, metered, models, models_points, models_web
 from bot.storage import models_records as records
 from bot.storage.append_only import guard_ledger
+from bot.storage.branch_columns import branch_columns, follow_moves
 from bot.storage.dashboard import ensure_activity_indexes
 from bot.storage.meeting_bulk import ensure_roster_index
 from bot.storage.models import SchemaVersion
@@ -114,8 +115,8 @@ def _web_tables(engine: Engine) -> None:
 # databases, so each step checks what is there.
 _UPGRADES: dict[int, Callable[[Engine], None]] = {2: _bank_state, 3: _outbox_unconfirmed, 4: _contest_kinds,
                                                   5: _metered_and_cards, 6: _meeting_records, 7: points_categories,
-                                                  8: _question_source, 9: _web_tables}
-SCHEMA_VERSION = 9
+                                                  8: _question_source, 9: _web_tables, 10: branch_columns}
+SCHEMA_VERSION = 10
 
 
 def _tuner(busy_timeout: float) -> Callable[[Any, Any], None]:
@@ -198,6 +199,7 @@ class Database:
         self.url = parsed.render_as_string(hide_password=True)
         self._checkpointer: _Checkpointer | None = None
         self._kept = threading.local()
+        follow_moves()
 
     def create_schema(self) -> None:
         """Create missing tables and run pending upgrades; safe to call at every start."""
