@@ -1,6 +1,8 @@
 """`studybot members codes`: each member's binding code for the members' pages inside WeChat (bot/storage/
 bind_codes.py). Printed, or written to a .csv/.xlsx for the secretary to hand out one by one (privately: a code binds
-whoever types it first with the member's name). Running it again issues new codes and voids the old ones."""
+whoever types it first with the member's name). Running it again issues new codes and voids the old ones; `--unbound`
+only for members not bound yet. The dashboard's 微信绑定 page issues them by the same service (bot/services/
+binding.py)."""
 
 from __future__ import annotations
 
