@@ -23,7 +23,6 @@ from bot.storage.models import Identity, Member
 from bot.storage.models_schedule import OutboxRow
 from bot.storage.models_web import BindRequest
 from bot.web.auth import SESSION_COOKIE
-from bot.web.h5.bind_request import SENT
 from tests.helpers import T0
 from tests.test_h5_login import audits, bind, bound, codes_for, mp_app, official_account, via_wechat
 from tests.web_helpers import branch_ids, client_for, ids, login, web_app
@@ -86,8 +85,10 @@ def test_a_request_approved_by_the_secretary_binds_and_the_next_visit_is_silent(
         page = phone.get("/h5/bind").text
         assert "没有绑定码？申请绑定" in page and 'action="/h5/bind/request"' in page
         sent = ask(phone, "张三", "手机尾号 1234")
-        assert sent.status_code == 200 and SENT in sent.text
-        assert "申请绑定为第一支部「张三」" in sent.text and 'action="/h5/bind/request"' not in sent.text
+        assert sent.status_code == 303 and sent.headers["location"] == "/h5/bind#ask"
+        waiting = phone.get("/h5/bind").text
+        assert "申请已提交" in waiting and "申请绑定为第一支部「张三」" in waiting and "等待书记或委员审核" in waiting
+        assert 'action="/h5/bind/request"' not in waiting  # one request at a time
         assert requests_of(app) == [("o-1", "张三", "pending")] and bound(app) == {}
         assert ("bind_ask", "微信公众号账号申请绑定为第一支部「张三」（编号 1）") in audits(app)
         told = notices(app)  # 张书记's account (the roster's local one), not 王书记's
@@ -119,7 +120,7 @@ def test_a_refused_request_binds_nothing_and_the_account_may_ask_again(tmp_path:
         app = mp_app(tmp_path, mp, host)
         phone = client_for(app)
         via_wechat(host, phone, "c1")
-        assert ask(phone, "李四").status_code == 200
+        assert ask(phone, "李四").status_code == 303
         twice = ask(phone, "张三")
         assert twice.status_code == 403 and "正在等待书记审核，请勿重复提交" in twice.text and "「李四」" in twice.text
         assert requests_of(app) == [("o-1", "李四", "pending")]
@@ -131,7 +132,7 @@ def test_a_refused_request_binds_nothing_and_the_account_may_ask_again(tmp_path:
         assert phone.get("/h5/bind").status_code == 200  # no session
         late = decide(secretary, app, "approve", request_id=1)  # the same request, decided again
         assert late.status_code == 409 and "已经处理过了（已拒绝）" in late.text and bound(app) == {}
-        assert ask(phone, "张三").status_code == 200
+        assert ask(phone, "张三").status_code == 303
         assert requests_of(app)[-1] == ("o-1", "张三", "pending")
 
 
@@ -171,7 +172,7 @@ def test_an_account_asks_a_few_times_a_day_and_a_member_has_a_few_requests_waiti
         via_wechat(host, phone, "c1")
         secretary = login(app, "张书记")
         for _ in range(ASK_LIMIT):
-            assert ask(phone, "张三").status_code == 200
+            assert ask(phone, "张三").status_code == 303
             assert decide(secretary, app, "refuse").status_code == 200
         often = ask(phone, "张三")
         assert often.status_code == 403 and "一天内最多提交" in often.text
@@ -179,7 +180,7 @@ def test_an_account_asks_a_few_times_a_day_and_a_member_has_a_few_requests_waiti
         for n in (2, 3, 4):
             other = client_for(app)
             via_wechat(host, other, f"c{n + 10}")
-            assert ask(other, "张三").status_code == 200
+            assert ask(other, "张三").status_code == 303
         via_wechat(host, phone, "c2")  # a fourth (o-2)
         crowded = ask(phone, "张三")
         assert crowded.status_code == 403 and "已有多份绑定申请等待审核" in crowded.text
@@ -194,7 +195,7 @@ def test_another_branch_s_secretary_cannot_decide_and_a_stale_approval_binds_not
         app = mp_app(tmp_path, mp, host)
         phone = client_for(app)
         via_wechat(host, phone, "c1")
-        assert ask(phone, "张三").status_code == 200
+        assert ask(phone, "张三").status_code == 303
         request_id = last_request_id(app)
         other = login(app, "王书记")
         assert "张三" not in binding_page(other, app, "第二支部").text
@@ -236,7 +237,7 @@ def test_a_name_two_branches_share_asks_for_the_branch(tmp_path: Path) -> None:
         assert '<select id="ask-branch" name="branch"' in which.text and ">第二支部</option>" in which.text
         assert requests_of(app) == []
         second = branch_ids(app)["第二支部"]
-        assert ask(phone, "张三", branch=str(second)).status_code == 200
+        assert ask(phone, "张三", branch=str(second)).status_code == 303
         with app.db.session() as session:
             row = session.exec(select(BindRequest)).one()
             member = session.get(Member, row.member_id)

@@ -2,7 +2,8 @@
 page; the request waits for their branch's 书记 or 委员 (bot/storage/bind_requests.py), who are told privately
 through the outbox and decide on the dashboard (bot/web/pages/binding.py). Refused (a name not on the roster, a
 member already bound, too many tries, a request already waiting) with the reason and nothing stored; when several
-members share the name, the page asks for the branch. The same cookie and double-submit nonce as the code form."""
+members share the name, the page asks for the branch. Stored, the browser goes back to the bind page, which says the
+request is waiting. The same cookie and double-submit nonce as the code form."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import hmac
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from bot.services.binding import tell_about_request
 from bot.storage.bind_codes import BindRefused
@@ -23,12 +24,10 @@ from bot.web.h5.bind import BIND_PATH, GONE, BindCookies, bind_form
 from bot.web.security import form_fields
 from safeio.text import plain_text
 
-__all__ = ["add_bind_request", "REQUEST_PATH", "SENT", "NOTE_CHARS"]
+__all__ = ["add_bind_request", "REQUEST_PATH", "NOTE_CHARS"]
 
 REQUEST_PATH = BIND_PATH + "/request"
 NOTE_CHARS = 100
-SENT = ("申请已提交，请等待本支部书记或委员审核（可当面或打电话告诉他们）。"
-        "审核通过后，回到群里重新点开链接即可直接进入。")
 
 
 def _line(text: str, limit: int) -> str:
@@ -72,4 +71,4 @@ def add_bind_request(web: FastAPI, dash: Dashboard, cookies: BindCookies) -> Non
                              **typed)
         except BindRefused as refused:
             return bind_form(dash, request, unbound, status=403, error=refused.message, **typed)
-        return bind_form(dash, request, unbound, sent=SENT)
+        return RedirectResponse(BIND_PATH + "#ask", status_code=303)  # a reload asks nothing twice
