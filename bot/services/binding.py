@@ -4,6 +4,7 @@ every branch) — the same for `studybot members codes` and the dashboard's 微�
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlmodel import Session
@@ -17,6 +18,8 @@ from bot.storage.people import all_members
 __all__ = ["CODE_HEADERS", "issue_branch_codes", "tell_about_request", "request_notice", "binding_page"]
 
 CODE_HEADERS = ["支部", "姓名", "绑定码", "有效期至"]
+
+log = logging.getLogger(__name__)
 
 
 def issue_branch_codes(*, session: Session, branch_id: int | None, now: datetime, days: int = CODE_DAYS,
@@ -57,4 +60,8 @@ def tell_about_request(session: Session, *, request_id: int, member: Member, not
     link = binding_page(base, member.branch_id) if base else ""
     written = tell_branch_managers(session, branch_id=member.branch_id, occasion=f"bind-request:{request_id}",
                                    text=request_notice(member.name, note, link), now=now)
-    return written or 0
+    if written is None:
+        log.warning("binding request %s waits in branch %s, which has no 书记 or 委员 to tell: a 管理员 decides it "
+                    "on the dashboard", request_id, member.branch_id)
+        return 0
+    return written
