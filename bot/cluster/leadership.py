@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
 
@@ -36,6 +37,7 @@ class Leadership:
         self._lost: str | None = None  # set by the fence when a write was refused
         self.changes = 0  # leaderships begun and ended, for the log and tests
         self._wake = asyncio.Event()
+        self._renewer: threading.Thread | None = None
 
     @property
     def holder(self) -> str:
@@ -56,12 +58,13 @@ class Leadership:
             self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while not stop.is_set():
-                await self._turn()
+                await self._turn(loop)
                 wait = self._renew
                 if self.epoch is not None:
-                    wait = max(0.0, min(wait, self._deadline - self._monotonic()))
+                    wait = max(0.0, self._deadline - self._monotonic())
                 self._wake.clear()
                 stopping = asyncio.ensure_future(stop.wait())
                 woken = asyncio.ensure_future(self._wake.wait())
@@ -73,26 +76,14 @@ class Leadership:
                 await self._step_down("stopping", release=True)
             await asyncio.to_thread(self.lease.dispose)
 
-    async def _turn(self) -> None:
-        now = self._monotonic()
+    async def _turn(self, loop: asyncio.AbstractEventLoop) -> None:
         if self.epoch is not None:
             if self._lost is not None:
                 await self._step_down(self._lost, release=True)
-                return
-            if now >= self._deadline:
+            elif self._monotonic() >= self._deadline:
                 await self._step_down("lease not renewed in time", release=False)
-                return
-            budget = self._deadline - now
-            try:
-                kept = await asyncio.wait_for(asyncio.to_thread(self.lease.renew, self.epoch), budget)
-            except Exception as exc:  # the connection broke, the statement timed out: step down now
-                await self._step_down(f"renewing failed ({type(exc).__name__})", release=True)
-                return
-            if not kept:
-                await self._step_down("the lease is no longer ours", release=False)
-                return
-            self._deadline = now + self._lease_seconds - self._renew
             return
+        now = self._monotonic()
         if now < self._quiet_until:
             return
         try:
@@ -106,11 +97,35 @@ class Leadership:
         self._deadline = now + self._lease_seconds - self._renew
         self.changes += 1
         log.warning("cluster: %s leads (epoch %d)", self.holder, epoch)
+        # renewed on a thread of its own: a leader busy on its loop (a fan-out of thousands of pushes) keeps its
+        # lease; one whose database is gone, or that was stopped, does not
+        self._renewer = threading.Thread(target=self._renew_loop, args=(epoch, loop), name="lease-renewer",
+                                         daemon=True)
+        self._renewer.start()
         try:
             await self._on_lead(epoch)
         except Exception:
             log.exception("cluster: taking up the leader's work failed")
             await self._step_down("taking up the leader's work failed", release=True)
+
+    def _renew_loop(self, epoch: int, loop: asyncio.AbstractEventLoop) -> None:
+        while self.epoch == epoch and self._lost is None:
+            time.sleep(self._renew)
+            if self.epoch != epoch:
+                return
+            sent = self._monotonic()
+            try:
+                kept = self.lease.renew(epoch)
+                reason = "" if kept else "the lease is no longer ours"
+            except Exception as exc:  # the connection broke, the statement timed out: step down now
+                reason = f"renewing failed ({type(exc).__name__})"
+            if self.epoch != epoch:
+                return
+            if reason:
+                self._lost = reason
+                loop.call_soon_threadsafe(self._wake.set)
+                return
+            self._deadline = sent + self._lease_seconds - self._renew
 
     async def _step_down(self, reason: str, *, release: bool) -> None:
         epoch = self.epoch
@@ -122,6 +137,9 @@ class Leadership:
             await self._on_step_down(reason)
         except Exception:
             log.exception("cluster: stopping the leader's work failed")
+        renewer, self._renewer = self._renewer, None
+        if renewer is not None:
+            await asyncio.to_thread(renewer.join, self._renew + self._lease_seconds)
         if release and epoch is not None:
             await asyncio.to_thread(self.lease.release, epoch)
         self._lost = None

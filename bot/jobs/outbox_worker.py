@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 PER_MINUTE = GROUP_PER_MINUTE
 WINDOW = timedelta(minutes=1)
 PAGE = 5000
+CLAIM_BATCH = 200  # rows one round of a cluster's leader claims
 # before the one more try of a push that may have been received: a slow platform catches up (its
 # backlog of requests drains) rather than meeting the same push again while still busy
 UNSURE_PAUSE = timedelta(minutes=1)
@@ -155,6 +156,7 @@ class OutboxWorker:
         epoch = claims.epoch()
         if epoch is None or not claims.valid():
             return []
+        picked = picked[:CLAIM_BATCH]  # sent well within the claim's lease; the rest wait for the next round
         with self._db.session() as session:
             held = claim(session=session, ids=[row.id for row in picked if row.id is not None], holder=claims.holder,
                          epoch=epoch, lease=claims.lease, seconds=claims.seconds)
