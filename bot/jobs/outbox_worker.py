@@ -129,9 +129,11 @@ class OutboxWorker:
         # rows for a channel this process does not run (a `studybot chat` on the service's database)
         # stay pending for the process that does: they are neither sent nor counted as failures here
         running = list(self._channels())
+        # a cluster's leader sends a claimed batch a round, so it reads little more than a batch a round
+        page = PAGE if self.claims is None else 2 * CLAIM_BATCH
         while True:
             with self._db.session() as session:
-                rows = pending_due(session=session, now=now, limit=PAGE, after=after, channels=running,
+                rows = pending_due(session=session, now=now, limit=page, after=after, channels=running,
                                    unclaimed=self.claims is not None)
             for row in rows:
                 target = (row.channel, row.chat_id)
@@ -144,7 +146,7 @@ class OutboxWorker:
                 times = [*window, *([now] * taken[target])]
                 free = times[used - self._per_minute] + WINDOW
                 self._blocked_until = free if self._blocked_until is None else min(self._blocked_until, free)
-            if len(rows) < PAGE:
+            if len(rows) < page or (self.claims is not None and len(picked) >= CLAIM_BATCH):
                 return self._claimed(picked)
             after = (rows[-1].due_at, rows[-1].id)
 
