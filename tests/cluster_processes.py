@@ -35,8 +35,9 @@ questions:
 
 
 class Instance:
-    def __init__(self, name: str, config: Path, port: int, log: Path) -> None:
+    def __init__(self, name: str, config: Path, port: int, log: Path, unique: str) -> None:
         self.name, self.config, self.port, self.log_path = name, config, port, log
+        self.unique = unique  # cluster.instance: its connections are "studybot:<unique>…" in pg_stat_activity
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -67,6 +68,8 @@ class Instance:
         self.process = None
 
     def output(self) -> str:
+        if not self.log_path.exists():
+            return ""
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def post(self, call: Any, timeout: float = 10.0) -> httpx.Response:
@@ -86,6 +89,7 @@ class Cluster:
         self.engine: Engine = create_engine(url, isolation_level="AUTOCOMMIT")
         self.instances: list[Instance] = []
         self.wire = RobotWire(key=ROBOT_KEY)
+        run = uuid.uuid4().hex[:6]  # tests running side by side on one server cut only their own connections
         for port, name in zip(ports, "abcdefgh", strict=False):
             folder = tmp_path / name
             folder.mkdir(exist_ok=True)
@@ -93,7 +97,7 @@ class Cluster:
                       "quizzes": {"sample_bank": False, "bank_dirs": [str(bank_dir)], "default_bank": "单选题库",
                                   "scored_by": ["member"], "acknowledge_answers": False},
                       "content": {"sample_library": False},
-                      "cluster": {"instance": name, "lease_seconds": 2.0, "renew_seconds": 0.5,
+                      "cluster": {"instance": f"{name}-{run}", "lease_seconds": 2.0, "renew_seconds": 0.5,
                                   "claim_seconds": 3.0, "inbox_poll_seconds": 0.05},
                       "wecom": {"api_base_url": api_url, "webhooks": groups,
                                 "robot": {"mode": "callback", "token": ROBOT_TOKEN, "encoding_aes_key": ROBOT_KEY}}}
@@ -101,7 +105,7 @@ class Cluster:
                 config[section] = {**config.get(section, {}), **values}
             path = folder / "studybot.yaml"
             path.write_text(json.dumps(config, ensure_ascii=False), encoding="utf-8")  # JSON is YAML
-            self.instances.append(Instance(name, path, port, folder / "run.log"))
+            self.instances.append(Instance(name, path, port, folder / "run.log", f"{name}-{run}"))
 
     def __getitem__(self, name: str) -> Instance:
         return next(i for i in self.instances if i.name == name)
@@ -120,7 +124,7 @@ class Cluster:
     def leader(self) -> str | None:
         """The instance holding an unexpired lease, by the database's clock."""
         holder = self.scalar("SELECT holder FROM leader_lease WHERE expires_at > now()")
-        return holder.split(":")[0] if holder else None
+        return holder.split(":")[0].split("-")[0] if holder else None
 
     def wait_until(self, ready: Callable[[], Any], timeout: float = 30.0, what: str = "the condition") -> Any:
         deadline = time.monotonic() + timeout

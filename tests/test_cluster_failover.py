@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,6 @@ from bot.storage.outbox import Push, enqueue
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL is POSIX")
 
 GROUP = "wrG1"
-PORTS = [19510, 19511]
 
 
 def bodies(api: FakeWeComAPI) -> list[str]:
@@ -35,7 +35,7 @@ def api():
 
 def test_the_leader_killed_mid_contest_the_standby_resumes_it_and_counts_every_answer_once(
         tmp_path: Path, postgres_url: str, api: FakeWeComAPI) -> None:
-    cluster = Cluster(tmp_path, postgres_url, api.url, PORTS, {GROUP: "K1"})
+    cluster = Cluster(tmp_path, postgres_url, api.url, [19510, 19511], {GROUP: "K1"})
     a, b = cluster["a"], cluster["b"]
     try:
         a.start()
@@ -74,7 +74,7 @@ def test_the_leader_killed_mid_contest_the_standby_resumes_it_and_counts_every_a
 def test_the_leader_killed_mid_fan_out_no_push_is_lost(tmp_path: Path, postgres_url: str,
                                                         api: FakeWeComAPI) -> None:
     groups = {f"wrG{i}": f"K{i}" for i in range(1000)}
-    cluster = Cluster(tmp_path, postgres_url, api.url, PORTS, groups)
+    cluster = Cluster(tmp_path, postgres_url, api.url, [19512, 19513], groups)
     a, b = cluster["a"], cluster["b"]
     try:
         a.start()
@@ -104,5 +104,64 @@ def test_the_leader_killed_mid_fan_out_no_push_is_lost(tmp_path: Path, postgres_
         # the one that can go twice (the platform has no idempotency key); say how many, and bound it
         print(f"doubled at the kill: {len(doubled)}")
         assert len(doubled) <= 64
+    finally:
+        cluster.close()
+
+
+def test_a_leader_cut_off_from_the_database_steps_down_and_the_other_leads(tmp_path: Path, postgres_url: str,
+                                                                            api: FakeWeComAPI) -> None:
+    cluster = Cluster(tmp_path, postgres_url, api.url, [19514, 19515], {GROUP: "K1"})
+    a, b = cluster["a"], cluster["b"]
+    try:
+        a.start()
+        cluster.wait_ready(a)
+        cluster.wait_leader("a")
+        b.start()
+        cluster.wait_ready(b)
+        cluster.scalar("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name "
+                       "LIKE :mine", mine=f"studybot:{a.unique}%")  # every connection of a's, the lease's too
+        cluster.wait_until(lambda: "steps down" in a.output(), 20, "a to step down")
+        cluster.wait_leader("b", timeout=20)
+        cluster.say(a, "m1", "开始竞赛 单选题库 2 30秒", GROUP)  # a, now a standby, hands it to b
+        cluster.wait_until(lambda: any("第 1/2 题" in body for body in bodies(api)), 20, "question 1 from b")
+        assert cluster.leader() == "b"
+    finally:
+        cluster.close()
+
+
+def test_a_leader_paused_past_its_lease_sends_and_runs_nothing_when_it_wakes(tmp_path: Path, postgres_url: str,
+                                                                             api: FakeWeComAPI) -> None:
+    cluster = Cluster(tmp_path, postgres_url, api.url, [19516, 19517], {GROUP: "K1"})
+    a, b = cluster["a"], cluster["b"]
+    try:
+        a.start()
+        cluster.wait_ready(a)
+        cluster.wait_leader("a")
+        b.start()
+        cluster.wait_ready(b)
+        cluster.say(b, "m0", "开始竞赛 单选题库 2 6秒", GROUP)
+        cluster.wait_until(lambda: any("第 1/2 题" in body for body in bodies(api)), 20, "question 1")
+        db = Database(postgres_url)
+        now = SystemClock().now()
+        with db.session() as session:  # due while a is stopped
+            enqueue(session=session, now=now, pushes=[
+                Push(f"later:{n}", "study", "wecom", GROUP, GROUP, True, f"稍后推送 {n}", now + timedelta(seconds=4))
+                for n in range(5)])
+            session.commit()
+        db.dispose()
+        a.signal(signal.SIGSTOP)  # its lease (2 s) runs out; the deadline (6 s) and the pushes come due meanwhile
+        cluster.wait_leader("b", timeout=20)
+        cluster.wait_until(lambda: any("第 2/2 题" in body for body in bodies(api)), 30, "question 2 from b")
+        cluster.wait_until(lambda: cluster.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") == 5, 30,
+                           "the pushes from b")
+        a.signal(signal.SIGCONT)
+        cluster.wait_until(lambda: "steps down" in a.output(), 20, "a to step down")
+        cluster.wait_until(lambda: cluster.scalar("SELECT count(*) FROM contest WHERE status = 'running'") == 0,
+                           40, "the contest to end")
+        time.sleep(1.0)  # what a might still send after waking would arrive by now
+        seen = bodies(api)
+        assert len(seen) == len(set(seen)), Counter(seen).most_common(3)  # a sent nothing again
+        assert sum("稍后推送" in body for body in seen) == 5
+        assert cluster.leader() == "b"
     finally:
         cluster.close()
