@@ -79,6 +79,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of the test's own (several instances need it); skipped, and said, without a server."""
+    if not POSTGRES:
+        pytest.skip("未设置 STUDYBOT_TEST_POSTGRES：多实例（PostgreSQL）测试未运行")
+    server = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    name = f"studybot_test_{uuid.uuid4().hex[:12]}"
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        server.dispose()
+
+
+@pytest.fixture
 def app(tmp_path, clock, channel, database_url) -> Iterator[App]:
     """A started app on `database_url` with the test bank; timer-driven messages go to `channel`."""
     built = make_app(tmp_path, clock, database={"url": database_url})

@@ -18,9 +18,12 @@ from bot.storage import cards_sent, metered, models, models_points, models_web
 from bot.storage import models_records as records
 from bot.storage.append_only import guard_ledger
 from bot.storage.branch_columns import branch_columns, follow_moves
+from bot.storage.checked import CheckedSession, CommitCheck
+from bot.storage.checkpointer import Checkpointer
 from bot.storage.dashboard import ensure_activity_indexes
 from bot.storage.meeting_bulk import ensure_roster_index
 from bot.storage.models import SchemaVersion
+from bot.storage.upgrade_cluster import CLUSTER_TABLES, cluster_tables
 from bot.storage.upgrade_points import points_categories
 from safeio.oserrors import os_reason
 
@@ -115,8 +118,9 @@ def _web_tables(engine: Engine) -> None:
 # databases, so each step checks what is there.
 _UPGRADES: dict[int, Callable[[Engine], None]] = {2: _bank_state, 3: _outbox_unconfirmed, 4: _contest_kinds,
                                                   5: _metered_and_cards, 6: _meeting_records, 7: points_categories,
-                                                  8: _question_source, 9: _web_tables, 10: branch_columns}
-SCHEMA_VERSION = 10
+                                                  8: _question_source, 9: _web_tables, 10: branch_columns,
+                                                  11: cluster_tables}
+SCHEMA_VERSION = 11
 
 
 def _tuner(busy_timeout: float) -> Callable[[Any, Any], None]:
@@ -163,7 +167,7 @@ class DatabaseUnavailable(Exception):
 _SUPPORTED = ("sqlite", "postgresql")
 
 
-def _engine(url: str) -> tuple[Engine, bool]:
+def _engine(url: str, pg_connect_args: dict[str, Any]) -> tuple[Engine, bool]:
     try:
         parsed = make_url(url)
         backend = parsed.get_backend_name()
@@ -176,7 +180,7 @@ def _engine(url: str) -> tuple[Engine, bool]:
         if is_sqlite:
             # LIFO: the same pooled connection keeps serving, so its page cache stays warm
             return create_engine(url, connect_args={"check_same_thread": False}, pool_use_lifo=True), True
-        return create_engine(url, pool_pre_ping=True), False
+        return create_engine(url, pool_pre_ping=True, connect_args=pg_connect_args), False
     except ArgumentError:
         raise DatabaseUnavailable("database.url 不是有效的数据库地址，应形如 sqlite:///data/studybot.db "
                                   "或 postgresql+psycopg://用户@主机/库名") from None
@@ -191,15 +195,16 @@ class Database:
     """`busy_timeout`: seconds a statement waits for another writer's lock before it fails (SQLite; the
     dispatcher then tries the message again, see bot/dispatcher.py)."""
 
-    def __init__(self, url: str, *, busy_timeout: float = 5.0) -> None:
-        self.engine, self.is_sqlite = _engine(url)
+    def __init__(self, url: str, *, busy_timeout: float = 5.0, pg_connect_args: dict[str, Any] | None = None) -> None:
+        self.engine, self.is_sqlite = _engine(url, pg_connect_args or {})
         parsed = make_url(url)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _tuner(busy_timeout))
         self.url = parsed.render_as_string(hide_password=True)
-        self._checkpointer: _Checkpointer | None = None
+        self._checkpointer: Checkpointer | None = None
         self._kept = threading.local()
         follow_moves()
+        self.commit_check: CommitCheck | None = None  # several instances: the fence on the leader's writes
 
     def create_schema(self) -> None:
         """Create missing tables and run pending upgrades; safe to call at every start."""
@@ -229,7 +234,7 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with self._session(self.engine) as session:
             yield session
 
     @contextmanager
@@ -242,12 +247,19 @@ class Database:
         if conn is None or conn.closed or conn.invalidated:
             conn = self._kept.conn = self.engine.connect()
         try:
-            with Session(bind=conn, expire_on_commit=False) as session:
+            with self._session(conn) as session:
                 yield session
         except BaseException:
             if conn.in_transaction():
                 conn.rollback()
             raise
+
+    def _session(self, bind: Any) -> Session:
+        if self.commit_check is None:
+            return Session(bind, expire_on_commit=False)
+        session = CheckedSession(bind, expire_on_commit=False)
+        session.check = self.commit_check
+        return session
 
     def schema_version(self) -> int:
         with self.session() as session:
@@ -259,7 +271,7 @@ class Database:
         Left to SQLite, the commit that crosses the threshold does it and waits for the
         fsync: a 5-10 ms stall for one unlucky answer (seen in bench/answers.py)."""
         if self.is_sqlite and self._checkpointer is None:
-            self._checkpointer = _Checkpointer(self.engine, interval)
+            self._checkpointer = Checkpointer(self.engine, interval)
             self._checkpointer.start()
 
     def dispose(self) -> None:
@@ -278,23 +290,5 @@ def _table_names() -> set[str]:
               *(getattr(records, name) for name in records.__all__),
               *(getattr(models_points, name) for name in models_points.__all__),
               *(getattr(models_web, name) for name in models_web.__all__)]
-    return {table.__tablename__ for table in tables if hasattr(table, "__tablename__")} | {"metered_call", "card_sent"}
-
-
-class _Checkpointer(threading.Thread):
-    def __init__(self, engine: Engine, interval: float) -> None:
-        super().__init__(name="sqlite-checkpoint", daemon=True)
-        self._engine, self._interval = engine, interval
-        self._stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            try:
-                with self._engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-            except Exception:  # a failed checkpoint is retried next round; SQLite's backstop remains
-                log.warning("WAL checkpoint failed", exc_info=True)
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self.join(timeout=5)
+    named = {table.__tablename__ for table in tables if hasattr(table, "__tablename__")}
+    return named | {"metered_call", "card_sent", *CLUSTER_TABLES}
