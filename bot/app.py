@@ -65,6 +65,9 @@ class App:
     rounds: RoundService | None = None
     daily: DailyService | None = None  # 每日一题 and 错题练习: the members' pages (bot/web/h5/) use the same services
     practice: PracticeService | None = None
+    # what /readyz says this instance is: "single" (the one bot on a SQLite file), "leader" or "standby" (several
+    # instances on one PostgreSQL database); whatever decides leadership replaces it
+    role: Callable[[], str] = field(default=lambda: "single")
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -211,7 +214,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
 
     dispatcher = Dispatcher(db=db, router=router, directory=directory, clock=clock, on_rollback=forget_all)
     return App(settings, clock, db, catalog, problems, timers, contests, dispatcher, router, schedule, channels,
-               rounds=rounds, daily=daily, practice=practice)
+               rounds=rounds, daily=daily, practice=practice,
+               role=(lambda: "single") if db.is_sqlite else (lambda: "leader"))  # until leadership is decided
 
 
 def _after_commit(ctx: Context, then: Callable[[], str]) -> str:
