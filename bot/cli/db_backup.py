@@ -80,7 +80,7 @@ def restore_command(
             except NotABackup as exc:
                 raise fail(f"{file} 不是可用的 studybot 备份：{exc}。数据库 {target} 没有改动", 1) from None
             except NotEmpty as exc:
-                held = "，".join(f"{LABELS.get(name, name)} {count}" for name, count in list(exc.counts.items())[:6])
+                held = _held(exc.counts)
                 raise fail(f"数据库 {target} 里已有数据（{held}），没有恢复：恢复只写入空数据库，不与现有数据合并。"
                            "请在配置中把 database.url 指向一个新文件，或先把现有数据库移走"
                            "（移走前可用 studybot db backup 另存一份）", 1) from None
@@ -122,6 +122,12 @@ def _connection_options(url: URL) -> str:
     options += [f"-p {url.port}"] if url.port else []
     options += [f"-U {url.username}"] if url.username else []
     return " ".join(options) + " " if options else ""
+
+
+def _held(counts: dict[str, int]) -> str:
+    shown = [f"{label} {counts[name]}" for name, label in LABELS.items() if name in counts]
+    others = len(set(counts) - set(LABELS))
+    return "，".join([*shown, *([f"另有 {others} 张表有数据"] if others else [])])
 
 
 def _figures(copied: Copied) -> str:
