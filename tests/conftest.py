@@ -78,6 +78,21 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         server.dispose()
 
 
+# scripts/test's second run: only the tests that take `database_url`, on PostgreSQL (their SQLite runs were in the
+# first), so the database-facing part of the suite is run again without naming its files by hand
+ONLY_POSTGRES = os.environ.get("STUDYBOT_TEST_ONLY_POSTGRES") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not ONLY_POSTGRES:
+        return
+    keep = [item for item in items
+            if getattr(getattr(item, "callspec", None), "params", {}).get("database_url") == "postgresql"]
+    chosen = set(keep)
+    config.hook.pytest_deselected(items=[item for item in items if item not in chosen])
+    items[:] = keep
+
+
 @pytest.fixture
 def app(tmp_path, clock, channel, database_url) -> Iterator[App]:
     """A started app on `database_url` with the test bank; timer-driven messages go to `channel`."""
