@@ -158,7 +158,7 @@ def run(
     config: ConfigOption = None,
     verbose: VerboseOption = False,
 ) -> None:
-    """启动机器人服务：HTTP 回调服务器和配置了的渠道（企业微信、公众号、钉钉）。一个渠道都未配置时，使用终端里的本地聊天渠道。"""  # noqa: E501 (--help text: one paragraph)
+    """启动机器人服务：HTTP 回调服务器和配置了的渠道（企业微信、公众号、钉钉）。一个渠道都未配置时，使用终端里的本地聊天渠道。同一个 SQLite 数据库同时只能运行一个（第二个会被拒绝，并指出正在运行的那一个）。"""  # noqa: E501 (--help text: one paragraph)
     if verbose:  # else as `studybot` set it up (its own -v)
         setup_logging(True)
     as_ = _speaker(as_)
