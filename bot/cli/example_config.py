@@ -10,6 +10,7 @@ bot:
 database:
   # 默认是当前目录下的 SQLite 文件；组织规模变大后可换 PostgreSQL，例如
   # postgresql+psycopg://studybot@db.example/studybot （密码请用环境变量或 .pgpass）
+  # 一个 SQLite 文件只能由一个 studybot run 使用（运行时旁边有 studybot.db.lock）；备份：studybot db backup 文件
   url: sqlite:///data/studybot.db
   busy_timeout: 5             # 写入时等待其他写入（如旁边运行的导入）的秒数，超时后重试（5）
 
