@@ -86,8 +86,11 @@ class App:
         return self.dispatcher.handle_many(incomings)
 
     def role(self) -> str:
-        """For /readyz: "single" (one process), else "leader" or "standby"."""
-        return self.cluster.role if self.cluster is not None else "single"
+        """For /readyz: "leader" or "standby" (`studybot run` on PostgreSQL, bot/cluster/), "single" (the one bot on
+        a SQLite file), "web" (a process on PostgreSQL outside the cluster: `studybot web` serving the dashboard)."""
+        if self.cluster is not None:
+            return self.cluster.role
+        return "single" if self.db.is_sqlite else "web"
 
     def send(self, messages: list[Outgoing]) -> None:
         """Hand each message to its channel (which queues it) and return at once."""

@@ -64,7 +64,7 @@ def test_a_database_that_refuses_is_503_with_the_reason(tmp_path: Path, clock: M
         response = TestClient(web).get("/readyz")
         assert response.status_code == 503
         body = response.json()
-        assert body["database"] == "unavailable" and body["role"] == "leader"
+        assert body["database"] == "unavailable" and body["role"] == "web"  # on PostgreSQL, outside the cluster
         assert body["reason"].startswith("数据库不可用：") and str(port) in body["reason"]
         assert response.headers["cache-control"] == "no-store"
         assert TestClient(web).get("/healthz").status_code == 200  # the process is up all the same
