@@ -147,7 +147,12 @@ class FakeHTTPAPI:
             def _handle(self, method: str) -> None:
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8", "replace")
+                length = int(self.headers.get("Content-Length") or 0)
+                data = self.rfile.read(length)
+                if len(data) < length:  # the sender died mid-request: a platform never sees a cut-off request
+                    self.close_connection = True
+                    return
+                raw = data.decode("utf-8", "replace")
                 try:
                     body: Any = json.loads(raw) if raw else None
                 except ValueError:
