@@ -46,7 +46,9 @@ class Dispatcher:
     def handle(self, incoming: Incoming) -> list[Outgoing]:
         """Replies to one message; never raises. A busy database is tried again (BUSY_PAUSES): nothing was
         committed, so the message is handled afresh, at the time it first arrived."""
-        now = self._clock.now()
+        return self._alone(incoming, self._clock.now())
+
+    def _alone(self, incoming: Incoming, now: datetime) -> list[Outgoing]:
         incoming = _encodable(incoming)
         pauses = iter(BUSY_PAUSES)
         while True:
@@ -82,7 +84,9 @@ class Dispatcher:
     def handle_many(self, incomings: list[Incoming]) -> list[list[Outgoing]]:
         """Replies to several messages handled in one transaction, one commit (the live contest page's answers, a
         few milliseconds' worth at a time); each at the time it arrived (`received_at`). Nothing is replied before
-        the commit: if the batch fails, memory is reloaded and each message is handled alone (handle)."""
+        the commit: if the batch fails (one bad message, a commit the database refused), nothing of it is kept,
+        memory is reloaded and each message is handled alone, as `handle` would, at the time it arrived: the good
+        ones are stored, the bad one gets its apology, a busy database is waited for."""
         try:
             with self._db.message_session() as session:
                 replies = [self._in(session, _encodable(incoming), incoming.received_at) for incoming in incomings]
@@ -91,7 +95,7 @@ class Dispatcher:
         except Exception as exc:
             log.info("a batch of %d messages failed (%s); each is handled alone", len(incomings), exc)
             self._forget()
-            return [self.handle(incoming) for incoming in incomings]
+            return [self._alone(incoming, incoming.received_at) for incoming in incomings]
 
     def _handle(self, incoming: Incoming, now: datetime) -> list[Outgoing]:
         with self._db.message_session() as session:

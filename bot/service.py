@@ -17,6 +17,7 @@ import socket
 import uvicorn
 
 from bot.app import App
+from bot.ingress import WINDOW
 from bot.web import build_web
 from safeio.oserrors import os_reason
 
@@ -74,6 +75,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     server_settings = app.settings.server
     listening = listen(server_settings.host, server_settings.port)
     app.start(service=True)
+    app.ingress.window = WINDOW  # the platforms' messages share commits from here on (bot/ingress.py)
     tune_gc()
     channels = list(app.channels.values())
     stop = stop or asyncio.Event()
