@@ -16,8 +16,9 @@ from bot.messages import Incoming, Outgoing
 from bot.router import Router
 from bot.services.context import Context
 from bot.services.directory import Directory
+from bot.storage import deferred
 from bot.storage.db import Database, is_busy
-from bot.storage.dedupe import claim_message
+from bot.storage.dedupe import claim_message, claim_messages
 from safeio.text import encodable, plain_text
 
 __all__ = ["Dispatcher", "MAX_TEXT"]
@@ -89,7 +90,16 @@ class Dispatcher:
         ones are stored, the bad one gets its apology, a busy database is waited for."""
         try:
             with self._db.message_session() as session:
-                replies = [self._in(session, _encodable(incoming), incoming.received_at) for incoming in incomings]
+                deferred.defer_writes(session)  # the answers' rows: one executemany before the commit
+                incomings = [_encodable(incoming) for incoming in incomings]
+                claimed = claim_messages(session=session, messages=[
+                    (incoming.channel, incoming.message_id, incoming.received_at) for incoming in incomings])
+                replies = []
+                for incoming in incomings:
+                    key = (incoming.channel, incoming.message_id)
+                    replies.append(self._in(session, incoming, incoming.received_at, claimed=key in claimed))
+                    claimed.discard(key)  # the same message again later in the batch is a platform retry
+                deferred.write(session)
                 session.commit()
             return replies
         except Exception as exc:
@@ -103,10 +113,14 @@ class Dispatcher:
             session.commit()
         return replies
 
-    def _in(self, session: Session, incoming: Incoming, now: datetime) -> list[Outgoing]:
+    def _in(self, session: Session, incoming: Incoming, now: datetime, claimed: bool | None = None) -> list[Outgoing]:
+        """`claimed`: whether the batch's claim took this message's id (None: claim it here)."""
         # 「开始\u200b竞赛」 is 开始竞赛, 「ＡＢ」 is AB: text is read as it looks
         text = plain_text((incoming.button or incoming.text or "")[:MAX_TEXT]).strip()
-        if not claim_message(session=session, channel=incoming.channel, message_id=incoming.message_id, now=now):
+        if claimed is None:
+            claimed = claim_message(session=session, channel=incoming.channel, message_id=incoming.message_id,
+                                    now=now)
+        if not claimed:
             log.info("platform retry of %s/%s ignored", incoming.channel, incoming.message_id)
             return []
         group = self._directory.group(session, incoming, now)

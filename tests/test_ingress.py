@@ -14,11 +14,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-import bot.dispatcher
 from bot.app import App
 from bot.dispatcher import APOLOGY
 from bot.ingress import Ingress
 from bot.messages import Incoming, Outgoing
+from bot.services.context import Context
 
 GROUP = "第一党支部"
 ACCEPTED = "已作答第 1 题，答案揭晓前不可更改。"
@@ -115,14 +115,14 @@ def test_the_largest_batch_goes_without_waiting_for_the_timer(app: App) -> None:
 
 def test_one_bad_message_does_not_sink_the_others(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     right = contest(app, "李四", "王五", "赵六")
-    claim = bot.dispatcher.claim_message
+    route = app.dispatcher._route  # noqa: SLF001
 
-    def broken_for_one(**kwargs: Any) -> bool:
-        if kwargs["message_id"] == "bad":
+    def broken_for_one(ctx: Context, words: str) -> list[Outgoing]:
+        if ctx.incoming.message_id == "bad":
             raise ValueError("a message no handler expected")
-        return claim(**kwargs)
+        return route(ctx, words)
 
-    monkeypatch.setattr(bot.dispatcher, "claim_message", broken_for_one)
+    monkeypatch.setattr(app.dispatcher, "_route", broken_for_one)
     timer = HandTimer()
     ingress = batching(app, timer)
 
