@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import random
@@ -80,6 +81,23 @@ class App:
         """One message in its own transaction, now; messages already waiting in the ingress go first."""
         self.ingress.flush()
         return self.dispatcher.handle(incoming)
+
+    async def receive(self, incoming: Incoming) -> list[Outgoing]:
+        """A platform's message (the channels' door): its replies, after the commit that stored it. With the
+        ingress open (studybot run) it shares a transaction with the messages arriving within a few milliseconds;
+        closed (scripts, tests), it is handled at once by `handle`."""
+        if self.ingress.window <= 0:
+            return self.handle(incoming)
+        return await self.ingress.handle(incoming)
+
+    def receive_soon(self, incoming: Incoming) -> asyncio.Future[list[Outgoing]]:
+        """`receive` for a caller that must not wait (a stream's reader): a future of the replies, resolved in
+        the order the messages came."""
+        if self.ingress.window <= 0:
+            done: asyncio.Future[list[Outgoing]] = asyncio.get_running_loop().create_future()
+            done.set_result(self.handle(incoming))
+            return done
+        return self.ingress.submit(incoming)
 
     def handle_many(self, incomings: list[Incoming]) -> list[list[Outgoing]]:
         """Several messages in one transaction: see Dispatcher.handle_many."""
