@@ -9,19 +9,21 @@ Scenario 1: N members answer one question in one group. Scenario 2: groups x per
 in each group. `--senders` asyncio tasks each submit an answer to the ingress (bot/ingress.py), wait for its replies
 (handed over after the commit that stored it) and take the next, like that many callbacks in flight;
 `--sequential` calls App.handle instead, one transaction per answer (the path before the ingress).
-Prints answers/s, p50/p99 from arrival to the replies handed over, CPU time per answer (this process: on a shared
-machine wall time lies, CPU time less), peak RSS, and checks every answer is stored exactly once."""
+Prints answers/s, p50/p99 from arrival to the replies handed over, CPU time per answer (this process, and the
+PostgreSQL backend's when the server runs on this machine: on a shared machine wall time lies, CPU time less),
+peak RSS, and checks every answer is stored exactly once."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,13 +51,34 @@ class Result:
     latencies: list[float]
     wall: float
     cpu: float
+    server_cpu: float | None = None  # the PostgreSQL backend's, when it runs on this machine
 
     def line(self, title: str) -> str:
         ordered = sorted(self.latencies)
         n = len(ordered)
         p50, p99 = ordered[n // 2] * 1000, ordered[max(0, int(n * 0.99) - 1)] * 1000
+        server = "" if self.server_cpu is None else f" + server {self.server_cpu / n * 1e6:.0f} µs"
         return (f"{title}: {n} answers, {n / self.wall:,.0f} answers/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms "
-                f"(arrival to replies handed over), CPU {self.cpu / n * 1e6:.0f} µs/answer")
+                f"(arrival to replies handed over), CPU {self.cpu / n * 1e6:.0f} µs/answer{server}")
+
+
+def backend_cpu(app: App) -> Callable[[], float] | None:
+    """CPU seconds used so far by the PostgreSQL backend that serves the dispatcher's connection (/proc, when the
+    server is on this machine), or None."""
+    if app.db.is_sqlite:
+        return None
+    with app.db.message_session() as session:
+        pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        session.commit()
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def used() -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return used
 
 
 class Driver:
@@ -63,6 +86,7 @@ class Driver:
 
     def __init__(self, app: App, senders: int, sequential: bool) -> None:
         self.app, self.senders, self.sequential = app, senders, sequential
+        self.server = backend_cpu(app)
 
     async def _one(self, incoming: Incoming) -> list[Outgoing]:
         if self.sequential:
@@ -83,8 +107,10 @@ class Driver:
                 latencies.append(time.perf_counter() - t0)
 
         wall0, cpu0 = time.perf_counter(), time.process_time()
+        server0 = self.server() if self.server else 0.0
         await asyncio.gather(*(sender() for _ in range(self.senders)))
-        return Result(latencies, time.perf_counter() - wall0, time.process_time() - cpu0)
+        server = self.server() - server0 if self.server else None
+        return Result(latencies, time.perf_counter() - wall0, time.process_time() - cpu0, server)
 
 
 async def scenario(driver: Driver, clock: ManualClock, groups: int, per_group: int, name: str) -> Result:
@@ -161,7 +187,8 @@ async def bench(args: argparse.Namespace, url: str, tmp: str) -> None:
         many = await scenario(driver, clock, args.groups, args.per_group, "b")
         n = args.members + args.groups * args.per_group
         print(many.line(f"{args.groups} groups x {args.per_group}") + "; " + check_stored(app, n))
-        both = Result(one.latencies + many.latencies, one.wall + many.wall, one.cpu + many.cpu)
+        server = None if one.server_cpu is None or many.server_cpu is None else one.server_cpu + many.server_cpu
+        both = Result(one.latencies + many.latencies, one.wall + many.wall, one.cpu + many.cpu, server)
         print(both.line("all"))
         rate = len(both.latencies) / both.wall
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -36,8 +36,14 @@ def claim_messages(*, session: Session, messages: list[tuple[str, str, datetime]
     values: list[object] = []
     for (channel, message_id), at in rows:
         values += [channel, message_id, at.isoformat(" ", "microseconds") if sqlite else at]
-    found = conn.exec_driver_sql(_claim_many(len(rows), "?" if sqlite else "%s"), tuple(values))
-    return {(channel, message_id) for channel, message_id in found}
+    # the driver's own cursor: SQLAlchemy's result rows cost more than the statement here; an error is the
+    # driver's, which the batch's caller takes like any other (it handles each message alone then)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_claim_many(len(rows), "?" if sqlite else "%s"), tuple(values))
+        return {(channel, message_id) for channel, message_id in cursor.fetchall()}
+    finally:
+        cursor.close()
 
 
 @lru_cache(maxsize=64)

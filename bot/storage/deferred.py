@@ -3,7 +3,7 @@ executemany per statement, just before the batch commits (Dispatcher.handle_many
 
 On PostgreSQL each statement is a round trip to the server (about 0.2-0.3 ms on loopback), which made an answer's
 own INSERT cost more than handling it; a few hundred rows in one executemany (pipelined by psycopg) cost a few
-microseconds each. Only statements whose rows nobody reads back within the batch are deferred; code that reads the
+microseconds each. Only INSERTs whose rows nobody reads back within the batch are deferred; code that reads the
 table inside a transaction writes what is pending first (`write`), so it sees every row."""
 
 from __future__ import annotations
@@ -40,5 +40,5 @@ def write(session: Session) -> None:
         return
     conn = session.connection()
     for statement, rows in list(pending.items()):
-        statement.execute(conn, rows)
+        statement.insert_rows(conn, rows)
     pending.clear()
