@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bot.app import App, build_app  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.messages import Chat, Incoming, Outgoing, Sender  # noqa: E402
+from bot.service import tune_gc  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 
 GOAL = {"sqlite": 20_000, "postgresql": 5_000}  # answers/s (issue 19)
@@ -171,6 +172,7 @@ def build(url: str, tmp: str, window: float) -> tuple[App, ManualClock]:
     app = build_app(load_settings(Path("/dev/null"), overrides), clock=clock, seed=1)
     app.start()
     app.ingress.window = window  # as studybot run opens it
+    tune_gc()  # as studybot run does after start
     app.channels["bench"] = type("Sink", (), {"name": "bench", "send": lambda self, m: None})()
     return app, clock
 
