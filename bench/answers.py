@@ -11,7 +11,13 @@ in each group. `--senders` asyncio tasks each submit an answer to the ingress (b
 `--sequential` calls App.handle instead, one transaction per answer (the path before the ingress).
 Prints answers/s, p50/p99 from arrival to the replies handed over, CPU time per answer (this process, and the
 PostgreSQL backend's when the server runs on this machine: on a shared machine wall time lies, CPU time less),
-peak RSS, and checks every answer is stored exactly once."""
+peak RSS, and checks every answer is stored exactly once.
+
+December 2026, 2 cores shared with other work (load 3-6), defaults (11,000 answers, 256 senders):
+  SQLite      ingress 17,500 answers/s, p99 21 ms, 54 µs CPU/answer;   --sequential 2,400/s, 255 µs
+  PostgreSQL  ingress 6,000-9,100 answers/s, p99 80-115 ms, 57-66 µs + server 31 µs;   --sequential 306/s
+Where an answer's ~55 µs go in a batch (SQLite): the claim of its message id ~10, its row ~14 (one executemany),
+the commit ~3 (shared by the batch), the dispatcher and the contest's answer policy ~25, the ingress ~4."""
 
 from __future__ import annotations
 
@@ -196,7 +202,8 @@ async def bench(args: argparse.Namespace, url: str, tmp: str) -> None:
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         goal = GOAL.get(backend, 0)
         print(f"peak RSS {rss:.0f} MB; goal (>= {goal:,} answers/s): {'met' if rate >= goal else 'NOT met'}; "
-              f"by CPU time alone {len(both.latencies) / both.cpu:,.0f} answers/s")
+              f"by CPU time alone (this process{'' if server is None else ' and the server'}) "
+              f"{len(both.latencies) / (both.cpu + (server or 0.0)):,.0f} answers/s")
     finally:
         app.close()
 
