@@ -16,8 +16,9 @@ from bot.messages import Incoming, Outgoing
 from bot.router import Router
 from bot.services.context import Context
 from bot.services.directory import Directory
+from bot.storage import deferred
 from bot.storage.db import Database, is_busy
-from bot.storage.dedupe import claim_message
+from bot.storage.dedupe import claim_message, claim_messages
 from safeio.text import encodable, plain_text
 
 __all__ = ["Dispatcher", "MAX_TEXT"]
@@ -46,7 +47,9 @@ class Dispatcher:
     def handle(self, incoming: Incoming) -> list[Outgoing]:
         """Replies to one message; never raises. A busy database is tried again (BUSY_PAUSES): nothing was
         committed, so the message is handled afresh, at the time it first arrived."""
-        now = self._clock.now()
+        return self._alone(incoming, self._clock.now())
+
+    def _alone(self, incoming: Incoming, now: datetime) -> list[Outgoing]:
         incoming = _encodable(incoming)
         pauses = iter(BUSY_PAUSES)
         while True:
@@ -82,16 +85,27 @@ class Dispatcher:
     def handle_many(self, incomings: list[Incoming]) -> list[list[Outgoing]]:
         """Replies to several messages handled in one transaction, one commit (the live contest page's answers, a
         few milliseconds' worth at a time); each at the time it arrived (`received_at`). Nothing is replied before
-        the commit: if the batch fails, memory is reloaded and each message is handled alone (handle)."""
+        the commit: if the batch fails (one bad message, a commit the database refused), nothing of it is kept,
+        memory is reloaded and each message is handled alone, as `handle` would, at the time it arrived: the good
+        ones are stored, the bad one gets its apology, a busy database is waited for."""
         try:
             with self._db.message_session() as session:
-                replies = [self._in(session, _encodable(incoming), incoming.received_at) for incoming in incomings]
+                deferred.defer_writes(session)  # the answers' rows: one executemany before the commit
+                incomings = [_encodable(incoming) for incoming in incomings]
+                claimed = claim_messages(session=session, messages=[
+                    (incoming.channel, incoming.message_id, incoming.received_at) for incoming in incomings])
+                replies = []
+                for incoming in incomings:
+                    key = (incoming.channel, incoming.message_id)
+                    replies.append(self._in(session, incoming, incoming.received_at, claimed=key in claimed))
+                    claimed.discard(key)  # the same message again later in the batch is a platform retry
+                deferred.write(session)
                 session.commit()
             return replies
         except Exception as exc:
             log.info("a batch of %d messages failed (%s); each is handled alone", len(incomings), exc)
             self._forget()
-            return [self.handle(incoming) for incoming in incomings]
+            return [self._alone(incoming, incoming.received_at) for incoming in incomings]
 
     def _handle(self, incoming: Incoming, now: datetime) -> list[Outgoing]:
         with self._db.message_session() as session:
@@ -99,10 +113,14 @@ class Dispatcher:
             session.commit()
         return replies
 
-    def _in(self, session: Session, incoming: Incoming, now: datetime) -> list[Outgoing]:
+    def _in(self, session: Session, incoming: Incoming, now: datetime, claimed: bool | None = None) -> list[Outgoing]:
+        """`claimed`: whether the batch's claim took this message's id (None: claim it here)."""
         # 「开始\u200b竞赛」 is 开始竞赛, 「ＡＢ」 is AB: text is read as it looks
         text = plain_text((incoming.button or incoming.text or "")[:MAX_TEXT]).strip()
-        if not claim_message(session=session, channel=incoming.channel, message_id=incoming.message_id, now=now):
+        if claimed is None:
+            claimed = claim_message(session=session, channel=incoming.channel, message_id=incoming.message_id,
+                                    now=now)
+        if not claimed:
             log.info("platform retry of %s/%s ignored", incoming.channel, incoming.message_id)
             return []
         group = self._directory.group(session, incoming, now)
@@ -143,7 +161,8 @@ def _encodable(incoming: Incoming) -> Incoming:
     cost the member an apology; as U+FFFD they are stored and read like any other character."""
     fields = (incoming.chat.chat_id, incoming.chat.name, incoming.sender.user_id, incoming.sender.name,
               incoming.text, incoming.message_id, incoming.button or "", incoming.question_key or "")
-    if all(field == encodable(field) for field in fields):
+    joined = "\0".join(fields)  # one scan of every field: this runs for every message
+    if encodable(joined) == joined:
         return incoming
     return replace(incoming, chat=replace(incoming.chat, chat_id=encodable(incoming.chat.chat_id),
                                           name=encodable(incoming.chat.name)),

@@ -18,6 +18,7 @@ from collections.abc import Callable
 import uvicorn
 
 from bot.app import App
+from bot.ingress import WINDOW
 from bot.web import build_web
 from safeio.oserrors import os_reason
 
@@ -81,6 +82,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         await _serve_in_cluster(app, listening, stop or asyncio.Event())
         return
     app.start(service=True)
+    app.ingress.window = WINDOW  # the platforms' messages share commits from here on (bot/ingress.py)
     tune_gc()
     channels = list(app.channels.values())
     stop = stop or asyncio.Event()
@@ -137,6 +139,7 @@ async def _serve_in_cluster(app: App, listening: socket.socket, stop: asyncio.Ev
 
     node = join_cluster(app)
     app.start(service=True, lead=False)
+    app.ingress.window = WINDOW  # as on SQLite: the leader's batches fenced, a standby's handed over whole
     tune_gc()
     server_settings = app.settings.server
     config = uvicorn.Config(build_web(app), host=server_settings.host, port=server_settings.port,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import TypedDict, Unpack
 
 __all__ = ["QuestionType", "Question", "QuestionFields", "Bank", "TYPE_LABELS", "LETTERS"]
@@ -68,10 +69,10 @@ class Question:
         frozen = tuple(tuple(alternatives) for alternatives in blanks)
         return cls(QuestionType.BLANK, text, "、".join(alts[0] for alts in frozen), blanks=frozen, **extra)
 
-    @property
+    @cached_property
     def key(self) -> str:
         """A stable identity that survives reordering the bank file, so a contest
-        in progress finds its questions again after a restart."""
+        in progress finds its questions again after a restart. Computed once: every answer asks for it."""
         raw = "\x1f".join([self.type.value, self.text, *self.options])
         return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
 

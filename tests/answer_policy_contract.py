@@ -34,6 +34,7 @@ from sqlalchemy import text
 
 from bot.app import App
 from bot.clock import ManualClock
+from bot.ingress import Ingress
 from bot.messages import Chat, Incoming, Outgoing
 
 __all__ = ["CARD", "PROBE", "START", "BANK_YAML", "Q1_KEY", "CLOSE_TEXT", "CardView", "Core", "Harness", "play"]
@@ -72,15 +73,32 @@ class Core:
     def __init__(self, app: App, *, branch: str, channel: str) -> None:
         self.app = app
         self.taps: list[tuple[str, str, str | None]] = []
+        self.batched = 0  # messages handled in a batch (the ingress open)
         enrol(app, "u9", "u1", "u2", "u3", branch=branch, channel=channel)
         handle = app.handle
 
         def watched(incoming: Incoming) -> list[Outgoing]:
-            if incoming.button is not None:
-                self.taps.append((incoming.sender.user_id, incoming.button, incoming.question_key))
+            self._note(incoming)
             return handle(incoming)
 
         app.handle = watched  # type: ignore[method-assign]  # the same core, its input noted
+
+    def _note(self, incoming: Incoming) -> None:
+        if incoming.button is not None:
+            self.taps.append((incoming.sender.user_id, incoming.button, incoming.question_key))
+
+    def batch(self, window: float) -> None:
+        """Open the app's ingress as `studybot run` does (bot/ingress.py): messages arriving within `window`
+        share a transaction and their replies wait for its commit; taps are noted all the same."""
+        many = self.app.dispatcher.handle_many
+
+        def watched_many(incomings: list[Incoming]) -> list[list[Outgoing]]:
+            for incoming in incomings:
+                self._note(incoming)
+            self.batched += len(incomings)
+            return many(incomings)
+
+        self.app.ingress = Ingress(watched_many, window=window)
 
     @staticmethod
     def bank(tmp_path: Path) -> None:

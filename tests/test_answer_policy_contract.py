@@ -284,10 +284,14 @@ ADAPTERS = {"wecom-long-connection": wecom_long_connection, "wecom-callback": we
             "dingtalk-stream": dingtalk_stream}
 
 
+@pytest.mark.parametrize("window", [0, 0.003], ids=["one-by-one", "batched"])
 @pytest.mark.parametrize("adapter", list(ADAPTERS))
-def test_the_core_decides_taps_and_notes_reach_only_the_member(tmp_path: Path, adapter: str) -> None:
+def test_the_core_decides_taps_and_notes_reach_only_the_member(tmp_path: Path, adapter: str, window: float) -> None:
+    """`batched`: the ingress open, as in `studybot run`: each message's replies wait for its batch's commit."""
     async def scenario() -> None:
         async with ADAPTERS[adapter](tmp_path) as harness:
+            harness.core.batch(window)
             await play(harness)
+            assert (harness.core.batched > 0) == (window > 0)
 
     asyncio.run(asyncio.wait_for(scenario(), 30))

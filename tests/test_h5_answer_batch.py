@@ -45,15 +45,15 @@ def test_a_failed_batch_is_handled_again_one_by_one(tmp_path: Path, database_url
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     live = live_contest(tmp_path, database={"url": database_url})
     answer = right(live)
-    claim, calls = bot.dispatcher.claim_message, [0]
+    claim, calls = bot.dispatcher.claim_messages, [0]
 
-    def failing_once(**kwargs: Any) -> bool:
+    def failing_once(**kwargs: Any) -> set[tuple[str, str]]:
         calls[0] += 1
-        if calls[0] == 2:  # the batch's second message: the whole transaction is rolled back
+        if calls[0] == 1:  # the batch's claim: the whole transaction is rolled back
             raise OperationalError("INSERT", {}, Exception("disk I/O error"))
         return claim(**kwargs)
 
-    monkeypatch.setattr(bot.dispatcher, "claim_message", failing_once)
+    monkeypatch.setattr(bot.dispatcher, "claim_messages", failing_once)
     replies = live.app.handle_many([page_answer(live, "张三", answer), page_answer(live, "李四", answer)])
     assert [[r.text for r in reply] for reply in replies] == [["已作答第 1 题，答案揭晓前不可更改。"]] * 2
     assert stored(live.app, live.contest_id) == [(0, "张三", answer), (0, "李四", answer)]

@@ -57,10 +57,24 @@ class ClusterNode:
         self.take(incoming)
         return []
 
-    def take(self, incoming: Incoming) -> None:
+    def handle_many(self, incomings: list[Incoming],
+                    dispatch_many: Callable[[list[Incoming]], list[list[Outgoing]]]) -> list[list[Outgoing]]:
+        """`handle` for the ingress's batch (a few milliseconds' messages in one transaction, bot/ingress.py): the
+        leader's batch commit is fenced as a single message's is; refused, or at a standby, the whole batch goes
+        to the inbox in one transaction."""
+        if self.leading():
+            with leader_work() as work:
+                replies = dispatch_many(incomings)
+            if not work.refused:
+                return replies
+        self.take(*incomings)
+        return [[] for _ in incomings]
+
+    def take(self, *incomings: Incoming) -> None:
         with self._db.engine.begin() as conn:
-            if not inbox.take(conn, incoming, self.holder):
-                log.info("inbox: %s/%s taken before; ignored", incoming.channel, incoming.message_id)
+            for incoming in incomings:
+                if not inbox.take(conn, incoming, self.holder):
+                    log.info("inbox: %s/%s taken before; ignored", incoming.channel, incoming.message_id)
 
 
 def join_cluster(app: App) -> ClusterNode:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import case, update
 from sqlmodel import Session, col, select
 
+from bot.storage import deferred
 from bot.storage.fast import DriverStatement
 from bot.storage.models import ContestAnswer, ContestRow, Member
 from bot.storage.points import Reached, award_many
@@ -43,10 +44,13 @@ def insert_contest(*, session: Session, group_id: int, contest: Contest, now: da
 def save_answer(*, session: Session, contest_id: int, question_index: int, question_key: str,
                 record: AnswerRecord) -> None:
     """The answer with its points; the points reach the ledger when the question closes
-    (`award_question`), so an answer costs two small writes (see bench/answers.py)."""
-    _INSERT_ANSWER.execute(session.connection(), {
-        "contest": contest_id, "index": question_index, "key": question_key, "member": record.member_id,
-        "answer": record.answer[:500], "correct": record.correct, "points": record.points, "at": record.at})
+    (`award_question`), so an answer costs two small writes (see bench/answers.py). In a batch of messages the
+    row waits for the batch's one executemany (bot/storage/deferred.py): readers of contest_answer here write it
+    first."""
+    row = {"contest": contest_id, "index": question_index, "key": question_key, "member": record.member_id,
+           "answer": record.answer[:500], "correct": record.correct, "points": record.points, "at": record.at}
+    if not deferred.deferred(session, _INSERT_ANSWER, row):
+        _INSERT_ANSWER.execute(session.connection(), row)
 
 
 def award_question(*, session: Session, contest_id: int, question_index: int, amounts: list[tuple[int, int]],
@@ -70,12 +74,14 @@ def running_contests(*, session: Session) -> list[ContestRow]:
 
 def contest_members(*, session: Session, contest_id: int) -> dict[int, tuple[str, int | None, bool]]:
     """Member id → (name, branch id, on the roster) of everyone who has answered in the contest."""
+    deferred.write(session)
     rows = session.exec(select(Member.id, Member.name, Member.branch_id, Member.rostered).join(
         ContestAnswer, ContestAnswer.member_id == Member.id).where(ContestAnswer.contest_id == contest_id)).all()
     return {member_id: (name, branch_id, bool(rostered)) for member_id, name, branch_id, rostered in rows}
 
 
 def contest_history(*, session: Session, contest_id: int, names: dict[int, str]) -> list[tuple[int, AnswerRecord]]:
+    deferred.write(session)
     rows = session.exec(select(ContestAnswer).where(ContestAnswer.contest_id == contest_id)
                         .order_by(ContestAnswer.id)).all()
     return [(r.question_index, AnswerRecord(r.member_id, names.get(r.member_id, ""), r.answer, r.correct,

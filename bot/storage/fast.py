@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -16,6 +17,8 @@ from sqlalchemy.engine import Connection
 __all__ = ["DriverStatement"]
 
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
+_VALUES = re.compile(r"\bVALUES\s*\(")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 class DriverStatement:
@@ -36,6 +39,46 @@ class DriverStatement:
             return conn.exec_driver_sql(self._sql, rows).rowcount
         sql = self._pyformat if conn.dialect.paramstyle in ("pyformat", "format") else self._sql
         return conn.exec_driver_sql(sql, params).rowcount
+
+
+    def insert_rows(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """An INSERT … VALUES (…) for many rows: on PostgreSQL one statement whose every column is an array
+        (`unnest`): one round trip and the same text each time, so the server plans it once (executemany, even
+        pipelined, cost ~50 µs a row on a busy machine, a VALUES list as long as the batch more). On SQLite, where
+        a statement is a function call, executemany."""
+        if conn.dialect.name == "sqlite" or len(rows) < 2:
+            self.execute(conn, rows)
+            return
+        columns = {name: [row[name] for row in rows] for name in rows[0]}
+        kinds = tuple((name, _array_type(values)) for name, values in columns.items())
+        conn.exec_driver_sql(_unnested(self._pyformat, kinds), columns)
+
+
+def _array_type(values: list[Any]) -> str:
+    """The PostgreSQL array type of a column's values (a Python str alone would reach the server untyped)."""
+    kind = next((type(value) for value in values if value is not None), str)
+    return _ARRAY_TYPES.get(kind, "text[]")
+
+
+_ARRAY_TYPES: dict[type, str] = {bool: "boolean[]", int: "bigint[]", float: "float8[]", str: "text[]",
+                                 datetime: "timestamp[]"}
+
+
+@lru_cache(maxsize=16)
+def _unnested(sql: str, kinds: tuple[tuple[str, str], ...]) -> str:
+    """`sql` (pyformat, INSERT … VALUES (%(a)s, …)) as INSERT … SELECT * FROM unnest(%(a)s::type[], …): each
+    parameter an array of the rows' values."""
+    found = _VALUES.search(sql)
+    assert found is not None, "not an INSERT … VALUES (…)"
+    start = end = found.start()
+    depth = 0
+    for end in range(found.end() - 1, len(sql)):  # the parenthesis that closes the row (placeholders hold some)
+        depth += {"(": 1, ")": -1}.get(sql[end], 0)
+        if depth == 0:
+            break
+    arrays = ", ".join(f"%({name})s::{kind}" for name, kind in kinds)
+    assert _PLACEHOLDER.findall(sql[found.end():end]) == [name for name, _ in kinds], "VALUES are the row's keys"
+    return f"{sql[:start]}SELECT * FROM unnest({arrays}){sql[end + 1:]}"
 
 
 def _sqlite_values(params: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel import Session
 
+from bot.storage import deferred
+
 __all__ = ["WeekFigures", "week_figures"]
 
 
@@ -29,6 +31,7 @@ _READS = text("SELECT COUNT(*) FROM study_read WHERE read_at >= :since AND read_
 
 
 def week_figures(session: Session, *, week_key: str, since: datetime, until: datetime) -> WeekFigures:
+    deferred.write(session)  # answers of a batch under way count too
     span = {"since": since, "until": until}
     members = session.execute(_MEMBERS, {"yes": True}).scalar_one() or session.execute(_KNOWN).scalar_one()
     answers = session.execute(_CONTEST, span).scalar_one() + session.execute(_DAILY, span).scalar_one()

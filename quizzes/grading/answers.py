@@ -24,8 +24,11 @@ def normalize_text(text: str) -> str:
 
 def parse_choice(text: str, option_count: int) -> str | None:
     """Letters in canonical order ("AC"), or None when the text is not a choice answer."""
-    cleaned = _ANSWER_PREFIX.sub("", normalize_text(text)).upper()
-    letters = _LETTER_SEPARATORS.sub("", cleaned)
+    if text.isascii() and text.isalpha():  # 「A」「bd」: most answers, read without the cleaning below
+        letters = text.upper()
+    else:
+        cleaned = _ANSWER_PREFIX.sub("", normalize_text(text)).upper()
+        letters = _LETTER_SEPARATORS.sub("", cleaned)
     if not letters or len(letters) > option_count:
         return None
     valid = "ABCDEFGH"[:option_count]

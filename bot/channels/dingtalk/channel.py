@@ -40,7 +40,7 @@ from bot.channels.dingtalk.sending import Outbound, WebhookRobot
 from bot.channels.dingtalk.stream import StreamClient
 from bot.channels.dingtalk.tap_acks import LateCards, TapHandler
 from bot.channels.dingtalk.taps import CardBook, answer_tap
-from bot.messages import Outgoing
+from bot.messages import Incoming, Outgoing
 
 __all__ = ["DingTalkChannel", "WebhookRobot", "CHATBOT_TOPIC", "CARD_TOPIC", "incoming_from"]
 
@@ -158,6 +158,8 @@ class DingTalkChannel:
         """Wait until everything received and queued so far is handled and sent (tests and benches)."""
         if self._inbox is not None:
             await self._inbox.join()
+        self._app.ingress.flush()  # what the frames handed to the core (their replies come back on the loop)
+        await asyncio.sleep(0)
         await self._queue.join()
         if self._robot_webhook is not None:
             await self._robot_webhook.drain()
@@ -225,10 +227,21 @@ class DingTalkChannel:
             if msg.session_webhook:
                 self._sessions.remember(incoming.chat.chat_id, (msg.session_webhook, msg.session_webhook_expired_time))
             note = self._outbound.unidentified.note(incoming, msg.sender_staff_id)  # no staff id: told once
-            for reply in [*self._app.handle(incoming), *note]:
-                self._enqueue(reply, incoming.reply_handle)
+            # the worker goes on to the next frame while this one waits in the app's ingress for its commit
+            handled = self._app.receive_soon(incoming)
+            if handled.done():
+                self._replied(handled, incoming, note)
+            else:
+                handled.add_done_callback(lambda done: self._replied(done, incoming, note))
         except Exception:
             log.exception("dingtalk: message could not be handled")
+
+    def _replied(self, handled: asyncio.Future[list[Outgoing]], incoming: Incoming, note: list[Outgoing]) -> None:
+        if handled.cancelled() or handled.exception() is not None:
+            log.error("dingtalk: message %s could not be handled", incoming.message_id)
+            return
+        for reply in [*handled.result(), *note]:
+            self._enqueue(reply, incoming.reply_handle)
 
     def _on_tap(self, callback: CallbackMessage, answer: asyncio.Future[dict[str, Any] | None]) -> None:
         started = self._clock()

@@ -198,7 +198,7 @@ class WeChatMP:
                 raise _Rejected(403, replayed)
         except _Rejected as error:
             return self._reject(request, error)
-        text = self._answer(message, key)
+        text = await self._answer(message, key)
         if text is None:
             return Response(SUCCESS, media_type="text/plain")
         reply = TextReply(message=message, content=callbacks.cdata_safe(text)).render()
@@ -207,8 +207,9 @@ class WeChatMP:
             reply = self._crypto.encrypt_message(reply, query.get("nonce", ""), str(int(self._now())))
         return Response(reply, media_type="application/xml")
 
-    def _answer(self, message: Any, key: str) -> str | None:
-        """The passive reply for one message, or None for "success"; the rest is queued."""
+    async def _answer(self, message: Any, key: str) -> str | None:
+        """The passive reply for one message, or None for "success"; the rest is queued. A text's reply comes
+        after the commit that stored it (the app's ingress, shared with the callbacks arriving meanwhile)."""
         openid = str(message.source or "")
         if not openid:
             return None
@@ -229,9 +230,14 @@ class WeChatMP:
         chat = Chat(self.name, openid, False, "私聊")
         incoming = Incoming(chat=chat, sender=Sender(openid, openid), text=str(message.content or ""),
                             message_id=key, received_at=self._app.clock.now())
+        replies = await self._app.receive(incoming)
+        cached = self._replies.get(key, _UNANSWERED)
+        if cached is not _UNANSWERED:  # a retry that came while the first delivery waited: the first's reply
+            log.info("%s: WeChat retry of %s answered from the cache", self.name, key)
+            return cached
         passive: str | None = None
         others: list[Outgoing] = []
-        for reply in filter(_shown, self._app.handle(incoming)):
+        for reply in filter(_shown, replies):
             if passive is None and reply.chat == chat:
                 parts = split_text(render_text(reply), PART_BYTES)
                 passive = parts[0] if parts else None

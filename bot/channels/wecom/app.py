@@ -190,7 +190,7 @@ class WeComApp:
         incoming = self._incoming(fields)
         if incoming is None:
             return Response(status_code=200)
-        return self._answer(incoming, message, nonce, ts, started)
+        return await self._answer(incoming, message, nonce, ts, started)
 
     def _open(self, data: str, sig: str, ts: str, nonce: str, decrypt) -> str | None:
         """The plaintext, or None (logged in one line) when the signature or decryption fails."""
@@ -230,15 +230,19 @@ class WeComApp:
         return Incoming(chat=chat, sender=Sender(user, user), text=text, message_id=message_id,
                         received_at=self._app.clock.now())
 
-    def _answer(self, incoming: Incoming, message, nonce: str, ts: str, started: float) -> Response:
-        # No await from the look-up to the store below: the loop runs one callback at a time
-        # through here, so a retry arriving concurrently finds the first delivery's reply.
+    async def _answer(self, incoming: Incoming, message, nonce: str, ts: str, started: float) -> Response:
         key = incoming.message_id
         earlier = self._answered.get(key, _UNANSWERED)
         if earlier is not _UNANSWERED:
             log.info("wecom app: retry of %s answered with the same reply", key)
             return self._passive(earlier, message, nonce, ts)
-        replies = self._app.handle(incoming)
+        replies = await self._app.receive(incoming)  # after the commit that stored it
+        # a retry that came while the first delivery waited in the ingress: the dispatcher ignored it (no replies),
+        # and the first delivery's reply, stored when its future resolved (in arrival order), is the one to give
+        earlier = self._answered.get(key, _UNANSWERED)
+        if earlier is not _UNANSWERED:
+            log.info("wecom app: retry of %s answered with the same reply", key)
+            return self._passive(earlier, message, nonce, ts)
         passive: str | None = None
         later: list[Outgoing] = []
         if replies and replies[0].chat == incoming.chat:

@@ -2,7 +2,7 @@
 for the dispatcher, its replies turned into frames.
 
 - in  `aibot_msg_callback`: text / mixed from a group (`chattype` group, `chatid`) or a private
-  chat (`single`) → `Incoming` → `app.handle` → the first reply as `aibot_respond_msg` (a finished
+  chat (`single`) → `Incoming` → `app.receive_soon` → the first reply as `aibot_respond_msg` (a finished
   stream, or a template card) on the callback's req_id, the others as `aibot_send_msg`.
 - in  `aibot_event_callback`: `template_card_event` (a click: its choice and the question its card
   was for, read back from the task id, go to the core as `Incoming.button` / `question_key`; the
@@ -52,6 +52,7 @@ Respond = Callable[[Any, str, str, dict[str, Any], str], Awaitable[None]]
 
 
 _UNSEEN = object()
+_PENDING = object()  # a msgid waiting in the app's ingress: a repeat of it now is ignored like any repeat
 
 
 class Malformed(Exception):
@@ -83,9 +84,10 @@ class RobotFrames:
         self.name = channel
         self._app, self._queue, self._respond = app, queue, respond
         self._out = Outbound()
-        self._responses: TTLCache[Outgoing | None] = remembered()  # msgid -> the reply it got (None: none)
+        self._responses: TTLCache[Outgoing | object | None] = remembered()  # msgid -> its reply (None: none)
         self._answered: TTLCache[str] = remembered()  # "<msgid> <req_id>": answered already (our dedupe)
         self._replies: TTLCache[tuple[dict[str, Any], Chat]] = remembered()  # req_id -> the response sent on it
+        self._waiting: set[asyncio.Task[None]] = set()  # callbacks whose replies wait for the core's commit
 
     # ----- outgoing -----
 
@@ -164,14 +166,40 @@ class RobotFrames:
         incoming = Incoming(chat=callback.chat, sender=Sender(callback.userid, callback.userid), text=text,
                             message_id=callback.msgid, received_at=self._app.clock.now(), mentioned=True,
                             reply_handle=req_id)
-        replies = [reply for reply in self._app.handle(incoming) if not dropped(reply, "wecom robot")]
-        self._responses.put(callback.msgid, replies[0] if replies else None)
-        if not replies:
+        self._responses.put(callback.msgid, _PENDING)
+        await self._then(self._app.receive_soon(incoming), self._replied(ws, callback))
+
+    def _replied(self, ws: Any, callback: _Callback) -> Callable[[list[Outgoing]], Awaitable[None]]:
+        async def reply(handled: list[Outgoing]) -> None:
+            replies = [r for r in handled if not dropped(r, "wecom robot")]
+            self._responses.put(callback.msgid, replies[0] if replies else None)
+            if not replies:
+                return
+            self._answered.put(f"{callback.msgid} {callback.req_id}", callback.req_id)
+            await self._answer(ws, callback, replies[0])
+            for later in replies[1:]:
+                self.enqueue(later)
+        return reply
+
+    async def _then(self, handled: asyncio.Future[list[Outgoing]],
+                    reply: Callable[[list[Outgoing]], Awaitable[None]]) -> None:
+        """`reply` with the core's replies: at once when they are there (the ingress closed), else in a task once
+        the commit that stored the message is done, so the reader goes on to the next frame meanwhile (replies are
+        handed over in the order the frames came: the futures resolve in that order)."""
+        if handled.done():
+            await reply(handled.result())
             return
-        self._answered.put(f"{callback.msgid} {req_id}", req_id)
-        await self._answer(ws, callback, replies[0])
-        for reply in replies[1:]:
-            self.enqueue(reply)
+        task = asyncio.create_task(self._after(handled, reply))
+        self._waiting.add(task)
+        task.add_done_callback(self._waiting.discard)
+
+    @staticmethod
+    async def _after(handled: asyncio.Future[list[Outgoing]],
+                     reply: Callable[[list[Outgoing]], Awaitable[None]]) -> None:
+        try:
+            await reply(await handled)
+        except Exception:
+            log.exception("wecom robot: the reply to a callback could not be sent")
 
     def _message_text(self, body: dict[str, Any]) -> str | None:
         msgtype = body.get("msgtype")
@@ -217,15 +245,18 @@ class RobotFrames:
         incoming = Incoming(chat=callback.chat, sender=Sender(callback.userid, callback.userid), text=click.answer,
                             message_id=callback.msgid or f"click:{req_id}", received_at=self._app.clock.now(),
                             mentioned=True, button=click.answer, question_key=question, reply_handle=req_id)
-        note, replies = split_notes(self._app.handle(incoming), callback.userid, question, "wecom robot")
-        if note is not None:  # the core's word to the member who clicked: on their card only
-            sent = self._out.cards.get(click.task_id)
-            card_type = click.card_type or (sent or {}).get("card_type", "button_interaction")
-            update = cards.note_card(sent, note, task_id=click.task_id, card_type=card_type)
-            await self._respond(ws, RESPOND_UPDATE, req_id, self._update_body(update, callback.userid),
-                                callback.chat_key)
-        for reply in replies:  # a reveal, the next question: the chat's
-            self.enqueue(reply)
+        async def reply(handled: list[Outgoing]) -> None:
+            note, replies = split_notes(handled, callback.userid, question, "wecom robot")
+            if note is not None:  # the core's word to the member who clicked: on their card only
+                sent = self._out.cards.get(click.task_id)
+                card_type = click.card_type or (sent or {}).get("card_type", "button_interaction")
+                update = cards.note_card(sent, note, task_id=click.task_id, card_type=card_type)
+                await self._respond(ws, RESPOND_UPDATE, req_id, self._update_body(update, callback.userid),
+                                    callback.chat_key)
+            for later in replies:  # a reveal, the next question: the chat's
+                self.enqueue(later)
+
+        await self._then(self._app.receive_soon(incoming), reply)
 
     @staticmethod
     def _update_body(card: dict[str, Any], userid: str) -> dict[str, Any]:

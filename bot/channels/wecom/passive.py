@@ -52,11 +52,12 @@ class Conversation:
         content = self._streams.get(stream_id)
         return None if content is None else _stream(stream_id, content)
 
-    def answer(self, payload: dict[str, Any], msgid: str) -> dict[str, Any] | None:
-        """The passive reply to one (decrypted) callback, or None for an empty 200."""
+    async def answer(self, payload: dict[str, Any], msgid: str) -> dict[str, Any] | None:
+        """The passive reply to one (decrypted) callback, or None for an empty 200; a message's reply after the
+        commit that stored it (the app's ingress, shared with the callbacks arriving meanwhile)."""
         msgtype = payload.get("msgtype")
         if msgtype in ("text", "mixed"):
-            return self._on_message(payload, msgid)
+            return await self._on_message(payload, msgid)
         if msgtype == "event":
             event = payload.get("event") or {}
             kind = event.get("eventtype")
@@ -64,7 +65,7 @@ class Conversation:
                 name = self._app.settings.bot.name
                 return {"msgtype": "text", "text": {"content": f"您好，我是{name}。发送「帮助」查看我能做什么。"}}
             if kind == "template_card_event":
-                return self._on_click(payload, event, msgid)
+                return await self._on_click(payload, event, msgid)
         return None  # images, files, feedback: nothing to say
 
     def _chat(self, payload: dict[str, Any]) -> tuple[Chat, str] | None:
@@ -76,7 +77,7 @@ class Conversation:
             return Chat(self.name, chatid, True, chatid), userid
         return Chat(self.name, userid, False, ""), userid
 
-    def _on_message(self, payload: dict[str, Any], msgid: str) -> dict[str, Any] | None:
+    async def _on_message(self, payload: dict[str, Any], msgid: str) -> dict[str, Any] | None:
         found = self._chat(payload)
         if found is None:
             return None
@@ -91,9 +92,10 @@ class Conversation:
         incoming = Incoming(chat=chat, sender=Sender(userid, userid), text=text,
                             message_id=msgid or uuid.uuid4().hex, received_at=self._app.clock.now(),
                             reply_handle=payload.get("response_url"))
-        return self._passive(chat, [r for r in self._app.handle(incoming) if not dropped(r, "wecom robot")])
+        replies = await self._app.receive(incoming)
+        return self._passive(chat, [r for r in replies if not dropped(r, "wecom robot")])
 
-    def _on_click(self, payload: dict[str, Any], event: dict[str, Any], msgid: str) -> dict[str, Any] | None:
+    async def _on_click(self, payload: dict[str, Any], event: dict[str, Any], msgid: str) -> dict[str, Any] | None:
         click = cards.parse_card_event(event)
         found = self._chat(payload)
         if click is None or found is None:
@@ -105,7 +107,7 @@ class Conversation:
         incoming = Incoming(chat=chat, sender=Sender(userid, userid), text=click.answer,
                             message_id=msgid or f"card:{uuid.uuid4().hex}", received_at=self._app.clock.now(),
                             button=click.answer, question_key=question, reply_handle=payload.get("response_url"))
-        note, replies = split_notes(self._app.handle(incoming), userid, question, "wecom robot")
+        note, replies = split_notes(await self._app.receive(incoming), userid, question, "wecom robot")
         for message in replies:  # a reveal, the next question: the group's
             self.send(message)
         if note is None:

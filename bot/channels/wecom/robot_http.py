@@ -161,7 +161,7 @@ class WeComRobotHTTP:
             self._replies.put(msgid, future)
         reply = None
         try:
-            reply = self._conversation.answer(payload, msgid)
+            reply = await self._conversation.answer(payload, msgid)
         except Exception:  # an empty 200 rather than a 500 WeCom would retry
             log.exception("wecom robot: handling callback %s failed", msgid or payload.get("msgtype"))
         finally:
