@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bot import __version__
-from bot.cli import bank, contest, doctor, meetings, members, points, push, rank, run, web
+from bot.cli import bank, contest, db_group, doctor, meetings, members, points, push, rank, run, web
 from bot.cli.chinese import chinese
 from bot.cli.common import CliContext, fail
 from bot.cli.example_config import EXAMPLE_CONFIG
@@ -66,6 +66,7 @@ def build_cli() -> typer.Typer:
     cli.add_typer(meetings.commands(), name="meetings")
     cli.command(name="reload")(push.reload)
     cli.add_typer(web.commands(), name="web")
+    cli.add_typer(db_group.commands(), name="db")
     return chinese(cli)
 
 

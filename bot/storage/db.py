@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
-from bot.storage.schema import SchemaNewerThanCode, SchemaState, read_schema, upgrade_schema
+from bot.storage.schema import SchemaProblem, SchemaState, read_schema, upgrade_schema
 from safeio.oserrors import os_reason
 
 __all__ = ["Database", "DatabaseUnavailable", "is_busy"]
@@ -105,10 +105,10 @@ class Database:
 
     def create_schema(self) -> None:
         """Make the schema in a new database or upgrade it to this code's newest revision (bot/storage/schema.py);
-        safe and cheap at every start. A database upgraded by newer code is refused (DatabaseUnavailable)."""
+        safe and cheap at every start. A database upgraded by newer code, or a failed upgrade: DatabaseUnavailable."""
         try:
             upgrade_schema(self.engine)
-        except SchemaNewerThanCode as exc:
+        except SchemaProblem as exc:
             raise DatabaseUnavailable(str(exc)) from None
         except OperationalError as exc:
             raise DatabaseUnavailable(f"无法打开数据库 {self.url}：{exc.orig}") from None

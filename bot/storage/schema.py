@@ -21,15 +21,24 @@ from bot.storage.migrations.baseline import BASELINE_SCHEMA_VERSION
 from bot.storage.migrations.legacy import legacy_version
 from bot.storage.schema_lock import one_upgrader
 
-__all__ = ["MIGRATIONS", "SchemaState", "SchemaNewerThanCode", "alembic_config", "read_schema", "upgrade_schema"]
+__all__ = ["MIGRATIONS", "SchemaState", "SchemaProblem", "SchemaNewerThanCode", "SchemaUpgradeFailed", "alembic_config",
+           "read_schema", "upgrade_schema"]
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-class SchemaNewerThanCode(Exception):
-    """The database was upgraded by a newer studybot; the message says so in Chinese."""
+class SchemaProblem(Exception):
+    """The schema stops this code from using the database; the message says why, in Chinese."""
+
+
+class SchemaNewerThanCode(SchemaProblem):
+    """The database was upgraded by a newer studybot."""
+
+
+class SchemaUpgradeFailed(SchemaProblem):
+    """A revision failed; its changes were rolled back (the log has the traceback)."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,8 @@ class SchemaState:
         if not self.unknown:
             return None
         return (f"数据库的结构版本是 {'、'.join(self.unknown)}，本程序只认识到 {self.head}：数据库已由更新版本的 "
-                "studybot 升级过。请把本程序升级到与之相同或更新的版本后再启动（旧程序会按旧结构读写新数据）。")
+                "studybot 升级过。请把本程序升级到与数据库相同或更新的版本后再启动：本程序不认识新的结构，继续运行"
+                "可能读错或写坏数据。")
 
 
 def alembic_config(connection: Connection | None = None, migrations: Path = MIGRATIONS) -> Config:
@@ -107,11 +117,21 @@ def upgrade_schema(engine: Engine, migrations: Path = MIGRATIONS) -> tuple[Schem
         if not before.up_to_date:
             log.info("upgrading the database schema from %s to %s", ",".join(before.revisions) or "nothing",
                      before.head)
-            if conn.dialect.name != "sqlite":
-                conn.commit()  # Alembic runs every revision in one transaction of its own (DDL is transactional)
-            command.upgrade(alembic_config(conn, migrations), "head")
+            _upgrade(conn, migrations, before.head)
         after = read_schema(conn, migrations)
     return before, after
+
+
+def _upgrade(conn: Connection, migrations: Path, head: str) -> None:
+    if conn.dialect.name != "sqlite":
+        conn.commit()  # Alembic runs every revision in one transaction of its own (DDL is transactional)
+    try:
+        command.upgrade(alembic_config(conn, migrations), "head")
+    except Exception as exc:  # a revision's own error, whatever it is: the transaction is rolled back
+        log.exception("upgrading the database schema to %s failed", head)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise SchemaUpgradeFailed(f"数据库结构升级到 {head} 失败（{reason}），本次升级的改动已撤销，数据库仍是升级前"
+                                  "的样子。详细原因见日志，请报告给维护人员。") from exc
 
 
 def _refuse(state: SchemaState) -> None:

@@ -32,7 +32,7 @@ def points_categories(conn: Connection) -> None:
         day = (at if isinstance(at, datetime) else datetime.fromisoformat(str(at))).date()
         for key in category_keys(day, Category(category)):
             totals[member, key] += amount
-    conn.exec_driver_sql("DELETE FROM points_total WHERE period_key LIKE '%/%'")
+    conn.execute(text("DELETE FROM points_total WHERE period_key LIKE :per_category"), {"per_category": "%/%"})
     rows = [{"member_id": m, "period_key": k, "points": p} for (m, k), p in totals.items()]
     if rows:
         conn.execute(_TOTAL, rows)
