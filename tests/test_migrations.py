@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from migration_scripts import GATES, TEST_REVISION, Gate, scripts_with
 from schema_rows import every_row, fill_every_table
 from sqlalchemy.engine import make_url
@@ -30,7 +31,7 @@ from bot.storage.db import Database, DatabaseUnavailable
 from bot.storage.migrations.baseline import baseline_metadata
 from bot.storage.migrations.baseline.ledger_guard import LEDGER_REFUSAL
 from bot.storage.migrations.compare import compare_options
-from bot.storage.schema import SchemaUpgradeFailed, alembic_config, upgrade_schema
+from bot.storage.schema import MIGRATIONS, SchemaUpgradeFailed, alembic_config, upgrade_schema
 from bot.storage.schema_lock import UPGRADE_LOCK_KEY
 
 POSTGRES = os.environ.get("STUDYBOT_TEST_POSTGRES")
@@ -81,6 +82,15 @@ def test_starting_again_on_an_up_to_date_database_changes_nothing(db: Database) 
     db.create_schema()
     before, after = upgrade_schema(db.engine)
     assert before == after and after.up_to_date
+
+
+def test_the_revisions_form_one_line_numbered_in_order() -> None:
+    """Two branches that both add 0002 give two heads; the one merged second is renumbered (docs/migrations.md)."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    assert len(scripts.get_heads()) == 1
+    line = [script.revision for script in reversed(list(scripts.walk_revisions()))]
+    assert line == [f"{number:04d}" for number in range(1, len(line) + 1)]
+    assert sorted(path.name[:4] for path in (MIGRATIONS / "versions").glob("*.py")) == line
 
 
 def rows_of(conn: sa.Connection) -> dict[str, list[dict[str, Any]]]:
