@@ -35,7 +35,7 @@ def invoke(*args: str):
     (["chat", "--sed", "1"], "没有选项 --sed；是否想用 --as、--seed？", "studybot chat [选项]"),
     (["bank", "stats", "--limit", "0", "x"], "--limit 不能小于 1，实为 0", "studybot bank stats [选项] NAME"),
     (["nosuch"], "没有命令「nosuch」。可用的命令：init、chat、run、doctor、rank、reload、bank、contest、members、"
-                 "points、push、meetings、web", "studybot [选项] 命令 [参数]..."),
+                 "points、push、meetings、web、db", "studybot [选项] 命令 [参数]..."),
     (["rnak"], "没有命令「rnak」；是否想用 rank？", "studybot [选项] 命令 [参数]..."),
     (["bank", "lst"], "没有命令「lst」；是否想用 list？", "studybot bank [选项] 命令 [参数]..."),
     (["push", "list"], "缺少选项 --branch / -b（支部名称）", "studybot push list [选项]"),
