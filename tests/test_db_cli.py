@@ -45,7 +45,7 @@ def test_a_database_from_before_alembic_is_shown_behind_then_upgraded_with_its_r
         "运行 studybot db upgrade 升级；启动 studybot run 时也会先自动升级。"]
     assert db_command(cli_config, "db", "upgrade") == (0, (
         f"正在升级数据库结构：旧式版本号 8（schema_version，早于 0001） → {head} ……\n"
-        f"已升级到 {head}（原为旧式版本号 8（schema_version，早于 0001）），数据全部保留。\n"))
+        f"已升级：旧式版本号 8（schema_version，早于 0001） → {head}，数据全部保留。\n"))
     assert db.schema().up_to_date
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT name FROM branch").all() == [("第一党支部",)]

@@ -52,7 +52,7 @@ def upgrade(config: ConfigOption = None) -> None:
     if before.up_to_date:
         typer.echo(f"数据库结构已是最新版本 {after.head}，无需升级。")
     else:
-        typer.echo(f"已升级到 {after.head}（原为{_where(before)}），数据全部保留。")
+        typer.echo(f"已升级：{_where(before)} → {after.head}，数据全部保留。")
 
 
 @contextmanager

@@ -115,8 +115,7 @@ def upgrade_schema(engine: Engine, migrations: Path = MIGRATIONS) -> tuple[Schem
         before = read_schema(conn, migrations)  # another process may have done it while this one waited
         _refuse(before)
         if not before.up_to_date:
-            log.info("upgrading the database schema from %s to %s", ",".join(before.revisions) or "nothing",
-                     before.head)
+            log.info("upgrading the database schema from %s to %s", _said(before), before.head)
             _upgrade(conn, migrations, before.head)
         after = read_schema(conn, migrations)
     return before, after
@@ -132,6 +131,12 @@ def _upgrade(conn: Connection, migrations: Path, head: str) -> None:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise SchemaUpgradeFailed(f"数据库结构升级到 {head} 失败（{reason}），本次升级的改动已撤销，数据库仍是升级前"
                                   "的样子。详细原因见日志，请报告给维护人员。") from exc
+
+
+def _said(state: SchemaState) -> str:
+    if state.legacy_version is not None:
+        return f"schema_version {state.legacy_version} (before Alembic)"
+    return ",".join(state.revisions) or "an empty database"
 
 
 def _refuse(state: SchemaState) -> None:

@@ -1,10 +1,11 @@
-"""The schema as studybot left it before Alembic (its schema_version 9): made whole in a new database; a database
-made before Alembic (schema_version 1 to 9, no revision yet) is brought up to it by the steps it used to take at
-every start (../legacy.py), keeping its rows.
+"""The schema as studybot left it before Alembic (its schema_version 9)
+
+Made whole in a new database. A database made before Alembic (schema_version 1 to 9, no revision yet) is brought up
+to it by the steps it used to take at every start (../legacy.py), keeping its rows.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-14
+Create Date: 2026-12-06
 """
 
 from __future__ import annotations
