@@ -105,7 +105,7 @@ def _known(scripts: ScriptDirectory, revision: str) -> bool:
 
 def upgrade_schema(engine: Engine, migrations: Path = MIGRATIONS) -> tuple[SchemaState, SchemaState]:
     """Bring the database to this code's newest revision (a new database: made whole); the state before and after.
-    Raises SchemaNewerThanCode for a database upgraded by newer code."""
+    Raises SchemaNewerThanCode for a database upgraded by newer code, SchemaUpgradeFailed when a revision fails."""
     with engine.connect() as conn:
         before = read_schema(conn, migrations)
     _refuse(before)
@@ -128,7 +128,7 @@ def _upgrade(conn: Connection, migrations: Path, head: str) -> None:
         command.upgrade(alembic_config(conn, migrations), "head")
     except Exception as exc:  # a revision's own error, whatever it is: the transaction is rolled back
         log.exception("upgrading the database schema to %s failed", head)
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        reason = (str(getattr(exc, "orig", None) or exc).strip() or type(exc).__name__).splitlines()[0]
         raise SchemaUpgradeFailed(f"数据库结构升级到 {head} 失败（{reason}），本次升级的改动已撤销，数据库仍是升级前"
                                   "的样子。详细原因见日志，请报告给维护人员。") from exc
 
