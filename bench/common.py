@@ -87,8 +87,8 @@ def build(db: Any, *, members: int, branches: int, rows: int, today: date, seed:
             cursor.executemany(insert, batch)
             if on_rows:
                 on_rows(len(batch))
-        cursor.executemany("INSERT INTO points_total (member_id, period_key, points) VALUES (?, ?, ?)",
-                           [(m, k, p) for (m, k), p in totals.items()])
+        cursor.executemany("INSERT INTO points_total (member_id, period_key, points, branch_id) VALUES (?, ?, ?, ?)",
+                           [(m, k, p, (m - 1) % branches + 1) for (m, k), p in totals.items()])
         raw.commit()
         cursor.execute("ANALYZE")
         raw.commit()

@@ -14,6 +14,7 @@ both ways (the cell grid before, the write-only writer now).
 
     .venv/bin/python bench/dashboard.py --db /tmp/dash.db                  # full size (build: minutes; kept)
     .venv/bin/python bench/dashboard.py --members 5000 --branches 50 --rows 50000 --repeat 20   # quick
+    .venv/bin/python bench/dashboard.py --db /tmp/dash.db --pages '/ranking?by=branch' /study   # some pages only
 """
 
 from __future__ import annotations
@@ -226,6 +227,8 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=18717)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--db", type=Path, help="reuse/keep the database at this path (built if missing)")
+    parser.add_argument("--pages", nargs="+", metavar="URL",
+                        help="time only these pages (e.g. '/ranking?by=branch' /study), skip the export and answers")
     args = parser.parse_args()
 
     now = SystemClock().now().replace(microsecond=0)
@@ -249,11 +252,12 @@ def main() -> int:
         server, timed = serve(app, args.port)
         try:
             client = log_in(app, f"http://127.0.0.1:{args.port}")
-            pages = urls(app)
+            pages = args.pages or urls(app)
             met = time_pages(client, timed, pages, args.repeat)
-            met &= time_export(client)
-            export_memory()
-            answer_rates(app, clock, client, pages, args.groups, args.per_group)
+            if not args.pages:
+                met &= time_export(client)
+                export_memory()
+                answer_rates(app, clock, client, pages, args.groups, args.per_group)
         finally:
             server.should_exit = True
             time.sleep(0.3)

@@ -28,7 +28,8 @@ def extras(db_path: Path, today, branches: int, members: int) -> None:
                 [{"k": f"bench:study:{i}:{b}", "chat": f"g{b}", "item": f"bench-item-{i}", "b": b,
                   "t": (day - timedelta(days=7 * i + 1)).strftime(stamp)}
                  for i in range(5) for b in range(1, branches + 1)])
-            conn.execute(text("INSERT INTO study_read (member_id, item_id, read_at) VALUES (:m, :i, :t)"),
+            conn.execute(text("INSERT INTO study_read (member_id, item_id, read_at, branch_id) VALUES (:m, :i, :t, "
+                              "(SELECT branch_id FROM member WHERE id = :m))"),
                          [{"m": m, "i": f"bench-item-{i}", "t": (day - timedelta(days=7 * i)).strftime(stamp)}
                           for i in range(5) for m in range(1 + i, members + 1, 5)])
         if not conn.execute(text("SELECT COUNT(*) FROM web_audit WHERE detail LIKE 'bench:%'")).scalar_one():

@@ -2,7 +2,7 @@
 
 - a new SQLite database made at the newest revision (what every test that builds an app pays);
 - opening a database already at it (what every start and every command pays);
-- a database from before Alembic brought up to the newest revision: one at schema_version 9 (only 0001 stamped
+- a database from before Alembic brought up to the newest revision: one at schema_version 10 (only 0001 stamped
   on it: indexes checked, the ledger's guard) and one at schema_version 6 (step 7 gives each ledger entry its
   category and rebuilds the totals by category), each with 100,000 members and 1,000,000 ledger rows by default.
 
@@ -59,6 +59,10 @@ def from_before_alembic(where: Path, version: int, members: int, rows: int) -> N
     build(db, members=members, branches=200, rows=rows, today=date(2026, 12, 1), seed=1, categories=version >= 7)
     with db.engine.begin() as conn:  # as studybot left it at that version: no revision
         conn.exec_driver_sql("DROP TABLE alembic_version")
+        if version < 10:
+            for table, index in (("points_total", "ix_points_total_branch"), ("study_read", "ix_study_read_branch")):
+                conn.exec_driver_sql(f"DROP INDEX {index}")
+                conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN branch_id")
         if version < 7:
             conn.exec_driver_sql("DROP TRIGGER points_ledger_no_update")
             conn.exec_driver_sql("DROP TRIGGER points_ledger_no_delete")
@@ -84,7 +88,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         where = Path(scratch)
         fresh_and_open(where, args.repeat)
-        for version in (9, 6):
+        for version in (10, 6):
             from_before_alembic(where, version, args.members, args.rows)
     return 0
 

@@ -10,10 +10,9 @@ import sys
 import tempfile
 
 from alembic import command
-from sqlmodel import SQLModel
 
-import bot.app  # noqa: F401  every table the code defines, in SQLModel.metadata
 from bot.storage.db import Database
+from bot.storage.migrations.compare import model_metadata
 from bot.storage.schema import MIGRATIONS, alembic_config
 
 
@@ -28,7 +27,7 @@ def main(message: str) -> None:
         db.create_schema()
         with db.engine.connect() as conn:
             config = alembic_config(conn)
-            config.attributes["metadata"] = SQLModel.metadata
+            config.attributes["metadata"] = model_metadata()
             written = command.revision(config, message=message, autogenerate=True, rev_id=f"{next_number():04d}")
         db.dispose()
     scripts = written if isinstance(written, list) else [written]

@@ -29,10 +29,10 @@ def _database(url: str) -> Database:
             conn.execute(text("INSERT INTO member (id, name, branch_id, role, created_at, rostered, category, "
                               "position, party_group) VALUES (:i, :n, :b, 'member', :t, true, '', '', '')"),
                          {"i": n, "n": f"党员{n:02d}", "b": 1 + n % 3, "t": NOW})
-            conn.execute(text("INSERT INTO points_total (member_id, period_key, points) VALUES (:i, 'ALL', :p)"),
-                         {"i": n, "p": points})
-            conn.execute(text("INSERT INTO points_total (member_id, period_key, points) VALUES (:i, 'Y2026', 1)"),
-                         {"i": n})
+            conn.execute(text("INSERT INTO points_total (member_id, period_key, points, branch_id) "
+                              "VALUES (:i, 'ALL', :p, :b)"), {"i": n, "p": points, "b": 1 + n % 3})
+            conn.execute(text("INSERT INTO points_total (member_id, period_key, points, branch_id) "
+                              "VALUES (:i, 'Y2026', 1, :b)"), {"i": n, "b": 1 + n % 3})
     return db
 
 

@@ -21,9 +21,10 @@ from bot.app import App
 from bot.cli import build_cli
 from bot.cli.common import CliContext
 from bot.clock import ManualClock
-from bot.storage.models import DailyAnswer, Member, StudyRead
+from bot.storage.models import DailyAnswer, Member
 from bot.storage.models_web import WebAudit
 from bot.storage.points import award_points
+from bot.storage.study import mark_read
 from scheduler.points import Category
 from tests.web_helpers import branch_ids, client_for, ids, login, web_app
 
@@ -50,7 +51,7 @@ def seeded(tmp_path: Path, **overrides: Any) -> App:
         for day, correct in (("2026-03-02", True), ("2026-03-03", False)):
             session.add(DailyAnswer(member_id=people["张三"], day=day, question_key="q", bank="b", asked_at=MARCH,
                                     answer="A", correct=correct, answered_at=datetime.fromisoformat(day + " 09:30")))
-        session.add(StudyRead(member_id=people["张三"], item_id="item", read_at=MARCH))
+        mark_read(session=session, member_id=people["张三"], item_id="item", now=MARCH)
         session.commit()
     return app
 

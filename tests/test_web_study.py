@@ -16,7 +16,8 @@ from sqlmodel import select
 
 from bot.app import App
 from bot.clock import ManualClock
-from bot.storage.models import ChatGroup, Member, OutboxRow, ScheduledPush, StudyRead
+from bot.storage.models import ChatGroup, Member, OutboxRow, ScheduledPush
+from bot.storage.study import mark_read
 from tests.test_web_pages import VIEWERS, client_as
 from tests.web_helpers import branch_ids, login, web_app
 
@@ -57,7 +58,7 @@ def seed_study(tmp_path: Path, database_url: str | None = None) -> App:
                                   sent_at=datetime(2026, 3, n + 1, 9, 0) if status != "pending" else None))
         for name, item in (("张三", "01-lilun-wuzhuang"), ("李四", "01-lilun-wuzhuang"), ("钱七", "01-lilun-wuzhuang"),
                            ("张三", "02-sanhui-yike"), ("王书记", "05-lianjie-zilü")):
-            session.add(StudyRead(member_id=people[name], item_id=item, read_at=NOW))
+            mark_read(session=session, member_id=people[name], item_id=item, now=NOW)
         arranged = ScheduledPush(branch_id=branches["第二支部"], item_id="04-dangzhang-xuexi", when_text="每周五 09:00",
                                  created_by="王书记", created_at=NOW)
         session.add(arranged)

@@ -1,6 +1,6 @@
-"""The 审计 page's rows: who did what, newest first, read from the tables that keep such records — dashboard logins
-and exports (web_audit), points by hand (points_request_change) and attendance changes (attendance_change). Nothing
-is recorded here: each stays where its own change is written."""
+"""The 审计 page's rows: who did what, newest first, read from the tables that keep such records — dashboard logins,
+exports, binding codes and binding requests (web_audit), points by hand (points_request_change) and attendance
+changes (attendance_change). Nothing is recorded here: each stays where its own change is written."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from sqlmodel import Session
 __all__ = ["AuditRow", "audit_trail", "WEB_ACTIONS", "POINTS_ACTIONS"]
 
 WEB_ACTIONS = {"login": "登录管理后台", "logout": "退出管理后台", "link": "取得登录链接", "export": "导出",
-               "import": "导入", "bind": "绑定微信"}
+               "import": "导入", "bind": "绑定微信", "codes": "发放绑定码", "bind_ask": "申请绑定微信",
+               "bind_yes": "同意绑定申请", "bind_no": "拒绝绑定申请"}
 POINTS_ACTIONS = {"requested": "提出积分申请", "approved": "同意积分申请", "rejected": "退回积分申请",
                   "withdrawn": "撤回积分申请", "reversed": "撤销积分"}
 _STATUS = {"": "缺席", "present": "出席", "leave": "请假", "observer": "列席"}

@@ -23,7 +23,8 @@ from bot.storage.models_web import BindCode, BindFailure
 from safeio.text import plain_name
 
 __all__ = ["ALPHABET", "CODE_DAYS", "FAIL_LIMIT", "FAIL_MINUTES", "WECHAT_MP", "BindRefused", "Issued",
-           "issue_codes", "bind_account", "bound_member"]
+           "issue_codes", "bind_account", "bound_member", "unbound_members", "account_locked", "record_failure",
+           "rostered_named", "free_to_bind", "attach"]
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud or copied from a chat without doubt
 CODE_LENGTH = 6
@@ -82,6 +83,14 @@ def issue_codes(*, session: Session, members: Sequence[Member], now: datetime, d
     return issued
 
 
+def unbound_members(*, session: Session, members: Sequence[Member]) -> list[Member]:
+    """Those of `members` bound to no WeChat account yet."""
+    ids = [m.id for m in members if m.id is not None]
+    bound = set(session.execute(select(Identity.member_id).where(
+        Identity.channel == WECHAT_MP, Identity.member_id.in_(ids))).scalars()) if ids else set()  # type: ignore[attr-defined]
+    return [m for m in members if m.id is not None and m.id not in bound]
+
+
 def bound_member(*, session: Session, openid: str) -> Member | None:
     """The roster member a WeChat account is bound to; None when unbound, or when it only maps to someone the chat
     made up (a sender of the Official Account the roster does not name)."""
@@ -96,23 +105,63 @@ def _failures(session: Session, subject: str, now: datetime) -> int:
         BindFailure.subject == subject, BindFailure.at > since)).scalar_one())
 
 
-def _fail(session: Session, subjects: list[str], now: datetime) -> BindRefused:
+def account_locked(*, session: Session, openid: str, now: datetime) -> bool:
+    """Whether this WeChat account has had FAIL_LIMIT wrong tries (codes or names) in the last FAIL_MINUTES."""
+    return _failures(session, f"openid:{openid}", now) >= FAIL_LIMIT
+
+
+def record_failure(*, session: Session, subjects: Sequence[str], now: datetime) -> None:
+    """Count a wrong try against each subject ("openid:…", "member:12"), committed at once: the refusal that
+    follows rolls nothing else back, and the count holds on every instance."""
     session.execute(delete(BindFailure).where(BindFailure.at < now - timedelta(days=1)))
     for subject in subjects:
         session.add(BindFailure(subject=subject[:220], at=now))
     session.commit()
-    return BindRefused(WRONG)
+
+
+def rostered_named(*, session: Session, name: str) -> list[Member]:
+    """The rostered members called `name` as a person would type it (spaces and full-width forms do not matter)."""
+    name = plain_name(name.strip()) or name.strip()
+    return list(session.execute(select(Member).where(Member.name == name, Member.rostered == True)  # noqa: E712
+                                .order_by(Member.id)).scalars())
+
+
+def free_to_bind(*, session: Session, openid: str, member: Member, may_move: bool) -> list[Identity]:
+    """The member's other WeChat accounts, which binding `openid` would replace; BindRefused(TAKEN) when there are
+    some and `may_move` is False, or when `openid` is already another member's."""
+    mine = list(session.execute(select(Identity).where(Identity.channel == WECHAT_MP,
+                                                       Identity.member_id == member.id)).scalars())
+    others = [i for i in mine if i.external_id != openid]
+    if others and not may_move:
+        raise BindRefused(TAKEN)
+    holder = bound_member(session=session, openid=openid)
+    if holder is not None and holder.id != member.id:
+        raise BindRefused(f"这个微信号已绑定成员「{holder.name}」，不能再绑定他人。如有误，请联系本支部书记。")
+    return others
+
+
+def attach(*, session: Session, openid: str, member_id: int, replacing: Sequence[Identity]) -> None:
+    """Write the binding (after free_to_bind): `replacing` (the member's old accounts) no longer open the pages."""
+    for old in replacing:
+        session.delete(old)
+    existing = session.execute(select(Identity).where(Identity.channel == WECHAT_MP,
+                                                      Identity.external_id == openid)).scalars().first()
+    if existing is None:
+        session.add(Identity(channel=WECHAT_MP, external_id=openid, member_id=member_id))
+    else:  # an account the Official Account's chat had seen: now it is this member's
+        existing.member_id = member_id
+        session.add(existing)
+    session.flush()
 
 
 def bind_account(*, session: Session, openid: str, name: str, code: str, now: datetime) -> Member:
     """Bind `openid` to the rostered member called `name` whose code `code` is, or BindRefused with the reason.
     On success the code is spent and the Identity written; the caller adds the audit line and commits."""
     account = f"openid:{openid}"
-    if _failures(session, account, now) >= FAIL_LIMIT:
+    if account_locked(session=session, openid=openid, now=now):
         raise BindRefused(TOO_MANY)
-    name, code = plain_name(name.strip()) or name.strip(), _normal(code)
-    candidates = list(session.execute(select(Member).where(Member.name == name, Member.rostered == True)  # noqa: E712
-                                      .order_by(Member.id)).scalars())
+    code = _normal(code)
+    candidates = rostered_named(session=session, name=name)
     if any(_failures(session, f"member:{m.id}", now) >= FAIL_LIMIT for m in candidates):
         raise BindRefused(TOO_MANY)
     rows = {row.member_id: row for row in session.execute(select(BindCode).where(
@@ -120,34 +169,19 @@ def bind_account(*, session: Session, openid: str, name: str, code: str, now: da
     match = next(((m, rows[m.id]) for m in candidates if m.id in rows
                   and hmac.compare_digest(rows[m.id].code_hash, _hash(m.id, code))), None)  # type: ignore[arg-type]
     if match is None or len(code) != CODE_LENGTH:
-        raise _fail(session, [account, *(f"member:{m.id}" for m in candidates)], now)
+        record_failure(session=session, subjects=[account, *(f"member:{m.id}" for m in candidates)], now=now)
+        raise BindRefused(WRONG)
     member, row = match
     if row.used_at is not None:
         raise BindRefused(USED)
     if row.expires_at <= now:
         raise BindRefused(EXPIRED)
     assert member.id is not None
-    mine = list(session.execute(select(Identity).where(Identity.channel == WECHAT_MP,
-                                                       Identity.member_id == member.id)).scalars())
-    others = [i for i in mine if i.external_id != openid]
-    if others and not row.rebind:
-        raise BindRefused(TAKEN)
-    holder = bound_member(session=session, openid=openid)
-    if holder is not None and holder.id != member.id:
-        raise BindRefused(f"这个微信号已绑定成员「{holder.name}」，不能再绑定他人。如有误，请联系本支部书记。")
+    others = free_to_bind(session=session, openid=openid, member=member, may_move=row.rebind)
     spent = session.execute(update(BindCode).where(BindCode.id == row.id, BindCode.used_at.is_(None))  # type: ignore[union-attr]
                             .values(used_at=now))
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise BindRefused(USED)
-    for old in others:  # a re-issued code moves the binding: the old WeChat account no longer opens the pages
-        session.delete(old)
-    existing = session.execute(select(Identity).where(Identity.channel == WECHAT_MP,
-                                                      Identity.external_id == openid)).scalars().first()
-    if existing is None:
-        session.add(Identity(channel=WECHAT_MP, external_id=openid, member_id=member.id))
-    else:  # an account the Official Account's chat had seen: now it is this member's
-        existing.member_id = member.id
-        session.add(existing)
-    session.flush()
+    attach(session=session, openid=openid, member_id=member.id, replacing=others)
     return member

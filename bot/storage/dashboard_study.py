@@ -19,6 +19,8 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlmodel import Session
 
+from bot.storage.scope import Scope
+
 __all__ = ["ItemFigures", "BranchFigures", "StudyFacts", "study_facts"]
 
 _SENT = "o.kind = 'study' AND o.status IN ('sent', 'unsure') AND o.item_id IS NOT NULL"
@@ -107,12 +109,12 @@ class StudyFacts:
                 for b in sorted(b for b in self.sizes if b is not None and b in self.names)]
 
 
-def study_facts(session: Session, members: tuple[str, dict[str, object]], branches: tuple[str, dict[str, object]]
-                ) -> StudyFacts:
-    """`members` is Scope.member_filter() ("m"), `branches` is Scope.branch_filter("o.branch_id") for the pushes
-    themselves."""
-    member_where, params = members
-    branch_where, branch_params = branches
+def study_facts(session: Session, scope: Scope) -> StudyFacts:
+    """Everything in the viewer's scope: members by their branch, pushes by the branch they were written for, reads
+    by the branch they carry (study_read.branch_id, the member's: one index, no member looked up per read)."""
+    member_where, params = scope.member_filter()
+    branch_where, branch_params = scope.branch_filter("o.branch_id")
+    reads_filter = scope.member_filter("s.member_id", "s.branch_id")
     pushes = {row[0]: (int(row[1]), _datetime(row[2])) for row in session.execute(text(f"""
         SELECT o.item_id, COUNT(*), MAX(o.sent_at) FROM outbox o WHERE {_SENT} AND {branch_where}
         GROUP BY o.item_id"""), branch_params)}
@@ -122,9 +124,10 @@ def study_facts(session: Session, members: tuple[str, dict[str, object]], branch
     pushed = frozenset((str(row[0]), int(row[1])) for row in session.execute(text(f"""
         SELECT DISTINCT o.item_id, o.branch_id FROM outbox o
         WHERE {_SENT} AND o.is_group = :yes AND o.branch_id IS NOT NULL"""), {"yes": True}))
+    read_where, read_params = reads_filter
     reads = {(row[0], str(row[1])): int(row[2]) for row in session.execute(text(f"""
-        SELECT m.branch_id, s.item_id, COUNT(*) FROM study_read s JOIN member m ON m.id = s.member_id
-        WHERE {member_where} GROUP BY m.branch_id, s.item_id"""), params)}
+        SELECT s.branch_id, s.item_id, COUNT(*) FROM study_read s
+        WHERE {read_where} GROUP BY s.branch_id, s.item_id"""), read_params)}
     private = {(row[0], str(row[1])): (int(row[2]), int(row[3])) for row in session.execute(text(f"""
         WITH private AS (SELECT DISTINCT o.item_id AS item_id, i.member_id AS member_id FROM outbox o
             JOIN identity i ON i.channel = o.channel AND i.external_id = o.chat_id WHERE {_SENT} AND o.is_group = :no)

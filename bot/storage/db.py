@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
+from bot.storage.branch_columns import follow_moves
 from bot.storage.schema import SchemaProblem, SchemaState, read_schema, upgrade_schema
 from safeio.oserrors import os_reason
 
@@ -102,6 +103,7 @@ class Database:
         self.url = parsed.render_as_string(hide_password=True)
         self._checkpointer: _Checkpointer | None = None
         self._kept = threading.local()
+        follow_moves()
 
     def create_schema(self) -> None:
         """Make the schema in a new database or upgrade it to this code's newest revision (bot/storage/schema.py);

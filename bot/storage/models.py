@@ -146,10 +146,14 @@ class PointsTotal(SQLModel, table=True):
     __tablename__ = "points_total"
     # WITHOUT ROWID on SQLite: the rows live in the primary-key b-tree, one b-tree fewer to
     # update per award (bench/answers.py); other databases ignore the option
-    __table_args__ = (Index("ix_points_total_rank", "period_key", "points"), {"sqlite_with_rowid": False})
+    __table_args__ = (Index("ix_points_total_rank", "period_key", "points"),
+                      Index("ix_points_total_branch", "period_key", "branch_id", "points"),
+                      {"sqlite_with_rowid": False})
     member_id: int = Field(foreign_key="member.id", primary_key=True)
     period_key: str = Field(primary_key=True, max_length=24)
     points: int = 0
+    # schema 10: the member's branch (bot/storage/branch_columns.py), for the branch ranking's index
+    branch_id: int | None = None
 
 
 class ProcessedMessage(SQLModel, table=True):

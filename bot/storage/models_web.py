@@ -1,13 +1,14 @@
 """The dashboard's tables (schema 9): one-time login links, what was done there (the audit trail), and the key that
-signs its session cookies when studybot.yaml names none."""
+signs its session cookies when studybot.yaml names none; the members' pages' WeChat binding (codes, wrong tries, and
+requests a secretary approves). New tables here are made by create_schema wherever they are missing."""
 
 from __future__ import annotations
 
 from pydantic import NaiveDatetime as datetime  # Shanghai wall-clock time, like every table (models.py)
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
-__all__ = ["WebLogin", "WebAudit", "WebKey", "WebLoginState", "BindCode", "BindFailure"]
+__all__ = ["WebLogin", "WebAudit", "WebKey", "WebLoginState", "BindCode", "BindFailure", "BindRequest"]
 
 
 class WebLogin(SQLModel, table=True):
@@ -72,3 +73,22 @@ class BindFailure(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     subject: str = Field(max_length=220)
     at: datetime
+
+
+class BindRequest(SQLModel, table=True):
+    """申请绑定: a WeChat account (openid) asking, without a code, to be bound to the roster member `member_id`; the
+    member's 书记 or 委员 (or a 管理员) approves or refuses it on the dashboard. `status`: pending, approved, refused,
+    lapsed (still pending after REQUEST_DAYS when the same account asked again). The partial unique index keeps one
+    pending request per account, whichever instance two racing requests reach."""
+    __tablename__ = "bind_request"
+    __table_args__ = (Index("ux_bind_request_pending", "openid", unique=True,
+                            sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+                      Index("ix_bind_request_openid_asked", "openid", "asked_at"))
+    id: int | None = Field(default=None, primary_key=True)
+    openid: str = Field(max_length=128)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    note: str = Field(default="", max_length=200)
+    status: str = Field(default="pending", max_length=10)
+    asked_at: datetime
+    decided_at: datetime | None = None
+    decided_by: int | None = Field(default=None, foreign_key="member.id")

@@ -14,6 +14,7 @@ from typing import Literal
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, or_, select
 
+from bot.storage.branch_columns import MEMBER_BRANCH
 from bot.storage.fast import DriverStatement
 from bot.storage.models import PointsEntry
 from scheduler.periods import period_keys
@@ -35,12 +36,13 @@ _LEDGER_SQL = ("INSERT INTO points_ledger (member_id, amount, reason, source, cr
 _LEDGER = DriverStatement(_LEDGER_SQL + " ON CONFLICT (reason, source) DO NOTHING")
 _LEDGER_STRICT = DriverStatement(_LEDGER_SQL)
 _KEYS = len(period_keys(date(2026, 1, 1))) + len(category_keys(date(2026, 1, 1), Category.QUIZ))
-_TOTALS = DriverStatement("INSERT INTO points_total (member_id, period_key, points) VALUES "
-                          + ", ".join(f"(:member, :k{i}, :amount)" for i in range(_KEYS))
+# a new row carries its member's branch (bot/storage/branch_columns.py); an existing one has it already
+_TOTALS = DriverStatement("INSERT INTO points_total (member_id, period_key, points, branch_id) VALUES "
+                          + ", ".join(f"(:member, :k{i}, :amount, {MEMBER_BRANCH})" for i in range(_KEYS))
                           + " ON CONFLICT (member_id, period_key) DO UPDATE SET points = points_total.points"
                           " + excluded.points")
-_HELD_BACK = DriverStatement("INSERT INTO points_total (member_id, period_key, points) VALUES "
-                             "(:member, :key, :amount) ON CONFLICT (member_id, period_key) "
+_HELD_BACK = DriverStatement("INSERT INTO points_total (member_id, period_key, points, branch_id) VALUES "
+                             f"(:member, :key, :amount, {MEMBER_BRANCH}) ON CONFLICT (member_id, period_key) "
                              "DO UPDATE SET points = points_total.points + excluded.points")
 
 Reached = Literal["daily", "monthly"]

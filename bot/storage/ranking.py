@@ -55,14 +55,14 @@ FROM member m LEFT JOIN branch b ON b.id = m.branch_id
 LEFT JOIN points_total t ON t.member_id = m.id AND t.period_key = :key
 WHERE m.id = :member""")
 _AHEAD = text("SELECT COUNT(*) FROM points_total WHERE period_key = :key AND points > :points")
-# a branch's members (the member table's branch index alone), and its members' totals for the key: the totals
-# index read once, each row's member looked up for its branch (not every member's total looked up by key)
+# a branch's members (the member table's branch index alone), and its members' totals for the key: the totals'
+# branch index alone (ix_points_total_branch: key, branch, points), in branch order, no member looked up
 _STAFF = """
 SELECT b.id, b.name, COUNT(*) FROM branch b JOIN member m ON m.branch_id = b.id
 {where}GROUP BY b.id, b.name"""
 _SCORED = """
-SELECT m.branch_id, COUNT(*), SUM(t.points) FROM points_total t JOIN member m ON m.id = t.member_id
-WHERE t.period_key = :key AND t.points > 0 AND m.branch_id IS NOT NULL {where}GROUP BY m.branch_id"""
+SELECT t.branch_id, COUNT(*), SUM(t.points) FROM points_total t
+WHERE t.period_key = :key AND t.points > 0 AND t.branch_id IS NOT NULL {where}GROUP BY t.branch_id"""
 
 
 def _shared_ranks(values: list[float]) -> list[int]:
@@ -103,7 +103,7 @@ def branch_ranking(*, session: Session, period_key: str, branch_ids: Collection[
     staff = session.execute(text(_STAFF.format(where="" if branch_ids is None else f"WHERE b.id IN ({listed})\n")),
                             names).all()
     scored = {int(b): (int(n), int(p)) for b, n, p in session.execute(text(_SCORED.format(
-        where="" if branch_ids is None else f"AND m.branch_id IN ({listed})\n")), {"key": period_key, **names})}
+        where="" if branch_ids is None else f"AND t.branch_id IN ({listed})\n")), {"key": period_key, **names})}
     branches = [BranchRank(0, int(b), name, int(members), *scored.get(int(b), (0, 0))) for b, name, members in staff]
     branches.sort(key=lambda b: (-b.average_points, -b.total_points, b.name))
     ranks = _shared_ranks([round(b.average_points, 6) for b in branches])

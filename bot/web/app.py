@@ -13,6 +13,7 @@ from bot.web.dashboard import STATIC, Dashboard, Refused
 from bot.web.h5 import add_h5_pages
 from bot.web.pages.audit import add_audit_page
 from bot.web.pages.banks import add_bank_pages
+from bot.web.pages.binding import add_binding_pages
 from bot.web.pages.branch import add_branch_pages
 from bot.web.pages.contests import add_contest_pages
 from bot.web.pages.login import add_login_pages
@@ -67,6 +68,7 @@ def build_dashboard(app: App) -> FastAPI:
     add_meetings_pages(web, dash)
     add_study_pages(web, dash)
     add_branch_pages(web, dash)
+    add_binding_pages(web, dash)
     add_member_pages(web, dash)
     add_bank_pages(web, dash)
     add_contest_pages(web, dash)

@@ -15,7 +15,7 @@ from bot.storage.web_logins import audit
 from bot.web.dashboard import Dashboard, Refused
 from bot.web.viewer import Viewer
 
-__all__ = ["Column", "Table", "download", "FORMATS", "MEDIA_TYPES"]
+__all__ = ["Column", "Table", "download", "table_file", "FORMATS", "MEDIA_TYPES"]
 
 MEDIA_TYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "csv": "text/csv; charset=utf-8"}
@@ -52,17 +52,26 @@ def download(dash: Dashboard, viewer: Viewer, table: Table, fmt: str, what: str)
     if fmt not in MEDIA_TYPES:
         raise Refused(404, "只能导出 xlsx 或 csv。", "没有这个页面")
     rows = [list(row) for row in table.rows]
+    now = dash.app.clock.now()
+    with dash.app.db.session() as session:
+        audit(session=session, member_id=viewer.member_id, action="export", detail=f"{what} {fmt}，{len(rows)} 行",
+              now=now)
+        session.commit()
+    return table_file(Table(table.title, table.columns, rows), fmt)
+
+
+def table_file(table: Table, fmt: str) -> Response:
+    """`table` as an attachment in `fmt` (xlsx or csv), nothing recorded: for a caller that writes its own audit
+    line with what it did (issuing binding codes)."""
+    if fmt not in MEDIA_TYPES:
+        raise Refused(404, "只能导出 xlsx 或 csv。", "没有这个页面")
+    rows = [list(row) for row in table.rows]
     headers = [c.label for c in table.columns]
     if fmt == "xlsx":
         body: bytes | str = lean_book_bytes(table.title, headers, rows, widths=[c.width for c in table.columns],
                                             number_formats=[c.number_format for c in table.columns])
     else:
         body = csv_text(headers, ([c.text(v) for c, v in zip(table.columns, row)] for row in rows))
-    now = dash.app.clock.now()
-    with dash.app.db.session() as session:
-        audit(session=session, member_id=viewer.member_id, action="export", detail=f"{what} {fmt}，{len(rows)} 行",
-              now=now)
-        session.commit()
     name = f"{table.title}.{fmt}"
     disposition = f"attachment; filename=\"studybot.{fmt}\"; filename*=UTF-8''{quote(name)}"
     return Response(body, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})

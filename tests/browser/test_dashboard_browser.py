@@ -12,8 +12,9 @@ import pytest
 
 from bot.app import App
 from bot.clock import ManualClock
-from bot.storage.models import DailyAnswer, StudyRead
+from bot.storage.models import DailyAnswer
 from bot.storage.points import award_points
+from bot.storage.study import mark_read
 from bot.web import build_web
 from bot.web.pages.login import LINK_GONE
 from tests.browser.conftest import screenshot
@@ -33,7 +34,7 @@ def dashboard(tmp_path: Path, serve: Any) -> tuple[App, str]:
             session.add(DailyAnswer(member_id=people[name], day="2026-03-03", question_key="q", bank="党建基础知识",
                                     asked_at=datetime(2026, 3, 3, 9), answer="A", correct=name != "李四",
                                     answered_at=datetime(2026, 3, 3, 9, 1)))
-            session.add(StudyRead(member_id=people[name], item_id="02-sanhui-yike", read_at=datetime(2026, 3, 3, 12)))
+            mark_read(session=session, member_id=people[name], item_id="02-sanhui-yike", now=datetime(2026, 3, 3, 12))
         award_points(session=session, member_id=people["张三"], amount=5, reason="meeting", source="m:1",
                      now=datetime(2026, 2, 24, 15), note="支部党员大会")
         session.commit()

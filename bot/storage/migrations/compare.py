@@ -1,15 +1,30 @@
 """How Alembic compares the models with a database (autogenerate, and the test that no model change is left
-without a revision): only the tables the models define (APScheduler's job table is its own), column types too,
-and SQLModel's AutoString written as the plain String it is, so a revision needs no import of sqlmodel."""
+without a revision): every table a module of bot/storage defines, and only those (APScheduler's job table is its
+own), column types too, and SQLModel's AutoString written as the plain String it is, so a revision needs no import
+of sqlmodel."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
 from sqlalchemy import MetaData
+from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-__all__ = ["compare_options"]
+__all__ = ["compare_options", "model_metadata"]
+
+
+def model_metadata() -> MetaData:
+    """SQLModel's metadata with every table model of bot/storage in it: each module is imported, since a model is
+    registered only when its module is (the DingTalk tables, say, only by the DingTalk channel)."""
+    import bot.storage
+
+    for module in pkgutil.walk_packages(bot.storage.__path__, "bot.storage."):
+        if not module.name.startswith("bot.storage.migrations"):  # env.py runs Alembic when imported
+            importlib.import_module(module.name)
+    return SQLModel.metadata
 
 
 def compare_options(metadata: MetaData) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """How revision 0001 brings a database made before Alembic up to it: such a database has a schema_version row
-(1 to 9, the steps it had taken) and no alembic_version. As studybot did at every start until then: the tables
+(1 to 10, the steps it had taken) and no alembic_version. As studybot did at every start until then: the tables
 missing are made (from 0001's frozen tables now, not from the models of the day), then each step from the
-database's version to 9 runs. Each step checks what is there, since the tables made first already have the new
+database's version to 10 runs. Each step checks what is there, since the tables made first already have the new
 columns. Every index of 0001 is then made where missing, which also gives a database the indexes that older
 code only added to new tables."""
 
@@ -96,6 +96,16 @@ def _meeting_records(conn: Connection) -> None:
             conn.exec_driver_sql(f"ALTER TABLE attendance ADD COLUMN {column} VARCHAR({size}) NOT NULL DEFAULT ''")
 
 
+def _branch_columns(conn: Connection) -> None:
+    """10: points_total and study_read carry their member's branch (bot/storage/branch_columns.py), filled in from
+    the member table; their indexes are made with every other index of 0001."""
+    for table in ("points_total", "study_read"):
+        if "branch_id" not in _columns(conn, table):
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN branch_id INTEGER")
+        conn.exec_driver_sql(f"UPDATE {table} SET branch_id = (SELECT m.branch_id FROM member m "
+                             f"WHERE m.id = {table}.member_id) WHERE branch_id IS NULL")
+
+
 def _question_source(conn: Connection) -> None:
     """8: an imported question's 出处 (source)."""
     if "source" not in _columns(conn, "bank_question"):
@@ -103,6 +113,8 @@ def _question_source(conn: Connection) -> None:
 
 
 # Each step took the schema from version N-1 to N; the steps that only made new tables (5: metered calls and the
-# cards sent, 9: the dashboard's tables) and the new tables of the others are made by create_all above.
+# cards sent, 9: the dashboard's tables) and the new tables of the others (and the tables added with no step of
+# their own, as the members' binding requests were) are made by create_all above.
 _STEPS: dict[int, Callable[[Connection], None]] = {2: _bank_state, 3: _outbox_unconfirmed, 4: _contest_kinds,
-                                                   6: _meeting_records, 7: points_categories, 8: _question_source}
+                                                   6: _meeting_records, 7: points_categories, 8: _question_source,
+                                                   10: _branch_columns}

@@ -1,7 +1,9 @@
 """/h5/bind: the first time a WeChat account comes (its openid known from the web authorisation, login.py, but bound
 to no roster member), the member types their name and the short code their secretary gave them
 (bot/storage/bind_codes.py); right, the openid is bound, the session opens with an audit line `bind`, and the
-member goes on to the page they came for. Later visits are silent.
+member goes on to the page they came for. Later visits are silent. A member with no code asks instead
+(bind_request.py): the page then says the request is waiting, and once a secretary has approved it, the page (or the
+next visit through the link) lets the member in.
 
 The openid travels from the callback to this page in a signed cookie (path /h5/bind, BIND_MINUTES), never in the
 URL; the form carries the cookie's nonce back (double submit), so another site cannot make a browser bind itself
@@ -20,13 +22,15 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from bot.storage.bind_codes import BindRefused, bind_account
+from bot.storage.bind_codes import BindRefused, bind_account, bound_member
+from bot.storage.bind_requests import pending_of_account
+from bot.storage.models import Branch
 from bot.storage.web_logins import audit, signing_key
 from bot.web.dashboard import Dashboard, Refused
 from bot.web.login_state import local_path
 from bot.web.security import form_fields
 
-__all__ = ["BindCookies", "add_bind_page", "BIND_PATH"]
+__all__ = ["BindCookies", "Unbound", "add_bind_page", "bind_form", "BIND_PATH"]
 
 BIND_PATH = "/h5/bind"
 BIND_COOKIE = "studybot_bind"
@@ -74,14 +78,48 @@ class BindCookies:
         return Unbound(str(openid), str(nonce), local_path(str(back), "/h5/"))
 
 
+@dataclass(frozen=True)
+class Asked:
+    name: str
+    branch: str
+    at: datetime
+
+
+def bind_form(dash: Dashboard, request: Request, unbound: Unbound, *, status: int = 200, **context: object) -> Response:
+    """The bind page: the code form, and the request form or the request already waiting."""
+    with dash.app.db.session() as session:
+        waiting = pending_of_account(session=session, openid=unbound.openid, now=dash.app.clock.now())
+        branch = session.get(Branch, waiting[1].branch_id) if waiting is not None and waiting[1].branch_id else None
+    asked = Asked(waiting[1].name, branch.name if branch else "", waiting[0].asked_at) if waiting else None
+    context.setdefault("error", "")
+    context.setdefault("typed", "")
+    return dash.page(request, "h5/bind.html", status, title="绑定微信", member=None, t=unbound.nonce, asked=asked,
+                     **context)
+
+
+def _enter(dash: Dashboard, member_id: int, back: str) -> Response:
+    response = RedirectResponse(back, status_code=303)
+    dash.set_session(response, dash.sessions.new(member_id, dash.app.clock.now()))
+    response.delete_cookie(BIND_COOKIE, path=BIND_PATH)
+    return response
+
+
 def add_bind_page(web: FastAPI, dash: Dashboard, cookies: BindCookies) -> None:
     def form(request: Request, unbound: Unbound, *, error: str = "", name: str = "", status: int = 200) -> Response:
-        return dash.page(request, "h5/bind.html", status, title="绑定微信", member=None, t=unbound.nonce,
-                         error=error, typed=name)
+        return bind_form(dash, request, unbound, status=status, error=error, typed=name)
 
     @web.get(BIND_PATH)
     def show(request: Request) -> Response:
-        return form(request, cookies.read(request))
+        unbound = cookies.read(request)
+        now = dash.app.clock.now()
+        with dash.app.db.session() as session:
+            member = bound_member(session=session, openid=unbound.openid)
+            member_id = member.id if member is not None else None
+            if member_id is not None:  # a secretary approved the request meanwhile
+                audit(session=session, member_id=member_id, action="login", detail="微信公众号：绑定申请已同意",
+                      now=now)
+                session.commit()
+        return form(request, unbound) if member_id is None else _enter(dash, member_id, unbound.back)
 
     @web.post(BIND_PATH)
     async def bind(request: Request) -> Response:
@@ -107,7 +145,4 @@ def add_bind_page(web: FastAPI, dash: Dashboard, cookies: BindCookies) -> None:
             member_id = await run_in_threadpool(write)
         except BindRefused as refused:
             return form(request, unbound, error=refused.message, name=name, status=403)
-        response = RedirectResponse(unbound.back, status_code=303)
-        dash.set_session(response, dash.sessions.new(member_id, now))
-        response.delete_cookie(BIND_COOKIE, path=BIND_PATH)
-        return response
+        return _enter(dash, member_id, unbound.back)

@@ -22,6 +22,7 @@ from bot.storage.bind_codes import bound_member
 from bot.storage.web_logins import audit
 from bot.web.dashboard import Dashboard, Refused
 from bot.web.h5.bind import BindCookies, add_bind_page
+from bot.web.h5.bind_request import add_bind_request
 from bot.web.h5.visitor import H5_LOGIN, visitor
 from bot.web.h5.wechat_oauth import PlatformError, WeChatOAuth
 from bot.web.login_state import STATE_COOKIE, STATE_MINUTES, local_path
@@ -104,3 +105,4 @@ def add_h5_login(web: FastAPI, dash: Dashboard) -> None:
         return response
 
     add_bind_page(web, dash, binds)
+    add_bind_request(web, dash, binds)

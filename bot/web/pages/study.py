@@ -50,7 +50,7 @@ def _view(dash: Dashboard, request: Request, viewer: Viewer) -> StudyView:
     scope = viewer.scope
     item_id = str(request.query_params.get("item", "")).strip()[:200] or None
     with dash.app.db.session() as session:
-        facts = study_facts(session, scope.member_filter(), scope.branch_filter("o.branch_id"))
+        facts = study_facts(session, scope)
         plans, upcoming = study_outlook(schedule.pushes, library, schedule.jobs, session, sees_branch=scope.sees_branch,
                                         everything=scope.everything, branch_ids=scope.branch_ids)
 

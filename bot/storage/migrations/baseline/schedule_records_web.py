@@ -1,5 +1,6 @@
 """Revision 0001, frozen: the outbox, study reads and pushes, meetings and their records, points by hand, the
-dashboard's tables, metered calls and the cards sent, as the models stood at schema_version 9. Never edited."""
+dashboard's tables and the members' binding, metered calls and the cards sent, as the models stood at
+studybot's last schema before Alembic. Never edited: a change is a new revision."""
 
 from __future__ import annotations
 
@@ -36,8 +37,10 @@ def add_schedule_records_web(metadata: sa.MetaData) -> None:
              sa.Column("member_id", sa.Integer(), sa.ForeignKey("member.id"), nullable=False),
              sa.Column("item_id", sa.String(200), nullable=False),
              sa.Column("read_at", sa.DateTime(), nullable=False),
+             sa.Column("branch_id", sa.Integer()),
              sa.UniqueConstraint("member_id", "item_id"),
-             sa.Index("ix_study_read_at", "read_at", "member_id"))
+             sa.Index("ix_study_read_at", "read_at", "member_id"),
+             sa.Index("ix_study_read_branch", "branch_id", "item_id"))
     sa.Table("scheduled_push", metadata,
              sa.Column("id", sa.Integer(), primary_key=True),
              sa.Column("branch_id", sa.Integer(), sa.ForeignKey("branch.id")),
@@ -107,29 +110,6 @@ def add_schedule_records_web(metadata: sa.MetaData) -> None:
              sa.Column("answers", sa.Text(), nullable=False),
              sa.Column("updated_at", sa.DateTime(), nullable=False),
              sa.UniqueConstraint("member_id"))
-    sa.Table("points_request", metadata,
-             sa.Column("id", sa.Integer(), primary_key=True),
-             sa.Column("member_id", sa.Integer(), sa.ForeignKey("member.id"), nullable=False),
-             sa.Column("branch_id", sa.Integer(), sa.ForeignKey("branch.id")),
-             sa.Column("amount", sa.Integer(), nullable=False),
-             sa.Column("category", sa.String(10), nullable=False),
-             sa.Column("reason", sa.String(200), nullable=False),
-             sa.Column("requested_by", sa.Integer(), sa.ForeignKey("member.id"), nullable=False),
-             sa.Column("requested_at", sa.DateTime(), nullable=False),
-             sa.Column("status", sa.String(10), nullable=False),
-             sa.Column("decided_by", sa.Integer(), sa.ForeignKey("member.id")),
-             sa.Column("decided_at", sa.DateTime()),
-             sa.Index("ix_points_request_branch_id", "branch_id"),
-             sa.Index("ix_points_request_member_id", "member_id"),
-             sa.Index("ix_points_request_status", "status"))
-    sa.Table("points_request_change", metadata,
-             sa.Column("id", sa.Integer(), primary_key=True),
-             sa.Column("request_id", sa.Integer(), sa.ForeignKey("points_request.id"), nullable=False),
-             sa.Column("action", sa.String(10), nullable=False),
-             sa.Column("by_id", sa.Integer(), sa.ForeignKey("member.id"), nullable=False),
-             sa.Column("note", sa.String(200), nullable=False),
-             sa.Column("at", sa.DateTime(), nullable=False),
-             sa.Index("ix_points_request_change_request_id", "request_id"))
     sa.Table("web_login", metadata,
              sa.Column("id", sa.Integer(), primary_key=True),
              sa.Column("token_hash", sa.String(64), nullable=False),
@@ -170,10 +150,19 @@ def add_schedule_records_web(metadata: sa.MetaData) -> None:
              sa.Column("subject", sa.String(220), nullable=False),
              sa.Column("at", sa.DateTime(), nullable=False),
              sa.Index("ix_bind_failure_subject_at", "subject", "at"))
-    sa.Table("metered_call", metadata,
-             sa.Column("channel", sa.String(20), primary_key=True),
-             sa.Column("day", sa.String(10), primary_key=True),
-             sa.Column("calls", sa.Integer(), nullable=False))
+    sa.Table("bind_request", metadata,
+             sa.Column("id", sa.Integer(), primary_key=True),
+             sa.Column("openid", sa.String(128), nullable=False),
+             sa.Column("member_id", sa.Integer(), sa.ForeignKey("member.id"), nullable=False),
+             sa.Column("note", sa.String(200), nullable=False),
+             sa.Column("status", sa.String(10), nullable=False),
+             sa.Column("asked_at", sa.DateTime(), nullable=False),
+             sa.Column("decided_at", sa.DateTime()),
+             sa.Column("decided_by", sa.Integer(), sa.ForeignKey("member.id")),
+             sa.Index("ix_bind_request_member_id", "member_id"),
+             sa.Index("ix_bind_request_openid_asked", "openid", "asked_at"),
+             sa.Index("ux_bind_request_pending", "openid", unique=True, postgresql_where=sa.text("status = 'pending'"),
+                      sqlite_where=sa.text("status = 'pending'")))
     sa.Table("card_sent", metadata,
              sa.Column("track_id", sa.String(64), primary_key=True),
              sa.Column("channel", sa.String(20), nullable=False),
@@ -184,3 +173,30 @@ def add_schedule_records_web(metadata: sa.MetaData) -> None:
              sa.Column("sent_at", sa.DateTime(), nullable=False),
              sa.Index("ix_card_sent_question_key", "question_key"),
              sa.Index("ix_card_sent_sent_at", "sent_at"))
+    sa.Table("points_request", metadata,
+             sa.Column("id", sa.Integer(), primary_key=True),
+             sa.Column("member_id", sa.Integer(), sa.ForeignKey("member.id"), nullable=False),
+             sa.Column("branch_id", sa.Integer(), sa.ForeignKey("branch.id")),
+             sa.Column("amount", sa.Integer(), nullable=False),
+             sa.Column("category", sa.String(10), nullable=False),
+             sa.Column("reason", sa.String(200), nullable=False),
+             sa.Column("requested_by", sa.Integer(), sa.ForeignKey("member.id"), nullable=False),
+             sa.Column("requested_at", sa.DateTime(), nullable=False),
+             sa.Column("status", sa.String(10), nullable=False),
+             sa.Column("decided_by", sa.Integer(), sa.ForeignKey("member.id")),
+             sa.Column("decided_at", sa.DateTime()),
+             sa.Index("ix_points_request_branch_id", "branch_id"),
+             sa.Index("ix_points_request_member_id", "member_id"),
+             sa.Index("ix_points_request_status", "status"))
+    sa.Table("points_request_change", metadata,
+             sa.Column("id", sa.Integer(), primary_key=True),
+             sa.Column("request_id", sa.Integer(), sa.ForeignKey("points_request.id"), nullable=False),
+             sa.Column("action", sa.String(10), nullable=False),
+             sa.Column("by_id", sa.Integer(), sa.ForeignKey("member.id"), nullable=False),
+             sa.Column("note", sa.String(200), nullable=False),
+             sa.Column("at", sa.DateTime(), nullable=False),
+             sa.Index("ix_points_request_change_request_id", "request_id"))
+    sa.Table("metered_call", metadata,
+             sa.Column("channel", sa.String(20), primary_key=True),
+             sa.Column("day", sa.String(10), primary_key=True),
+             sa.Column("calls", sa.Integer(), nullable=False))
