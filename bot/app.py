@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.channels.base import Channel
 from bot.clock import Clock, SystemClock
@@ -44,6 +45,9 @@ from content.plans import PlanEntry
 from quizzes.bank_yaml import BUNDLED_BANK_DIR, BankProblem, load_banks
 from quizzes.scoring import ScoringRules
 
+if TYPE_CHECKING:
+    from bot.cluster.node import ClusterNode
+
 __all__ = ["App", "build_app"]
 
 log = logging.getLogger(__name__)
@@ -65,25 +69,38 @@ class App:
     rounds: RoundService | None = None
     daily: DailyService | None = None  # 每日一题 and 错题练习: the members' pages (bot/web/h5/) use the same services
     practice: PracticeService | None = None
+    cluster: ClusterNode | None = None  # several instances on PostgreSQL (`studybot run`): bot/cluster/
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
 
     def handle(self, incoming: Incoming) -> list[Outgoing]:
+        if self.cluster is not None:  # a standby hands it to the leader, who replies actively
+            return self.cluster.handle(incoming, self.dispatcher.handle)
         return self.dispatcher.handle(incoming)
 
     def handle_many(self, incomings: list[Incoming]) -> list[list[Outgoing]]:
         """Several messages in one transaction: see Dispatcher.handle_many."""
+        if self.cluster is not None:
+            return [self.handle(incoming) for incoming in incomings]
         return self.dispatcher.handle_many(incomings)
+
+    def role(self) -> str:
+        """For /readyz: "leader" or "standby" (`studybot run` on PostgreSQL, bot/cluster/), "single" (the one bot on
+        a SQLite file), "web" (a process on PostgreSQL outside the cluster: `studybot web` serving the dashboard)."""
+        if self.cluster is not None:
+            return self.cluster.role
+        return "single" if self.db.is_sqlite else "web"
 
     def send(self, messages: list[Outgoing]) -> None:
         """Hand each message to its channel (which queues it) and return at once."""
         hand_over(self.channels, messages)
 
-    def start(self, *, service: bool = False) -> None:
+    def start(self, *, service: bool = False, lead: bool = True) -> None:
         """Create or upgrade the schema and resume contests that were running. `service`: `studybot run`
         will hand the scheduled jobs to APScheduler and the outbox to its worker once the channels are
-        up, so neither is run here (a push handed to a channel not yet started could be lost)."""
+        up, so neither is run here (a push handed to a channel not yet started could be lost). `lead`:
+        False for an instance of a cluster, which takes up the leader's work (`lead`) only when it leads."""
         self.db.create_schema()
         self.db.start_checkpointer()
         if self.settings.h5.branches:  # branches on WeChat: a virtual group each, for their contests
@@ -102,13 +119,26 @@ class App:
                      ", ".join(b.name for b in self.catalog.banks()))
         for problem in self.schedule.problems:
             log.info("%s", problem)
+        if service:
+            self.schedule.jobs.real = True  # from here on APScheduler runs the jobs
+        if lead:
+            self.lead()
+
+    def lead(self) -> None:
+        """The leader's state: the jobs made to match the plans, the contests under way read back and their
+        deadlines armed; deadlines that passed while no one led fire now."""
         self.schedule.reconcile()
         self.send(self.contests.resume(self.clock.now()))
         if self.rounds is not None:
             self.rounds.resume()  # after the groups' parts: the rounds' deadlines
-        if service:
-            self.schedule.jobs.real = True  # from here on APScheduler runs the jobs
-        self.fire_due_timers()  # deadlines that passed while the bot was down
+        self.fire_due_timers()
+
+    def drop_leader_state(self) -> None:
+        """A leader stepping down forgets the contests under way and their timers (the next leader reads them)."""
+        self.timers.clear()
+        self.contests.drop_all()
+        if self.rounds is not None:
+            self.rounds.drop_all()
 
     def fire_due_timers(self) -> int:
         """Contest deadlines due now; then, unless APScheduler runs them (studybot run), the
@@ -130,6 +160,14 @@ class App:
         self.db.dispose()
 
 
+def pg_connect_args(settings: Settings) -> dict[str, str]:
+    """PostgreSQL: connections named after the instance (pg_stat_activity says whose they are); a transaction
+    left open by a stopped process is ended by the server, so it cannot hold a fenced row's lock for ever."""
+    idle = int(max(60.0, 4 * settings.cluster.lease_seconds) * 1000)
+    return {"application_name": f"studybot:{settings.cluster.instance_name()}"[:63],
+            "options": f"-c idle_in_transaction_session_timeout={idle}"}
+
+
 def hand_over(channels: dict[str, Channel], messages: list[Outgoing]) -> None:
     for message in messages:
         channel = channels.get(message.chat.channel)
@@ -147,7 +185,8 @@ def bank_dirs(settings: Settings) -> list[Path]:
 def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | None = None) -> App:
     clock = clock or SystemClock()
     rng = random.Random(seed)
-    db = Database(settings.database.url, busy_timeout=settings.database.busy_timeout)
+    db = Database(settings.database.url, busy_timeout=settings.database.busy_timeout,
+                  pg_connect_args=pg_connect_args(settings))
     banks, problems = load_banks(bank_dirs(settings))
     catalog = Catalog(db=db, file_banks=banks, default_bank=settings.quizzes.default_bank,
                       broken_files=len({p.file for p in problems}))

@@ -13,6 +13,7 @@ import gc
 import logging
 import signal
 import socket
+from collections.abc import Callable
 
 import uvicorn
 
@@ -20,7 +21,7 @@ from bot.app import App
 from bot.web import build_web
 from safeio.oserrors import os_reason
 
-__all__ = ["serve", "listen", "tick_timers", "tune_gc", "PortUnavailable"]
+__all__ = ["serve", "listen", "tick_timers", "refresh_jobs", "tune_gc", "PortUnavailable"]
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.2
@@ -56,11 +57,12 @@ def tune_gc() -> None:
     gc.set_threshold(20_000, 50, 50)
 
 
-async def tick_timers(app: App, stop: asyncio.Event) -> None:
-    """Fire contest deadlines as they come due, until `stop` is set."""
+async def tick_timers(app: App, stop: asyncio.Event, gate: Callable[[], bool] | None = None) -> None:
+    """Fire contest deadlines as they come due, until `stop` is set (and only while `gate()`, when given)."""
     while not stop.is_set():
         try:
-            app.fire_due_timers()
+            if gate is None or gate():
+                app.fire_due_timers()
         except Exception:  # one bad timer must not stop the others
             log.exception("timer failed")
         try:
@@ -70,9 +72,14 @@ async def tick_timers(app: App, stop: asyncio.Event) -> None:
 
 
 async def serve(app: App, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or `stop` is set): channels started, HTTP server up, timers ticking."""
+    """Run until SIGINT/SIGTERM (or `stop` is set): channels started, HTTP server up, timers ticking.
+    On PostgreSQL the instance joins the cluster (bot/cluster/): it serves HTTP at once and does the leader's
+    work (channels, timers, jobs, outbox) only while it holds the lease."""
     server_settings = app.settings.server
     listening = listen(server_settings.host, server_settings.port)
+    if not app.db.is_sqlite:
+        await _serve_in_cluster(app, listening, stop or asyncio.Event())
+        return
     app.start(service=True)
     tune_gc()
     channels = list(app.channels.values())
@@ -91,7 +98,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     watcher = asyncio.create_task(_exit_when(stop, server))
     app.schedule.jobs.start()  # APScheduler runs the scheduled jobs from here on
     outbox = asyncio.create_task(app.schedule.outbox.run(stop))
-    refresher = asyncio.create_task(_refresh_jobs(app, stop))
+    refresher = asyncio.create_task(refresh_jobs(app, stop))
     try:
         await server.serve(sockets=[listening])
     finally:
@@ -111,7 +118,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
 JOB_REFRESH_SECONDS = 60.0
 
 
-async def _refresh_jobs(app: App, stop: asyncio.Event) -> None:
+async def refresh_jobs(app: App, stop: asyncio.Event) -> None:
     """`studybot reload`, `push add` and `meetings add` change the job store from another process;
     APScheduler only looks again at its next wake-up, so wake it every minute."""
     while not stop.is_set():
@@ -123,6 +130,32 @@ async def _refresh_jobs(app: App, stop: asyncio.Event) -> None:
                 app.schedule.jobs.scheduler.wakeup()
             except Exception:
                 log.exception("refreshing the scheduled jobs failed")
+
+
+async def _serve_in_cluster(app: App, listening: socket.socket, stop: asyncio.Event) -> None:
+    from bot.cluster.node import join_cluster
+
+    node = join_cluster(app)
+    app.start(service=True, lead=False)
+    tune_gc()
+    server_settings = app.settings.server
+    config = uvicorn.Config(build_web(app), host=server_settings.host, port=server_settings.port,
+                            log_config=None, access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: (stop.set(), setattr(server, "should_exit", True)))
+    log.info("studybot serving on %s:%d as %s (cluster on PostgreSQL)", config.host, config.port, node.holder)
+    leading = asyncio.create_task(node.leadership.run(stop))
+    watcher = asyncio.create_task(_exit_when(stop, server))
+    try:
+        await server.serve(sockets=[listening])
+    finally:
+        stop.set()
+        await watcher
+        await leading  # steps down (the leader's work stopped, the lease released) if it led
+        app.close()
 
 
 async def _exit_when(stop: asyncio.Event, server: uvicorn.Server) -> None:

@@ -47,5 +47,9 @@ class Timers:
         callback(due)
         return True
 
+    def clear(self) -> None:
+        self._heap.clear()
+        self._live.clear()
+
     def __len__(self) -> int:
         return len(self._live)

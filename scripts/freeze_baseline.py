@@ -27,6 +27,10 @@ FILES = {
         "add_schedule_records_web", ("bot.storage.models_schedule", "bot.storage.models_records",
                                      "bot.storage.models_points", "bot.storage.models_web", "bot.storage.metered",
                                      "bot.storage.cards_sent")),
+    "cluster": (
+        "Revision 0001, frozen: the tables of several instances on one PostgreSQL (the leader's lease, the inbox) as\n"
+        "the models stood at studybot's last schema before Alembic. Never edited: a change is a new revision.",
+        "add_cluster", ("bot.storage.models_cluster",)),
 }
 
 
@@ -39,6 +43,8 @@ def type_of(kind: sa.types.TypeEngine) -> str:
         kind = kind.impl_instance
     if isinstance(kind, sa.String) and not isinstance(kind, sa.Text):
         return f"sa.String({kind.length})" if kind.length else "sa.String()"
+    if isinstance(kind, sa.DateTime) and kind.timezone:
+        return "sa.DateTime(timezone=True)"
     return f"sa.{type(kind).__name__}()"
 
 

@@ -69,7 +69,7 @@ def test_a_new_database_is_made_at_the_newest_revision_exactly_as_the_models_des
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts=compare_options(model_metadata()))
         assert compare_metadata(context, model_metadata()) == []  # a model changed without a revision fails here
-        assert conn.exec_driver_sql("SELECT id, version FROM schema_version").all() == [(1, 10)]  # for code before
+        assert conn.exec_driver_sql("SELECT id, version FROM schema_version").all() == [(1, 11)]  # for code before
     with db.engine.begin() as conn:
         fill_every_table(conn, baseline_metadata(), rows=1, skip=("schema_version",))
     with pytest.raises(sa.exc.DatabaseError, match=LEDGER_REFUSAL), db.engine.begin() as conn:

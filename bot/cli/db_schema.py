@@ -51,6 +51,8 @@ def upgrade(config: ConfigOption = None) -> None:
             raise fail(f"无法打开数据库 {db.url}：{exc.orig}") from None
     if before.up_to_date:
         typer.echo(f"数据库结构已是最新版本 {after.head}，无需升级。")
+    elif before.empty:
+        typer.echo(f"已在空数据库中建好结构 {after.head}。")
     else:
         typer.echo(f"已升级：{_where(before)} → {after.head}，数据全部保留。")
 

@@ -10,6 +10,7 @@ bot:
 database:
   # 默认是当前目录下的 SQLite 文件；组织规模变大后可换 PostgreSQL，例如
   # postgresql+psycopg://studybot@db.example/studybot （密码请用环境变量或 .pgpass）
+  # 一个 SQLite 文件只能由一个 studybot run 使用（运行时旁边有 studybot.db.lock）；备份：studybot db backup 文件
   url: sqlite:///data/studybot.db
   busy_timeout: 5             # 写入时等待其他写入（如旁边运行的导入）的秒数，超时后重试（5）
 
@@ -87,6 +88,13 @@ schedule:                     # 定时任务与推送
   contest_grace_minutes: 10   # 定时竞赛最多推迟多少分钟开始，超过则跳过（10）
   notice_grace_hours: 72      # 进度提醒最多推迟多少小时（72）
   min_push_interval_hours: 24 # 同一资料向同一个群至少间隔多少小时推送一次（24，即每天最多一次）；更频繁的安排会被拒绝
+
+cluster:                      # 多个 studybot run 共用一个 PostgreSQL 时（SQLite 只能运行一个）：一个领导者，其余待命
+  instance: ""                # 本实例的名字（留空为主机名），见于日志和数据库连接
+  lease_seconds: 8            # 领导者租约秒数：领导者停止续约后，最多约这么久加一次续约间隔，另一实例接替（8）
+  renew_seconds: 2            # 续约间隔秒数，不超过租约的一半（2）
+  claim_seconds: 60           # 推送、转交的消息被某实例领取后保留多少秒；该实例死掉后过这么久由新领导者接手（60）
+  inbox_poll_seconds: 0.1     # 领导者多久查看一次待命实例转交的消息（0.1）
 
 server:                       # studybot run 的 HTTP 服务（接收企业微信、公众号回调）
   host: 127.0.0.1             # 监听地址（127.0.0.1）；由反向代理转发时保持默认即可

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sys
 import tempfile
@@ -26,6 +27,7 @@ from bot.cli.common import ConfigOption, clock_of, fail, ready_app, report_bank_
 from bot.cli.local_dashboard import dashboard_beside_chat
 from bot.cli.logs import report_schedule_problems, setup_logging
 from bot.cli.sample_roster import import_sample_roster
+from bot.cli.single_bot import one_bot_per_database
 from bot.clock import ManualClock
 from bot.services.roster import import_roster
 from bot.services.roster_file import RosterError, RosterFileMissing, read_roster_file
@@ -57,16 +59,20 @@ def chat(
     settings = settings_from(config)
     if script is None:
         as_ = _speaker(as_)
-        app = ready_app(settings, seed=seed)
-        report_bank_problems(app)
-        report_schedule_problems(app)
-        if settings.wecom or settings.dingtalk or settings.wechat_mp:
-            # the platforms' service (studybot run) owns the scheduled jobs and pushes on this database:
-            # running them here too would start a plan's contest twice
-            app.schedule.jobs.real = True
-            typer.echo("已配置企业微信、钉钉或公众号：定时推送、会议提醒由 studybot run 负责，"
-                       "本地聊天不执行它们。", err=True)
-        asyncio.run(_chat(app, as_, group))
+        platforms = bool(settings.wecom or settings.dingtalk or settings.wechat_mp)
+        # with no platform this is the bot itself, in the terminal (as `studybot run` would be): one per database
+        with contextlib.nullcontext() if platforms else one_bot_per_database(settings.database.url,
+                                                                             clock_of(ctx).now()):
+            app = ready_app(settings, seed=seed)
+            report_bank_problems(app)
+            report_schedule_problems(app)
+            if platforms:
+                # the platforms' service (studybot run) owns the scheduled jobs and pushes on this database:
+                # running them here too would start a plan's contest twice
+                app.schedule.jobs.real = True
+                typer.echo("已配置企业微信、钉钉或公众号：定时推送、会议提醒由 studybot run 负责，"
+                           "本地聊天不执行它们。", err=True)
+            asyncio.run(_chat(app, as_, group))
         return
     try:
         steps = parse_script(read_text(script))
@@ -146,27 +152,30 @@ async def _chat(app: App, name: str, group: str) -> None:
 
 
 def run(
+    ctx: typer.Context,
     as_: Annotated[str, typer.Option("--as", help="本地聊天中以哪位成员的身份发言")] = "张三",
     group: Annotated[str, typer.Option("--group", "-g", help="本地聊天所在的群")] = DEFAULT_GROUP,
     config: ConfigOption = None,
     verbose: VerboseOption = False,
 ) -> None:
-    """启动机器人服务：HTTP 回调服务器和配置了的渠道（企业微信、公众号、钉钉）。一个渠道都未配置时，使用终端里的本地聊天渠道。"""  # noqa: E501 (--help text: one paragraph)
+    """启动机器人服务：HTTP 回调服务器和配置了的渠道（企业微信、公众号、钉钉）。一个渠道都未配置时，使用终端里的本地聊天渠道。同一个 SQLite 数据库同时只能运行一个（第二个会被拒绝，并指出正在运行的那一个）。"""  # noqa: E501 (--help text: one paragraph)
     if verbose:  # else as `studybot` set it up (its own -v)
         setup_logging(True)
     as_ = _speaker(as_)
-    app = ready_app(settings_from(config))
-    report_bank_problems(app)
-    report_schedule_problems(app)
-    if not add_platform_channels(app):
-        asyncio.run(_chat(app, as_, group))
-        return
-    from bot.service import PortUnavailable, serve
+    settings = settings_from(config)
+    with one_bot_per_database(settings.database.url, clock_of(ctx).now()):  # held until this process ends
+        app = ready_app(settings)
+        report_bank_problems(app)
+        report_schedule_problems(app)
+        if not add_platform_channels(app):
+            asyncio.run(_chat(app, as_, group))
+            return
+        from bot.service import PortUnavailable, serve
 
-    server = app.settings.server
-    typer.echo(f"studybot 已启动：渠道 {'、'.join(sorted(app.channels))}，回调地址 http://{server.host}:{server.port}/"
-               "（Ctrl-C 退出）", err=True)
-    try:
-        asyncio.run(serve(app))
-    except PortUnavailable as exc:
-        raise fail(str(exc)) from None
+        server = app.settings.server
+        typer.echo(f"studybot 已启动：渠道 {'、'.join(sorted(app.channels))}，"
+                   f"回调地址 http://{server.host}:{server.port}/（Ctrl-C 退出）", err=True)
+        try:
+            asyncio.run(serve(app))
+        except PortUnavailable as exc:
+            raise fail(str(exc)) from None

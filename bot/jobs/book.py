@@ -72,6 +72,18 @@ class JobSpec:
         return f"{self.kind}|{self.ref}|{self.trigger}|{int(self.grace.total_seconds())}"
 
 
+class _GatedScheduler(AsyncIOScheduler):
+    """Looks at the due jobs only while `gate()` says so: a leader that lost its lease, or a process woken from a
+    pause past it, takes no run out of the job store (which would move the job on and skip that run for the next
+    leader)."""
+    gate: Callable[[], bool] | None = None
+
+    def _process_jobs(self) -> float | None:
+        if self.gate is not None and not self.gate():
+            return None
+        return super()._process_jobs()
+
+
 def _aware(naive: datetime) -> datetime:
     return naive.replace(tzinfo=SHANGHAI)
 
@@ -85,12 +97,13 @@ class JobBook:
         self._now = now
         self._key = db.url
         self.store = SQLAlchemyJobStore(engine=db.engine, tablename=JOB_TABLE)
-        self.scheduler = AsyncIOScheduler(jobstores={"default": self.store}, timezone=SHANGHAI,
-                                          job_defaults={"coalesce": True, "max_instances": 1})
+        self.scheduler = _GatedScheduler(jobstores={"default": self.store}, timezone=SHANGHAI,
+                                         job_defaults={"coalesce": True, "max_instances": 1})
         self._handler = handler
         self._open = False
         self.real = False  # True when AsyncIOScheduler runs the jobs (or is about to)
         self.started = False
+        self.gate: Callable[[], bool] | None = None  # several instances: run jobs only while this says so
 
     def open(self) -> None:
         """Create the job table if need be and register this app as the runner of its jobs."""
@@ -223,8 +236,19 @@ class JobBook:
 
         self.open()
         loop = asyncio.get_running_loop()
-        handler = self._handler
+        handler, gate = self._handler, self.gate
+        if gate is not None:
+            from bot.cluster.fence import leader_work
+
+            def fenced(kind: str, ref: str) -> None:
+                if not gate():
+                    log.warning("job %s:%s not run: this instance no longer leads", kind, ref)
+                    return
+                with leader_work():
+                    handler(kind, ref)
+            handler = fenced
         _RUNNERS[self._key] = lambda kind, ref: loop.call_soon_threadsafe(handler, kind, ref)
+        self.scheduler.gate = gate
         self.scheduler.start()
         self.real = True
         self.started = True

@@ -34,6 +34,7 @@ import asyncio
 import logging
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.channels.base import NotDelivered
@@ -41,15 +42,16 @@ from bot.channels.common.send_lanes import GROUP_PER_MINUTE
 from bot.messages import Chat, Outgoing, Priority
 from bot.storage.db import Database
 from bot.storage.models import OutboxRow
-from bot.storage.outbox import mark_attempt, mark_sent, next_pending, pending_due, postpone, recent_sends
+from bot.storage.outbox import claim, mark_attempt, mark_sent, next_pending, pending_due, postpone, recent_sends
 
-__all__ = ["OutboxWorker", "PER_MINUTE"]
+__all__ = ["OutboxWorker", "OutboxClaims", "PER_MINUTE"]
 
 log = logging.getLogger(__name__)
 
 PER_MINUTE = GROUP_PER_MINUTE
 WINDOW = timedelta(minutes=1)
 PAGE = 5000
+CLAIM_BATCH = 200  # rows one round of a cluster's leader claims
 # before the one more try of a push that may have been received: a slow platform catches up (its
 # backlog of requests drains) rather than meeting the same push again while still busy
 UNSURE_PAUSE = timedelta(minutes=1)
@@ -58,12 +60,26 @@ UNSURE_PAUSE = timedelta(minutes=1)
 HELD_PAUSE = timedelta(minutes=10)
 
 
+@dataclass(frozen=True)
+class OutboxClaims:
+    """Several instances on PostgreSQL: the leader claims each row before sending it (bot/storage/outbox.py
+    `claim`), sends only while its lease certainly holds (`valid`), and records an attempt only on a row it
+    still holds. Only the leader sends: the rate windows (per chat, per minute) are counted in its memory and
+    its channels' lanes, and a WeCom robot has one long connection."""
+    holder: str
+    epoch: Callable[[], int | None]
+    valid: Callable[[], bool]
+    lease: str
+    seconds: float
+
+
 class OutboxWorker:
     def __init__(self, *, db: Database, channels: Callable[[], dict], now: Callable[[], datetime],
                  per_minute: int = PER_MINUTE, max_attempts: int = 8,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, poll: float = 1.0,
-                 concurrency: int = 64) -> None:
+                 concurrency: int = 64, claims: OutboxClaims | None = None) -> None:
         self._db, self._channels, self._now = db, channels, now
+        self.claims = claims
         self._per_minute, self._max_attempts = per_minute, max_attempts
         self._sleep, self._poll, self._concurrency = sleep, poll, concurrency
         self._sent: dict[tuple[str, str], deque[datetime]] = defaultdict(deque)
@@ -113,9 +129,12 @@ class OutboxWorker:
         # rows for a channel this process does not run (a `studybot chat` on the service's database)
         # stay pending for the process that does: they are neither sent nor counted as failures here
         running = list(self._channels())
+        # a cluster's leader sends a claimed batch a round, so it reads little more than a batch a round
+        page = PAGE if self.claims is None else 2 * CLAIM_BATCH
         while True:
             with self._db.session() as session:
-                rows = pending_due(session=session, now=now, limit=PAGE, after=after, channels=running)
+                rows = pending_due(session=session, now=now, limit=page, after=after, channels=running,
+                                   unclaimed=self.claims is not None)
             for row in rows:
                 target = (row.channel, row.chat_id)
                 window = self._window(target, now)
@@ -127,9 +146,24 @@ class OutboxWorker:
                 times = [*window, *([now] * taken[target])]
                 free = times[used - self._per_minute] + WINDOW
                 self._blocked_until = free if self._blocked_until is None else min(self._blocked_until, free)
-            if len(rows) < PAGE:
-                return picked
+            if len(rows) < page or (self.claims is not None and len(picked) >= CLAIM_BATCH):
+                return self._claimed(picked)
             after = (rows[-1].due_at, rows[-1].id)
+
+    def _claimed(self, picked: list[OutboxRow]) -> list[OutboxRow]:
+        """The picked rows this leader now holds (all of them on SQLite, where one process sends)."""
+        claims = self.claims
+        if claims is None or not picked:
+            return picked
+        epoch = claims.epoch()
+        if epoch is None or not claims.valid():
+            return []
+        picked = picked[:CLAIM_BATCH]  # sent well within the claim's lease; the rest wait for the next round
+        with self._db.session() as session:
+            held = claim(session=session, ids=[row.id for row in picked if row.id is not None], holder=claims.holder,
+                         epoch=epoch, lease=claims.lease, seconds=claims.seconds)
+            session.commit()
+        return [row for row in picked if row.id in held]
 
     # ----- sending -----
 
@@ -141,13 +175,16 @@ class OutboxWorker:
     def _record(self, row: OutboxRow, failure: NotDelivered | None) -> None:
         """One attempt: sent, or failed (`failure`), and when it is tried again, if ever."""
         now = self._now()
+        holder = self.claims.holder if self.claims is not None else None
         with self._db.session() as session:
             if failure is None:
-                mark_sent(session=session, row_id=row.id, now=now)
+                if not mark_sent(session=session, row_id=row.id, now=now, holder=holder):
+                    log.warning("outbox: push %s was sent after its claim lapsed; another sender may send it too",
+                                row.key)
                 self._sent[(row.channel, row.chat_id)].append(now)
                 self.sent += 1
             elif failure.held:
-                postpone(session=session, row_id=row.id, error=str(failure), until=now + HELD_PAUSE)
+                postpone(session=session, row_id=row.id, error=str(failure), until=now + HELD_PAUSE, holder=holder)
                 log.info("outbox: push %s to %s/%s held back (%s); pending until %s", row.key, row.channel,
                          row.chat_id, failure, now + HELD_PAUSE)
             else:
@@ -158,7 +195,7 @@ class OutboxWorker:
                     if failure.maybe_received:
                         retry_at = max(retry_at, now + UNSURE_PAUSE)
                 mark_attempt(session=session, row_id=row.id, error=str(failure), retry_at=retry_at,
-                             maybe_received=failure.maybe_received)
+                             maybe_received=failure.maybe_received, holder=holder)
                 self._report(row, failure, attempts, unsure, retry_at)
             session.commit()
 
@@ -195,6 +232,8 @@ class OutboxWorker:
 
     async def _deliver(self, row: OutboxRow, gate: asyncio.Semaphore) -> None:
         async with gate:
+            if self.claims is not None and not self.claims.valid():
+                return  # no longer leading: the row stays claimed, and is sent by the leader once its claim lapses
             channel = self._channels().get(row.channel)
             if channel is None:
                 self._record(row, NotDelivered(f"no channel {row.channel!r} running"))

@@ -25,6 +25,7 @@ from bot.settings.channels import (
     WeComRobotSettings,
     WeComSettings,
 )
+from bot.settings.cluster import ClusterSettings
 from bot.settings.h5 import H5Settings
 from bot.settings.points import PointsSettings, moved_points_keys
 from bot.settings.summary import SummarySettings
@@ -159,6 +160,7 @@ class Settings(_Section):
     points: PointsSettings = PointsSettings()
     summary: SummarySettings = SummarySettings()
     web: WebSettings = WebSettings()  # the dashboard (bot/web/)
+    cluster: ClusterSettings = ClusterSettings()  # several instances on one PostgreSQL (docs/cluster.md)
     h5: H5Settings = H5Settings()  # the members' mobile pages (bot/web/h5/): branches on WeChat, contest links
     _moved = model_validator(mode="before")(moved_points_keys)  # scoring.daily_points … from older configs
 

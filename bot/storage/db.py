@@ -15,6 +15,8 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlmodel import Session, create_engine
 
 from bot.storage.branch_columns import follow_moves
+from bot.storage.checked import CheckedSession, CommitCheck
+from bot.storage.checkpointer import Checkpointer
 from bot.storage.schema import SchemaProblem, SchemaState, read_schema, upgrade_schema
 from safeio.oserrors import os_reason
 
@@ -67,7 +69,7 @@ class DatabaseUnavailable(Exception):
 _SUPPORTED = ("sqlite", "postgresql")
 
 
-def _engine(url: str) -> tuple[Engine, bool]:
+def _engine(url: str, pg_connect_args: dict[str, Any]) -> tuple[Engine, bool]:
     try:
         parsed = make_url(url)
         backend = parsed.get_backend_name()
@@ -80,7 +82,7 @@ def _engine(url: str) -> tuple[Engine, bool]:
         if is_sqlite:
             # LIFO: the same pooled connection keeps serving, so its page cache stays warm
             return create_engine(url, connect_args={"check_same_thread": False}, pool_use_lifo=True), True
-        return create_engine(url, pool_pre_ping=True), False
+        return create_engine(url, pool_pre_ping=True, connect_args=pg_connect_args), False
     except ArgumentError:
         raise DatabaseUnavailable("database.url 不是有效的数据库地址，应形如 sqlite:///data/studybot.db "
                                   "或 postgresql+psycopg://用户@主机/库名") from None
@@ -95,15 +97,16 @@ class Database:
     """`busy_timeout`: seconds a statement waits for another writer's lock before it fails (SQLite; the
     dispatcher then tries the message again, see bot/dispatcher.py)."""
 
-    def __init__(self, url: str, *, busy_timeout: float = 5.0) -> None:
-        self.engine, self.is_sqlite = _engine(url)
+    def __init__(self, url: str, *, busy_timeout: float = 5.0, pg_connect_args: dict[str, Any] | None = None) -> None:
+        self.engine, self.is_sqlite = _engine(url, pg_connect_args or {})
         parsed = make_url(url)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _tuner(busy_timeout))
         self.url = parsed.render_as_string(hide_password=True)
-        self._checkpointer: _Checkpointer | None = None
+        self._checkpointer: Checkpointer | None = None
         self._kept = threading.local()
         follow_moves()
+        self.commit_check: CommitCheck | None = None  # several instances: the fence on the leader's writes
 
     def create_schema(self) -> None:
         """Make the schema in a new database or upgrade it to this code's newest revision (bot/storage/schema.py);
@@ -122,7 +125,7 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session:
+        with self._session(self.engine) as session:
             yield session
 
     @contextmanager
@@ -135,19 +138,26 @@ class Database:
         if conn is None or conn.closed or conn.invalidated:
             conn = self._kept.conn = self.engine.connect()
         try:
-            with Session(bind=conn, expire_on_commit=False) as session:
+            with self._session(conn) as session:
                 yield session
         except BaseException:
             if conn.in_transaction():
                 conn.rollback()
             raise
 
+    def _session(self, bind: Any) -> Session:
+        if self.commit_check is None:
+            return Session(bind, expire_on_commit=False)
+        session = CheckedSession(bind, expire_on_commit=False)
+        session.check = self.commit_check
+        return session
+
     def start_checkpointer(self, interval: float = 1.0) -> None:
         """Copy the WAL back into the database every `interval` seconds on a thread of its own.
         Left to SQLite, the commit that crosses the threshold does it and waits for the
         fsync: a 5-10 ms stall for one unlucky answer (seen in bench/answers.py)."""
         if self.is_sqlite and self._checkpointer is None:
-            self._checkpointer = _Checkpointer(self.engine, interval)
+            self._checkpointer = Checkpointer(self.engine, interval)
             self._checkpointer.start()
 
     def dispose(self) -> None:
@@ -159,22 +169,3 @@ class Database:
             self._checkpointer.stop()
             self._checkpointer = None
         self.engine.dispose()
-
-
-class _Checkpointer(threading.Thread):
-    def __init__(self, engine: Engine, interval: float) -> None:
-        super().__init__(name="sqlite-checkpoint", daemon=True)
-        self._engine, self._interval = engine, interval
-        self._stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self._stopping.wait(self._interval):
-            try:
-                with self._engine.connect() as conn:
-                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-            except Exception:  # a failed checkpoint is retried next round; SQLite's backstop remains
-                log.warning("WAL checkpoint failed", exc_info=True)
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self.join(timeout=5)

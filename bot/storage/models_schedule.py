@@ -4,7 +4,7 @@ as everywhere in bot/storage (see models.py)."""
 from __future__ import annotations
 
 from pydantic import NaiveDatetime as datetime
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 __all__ = ["OutboxRow", "StudyRead", "ScheduledPush", "MeetingRow", "AttendanceRow"]
@@ -37,6 +37,10 @@ class OutboxRow(SQLModel, table=True):
     unconfirmed: int = 0  # of those, the ones that went unanswered after they were sent (a timeout)
     sent_at: datetime | None = None
     last_error: str = Field(default="", max_length=300)
+    # several instances (PostgreSQL): the instance sending it and until when it may (the database's time); a
+    # row whose sender died is taken again after that. Unused on SQLite, where one process sends
+    claimed_by: str | None = Field(default=None, max_length=200)
+    lease_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 class StudyRead(SQLModel, table=True):

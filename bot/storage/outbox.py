@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from bot.storage.fast import DriverStatement
 from bot.storage.models import OutboxRow
 
-__all__ = ["Push", "enqueue", "pending_due", "next_pending", "mark_sent", "mark_attempt", "recent_sends",
+__all__ = ["Push", "enqueue", "pending_due", "next_pending", "claim", "mark_sent", "mark_attempt", "recent_sends",
            "last_item_for_branch", "outbox_counts"]
 
 _INSERT = DriverStatement(
@@ -49,10 +49,12 @@ def enqueue(*, session: Session, pushes: list[Push], now: datetime) -> int:
 
 
 def pending_due(*, session: Session, now: datetime, limit: int = 500, after: tuple[datetime, int] | None = None,
-                channels: list[str] | None = None) -> list[OutboxRow]:
+                channels: list[str] | None = None, unclaimed: bool = False) -> list[OutboxRow]:
     """Pending rows due by `now` (for `channels` only, when given), oldest first; `after` (due_at, id)
-    continues from a previous page."""
+    continues from a previous page. `unclaimed` (several instances): not the rows another sender holds."""
     query = select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.due_at <= now)
+    if unclaimed:
+        query = query.where(or_(col(OutboxRow.lease_until).is_(None), col(OutboxRow.lease_until) < func.now()))
     if channels is not None:
         query = query.where(col(OutboxRow.channel).in_(channels))
     if after is not None:
@@ -74,18 +76,50 @@ def next_pending(*, session: Session, after: datetime | None = None, before: dat
     return session.exec(query).one()
 
 
-def mark_sent(*, session: Session, row_id: int, now: datetime) -> None:
-    row = session.get(OutboxRow, row_id)
+# Several instances: the leader takes the rows it is about to send, if no one holds them and its lease still holds
+# (a stale leader takes nothing); a row whose sender died is free again once its lease_until has passed.
+_CLAIM = DriverStatement(
+    "UPDATE outbox SET claimed_by = :holder, lease_until = now() + make_interval(secs => :seconds) "
+    "WHERE id IN (SELECT id FROM outbox WHERE id = ANY(:ids) AND status = 'pending' "
+    "AND (lease_until IS NULL OR lease_until < now()) FOR UPDATE SKIP LOCKED) "
+    "AND EXISTS (SELECT 1 FROM leader_lease WHERE name = :lease AND holder = :holder AND epoch = :epoch "
+    "AND expires_at > now()) RETURNING id")
+
+
+def claim(*, session: Session, ids: list[int], holder: str, epoch: int, lease: str, seconds: float) -> set[int]:
+    """Of `ids`, the rows now claimed by `holder` for `seconds` (PostgreSQL only). In the caller's transaction."""
+    if not ids:
+        return set()
+    params = {"ids": ids, "holder": holder, "epoch": epoch, "lease": lease, "seconds": seconds}
+    return {row[0] for row in _CLAIM.rows(session.connection(), params)}
+
+
+def _held(session: Session, row_id: int, holder: str | None) -> OutboxRow | None:
+    """The row to record an attempt on; with `holder`, only while that sender's claim holds (locked until commit):
+    a stale sender whose rows were taken again writes nothing."""
+    if holder is None:
+        return session.get(OutboxRow, row_id)
+    row = session.get(OutboxRow, row_id, with_for_update=True, populate_existing=True)
+    if row is None or row.claimed_by != holder or row.status != "pending":
+        return None
+    row.claimed_by, row.lease_until = None, None
+    return row
+
+
+def mark_sent(*, session: Session, row_id: int, now: datetime, holder: str | None = None) -> bool:
+    """False when `holder` no longer held the row (it was taken again: the push may go twice)."""
+    row = _held(session, row_id, holder)
     if row is not None:
         row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
         session.add(row)
+    return row is not None
 
 
 def mark_attempt(*, session: Session, row_id: int, error: str, retry_at: datetime | None,
-                 maybe_received: bool = False) -> None:
+                 maybe_received: bool = False, holder: str | None = None) -> None:
     """A send without the platform's yes (`maybe_received`: it may have reached the chat all the same):
     retried at `retry_at`, or given up when None (unsure if an attempt may have reached it, else failed)."""
-    row = session.get(OutboxRow, row_id)
+    row = _held(session, row_id, holder)
     if row is not None:
         row.attempts += 1
         row.unconfirmed += maybe_received
@@ -97,10 +131,10 @@ def mark_attempt(*, session: Session, row_id: int, error: str, retry_at: datetim
         session.add(row)
 
 
-def postpone(*, session: Session, row_id: int, error: str, until: datetime) -> None:
+def postpone(*, session: Session, row_id: int, error: str, until: datetime, holder: str | None = None) -> None:
     """The platform takes nothing now for a reason someone must fix (a used-up quota, a missing
     permission): the row stays pending until `until`, the wait not counted as an attempt."""
-    row = session.get(OutboxRow, row_id)
+    row = _held(session, row_id, holder)
     if row is not None:
         row.last_error = error[:300]
         row.due_at = until

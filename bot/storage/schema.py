@@ -22,7 +22,7 @@ from bot.storage.migrations.legacy import legacy_version
 from bot.storage.schema_lock import one_upgrader
 
 __all__ = ["MIGRATIONS", "SchemaState", "SchemaProblem", "SchemaNewerThanCode", "SchemaUpgradeFailed", "alembic_config",
-           "read_schema", "upgrade_schema"]
+           "read_schema", "upgrade_schema", "newer_than_code"]
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,16 @@ def _known(scripts: ScriptDirectory, revision: str) -> bool:
         return scripts.get_revision(revision) is not None
     except CommandError:
         return False
+
+
+def newer_than_code(revisions: list[str], legacy_version: int | None) -> tuple[list[str], str]:
+    """Of a database's revisions (or, with none, its schema_version from before Alembic), those this code has no
+    script for, and this code's newest revision: for a file that is not opened through an engine (a backup)."""
+    scripts = _scripts(MIGRATIONS)
+    unknown = [revision for revision in revisions if not _known(scripts, revision)]
+    if not revisions and legacy_version is not None and legacy_version > BASELINE_SCHEMA_VERSION:
+        unknown = [f"schema_version {legacy_version}"]
+    return unknown, scripts.get_current_head() or ""
 
 
 def upgrade_schema(engine: Engine, migrations: Path = MIGRATIONS) -> tuple[SchemaState, SchemaState]:

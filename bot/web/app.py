@@ -1,5 +1,6 @@
-"""The HTTP side of studybot: platform callbacks (mounted from the channels that have them), /healthz, and the
-committee's dashboard under / (build_dashboard). `studybot run` serves build_web; `studybot web` the dashboard only."""
+"""The HTTP side of studybot: platform callbacks (mounted from the channels that have them), /healthz and /readyz
+(health.py), and the committee's dashboard under / (build_dashboard). `studybot run` serves build_web; `studybot
+web` the dashboard only."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.staticfiles import StaticFiles
 from bot.app import App
 from bot.web.dashboard import STATIC, Dashboard, Refused
 from bot.web.h5 import add_h5_pages
+from bot.web.health import add_health_pages
 from bot.web.pages.audit import add_audit_page
 from bot.web.pages.banks import add_bank_pages
 from bot.web.pages.binding import add_binding_pages
@@ -31,11 +33,7 @@ __all__ = ["build_web", "build_dashboard"]
 
 def build_web(app: App) -> FastAPI:
     web = FastAPI(title="studybot", docs_url=None, redoc_url=None, openapi_url=None)
-
-    @web.get("/healthz")
-    def health() -> dict[str, object]:
-        return {"ok": True, "channels": sorted(app.channels)}
-
+    add_health_pages(web, app, with_channels=True)
     for channel in app.channels.values():
         if (router := channel.router()) is not None:
             web.include_router(router)
@@ -52,10 +50,7 @@ def build_dashboard(app: App) -> FastAPI:
     def refused(request: Request, error: Refused) -> Response:
         return dash.refused(request, error)
 
-    @web.get("/healthz")
-    def health() -> dict[str, object]:
-        return {"ok": True}
-
+    add_health_pages(web, app)
     settings = app.settings.web
     web.add_middleware(SecurityHeaders, frame_ancestors=settings.frame_ancestors if settings.embed else None)
     web.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

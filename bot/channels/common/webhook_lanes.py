@@ -151,6 +151,8 @@ class WebhookLanes:
 
     async def _deliver(self, key: Hashable, item: Item) -> None:
         """The lane's one send of `item` (its window already counted the first request)."""
+        if item.done is not None and item.done.cancelled():
+            return  # the outbox stopped waiting for it (a leader stepping down): its row stays, and is sent later
         lane = self._lanes[str(key)]
         tries = 0
 

@@ -121,6 +121,9 @@ class RoundService:
                 log.info("resumed 全委竞赛 %s in %d groups", row.id, len(parts))
             session.commit()
 
+    def drop_all(self) -> None:
+        self._rounds.clear()
+
     def forget_all(self) -> None:
         for round_id in list(self._rounds):
             self._deadlines.cancel_round(round_id)

@@ -212,6 +212,10 @@ class ContestService:
             session.commit()
         return notices
 
+    def drop_all(self) -> None:
+        """Forget the contests under way without reading them back (a leader stepping down; its timers are cleared)."""
+        self._running.clear()
+
     def forget_all(self) -> None:
         """Drop in-memory state after a failed commit and reload it from the database."""
         for group_id in self._running.group_ids():

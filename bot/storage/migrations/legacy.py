@@ -1,7 +1,7 @@
 """How revision 0001 brings a database made before Alembic up to it: such a database has a schema_version row
-(1 to 10, the steps it had taken) and no alembic_version. As studybot did at every start until then: the tables
+(1 to 11, the steps it had taken) and no alembic_version. As studybot did at every start until then: the tables
 missing are made (from 0001's frozen tables now, not from the models of the day), then each step from the
-database's version to 10 runs. Each step checks what is there, since the tables made first already have the new
+database's version to 11 runs. Each step checks what is there, since the tables made first already have the new
 columns. Every index of 0001 is then made where missing, which also gives a database the indexes that older
 code only added to new tables."""
 
@@ -106,6 +106,17 @@ def _branch_columns(conn: Connection) -> None:
                              f"WHERE m.id = {table}.member_id) WHERE branch_id IS NULL")
 
 
+def _cluster_columns(conn: Connection) -> None:
+    """11: several instances on one PostgreSQL: the outbox says which instance is sending a row and until when (the
+    leader's lease and the inbox are new tables)."""
+    columns = _columns(conn, "outbox")
+    stamp = "TIMESTAMP WITH TIME ZONE" if conn.dialect.name == "postgresql" else "DATETIME"
+    if "claimed_by" not in columns:
+        conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN claimed_by VARCHAR(200)")
+    if "lease_until" not in columns:
+        conn.exec_driver_sql(f"ALTER TABLE outbox ADD COLUMN lease_until {stamp}")
+
+
 def _question_source(conn: Connection) -> None:
     """8: an imported question's 出处 (source)."""
     if "source" not in _columns(conn, "bank_question"):
@@ -117,4 +128,4 @@ def _question_source(conn: Connection) -> None:
 # their own, as the members' binding requests were) are made by create_all above.
 _STEPS: dict[int, Callable[[Connection], None]] = {2: _bank_state, 3: _outbox_unconfirmed, 4: _contest_kinds,
                                                    6: _meeting_records, 7: points_categories, 8: _question_source,
-                                                   10: _branch_columns}
+                                                   10: _branch_columns, 11: _cluster_columns}

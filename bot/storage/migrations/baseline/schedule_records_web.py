@@ -29,6 +29,8 @@ def add_schedule_records_web(metadata: sa.MetaData) -> None:
              sa.Column("unconfirmed", sa.Integer(), nullable=False),
              sa.Column("sent_at", sa.DateTime()),
              sa.Column("last_error", sa.String(300), nullable=False),
+             sa.Column("claimed_by", sa.String(200)),
+             sa.Column("lease_until", sa.DateTime(timezone=True)),
              sa.UniqueConstraint("key"),
              sa.Index("ix_outbox_branch_id", "branch_id"),
              sa.Index("ix_outbox_status_due", "status", "due_at"))

@@ -1,6 +1,6 @@
-"""The schema as studybot left it before Alembic (its schema_version 10)
+"""The schema as studybot left it before Alembic (its schema_version 11)
 
-Made whole in a new database. A database made before Alembic (schema_version 1 to 10, no revision yet) is brought
+Made whole in a new database. A database made before Alembic (schema_version 1 to 11, no revision yet) is brought
 up to it by the steps it used to take at every start (../legacy.py), keeping its rows.
 
 Revision ID: 0001
