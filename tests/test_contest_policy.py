@@ -219,7 +219,7 @@ def test_a_restart_in_the_middle_of_a_round_resumes_every_group(tmp_path, clock)
 def test_a_version_3_database_gets_the_roster_flag_scored_contests_and_rounds(tmp_path):
     from sqlalchemy import create_engine, inspect
 
-    from bot.storage.db import _UPGRADES
+    from bot.storage.migrations.legacy import _STEPS
     engine = create_engine(f"sqlite:///{tmp_path}/v3.db")
     with engine.begin() as conn:  # the two tables as version 3 had them (columns that matter here)
         conn.exec_driver_sql("CREATE TABLE contest_round (id INTEGER PRIMARY KEY)")
@@ -227,8 +227,9 @@ def test_a_version_3_database_gets_the_roster_flag_scored_contests_and_rounds(tm
         conn.exec_driver_sql("CREATE TABLE contest (id INTEGER PRIMARY KEY, bank VARCHAR(200))")
         conn.exec_driver_sql("INSERT INTO member (name) VALUES ('张三')")
         conn.exec_driver_sql("INSERT INTO contest (bank) VALUES ('党史')")
-    _UPGRADES[4](engine)
-    _UPGRADES[4](engine)  # a second run finds the columns and does nothing
+    with engine.begin() as conn:
+        _STEPS[4](conn)
+        _STEPS[4](conn)  # a second run finds the columns and does nothing
     assert {"rostered"} <= {c["name"] for c in inspect(engine).get_columns("member")}
     assert {"scored", "round_id"} <= {c["name"] for c in inspect(engine).get_columns("contest")}
     with engine.begin() as conn:

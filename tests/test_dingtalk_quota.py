@@ -20,7 +20,7 @@ from bot.clock import ManualClock
 from bot.messages import Chat, Outgoing
 from bot.services.roster import import_roster
 from bot.services.roster_file import RosterRow
-from bot.storage.db import SCHEMA_VERSION, Database
+from bot.storage.db import Database
 from bot.storage.metered import count_call, month_calls
 from bot.storage.models import OutboxRow
 
@@ -127,8 +127,9 @@ def test_schema_5_adds_the_metered_and_card_tables_to_a_version_4_database(tmp_p
         conn.exec_driver_sql("DROP TABLE metered_call")
         conn.exec_driver_sql("DROP TABLE card_sent")
         conn.exec_driver_sql("UPDATE schema_version SET version = 4")
+        conn.exec_driver_sql("DROP TABLE alembic_version")  # made before Alembic
     db.create_schema()
-    assert db.schema_version() == SCHEMA_VERSION  # and every later step
+    assert db.schema().up_to_date  # and every later step
     with db.session() as session:
         count_call(session=session, channel="dingtalk", day=T0.date())
         count_call(session=session, channel="dingtalk", day=T0.date(), calls=2)

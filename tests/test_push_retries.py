@@ -120,6 +120,7 @@ def test_a_database_from_before_the_upgrade_counts_unconfirmed_attempts(tmp_path
     with old.engine.begin() as conn:  # as version 1 left it
         conn.exec_driver_sql("ALTER TABLE outbox DROP COLUMN unconfirmed")
         conn.exec_driver_sql("UPDATE schema_version SET version = 1")
+        conn.exec_driver_sql("DROP TABLE alembic_version")  # made before Alembic
     old.engine.dispose()
     db = Database(url)
     db.create_schema()

@@ -49,7 +49,8 @@ def _told(problems: list[str]) -> str:
 def local_checks(app: App) -> list[Check]:
     app.catalog.refresh()
     hidden = len(app.catalog.hidden)
-    checks = [Check(True, "配置", "有效"), Check(True, "数据库", app.db.url),
+    revision = "、".join(app.db.schema().revisions)  # the newest: ready_app upgraded it
+    checks = [Check(True, "配置", "有效"), Check(True, "数据库", f"{app.db.url}，结构版本 {revision}"),
               Check(not app.bank_problems, "题库", f"{len(app.catalog.banks())} 个可用"
                     + (f"，{len(app.bank_problems)} 处问题（见上方提示）" if app.bank_problems else "")
                     + (f"，{hidden} 个已导入的题库与题库文件同名而用不到（见上方提示）" if hidden else ""),

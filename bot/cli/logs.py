@@ -41,6 +41,15 @@ class ShanghaiFormatter(logging.Formatter):
         return f"{at:%Y-%m-%d %H:%M:%S},{int(record.msecs):03d}{zone[:3]}:{zone[3:]}"
 
 
+class _AlembicContextLines(logging.Filter):
+    """Alembic says which dialect it found and whether it assumes transactional DDL each time the schema's revision
+    is read (at every start): noise, and on SQLite wrong, since every revision runs in one transaction there
+    (bot/storage/schema_lock.py). Its lines about the revisions it runs stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(("Context impl", "Will assume"))
+
+
 class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever sys.stderr is when a record comes (a test's runner swaps it per command)."""
 
@@ -65,6 +74,9 @@ def setup_logging(verbose: bool = False) -> None:
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     for noisy in QUIET:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    alembic = logging.getLogger("alembic.runtime.migration")
+    if not any(isinstance(f, _AlembicContextLines) for f in alembic.filters):
+        alembic.addFilter(_AlembicContextLines())
 
 
 def warn(problems: Iterable[str]) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.storage.db import SCHEMA_VERSION
+from bot.storage.schema import newer_than_code
 
 __all__ = ["Copied", "NotABackup", "NotEmpty", "back_up", "restore", "page_count", "STEP_PAGES"]
 
@@ -103,11 +103,14 @@ def _check_backup(path: Path) -> None:
             missing = [name for name in STUDYBOT_TABLES if name not in tables]
             if missing:
                 raise NotABackup(f"其中没有 studybot 的数据表（缺少 {'、'.join(missing)}）")
-            if "schema_version" in tables:
-                row = conn.execute("SELECT version FROM schema_version").fetchone()
-                if row is not None and int(row[0]) > SCHEMA_VERSION:
-                    raise NotABackup(f"它来自较新版本的 studybot（数据库结构第 {row[0]} 版，这个版本只认识到第 "
-                                     f"{SCHEMA_VERSION} 版），请先升级 studybot")
+            revisions = [r for (r,) in conn.execute("SELECT version_num FROM alembic_version")] if (
+                "alembic_version" in tables) else []
+            legacy = conn.execute("SELECT version FROM schema_version").fetchone() if (
+                "schema_version" in tables) else None
+            unknown, head = newer_than_code(revisions, int(legacy[0]) if legacy else None)
+            if unknown:
+                raise NotABackup(f"它来自较新版本的 studybot（数据库结构版本 {'、'.join(unknown)}，这个版本只认识到 "
+                                 f"{head}），请先升级 studybot")
     except sqlite3.DatabaseError as exc:  # "file is not a database", "database disk image is malformed"
         raise NotABackup(f"文件已损坏（{exc}）") from None
 

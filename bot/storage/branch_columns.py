@@ -9,30 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event, inspect
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from bot.storage.fast import DriverStatement
 from bot.storage.models import Member
 
-__all__ = ["branch_columns", "follow_moves", "MEMBER_BRANCH"]
+__all__ = ["follow_moves", "MEMBER_BRANCH"]
 
 # the member's branch, inside an INSERT's VALUES (one primary-key look-up per row written)
 MEMBER_BRANCH = "(SELECT branch_id FROM member WHERE id = :member)"
-_TABLES = {"points_total": ("ix_points_total_branch", "period_key, branch_id, points"),
-           "study_read": ("ix_study_read_branch", "branch_id, item_id")}
-
-
-def branch_columns(engine: Engine) -> None:
-    """10: points_total and study_read get their member's branch, filled in from the member table, and their
-    indexes. Checked for, like every step (a new database has them from create_all)."""
-    for table, (index, columns) in _TABLES.items():
-        present = {column["name"] for column in inspect(engine).get_columns(table)}
-        with engine.begin() as conn:
-            if "branch_id" not in present:
-                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN branch_id INTEGER")
-            conn.exec_driver_sql(f"UPDATE {table} SET branch_id = (SELECT m.branch_id FROM member m "
-                                 f"WHERE m.id = {table}.member_id) WHERE branch_id IS NULL")
-            conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({columns})")
+_TABLES = ("points_total", "study_read")  # made so by schema 10 (bot/storage/migrations/legacy.py)
 
 
 _MOVES = [DriverStatement(f"UPDATE {table} SET branch_id = :branch WHERE member_id = :member") for table in _TABLES]

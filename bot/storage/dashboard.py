@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-__all__ = ["Activity", "activity", "totals_by_key", "TotalsCache", "ensure_activity_indexes",
-           "branch_ids_by_name"]
+__all__ = ["Activity", "activity", "totals_by_key", "TotalsCache", "branch_ids_by_name"]
 
 EVERYONE = "1 = 1"  # Scope.member_filter() of a viewer who sees everything
 
@@ -29,17 +27,6 @@ class Activity:
     @property
     def accuracy(self) -> float | None:
         return self.correct / self.answers if self.answers else None
-
-
-def ensure_activity_indexes(engine: Engine) -> None:
-    """The indexes activity() reads a span from (time first, then what it counts): without them each 总览 scans
-    every answer and 已学 ever written (100,000 reads: 40-50 ms a span, bench/dashboard.py). Made where missing at
-    every start, like the roster's index."""
-    with engine.begin() as conn:
-        for name, table, columns in (("ix_contest_answer_at", "contest_answer", "answered_at, member_id, correct"),
-                                     ("ix_daily_answer_at", "daily_answer", "answered_at, member_id, correct"),
-                                     ("ix_study_read_at", "study_read", "read_at, member_id")):
-            conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})")
 
 
 def activity(session: Session, where: tuple[str, dict[str, object]], since: datetime, until: datetime) -> Activity:

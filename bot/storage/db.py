@@ -1,4 +1,4 @@
-"""Engine creation, SQLite tuning and automatic schema creation/upgrade."""
+"""Engine creation, SQLite tuning, and the schema made or upgraded at start (bot/storage/schema.py)."""
 
 from __future__ import annotations
 
@@ -9,118 +9,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, create_engine
 
-from bot.storage import cards_sent, metered, models, models_points, models_web
-from bot.storage import models_records as records
-from bot.storage.append_only import guard_ledger
-from bot.storage.branch_columns import branch_columns, follow_moves
+from bot.storage.branch_columns import follow_moves
 from bot.storage.checked import CheckedSession, CommitCheck
 from bot.storage.checkpointer import Checkpointer
-from bot.storage.dashboard import ensure_activity_indexes
-from bot.storage.meeting_bulk import ensure_roster_index
-from bot.storage.models import SchemaVersion
-from bot.storage.upgrade_cluster import CLUSTER_TABLES, cluster_tables
-from bot.storage.upgrade_points import points_categories
+from bot.storage.schema import SchemaProblem, SchemaState, read_schema, upgrade_schema
 from safeio.oserrors import os_reason
 
-__all__ = ["Database", "DatabaseUnavailable", "SCHEMA_VERSION", "is_busy"]
+__all__ = ["Database", "DatabaseUnavailable", "is_busy"]
 
 log = logging.getLogger(__name__)
-
-
-def _bank_state(engine: Engine) -> None:
-    """2: a stored bank is live, staging (an import writing out of sight) or retired (replaced)."""
-    if "state" not in {column["name"] for column in inspect(engine).get_columns("bank")}:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ALTER TABLE bank ADD COLUMN state VARCHAR(10) NOT NULL DEFAULT 'live'")
-            conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_bank_state ON bank (state)")
-
-
-def _outbox_unconfirmed(engine: Engine) -> None:
-    """3: the outbox counts the attempts that may have reached the chat unanswered (a push is sent
-    again after at most one of them)."""
-    if "unconfirmed" not in {column["name"] for column in inspect(engine).get_columns("outbox")}:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ALTER TABLE outbox ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0")
-
-
-def _contest_kinds(engine: Engine) -> None:
-    """4: members put in a branch by a roster (whom a question waits for), practice contests (练习赛, no
-    points) and the 全委竞赛's rounds (the contest_round table itself is made by create_all). A member of a
-    database from before is not known to be on a roster until the roster is imported again: until then
-    questions close at their deadline, never early."""
-    inspector = inspect(engine)
-    members = {column["name"] for column in inspector.get_columns("member")}
-    contests = {column["name"] for column in inspector.get_columns("contest")}
-    false, true = ("false", "true") if engine.dialect.name == "postgresql" else ("0", "1")
-    with engine.begin() as conn:
-        if "rostered" not in members:
-            conn.exec_driver_sql(f"ALTER TABLE member ADD COLUMN rostered BOOLEAN NOT NULL DEFAULT {false}")
-        if "scored" not in contests:
-            conn.exec_driver_sql(f"ALTER TABLE contest ADD COLUMN scored BOOLEAN NOT NULL DEFAULT {true}")
-        if "settled" not in contests:
-            conn.exec_driver_sql("ALTER TABLE contest ADD COLUMN settled INTEGER")
-        if "round_id" not in contests:
-            conn.exec_driver_sql("ALTER TABLE contest ADD COLUMN round_id INTEGER REFERENCES contest_round (id)")
-            conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_contest_round_id ON contest (round_id)")
-
-
-def _metered_and_cards(engine: Engine) -> None:
-    """5: metered API calls per day (DingTalk's monthly quota) and the question cards sent (a tap after a
-    restart finds its group); new tables only, made where missing."""
-    SQLModel.metadata.create_all(engine, tables=[metered.MeteredCall.__table__,  # type: ignore[list-item]
-                                                 cards_sent.CardSent.__table__])  # type: ignore[list-item]
-
-
-def _meeting_records(engine: Engine) -> None:
-    """6: the 三会一课 records: members' 党员类别, 支部职务 and 党小组; a 党小组会's 小组; attendance with a status
-    (出席, 请假, 列席) and who recorded it; and new tables for the expected attendees, the audit trail and the
-    minutes. Members from before have no category ("" counts as 党员) until the roster is imported again."""
-    inspector = inspect(engine)
-    members = {column["name"] for column in inspector.get_columns("member")}
-    meetings = {column["name"] for column in inspector.get_columns("meeting")}
-    attendance = {column["name"] for column in inspector.get_columns("attendance")}
-    with engine.begin() as conn:
-        for column, size in (("category", 20), ("position", 30), ("party_group", 100)):
-            if column not in members:
-                conn.exec_driver_sql(f"ALTER TABLE member ADD COLUMN {column} VARCHAR({size}) NOT NULL DEFAULT ''")
-        if "party_group" not in meetings:
-            conn.exec_driver_sql("ALTER TABLE meeting ADD COLUMN party_group VARCHAR(100) NOT NULL DEFAULT ''")
-        if "status" not in attendance:
-            conn.exec_driver_sql("ALTER TABLE attendance ADD COLUMN status VARCHAR(20) NOT NULL DEFAULT 'present'")
-        for column, size in (("reason", 500), ("recorded_by", 100)):
-            if column not in attendance:
-                conn.exec_driver_sql(f"ALTER TABLE attendance ADD COLUMN {column} VARCHAR({size}) NOT NULL DEFAULT ''")
-    SQLModel.metadata.create_all(engine, tables=[records.ExpectedAttendee.__table__,  # type: ignore[list-item]
-                                                 records.AttendanceChange.__table__,  # type: ignore[list-item]
-                                                 records.MinutesRow.__table__,  # type: ignore[list-item]
-                                                 records.MinutesDraft.__table__])  # type: ignore[list-item]
-
-
-def _question_source(engine: Engine) -> None:
-    """7: an imported question's 出处 (source). Checked for, like every step, so that renumbering it when another
-    branch's step lands first is harmless."""
-    if "source" not in {column["name"] for column in inspect(engine).get_columns("bank_question")}:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ALTER TABLE bank_question ADD COLUMN source VARCHAR NOT NULL DEFAULT ''")
-
-
-def _web_tables(engine: Engine) -> None:
-    """9: the dashboard's login links, audit trail and signing key; new tables only, made where missing."""
-    SQLModel.metadata.create_all(engine, tables=[getattr(models_web, name).__table__ for name in models_web.__all__])
-
-
-# Each step upgrades the schema from version N-1 to N; create_all() makes new tables and columns of new
-# databases, so each step checks what is there.
-_UPGRADES: dict[int, Callable[[Engine], None]] = {2: _bank_state, 3: _outbox_unconfirmed, 4: _contest_kinds,
-                                                  5: _metered_and_cards, 6: _meeting_records, 7: points_categories,
-                                                  8: _question_source, 9: _web_tables, 10: branch_columns,
-                                                  11: cluster_tables}
-SCHEMA_VERSION = 11
 
 
 def _tuner(busy_timeout: float) -> Callable[[Any, Any], None]:
@@ -207,30 +109,19 @@ class Database:
         self.commit_check: CommitCheck | None = None  # several instances: the fence on the leader's writes
 
     def create_schema(self) -> None:
-        """Create missing tables and run pending upgrades; safe to call at every start."""
+        """Make the schema in a new database or upgrade it to this code's newest revision (bot/storage/schema.py);
+        safe and cheap at every start. A database upgraded by newer code, or a failed upgrade: DatabaseUnavailable."""
         try:
-            self._create_schema()
+            upgrade_schema(self.engine)
+        except SchemaProblem as exc:
+            raise DatabaseUnavailable(str(exc)) from None
         except OperationalError as exc:
             raise DatabaseUnavailable(f"无法打开数据库 {self.url}：{exc.orig}") from None
 
-    def _create_schema(self) -> None:
-        had_tables = inspect(self.engine).has_table("schema_version")
-        SQLModel.metadata.create_all(self.engine, tables=[t for t in SQLModel.metadata.sorted_tables
-                                                          if t.name in _table_names()])
-        with self.session() as session:
-            row = session.get(SchemaVersion, 1)
-            current = row.version if row else (SCHEMA_VERSION if not had_tables else 1)
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                log.info("upgrading database schema to version %d", version)
-                _UPGRADES[version](self.engine)
-            if row is None:
-                session.add(SchemaVersion(id=1, version=SCHEMA_VERSION))
-            else:
-                row.version = SCHEMA_VERSION
-            session.commit()
-        guard_ledger(self.engine)
-        ensure_roster_index(self.engine)
-        ensure_activity_indexes(self.engine)
+    def schema(self) -> SchemaState:
+        """Which revision the database is at, against this code's newest (changes nothing)."""
+        with self.engine.connect() as conn:
+            return read_schema(conn)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -261,11 +152,6 @@ class Database:
         session.check = self.commit_check
         return session
 
-    def schema_version(self) -> int:
-        with self.session() as session:
-            row = session.exec(select(SchemaVersion)).first()
-            return row.version if row else 0
-
     def start_checkpointer(self, interval: float = 1.0) -> None:
         """Copy the WAL back into the database every `interval` seconds on a thread of its own.
         Left to SQLite, the commit that crosses the threshold does it and waits for the
@@ -283,12 +169,3 @@ class Database:
             self._checkpointer.stop()
             self._checkpointer = None
         self.engine.dispose()
-
-
-def _table_names() -> set[str]:
-    tables = [*(getattr(models, name) for name in models.__all__),
-              *(getattr(records, name) for name in records.__all__),
-              *(getattr(models_points, name) for name in models_points.__all__),
-              *(getattr(models_web, name) for name in models_web.__all__)]
-    named = {table.__tablename__ for table in tables if hasattr(table, "__tablename__")}
-    return named | {"metered_call", "card_sent", *CLUSTER_TABLES}

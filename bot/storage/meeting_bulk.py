@@ -8,24 +8,15 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.storage.models import MeetingRow, Member
 from bot.storage.models_records import ExpectedAttendee
 
-__all__ = ["ensure_roster_index", "meetings_of", "frozen_of", "roster_groups", "members_where", "people_of"]
+__all__ = ["meetings_of", "frozen_of", "roster_groups", "members_where", "people_of"]
 
 # id, branch id, name, rostered, role, category, position, party group
 PersonRow = tuple[int, int | None, str, bool, str, str, str, str]
-
-
-def ensure_roster_index(engine: Engine) -> None:
-    """The index roster_groups reads instead of the member table (no sort, no row look-ups: about a tenth of the
-    time over 100,000 members); made where missing at every start, like the ledger's guard."""
-    with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_member_roster_facts ON member "
-                             "(branch_id, rostered, category, position, party_group, role)")
 
 
 def meetings_of(*, session: Session, branch_ids: Iterable[int] | None, since: datetime, until: datetime

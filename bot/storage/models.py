@@ -35,6 +35,10 @@ class Branch(SQLModel, table=True):
 
 class Member(SQLModel, table=True):
     __tablename__ = "member"
+    # what roster_groups reads instead of the table (storage/meeting_bulk.py): no sort, no row look-ups, about a
+    # tenth of the time over 100,000 members
+    __table_args__ = (Index("ix_member_roster_facts", "branch_id", "rostered", "category", "position", "party_group",
+                            "role"),)
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100, index=True)
     branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
@@ -102,7 +106,10 @@ class ContestRound(_ContestSteps, table=True):
 
 class ContestAnswer(SQLModel, table=True):
     __tablename__ = "contest_answer"
-    __table_args__ = (UniqueConstraint("contest_id", "question_index", "member_id"),)
+    # time first, then what is counted: the dashboard's activity() reads a span from it (storage/dashboard.py);
+    # without it each 总览 scans every answer ever written (100,000: 40-50 ms a span, bench/dashboard.py)
+    __table_args__ = (UniqueConstraint("contest_id", "question_index", "member_id"),
+                      Index("ix_contest_answer_at", "answered_at", "member_id", "correct"))
     id: int | None = Field(default=None, primary_key=True)
     contest_id: int = Field(foreign_key="contest.id")
     question_index: int
@@ -160,7 +167,8 @@ class ProcessedMessage(SQLModel, table=True):
 
 class DailyAnswer(SQLModel, table=True):
     __tablename__ = "daily_answer"
-    __table_args__ = (UniqueConstraint("member_id", "day"),)
+    __table_args__ = (UniqueConstraint("member_id", "day"),
+                      Index("ix_daily_answer_at", "answered_at", "member_id", "correct"))  # see ContestAnswer
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id")
     day: str = Field(max_length=10)  # ISO date in Asia/Shanghai

@@ -46,7 +46,8 @@ class OutboxRow(SQLModel, table=True):
 class StudyRead(SQLModel, table=True):
     """已学: a member marked a study item read (points once per member and item)."""
     __tablename__ = "study_read"
-    __table_args__ = (UniqueConstraint("member_id", "item_id"), Index("ix_study_read_branch", "branch_id", "item_id"))
+    __table_args__ = (UniqueConstraint("member_id", "item_id"), Index("ix_study_read_branch", "branch_id", "item_id"),
+                      Index("ix_study_read_at", "read_at", "member_id"))  # the dashboard's activity() reads spans
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id")
     item_id: str = Field(max_length=200)
