@@ -7,11 +7,11 @@ import logging
 import os
 import secrets
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.cluster import inbox
 from bot.cluster.duties import LeaderDuties
-from bot.cluster.fence import Fence, leader_work
+from bot.cluster.fence import Fence, Fenced, Work, leader_work
 from bot.cluster.leadership import Leadership
 from bot.cluster.lease import Lease
 from bot.messages import Incoming, Outgoing
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["ClusterNode", "join_cluster"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class ClusterNode:
@@ -51,8 +52,8 @@ class ClusterNode:
         leader and has nothing to reply: the leader replies actively."""
         if self.leading():
             with leader_work() as work:
-                replies = dispatch(incoming)
-            if not work.refused:
+                replies = _fenced(lambda: dispatch(incoming), work)
+            if not work.refused and replies is not None:
                 return replies
         self.take(incoming)
         return []
@@ -64,9 +65,9 @@ class ClusterNode:
         to the inbox in one transaction."""
         if self.leading():
             with leader_work() as work:
-                replies = dispatch_many(incomings)
-            if not work.refused:
-                return replies
+                many = _fenced(lambda: dispatch_many(incomings), work)
+            if not work.refused and many is not None:
+                return many
         self.take(*incomings)
         return [[] for _ in incomings]
 
@@ -75,6 +76,17 @@ class ClusterNode:
             for incoming in incomings:
                 if not inbox.take(conn, incoming, self.holder):
                     log.info("inbox: %s/%s taken before; ignored", incoming.channel, incoming.message_id)
+
+
+def _fenced(dispatch: Callable[[], T], work: Work) -> T | None:
+    """The dispatcher's own recovery from a refused commit (reloading the contests from the database) commits
+    too, and is fenced in turn: that refusal ends the work here (the message goes to the inbox; the leadership,
+    told by the fence, steps down and drops what memory holds)."""
+    try:
+        return dispatch()
+    except Fenced:
+        work.refused = True
+        return None
 
 
 def join_cluster(app: App) -> ClusterNode:
