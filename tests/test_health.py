@@ -34,7 +34,7 @@ def unanswering() -> Iterator[int]:
 
 
 def test_both_doors_say_ok_and_ready_with_the_role_and_nothing_cached(app: App, database_url: str) -> None:
-    expected_role = "single" if database_url.startswith("sqlite") else "web"  # an app outside the cluster (studybot web)
+    expected_role = "single" if database_url.startswith("sqlite") else "web"  # outside a cluster
     for web in (build_web(app), build_dashboard(app)):  # `studybot run`, `studybot web`
         client = TestClient(web)
         health = client.get("/healthz")
