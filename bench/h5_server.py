@@ -35,6 +35,12 @@ BRANCH = "第一支部"
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
+def cpu_s() -> float:
+    """This process's CPU time (user + system), every thread's."""
+    times = os.times()
+    return times.user + times.system
+
+
 def rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * PAGE / 1e6
@@ -106,7 +112,7 @@ async def _serve(app: Any, web: Any, sock: Any, pipe: Connection, steps: list[tu
     loop, stop = asyncio.get_running_loop(), asyncio.Event()
     server = uvicorn.Server(uvicorn.Config(web, log_config=None, access_log=False, lifespan="off",
                                            timeout_keep_alive=30))
-    peak, before = [rss_mb()], [0.0]
+    peak, before, cpu = [rss_mb()], [0.0], [0.0]
 
     def sample() -> None:
         while not stop.is_set():
@@ -126,13 +132,15 @@ async def _serve(app: Any, web: Any, sock: Any, pipe: Connection, steps: list[tu
             count, distinct = session.execute(text(
                 "SELECT COUNT(*), COUNT(DISTINCT member_id * 1000 + question_index) FROM contest_answer "
                 "WHERE contest_id = :c"), {"c": contest_id}).one()
-        return {"stored": count, "distinct": distinct, "rss_before": before[0], "rss_peak": peak[0]}
+        return {"stored": count, "distinct": distinct, "rss_before": before[0], "rss_peak": peak[0],
+                "cpu": cpu_s() - cpu[0]}
 
     def control() -> None:
         while True:
             command = pipe.recv()
             if command[0] == "start":
                 before[0] = peak[0] = rss_mb()
+                cpu[0] = cpu_s()
                 pipe.send(asyncio.run_coroutine_threadsafe(start(), loop).result())
             elif command[0] == "stats":
                 pipe.send((list(steps), stored(command[1])))

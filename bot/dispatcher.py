@@ -102,7 +102,10 @@ class Dispatcher:
     def _in(self, session: Session, incoming: Incoming, now: datetime) -> list[Outgoing]:
         # 「开始\u200b竞赛」 is 开始竞赛, 「ＡＢ」 is AB: text is read as it looks
         text = plain_text((incoming.button or incoming.text or "")[:MAX_TEXT]).strip()
-        if not claim_message(session=session, channel=incoming.channel, message_id=incoming.message_id, now=now):
+        # no message id: no platform delivery that could come again (the live contest page's answers, which the
+        # contest's one-answer-per-member rule and its unique key guard), so nothing to claim
+        if incoming.message_id and not claim_message(session=session, channel=incoming.channel,
+                                                     message_id=incoming.message_id, now=now):
             log.info("platform retry of %s/%s ignored", incoming.channel, incoming.message_id)
             return []
         group = self._directory.group(session, incoming, now)
