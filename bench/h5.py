@@ -9,7 +9,9 @@ SystemClock. Its roster is one branch, 第一支部, of --clients members (the f
 contest of --questions questions in the branch's chat group (a sink channel), with h5.contest_links on.
 
 The members are asyncio clients on raw sockets in this process (httpx costs ~10x more CPU per connection, and the
-clients share the machine with the server): each opens the page's Server-Sent Events (/events) and keeps it open.
+clients share the machine with the server), on uvloop where it is installed as the service is (bot/service.run_loop:
+half the CPU per connection of asyncio's own loop): each opens the page's Server-Sent Events (/events) and keeps it
+open.
 Logging 10,000 members in through one-time links would be slow and measure the login, not the contest: each
 member's session cookie and CSRF token are made here directly with the Dashboard's Sessions (Sessions.new/dump,
 the service's web.secret), as a login would have set them.
@@ -44,6 +46,7 @@ from h5_server import SECRET, cpu_s, serve_in_child  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402
+from bot.service import run_loop  # noqa: E402
 from bot.web.auth import SESSION_COOKIE, Sessions  # noqa: E402
 
 FANOUT_S, ANSWERS_S, ANSWER_P99_MS, RSS_MB = 1.0, 10.0, 200.0, 300.0
@@ -264,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             wall, cpu = time.perf_counter(), cpu_s()
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn()) as bar:
-                go = asyncio.run(bench.run(members, args.questions, first, bar))
+                go = run_loop(bench.run(members, args.questions, first, bar))
             control.send(("stats", contest_id))
             steps, stats = reply(control, server)
             stats.update(wall=time.perf_counter() - wall, client_cpu=cpu_s() - cpu)

@@ -22,7 +22,7 @@ from sqlalchemy import text
 from bot.app import build_app
 from bot.clock import SystemClock
 from bot.messages import Chat, Incoming, Sender
-from bot.service import listen, tick_timers, tune_gc
+from bot.service import listen, run_loop, tick_timers, tune_gc
 from bot.services.contests.steps import ContestStep
 from bot.services.roster import import_roster
 from bot.services.roster_file import RosterRow
@@ -100,11 +100,11 @@ def serve_in_child(pipe: Connection, tmp: Path, members: int, questions: int, li
         import cProfile
         profile = cProfile.Profile()
         profile.enable()
-        asyncio.run(_serve(app, web, sock, pipe, steps, questions))
+        run_loop(_serve(app, web, sock, pipe, steps, questions))
         profile.disable()
         profile.dump_stats(os.environ["H5_PROFILE"])
     else:
-        asyncio.run(_serve(app, web, sock, pipe, steps, questions))
+        run_loop(_serve(app, web, sock, pipe, steps, questions))
 
 
 async def _serve(app: Any, web: Any, sock: Any, pipe: Connection, steps: list[tuple[int, float]],

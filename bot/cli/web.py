@@ -21,11 +21,10 @@ def serve(ctx: typer.Context, config: ConfigOption = None) -> None:
     """只运行管理后台网页（不连接任何渠道、不执行定时任务），地址为 server.host:server.port。"""
     if ctx.invoked_subcommand is not None:
         return
-    import asyncio
 
     import uvicorn
 
-    from bot.service import PortUnavailable, listen, tune_gc
+    from bot.service import PortUnavailable, listen, run_loop, tune_gc
     from bot.web import build_dashboard
 
     app = open_app(config)
@@ -43,7 +42,7 @@ def serve(ctx: typer.Context, config: ConfigOption = None) -> None:
     config_ = uvicorn.Config(build_dashboard(app), log_config=None, access_log=False, lifespan="off")
     tune_gc()  # as `studybot run`: the start-up objects out of the collector's scans (no 100 ms full collections)
     try:
-        asyncio.run(uvicorn.Server(config_).serve(sockets=[sock]))
+        run_loop(uvicorn.Server(config_).serve(sockets=[sock]))
     finally:
         app.close()
 
