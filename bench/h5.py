@@ -14,7 +14,8 @@ half the CPU per connection of asyncio's own loop): each opens the page's Server
 open.
 Logging 10,000 members in through one-time links would be slow and measure the login, not the contest: each
 member's session cookie and CSRF token are made here directly with the Dashboard's Sessions (Sessions.new/dump,
-the service's web.secret), as a login would have set them.
+the service's web.secret), as a login would have set them; a cookie the service renews (a minute after its last
+use) replaces it, as in a browser.
 
 Question 1 is the gathering: the pages connect during it; once all are open, every member answers it (at times
 spread over --spread seconds from that moment), the last answer closes it early, and the next questions come by
@@ -50,6 +51,7 @@ from bot.service import run_loop  # noqa: E402
 from bot.web.auth import SESSION_COOKIE, Sessions  # noqa: E402
 
 FANOUT_S, ANSWERS_S, ANSWER_P99_MS, RSS_MB = 1.0, 10.0, 200.0, 300.0
+SESSION = f" {SESSION_COOKIE}=".encode()
 CONNECTING = 400  # pages opening at once (the listen backlog is 2048; a burst of 10,000 SYNs overflows it)
 
 
@@ -60,6 +62,11 @@ class Member:
         self.member_id, self.cookie, self.csrf = member_id, cookie, csrf
         self.received: dict[int, float] = {}  # question number -> wall time the page got it
         self.answers: list[tuple[int, float, float, int]] = []  # (question, sent, took s, status)
+
+    def keep(self, header: bytes) -> None:
+        """The session cookie a response renews (once its last use is a minute old), kept as a browser keeps it."""
+        if header[:11].lower() == b"set-cookie:" and (at := header.find(SESSION)) > 0:
+            self.cookie = header[at + len(SESSION):].split(b";", 1)[0].decode()
 
 
 class Bench:
@@ -88,8 +95,8 @@ class Bench:
             if b" 200 " not in status:
                 self.errors.append(f"events: {status!r}")
                 return
-            while (await reader.readline()) not in (b"\r\n", b""):
-                pass
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                member.keep(line)
         self.opened += 1
         if self.opened == self.members:
             opened.set()
@@ -140,6 +147,8 @@ class Bench:
             self.errors.append(f"answer: {error}")
             return
         status = int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/1.1 ") else 0
+        for line in reply.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+            member.keep(line)
         member.answers.append((question["number"], started, time.time() - started, status))
         self.answered += 1
         if status != 200 and len(self.errors) < 20:
