@@ -22,7 +22,7 @@ from sqlalchemy import text
 from bot.app import build_app
 from bot.clock import SystemClock
 from bot.messages import Chat, Incoming, Sender
-from bot.service import listen, run_loop, tick_timers, tune_gc
+from bot.service import BACKLOG, listen, run_loop, tick_timers, tune_gc
 from bot.services.contests.steps import ContestStep
 from bot.services.roster import import_roster
 from bot.services.roster_file import RosterRow
@@ -93,7 +93,7 @@ def serve_in_child(pipe: Connection, tmp: Path, members: int, questions: int, li
     app.contests.steps.listen(noted)  # after the page's own listener: the time the broker had the step
     with app.db.session() as session:
         ids = list(session.execute(text("SELECT id FROM member ORDER BY id")).scalars())
-    sock = listen("127.0.0.1", 0, backlog=4096)
+    sock = listen("127.0.0.1", 0)
     tune_gc()
     pipe.send((sock.getsockname()[1], ids))
     if os.environ.get("H5_PROFILE"):
@@ -111,7 +111,7 @@ async def _serve(app: Any, web: Any, sock: Any, pipe: Connection, steps: list[tu
                  questions: int) -> None:
     loop, stop = asyncio.get_running_loop(), asyncio.Event()
     server = uvicorn.Server(uvicorn.Config(web, log_config=None, access_log=False, lifespan="off",
-                                           timeout_keep_alive=30))
+                                           timeout_keep_alive=30, backlog=BACKLOG))
     peak, before, cpu = [rss_mb()], [0.0], [0.0]
 
     def sample() -> None:

@@ -22,18 +22,23 @@ from bot.app import App
 from bot.web import build_web
 from safeio.oserrors import os_reason
 
-__all__ = ["serve", "listen", "run_loop", "tick_timers", "tune_gc", "PortUnavailable"]
+__all__ = ["serve", "listen", "run_loop", "tick_timers", "tune_gc", "PortUnavailable", "BACKLOG"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 TICK_SECONDS = 0.2
+# connections the kernel holds until the loop accepts them (capped by net.core.somaxconn, 4096 on current kernels).
+# uvicorn listens again with its own `backlog` (2048 unless told): pass this to its Config too. 10,000 members
+# answering within seconds fill 2,048 while the loop is busy a moment, and a connection dropped from a full queue is
+# tried again by the phone only a second later (bench/h5.py: thousands of one-second answers)
+BACKLOG = 4096
 
 
 class PortUnavailable(Exception):
     """server.host/server.port cannot be listened on; the text is for the admin."""
 
 
-def listen(host: str, port: int, backlog: int = 2048) -> socket.socket:
+def listen(host: str, port: int, backlog: int = BACKLOG) -> socket.socket:
     """The service's socket, listening before the channels start: a port already taken stops the start
     before anything connects, and a callback that comes while the channels start waits in the backlog
     instead of being refused. (uvicorn's own binding exits the process on failure, with an English log.)"""
@@ -93,7 +98,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     channels = list(app.channels.values())
     stop = stop or asyncio.Event()
     config = uvicorn.Config(build_web(app), host=server_settings.host, port=server_settings.port,
-                            log_config=None, access_log=False, lifespan="off")
+                            log_config=None, access_log=False, lifespan="off", backlog=BACKLOG)
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # ours below stop everything, not just uvicorn
     loop = asyncio.get_running_loop()
