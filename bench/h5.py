@@ -43,7 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402  (puts the project and tests/ on sys.path)
-from h5_server import SECRET, cpu_s, serve_in_child  # noqa: E402
+from h5_server import SECRET, cpu_s, serve_in_child, waited_s  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402
@@ -238,9 +238,12 @@ def report(members: list[Member], steps: list[tuple[int, float]], go: float, sta
     print()
     for what, figures, ok in rows:
         print(f"{'PASS' if ok else 'MISS'}  {what:<46} {figures}")
-    # not a goal: where the machine's time went (the clients share its cores with the service)
+    # not a goal: where the machine's time went (the clients share its cores with the service, and other processes
+    # may too: the time each loop was ready to run but waited for a core says how much)
     print(f"      {'CPU time from the start to the last answer':<46} service {stats['cpu']:.1f} s, clients "
           f"{stats['client_cpu']:.1f} s, over {stats['wall']:.1f} s of wall time on {os.cpu_count()} cores")
+    print(f"      {'waiting for a core (run-queue delay)':<46} service's loop {stats['waited']:.1f} s, clients' "
+          f"{stats['client_waited']:.1f} s")
     met = all(ok for _, _, ok in rows)
     print(f"\ngoals (fan-out ≤ {FANOUT_S:g} s, answers within {ANSWERS_S:g} s all stored once, answer p99 ≤ "
           f"{ANSWER_P99_MS:g} ms, server RSS ≤ {RSS_MB:g} MB): {'met' if met else 'MISSED'}")
@@ -273,13 +276,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"service up with {len(members):,} members, contest {contest_id} started "
                   f"({time.perf_counter() - started:.1f} s)", flush=True)
             bench = Bench(port, contest_id, args.spread, args.seed)
-            wall, cpu = time.perf_counter(), cpu_s()
+            wall, cpu, waited = time.perf_counter(), cpu_s(), waited_s()
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn()) as bar:
                 go = run_loop(bench.run(members, args.questions, first, bar))
             control.send(("stats", contest_id))
             steps, stats = reply(control, server)
-            stats.update(wall=time.perf_counter() - wall, client_cpu=cpu_s() - cpu)
+            stats.update(wall=time.perf_counter() - wall, client_cpu=cpu_s() - cpu, client_waited=waited_s() - waited)
         finally:
             if server.is_alive():
                 control.send(("stop",))

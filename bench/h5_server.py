@@ -41,6 +41,16 @@ def cpu_s() -> float:
     return times.user + times.system
 
 
+def waited_s() -> float:
+    """Seconds this process's main thread (its event loop) was ready to run but waited for a core (the kernel's
+    run-queue delay): what other processes on the machine cost it."""
+    try:
+        with open("/proc/self/schedstat") as schedstat:
+            return int(schedstat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * PAGE / 1e6
@@ -112,7 +122,7 @@ async def _serve(app: Any, web: Any, sock: Any, pipe: Connection, steps: list[tu
     loop, stop = asyncio.get_running_loop(), asyncio.Event()
     server = uvicorn.Server(uvicorn.Config(web, log_config=None, access_log=False, lifespan="off",
                                            timeout_keep_alive=30, backlog=BACKLOG))
-    peak, before, cpu = [rss_mb()], [0.0], [0.0]
+    peak, before, cpu, waited = [rss_mb()], [0.0], [0.0], [0.0]
 
     def sample() -> None:
         while not stop.is_set():
@@ -133,14 +143,14 @@ async def _serve(app: Any, web: Any, sock: Any, pipe: Connection, steps: list[tu
                 "SELECT COUNT(*), COUNT(DISTINCT member_id * 1000 + question_index) FROM contest_answer "
                 "WHERE contest_id = :c"), {"c": contest_id}).one()
         return {"stored": count, "distinct": distinct, "rss_before": before[0], "rss_peak": peak[0],
-                "cpu": cpu_s() - cpu[0]}
+                "cpu": cpu_s() - cpu[0], "waited": waited_s() - waited[0]}
 
     def control() -> None:
         while True:
             command = pipe.recv()
             if command[0] == "start":
                 before[0] = peak[0] = rss_mb()
-                cpu[0] = cpu_s()
+                cpu[0], waited[0] = cpu_s(), waited_s()
                 pipe.send(asyncio.run_coroutine_threadsafe(start(), loop).result())
             elif command[0] == "stats":
                 pipe.send((list(steps), stored(command[1])))
