@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.requests import Request, cookie_parser
 from starlette.responses import Response
@@ -16,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.web.security import SecurityHeaders, fixed_headers
 
-__all__ = ["PlainFront", "PlainRoute", "Reply", "cookies", "header", "read_body", "json_reply"]
+__all__ = ["PlainFront", "PlainRoute", "Reply", "cookies", "header", "read_body", "url_form", "json_reply"]
 
 # a route for this request (its arguments bound), or None: the request is the framework's
 PlainRoute = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -95,6 +96,23 @@ async def read_body(receive: Receive, limit: int) -> bytes | None:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def url_form(body: bytes) -> dict[str, str]:
+    """A url-encoded form's fields, the last value of a repeated one: what parse_qsl(keep_blank_values=True) reads,
+    without its generality's cost (a fifth of an answer's own time in the web layer)."""
+    fields: dict[str, str] = {}
+    for field in body.decode("utf-8", "replace").split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            fields[_unquoted(name)] = _unquoted(value)
+    return fields
+
+
+def _unquoted(text: str) -> str:
+    if "+" in text:
+        text = text.replace("+", " ")
+    return unquote(text, errors="replace") if "%" in text else text
 
 
 def json_reply(data: Any) -> bytes:

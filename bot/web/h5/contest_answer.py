@@ -6,8 +6,6 @@ within seconds."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
 from starlette.types import Receive, Scope, Send
 
 from bot.messages import Incoming, Priority, Sender
@@ -15,7 +13,7 @@ from bot.web.dashboard import Dashboard, Refused
 from bot.web.h5.answer_batch import AnswerBatch
 from bot.web.h5.contest_state import ENDED, find, takes_part
 from bot.web.h5.visitor import Visit, live_visit
-from bot.web.plain import Reply, header, json_reply, read_body
+from bot.web.plain import Reply, header, json_reply, read_body, url_form
 from bot.web.security import MAX_FORM_BYTES
 
 __all__ = ["AnswerRoute", "sender_id"]
@@ -95,4 +93,4 @@ class AnswerRoute:
             return None
         if not kind.startswith(URLENCODED):
             return {}
-        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        return url_form(body)
