@@ -49,3 +49,17 @@ def test_the_stream_of_an_unknown_contest_is_the_dashboard_s_page(tmp_path: Path
     page = login(live.app, "张三").get("/h5/contest/99999/events")
     assert page.status_code == 404 and "没有这场竞赛，请检查链接是否完整。" in page.text
     assert page.headers["x-frame-options"] == "DENY" and page.headers["cache-control"] == "no-store"
+
+
+def test_the_answer_form_reads_as_parse_qsl_reads_it() -> None:
+    import random
+    from urllib.parse import parse_qsl
+
+    from bot.web.plain import url_form
+
+    rng = random.Random(7)
+    bodies = [b"csrf=abc&question_key=contest%3A1%3Aq0&choice=%E5%AF%B9", b"a=1&a=2&b", b"&&x=&y=a+b%2Bc",
+              b"k=%zz%E5", b"=v&n=", "选=是".encode(), b"a=b=c", b"%E5%AF=1"]
+    bodies += [bytes(rng.choice(b"ab=&%+2E5AF") for _ in range(rng.randint(0, 14))) for _ in range(500)]
+    for body in bodies:
+        assert url_form(body) == dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)), body
