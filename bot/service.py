@@ -59,7 +59,8 @@ def listen(host: str, port: int, backlog: int = BACKLOG) -> socket.socket:
 def run_loop(main: Coroutine[Any, Any, T]) -> T:
     """Run `main` on the service's event loop: uvloop's where it is installed (uvicorn[standard] brings it on Linux
     and macOS), asyncio's own otherwise. uvloop does the sockets' work in C: with 10,000 members on the live
-    contest page, accepting, reading and writing connections was a third of the service's time (bench/h5.py)."""
+    contest page (bench/h5.py, a quiet machine) the answers' p99 was 80-90 ms on it against 263 ms on asyncio's
+    loop, for 6% less CPU."""
     try:
         import uvloop
     except ImportError:
