@@ -22,7 +22,7 @@ from sqlalchemy import text
 from bot.app import build_app
 from bot.clock import SystemClock
 from bot.messages import Chat, Incoming, Sender
-from bot.service import listen, tick_timers, tune_gc
+from bot.service import BACKLOG, listen, run_loop, tick_timers, tune_gc
 from bot.services.contests.steps import ContestStep
 from bot.services.roster import import_roster
 from bot.services.roster_file import RosterRow
@@ -33,6 +33,22 @@ from bot.web.h5.contest_view import question_part
 SECRET = "bench-h5-secret-0123456789abcdef"
 BRANCH = "第一支部"
 PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def cpu_s() -> float:
+    """This process's CPU time (user + system), every thread's."""
+    times = os.times()
+    return times.user + times.system
+
+
+def waited_s() -> float:
+    """Seconds this process's main thread (its event loop) was ready to run but waited for a core (the kernel's
+    run-queue delay): what other processes on the machine cost it."""
+    try:
+        with open("/proc/self/schedstat") as schedstat:
+            return int(schedstat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def rss_mb() -> float:
@@ -87,26 +103,26 @@ def serve_in_child(pipe: Connection, tmp: Path, members: int, questions: int, li
     app.contests.steps.listen(noted)  # after the page's own listener: the time the broker had the step
     with app.db.session() as session:
         ids = list(session.execute(text("SELECT id FROM member ORDER BY id")).scalars())
-    sock = listen("127.0.0.1", 0, backlog=4096)
+    sock = listen("127.0.0.1", 0)
     tune_gc()
     pipe.send((sock.getsockname()[1], ids))
     if os.environ.get("H5_PROFILE"):
         import cProfile
         profile = cProfile.Profile()
         profile.enable()
-        asyncio.run(_serve(app, web, sock, pipe, steps, questions))
+        run_loop(_serve(app, web, sock, pipe, steps, questions))
         profile.disable()
         profile.dump_stats(os.environ["H5_PROFILE"])
     else:
-        asyncio.run(_serve(app, web, sock, pipe, steps, questions))
+        run_loop(_serve(app, web, sock, pipe, steps, questions))
 
 
 async def _serve(app: Any, web: Any, sock: Any, pipe: Connection, steps: list[tuple[int, float]],
                  questions: int) -> None:
     loop, stop = asyncio.get_running_loop(), asyncio.Event()
     server = uvicorn.Server(uvicorn.Config(web, log_config=None, access_log=False, lifespan="off",
-                                           timeout_keep_alive=30))
-    peak, before = [rss_mb()], [0.0]
+                                           timeout_keep_alive=30, backlog=BACKLOG))
+    peak, before, cpu, waited = [rss_mb()], [0.0], [0.0], [0.0]
 
     def sample() -> None:
         while not stop.is_set():
@@ -126,13 +142,15 @@ async def _serve(app: Any, web: Any, sock: Any, pipe: Connection, steps: list[tu
             count, distinct = session.execute(text(
                 "SELECT COUNT(*), COUNT(DISTINCT member_id * 1000 + question_index) FROM contest_answer "
                 "WHERE contest_id = :c"), {"c": contest_id}).one()
-        return {"stored": count, "distinct": distinct, "rss_before": before[0], "rss_peak": peak[0]}
+        return {"stored": count, "distinct": distinct, "rss_before": before[0], "rss_peak": peak[0],
+                "cpu": cpu_s() - cpu[0], "waited": waited_s() - waited[0]}
 
     def control() -> None:
         while True:
             command = pipe.recv()
             if command[0] == "start":
                 before[0] = peak[0] = rss_mb()
+                cpu[0], waited[0] = cpu_s(), waited_s()
                 pipe.send(asyncio.run_coroutine_threadsafe(start(), loop).result())
             elif command[0] == "stats":
                 pipe.send((list(steps), stored(command[1])))

@@ -93,11 +93,13 @@ class Dispatcher:
                 deferred.defer_writes(session)  # the answers' rows: one executemany before the commit
                 incomings = [_encodable(incoming) for incoming in incomings]
                 claimed = claim_messages(session=session, messages=[
-                    (incoming.channel, incoming.message_id, incoming.received_at) for incoming in incomings])
+                    (incoming.channel, incoming.message_id, incoming.received_at) for incoming in incomings
+                    if incoming.message_id])  # none to claim without an id (see _in)
                 replies = []
                 for incoming in incomings:
                     key = (incoming.channel, incoming.message_id)
-                    replies.append(self._in(session, incoming, incoming.received_at, claimed=key in claimed))
+                    replies.append(self._in(session, incoming, incoming.received_at,
+                                            claimed=not incoming.message_id or key in claimed))
                     claimed.discard(key)  # the same message again later in the batch is a platform retry
                 deferred.write(session)
                 session.commit()
@@ -117,9 +119,11 @@ class Dispatcher:
         """`claimed`: whether the batch's claim took this message's id (None: claim it here)."""
         # 「开始\u200b竞赛」 is 开始竞赛, 「ＡＢ」 is AB: text is read as it looks
         text = plain_text((incoming.button or incoming.text or "")[:MAX_TEXT]).strip()
+        # no message id: no platform delivery that could come again (the live contest page's answers, which the
+        # contest's one-answer-per-member rule and its unique key guard), so nothing to claim
         if claimed is None:
-            claimed = claim_message(session=session, channel=incoming.channel, message_id=incoming.message_id,
-                                    now=now)
+            claimed = not incoming.message_id or claim_message(session=session, channel=incoming.channel,
+                                                               message_id=incoming.message_id, now=now)
         if not claimed:
             log.info("platform retry of %s/%s ignored", incoming.channel, incoming.message_id)
             return []

@@ -39,7 +39,7 @@ class Incoming:
     chat: Chat
     sender: Sender
     text: str
-    message_id: str  # the platform's id, for dedupe of retries
+    message_id: str  # the platform's id, for dedupe of retries; "" where no platform delivers it (a web page)
     received_at: datetime
     mentioned: bool = True
     button: str | None = None  # payload of a card button the member tapped ("B", "对", "AC")

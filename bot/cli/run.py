@@ -170,12 +170,12 @@ def run(
         if not add_platform_channels(app):
             asyncio.run(_chat(app, as_, group))
             return
-        from bot.service import PortUnavailable, serve
+        from bot.service import PortUnavailable, run_loop, serve
 
         server = app.settings.server
         typer.echo(f"studybot 已启动：渠道 {'、'.join(sorted(app.channels))}，"
                    f"回调地址 http://{server.host}:{server.port}/（Ctrl-C 退出）", err=True)
         try:
-            asyncio.run(serve(app))
+            run_loop(serve(app))
         except PortUnavailable as exc:
             raise fail(str(exc)) from None

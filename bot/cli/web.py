@@ -21,11 +21,10 @@ def serve(ctx: typer.Context, config: ConfigOption = None) -> None:
     """只运行管理后台网页（不连接任何渠道、不执行定时任务），地址为 server.host:server.port。"""
     if ctx.invoked_subcommand is not None:
         return
-    import asyncio
 
     import uvicorn
 
-    from bot.service import PortUnavailable, listen, tune_gc
+    from bot.service import BACKLOG, PortUnavailable, listen, run_loop, tune_gc
     from bot.web import build_dashboard
 
     app = open_app(config)
@@ -40,10 +39,10 @@ def serve(ctx: typer.Context, config: ConfigOption = None) -> None:
         raise fail(str(exc)) from None
     typer.echo(f"管理后台已启动：{web.address(server.host, server.port)}/（Ctrl-C 退出）。"
                "登录链接：studybot web link 姓名", err=True)
-    config_ = uvicorn.Config(build_dashboard(app), log_config=None, access_log=False, lifespan="off")
+    config_ = uvicorn.Config(build_dashboard(app), log_config=None, access_log=False, lifespan="off", backlog=BACKLOG)
     tune_gc()  # as `studybot run`: the start-up objects out of the collector's scans (no 100 ms full collections)
     try:
-        asyncio.run(uvicorn.Server(config_).serve(sockets=[sock]))
+        run_loop(uvicorn.Server(config_).serve(sockets=[sock]))
     finally:
         app.close()
 

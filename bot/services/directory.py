@@ -17,8 +17,7 @@ from sqlmodel import Session
 from bot.messages import Incoming
 from bot.services.context import GroupInfo, MemberInfo
 from bot.storage.branches import get_or_create_group
-from bot.storage.models import Member
-from bot.storage.people import branch_roster_size, find_member, register_member, rostered_count
+from bot.storage.people import branch_roster_size, find_member, member_row, register_member, rostered_count
 from safeio.names import clean_name
 
 __all__ = ["Directory", "BranchCount"]
@@ -107,10 +106,10 @@ class Directory:
         cached = self._members.get(key)
         if cached and now - cached[0] < _TTL:
             return cached[1]
-        member = session.get(Member, member_id)
-        if member is None or member.id is None:
+        row = member_row(session=session, member_id=member_id)
+        if row is None:
             raise LookupError(f"member {member_id} is gone")
-        info = MemberInfo(member.id, member.name, member.branch_id, member.role, bool(member.rostered))
+        info = MemberInfo(*row)
         self._remember(self._members, key, (now, info))
         return info
 

@@ -17,6 +17,7 @@ from bot.app import App
 from bot.storage.web_logins import signing_key
 from bot.web.auth import SESSION_COOKIE, SessionData, Sessions
 from bot.web.viewer import Viewer, viewer_of
+from bot.web.viewer_cache import ViewerCache
 
 __all__ = ["Dashboard", "Refused", "TEMPLATES", "STATIC", "script_json"]
 
@@ -76,8 +77,7 @@ class Dashboard:
         data = self.session_of(request)
         if data is None:
             raise Refused(401, NOT_LOGGED_IN, "请登录")
-        with self.app.db.engine.connect() as connection:  # a Core read: no ORM session per request
-            viewer = viewer_of(connection, data.member_id, self.app.settings.meetings.groups)
+        viewer = self.read_viewer(data.member_id)
         if viewer is None:
             raise Refused(401, NOT_LOGGED_IN, "请登录")
         renewed = self.sessions.touched(data, self.app.clock.now())
@@ -85,6 +85,16 @@ class Dashboard:
             request.state.set_cookie = lambda response: self.set_session(response, renewed)
         request.state.session = renewed
         return viewer
+
+    def read_viewer(self, member_id: int) -> Viewer | None:
+        """The member as a viewer, from the database; None when the member is gone."""
+        with self.app.db.engine.connect() as connection:  # a Core read: no ORM session per request
+            return viewer_of(connection, member_id, self.app.settings.meetings.groups)
+
+    @functools.cached_property
+    def viewers(self) -> ViewerCache:
+        """Members remembered for a minute: only for the live contest page's answers and streams (see the module)."""
+        return ViewerCache(self.read_viewer)
 
     def csrf(self, request: Request) -> str:
         data = getattr(request.state, "session", None)

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["SecurityHeaders", "form_fields", "form_lists", "MAX_FORM_BYTES", "csp"]
+__all__ = ["SecurityHeaders", "fixed_headers", "form_fields", "form_lists", "MAX_FORM_BYTES", "csp"]
 
 MAX_FORM_BYTES = 16 * 1024
 
@@ -32,6 +32,17 @@ def csp(frame_ancestors: list[str] | None = None) -> str:
             f"base-uri 'self'; form-action 'self'; frame-ancestors {ancestors}")
 
 
+def fixed_headers(frame_ancestors: list[str] | None = None) -> list[tuple[str, str]]:
+    """The headers every response carries (a page's also Cache-Control no-store). The live contest page's plain
+    routes (bot/web/plain.py) write them themselves."""
+    # Referrer-Policy same-origin: a login link's token must not leave in a Referer
+    fixed = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin")]
+    if not frame_ancestors:
+        fixed.append(("X-Frame-Options", "DENY"))
+    fixed.append(("Content-Security-Policy", csp(frame_ancestors)))
+    return fixed
+
+
 class SecurityHeaders:
     """The headers above on every response, and the session's renewed cookie (Dashboard.viewer leaves it in the
     request's state). A plain ASGI middleware, not `@app.middleware("http")`: that one (BaseHTTPMiddleware) runs each
@@ -40,12 +51,7 @@ class SecurityHeaders:
 
     def __init__(self, app: ASGIApp, frame_ancestors: list[str] | None = None) -> None:
         self.app = app
-        # Referrer-Policy same-origin: a login link's token must not leave in a Referer
-        fixed = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin")]
-        if not frame_ancestors:
-            fixed.append(("X-Frame-Options", "DENY"))
-        fixed.append(("Content-Security-Policy", csp(frame_ancestors)))
-        self.fixed = fixed
+        self.fixed = fixed_headers(frame_ancestors)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -1,6 +1,11 @@
 """The fan-out of the live contest page's Server-Sent Events: per contest, each step is encoded once (a member's
-version and the public one) and the same bytes are written to every open page. Subscribers wait on one shared
-future per contest (no task, no queue per page): a step wakes them all, each writes the events it has not seen.
+version and the public one) and the same bytes are written to every open page.
+
+A page is the plain ASGI route's coroutine (bot/web/h5/live_routes.py) waiting on a future of its own; a step sets
+every page's future of its contest, each page writes the events it has not seen through ASGI `send`. No queue, no
+generator, no task group per page: 10,000 pages open held ~50 KB each behind a StreamingResponse. A page that goes
+away is seen by one small task per page waiting on ASGI `receive` (the server says http.disconnect), which wakes the
+page so that it leaves.
 
 Runs on the service's loop. A step may be published from another thread (tests drive the timers from theirs):
 it is then handed to the loop with call_soon_threadsafe."""
@@ -10,14 +15,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import AsyncIterator
 from typing import Any
+
+from starlette.types import Receive, Send
 
 __all__ = ["Broker", "encode"]
 
 KEEP = 8  # recent steps a slow page may still catch up on (a reveal and the standings come in one tick)
 KEEPALIVE = 15.0  # seconds: a comment line keeps proxies from closing a quiet stream
 MAX_TOPICS = 2000  # contests remembered; the oldest without a page open are forgotten beyond this
+SLICE = 500  # pages woken per turn of the loop
+HELLO = b"retry: 3000\n: connected\n\n"
+KEEPALIVE_LINE = b": keepalive\n\n"
 
 
 def encode(seq: int, data: dict[str, Any]) -> bytes:
@@ -25,23 +34,47 @@ def encode(seq: int, data: dict[str, Any]) -> bytes:
     return f"id: {seq}\nevent: step\ndata: {text}\n\n".encode()
 
 
+class Page:
+    __slots__ = ("wake", "gone")
+
+    def __init__(self) -> None:
+        self.wake: asyncio.Future[None] | None = None
+        self.gone = False
+
+    def rouse(self) -> None:
+        if self.wake is not None and not self.wake.done():
+            self.wake.set_result(None)
+
+    def leave(self, _: object = None) -> None:
+        self.gone = True
+        self.rouse()
+
+
 class Topic:
-    __slots__ = ("seq", "events", "latest", "waiter", "pages")
+    __slots__ = ("seq", "events", "latest", "pages", "keepalive")
 
     def __init__(self) -> None:
         self.seq = 0
         self.events: deque[tuple[int, bytes, bytes]] = deque(maxlen=KEEP)  # (seq, member's, public)
         self.latest: tuple[dict[str, Any], dict[str, Any]] | None = None  # the last step's views, for /state
-        self.waiter: asyncio.Future[None] | None = None
-        self.pages = 0
+        self.pages: dict[Page, None] = {}  # in the order they opened: the first come are written to first
+        self.keepalive: asyncio.TimerHandle | None = None  # one timer per topic, not per page
+
+    def rouse(self, loop: asyncio.AbstractEventLoop) -> None:
+        _rouse(loop, list(self.pages), 0)
+
+    def keep_alive(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.keepalive = None
+        self.rouse(loop)
 
 
-def _wake(topic: Topic, waiter: asyncio.Future[None]) -> None:
-    """A quiet topic's pages wake every KEEPALIVE seconds to write a keepalive line."""
-    if topic.waiter is waiter:
-        topic.waiter = None
-    if not waiter.done():
-        waiter.set_result(None)
+def _rouse(loop: asyncio.AbstractEventLoop, pages: list[Page], start: int) -> None:
+    """Wakes SLICE pages, and the next SLICE on the loop's next turn: the answers that come in while a step goes
+    out to 10,000 pages wait for one slice's writes (~20 ms), not for all of them (~0.4 s)."""
+    for page in pages[start:start + SLICE]:
+        page.rouse()
+    if start + SLICE < len(pages):
+        loop.call_soon(_rouse, loop, pages, start + SLICE)
 
 
 class Broker:
@@ -56,7 +89,7 @@ class Broker:
 
     def pages(self, contest_id: int) -> int:
         topic = self._topics.get(contest_id)
-        return topic.pages if topic else 0
+        return len(topic.pages) if topic else 0
 
     def publish(self, contest_id: int, member: dict[str, Any], public: dict[str, Any]) -> None:
         loop = self._loop
@@ -74,9 +107,8 @@ class Broker:
         topic.seq += 1
         topic.latest = (member, public)
         topic.events.append((topic.seq, encode(topic.seq, member), encode(topic.seq, public)))
-        waiter, topic.waiter = topic.waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if topic.pages and self._loop is not None:  # pages are only ever open on the loop: the one `serve` runs on
+            topic.rouse(self._loop)
 
     def _topic(self, contest_id: int) -> Topic:
         topic = self._topics.get(contest_id)
@@ -87,28 +119,44 @@ class Broker:
             topic = self._topics[contest_id] = Topic()
         return topic
 
-    async def stream(self, contest_id: int, member: bool) -> AsyncIterator[bytes]:
-        """The events of `contest_id` from now on (the page has read the current state from /state)."""
+    async def serve(self, contest_id: int, member: bool, send: Send, receive: Receive) -> None:
+        """Writes the events of `contest_id` from now on (the page has read the current state from /state) as the
+        body of a response already started, until the page goes away."""
         loop = self._loop = asyncio.get_running_loop()
         topic = self._topic(contest_id)
         seen = topic.seq
-        topic.pages += 1
+        page = Page()
+        topic.pages[page] = None
+        watch = loop.create_task(_gone(receive))
+        watch.add_done_callback(page.leave)
         try:
-            yield b"retry: 3000\n: connected\n\n"
-            while True:
+            await _write(send, HELLO)
+            while not page.gone:
                 if topic.seq > seen:
-                    fresh = [e for e in topic.events if e[0] > seen]
+                    fresh = [e[1] if member else e[2] for e in topic.events if e[0] > seen]
                     seen = topic.seq
-                    yield b"".join(e[1] if member else e[2] for e in fresh)
+                    await _write(send, fresh[0] if len(fresh) == 1 else b"".join(fresh))
                     continue
-                if topic.waiter is None:
-                    topic.waiter = loop.create_future()
-                    loop.call_later(self.keepalive, _wake, topic, topic.waiter)  # one keepalive timer per topic
-                # shield: a page that goes away cancels its own wait, not the shared future. Not asyncio.wait(…,
-                # timeout): it removes each page's callback from the shared future again, a scan of all the
-                # others' (10,000 pages: O(n²), seconds per step in bench/h5.py)
-                await asyncio.shield(topic.waiter)
-                if topic.seq == seen:
-                    yield b": keepalive\n\n"
+                page.wake = loop.create_future()
+                if topic.keepalive is None:
+                    topic.keepalive = loop.call_later(self.keepalive, topic.keep_alive, loop)
+                await page.wake
+                page.wake = None
+                if topic.seq == seen and not page.gone:
+                    await _write(send, KEEPALIVE_LINE)
         finally:
-            topic.pages -= 1
+            topic.pages.pop(page, None)
+            watch.cancel()
+            if not topic.pages and topic.keepalive is not None:
+                topic.keepalive.cancel()
+                topic.keepalive = None
+
+
+async def _write(send: Send, chunk: bytes) -> None:
+    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+
+async def _gone(receive: Receive) -> None:
+    """Returns once the server says the page went away (a GET's body, empty, comes first)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass

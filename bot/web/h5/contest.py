@@ -7,28 +7,30 @@ button, so a guessed id gives nothing more than a question.
   question, the podium and a 全委竞赛's branch standings — at the same moments as the chat groups;
 - `/events`: Server-Sent Events, fed by the contest service's steps (StepHub) through one broker per service;
 - `/state`: the current state as JSON, read when the page opens or reconnects, and polled where SSE fails;
-- `/answer`: bot/web/h5/contest_answer.py."""
+- `/answer`: bot/web/h5/contest_answer.py.
+
+`/events` and `/answer` carry the crowd: they are plain ASGI routes in front of the framework
+(bot/web/h5/live_routes.py); the page and `/state` are read once per page opened and stay FastAPI routes."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
 from bot.web.dashboard import Dashboard, script_json
 from bot.web.h5.broker import Broker
-from bot.web.h5.contest_answer import add_answer_route
 from bot.web.h5.contest_state import find, publish_step, state_of, takes_part
+from bot.web.h5.live_routes import LiveRoutes
 from bot.web.h5.visitor import login_path, visitor
 
 __all__ = ["add_contest_live_page"]
 
 
-def add_contest_live_page(web: FastAPI, dash: Dashboard) -> Broker:
+def add_contest_live_page(web: FastAPI, dash: Dashboard) -> LiveRoutes:
+    """The page and /state on `web`; the returned plain routes (/answer, /events) go in front of it."""
     broker = Broker()
     dash.app.contests.steps.listen(lambda step: publish_step(dash, broker, step))
-    web.state.contest_broker = broker
-    add_answer_route(web, dash)  # the busiest route first
 
     @web.get("/h5/contest/{contest_id}")
     async def contest_page(request: Request, contest_id: str) -> Response:
@@ -44,11 +46,4 @@ def add_contest_live_page(web: FastAPI, dash: Dashboard) -> Broker:
         return JSONResponse(state_of(dash, broker, found, visitor(dash, request)),
                             headers={"Cache-Control": "no-store"})
 
-    @web.get("/h5/contest/{contest_id}/events")
-    async def contest_events(request: Request, contest_id: str) -> StreamingResponse:
-        found = find(dash, contest_id)
-        member = takes_part(visitor(dash, request), found)
-        return StreamingResponse(broker.stream(found.contest_id, member), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
-
-    return broker
+    return LiveRoutes(dash, broker)

@@ -1,25 +1,26 @@
 """POST /h5/contest/{id}/answer: a logged-in member's answer from the live contest page, through the same road and
 the same answer policy as a tap on a chat card (bot/services/contests/answering.py): one answer per member per
 question, whichever comes first, page or chat; late, repeated, another question's, forged, a contest that ended —
-refused with the policy's own words, nothing stored."""
+refused with the policy's own words, nothing stored. A plain ASGI route (bot/web/plain.py): 10,000 members answer
+within seconds."""
 
 from __future__ import annotations
 
-import uuid
-
-from fastapi import FastAPI
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from bot.messages import Incoming, Priority, Sender
 from bot.web.dashboard import Dashboard, Refused
 from bot.web.h5.answer_batch import AnswerBatch
 from bot.web.h5.contest_state import ENDED, find, takes_part
-from bot.web.h5.visitor import visitor
+from bot.web.h5.visitor import Visit, live_visit
+from bot.web.plain import Reply, header, json_reply, read_body, url_form
+from bot.web.security import MAX_FORM_BYTES
 
-__all__ = ["add_answer_route", "sender_id"]
+__all__ = ["AnswerRoute", "sender_id"]
 
 MAX_ANSWER = 200  # characters: a 填空 answer is a few words
+JSON = b"application/json"
+URLENCODED = b"application/x-www-form-urlencoded"
 
 
 def sender_id(member_id: int) -> str:
@@ -27,46 +28,69 @@ def sender_id(member_id: int) -> str:
     return f"h5:{member_id}"
 
 
-def told(status: int, ok: bool, message: str, answer: str = "") -> JSONResponse:
-    return JSONResponse({"ok": ok, "message": message, "answer": answer}, status_code=status)
+class AnswerRoute:
+    def __init__(self, dash: Dashboard, reply: Reply) -> None:
+        self._dash, self._reply = dash, reply
+        self._batch = AnswerBatch(dash.app)  # answers share a commit, a few milliseconds' worth at a time
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send, contest: str) -> None:
+        visit = live_visit(self._dash, scope)
+        cookie = visit.set_cookie if visit is not None else []
+        status, ok, message, answer = await self._answer(scope, receive, visit, contest)
+        body = json_reply({"ok": ok, "message": message, "answer": answer})
+        await self._reply.whole(send, status, body, JSON, cookie)
 
-def add_answer_route(web: FastAPI, dash: Dashboard) -> None:
-    batch = AnswerBatch(dash.app)  # answers share a commit, a few milliseconds' worth at a time
-
-    # async: the contest's in-memory state is the service loop's alone (bot/service.py), as for the chat callbacks
-    @web.post("/h5/contest/{contest_id}/answer")
-    async def answer(request: Request, contest_id: str) -> JSONResponse:
-        member = visitor(dash, request)
-        if member is None:
-            return told(401, False, "请先登录后再作答。")
-        form = await request.form()
-        if not dash.sessions.csrf_ok(request.state.session, str(form.get("csrf") or "")):
-            return told(403, False, "页面已过期，请刷新页面后再作答。")
+    async def _answer(self, scope: Scope, receive: Receive, visit: Visit | None,
+                      contest: str) -> tuple[int, bool, str, str]:
+        """(status, ok, what the member is told, the answer that counts)."""
+        if visit is None:
+            return 401, False, "请先登录后再作答。", ""
+        form = await self._form(scope, receive)
+        if form is None:
+            return 413, False, "提交的内容过长，请刷新页面后重新作答。", ""
+        if not self._dash.sessions.csrf_ok(visit.session, form.get("csrf", "")):
+            return 403, False, "页面已过期，请刷新页面后再作答。", ""
         try:
-            found = find(dash, contest_id)
+            found = find(self._dash, contest)
         except Refused as refused:
-            return told(refused.status, False, refused.message)
+            return refused.status, False, refused.message, ""
         if found.running is None:
-            return told(410, False, ENDED)
+            return 410, False, ENDED, ""
+        member = visit.viewer
         if not takes_part(member, found):
-            return told(403, False, "这是其他支部的竞赛，您不能作答。")
-        choice = str(form.get("choice") or form.get("text") or "").strip()[:MAX_ANSWER]
+            return 403, False, "这是其他支部的竞赛，您不能作答。", ""
+        choice = (form.get("choice") or form.get("text") or "").strip()[:MAX_ANSWER]
         if not choice:
-            return told(400, False, "请先选择或填写答案。")
+            return 400, False, "请先选择或填写答案。", ""
         user = sender_id(member.member_id)
-        incoming = Incoming(chat=found.running.chat, sender=Sender(user, member.name), text=choice,
-                            message_id=f"h5:{uuid.uuid4().hex}", received_at=dash.app.clock.now(), button=choice,
-                            question_key=str(form.get("question_key") or "")[:40], member_id=member.member_id)
-        replies = await batch.handle(incoming)  # after the commit that stored it
+        app = self._dash.app
+        # no platform message id: a page's answer is no platform delivery to be retried, and a second POST meets
+        # the contest's own one-answer-per-member rule (and contest_answer's unique key), not a dedupe row
+        incoming = Incoming(chat=found.running.chat, sender=Sender(user, member.name), text=choice, message_id="",
+                            received_at=app.clock.now(), button=choice,
+                            question_key=(form.get("question_key") or "")[:40], member_id=member.member_id)
+        replies = await self._batch.handle(incoming)  # after the commit that stored it
         notes = [r for r in replies if r.private_to == user]
         steps = [r for r in replies if not r.private_to and r.priority is Priority.STEP]
-        dash.app.send(steps)  # everyone expected has answered: the reveal goes to the group now
+        app.send(steps)  # everyone expected has answered: the reveal goes to the group now
         if notes:
             note = notes[0]
             ok = note.text.startswith("已作答")
-            return told(200 if ok else 409, ok, note.text, note.answer)
+            return 200 if ok else 409, ok, note.text, note.answer
         if steps:
-            return told(200, True, "已作答，本题答案已揭晓。", choice)
+            return 200, True, "已作答，本题答案已揭晓。", choice
         other = [r.text for r in replies if not r.private_to]
-        return told(500, False, other[0] if other else "作答没有成功，请稍后再试。")
+        return 500, False, other[0] if other else "作答没有成功，请稍后再试。", ""
+
+    async def _form(self, scope: Scope, receive: Receive) -> dict[str, str] | None:
+        """The form's fields (the last value of a repeated one, as Starlette's form() gives); None when too long."""
+        kind = header(scope, b"content-type")
+        if kind.startswith(b"multipart/form-data"):  # not what the page sends; read as the framework reads it
+            async with self._reply.request(scope, receive).form() as form:
+                return {key: value for key, value in form.items() if isinstance(value, str)}
+        body = await read_body(receive, MAX_FORM_BYTES)
+        if body is None:
+            return None
+        if not kind.startswith(URLENCODED):
+            return {}
+        return url_form(body)

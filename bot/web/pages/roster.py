@@ -144,6 +144,7 @@ def _import(dash: Dashboard, viewer: Viewer, sent: Upload) -> list[str] | str:
                 "请稍后重新上传同一文件补全，已写入的成员不会重复。"]
     finally:
         dash.app.dispatcher.forget_directory()
+        dash.viewers.clear()
     new = f"（本次新建 {result.new_branches} 个）" if result.new_branches else ""
     moves = "".join(f"；转支部：{name}（{old} → {to}）" for name, old, to in result.moves)
     note = f"。{read.ignored_note()}" if read.ignored_note() else ""
