@@ -20,6 +20,7 @@ both ways (the cell grid before, the write-only writer now).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import re
 import statistics
 import sys
@@ -192,11 +193,14 @@ def time_export(client: httpx.Client) -> bool:
 
 
 def answer_rates(app, clock, client: httpx.Client, pages: list[str], groups: int, per_group: int) -> None:
-    """bench/answers.py's run() through the same App, alone and while a thread keeps loading dashboard pages."""
+    """bench/answers.py's scenario through the same App (the ingress open, 256 senders, as `studybot run` takes
+    the platforms' messages), alone and while a thread keeps loading dashboard pages."""
     tag = datetime.now().strftime("%H%M%S")
     # the contests' messages go to a sink, as in bench/answers.py (else each is an error line: no channel to send to)
     app.channels.setdefault("bench", type("Sink", (), {"name": "bench", "send": lambda self, m: None})())
-    quiet, _ = answers.run(app, clock, groups, per_group, f"q{tag}")
+    app.ingress.window = 0.003
+    driver = answers.Driver(app, 256, sequential=False)
+    quiet = asyncio.run(answers.scenario(driver, clock, groups, per_group, f"q{tag}"))
     stop, loaded = threading.Event(), [0]
 
     def load() -> None:
@@ -206,14 +210,12 @@ def answer_rates(app, clock, client: httpx.Client, pages: list[str], groups: int
 
     loader = threading.Thread(target=load, daemon=True)
     loader.start()
-    busy, _ = answers.run(app, clock, groups, per_group, f"l{tag}")
+    busy = asyncio.run(answers.scenario(driver, clock, groups, per_group, f"l{tag}"))
     stop.set()
     loader.join()
     print()
-    for title, lat in ((f"answers alone ({groups}x{per_group})", quiet),
-                       (f"answers beside the dashboard ({loaded[0]} pages loaded meanwhile)", busy)):
-        print(f"{title}: {len(lat) / sum(lat):,.0f} answers/s, p50 {statistics.median(lat) * 1000:.2f} ms, "
-              f"p99 {percentile(lat, 99) * 1000:.2f} ms")
+    print(quiet.line(f"answers alone ({groups}x{per_group})"))
+    print(busy.line(f"answers beside the dashboard ({loaded[0]} pages loaded meanwhile)"))
 
 
 def main() -> int:
