@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from helpers import T0, RecordingChannel, create_database, make_app
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
+from pg_databases import database_url as pg_url
+from pg_databases import postgres_database
 
 from bot.app import App
 from bot.clock import ManualClock
@@ -67,19 +66,11 @@ def postgres_template() -> Iterator[str]:
     """A database with studybot's schema, made once per test process: each test's database is a copy of it
     (CREATE DATABASE … TEMPLATE), which takes a tenth of the second that making the schema took in every test."""
     assert POSTGRES
-    server = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    name = f"studybot_template_{uuid.uuid4().hex[:12]}"
-    with server.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        template = Database(make_url(POSTGRES).set(database=name).render_as_string(hide_password=False))
+    with postgres_database(POSTGRES, "studybot_template") as name:
+        template = Database(pg_url(POSTGRES, name))
         template.create_schema()
         template.dispose()  # a template takes no copies while anyone is connected to it
         yield name
-    finally:
-        with server.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"] if POSTGRES else ["sqlite"])
@@ -87,17 +78,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/t.db"
         return
-    template = request.getfixturevalue("postgres_template")
-    server = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    name = f"studybot_test_{uuid.uuid4().hex[:12]}"
-    with server.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    try:
-        yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.dispose()
+    assert POSTGRES
+    with postgres_database(POSTGRES, template=request.getfixturevalue("postgres_template")) as name:
+        yield pg_url(POSTGRES, name)
 
 
 # scripts/test's second run: only the tests that take `database_url`, on PostgreSQL (their SQLite runs were in the
@@ -120,16 +103,8 @@ def postgres_url() -> Iterator[str]:
     """A PostgreSQL database of the test's own (several instances need it); skipped, and said, without a server."""
     if not POSTGRES:
         pytest.skip("未设置 STUDYBOT_TEST_POSTGRES：多实例（PostgreSQL）测试未运行")
-    server = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    name = f"studybot_test_{uuid.uuid4().hex[:12]}"
-    with server.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.dispose()
+    with postgres_database(POSTGRES) as name:
+        yield pg_url(POSTGRES, name)
 
 
 @pytest.fixture

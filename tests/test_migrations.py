@@ -9,7 +9,6 @@ import linecache
 import os
 import sys
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from migration_scripts import GATES, TEST_REVISION, Gate, scripts_with
+from pg_databases import database_url as pg_url
+from pg_databases import postgres_database
 from schema_rows import every_row, fill_every_table
-from sqlalchemy.engine import make_url
 
 from bot.storage import schema
 from bot.storage.db import Database, DatabaseUnavailable
@@ -43,16 +43,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     if not POSTGRES:
         pytest.skip("未设置 STUDYBOT_TEST_POSTGRES：迁移测试只在 SQLite 上运行")
-    server = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    name = f"studybot_migrations_{uuid.uuid4().hex[:12]}"
-    with server.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        server.dispose()
+    with postgres_database(POSTGRES, "studybot_migrations") as name:
+        yield pg_url(POSTGRES, name)
 
 
 @pytest.fixture
