@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import linecache
 import os
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -228,3 +229,15 @@ def wait_for_a_waiting_advisory_lock(url: str) -> None:
         raise AssertionError("the second instance never waited for the upgrade lock")
     finally:
         engine.dispose()
+
+
+def test_head_is_the_newest_revision_and_an_up_to_date_start_needs_no_alembic(tmp_path: Path) -> None:
+    from bot.storage.migrations import HEAD
+
+    assert HEAD == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    url = f"sqlite:///{tmp_path}/t.db"
+    Database(url).create_schema()  # made (Alembic runs)
+    started = subprocess.run(  # a start on it, as every `studybot` command makes one: the one query, no Alembic
+        [sys.executable, "-c", "import sys; from bot.storage.db import Database; d = Database(sys.argv[1]); "
+         "d.create_schema(); print('alembic' in sys.modules)", url], capture_output=True, text=True, check=True)
+    assert started.stdout.split()[-1] == "False", started.stdout + started.stderr
