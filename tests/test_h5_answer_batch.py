@@ -1,4 +1,4 @@
-"""The live contest page's answers share a transaction (App.handle_many, bot/web/h5/answer_batch.py): each is still
+"""The live contest page's answers share a transaction (App.handle_many, the page's bot/ingress.py): each is still
 taken by the one answer policy and stored once, each member told what a single answer would have told them; a batch
 whose transaction fails is handled again message by message, nothing lost and nothing stored twice."""
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from starlette.types import Receive, Scope, Send
 
+from bot.ingress import Ingress
 from bot.messages import Incoming, Priority, Sender
 from bot.web.dashboard import Dashboard, Refused
-from bot.web.h5.answer_batch import AnswerBatch
 from bot.web.h5.contest_state import ENDED, find, takes_part
 from bot.web.h5.visitor import Visit, live_visit
 from bot.web.plain import Reply, header, json_reply, read_body, url_form
@@ -31,7 +31,9 @@ def sender_id(member_id: int) -> str:
 class AnswerRoute:
     def __init__(self, dash: Dashboard, reply: Reply) -> None:
         self._dash, self._reply = dash, reply
-        self._batch = AnswerBatch(dash.app)  # answers share a commit, a few milliseconds' worth at a time
+        # answers share a commit, a few milliseconds' worth at a time: an ingress of the page's own, open in every
+        # process that serves the page (`studybot web` too), whatever the app's own ingress is set to
+        self._batch = Ingress(dash.app.handle_many)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, contest: str) -> None:
         visit = live_visit(self._dash, scope)
