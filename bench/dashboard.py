@@ -10,7 +10,7 @@ Server time is taken by an ASGI wrapper around the dashboard (request in to last
 time over loopback is shown beside it, and the process's CPU time per request (server and client: on a busy machine
 the wall times grow with the load, the CPU time much less). Export memory is the server process's peak RSS over its
 RSS before (sampled every 5 ms; the server is this process), and the 100,000-row export's tracemalloc peak written
-both ways (the cell grid before, the write-only writer now).
+both ways (the cell grid before, the streamed writer now).
 
     .venv/bin/python bench/dashboard.py --db /tmp/dash.db                  # full size (build: minutes; kept)
     .venv/bin/python bench/dashboard.py --members 5000 --branches 50 --rows 50000 --repeat 20   # quick
@@ -183,7 +183,7 @@ def time_export(client: httpx.Client) -> bool:
 
     from openpyxl import load_workbook
 
-    # counted, not max_row: a write-only sheet has no <dimension> for a read-only reader to take it from
+    # counted, not max_row: a streamed sheet's <dimension> is not trusted for a read-only reader to take it from
     rows = sum(1 for _ in load_workbook(BytesIO(response.content), read_only=True).active.iter_rows(values_only=True))
     ok = took <= EXPORT_S and grown <= EXPORT_MB
     print(f"\nexport.xlsx period=all: {rows - 1:,} rows, {len(response.content) / 1e6:.1f} MB file, {took:.2f} s, "

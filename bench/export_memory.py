@@ -1,6 +1,6 @@
-"""The 排行 .xlsx of 100,000 members written both ways, each in a forked child, for bench/dashboard.py: the cell grid
-(rank_book, what the export used before) and openpyxl's write-only writer (rank_xlsx, what it uses now); the memory is
-the child's RSS growth over its own before (sampled every 5 ms)."""
+"""The 排行 .xlsx of 100,000 members written both ways, each in a forked child, for bench/dashboard.py: the cell
+grid (rank_book, what the export used before) and the streamed writer (rank_xlsx: XlsxWriter, what it uses now);
+the memory is the child's RSS growth over its own before (sampled every 5 ms)."""
 
 from __future__ import annotations
 
@@ -54,12 +54,12 @@ def _write_in_child(way: str, rows: int, out) -> None:
 
 def export_memory(rows: int = 100_000) -> None:
     """The 排行 .xlsx of `rows` members written both ways, each in a forked child (RSS growth over the child's own
-    before): the cell grid (rank_book, what the export used before) and the write-only writer (rank_xlsx, now)."""
+    before): the cell grid (rank_book, what the export used before) and the streamed writer (rank_xlsx, now)."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
     print()
-    for way, label in (("before", "rank_book (cell grid)"), ("after", "rank_xlsx (write-only)")):
+    for way, label in (("before", "rank_book (cell grid)"), ("after", "rank_xlsx (streamed)")):
         mine, theirs = context.Pipe()
         child = context.Process(target=_write_in_child, args=(way, rows, theirs))
         child.start()

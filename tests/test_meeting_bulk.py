@@ -1,6 +1,6 @@
 """The 三会一课 report read in one pass (bot/services/meeting_records.py): the roster facts grouped in SQL equal
 MeetingReports.facts per branch, several reports from one read equal report() one by one, a read-only report
-(总览) writes no frozen 应到, and the 排行 .xlsx written in write-only mode holds the same sheet as rank_book."""
+(总览) writes no frozen 应到, and the 排行 .xlsx streamed by lean_book_bytes holds the same sheet as rank_book."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from io import BytesIO
 from pathlib import Path
 
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import event
 from sqlmodel import func, select
 
@@ -117,7 +118,10 @@ def _sheet(body: bytes) -> tuple:
     sheet = load_workbook(BytesIO(body)).active
     cells = [[(c.value, c.number_format if c.value is not None and c.row > 1 else None, c.font.b) for c in row]
              for row in sheet.iter_rows()]
-    widths = {k: d.width for k, d in sheet.column_dimensions.items() if d.width}
+    # the width Excel shows: XlsxWriter stores Excel's own padded width (20 is written 20.71, as Excel itself does)
+    # and one range for neighbouring columns of the same width
+    widths = {get_column_letter(i): int(d.width) for d in sheet.column_dimensions.values() if d.width
+              for i in range(d.min, d.max + 1)}
     return sheet.title, sheet.freeze_panes, cells, widths
 
 

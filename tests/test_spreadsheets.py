@@ -84,3 +84,27 @@ def test_a_report_that_cannot_be_written_is_said_in_one_line(odd_names: Path, tm
     result = invoke(odd_names, *args, "--output", str(out))
     assert result.exit_code == 1 and result.output.startswith(f"无法写入 {out}："), result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_streamed_download_keeps_each_value_as_its_kind_of_cell() -> None:
+    """The dashboard's .xlsx (sheets.lean_book_bytes): numbers as numbers with their format, dates as dates, text
+    as text even when it starts like a formula or holds a control character, empty cells empty, and a table title
+    Excel would refuse as a sheet name made into one it accepts."""
+    from datetime import date
+    from decimal import Decimal
+    from io import BytesIO
+
+    from bot.services.sheets import lean_book_bytes
+
+    body = lean_book_bytes("第一支部/成员:2026?", ["姓名", "积分", "参与率", "日期", "时间", "在册"], [
+        ["=HYPERLINK(\"x\")", 12, 0.25, date(2026, 12, 1), datetime(2026, 12, 1, 9, 30), True],
+        ["王\x07五", Decimal("2.5"), None, "", "—", False],
+    ], widths=[20, 8], number_formats=[None, None, "0.0%"])
+    sheet = openpyxl.load_workbook(BytesIO(body)).active
+    assert sheet.title == "第一支部_成员_2026_"
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows == [["姓名", "积分", "参与率", "日期", "时间", "在册"],
+                    ["=HYPERLINK(\"x\")", 12, 0.25, datetime(2026, 12, 1), datetime(2026, 12, 1, 9, 30), True],
+                    ["王五", 2.5, None, None, "—", False]]
+    assert sheet["A2"].data_type == "s" and sheet["C2"].number_format == "0.0%"
+    assert sheet["A1"].font.b and sheet.freeze_panes == "A2"

@@ -66,7 +66,7 @@ def rank_book(records: Sequence[dict[str, Any]], columns: dict[str, str], kind: 
 
 
 def rank_xlsx(records: Sequence[dict[str, Any]], columns: dict[str, str], kind: str) -> bytes:
-    """rank_book's sheet as .xlsx bytes, written in openpyxl's write-only mode (sheets.lean_book_bytes): the same
+    """rank_book's sheet as .xlsx bytes, streamed row by row (sheets.lean_book_bytes): the same
     sheet name, headers, widths and number formats, without holding a cell grid of every member in memory."""
     widths = [20 if key in ("name", "branch") else 12 for key in columns]
     formats = [{"participation_rate": "0.0%", "average_points": "0.00"}.get(key) for key in columns]

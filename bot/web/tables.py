@@ -1,6 +1,7 @@
-"""Every dashboard table as a download: .xlsx (openpyxl write-only, so a large table streams into the file rather
-than into memory) or .csv (UTF-8 with a BOM, so Excel opens Chinese correctly). Cells go through safeio/cells.py
-either way: a name that starts with 「=」 is text, never a formula. Each download leaves an audit line."""
+"""Every dashboard table as a download: .xlsx (streamed by XlsxWriter, bot/services/sheets.py, so a large table
+goes into the file rather than into memory) or .csv (UTF-8 with a BOM, so Excel opens Chinese correctly). Cells go
+through safeio/cells.py either way: a name that starts with 「=」 is text, never a formula. Each download leaves an
+audit line."""
 
 from __future__ import annotations
 
