@@ -69,29 +69,40 @@ class Sink:
         pass
 
 
-def build(tmp: Path, members: int, limit: int) -> Any:
+def settings_for(tmp: Path, limit: int) -> Any:
     banks = tmp / "banks"
-    banks.mkdir()
-    (banks / "bench.yaml").write_text(f"name: 基准题库\ntime_limit: {limit}\nquestions:\n" + "\n".join(
-        f"  - {{type: single, question: 基准测试题 {i}（）, options: [甲, 乙, 丙, 丁], answer: A}}"
-        for i in range(20)) + "\n", encoding="utf-8")
-    settings = load_settings(Path("/dev/null"), {
+    if not banks.exists():
+        banks.mkdir()
+        (banks / "bench.yaml").write_text(f"name: 基准题库\ntime_limit: {limit}\nquestions:\n" + "\n".join(
+            f"  - {{type: single, question: 基准测试题 {i}（）, options: [甲, 乙, 丙, 丁], answer: A}}"
+            for i in range(20)) + "\n", encoding="utf-8")
+    return load_settings(Path("/dev/null"), {
         "database": {"url": f"sqlite:///{tmp}/h5.db"},
         "quizzes": {"bank_dirs": [str(banks)], "default_bank": "基准题库"},
         "h5": {"contest_links": "on"}, "web": {"base_url": "http://127.0.0.1", "secret": SECRET}})
-    app = build_app(settings, clock=SystemClock(), seed=1)
+
+
+def prepare(tmp: Path, members: int, limit: int) -> None:
+    """The database the service starts on, made in a process of its own as an operator makes it before `studybot
+    run` (`studybot db upgrade`, `studybot members import`): the schema and a roster of one branch, `members`
+    strong, the first its 书记. The service's memory is then what a service holds, not what an import held."""
+    app = build_app(settings_for(tmp, limit), clock=SystemClock(), seed=1)
     app.db.create_schema()
     rows = [RosterRow(i + 2, f"成员{i:05d}" if i else "张书记", BRANCH, "member" if i else "secretary",
                       {"local": f"u{i}"}) for i in range(members)]
     import_roster(app.db, rows=rows, now=app.clock.now(), label="roster.csv", sleep=lambda _: None)
-    app.dispatcher.forget_directory()
+    app.close()
+
+
+def build(tmp: Path, limit: int) -> Any:
+    app = build_app(settings_for(tmp, limit), clock=SystemClock(), seed=1)
     app.add_channel(Sink())
     app.start()
     return app
 
 
 def serve_in_child(pipe: Connection, tmp: Path, members: int, questions: int, limit: int) -> None:
-    app = build(tmp, members, limit)
+    app = build(tmp, limit)
     steps: list[tuple[int, float]] = []  # (question number, wall time published) of each question's step
 
     def noted(step: ContestStep) -> None:

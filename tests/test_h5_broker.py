@@ -67,3 +67,27 @@ async def _fan_out() -> None:
 
 def test_every_page_gets_each_step_once_and_pages_that_leave_are_let_go() -> None:
     asyncio.run(_fan_out())
+
+
+async def _stopping() -> None:
+    broker = Broker(keepalive=3600)
+    parked, woken = Page(expect=1), Page(expect=2)
+    first = asyncio.create_task(broker.serve(8, True, parked.send, parked.receive))
+    second = asyncio.create_task(broker.serve(8, True, woken.send, woken.receive))
+    while broker.pages(8) < 2 or not (parked.chunks and woken.chunks):
+        await asyncio.sleep(0)
+    first.cancel()  # the server stopping while the page waits: the page ends
+    broker.publish(8, {"phase": "question", "n": 1}, {"phase": "question", "n": 1})
+    second.cancel()  # a step's wake-up and the server stopping in the same turn: the stop is not swallowed
+    for task in (first, second):
+        try:
+            await asyncio.wait_for(task, 10)
+        except asyncio.CancelledError:
+            pass
+        assert task.cancelled()
+    assert broker.pages(8) == 0
+
+
+def test_a_page_still_stops_with_the_server_whether_or_not_a_step_wakes_it() -> None:
+    """Steps wake a page by cancelling its wait on `receive`; the server's own cancellation must still end it."""
+    asyncio.run(_stopping())

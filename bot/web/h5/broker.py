@@ -1,11 +1,12 @@
 """The fan-out of the live contest page's Server-Sent Events: per contest, each step is encoded once (a member's
 version and the public one) and the same bytes are written to every open page.
 
-A page is the plain ASGI route's coroutine (bot/web/h5/live_routes.py) waiting on a future of its own; a step sets
-every page's future of its contest, each page writes the events it has not seen through ASGI `send`. No queue, no
-generator, no task group per page: 10,000 pages open held ~50 KB each behind a StreamingResponse. A page that goes
-away is seen by one small task per page waiting on ASGI `receive` (the server says http.disconnect), which wakes the
-page so that it leaves.
+A page is the plain ASGI route's coroutine (bot/web/h5/live_routes.py), parked on ASGI `receive`: the server answers
+it when the page goes away (http.disconnect), and a step wakes it by cancelling that wait (Task.cancel, taken back
+with Task.uncancel, so a real cancellation — the server stopping — still goes through). One task and one waiting
+coroutine per page, nothing else: a future of its own plus a second task watching `receive` cost ~1.5 KB more a
+page, 15 MB of the 300 MB that 10,000 open pages may take (bench/h5.py); a queue, a generator and a task group per
+page behind a StreamingResponse held ~50 KB each.
 
 Runs on the service's loop. A step may be published from another thread (tests drive the timers from theirs):
 it is then handed to the loop with call_soon_threadsafe."""
@@ -35,19 +36,16 @@ def encode(seq: int, data: dict[str, Any]) -> bytes:
 
 
 class Page:
-    __slots__ = ("wake", "gone")
+    __slots__ = ("task", "parked")
 
-    def __init__(self) -> None:
-        self.wake: asyncio.Future[None] | None = None
-        self.gone = False
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.parked = False  # waiting on `receive` only: the one await a wake-up may interrupt
 
     def rouse(self) -> None:
-        if self.wake is not None and not self.wake.done():
-            self.wake.set_result(None)
-
-    def leave(self, _: object = None) -> None:
-        self.gone = True
-        self.rouse()
+        if self.parked:
+            self.parked = False
+            self.task.cancel()
 
 
 class Topic:
@@ -123,30 +121,39 @@ class Broker:
         """Writes the events of `contest_id` from now on (the page has read the current state from /state) as the
         body of a response already started, until the page goes away."""
         loop = self._loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None, "a page is served by a task of its own (the server's, for its request)"
         topic = self._topic(contest_id)
         seen = topic.seq
-        page = Page()
+        page = Page(task)
         topic.pages[page] = None
-        watch = loop.create_task(_gone(receive))
-        watch.add_done_callback(page.leave)
         try:
+            if (await receive())["type"] == "http.disconnect":  # a GET's body, empty, comes first
+                return
             await _write(send, HELLO)
-            while not page.gone:
+            while True:
                 if topic.seq > seen:
                     fresh = [e[1] if member else e[2] for e in topic.events if e[0] > seen]
                     seen = topic.seq
                     await _write(send, fresh[0] if len(fresh) == 1 else b"".join(fresh))
                     continue
-                page.wake = loop.create_future()
                 if topic.keepalive is None:
                     topic.keepalive = loop.call_later(self.keepalive, topic.keep_alive, loop)
-                await page.wake
-                page.wake = None
-                if topic.seq == seen and not page.gone:
-                    await _write(send, KEEPALIVE_LINE)
+                page.parked = True
+                try:
+                    message = await receive()
+                except asyncio.CancelledError:
+                    # woken (rouse unparked it before cancelling), unless the server is stopping too
+                    if page.parked or task.uncancel() > 0:
+                        raise
+                    if topic.seq == seen:
+                        await _write(send, KEEPALIVE_LINE)
+                    continue
+                page.parked = False
+                if message["type"] == "http.disconnect":
+                    return
         finally:
             topic.pages.pop(page, None)
-            watch.cancel()
             if not topic.pages and topic.keepalive is not None:
                 topic.keepalive.cancel()
                 topic.keepalive = None
@@ -154,9 +161,3 @@ class Broker:
 
 async def _write(send: Send, chunk: bytes) -> None:
     await send({"type": "http.response.body", "body": chunk, "more_body": True})
-
-
-async def _gone(receive: Receive) -> None:
-    """Returns once the server says the page went away (a GET's body, empty, comes first)."""
-    while (await receive())["type"] != "http.disconnect":
-        pass
