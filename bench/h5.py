@@ -3,7 +3,8 @@
     .venv/bin/python bench/h5.py                 # 10,000 members, 3 questions
     .venv/bin/python bench/h5.py --quick         # 500 members, 3 questions (a few seconds)
 
-The service runs in a child process of its own, as `studybot run` serves it: build_web(app) under uvicorn on a
+The service runs in a child process of its own (spawned, on a database another process prepared, so that its
+memory is a service's, not an import's), as `studybot run` serves it: build_web(app) under uvicorn on a
 loopback socket (bot/service.listen), the contest timers ticking on the same loop (bot/service.tick_timers), a
 SystemClock. Its roster is one branch, 第一支部, of --clients members (the first is its 书记); the 书记 starts a
 contest of --questions questions in the branch's chat group (a sink channel), with h5.contest_links on.

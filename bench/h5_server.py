@@ -1,7 +1,9 @@
-"""bench/h5.py's service, in a child process of its own: the roster, the app, build_web(app) under uvicorn on a
-loopback socket with the contest timers on its loop (as bot/service.serve runs them), the RSS sampled, the contest
-steps' publication times noted. The parent drives it through a Pipe: ("start",), ("stats", contest_id), ("stop",).
-With H5_PROFILE=/path set, the service runs under cProfile and writes its stats there (pstats) when it stops."""
+"""bench/h5.py's service, in a child process of its own (spawned: a fresh interpreter, as `studybot run` is) on a
+database `prepare` made beforehand in another (the schema and the roster, as an operator's `studybot db upgrade`
+and `studybot members import` would): the app, build_web(app) under uvicorn on a loopback socket with the contest
+timers on its loop (as bot/service.serve runs them), the RSS sampled, the contest steps' publication times noted.
+The parent drives it through a Pipe: ("start",), ("stats", contest_id), ("stop",). With H5_PROFILE=/path set, the
+service runs under cProfile and writes its stats there (pstats) when it stops."""
 
 from __future__ import annotations
 
