@@ -44,7 +44,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402  (puts the project and tests/ on sys.path)
-from h5_server import SECRET, cpu_s, prepare, serve_in_child, waited_s  # noqa: E402
+from h5_server import SECRET, cpu_s, prepare_apart, serve_in_child, waited_s  # noqa: E402
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402
@@ -265,12 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     raise_fd_limit()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="studybot-h5-") as tmp:
-        preparing = multiprocessing.get_context("spawn").Process(target=prepare,
-                                                                 args=(Path(tmp), args.clients, args.limit))
-        preparing.start()
-        preparing.join()
-        if preparing.exitcode:
-            raise SystemExit("the database could not be prepared (its error is above)")
+        prepare_apart(Path(tmp), args.clients, args.limit)
         control, child = multiprocessing.get_context("spawn").Pipe()
         server = multiprocessing.get_context("spawn").Process(
             target=serve_in_child, args=(child, Path(tmp), args.clients, args.questions, args.limit), daemon=True)

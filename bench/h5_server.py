@@ -96,6 +96,17 @@ def prepare(tmp: Path, members: int, limit: int) -> None:
     app.close()
 
 
+def prepare_apart(tmp: Path, members: int, limit: int) -> None:
+    """`prepare` in a spawned process of its own, waited for."""
+    import multiprocessing
+
+    preparing = multiprocessing.get_context("spawn").Process(target=prepare, args=(tmp, members, limit))
+    preparing.start()
+    preparing.join()
+    if preparing.exitcode:
+        raise SystemExit("the database could not be prepared (its error is above)")
+
+
 def build(tmp: Path, limit: int) -> Any:
     app = build_app(settings_for(tmp, limit), clock=SystemClock(), seed=1)
     app.add_channel(Sink())
