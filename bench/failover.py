@@ -56,11 +56,7 @@ def main() -> None:
 def run(api: FakeWeComAPI, cluster: Cluster, url: str, kills: int) -> None:
     a, b = cluster["a"], cluster["b"]
     try:
-        a.start()
-        cluster.wait_ready(a)
-        cluster.wait_leader("a")
-        b.start()
-        cluster.wait_ready(b)
+        cluster.start_led_by_a()
         # one push a group every 4 s for the whole run (a group takes 20 a minute): about 50 pushes a second
         seconds = kills * 25 + 30
         db = Database(url)

@@ -143,6 +143,15 @@ class Cluster:
     def wait_leader(self, name: str, timeout: float = 30.0) -> None:
         self.wait_until(lambda: self.leader() == name, timeout, f"{name} to lead")
 
+    def start_led_by_a(self) -> None:
+        """a started and leading, then b started as its standby, both serving HTTP."""
+        a, b = self["a"], self["b"]
+        a.start()
+        self.wait_ready(a)
+        self.wait_leader("a")
+        b.start()
+        self.wait_ready(b)
+
     def wait_ready(self, instance: Instance, timeout: float = 60.0) -> None:
         def answers() -> bool:
             return httpx.get(f"http://127.0.0.1:{instance.port}/healthz", timeout=1).status_code < 500

@@ -38,11 +38,7 @@ def test_the_leader_killed_mid_contest_the_standby_resumes_it_and_counts_every_a
     cluster = Cluster(tmp_path, postgres_url, api.url, [19510, 19511], {GROUP: "K1"})
     a, b = cluster["a"], cluster["b"]
     try:
-        a.start()
-        cluster.wait_ready(a)
-        cluster.wait_leader("a")
-        b.start()
-        cluster.wait_ready(b)
+        cluster.start_led_by_a()
         assert cluster.leader() == "a"
         cluster.say(b, "m0", "开始竞赛 单选题库 2 15秒", GROUP)  # at the standby: the leader starts it
         cluster.wait_until(lambda: any("第 1/2 题" in body for body in bodies(api)), 20, "question 1")
@@ -75,13 +71,9 @@ def test_the_leader_killed_mid_fan_out_no_push_is_lost(tmp_path: Path, postgres_
                                                         api: FakeWeComAPI) -> None:
     groups = {f"wrG{i}": f"K{i}" for i in range(1000)}
     cluster = Cluster(tmp_path, postgres_url, api.url, [19512, 19513], groups)
-    a, b = cluster["a"], cluster["b"]
+    a = cluster["a"]
     try:
-        a.start()
-        cluster.wait_ready(a)
-        cluster.wait_leader("a")
-        b.start()
-        cluster.wait_ready(b)
+        cluster.start_led_by_a()
         db = Database(postgres_url)
         now = SystemClock().now()
         with db.session() as session:  # 5 pushes to each of 1,000 groups, due now: a plan's fan-out
@@ -111,13 +103,9 @@ def test_the_leader_killed_mid_fan_out_no_push_is_lost(tmp_path: Path, postgres_
 def test_a_leader_cut_off_from_the_database_steps_down_and_the_other_leads(tmp_path: Path, postgres_url: str,
                                                                             api: FakeWeComAPI) -> None:
     cluster = Cluster(tmp_path, postgres_url, api.url, [19514, 19515], {GROUP: "K1"})
-    a, b = cluster["a"], cluster["b"]
+    a = cluster["a"]
     try:
-        a.start()
-        cluster.wait_ready(a)
-        cluster.wait_leader("a")
-        b.start()
-        cluster.wait_ready(b)
+        cluster.start_led_by_a()
         cluster.scalar("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name "
                        "LIKE :mine", mine=f"studybot:{a.unique}%")  # every connection of a's, the lease's too
         cluster.wait_until(lambda: "steps down" in a.output(), 20, "a to step down")
@@ -134,11 +122,7 @@ def test_a_leader_paused_past_its_lease_sends_and_runs_nothing_when_it_wakes(tmp
     cluster = Cluster(tmp_path, postgres_url, api.url, [19516, 19517], {GROUP: "K1"})
     a, b = cluster["a"], cluster["b"]
     try:
-        a.start()
-        cluster.wait_ready(a)
-        cluster.wait_leader("a")
-        b.start()
-        cluster.wait_ready(b)
+        cluster.start_led_by_a()
         cluster.say(b, "m0", "开始竞赛 单选题库 2 6秒", GROUP)
         cluster.wait_until(lambda: any("第 1/2 题" in body for body in bodies(api)), 20, "question 1")
         db = Database(postgres_url)
