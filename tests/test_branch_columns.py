@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from before_alembic import forget_alembic
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -81,7 +82,7 @@ def test_a_database_from_before_gets_the_columns_filled_in(database_url: str) ->
             conn.exec_driver_sql(f"DROP INDEX {index}")
             conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN branch_id")
         conn.exec_driver_sql("UPDATE schema_version SET version = 9")  # before branch_columns (10)
-        conn.exec_driver_sql("DROP TABLE alembic_version")  # made before Alembic
+        forget_alembic(conn)  # made before Alembic
     db.create_schema()
     assert db.schema().up_to_date
     assert _branches(db) == {"第一支部": (2, 2, 40), "第二支部": (1, 1, 5)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from before_alembic import forget_alembic
 from typer.testing import CliRunner
 
 from bot.cli import build_cli
@@ -36,7 +37,7 @@ def test_a_database_from_before_alembic_is_shown_behind_then_upgraded_with_its_r
         for table in ("web_login", "web_audit", "web_key"):
             conn.exec_driver_sql(f"DROP TABLE {table}")
         conn.exec_driver_sql("UPDATE schema_version SET version = 8")
-        conn.exec_driver_sql("DROP TABLE alembic_version")
+        forget_alembic(conn)
     head = db.schema().head
     code, output = db_command(cli_config, "db", "current")
     assert code == 1 and output.splitlines()[1:] == [

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from before_alembic import forget_alembic
 from sqlalchemy import create_engine, text
 
 from bot.services.bank_import import import_bank
@@ -120,7 +121,7 @@ def test_a_database_of_the_first_schema_is_upgraded_and_keeps_its_banks(tmp_path
         conn.exec_driver_sql("DROP INDEX IF EXISTS ix_bank_state")
         conn.exec_driver_sql("ALTER TABLE bank DROP COLUMN state")
         conn.exec_driver_sql("UPDATE schema_version SET version = 1")
-        conn.exec_driver_sql("DROP TABLE alembic_version")  # made before Alembic
+        forget_alembic(conn)  # made before Alembic
     engine.dispose()
     upgraded = Database(url)
     upgraded.create_schema()

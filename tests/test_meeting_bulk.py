@@ -1,6 +1,7 @@
 """The 三会一课 report read in one pass (bot/services/meeting_records.py): the roster facts grouped in SQL equal
-MeetingReports.facts per branch, several reports from one read equal report() one by one, a read-only report
-(总览) writes no frozen 应到, and the 排行 .xlsx streamed by lean_book_bytes holds the same sheet as rank_book."""
+MeetingReports.facts per branch and are grouped again only after the member table changed, several reports from
+one read equal report() one by one, a read-only report (总览) writes no frozen 应到, and the 排行 .xlsx streamed by
+lean_book_bytes holds the same sheet as rank_book."""
 
 from __future__ import annotations
 
@@ -89,6 +90,33 @@ def test_several_reports_from_one_read_are_the_reports_made_one_by_one(tmp_path:
     assert [r.met for r in rows if r.branch == "第三党支部" and r.type == "支部委员会会议"]
     assert [r.leave for r in ledger["第三党支部"]] == [("甲",)]
     assert ledger["第一党支部"][0].observers == ("陈二",) and ledger["第一党支部"][0].present == tuple(NINE[:4])
+    app.close()
+
+
+def test_the_roster_is_grouped_again_only_once_the_member_table_changed_whoever_changed_it(
+        tmp_path: Path, database_url: str) -> None:
+    """总览 and 三会一课 remember the roster's facts until the database's count of member changes moves: a change
+    made by plain SQL on another connection (an operator, another instance) shows at the next report."""
+    app = _seeded(tmp_path, database_url)
+    reports, day = app.schedule.attendance.reports, datetime(2026, 12, 20).date()
+    grouped: list[str] = []
+
+    def note(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        grouped.extend([statement] if "GROUP BY branch_id, rostered" in statement else [])
+
+    event.listen(app.db.engine, "before_cursor_execute", note)
+    with app.db.session() as session:
+        first = reports.standings(session, [("month", day)])[0]
+    with app.db.session() as session:
+        assert reports.standings(session, [("month", day)])[0] == first
+    assert len(grouped) == 1
+    assert "党小组会" not in first["第二党支部"][0]
+    with app.db.engine.begin() as conn:  # 第二党支部 now has a 党小组: its 党小组会 becomes due
+        conn.exec_driver_sql("UPDATE member SET party_group = '一组' WHERE name IN ('陈二', '林三')")
+    with app.db.session() as session:
+        after = reports.standings(session, [("month", day)])[0]
+    assert len(grouped) == 2
+    assert "党小组会" in after["第二党支部"][0] and after["第一党支部"] == first["第一党支部"]
     app.close()
 
 

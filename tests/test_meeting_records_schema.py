@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from before_alembic import forget_alembic
 from sqlalchemy import inspect, text
 
 from bot.storage.db import Database
@@ -25,7 +26,7 @@ def test_a_version_5_database_is_upgraded_in_place(tmp_path: Path) -> None:
         conn.exec_driver_sql("INSERT INTO member (name, branch_id, role, created_at, rostered) "
                              "VALUES ('张三', 1, 'secretary', '2026-03-01 09:00:00', 1)")
         conn.exec_driver_sql("UPDATE schema_version SET version = 5")
-        conn.exec_driver_sql("DROP TABLE alembic_version")  # made before Alembic
+        forget_alembic(conn)  # made before Alembic
     db.create_schema()
     assert db.schema().up_to_date
     inspector = inspect(db.engine)

@@ -11,6 +11,7 @@ from collections import deque
 from pathlib import Path
 
 import pytest
+from before_alembic import forget_alembic
 from helpers import T0
 from push_scenarios import Figures, run_pushes
 from sqlmodel import select
@@ -120,7 +121,7 @@ def test_a_database_from_before_the_upgrade_counts_unconfirmed_attempts(tmp_path
     with old.engine.begin() as conn:  # as version 1 left it
         conn.exec_driver_sql("ALTER TABLE outbox DROP COLUMN unconfirmed")
         conn.exec_driver_sql("UPDATE schema_version SET version = 1")
-        conn.exec_driver_sql("DROP TABLE alembic_version")  # made before Alembic
+        forget_alembic(conn)  # made before Alembic
     old.engine.dispose()
     db = Database(url)
     db.create_schema()

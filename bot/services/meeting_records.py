@@ -20,7 +20,8 @@ from bot.storage.meeting_ledger import attendance_of, members_named, minutes_of
 from bot.storage.models import Branch, MeetingRow
 from scheduler import meetings as rules
 
-__all__ = ["MeetingRecord", "Someone", "counts_as_held", "quorum_short", "records_of", "facts_of"]
+__all__ = ["MeetingRecord", "Someone", "RosterFacts", "counts_as_held", "quorum_short", "records_of", "facts_of",
+           "roster_facts"]
 
 
 def counts_as_held(row: MeetingRow, *, now: datetime, has_minutes: bool, attended: int) -> bool:
@@ -79,27 +80,41 @@ def _one(category: str, position: str, party_group: str, role: str) -> rules.Bra
     return rules.branch_facts([rules.MemberFacts("", category, position, party_group, role)])
 
 
-def facts_of(session: Session, branches: Sequence[Branch], bodies: Mapping[str, Sequence[str]]
-             ) -> dict[int, rules.BranchFacts]:
-    """rules.branch_facts of each branch's people (its rostered members, all of them before a roster), from the
-    roster grouped in SQL: the same facts as MeetingReports.facts, without loading every member."""
+class RosterFacts(NamedTuple):
+    """What the 三会一课 requirements read from the roster: its members grouped by what the rules look at (the
+    rostered and the category, position, 党小组 and role: bot/storage/meeting_bulk.roster_groups), and the
+    members whose position or role may make them a secretary, as (branch id, name, rostered, position, role)."""
+    groups: list[tuple[int, bool, str, str, str, str, int]]
+    candidates: list[tuple[int | None, str, bool, str, str]]
+
+
+def roster_facts(session: Session) -> RosterFacts:
     groups = roster_groups(session=session)
+    positions = {g[3] for g in groups if _one("", g[3], "", "member").secretaries}
+    roles = {g[5] for g in groups if _one("", "", "", g[5]).secretaries}
+    return RosterFacts(groups, [(m.branch_id, m.name, m.rostered, m.position, m.role)
+                                for m in members_where(session=session, positions=positions, roles=roles)])
+
+
+def facts_of(session: Session, branches: Sequence[Branch], bodies: Mapping[str, Sequence[str]],
+             roster: RosterFacts | None = None) -> dict[int, rules.BranchFacts]:
+    """rules.branch_facts of each branch's people (its rostered members, all of them before a roster), from the
+    roster grouped in SQL (`roster`, or read now): the same facts as MeetingReports.facts, without loading every
+    member."""
+    groups, candidates = roster or roster_facts(session)
     rostered = {g[0] for g in groups if g[1]}
     full: dict[int, int] = {}
     party_groups: dict[int, set[str]] = {}
-    positions, roles = set(), set()
     for branch_id, is_rostered, category, position, party_group, role, count in groups:
         if is_rostered != (branch_id in rostered):
             continue
         facts = _one(category, position, party_group, role)
         full[branch_id] = full.get(branch_id, 0) + facts.full_members * count
         party_groups.setdefault(branch_id, set()).update(facts.party_groups)
-        positions |= {position} if _one("", position, "", "member").secretaries else set()
-        roles |= {role} if _one("", "", "", role).secretaries else set()
     secretaries: dict[int, list[str]] = {}
-    for m in members_where(session=session, positions=positions, roles=roles):
-        if m.rostered == (m.branch_id in rostered) and _one("", m.position, "", m.role).secretaries:
-            secretaries.setdefault(m.branch_id or 0, []).append(m.name)
+    for branch_id, name, is_rostered, position, role in candidates:
+        if is_rostered == (branch_id in rostered) and _one("", position, "", role).secretaries:
+            secretaries.setdefault(branch_id or 0, []).append(name)
     return {b.id or 0: rules.BranchFacts(full_members=full.get(b.id or 0, 0),
                                          party_groups=tuple(sorted(party_groups.get(b.id or 0, ()))),
                                          secretaries=tuple(secretaries.get(b.id or 0, ())),

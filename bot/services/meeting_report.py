@@ -13,10 +13,19 @@ from datetime import date, datetime, time
 
 from sqlmodel import Session
 
-from bot.services.meeting_records import MeetingRecord, counts_as_held, facts_of, quorum_short, records_of
+from bot.services.meeting_records import (
+    MeetingRecord,
+    RosterFacts,
+    counts_as_held,
+    facts_of,
+    quorum_short,
+    records_of,
+    roster_facts,
+)
 from bot.storage.branches import all_branches
 from bot.storage.models import Branch, Member
 from bot.storage.people import members_of_branch
+from bot.storage.roster_cache import RosterCache
 from scheduler import meetings as rules
 
 __all__ = ["MeetingRecord", "ReportRow", "MeetingReports", "counts_as_held", "quorum_short", "report_figures",
@@ -48,6 +57,8 @@ class MeetingReports:
     def __init__(self, *, types: Sequence[rules.MeetingType], bodies: Mapping[str, Sequence[str]],
                  now: Callable[[], datetime]) -> None:
         self.types, self.bodies, self._now = tuple(types), dict(bodies), now
+        # the roster's facts of every branch, read again only once the member table changed
+        self._roster: RosterCache[RosterFacts] = RosterCache(roster_facts)
 
     def type_name(self, key: str) -> str:
         return next((t.name for t in self.types if t.key == key), key)
@@ -161,7 +172,7 @@ class MeetingReports:
                                 max(untils), freeze=freeze)
         spans = [(datetime.combine(start, time()), datetime.combine(year, time()), until)
                  for ((start, _), year), until in zip(bounds, untils, strict=True)]
-        return branches, records, facts_of(session, branches, self.bodies), spans
+        return branches, records, facts_of(session, branches, self.bodies, self._roster(session)), spans
 
     def _report(self, session: Session, branches: Sequence[Branch], all_records: Mapping[int, list[MeetingRecord]],
                 facts: Mapping[int, rules.BranchFacts], period: str, day: date, *, since: datetime, year: datetime,

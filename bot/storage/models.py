@@ -5,15 +5,15 @@ period queries simple on SQLite and PostgreSQL alike."""
 from __future__ import annotations
 
 from pydantic import NaiveDatetime as datetime  # stored as Shanghai wall-clock time, see module doc
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.storage.models_schedule import AttendanceRow, MeetingRow, OutboxRow, ScheduledPush, StudyRead
 
 __all__ = [
-    "SchemaVersion", "Branch", "Member", "Identity", "ChatGroup", "ContestRow", "ContestRound", "ContestAnswer",
-    "PointsEntry", "PointsTotal", "ProcessedMessage", "DailyAnswer", "BankRow", "BankQuestionRow", "QuestionStat",
-    "MistakeRow", "PracticeAttempt", "ROLES",
+    "SchemaVersion", "Branch", "Member", "ChangeCount", "Identity", "ChatGroup", "ContestRow", "ContestRound",
+    "ContestAnswer", "PointsEntry", "PointsTotal", "ProcessedMessage", "DailyAnswer", "BankRow", "BankQuestionRow",
+    "QuestionStat", "MistakeRow", "PracticeAttempt", "ROLES",
     "OutboxRow", "StudyRead", "ScheduledPush", "MeetingRow", "AttendanceRow",
 ]
 
@@ -52,6 +52,15 @@ class Member(SQLModel, table=True):
     category: str = Field(default="", max_length=20)
     position: str = Field(default="", max_length=30)
     party_group: str = Field(default="", max_length=100)
+
+
+class ChangeCount(SQLModel, table=True):
+    """How many times a table's rows changed, counted by triggers in the database (revision 0002; today the member
+    table's roster columns): a reader that remembers something derived from the table (bot/storage/roster_facts.py)
+    reads this one row to know whether it is still true, whoever wrote, from whichever process."""
+    __tablename__ = "change_count"
+    name: str = Field(primary_key=True, max_length=50)
+    n: int = Field(sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
 
 class Identity(SQLModel, table=True):

@@ -16,7 +16,10 @@ class OutboxRow(SQLModel, table=True):
     nothing twice. `key` names the occurrence (plan entry + time + chat): a job that runs again
     for the same occurrence writes nothing new."""
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("key"), Index("ix_outbox_status_due", "status", "due_at"))
+    # ix_outbox_study: 学习's pushes per item and the (item, branch) pairs they reached, from the index alone
+    # (bot/storage/dashboard_study.py), not from every row of a year's outbox
+    __table_args__ = (UniqueConstraint("key"), Index("ix_outbox_status_due", "status", "due_at"),
+                      Index("ix_outbox_study", "kind", "item_id", "status", "is_group", "branch_id", "sent_at"))
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=400)
     kind: str = Field(max_length=20)  # study, reminder, notice, meeting, contest

@@ -14,7 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.services.study_outlook import NextPush, PlanLine, study_outlook
-from bot.storage.dashboard_study import BranchFigures, ItemFigures, study_facts
+from bot.storage.dashboard_study import BranchFigures, ItemFigures, branch_sizes, study_facts
+from bot.storage.roster_cache import RosterCache
+from bot.storage.scope import Scope
 from bot.web.dashboard import Dashboard, Refused, script_json
 from bot.web.tables import Column, Table, download
 from bot.web.viewer import Viewer
@@ -33,6 +35,9 @@ NEXT_COLUMNS = [Column("时间", width=17), Column("内容", width=28), Column("
                 Column("来源", width=30)]
 
 
+Sizes = RosterCache[dict[int | None, int]]  # the members per branch, remembered until the roster changes
+
+
 @dataclass(frozen=True)
 class StudyView:
     item_id: str | None
@@ -42,7 +47,7 @@ class StudyView:
     upcoming: list[NextPush]
 
 
-def _view(dash: Dashboard, request: Request, viewer: Viewer) -> StudyView:
+def _view(dash: Dashboard, request: Request, viewer: Viewer, everyone: Sizes) -> StudyView:
     if not viewer.scope.sees_branches:
         raise Refused(403, NOT_FOR_MEMBERS)
     schedule = dash.app.schedule
@@ -50,7 +55,7 @@ def _view(dash: Dashboard, request: Request, viewer: Viewer) -> StudyView:
     scope = viewer.scope
     item_id = str(request.query_params.get("item", "")).strip()[:200] or None
     with dash.app.db.session() as session:
-        facts = study_facts(session, scope)
+        facts = study_facts(session, scope, everyone)
         plans, upcoming = study_outlook(schedule.pushes, library, schedule.jobs, session, sees_branch=scope.sees_branch,
                                         everything=scope.everything, branch_ids=scope.branch_ids)
 
@@ -93,10 +98,12 @@ def _branch_rows(view: StudyView) -> Iterable[Sequence[object]]:
 
 
 def add_study_pages(web: FastAPI, dash: Dashboard) -> None:
+    everyone: Sizes = RosterCache(lambda session: branch_sizes(session, Scope(everything=True)))
+
     @web.get("/study")
     def study(request: Request) -> Response:
         viewer = dash.viewer(request)
-        view = _view(dash, request, viewer)
+        view = _view(dash, request, viewer, everyone)
         funnel = _funnel(view)
         chosen = next((t for t, f in view.items if f.item_id == view.item_id), view.item_id)
         return dash.page(request, "study.html", viewer=viewer, view=view, funnel=funnel, chart=script_json(funnel),
@@ -114,7 +121,7 @@ def add_study_pages(web: FastAPI, dash: Dashboard) -> None:
     for suffix, make in tables.items():
         def export(request: Request, fmt: str, make=make) -> Response:  # noqa: ANN001 — bound per table
             viewer = dash.viewer(request)
-            view = _view(dash, request, viewer)
+            view = _view(dash, request, viewer, everyone)
             name, columns, rows = make(view)
             what = f"学习（{name}{'，' + view.item_id if view.item_id else ''}）"
             return download(dash, viewer, Table(name, columns, rows), fmt, what)

@@ -1,0 +1,22 @@
+"""A database made by today's code turned into one made before Alembic, for the tests of the old upgrade road: its
+alembic_version goes, and with it what the revisions after 0001 made (a database from before Alembic never had
+them; 0001 brings it to the first revision, and the later revisions make them)."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+__all__ = ["forget_alembic"]
+
+
+def forget_alembic(conn: Connection) -> None:
+    conn.exec_driver_sql("DROP TABLE alembic_version")
+    # 0002: the member table's change count
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("DROP TRIGGER member_changes ON member")
+        conn.exec_driver_sql("DROP FUNCTION count_member_changes()")
+    else:
+        for trigger in ("insert", "delete", "update"):
+            conn.exec_driver_sql(f"DROP TRIGGER member_changes_{trigger}")
+    conn.exec_driver_sql("DROP TABLE change_count")
+    conn.exec_driver_sql("DROP INDEX ix_outbox_study")  # 0003
