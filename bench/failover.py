@@ -1,7 +1,7 @@
 """Failover on PostgreSQL: two `studybot run` (tests/cluster_processes.py), a steady stream of pushes to 200 groups
 on the fake WeCom API; the leader is SIGKILLed `--kills` times (restarted each time as a standby). Prints the time
 from each kill to the first push the new leader sent (p50, max; goal <= 15 s) and, over all kills, the pushes
-doubled and lost as counted at the fake platform.
+doubled and lost as counted at the fake platform, and the pushes on their way at a kill (unsure: not sent again).
 
     STUDYBOT_TEST_POSTGRES=postgresql+psycopg://postgres@127.0.0.1:5432/postgres python bench/failover.py --kills 10
 """
@@ -98,6 +98,9 @@ def run(api: FakeWeComAPI, cluster: Cluster, url: str, kills: int) -> None:
         print(f"kills: {kills}; kill → first push by the new leader: p50 {statistics.median(gaps):.2f} s, "
               f"max {max(gaps):.2f} s (goal ≤ 15 s)")
         print(f"pushes: {total}; doubled {doubled}, lost {lost} (goal 0 and 0)")
+        unsure = {row[0] for row in cluster.rows("SELECT text FROM outbox WHERE status = 'unsure'")}
+        print(f"on their way at a kill, so unsure and not sent again: {len(unsure)}, of which the platform "
+              f"received {len(unsure & set(seen))}")
     finally:
         cluster.close()
 

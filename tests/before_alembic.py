@@ -20,3 +20,4 @@ def forget_alembic(conn: Connection) -> None:
             conn.exec_driver_sql(f"DROP TRIGGER member_changes_{trigger}")
     conn.exec_driver_sql("DROP TABLE change_count")
     conn.exec_driver_sql("DROP INDEX ix_outbox_study")  # 0003
+    conn.exec_driver_sql("ALTER TABLE outbox DROP COLUMN handed_at")  # 0004

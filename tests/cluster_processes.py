@@ -121,6 +121,10 @@ class Cluster:
         with self.engine.connect() as conn:
             return conn.execute(text(sql), params).scalar()
 
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(text(sql), params))
+
     def leader(self) -> str | None:
         """The instance holding an unexpired lease, by the database's clock."""
         holder = self.scalar("SELECT holder FROM leader_lease WHERE expires_at > now()")

@@ -85,17 +85,21 @@ def test_the_leader_killed_mid_fan_out_no_push_is_lost(tmp_path: Path, postgres_
         cluster.wait_until(lambda: len(api.received(WEBHOOK)) >= 1500, 60, "1,500 pushes")
         a.kill()
         cluster.wait_leader("b", timeout=20)
-        cluster.wait_until(lambda: cluster.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") == 5000,
-                           90, "every push sent")
+        cluster.wait_until(lambda: cluster.scalar("SELECT count(*) FROM outbox WHERE status = 'pending'") == 0,
+                           90, "every push sent or settled")
         time.sleep(0.5)
         seen = Counter(bodies(api))
         expected = {f"学习推送 {group} 第 {n} 篇" for group in groups for n in range(5)}
-        assert set(seen) == expected  # nothing lost
-        doubled = [body for body, count in seen.items() if count > 1]
-        # a push whose request WeCom took in the instant before the kill, and whose "sent" was not yet stored, is
-        # the one that can go twice (the platform has no idempotency key); say how many, and bound it
-        print(f"doubled at the kill: {len(doubled)}")
-        assert len(doubled) <= 64
+        assert not [body for body, count in seen.items() if count > 1]  # nothing sent twice
+        # a push the dead leader had handed to its channel may be in the chat already: unsure, not sent again;
+        # one it had not handed over yet is sent by the new leader. None is lost without a word: what did not
+        # arrive is a push the dead leader was in the middle of handing over, and its row says so
+        unsure = {row[0] for row in cluster.rows("SELECT text FROM outbox WHERE status = 'unsure'")}
+        assert expected - set(seen) <= unsure
+        assert cluster.scalar("SELECT count(*) FROM outbox WHERE status = 'sent'") + len(unsure) == 5000
+        print(f"in flight at the kill, unsure and not sent again: {len(unsure)}; of them not received: "
+              f"{len(expected - set(seen))}")
+        assert len(unsure) <= 64  # at most what the dead leader had in flight
     finally:
         cluster.close()
 

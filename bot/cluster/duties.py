@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from bot.cluster import inbox
 from bot.cluster.fence import leader_work
 from bot.cluster.lease import LEASE_NAME
-from bot.jobs.outbox_worker import OutboxClaims
+from bot.jobs.outbox_claims import OutboxClaims
 
 if TYPE_CHECKING:
     from bot.app import App

@@ -6,9 +6,13 @@ Two ways to run, one rule set:
   simulated clock moves, so pushes appear in the transcript at their simulated time;
 - `run(stop)` is the service's task: a channel that can confirm a send (`async deliver(message)`)
   is awaited; one that only queues (`send`) is handed the message.
-A row is marked sent in its own transaction right after the platform took it: a crash before that
-sends it again after the restart (the only window for a duplicate is the moment between the
-platform's answer and our commit); once marked, it is never sent again.
+Before a row is handed to its channel, the row notes it (`handed_at`, committed); it is marked sent in
+its own transaction right after the platform took it. A process killed in between leaves a row that
+may be in the chat already, and the platforms take no idempotency key: the next sender (this process
+restarted, or a cluster's new leader once the dead one's claim lapsed) marks it `unsure` with the
+reason and does not send it again. A push is so never sent twice by a crash; the price is one that
+was handed over but had not left yet when the process died (a few milliseconds' window), which ends
+unsure too, in the log and in the row, rather than sent.
 
 This worker is the one layer that retries a push: `deliver` makes one request per piece and says
 what became of it (`NotDelivered`), and each call is one attempt, stored, so `attempts` is what
@@ -34,11 +38,12 @@ import asyncio
 import logging
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.channels.base import NotDelivered
 from bot.channels.common.send_lanes import GROUP_PER_MINUTE
+from bot.channels.common.wire import ON_WIRE, WireNote, notes_wire
+from bot.jobs.outbox_claims import Handover, OutboxClaims
 from bot.messages import Chat, Outgoing, Priority
 from bot.storage.db import Database
 from bot.storage.models import OutboxRow
@@ -60,19 +65,6 @@ UNSURE_PAUSE = timedelta(minutes=1)
 HELD_PAUSE = timedelta(minutes=10)
 
 
-@dataclass(frozen=True)
-class OutboxClaims:
-    """Several instances on PostgreSQL: the leader claims each row before sending it (bot/storage/outbox.py
-    `claim`), sends only while its lease certainly holds (`valid`), and records an attempt only on a row it
-    still holds. Only the leader sends: the rate windows (per chat, per minute) are counted in its memory and
-    its channels' lanes, and a WeCom robot has one long connection."""
-    holder: str
-    epoch: Callable[[], int | None]
-    valid: Callable[[], bool]
-    lease: str
-    seconds: float
-
-
 class OutboxWorker:
     def __init__(self, *, db: Database, channels: Callable[[], dict], now: Callable[[], datetime],
                  per_minute: int = PER_MINUTE, max_attempts: int = 8,
@@ -85,6 +77,7 @@ class OutboxWorker:
         self._sent: dict[tuple[str, str], deque[datetime]] = defaultdict(deque)
         self._blocked_until: datetime | None = None  # the earliest moment a full window frees
         self._seeded = False
+        self._handover = Handover(db=db, channels=channels, claims=claims)
         self.sent = 0
         self.failed = 0  # given up: failed or unsure
 
@@ -122,6 +115,7 @@ class OutboxWorker:
         """The due rows that their targets' windows let through now, oldest first. Pages through
         every due row, so a chat whose window is full never holds up the others behind it."""
         self._seed()
+        self.failed += self._handover.settle(now)
         picked: list[OutboxRow] = []
         taken: dict[tuple[str, str], int] = defaultdict(int)
         self._blocked_until = None
@@ -238,17 +232,29 @@ class OutboxWorker:
             if channel is None:
                 self._record(row, NotDelivered(f"no channel {row.channel!r} running"))
                 return
+            message = self._message(row)
+            note = WireNote(lambda: self._handover.hand(row, self._now()))
+            # the row notes it is handed over before its request may leave: right before, where the channel's
+            # lane tells (common/wire.py), else now
+            if not notes_wire(channel, message) and not note():
+                return  # sent or taken meanwhile (a claim lapsed): not this sender's any more
+            token = ON_WIRE.set(note)
             try:
                 # a channel that can confirm returns once the platform took it; one that cannot hands
                 # the message to its own queue and returns at once
-                await channel.deliver(self._message(row))
+                await channel.deliver(message)
             except NotDelivered as failure:
-                self._record(row, failure)
+                if note.answer is not False:  # False: found no longer this sender's, nothing sent or to record
+                    self._record(row, failure)
                 return
             except Exception as exc:  # a channel's bug, before or after its request: we cannot tell
                 log.exception("outbox: delivering %s failed", row.key)
                 self._record(row, NotDelivered(f"{type(exc).__name__}: {exc}"[:300], maybe_received=True))
                 return
+            finally:
+                ON_WIRE.reset(token)
+            if note.answer is False:
+                return  # the lane found the row no longer this sender's: nothing sent, nothing to record
             self._record(row, None)
 
     async def run_once(self) -> int:

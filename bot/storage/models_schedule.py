@@ -44,6 +44,10 @@ class OutboxRow(SQLModel, table=True):
     # row whose sender died is taken again after that. Unused on SQLite, where one process sends
     claimed_by: str | None = Field(default=None, max_length=200)
     lease_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    # when an attempt was handed to its channel (its request may leave at any moment), stored before it is; cleared
+    # when the attempt is recorded. A pending row still carrying it once its sender is gone (a crash, a kill) was
+    # interrupted mid-send: it may be in the chat already, so it is not sent again but ends unsure
+    handed_at: datetime | None = None
 
 
 class StudyRead(SQLModel, table=True):

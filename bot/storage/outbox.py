@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 from bot.storage.fast import DriverStatement
 from bot.storage.models import OutboxRow
 
-__all__ = ["Push", "enqueue", "pending_due", "next_pending", "claim", "mark_sent", "mark_attempt", "recent_sends",
-           "last_item_for_branch", "outbox_counts"]
+__all__ = ["Push", "enqueue", "pending_due", "next_pending", "claim", "mark_handed", "mark_sent", "mark_attempt",
+           "settle_interrupted", "recent_sends", "last_item_for_branch", "outbox_counts", "INTERRUPTED"]
 
 _INSERT = DriverStatement(
     "INSERT INTO outbox (key, kind, channel, chat_id, chat_name, is_group, text, markdown, item_id, branch_id, "
@@ -52,7 +52,8 @@ def pending_due(*, session: Session, now: datetime, limit: int = 500, after: tup
                 channels: list[str] | None = None, unclaimed: bool = False) -> list[OutboxRow]:
     """Pending rows due by `now` (for `channels` only, when given), oldest first; `after` (due_at, id)
     continues from a previous page. `unclaimed` (several instances): not the rows another sender holds."""
-    query = select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.due_at <= now)
+    query = select(OutboxRow).where(OutboxRow.status == "pending", OutboxRow.due_at <= now,
+                                    col(OutboxRow.handed_at).is_(None))
     if unclaimed:
         query = query.where(or_(col(OutboxRow.lease_until).is_(None), col(OutboxRow.lease_until) < func.now()))
     if channels is not None:
@@ -66,7 +67,7 @@ def pending_due(*, session: Session, now: datetime, limit: int = 500, after: tup
 def next_pending(*, session: Session, after: datetime | None = None, before: datetime | None = None,
                  channels: list[str] | None = None) -> datetime | None:
     """The earliest due time of a pending row (strictly after `after`, or at or before `before`)."""
-    query = select(func.min(OutboxRow.due_at)).where(OutboxRow.status == "pending")
+    query = select(func.min(OutboxRow.due_at)).where(OutboxRow.status == "pending", col(OutboxRow.handed_at).is_(None))
     if channels is not None:
         query = query.where(col(OutboxRow.channel).in_(channels))
     if after is not None:
@@ -80,7 +81,7 @@ def next_pending(*, session: Session, after: datetime | None = None, before: dat
 # (a stale leader takes nothing); a row whose sender died is free again once its lease_until has passed.
 _CLAIM = DriverStatement(
     "UPDATE outbox SET claimed_by = :holder, lease_until = now() + make_interval(secs => :seconds) "
-    "WHERE id IN (SELECT id FROM outbox WHERE id = ANY(:ids) AND status = 'pending' "
+    "WHERE id IN (SELECT id FROM outbox WHERE id = ANY(:ids) AND status = 'pending' AND handed_at IS NULL "
     "AND (lease_until IS NULL OR lease_until < now()) FOR UPDATE SKIP LOCKED) "
     "AND EXISTS (SELECT 1 FROM leader_lease WHERE name = :lease AND holder = :holder AND epoch = :epoch "
     "AND expires_at > now()) RETURNING id")
@@ -94,15 +95,57 @@ def claim(*, session: Session, ids: list[int], holder: str, epoch: int, lease: s
     return {row[0] for row in _CLAIM.rows(session.connection(), params)}
 
 
+_HANDED = DriverStatement("UPDATE outbox SET handed_at = :now WHERE id = :id AND status = 'pending'")
+_HANDED_HELD = DriverStatement("UPDATE outbox SET handed_at = :now WHERE id = :id AND status = 'pending' "
+                               "AND claimed_by = :holder AND lease_until > now()")
+# what an interrupted push's row says (the dashboard and `studybot push status` show it)
+INTERRUPTED = "发送途中程序中断，可能已送达，未再重发"
+_SETTLE = ("UPDATE outbox SET status = 'unsure', attempts = attempts + 1, unconfirmed = unconfirmed + 1, "
+           "last_error = :error, handed_at = NULL, claimed_by = NULL, lease_until = NULL "
+           "WHERE status = 'pending' AND handed_at IS NOT NULL AND channel IN ({channels})")
+# several instances: only the rows whose sender's claim lapsed (it died or was cut off), and only by the leader
+_LAPSED = (" AND lease_until < now() AND EXISTS (SELECT 1 FROM leader_lease WHERE name = :lease AND holder = :holder "
+           "AND epoch = :epoch AND expires_at > now())")
+
+
+def mark_handed(*, session: Session, row_id: int, now: datetime, holder: str | None = None) -> bool:
+    """Before an attempt may leave: the row notes it (commit before handing it over). False when the row is no
+    longer pending, or (`holder`) no longer held by that sender: then it must not be sent."""
+    if holder is None:
+        return _HANDED.execute(session.connection(), {"now": now, "id": row_id}) == 1
+    return _HANDED_HELD.execute(session.connection(), {"now": now, "id": row_id, "holder": holder}) == 1
+
+
+def settle_interrupted(*, session: Session, channels: list[str], holder: str | None = None, epoch: int | None = None,
+                       lease: str = "") -> list[str]:
+    """Pending rows of `channels` handed over by a sender that is gone (a process killed mid-send): their request
+    may have reached the chat, and the platforms take no idempotency key, so they end `unsure`, not sent again.
+    One process (SQLite, the caller's own attempts all recorded): every such row of the channels it runs (a
+    `studybot chat` beside the service runs none of the service's). Several instances (`holder`): the rows whose
+    claim lapsed, by the leader only. The keys settled. In the caller's transaction."""
+    if not channels:
+        return []
+    names = {f"c{i}": name for i, name in enumerate(channels)}
+    sql = _SETTLE.format(channels=", ".join(f":{n}" for n in names))
+    params: dict[str, object] = {"error": INTERRUPTED, **names}
+    if holder is not None:
+        sql += _LAPSED
+        params.update(lease=lease, holder=holder, epoch=epoch)
+    return [row[0] for row in DriverStatement(sql + " RETURNING key").rows(session.connection(), params)]
+
+
 def _held(session: Session, row_id: int, holder: str | None) -> OutboxRow | None:
     """The row to record an attempt on; with `holder`, only while that sender's claim holds (locked until commit):
     a stale sender whose rows were taken again writes nothing."""
     if holder is None:
-        return session.get(OutboxRow, row_id)
+        row = session.get(OutboxRow, row_id)
+        if row is not None:
+            row.handed_at = None
+        return row
     row = session.get(OutboxRow, row_id, with_for_update=True, populate_existing=True)
     if row is None or row.claimed_by != holder or row.status != "pending":
         return None
-    row.claimed_by, row.lease_until = None, None
+    row.claimed_by, row.lease_until, row.handed_at = None, None, None
     return row
 
 

@@ -10,7 +10,7 @@ an answer leaves it open: a timeout while waiting, a connection dropped before t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 import httpx
@@ -38,15 +38,23 @@ def status_failure(status: int) -> NotDelivered | None:
     return NotDelivered(f"HTTP {status}", refused=True)
 
 
+class _NotOurs(Exception):
+    """`leaving` said the request must not go (nothing of it written)."""
+
+
 async def post_once(client: httpx.AsyncClient, url: str, *, params: dict[str, str] | None, body: Any,
-                    timeout: float, timer: Sleep) -> httpx.Response:
+                    timeout: float, timer: Sleep, leaving: Callable[[], bool] | None = None) -> httpx.Response:
     """One POST of `body` as JSON, waiting at most `timeout` seconds of `timer` for the answer; a
     non-2xx status or no answer raises NotDelivered. httpx's own trace of the request tells whether
-    its last byte had been written when it failed."""
+    its last byte had been written when it failed. `leaving` is called on a connection, right before the
+    request's first byte is written, with no wait between (the outbox's WireNote, common/wire.py): False stops
+    the request there (NotDelivered, nothing sent)."""
     written = False
 
     async def trace(event: str, info: dict[str, Any]) -> None:
         nonlocal written
+        if event.endswith("send_request_headers.started") and leaving is not None and not leaving():
+            raise _NotOurs
         if event.endswith("send_request_body.complete"):
             written = True
 
@@ -55,6 +63,8 @@ async def post_once(client: httpx.AsyncClient, url: str, *, params: dict[str, st
         answered = await within(request, timeout, timer)
     except httpx.HTTPError as exc:  # its text may hold the URL (and a key in it): the type only
         raise NotDelivered(f"network error {type(exc).__name__}", maybe_received=written) from None
+    except _NotOurs:
+        raise NotDelivered("no longer this sender's to send (its claim lapsed)") from None
     if not answered:
         raise NotDelivered(f"no answer within {timeout:g} s", maybe_received=written)
     response = request.result()

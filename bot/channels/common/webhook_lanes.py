@@ -24,6 +24,7 @@ from bot.channels.common.aio import Clock, Sleep
 from bot.channels.common.attempts import post_once
 from bot.channels.common.retries import Retries, keep_trying
 from bot.channels.common.send_lanes import SendLanes
+from bot.channels.common.wire import ON_WIRE, WireNote
 from bot.messages import Priority
 
 __all__ = ["WebhookLanes", "Lane", "Item", "confirm", "fingerprint"]
@@ -35,13 +36,16 @@ class Item:
     what: str  # "markdown 1/2" for the log, never the content
     done: asyncio.Future[None] | None = None  # the outbox's: resolved when delivered, NotDelivered when not
     priority: Priority = Priority.REPLY
+    wire: WireNote | None = None  # the outbox's: called right before the request's first byte (common/wire.py)
 
 
 def confirm(items: list[Item]) -> list[asyncio.Future[None]]:
-    """Give each item a future the caller can await (on the running loop)."""
+    """Give each item a future the caller can await (on the running loop), and the outbox's WireNote if the
+    caller set one."""
     loop = asyncio.get_running_loop()
     for item in items:
         item.done = loop.create_future()
+        item.wire = ON_WIRE.get()
     return [item.done for item in items if item.done is not None]
 
 
@@ -193,7 +197,7 @@ class WebhookLanes:
         assert self._client is not None
         url, params = self._request(lane)
         response = await post_once(self._client, url, params=params, body=item.body, timeout=self._timeout,
-                                   timer=self._timer)
+                                   timer=self._timer, leaving=item.wire)
         try:
             payload = response.json()
             errcode = int(payload.get("errcode", 0))

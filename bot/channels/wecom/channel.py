@@ -109,6 +109,10 @@ class WeComChannel:
             return
         target.send(message)
 
+    def notes_wire(self, message: Outgoing) -> bool:
+        """A push through a group's webhook tells the outbox when it leaves (common/wire.py)."""
+        return self._webhooks is not None and self._webhooks.notes_wire(message)
+
     async def deliver(self, message: Outgoing) -> None:
         """For the outbox: a group with a 消息推送 webhook is sent through it and awaited (raises when
         WeCom refused it or every attempt failed); otherwise the part that sends it: the long-connection

@@ -151,6 +151,10 @@ class GroupWebhooks:
 
         await self._taken.each(message, split_text(message.text, MARKDOWN_BYTES), one)
 
+    def notes_wire(self, message: Outgoing) -> bool:
+        """The outbox's WireNote is called by the lane, right before the first request (common/wire.py)."""
+        return self.key_for(message.chat) is not None
+
     def _has_key(self, message: Outgoing) -> bool:
         if self.key_for(message.chat) is None:  # retrying would not help: said in the log, not raised
             log.error("wecom: no webhook configured for group %s", message.chat.name or message.chat.chat_id)
