@@ -67,7 +67,7 @@ def test_the_leader_killed_mid_contest_the_standby_resumes_it_and_counts_every_a
         cluster.close()
 
 
-def test_the_leader_killed_mid_fan_out_no_push_is_lost(tmp_path: Path, postgres_url: str,
+def test_the_leader_killed_mid_fan_out_sends_no_push_twice_and_none_is_lost_unsaid(tmp_path: Path, postgres_url: str,
                                                         api: FakeWeComAPI) -> None:
     groups = {f"wrG{i}": f"K{i}" for i in range(1000)}
     cluster = Cluster(tmp_path, postgres_url, api.url, [19512, 19513], groups)

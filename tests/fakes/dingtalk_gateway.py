@@ -77,6 +77,7 @@ class FakeDingTalkGateway:
         self._webhooks_open.set()
         self.held_posts = 0  # session webhook posts waiting while held
         self.connections = 0  # websocket connections the client opened
+        self.open = 0  # of them, open now (several clients: a cluster's instances)
         self.webhook_errcode = 0  # what the session webhook answers (300001: expired; nothing recorded)
         self.token_requests: list[dict[str, Any]] = []  # bodies of oauth2/accessToken
         self.openapi_sends: list[tuple[str, str | None, dict[str, Any]]] = []  # (path, token header, body)
@@ -258,6 +259,7 @@ class FakeDingTalkGateway:
     async def _on_ws(self, conn: ServerConnection) -> None:
         self._conn = conn
         self.connections += 1
+        self.open += 1
         self._connected.set()
         self._changes.changed()
         try:
@@ -276,6 +278,8 @@ class FakeDingTalkGateway:
         except ConnectionClosed:
             pass  # the client went away (stopped or dropped)
         finally:
+            self.open -= 1
+            self._changes.changed()
             if self._conn is conn:
                 self._conn = None
                 self._connected.clear()
