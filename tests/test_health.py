@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from helpers import make_app, settings_for
+from sqlmodel import func, select
 
 from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.storage.db import Database
+from bot.storage.models import ContestAnswer
 from bot.storage.readiness import ReadinessProbe
 from bot.web import build_dashboard, build_web
 
@@ -49,8 +51,35 @@ def test_both_doors_say_ok_and_ready_with_the_role_and_nothing_cached(app: App, 
 
 def test_the_role_is_whatever_decides_leadership_says(tmp_path: Path, clock: ManualClock) -> None:
     app = make_app(tmp_path, clock)
+    client = TestClient(build_web(app))
+    assert client.get("/readyz?role=leader").status_code == 200  # the single bot holds its contests
     app.role = lambda: "standby"
-    assert TestClient(build_web(app)).get("/readyz").json() == {"database": "ok", "role": "standby"}
+    assert client.get("/readyz").json() == {"database": "ok", "role": "standby"}
+    # the health check of a pool for what only the leader serves (the live contest pages)
+    refused = client.get("/readyz?role=leader")
+    assert refused.status_code == 503
+    assert refused.json() == {"database": "ok", "role": "standby", "reason": "not the leader"}
+    app.role = lambda: "leader"
+    assert client.get("/readyz?role=leader").status_code == 200
+    app.close()
+
+
+def test_a_standby_serves_no_live_contest_page_and_stores_nothing(tmp_path: Path, clock: ManualClock) -> None:
+    """A contest's state lives in the leader's memory: at a standby every /h5/contest/… route is 503 with
+    Retry-After (a load balancer tries the leader), before anything is read or stored."""
+    app = make_app(tmp_path, clock)
+    app.role = lambda: "standby"
+    client = TestClient(build_web(app))
+    for path in ("/h5/contest/1", "/h5/contest/1/state", "/h5/contest/1/events"):
+        page = client.get(path)
+        assert page.status_code == 503 and page.headers["retry-after"] == "2", path
+        assert page.text == "竞赛页面正在切换服务器，请稍候几秒刷新本页。"
+    answer = client.post("/h5/contest/1/answer", data={"choice": "A", "csrf": "x"})
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "2"
+    assert answer.json() == {"ok": False, "message": "这次作答没有送达（服务器正在切换），没有记录，请再点一次。",
+                             "answer": ""}
+    with app.db.session() as session:
+        assert session.exec(select(func.count()).select_from(ContestAnswer)).one() == 0
     app.close()
 
 

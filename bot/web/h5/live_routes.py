@@ -4,7 +4,13 @@
 - GET /h5/contest/{id}/events: Server-Sent Events from the broker (bot/web/h5/broker.py), the member's version or
   the public one (a link alone gives no names).
 
-The page itself and its /state stay framework routes (bot/web/h5/contest.py): each is read once per page opened."""
+The page itself and its /state stay framework routes (bot/web/h5/contest.py): each is read once per page opened.
+
+Several instances on PostgreSQL (docs/cluster.md): a contest's state and its steps live in the leader's memory,
+so a standby serves none of /h5/contest/…: it answers 503 with Retry-After and a Chinese line, before reading or
+storing anything. A load balancer told to try the next instance on a 503 (nginx: `proxy_next_upstream http_503
+non_idempotent`, safe since nothing was stored) takes the member to the leader; without one, the page's stream
+reconnects by itself and the member's tap says to tap again."""
 
 from __future__ import annotations
 
@@ -17,12 +23,14 @@ from bot.web.h5.broker import Broker
 from bot.web.h5.contest_answer import AnswerRoute
 from bot.web.h5.contest_state import find, takes_part
 from bot.web.h5.visitor import live_visit
-from bot.web.plain import PlainRoute, Reply
+from bot.web.plain import PlainRoute, Reply, json_reply
 
 __all__ = ["LiveRoutes", "PREFIX"]
 
 PREFIX = "/h5/contest/"
 EVENT_STREAM = b"text/event-stream; charset=utf-8"
+STANDBY_ANSWER = "这次作答没有送达（服务器正在切换），没有记录，请再点一次。"
+STANDBY_PAGE = "竞赛页面正在切换服务器，请稍候几秒刷新本页。"
 
 
 class LiveRoutes:
@@ -37,12 +45,22 @@ class LiveRoutes:
         path: str = scope["path"]
         if not path.startswith(PREFIX):
             return None
+        if self._dash.app.role() == "standby":
+            return self._standby
         contest, _, rest = path[len(PREFIX):].partition("/")
         if rest == "answer" and scope["method"] == "POST":
             return partial(self._answer, contest=contest)
         if rest == "events" and scope["method"] == "GET":
             return partial(self._events, contest=contest)
         return None
+
+    async def _standby(self, scope: Scope, receive: Receive, send: Send) -> None:
+        retry = [(b"retry-after", b"2"), (b"cache-control", b"no-store")]
+        if scope["path"].endswith("/answer"):
+            body = json_reply({"ok": False, "message": STANDBY_ANSWER, "answer": ""})
+            await self._reply.whole(send, 503, body, b"application/json", retry)
+        else:
+            await self._reply.whole(send, 503, STANDBY_PAGE.encode(), b"text/plain; charset=utf-8", retry)
 
     async def _events(self, scope: Scope, receive: Receive, send: Send, contest: str) -> None:
         try:
