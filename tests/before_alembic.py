@@ -6,18 +6,14 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from bot.storage.migrations.member_changes import stop_counting_member_changes
+
 __all__ = ["forget_alembic"]
 
 
 def forget_alembic(conn: Connection) -> None:
     conn.exec_driver_sql("DROP TABLE alembic_version")
-    # 0002: the member table's change count
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("DROP TRIGGER member_changes ON member")
-        conn.exec_driver_sql("DROP FUNCTION count_member_changes()")
-    else:
-        for trigger in ("insert", "delete", "update"):
-            conn.exec_driver_sql(f"DROP TRIGGER member_changes_{trigger}")
+    stop_counting_member_changes(conn)  # 0002: the member table's change count
     conn.exec_driver_sql("DROP TABLE change_count")
     conn.exec_driver_sql("DROP INDEX ix_outbox_study")  # 0003
     conn.exec_driver_sql("ALTER TABLE outbox DROP COLUMN handed_at")  # 0004

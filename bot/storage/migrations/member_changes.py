@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-__all__ = ["count_member_changes"]
+__all__ = ["count_member_changes", "stop_counting_member_changes"]
 
 # any UPDATE counts, not only of some columns: every column of member but created_at is the roster's, and on
 # PostgreSQL a trigger naming columns would stop a later revision from altering their type
@@ -29,3 +29,13 @@ _POSTGRES = [f"CREATE OR REPLACE FUNCTION count_member_changes() RETURNS trigger
 def count_member_changes(conn: Connection) -> None:
     for statement in {"sqlite": _SQLITE, "postgresql": _POSTGRES}.get(conn.dialect.name, []):
         conn.exec_driver_sql(statement)
+
+
+def stop_counting_member_changes(conn: Connection) -> None:
+    """The triggers gone (0002's downgrade; a test making a database as it was before 0002)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS member_changes ON member")
+        conn.exec_driver_sql("DROP FUNCTION IF EXISTS count_member_changes()")
+        return
+    for event in ("insert", "delete", "update"):
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS member_changes_{event}")

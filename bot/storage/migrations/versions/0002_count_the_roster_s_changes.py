@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from bot.storage.migrations.member_changes import count_member_changes
+from bot.storage.migrations.member_changes import count_member_changes, stop_counting_member_changes
 
 revision = "0002"
 down_revision: str | None = "0001"
@@ -33,10 +33,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS member_changes ON member")
-        op.execute("DROP FUNCTION IF EXISTS count_member_changes()")
-    else:
-        for event in ("insert", "delete", "update"):
-            op.execute(f"DROP TRIGGER IF EXISTS member_changes_{event}")
+    stop_counting_member_changes(op.get_bind())
     op.drop_table("change_count")
