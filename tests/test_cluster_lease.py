@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -13,8 +13,9 @@ from sqlalchemy import text
 from bot.cluster.fence import Fence, Fenced, leader_work
 from bot.cluster.leadership import Leadership
 from bot.cluster.lease import LEASE_NAME, Lease
+from bot.jobs.outbox_worker import OutboxClaims, OutboxWorker
 from bot.storage.db import Database
-from bot.storage.outbox import Push, claim, enqueue, mark_sent
+from bot.storage.outbox import Push, claim, enqueue, mark_handed, mark_sent
 
 LEASE = 0.6
 
@@ -114,6 +115,61 @@ def test_outbox_rows_are_claimed_by_the_leader_only_and_a_lapsed_claim_is_taken_
         with db.session() as session:  # a's late record of a row b has taken again is refused
             assert not mark_sent(session=session, row_id=ids[1], now=now, holder="a")
             session.commit()
+    finally:
+        a.dispose()
+        b.dispose()
+
+
+def test_a_push_the_dead_leader_was_sending_ends_unsure_once_its_claim_lapsed_and_is_not_sent_again(db, postgres_url):
+    """The worker's claims are set by joining the cluster, after the worker was made (as join_cluster does): the
+    new leader notes what it sends under its own claim, and settles what the dead one had on its way only once
+    that one's claim lapsed (a live sender's row is left alone)."""
+    a, b = lease(postgres_url, "a"), lease(postgres_url, "b")
+    now = datetime(2026, 3, 2, 9, 0)
+    sent: list[str] = []
+
+    class Channel:
+        name = "wecom"
+
+        async def deliver(self, message) -> None:
+            sent.append(message.key)
+
+    try:
+        with db.session() as session:
+            enqueue(session=session, now=now, pushes=[Push(f"k{i}", "study", "wecom", f"g{i}", "", True, "学习",
+                                                           now) for i in range(2)])
+            session.commit()
+            ids = [i for (i,) in session.execute(text("SELECT id FROM outbox ORDER BY id"))]
+        epoch_a = a.take()
+        assert epoch_a is not None
+        with db.session() as session:  # a claims both, and was sending k0 when it died
+            assert claim(session=session, ids=ids, holder="a", epoch=epoch_a, lease=LEASE_NAME,
+                         seconds=1.0) == set(ids)
+            assert mark_handed(session=session, row_id=ids[0], now=now, holder="a")
+            session.commit()
+        moment = [now]
+        worker = OutboxWorker(db=db, channels=lambda: {"wecom": Channel()}, now=lambda: moment[0])
+        taken: list[int | None] = []
+        wait_until(lambda: taken.append(b.take()) or taken[-1] is not None)  # a's lease ran out: b leads
+        epoch_b = taken[-1]
+        worker.claims = OutboxClaims(holder="b", epoch=lambda: epoch_b, valid=lambda: True, lease=LEASE_NAME,
+                                     seconds=1.0)
+
+        def rows() -> dict[str, tuple[str, bool]]:
+            with db.session() as session:
+                return {key: (status, handed is not None) for key, status, handed in session.execute(
+                    text("SELECT key, status, handed_at FROM outbox"))}
+
+        asyncio.run(worker.run_once())  # a's claims still hold: nothing of a's is touched
+        assert sent == [] and rows() == {"k0": ("pending", True), "k1": ("pending", False)}
+        lapsed = text("SELECT bool_and(lease_until < clock_timestamp()) FROM outbox WHERE claimed_by = 'a'")
+        with db.session() as session:  # a's claims lapse, by the database's clock
+            wait_until(lambda: session.execute(lapsed).scalar() is True)
+        assert b.renew(epoch_b)  # b still leads (its renewing loop is not running here)
+        moment[0] += timedelta(seconds=1)  # the leader looks for interrupted rows every half claim
+        asyncio.run(worker.run_once())
+        assert sent == ["k1"]  # k0 may be in the chat already: not sent again
+        assert rows() == {"k0": ("unsure", False), "k1": ("sent", False)}
     finally:
         a.dispose()
         b.dispose()

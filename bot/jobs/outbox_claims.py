@@ -34,7 +34,9 @@ class OutboxClaims:
 class Handover:
     """`hand(row)` before a row goes to its channel; `settle(now)` at each round of the worker."""
 
-    def __init__(self, *, db: Database, channels: Callable[[], dict], claims: OutboxClaims | None) -> None:
+    def __init__(self, *, db: Database, channels: Callable[[], dict],
+                 claims: Callable[[], OutboxClaims | None]) -> None:
+        # the worker's claims, read at each use: joining a cluster sets them after the worker is made
         self._db, self._channels, self._claims = db, channels, claims
         self._settled_at: datetime | None = None  # when interrupted rows were last looked for
 
@@ -42,9 +44,10 @@ class Handover:
         """The row notes that it is being handed over, committed before it is (False: no longer this sender's
         to send: sent meanwhile, or its claim lapsed)."""
         assert row.id is not None
+        claims = self._claims()
         with self._db.session() as session:
             handed = mark_handed(session=session, row_id=row.id, now=now,
-                                 holder=self._claims.holder if self._claims is not None else None)
+                                 holder=claims.holder if claims is not None else None)
             session.commit()
         return handed
 
@@ -52,7 +55,7 @@ class Handover:
         """Rows a gone sender handed over and never recorded end unsure (settle_interrupted); how many. On SQLite
         once, at the first round (this process records every attempt it makes before its next round); in a
         cluster, the leader looks again every half claim lease (a dead sender's rows wait until its claim lapses)."""
-        claims = self._claims
+        claims = self._claims()
         if claims is None and self._settled_at is not None:
             return 0
         recently = self._settled_at is not None and now - self._settled_at < timedelta(seconds=claims.seconds / 2) \

@@ -77,7 +77,7 @@ class OutboxWorker:
         self._sent: dict[tuple[str, str], deque[datetime]] = defaultdict(deque)
         self._blocked_until: datetime | None = None  # the earliest moment a full window frees
         self._seeded = False
-        self._handover = Handover(db=db, channels=channels, claims=claims)
+        self._handover = Handover(db=db, channels=channels, claims=lambda: self.claims)
         self.sent = 0
         self.failed = 0  # given up: failed or unsure
 
