@@ -25,7 +25,7 @@ from pg_databases import database_url as pg_url
 from pg_databases import postgres_database
 from schema_rows import every_row, fill_every_table
 
-from bot.storage import schema
+from bot.storage import schema, schema_lock
 from bot.storage.db import Database, DatabaseUnavailable
 from bot.storage.migrations.baseline import baseline_metadata
 from bot.storage.migrations.baseline.ledger_guard import LEDGER_REFUSAL
@@ -177,6 +177,9 @@ def test_one_process_upgrades_while_another_waits_then_finds_it_done(
         return real_lock(engine)
 
     monkeypatch.setattr(schema, "one_upgrader", watched)
+    # two connections waiting on each other fail this test within a minute and a half, not after 10 minutes each
+    # (the whole suite was once seen hanging with this test among the last begun)
+    monkeypatch.setattr(schema_lock, "SQLITE_UPGRADE_WAIT", 90)
     results: dict[str, Any] = {}
 
     def instance(name: str) -> None:
