@@ -84,15 +84,20 @@ def test_a_stale_leaders_write_is_refused_and_rolled_back(db, postgres_url):
         b.dispose()
 
 
+def pushes(db: Database, count: int, now: datetime) -> list[int]:
+    """`count` study pushes k0, k1 … due `now`, one a group; their outbox ids."""
+    with db.session() as session:
+        enqueue(session=session, now=now, pushes=[Push(f"k{i}", "study", "wecom", f"g{i}", "", True, "学习", now)
+                                                  for i in range(count)])
+        session.commit()
+        return [i for (i,) in session.execute(text("SELECT id FROM outbox ORDER BY id"))]
+
+
 def test_outbox_rows_are_claimed_by_the_leader_only_and_a_lapsed_claim_is_taken_again(db, postgres_url):
     a, b = lease(postgres_url, "a"), lease(postgres_url, "b")
     now = datetime(2026, 3, 2, 9, 0)
     try:
-        with db.session() as session:
-            enqueue(session=session, now=now, pushes=[Push(f"k{i}", "study", "wecom", f"g{i}", "", True, "学习",
-                                                           now) for i in range(4)])
-            session.commit()
-            ids = [i for (i,) in session.execute(text("SELECT id FROM outbox ORDER BY id"))]
+        ids = pushes(db, 4, now)
         epoch = a.take()
         assert epoch is not None
 
@@ -135,11 +140,7 @@ def test_a_push_the_dead_leader_was_sending_ends_unsure_once_its_claim_lapsed_an
             sent.append(message.key)
 
     try:
-        with db.session() as session:
-            enqueue(session=session, now=now, pushes=[Push(f"k{i}", "study", "wecom", f"g{i}", "", True, "学习",
-                                                           now) for i in range(2)])
-            session.commit()
-            ids = [i for (i,) in session.execute(text("SELECT id FROM outbox ORDER BY id"))]
+        ids = pushes(db, 2, now)
         epoch_a = a.take()
         assert epoch_a is not None
         with db.session() as session:  # a claims both, and was sending k0 when it died
