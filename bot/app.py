@@ -235,7 +235,8 @@ def build_app(settings: Settings, *, clock: Clock | None = None, seed: int | Non
                              acknowledge_up_to=quiz.acknowledge_up_to if quiz.acknowledge_answers else 0,
                              scored_by=frozenset(quiz.scored_by),
                              page_links=settings.web.address(settings.server.host, settings.server.port)
-                             if settings.web.enabled and settings.h5.links_on() else "")
+                             if settings.web.enabled and settings.h5.links_on() else "",
+                             member_links=bool(settings.wechat_mp and settings.wechat_mp.link_template))
     deadlines = Deadlines(timers)
     points = settings.points.rules()
     contests = ContestService(db=db, catalog=catalog, deadlines=deadlines, rules=rules, rng=rng, send=send,

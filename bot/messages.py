@@ -74,3 +74,6 @@ class Outgoing:
     private_to: str = ""
     about: str = ""
     priority: Priority = Priority.REPLY
+    # the page the message is about (a contest's live page, the members' pages), also in its text: a channel that
+    # can attach a link to a message (the Official Account's template message) makes the message open it
+    link: str = ""

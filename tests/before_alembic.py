@@ -17,3 +17,4 @@ def forget_alembic(conn: Connection) -> None:
     conn.exec_driver_sql("DROP TABLE change_count")
     conn.exec_driver_sql("DROP INDEX ix_outbox_study")  # 0003
     conn.exec_driver_sql("ALTER TABLE outbox DROP COLUMN handed_at")  # 0004
+    conn.exec_driver_sql("ALTER TABLE outbox DROP COLUMN link")  # 0005

@@ -51,6 +51,13 @@ def notices(app: App) -> dict[str, str]:
             "bind-request:")))}  # type: ignore[attr-defined]
 
 
+def decisions(app: App) -> list[tuple[str, str, str | None]]:
+    """The outbox rows telling the accounts that asked what was decided: (account, text, link)."""
+    with app.db.session() as session:
+        return [(row.chat_id, row.text, row.link) for row in session.exec(select(OutboxRow).where(
+            OutboxRow.key.startswith("bind-decided:")).order_by(OutboxRow.id))]  # type: ignore[attr-defined]
+
+
 def binding_page(client: TestClient, app: App, branch: str = "第一支部") -> httpx.Response:
     return client.get(f"/branch/{branch_ids(app)[branch]}/binding")
 
@@ -100,7 +107,9 @@ def test_a_request_approved_by_the_secretary_binds_and_the_next_visit_is_silent(
         listed = binding_page(secretary, app).text
         assert "待审核的绑定申请（1）" in listed and "手机尾号 1234" in listed
         approved = decide(secretary, app, "approve")
-        assert approved.status_code == 200 and "已同意「张三」的绑定申请" in approved.text
+        assert approved.status_code == 200 and "已同意「张三」的绑定申请，并已通过公众号通知本人" in approved.text
+        assert decisions(app) == [("o-1", "绑定申请已通过\n您已绑定为第一支部成员「张三」，以后在微信中点开支部群里的"
+                                   "链接即可直接进入：http://127.0.0.1:8080/h5/", "http://127.0.0.1:8080/h5/")]
         assert "待审核的绑定申请（0）" in approved.text
         assert bound(app) == {"o-1": "张三"} and requests_of(app) == [("o-1", "张三", "approved")]
         assert ("bind_yes", "第一支部「张三」的绑定申请（编号 1）") in audits(app)
@@ -126,12 +135,16 @@ def test_a_refused_request_binds_nothing_and_the_account_may_ask_again(tmp_path:
         assert requests_of(app) == [("o-1", "李四", "pending")]
         secretary = login(app, "张书记")
         refused = decide(secretary, app, "refuse")
-        assert refused.status_code == 200 and "已拒绝「李四」的这份绑定申请" in refused.text
+        assert refused.status_code == 200 and "已拒绝「李四」的这份绑定申请，并已通过公众号通知本人" in refused.text
+        [(account, told, link)] = decisions(app)
+        assert account == "o-1" and told.startswith("绑定申请未通过\n您申请绑定为第一支部成员「李四」，未获同意。")
+        assert "请向本支部书记索取绑定码" in told and link == "http://127.0.0.1:8080/h5/bind"
         assert bound(app) == {} and requests_of(app) == [("o-1", "李四", "refused")]
         assert ("bind_no", "第一支部「李四」的绑定申请（编号 1）") in audits(app)
         assert phone.get("/h5/bind").status_code == 200  # no session
         late = decide(secretary, app, "approve", request_id=1)  # the same request, decided again
         assert late.status_code == 409 and "已经处理过了（已拒绝）" in late.text and bound(app) == {}
+        assert len(decisions(app)) == 1  # told once
         assert ask(phone, "张三").status_code == 303
         assert requests_of(app)[-1] == ("o-1", "张三", "pending")
 

@@ -143,6 +143,9 @@ h5:                           # 成员手机网页（/h5/）：在普通微信�
 #   accept_plaintext: false                # 兼容模式：也收明文消息（可被伪造），仅在切换到安全模式期间打开
 #   api_base_url: https://api.weixin.qq.com        # 服务端接口地址（默认即可）
 #   oauth_url: https://open.weixin.qq.com          # 网页授权地址（成员页 /h5/ 在微信内登录，默认即可）
+#   link_template:                         # 模板消息（可选）：竞赛开始时，微信群支部已绑定的成员收到可点开的链接；
+#     template_id: TPL0123456789           #   绑定申请的结果也这样告知。公众号后台 → 模板消息 → 我的模板 → 模板 ID
+#     fields: {thing1: "{title}", thing2: "{text}", time3: "{time}"}  # 模板字段 → 标题/说明/时间（每项最多 20 字）
 # dingtalk:                                # 钉钉企业内部机器人（Stream 模式，无需公网 IP）
 #   client_id: env:DINGTALK_CLIENT_ID      # 开放平台 → 应用 → 凭证与基础信息 → Client ID
 #   client_secret: env:DINGTALK_CLIENT_SECRET  # 同页 Client Secret

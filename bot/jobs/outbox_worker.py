@@ -164,7 +164,7 @@ class OutboxWorker:
     @staticmethod
     def _message(row: OutboxRow) -> Outgoing:
         return Outgoing(Chat(row.channel, row.chat_id, row.is_group, row.chat_name), row.text,
-                        markdown=row.markdown, key=row.key, priority=Priority.PUSH)
+                        markdown=row.markdown, key=row.key, priority=Priority.PUSH, link=row.link or "")
 
     def _record(self, row: OutboxRow, failure: NotDelivered | None) -> None:
         """One attempt: sent, or failed (`failure`), and when it is tried again, if ever."""

@@ -1,6 +1,6 @@
 """Binding WeChat accounts to roster members, as the secretary's tools do it: issuing binding codes for a branch (or
-every branch) — the same for `studybot members codes` and the dashboard's 微信绑定 page — and telling a branch's
-书记 and 委员 privately that someone asked to be bound (申请绑定)."""
+every branch) — the same for `studybot members codes` and the dashboard's 微信绑定 page — telling a branch's
+书记 and 委员 privately that someone asked to be bound (申请绑定), and telling the one who asked what was decided."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ from sqlmodel import Session
 
 from bot.services.branch_notice import tell_branch_managers
 from bot.storage.bind_codes import CODE_DAYS, issue_codes, unbound_members
+from bot.storage.bind_requests import Decided
 from bot.storage.branches import branch_names
 from bot.storage.models import Member
+from bot.storage.outbox import Push, enqueue
 from bot.storage.people import all_members
 
-__all__ = ["CODE_HEADERS", "issue_branch_codes", "tell_about_request", "request_notice", "binding_page"]
+__all__ = ["CODE_HEADERS", "issue_branch_codes", "tell_about_request", "request_notice", "binding_page",
+           "tell_applicant", "decision_text"]
 
 CODE_HEADERS = ["支部", "姓名", "绑定码", "有效期至"]
 
@@ -65,3 +68,21 @@ def tell_about_request(session: Session, *, request_id: int, member: Member, not
                     "on the dashboard", request_id, member.branch_id)
         return 0
     return written
+
+
+def decision_text(decided: Decided, link: str) -> str:
+    """Its first line is the template message's title (bot/channels/wechat_mp/template.py)."""
+    who = f"{decided.branch}成员「{decided.name}」" if decided.branch else f"「{decided.name}」"
+    if decided.approved:
+        return f"绑定申请已通过\n您已绑定为{who}，以后在微信中点开支部群里的链接即可直接进入：{link}"
+    return (f"绑定申请未通过\n您申请绑定为{who}，未获同意。如确是本人，请向本支部书记索取绑定码后再绑定："
+            f"{link}")
+
+
+def tell_applicant(session: Session, *, decided: Decided, channel: str, base: str, now: datetime) -> int:
+    """The note to the Official Account account that asked: its request approved (with the members' pages) or
+    refused (with the bind page, for a code); through the outbox, once per request. In the caller's transaction."""
+    link = f"{base}{'/h5/' if decided.approved else '/h5/bind'}" if base else ""
+    push = Push(key=f"bind-decided:{decided.request_id}", kind="notice", channel=channel, chat_id=decided.openid,
+                chat_name="私聊", is_group=False, text=decision_text(decided, link), due_at=now, link=link or None)
+    return enqueue(session=session, pushes=[push], now=now)

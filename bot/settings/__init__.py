@@ -4,6 +4,7 @@ from bot.settings.loading import CONFIG_ENV, DEFAULT_CONFIG_NAME, ConfigError, f
 from bot.settings.sections import (
     DingTalkRobotWebhook,
     DingTalkSettings,
+    LinkTemplateSettings,
     ServerSettings,
     Settings,
     WeChatMPSettings,
@@ -15,4 +16,4 @@ from bot.settings.sections import (
 
 __all__ = ["Settings", "ConfigError", "load_settings", "find_config", "parse_offset", "CONFIG_ENV",
            "DEFAULT_CONFIG_NAME", "ServerSettings", "WeComSettings", "WeComRobotSettings", "WeComAppSettings",
-           "WeChatMPSettings", "DingTalkSettings", "DingTalkRobotWebhook"]
+           "WeChatMPSettings", "LinkTemplateSettings", "DingTalkSettings", "DingTalkRobotWebhook"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import string
 from collections.abc import Callable
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -15,7 +16,7 @@ from pydantic_core import PydanticCustomError
 from bot.settings.secrets import Plain, Secret
 
 __all__ = ["ServerSettings", "WeComSettings", "WeComRobotSettings", "WeComAppSettings", "WeChatMPSettings",
-           "DingTalkSettings", "DingTalkRobotWebhook"]
+           "LinkTemplateSettings", "DingTalkSettings", "DingTalkRobotWebhook"]
 
 
 class _Section(BaseModel):
@@ -92,6 +93,34 @@ class WeComSettings(_Section):
     webhooks: dict[str, Secret] = {}  # group name -> 消息推送 webhook key
 
 
+TEMPLATE_VALUES = ("title", "text", "time")
+
+
+def _template_fields(value: dict[str, str]) -> dict[str, str]:
+    """Each field's fill may name only {title}, {text} and {time}: any other name would fail every send."""
+    if not value:
+        raise ValueError("至少填写一个字段，例如 thing1: \"{title}\"")
+    for name, fill in value.items():
+        if not name.isascii() or not name.replace("_", "").isalnum():
+            raise ValueError(f"字段名「{name}」应为模板详情里 {{{{ }}}} 中 .DATA 之前的部分，例如 thing1")
+        try:
+            used = {part[1] for part in string.Formatter().parse(fill) if part[1] is not None}
+        except ValueError:
+            used = {"?"}
+        if not used <= set(TEMPLATE_VALUES):
+            raise ValueError(f"字段 {name} 的内容「{fill}」只能用 {{title}}（标题）、{{text}}（说明）、{{time}}（时间）"
+                             "和文字")
+    return value
+
+
+class LinkTemplateSettings(_Section):
+    """模板消息: a push with a link (a contest's page, the members' pages) reaches bound members as this template."""
+    template_id: Plain  # 公众号后台「模板消息」→「我的模板」中的模板 ID
+    # 模板的字段 → 填入的内容：{title} 标题（消息第一行）、{text} 说明、{time} 发送时间；每项最多 20 字
+    fields: Annotated[dict[str, str], AfterValidator(_template_fields)] = {
+        "thing1": "{title}", "thing2": "{text}", "time3": "{time}"}
+
+
 class WeChatMPSettings(_Section):
     app_id: Plain
     app_secret: Secret
@@ -102,6 +131,9 @@ class WeChatMPSettings(_Section):
     api_base_url: HttpUrl = "https://api.weixin.qq.com"
     # the members' pages (/h5/): 网页授权 (snsapi_base) inside WeChat sends the member to this host's authorize page
     oauth_url: HttpUrl = "https://open.weixin.qq.com"
+    # 模板消息：填写后，竞赛开始时支部的已绑定成员收到带链接的模板消息，绑定申请的结果也这样告知；不填则不发竞赛链接，
+    # 绑定结果以客服消息发送（成员 48 小时内给公众号发过消息才能收到）
+    link_template: LinkTemplateSettings | None = None
 
 
 class DingTalkRobotWebhook(_Section):

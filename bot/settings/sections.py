@@ -19,6 +19,7 @@ from bot.channels.common.send_lanes import GROUP_PER_MINUTE
 from bot.settings.channels import (
     DingTalkRobotWebhook,
     DingTalkSettings,
+    LinkTemplateSettings,
     ServerSettings,
     WeChatMPSettings,
     WeComAppSettings,
@@ -33,7 +34,8 @@ from bot.settings.web import WebSettings
 from safeio.names import name_problem
 
 __all__ = ["Settings", "parse_offset", "ServerSettings", "WeComSettings", "WeComRobotSettings", "WeComAppSettings",
-           "WeChatMPSettings", "DingTalkSettings", "DingTalkRobotWebhook"]
+           "WeChatMPSettings", "LinkTemplateSettings", "DingTalkSettings",
+           "DingTalkRobotWebhook"]
 
 
 class _Section(BaseModel):

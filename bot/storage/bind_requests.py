@@ -73,6 +73,7 @@ class Decided:
     branch: str
     approved: bool
     lapsed_others: int  # the member's other pending requests, refused with this approval
+    openid: str  # the account that asked
 
 
 def _branch_names(session: Session, ids: set[int]) -> dict[int, str]:
@@ -201,4 +202,4 @@ def decide_request(*, session: Session, request_id: int, branch_id: int, approve
         lapsed = session.execute(update(BindRequest).where(BindRequest.member_id == member.id,  # type: ignore[arg-type]
                                                            BindRequest.status == "pending")
                                  .values(status="refused", decided_at=now, decided_by=by)).rowcount  # type: ignore[attr-defined]
-    return Decided(request_id, member.id, member.name, branch, approve, int(lapsed or 0))
+    return Decided(request_id, member.id, member.name, branch, approve, int(lapsed or 0), request.openid)

@@ -48,6 +48,9 @@ class OutboxRow(SQLModel, table=True):
     # when the attempt is recorded. A pending row still carrying it once its sender is gone (a crash, a kill) was
     # interrupted mid-send: it may be in the chat already, so it is not sent again but ends unsure
     handed_at: datetime | None = None
+    # the page the push is about (a contest's live page, the members' pages): a channel that can carry a link with
+    # a message (the Official Account's template message) makes the message open it
+    link: str | None = Field(default=None, max_length=500)
 
 
 class StudyRead(SQLModel, table=True):

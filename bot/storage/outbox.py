@@ -17,8 +17,9 @@ __all__ = ["Push", "enqueue", "pending_due", "next_pending", "claim", "mark_hand
 
 _INSERT = DriverStatement(
     "INSERT INTO outbox (key, kind, channel, chat_id, chat_name, is_group, text, markdown, item_id, branch_id, "
-    "due_at, created_at, status, attempts, unconfirmed, last_error) VALUES (:key, :kind, :channel, :chat_id, "
-    ":chat_name, :is_group, :text, :markdown, :item_id, :branch_id, :due_at, :created_at, 'pending', 0, 0, '') "
+    "link, due_at, created_at, status, attempts, unconfirmed, last_error) VALUES (:key, :kind, :channel, :chat_id, "
+    ":chat_name, :is_group, :text, :markdown, :item_id, :branch_id, :link, :due_at, :created_at, 'pending', 0, 0, "
+    "'') "
     "ON CONFLICT (key) DO NOTHING")
 
 
@@ -35,6 +36,7 @@ class Push:
     markdown: str | None = None
     item_id: str | None = None
     branch_id: int | None = None
+    link: str | None = None  # the page it is about (Outgoing.link)
 
 
 def enqueue(*, session: Session, pushes: list[Push], now: datetime) -> int:
@@ -43,7 +45,7 @@ def enqueue(*, session: Session, pushes: list[Push], now: datetime) -> int:
         return 0
     rows = [{"key": p.key[:400], "kind": p.kind, "channel": p.channel, "chat_id": p.chat_id,
              "chat_name": p.chat_name, "is_group": p.is_group, "text": p.text, "markdown": p.markdown,
-             "item_id": p.item_id, "branch_id": p.branch_id, "due_at": p.due_at, "created_at": now}
+             "item_id": p.item_id, "branch_id": p.branch_id, "link": p.link, "due_at": p.due_at, "created_at": now}
             for p in pushes]
     return _INSERT.execute(session.connection(), rows)
 

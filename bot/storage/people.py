@@ -15,7 +15,7 @@ from safeio.text import plain_name
 
 __all__ = ["find_member", "member_row", "register_member", "upsert_member", "MemberRecord", "write_members",
            "branch_roster_size", "rostered_count", "members_of_branch", "members_with_role", "all_members",
-           "identities_of", "identities_on", "identities_of_members"]
+           "identities_of", "identities_on", "identities_of_members", "accounts_in_branch"]
 
 
 def find_member(*, session: Session, channel: str, external_id: str) -> Member | None:
@@ -203,4 +203,11 @@ def identities_on(*, session: Session, channels: Iterable[str]) -> list[Identity
 
 def identities_of_members(*, session: Session, member_ids: Iterable[int]) -> list[Identity]:
     return list(session.exec(select(Identity).where(col(Identity.member_id).in_(list(member_ids)))
+                             .order_by(Identity.id)))
+
+
+def accounts_in_branch(*, session: Session, branch_id: int, channel: str) -> list[Identity]:
+    """The `channel` accounts of the members of `branch_id` (one query, however large the branch)."""
+    return list(session.exec(select(Identity).join(Member, col(Member.id) == col(Identity.member_id))
+                             .where(Identity.channel == channel, Member.branch_id == branch_id)
                              .order_by(Identity.id)))

@@ -29,6 +29,7 @@ from bot.channels.common.replays import ReplayGuard
 from bot.channels.common.reply_cache import MAX_ENTRIES, TTLCache
 from bot.channels.common.split import split_text
 from bot.channels.wechat_mp.send import ApiClient, CustomerService
+from bot.channels.wechat_mp.template import send_template
 from bot.messages import Chat, Incoming, Outgoing, Sender
 from bot.settings import WeChatMPSettings
 
@@ -84,6 +85,7 @@ class WeChatMP:
             self._crypto = WeChatCrypto(self._token, key, self._app_id)
         client = ApiClient(self._app_id, settings.app_secret.get_secret_value(), settings.api_base_url, timeout)
         self._service = CustomerService(name=channel, client=client, now=now, sleep=sleep)
+        self._client, self._template = client, settings.link_template
         self._replies: TTLCache[str | None] = TTLCache(REPLY_CACHE_SECONDS, remember, now)  # key -> passive reply
         self._guard = ReplayGuard(window=max_skew, clock=now, remember=remember)
 
@@ -117,8 +119,12 @@ class WeChatMP:
         self._service.hold(message.chat.chat_id, split_text(render_text(message), PART_BYTES))
 
     async def deliver(self, message: Outgoing) -> None:
-        """For the outbox: a customer-service message may wait for the member's next message; handed
-        over to its queue."""
+        """For the outbox: a push with a link goes out as the template message when one is configured, at once
+        (NotDelivered when WeChat did not take it); any other is a customer-service message, which may wait for
+        the member's next message: handed over to its queue."""
+        if message.link and self._template is not None and not message.chat.is_group and message.chat.chat_id:
+            await send_template(self._client, message.chat.chat_id, message, self._template, self._app.clock.now())
+            return
         self.send(message)
 
     # ----- callbacks -----

@@ -20,3 +20,6 @@ class ContestOptions:
     # where the live contest page is opened (web address, no trailing slash): a contest's start message and its
     # starter get the link 「…/h5/contest/{id}」; "" = no links (h5.contest_links, decided by build_app)
     page_links: str = ""
+    # the Official Account sends template messages (wechat_mp.link_template): a contest of a WeChat branch sends
+    # its page's link to each member of the branch bound to WeChat, too
+    member_links: bool = False

@@ -16,7 +16,7 @@ from bot.services.contests import texts
 from bot.services.contests.answering import check_tap, take_answer
 from bot.services.contests.deadlines import Deadlines
 from bot.services.contests.options import ContestOptions
-from bot.services.contests.page_notice import tell_secretaries
+from bot.services.contests.page_notice import tell_members, tell_secretaries
 from bot.services.contests.records import STALE_AFTER, expire, restore, settle, settle_stored
 from bot.services.contests.running import RunningContest, RunningContests
 from bot.services.contests.steps import ContestStep, StepHub
@@ -115,6 +115,8 @@ class ContestService:
         if round_id is None:
             self._arm(session, group.id, running)
         tell_secretaries(session, group, contest_id, self.options.page_links, now)  # a branch on WeChat
+        if self.options.member_links:
+            tell_members(session, group, contest_id, self.options.page_links, now)
         self.steps.publish(ContestStep("question", running))
         return running
 

@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.services.binding import CODE_HEADERS, issue_branch_codes
-from bot.storage.bind_codes import CODE_DAYS, BindRefused
+from bot.services.binding import CODE_HEADERS, issue_branch_codes, tell_applicant
+from bot.storage.bind_codes import CODE_DAYS, WECHAT_MP, BindRefused
 from bot.storage.bind_requests import NOT_YOURS, decide_request, pending_requests
 from bot.storage.dashboard_binding import binding_lines
 from bot.storage.web_logins import audit
@@ -34,6 +34,9 @@ DECISIONS = {"approve": True, "refuse": False}
 
 
 def add_binding_pages(web: FastAPI, dash: Dashboard) -> None:
+    settings = dash.app.settings
+    mp, base = settings.wechat_mp, settings.web.address(settings.server.host, settings.server.port)
+
     def page(request: Request, viewer: Viewer, branch_id: int, status: int = 200, **context: object) -> Response:
         now = dash.app.clock.now()
         with dash.app.db.session() as session:
@@ -94,10 +97,13 @@ def add_binding_pages(web: FastAPI, dash: Dashboard) -> None:
                 others = f"，同时拒绝了同一成员的其他 {done.lapsed_others} 份申请" if done.lapsed_others else ""
                 audit(session=session, member_id=viewer.member_id, action="bind_yes" if approve else "bind_no",
                       detail=f"{done.branch}「{done.name}」的绑定申请（编号 {done.request_id}）{others}", now=now)
+                told = "" if mp is None else "，并已通过公众号通知本人"
+                if mp is not None:
+                    tell_applicant(session, decided=done, channel=WECHAT_MP, base=base, now=now)
                 session.commit()
                 if approve:
-                    return f"已同意「{done.name}」的绑定申请{others}：本人下次在微信里点开链接即可直接进入。"
-                return f"已拒绝「{done.name}」的这份绑定申请。"
+                    return f"已同意「{done.name}」的绑定申请{others}{told}：本人下次在微信里点开链接即可直接进入。"
+                return f"已拒绝「{done.name}」的这份绑定申请{told}。"
 
         try:
             done = await run_in_threadpool(write)
