@@ -230,12 +230,12 @@ def test_every_branch_member_answering_closes_the_question_at_once(app, clock):
 def test_a_bad_start_is_refused(app, words, expected):
     [reply] = say(app, "张三", words)
     assert reply.startswith(expected)
-    assert not app.contests.is_running(group_id(app))
+    assert app.contests.running(group_id(app)) is None
 
 
 def test_zero_questions_is_refused(app):
     assert say(app, "张三", "开始竞赛 测试题库 0") == ["题数应在 1 到 20 之间，例如：开始竞赛 测试题库 5"]
-    assert not app.contests.is_running(group_id(app))
+    assert app.contests.running(group_id(app)) is None
 
 
 def test_an_answer_goes_to_the_groups_contest_before_the_members_daily_question(app, clock):
@@ -408,7 +408,7 @@ def test_an_admin_may_end_a_contest_started_by_someone_else(tmp_path, clock):
         assert reveal.startswith("⏰ 第 1 题答案：") and "答对 1 人：张三（+10）" in reveal
         assert result.startswith("🛑 竞赛已提前结束（测试题库，共 3 题，进行到第 1 题）")
         assert "🥇 张三 10 分" in result  # the answer already given counts
-        assert app.contests.is_running(group_id(app)) is False
+        assert app.contests.running(group_id(app)) is None
         assert total(app, "张三") == 1
         assert app.timers.next_due() is None
     finally:
@@ -500,7 +500,7 @@ def test_a_contest_whose_bank_disappeared_during_a_restart_ends_with_a_notice(tm
                                   "已作答题目的积分照常计入。"]
         assert scalar(second, "SELECT status FROM contest") == "finished"
         assert total(second, "张三") == 1  # the answer given before the restart counts
-        assert second.contests.is_running(group_id(second)) is False
+        assert second.contests.running(group_id(second)) is None
         assert any("发起了知识竞赛" in r for r in say(second, "张三", f"开始竞赛 {TEST_BANK_NAME} 1"))
     finally:
         second.close()

@@ -21,7 +21,7 @@ from bot.storage.points import Reached
 from quizzes.contest import AnswerRecord, Contest, Reveal
 from scheduler.points import Category, PointsRules
 
-__all__ = ["settle", "restore", "settle_stored", "expire", "STALE_AFTER"]
+__all__ = ["settle", "award_answers", "count_answers", "restore", "settle_stored", "expire", "STALE_AFTER"]
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +41,28 @@ def settle(session: Session, running: RunningContest, reveal: Reveal, now: datet
            points: PointsRules) -> dict[int, Reached]:
     """A question closed: its points go to the ledger (not a 练习赛's), its statistics are counted, wrong
     answers go to each member's 错题本. The members whose 答题 cap this question reached first."""
+    reached = award_answers(session, running, reveal, list(reveal.answers), now, points)
+    count_answers(session, running, reveal, now)
+    return reached
+
+
+def award_answers(session: Session, running: RunningContest, reveal: Reveal, answers: list[AnswerRecord],
+                  now: datetime, points: PointsRules) -> dict[int, Reached]:
+    """The points of `answers` (all of a closed question's, or a part of them) into the ledger, unless a 练习赛."""
+    if not running.scored:
+        return {}
+    return award_question(session=session, contest_id=running.contest_id, question_index=reveal.number - 1,
+                          amounts=pay(points, answers), now=now, cap=points.cap(Category.QUIZ),
+                          bank=running.contest.bank)
+
+
+def count_answers(session: Session, running: RunningContest, reveal: Reveal, now: datetime) -> None:
+    """A closed question's statistics and its wrong answers into the 错题本: once per question."""
     question = reveal.question
-    reached: dict[int, Reached] = {}
-    if running.scored:
-        reached = award_question(session=session, contest_id=running.contest_id, question_index=reveal.number - 1,
-                                 amounts=pay(points, list(reveal.answers)), now=now, cap=points.cap(Category.QUIZ),
-                                 bank=running.contest.bank)
     count_question(session=session, bank=running.contest.bank, question_key=question.key, asked=1,
                    answered=len(reveal.answers), correct=len(reveal.correct))
     record_mistakes(session=session, bank=running.contest.bank, question_key=question.key,
                     wrong=[(a.member_id, a.answer) for a in reveal.answers if not a.correct], at=now)
-    return reached
 
 
 def restore(session: Session, row: ContestRow, catalog: Catalog, now: datetime,
@@ -72,7 +83,7 @@ def restore(session: Session, row: ContestRow, catalog: Catalog, now: datetime,
         started_by=row.started_by, index=row.current_index, question_started_at=row.question_started_at,
         finished=False, history=contest_history(session=session, contest_id=row.id, names=names))
     running = RunningContest(row.id, contest, chat, group.branch_id, scored=row.scored, round_id=row.round_id,
-                             settled=row.settled or 0)
+                             settled=row.settled or 0, settled_counted=row.settled is not None)
     running.expected_answered = {m for m in contest.answers
                                  if members.get(m, ("", None, False))[1:] == (group.branch_id, True)}
     log.info("resumed contest %s in group %s at question %d", row.id, group.name, contest.number)
@@ -128,7 +139,7 @@ def expire(session: Session, running: RunningContest, now: datetime, points: Poi
     if reveal is not None:
         settle(session, running, reveal, now, points)
     save_progress(session=session, contest_id=running.contest_id, contest=contest, now=now)
-    if running.round_id is not None:  # a 全委竞赛's part: its open question's points are written now
+    if running.settled_counted:  # its open question's points are written now
         mark_settled(session=session, contest_id=running.contest_id, settled=contest.index + 1)
     what = "知识竞赛" if running.scored else "练习赛"
     counted = "已作答题目的积分照常计入。" if running.scored else "练习赛不计党建积分。"

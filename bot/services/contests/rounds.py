@@ -76,7 +76,7 @@ class RoundService:
         bank, questions, limit = picked
         targets, busy = [], []
         for group in groups:
-            (busy if self._contests.is_running(group.id) else targets).append(group)
+            (busy if self._contests.running(group.id) is not None else targets).append(group)
         if not targets:
             return "没有可以参加全委竞赛的群：机器人还没有加入任何群，或各群都在进行自己的竞赛。", []
         round_id = insert_round(session=session, bank=bank, question_keys=[q.key for q in questions],

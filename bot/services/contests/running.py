@@ -44,6 +44,9 @@ class RunningContest:
     # right after the reveals have gone out), and how many are written
     pending: list[tuple[Reveal, datetime]] = field(default_factory=list)
     settled: int = 0
+    # whether the row counts its settled questions (contest.settled not NULL): a 全委竞赛's part, and a contest one
+    # of whose questions was settled after its reveal (settle_later.py); every close then counts its question
+    settled_counted: bool = False
 
     def question_key(self, index: int | None = None) -> str:
         """What names a question of this contest on the wire ("contest:12:q0"): cards, reveals, the outbox."""

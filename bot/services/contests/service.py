@@ -17,8 +17,9 @@ from bot.services.contests.answering import check_tap, take_answer
 from bot.services.contests.deadlines import Deadlines
 from bot.services.contests.options import ContestOptions
 from bot.services.contests.page_notice import tell_members, tell_secretaries
-from bot.services.contests.records import STALE_AFTER, expire, restore, settle, settle_stored
+from bot.services.contests.records import STALE_AFTER, expire, restore, settle_stored
 from bot.services.contests.running import RunningContest, RunningContests
+from bot.services.contests.settle_later import LaterSettlement
 from bot.services.contests.steps import ContestStep, StepHub
 from bot.services.context import Context, GroupInfo, MemberInfo
 from bot.services.directory import BranchCount
@@ -49,6 +50,8 @@ class ContestService:
         self.points = points or PointsRules()
         self._send, self._branch_count, self._now, self.options = send, branch_count, now, options
         self._running = RunningContests()
+        self.later = LaterSettlement(db=db, deadlines=deadlines, points=self.points, cap_note=self._cap_note,
+                                     send=send)
         self.steps = StepHub()  # the live contest page listens (wired by the web side)
 
     # ----- commands -----
@@ -110,7 +113,8 @@ class ContestService:
         contest = Contest(str(group.id), bank, questions, limit, started_by, now)
         contest_id = insert_contest(session=session, group_id=group.id, contest=contest, now=now, scored=scored,
                                     round_id=round_id)
-        running = RunningContest(contest_id, contest, group.chat, group.branch_id, scored=scored, round_id=round_id)
+        running = RunningContest(contest_id, contest, group.chat, group.branch_id, scored=scored, round_id=round_id,
+                                 settled_counted=round_id is not None)
         self._running.add(group.id, running)
         if round_id is None:
             self._arm(session, group.id, running)
@@ -126,14 +130,15 @@ class ContestService:
             return steered
         reveal = steered.contest.finish()
         assert reveal is not None and ctx.group is not None
+        caught = self.later.catch_up(ctx.session, steered)  # the question before, if its points are being written
         # answers already given to the open question count
-        reached = settle(ctx.session, steered, reveal, ctx.now, self.points)
+        reached = self.later.settle_now(ctx.session, steered, reveal, ctx.now)
         save_progress(session=ctx.session, contest_id=steered.contest_id, contest=steered.contest, now=ctx.now)
         self._deadlines.cancel(ctx.group.id)
         self._running.remove(ctx.group.id)
         self.steps.publish(ContestStep("reveal", steered, reveal, ended_early=True))
-        return [texts.step_message(steered, reveal, ended_early=True, note=self._cap_note(reveal, reached),
-                                   counted=texts.counted_text(self.points))]
+        return [*caught, texts.step_message(steered, reveal, ended_early=True, note=self._cap_note(reveal, reached),
+                                            counted=texts.counted_text(self.points))]
 
     def skip(self, ctx: Context) -> list[Outgoing]:
         """下一题: the open question closes now (its answers count) and the next one opens."""
@@ -158,9 +163,6 @@ class ContestService:
 
     def bank_list_text(self) -> str:
         return texts.bank_list_text(self._catalog)
-
-    def is_running(self, group_id: int) -> bool:
-        return group_id in self._running
 
     def running(self, group_id: int) -> RunningContest | None:
         return self._running.get(group_id)
@@ -217,12 +219,13 @@ class ContestService:
     def drop_all(self) -> None:
         """Forget the contests under way without reading them back (a leader stepping down; its timers are cleared)."""
         self._running.clear()
+        self.later.forget()
 
     def forget_all(self) -> None:
         """Drop in-memory state after a failed commit and reload it from the database."""
         for group_id in self._running.group_ids():
             self._deadlines.cancel(group_id)
-        self._running.clear()
+        self.drop_all()
         self.resume(self._now())
 
     def _arm(self, session: Session, group_id: int, running: RunningContest) -> None:
@@ -271,11 +274,15 @@ class ContestService:
             return []
         contest = running.contest
         reveal = contest.close_question(now)
-        note = ""
-        if running.round_id is None:
-            note = self._cap_note(reveal, settle(session, running, reveal, now, self.points))
-        else:  # 500 groups' points take seconds to write: the 全委竞赛 writes them after the reveals are out
+        note, caught = "", []
+        if running.round_id is not None:  # 500 groups' points take seconds: the 全委竞赛 writes them after the reveals
             running.pending.append((reveal, now))
+        else:
+            caught = self.later.catch_up(session, running)  # the question before, if its points are being written
+            if self.later.wanted(reveal):  # 10,000 answers' points take a second: written after the reveal
+                self.later.defer(session, running, reveal, now)
+            else:
+                note = self._cap_note(reveal, self.later.settle_now(session, running, reveal, now))
         save_progress(session=session, contest_id=running.contest_id, contest=contest, now=now)
         running.next_question()
         if contest.finished:
@@ -284,7 +291,7 @@ class ContestService:
         elif running.round_id is None:
             self._arm(session, group_id, running)
         self.steps.publish(ContestStep("reveal", running, reveal))
-        return [texts.step_message(running, reveal, note=note, counted=texts.counted_text(self.points))]
+        return [*caught, texts.step_message(running, reveal, note=note, counted=texts.counted_text(self.points))]
 
     def _cap_note(self, reveal: Reveal, reached: dict[int, Reached]) -> str:
         """Who reached the day's (or month's) 答题 cap with this question: told once, in the reveal."""
