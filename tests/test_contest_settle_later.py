@@ -17,6 +17,7 @@ from bot.clock import ManualClock
 from bot.services.contests import settle_later
 
 PEOPLE = ["张三", "李四", "王五", "赵六", "钱七"]  # 张三 is the 书记: his contests are scored
+GAP = settle_later.GAP.total_seconds()
 
 
 @pytest.fixture(autouse=True)
@@ -51,11 +52,11 @@ def test_the_reveal_goes_first_and_the_points_follow_in_parts(app: App, clock: M
     [step] = everyone_answers(app)
     assert "第 1 题答案" in step and "第 2/2 题" in step  # the reveal and the next question, at once
     assert ledger(app) == 0 and settled(app) == 0 and stats(app) == []  # nothing written yet
-    advance(app, clock, 0.1)
+    advance(app, clock, GAP)
     assert ledger(app) == 2  # the first part: 李四, 王五
-    advance(app, clock, 0.1)
+    advance(app, clock, GAP)
     assert ledger(app) == 3 and settled(app) == 0  # 赵六, and 钱七's wrong answer, which pays nothing
-    advance(app, clock, 0.1)
+    advance(app, clock, GAP)
     assert ledger(app) == 4 and settled(app) == 1  # 张三: the question is settled
     assert stats(app) == [(1, 5, 4)]
     assert rows(app, "SELECT COUNT(*) FROM mistake")[0][0] == 1  # 钱七's wrong answer, in his 错题本 once
@@ -64,10 +65,28 @@ def test_the_reveal_goes_first_and_the_points_follow_in_parts(app: App, clock: M
     assert ledger(app) == 4  # nothing twice
 
 
+def test_the_parts_wait_while_members_answer_in_numbers(app: App, clock: ManualClock,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settle_later, "QUIET", 1)  # more than one new answer since the last look is busy
+    start_contest(app, *PEOPLE, count=2)
+    everyone_answers(app)
+    question = open_question(app)
+    say(app, "李四", right(question))
+    say(app, "王五", right(question))
+    advance(app, clock, GAP)  # two answers to question 2 since the reveal: question 1's points wait
+    assert ledger(app) == 0
+    say(app, "赵六", right(question))
+    advance(app, clock, GAP)  # one: quiet enough, the first part
+    assert ledger(app) == 2
+    advance(app, clock, GAP)
+    advance(app, clock, GAP)
+    assert ledger(app) == 4 and settled(app) == 1
+
+
 def test_a_step_before_the_parts_are_done_writes_the_rest_first(app: App, clock: ManualClock) -> None:
     start_contest(app, *PEOPLE, count=2)
     everyone_answers(app)
-    advance(app, clock, 0.1)
+    advance(app, clock, GAP)
     assert ledger(app) == 2
     question = open_question(app)
     say(app, "李四", right(question))
@@ -87,7 +106,7 @@ def test_a_restart_before_the_parts_are_written_writes_them_from_the_stored_answ
     first.start()
     start_contest(first, *PEOPLE, count=2)
     everyone_answers(first)
-    advance(first, clock, 0.1)
+    advance(first, clock, GAP)
     assert ledger(first) == 2 and settled(first) == 0
     first.close()  # stopped (or killed) with question 1's points half written
     again = make_app(tmp_path, clock, database={"url": database_url})
@@ -122,10 +141,10 @@ def test_who_reached_the_day_s_cap_is_told_in_a_line_once_the_parts_are_written(
         start_contest(app, *PEOPLE, count=2)
         [step] = everyone_answers(app)
         assert "已达上限" not in step  # not known yet: nobody's points are written
-        advance(app, clock, 0.1)
-        advance(app, clock, 0.1)
+        advance(app, clock, GAP)
+        advance(app, clock, GAP)
         assert not any("已达上限" in t for t in channel.texts)
-        advance(app, clock, 0.1)
+        advance(app, clock, GAP)
         [told] = [t for t in channel.texts if "已达上限" in t]
         assert all(name in told for name in ("李四", "王五", "赵六", "张三")) and "钱七" not in told
         assert told.startswith("📌 ") and "今日答题积分已达上限（每日 0 分）" in told

@@ -9,6 +9,7 @@ from bot.messages import Outgoing
 from bot.router import Catcher, Command
 from bot.services.catalog import Catalog
 from bot.services.contests import ContestService
+from bot.services.contests.texts import bank_list_text
 from bot.services.context import Context
 from bot.services.daily import DailyService
 from bot.services.numbers import DIGITS
@@ -67,7 +68,7 @@ def quiz_commands(contests: ContestService, daily: DailyService, practice: Pract
         return contests.start(ctx, name, count, limit)
 
     def banks(ctx: Context) -> list[Outgoing]:
-        return [ctx.reply(contests.bank_list_text())]
+        return [ctx.reply(bank_list_text(catalog))]
 
     return [
         Command(("开始竞赛", "发起竞赛", "知识竞赛", "/quiz"), start, "在群里发起知识竞赛",

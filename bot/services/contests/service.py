@@ -50,8 +50,8 @@ class ContestService:
         self.points = points or PointsRules()
         self._send, self._branch_count, self._now, self.options = send, branch_count, now, options
         self._running = RunningContests()
-        self.later = LaterSettlement(db=db, deadlines=deadlines, points=self.points, cap_note=self._cap_note,
-                                     send=send)
+        self.later = LaterSettlement(db=db, deadlines=deadlines, points=self.points, cap_note=self._cap_note, send=send,
+                                     now=now)  # a large question's points: after its reveal
         self.steps = StepHub()  # the live contest page listens (wired by the web side)
 
     # ----- commands -----
@@ -161,9 +161,6 @@ class ContestService:
             return [ctx.reply(f"只有竞赛发起人、本支部的书记、委员或管理员可以{doing}。")]
         return running
 
-    def bank_list_text(self) -> str:
-        return texts.bank_list_text(self._catalog)
-
     def running(self, group_id: int) -> RunningContest | None:
         return self._running.get(group_id)
 
@@ -184,6 +181,7 @@ class ContestService:
             return refused
         if running is None or ctx.group is None:
             return None
+        self.later.answers += 1
         count = self._branch_count(ctx.session, running.branch_id, ctx.now)
         answered = take_answer(ctx, running, self._rules, count, self.options.acknowledge_up_to)
         if answered is None:

@@ -1,17 +1,19 @@
-"""A large question's points, written after its reveal and in parts.
+"""A large question's points, written after its reveal, in parts, while members are not answering in numbers.
 
 Writing a question's points costs about 0.1 ms per answer (the ledger row and eleven running totals each): 10,000
 answers of a WeChat branch's live page held the service's one loop for a second at the deadline, so the reveal and
 the next question reached the pages late and every answer sent meanwhile waited. A question with more than
-LATER_ABOVE answers is therefore revealed first; its points follow in parts of PART answers, a moment apart, each
-part a transaction of its own, and answers to the next question are taken in between. A smaller question is settled
+LATER_ABOVE answers is therefore revealed first; its points follow in parts of PART answers, each a transaction of its
+own, GAP apart, each when the service is not busy with answers: a look that finds more than QUIET new answers since
+the last (most come in the first seconds of a question) waits for the next. Should the answers not slow down before
+the next close, that close writes what is left, as a question's close always did. A smaller question is settled
 with its reveal, in one transaction, as before (its reveal names who reached the day's cap; here the group is told
 in a line of its own once the last part is written).
 
 Nothing is lost or counted twice. The close that reveals the question also marks the contest as counting its
 settled questions (contest.settled, as a 全委竞赛's parts do); the last part counts the question's statistics and
 错题本 and marks it settled. A close, 结束竞赛 or 下一题 that comes before the parts are done writes what is left first,
-in its own transaction. A restart (or a failed commit, which reloads the contests) finds the question unsettled and
+in its transaction. A restart (or a failed commit, which reloads the contests) finds the question unsettled and
 writes it from the stored answers (records.settle_stored): the points already written are looked up, not written
 again."""
 
@@ -34,13 +36,14 @@ from bot.storage.points import Reached
 from quizzes.contest import Reveal
 from scheduler.points import PointsRules
 
-__all__ = ["LaterSettlement", "LATER_ABOVE", "PART", "GAP"]
+__all__ = ["LaterSettlement", "LATER_ABOVE", "PART", "GAP", "QUIET"]
 
 log = logging.getLogger(__name__)
 
 LATER_ABOVE = 500  # answers: a question with more is settled after its reveal (500 take ~50 ms with it)
-PART = 1000  # answers whose points one transaction writes (~0.1 s of the loop)
-GAP = timedelta(seconds=0.1)  # between the parts: the answers that queued meanwhile are taken
+PART = 500  # answers whose points one transaction writes (~50 ms of the loop)
+GAP = timedelta(seconds=0.2)  # between the parts, or the looks for a quiet moment (the service's timer tick)
+QUIET = 50  # new answers to any contest since the last look (250 a second) at most, for a part to run
 
 
 @dataclass
@@ -50,6 +53,7 @@ class _Owed:
     at: datetime
     done: int = 0  # answers whose points are written
     reached: dict[int, Reached] = field(default_factory=dict)
+    answers_seen: int = -1  # LaterSettlement.answers at the last look
 
 
 class LaterSettlement:
@@ -57,10 +61,12 @@ class LaterSettlement:
     line reaches the group."""
 
     def __init__(self, *, db: Database, deadlines: Deadlines, points: PointsRules,
-                 cap_note: Callable[[Reveal, dict[int, Reached]], str],
-                 send: Callable[[list[Outgoing]], None]) -> None:
+                 cap_note: Callable[[Reveal, dict[int, Reached]], str], send: Callable[[list[Outgoing]], None],
+                 now: Callable[[], datetime]) -> None:
         self._db, self._deadlines, self._points, self._cap_note, self._send = db, deadlines, points, cap_note, send
+        self._now = now
         self._owed: dict[int, _Owed] = {}  # contest id -> the question whose points are being written
+        self.answers = 0  # answers to any contest so far: the parts wait while it grows fast
 
     @staticmethod
     def wanted(reveal: Reveal) -> bool:
@@ -78,8 +84,8 @@ class LaterSettlement:
         """In the reveal's transaction: the question is owed; its parts are written from `now` + GAP."""
         running.settled_counted = True
         mark_settled(session=session, contest_id=running.contest_id, settled=reveal.number - 1)
-        self._owed[running.contest_id] = _Owed(running, reveal, now)
-        self._arm(running.contest_id, reveal.number, 0, now)
+        self._owed[running.contest_id] = owed = _Owed(running, reveal, now, answers_seen=self.answers)
+        self._arm(owed, 0)
 
     def catch_up(self, session: Session, running: RunningContest) -> list[Outgoing]:
         """In the transaction of a step that comes before the parts are done: what is left of the owed question;
@@ -94,13 +100,20 @@ class LaterSettlement:
         """The contests are dropped or reloaded: what is owed is written from the stored answers at their start."""
         self._owed.clear()
 
-    def _arm(self, contest_id: int, number: int, part: int, after: datetime) -> None:
-        self._deadlines.arm_later(f"settle:{contest_id}:{number}:{part}", after + GAP,
-                                  lambda: self._part(contest_id, number, part, after + GAP))
+    def _arm(self, owed: _Owed, look: int) -> None:
+        """The next look `GAP` from now (not from when the last was due: a late tick must not run parts back to
+        back)."""
+        contest_id, number = owed.running.contest_id, owed.reveal.number
+        self._deadlines.arm_later(f"settle:{contest_id}:{number}:{look}", self._now() + GAP,
+                                  lambda: self._part(contest_id, number, look))
 
-    def _part(self, contest_id: int, number: int, part: int, at: datetime) -> None:
+    def _part(self, contest_id: int, number: int, look: int) -> None:
         owed = self._owed.get(contest_id)
         if owed is None or owed.reveal.number != number:  # written by a later step, or dropped with the contests
+            return
+        busy, owed.answers_seen = self.answers - owed.answers_seen > QUIET, self.answers
+        if busy:  # members are answering in numbers: later
+            self._arm(owed, look + 1)
             return
         upto = min(owed.done + PART, len(owed.reveal.answers))
         try:
@@ -113,7 +126,7 @@ class LaterSettlement:
             self._owed.pop(contest_id, None)
             return
         if owed.done < len(owed.reveal.answers):
-            self._arm(contest_id, number, part + 1, at)
+            self._arm(owed, look + 1)
             return
         self._owed.pop(contest_id, None)
         self._send(self._told(owed))
