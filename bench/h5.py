@@ -22,10 +22,11 @@ Question 1 is the gathering: the pages connect during it; once all are open, eve
 spread over --spread seconds from that moment), the last answer closes it early, and the next questions come by
 the stream: each member answers each at a random time within --spread seconds of receiving it.
 
-Figures against the goals: fan-out per question (first/p50/p99/last client receipt after the step was published,
-the step's time taken in the server's StepHub listener) ≤ 1 s; per question, every answer stored once, all within
-10 s of the question (--spread spreads them over the first seconds); answer request p99 ≤ 200 ms; the serving
-process's RSS (sampled every 20 ms) ≤ 300 MB."""
+Figures against the goals: fan-out per question (first/p50/p99/last client receipt after the question started: its
+start in the contest, read in the server's StepHub listener, so the work of the close before it counts) ≤ 1 s; per
+question, every answer stored once, all within 10 s of the question (--spread spreads them over the first seconds);
+answer request p99 ≤ 200 ms; the serving process's RSS (sampled every 20 ms, until the contest's points are all
+written, which for a large question follows its reveal) ≤ 300 MB."""
 
 from __future__ import annotations
 
@@ -211,7 +212,7 @@ def spread_of(values: list[float]) -> str:
 
 def report(members: list[Member], steps: list[tuple[int, float]], go: float, stats: dict[str, Any],
            questions: int) -> bool:
-    published = dict(steps)  # question number -> wall time the server published it
+    published = dict(steps)  # question number -> wall time it started in the server's contest
     rows: list[tuple[str, str, bool]] = []
     for number in range(2, questions + 1):
         at = published.get(number)
@@ -230,6 +231,9 @@ def report(members: list[Member], steps: list[tuple[int, float]], go: float, sta
     p99 = common.percentile(took, 99) * 1000 if took else 0.0
     rows.append((f"answer requests: {len(took):,}", f"p50 {common.percentile(took, 50) * 1000:.0f}  p99 {p99:.0f}  "
                  f"max {max(took, default=0) * 1000:.0f} ms", p99 <= ANSWER_P99_MS))
+    points = stats["points"]
+    rows.append(("points written (ledger)", f"{points:.1f} s after the last answer was stored" if points >= 0
+                 else "not all within a minute", points >= 0))
     expected = len(members) * questions
     rows.append(("answers stored (contest_answer rows)", f"{stats['stored']:,} of {expected:,}, "
                  f"{stats['distinct']:,} distinct (member, question)",

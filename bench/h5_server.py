@@ -22,7 +22,7 @@ import uvicorn
 from sqlalchemy import text
 
 from bot.app import build_app
-from bot.clock import SystemClock
+from bot.clock import SHANGHAI, SystemClock
 from bot.messages import Chat, Incoming, Sender
 from bot.service import BACKLOG, listen, run_loop, tick_timers, tune_gc
 from bot.services.contests.steps import ContestStep
@@ -116,12 +116,14 @@ def build(tmp: Path, limit: int) -> Any:
 
 def serve_in_child(pipe: Connection, tmp: Path, members: int, questions: int, limit: int) -> None:
     app = build(tmp, limit)
-    steps: list[tuple[int, float]] = []  # (question number, wall time published) of each question's step
+    # (question number, wall time it started) of each question: its start in the contest (the close of the one
+    # before), not when its step was published, so that the close's own work counts against the fan-out
+    steps: list[tuple[int, float]] = []
 
     def noted(step: ContestStep) -> None:
         contest = step.running.contest
         if step.kind in ("question", "reveal") and not contest.finished:
-            steps.append((contest.number, time.time()))
+            steps.append((contest.number, contest.question_started_at.replace(tzinfo=SHANGHAI).timestamp()))
 
     web = build_web(app)
     app.contests.steps.listen(noted)  # after the page's own listener: the time the broker had the step
@@ -161,12 +163,27 @@ async def _serve(app: Any, web: Any, sock: Any, pipe: Connection, steps: list[tu
         contest_id = int(link[1])
         return contest_id, question_part(app.contests.by_id(contest_id), app.clock.now())
 
+    def settled(contest_id: int) -> float:
+        """Seconds until the contest's points are all written (a large question's are written after its reveal,
+        bot/services/contests/settle_later.py), the memory still sampled meanwhile; -1 after a minute."""
+        begun = time.perf_counter()
+        while time.perf_counter() - begun < 60:
+            with app.db.session() as session:
+                done = session.execute(text(
+                    "SELECT status = 'finished' AND (settled IS NULL OR settled = current_index + 1) FROM contest "
+                    "WHERE id = :c"), {"c": contest_id}).scalar()
+            if done:
+                return time.perf_counter() - begun
+            time.sleep(0.1)
+        return -1.0
+
     def stored(contest_id: int) -> dict[str, Any]:
+        points = settled(contest_id)
         with app.db.session() as session:
             count, distinct = session.execute(text(
                 "SELECT COUNT(*), COUNT(DISTINCT member_id * 1000 + question_index) FROM contest_answer "
                 "WHERE contest_id = :c"), {"c": contest_id}).one()
-        return {"stored": count, "distinct": distinct, "rss_before": before[0], "rss_peak": peak[0],
+        return {"stored": count, "distinct": distinct, "rss_before": before[0], "rss_peak": peak[0], "points": points,
                 "cpu": cpu_s() - cpu[0], "waited": waited_s() - waited[0]}
 
     def control() -> None:

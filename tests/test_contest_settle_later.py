@@ -1,7 +1,8 @@
 """A large question's points are written after its reveal, in parts (bot/services/contests/settle_later.py): the
-reveal goes out at once, the points follow a moment later, a part at a time, and every point, statistic and 错题本
-entry is written exactly once, whether the parts finish, a 下一题 or 结束竞赛 comes first, or the bot restarts in
-between. Thresholds are lowered so that five members make a "large" question (2 answers per part)."""
+reveal goes out at once, the points follow a moment later, a part at a time, waiting while members answer in
+numbers (but not for ever); a question closed meanwhile queues behind; every point, statistic and 错题本 entry is
+written exactly once, in the order the questions closed, also when the bot restarts in between. Thresholds are
+lowered so that five members make a "large" question (2 answers per part)."""
 
 from __future__ import annotations
 
@@ -65,38 +66,42 @@ def test_the_reveal_goes_first_and_the_points_follow_in_parts(app: App, clock: M
     assert ledger(app) == 4  # nothing twice
 
 
-def test_the_parts_wait_while_members_answer_in_numbers(app: App, clock: ManualClock,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(settle_later, "QUIET", 1)  # more than one new answer since the last look is busy
+def test_the_parts_wait_while_members_answer_but_not_for_ever(app: App, clock: ManualClock,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settle_later, "QUIET", 0)  # any new answer since the last look is busy
+    monkeypatch.setattr(settle_later, "PATIENCE", 1)  # one busy look, then a part goes anyway
     start_contest(app, *PEOPLE, count=2)
     everyone_answers(app)
     question = open_question(app)
     say(app, "李四", right(question))
-    say(app, "王五", right(question))
-    advance(app, clock, GAP)  # two answers to question 2 since the reveal: question 1's points wait
+    advance(app, clock, GAP)  # an answer to question 2 since the reveal: question 1's points wait
     assert ledger(app) == 0
-    say(app, "赵六", right(question))
-    advance(app, clock, GAP)  # one: quiet enough, the first part
+    say(app, "王五", right(question))
+    advance(app, clock, GAP)  # busy again, but patience is used up: a part goes
     assert ledger(app) == 2
-    advance(app, clock, GAP)
+    advance(app, clock, GAP)  # quiet
+    assert ledger(app) == 3
     advance(app, clock, GAP)
     assert ledger(app) == 4 and settled(app) == 1
 
 
-def test_a_step_before_the_parts_are_done_writes_the_rest_first(app: App, clock: ManualClock) -> None:
+def test_a_question_closed_while_points_are_owed_queues_behind_them(app: App, clock: ManualClock) -> None:
     start_contest(app, *PEOPLE, count=2)
     everyone_answers(app)
     advance(app, clock, GAP)
     assert ledger(app) == 2
     question = open_question(app)
     say(app, "李四", right(question))
-    replies = say(app, "张三", "结束竞赛")  # before the next part: what is left of question 1, then question 2
-    [ended] = replies  # nobody reached a cap: no line before it
+    [ended] = say(app, "张三", "结束竞赛")  # question 2 closes before question 1's points are all written
     assert ended.startswith("⏰ 第 2 题答案：对") and "竞赛已提前结束" in ended
-    assert ledger(app) == 4 + 1 and settled(app) == 2  # question 1's four, question 2's one (李四)
-    assert len(stats(app)) == 2
-    advance(app, clock, 1)
-    assert ledger(app) == 5  # the parts armed for question 1 find nothing left
+    assert ledger(app) == 2 and settled(app) == 0  # question 2's one point waits behind question 1's
+    advance(app, clock, GAP)
+    advance(app, clock, GAP)
+    assert ledger(app) == 4 and settled(app) == 1  # question 1 first
+    advance(app, clock, GAP)
+    assert ledger(app) == 5 and settled(app) == 2 and len(stats(app)) == 2
+    advance(app, clock, 5)
+    assert ledger(app) == 5  # nothing twice
 
 
 def test_a_restart_before_the_parts_are_written_writes_them_from_the_stored_answers(

@@ -130,15 +130,14 @@ class ContestService:
             return steered
         reveal = steered.contest.finish()
         assert reveal is not None and ctx.group is not None
-        caught = self.later.catch_up(ctx.session, steered)  # the question before, if its points are being written
         # answers already given to the open question count
-        reached = self.later.settle_now(ctx.session, steered, reveal, ctx.now)
+        reached = self.later.settle(ctx.session, steered, reveal, ctx.now)
         save_progress(session=ctx.session, contest_id=steered.contest_id, contest=steered.contest, now=ctx.now)
         self._deadlines.cancel(ctx.group.id)
         self._running.remove(ctx.group.id)
         self.steps.publish(ContestStep("reveal", steered, reveal, ended_early=True))
-        return [*caught, texts.step_message(steered, reveal, ended_early=True, note=self._cap_note(reveal, reached),
-                                            counted=texts.counted_text(self.points))]
+        return [texts.step_message(steered, reveal, ended_early=True, note=self._cap_note(reveal, reached),
+                                   counted=texts.counted_text(self.points))]
 
     def skip(self, ctx: Context) -> list[Outgoing]:
         """下一题: the open question closes now (its answers count) and the next one opens."""
@@ -272,15 +271,11 @@ class ContestService:
             return []
         contest = running.contest
         reveal = contest.close_question(now)
-        note, caught = "", []
+        note = ""
         if running.round_id is not None:  # 500 groups' points take seconds: the 全委竞赛 writes them after the reveals
             running.pending.append((reveal, now))
-        else:
-            caught = self.later.catch_up(session, running)  # the question before, if its points are being written
-            if self.later.wanted(reveal):  # 10,000 answers' points take a second: written after the reveal
-                self.later.defer(session, running, reveal, now)
-            else:
-                note = self._cap_note(reveal, self.later.settle_now(session, running, reveal, now))
+        else:  # 10,000 answers' points take a second: written after the reveal (settle_later.py)
+            note = self._cap_note(reveal, self.later.settle(session, running, reveal, now))
         save_progress(session=session, contest_id=running.contest_id, contest=contest, now=now)
         running.next_question()
         if contest.finished:
@@ -289,7 +284,7 @@ class ContestService:
         elif running.round_id is None:
             self._arm(session, group_id, running)
         self.steps.publish(ContestStep("reveal", running, reveal))
-        return [*caught, texts.step_message(running, reveal, note=note, counted=texts.counted_text(self.points))]
+        return [texts.step_message(running, reveal, note=note, counted=texts.counted_text(self.points))]
 
     def _cap_note(self, reveal: Reveal, reached: dict[int, Reached]) -> str:
         """Who reached the day's (or month's) 答题 cap with this question: told once, in the reveal."""
