@@ -101,3 +101,11 @@ def build(db: Any, *, members: int, branches: int, rows: int, today: date, seed:
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def spread_ms(values: list[float]) -> str:
+    """first, p50, p99 and last of `values` (seconds), in ms."""
+    if not values:
+        return "no samples"
+    return (f"first {min(values) * 1000:7.0f}  p50 {percentile(values, 50) * 1000:7.0f}  "
+            f"p99 {percentile(values, 99) * 1000:7.0f}  last {max(values) * 1000:7.0f} ms")

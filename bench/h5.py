@@ -203,13 +203,6 @@ def sessions_for(member_ids: list[int]) -> list[Member]:
     return out
 
 
-def spread_of(values: list[float]) -> str:
-    if not values:
-        return "no samples"
-    return (f"first {min(values) * 1000:7.0f}  p50 {common.percentile(values, 50) * 1000:7.0f}  "
-            f"p99 {common.percentile(values, 99) * 1000:7.0f}  last {max(values) * 1000:7.0f} ms")
-
-
 def report(members: list[Member], steps: list[tuple[int, float]], go: float, stats: dict[str, Any],
            questions: int) -> bool:
     published = dict(steps)  # question number -> wall time it started in the server's contest
@@ -220,7 +213,7 @@ def report(members: list[Member], steps: list[tuple[int, float]], go: float, sta
         missing = len(members) - len(got)
         ok = bool(got) and missing == 0 and max(got) <= FANOUT_S
         rows.append((f"question {number}: fan-out to {len(got):,} pages" + (f" ({missing} missed)" if missing else ""),
-                     spread_of(got), ok))
+                     common.spread_ms(got), ok))
     for number in range(1, questions + 1):
         start = go if number == 1 else published.get(number, go)
         done = [t + took - start for m in members for q, t, took, s in m.answers if q == number and s == 200]
