@@ -279,9 +279,10 @@ def main(argv: list[str] | None = None) -> int:
             with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                           TimeElapsedColumn()) as bar:
                 go = run_loop(bench.run(members, args.questions, first, bar))
+            ran = dict(wall=time.perf_counter() - wall, client_cpu=cpu_s() - cpu, client_waited=waited_s() - waited)
             control.send(("stats", contest_id))
             steps, stats = reply(control, server)
-            stats.update(wall=time.perf_counter() - wall, client_cpu=cpu_s() - cpu, client_waited=waited_s() - waited)
+            stats.update(ran)
         finally:
             if server.is_alive():
                 control.send(("stop",))

@@ -178,13 +178,14 @@ async def _serve(app: Any, web: Any, sock: Any, pipe: Connection, steps: list[tu
         return -1.0
 
     def stored(contest_id: int) -> dict[str, Any]:
+        ran = {"cpu": cpu_s() - cpu[0], "waited": waited_s() - waited[0]}  # to the last answer, not the points
         points = settled(contest_id)
         with app.db.session() as session:
             count, distinct = session.execute(text(
                 "SELECT COUNT(*), COUNT(DISTINCT member_id * 1000 + question_index) FROM contest_answer "
                 "WHERE contest_id = :c"), {"c": contest_id}).one()
         return {"stored": count, "distinct": distinct, "rss_before": before[0], "rss_peak": peak[0], "points": points,
-                "cpu": cpu_s() - cpu[0], "waited": waited_s() - waited[0]}
+                **ran}
 
     def control() -> None:
         while True:
