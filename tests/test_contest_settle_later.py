@@ -155,3 +155,26 @@ def test_who_reached_the_day_s_cap_is_told_in_a_line_once_the_parts_are_written(
         assert told.startswith("📌 ") and "今日答题积分已达上限（每日 0 分）" in told
     finally:
         app.close()
+
+
+def test_a_part_that_fails_to_commit_reloads_the_contests_which_writes_what_is_owed(
+        app: App, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    start_contest(app, *PEOPLE, count=2)
+    everyone_answers(app)
+    real = settle_later.award_answers
+
+    def failing_once(*args: object, **kwargs: object) -> object:
+        monkeypatch.setattr(settle_later, "award_answers", real)
+        raise RuntimeError("database gone for a moment")
+
+    monkeypatch.setattr(settle_later, "award_answers", failing_once)
+    advance(app, clock, GAP)  # the part fails: the contests are read back, the owed question written from its answers
+    assert ledger(app) == 4 and settled(app) == 1 and stats(app) == [(1, 5, 4)]
+    question = open_question(app)  # the contest goes on at question 2, and its points are counted on from there
+    for name in PEOPLE:
+        say(app, name, right(question))
+    for _ in range(3):
+        advance(app, clock, GAP)
+    assert ledger(app) == 9 and settled(app) == 2
+    advance(app, clock, 5)
+    assert ledger(app) == 9

@@ -51,7 +51,7 @@ class ContestService:
         self._send, self._branch_count, self._now, self.options = send, branch_count, now, options
         self._running = RunningContests()
         self.later = LaterSettlement(db=db, deadlines=deadlines, points=self.points, cap_note=self._cap_note, send=send,
-                                     now=now)  # a large question's points: after its reveal
+                                     now=now, reload=self.forget_all)  # a large question's points: after its reveal
         self.steps = StepHub()  # the live contest page listens (wired by the web side)
 
     # ----- commands -----

@@ -69,13 +69,14 @@ class _Queue:
 
 class LaterSettlement:
     """`cap_note(reveal, reached)`: the line naming who reached a cap (ContestService._cap_note); `send`: how that
-    line reaches the group."""
+    line reaches the group; `reload`: the contests read back from the database (ContestService.forget_all), after a
+    part failed to commit."""
 
     def __init__(self, *, db: Database, deadlines: Deadlines, points: PointsRules,
                  cap_note: Callable[[Reveal, dict[int, Reached]], str], send: Callable[[list[Outgoing]], None],
-                 now: Callable[[], datetime]) -> None:
+                 now: Callable[[], datetime], reload: Callable[[], None]) -> None:
         self._db, self._deadlines, self._points, self._cap_note, self._send = db, deadlines, points, cap_note, send
-        self._now = now
+        self._now, self._reload = now, reload
         self._queues: dict[int, _Queue] = {}  # contest id -> its owed questions
         self._generation = 0  # looks armed before a `forget` find nothing of theirs
         self.answers = 0  # answers to any contest so far: the parts wait while it grows fast
@@ -128,10 +129,13 @@ class LaterSettlement:
             with self._db.session() as session:
                 self._write(session, owed, upto)
                 session.commit()
-        except Exception:  # nothing of this part is kept: the next start writes the owed questions from the answers
-            log.exception("writing the points of question %d of contest %s failed; they are written at the next "
-                          "start", owed.reveal.number, contest_id)
-            del self._queues[contest_id]
+        except Exception:
+            # nothing of this part is kept. Going on would let the contest's next small question be settled and
+            # counted past the owed ones, so the contests are read back now: that writes the owed questions from
+            # their stored answers (records.settle_stored), or, with the database still failing, at the next try
+            log.exception("writing the points of question %d of contest %s failed; the contests are reloaded",
+                          owed.reveal.number, contest_id)
+            self._reload()
             return
         if owed.done == len(owed.reveal.answers):
             queue.owed.popleft()
