@@ -16,7 +16,7 @@ peak RSS, and checks every answer is stored exactly once.
 December 2026, 2 cores shared with other work (load 3-6), defaults (11,000 answers, 256 senders):
   SQLite      ingress 17,500 answers/s, p99 21 ms, 54 µs CPU/answer;   --sequential 2,400/s, 255 µs
   PostgreSQL  ingress 6,000-9,100 answers/s, p99 80-115 ms, 57-66 µs + server 31 µs;   --sequential 306/s
-7 December 2026, the machine quiet, 9 runs over the day as its speed rose (sum(range(3e7)) 410 ms, then 343 ms):
+7 December 2026, the machine quiet, 7 runs over the day as its speed rose (sum(range(3e7)) 410 ms, then 343 ms):
   SQLite      ingress 20,900-33,700 answers/s, p99 10-20 ms, 29-48 µs CPU/answer
   PostgreSQL  ingress 18,600 answers/s, p99 16 ms, 31 µs + server 21 µs
 Where an answer's ~55 µs go in a batch (SQLite): the claim of its message id ~10, its row ~14 (one executemany),
