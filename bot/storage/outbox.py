@@ -119,11 +119,12 @@ def mark_handed(*, session: Session, row_id: int, now: datetime, holder: str | N
     that ends unsure though it never left, so the shorter that commit, the fewer such pushes (bench/failover.py: the
     flush was most of it). What it risks is the note of a push whose request left being lost with the database
     server itself, within a fraction of a second: that push would be sent once more."""
-    if session.connection().dialect.name == "postgresql":
-        session.connection().exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
     if holder is None:
-        return _HANDED.execute(session.connection(), {"now": now, "id": row_id}) == 1
-    return _HANDED_HELD.execute(session.connection(), {"now": now, "id": row_id, "holder": holder}) == 1
+        return _HANDED.execute(conn, {"now": now, "id": row_id}) == 1
+    return _HANDED_HELD.execute(conn, {"now": now, "id": row_id, "holder": holder}) == 1
 
 
 def settle_interrupted(*, session: Session, channels: list[str], holder: str | None = None, epoch: int | None = None,

@@ -25,7 +25,7 @@ from bot.channels.common.aio import Sleep, cancel
 from bot.channels.common.attempts import api_failure, requests_failure
 from bot.channels.common.retries import Retries, keep_trying
 
-__all__ = ["CustomerService", "ApiClient", "WINDOW_SECONDS", "PER_USER_MESSAGE", "HELD_MAX"]
+__all__ = ["CustomerService", "ApiClient", "api_error", "WINDOW_SECONDS", "PER_USER_MESSAGE", "HELD_MAX"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,13 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, WeChatClientException) and exc.errcode is not None:
         return f"errcode {exc.errcode} ({exc.errmsg})"
     return type(exc).__name__
+
+
+def api_error(exc: WeChatClientException, what: str = "") -> NotDelivered:
+    """WeChat's error answer to a send, as the outbox and the retries read it (系统繁忙 was turned away, another
+    errcode refused, an HTTP failure may have reached it); `what` names the send in the message."""
+    return api_failure(f"{what}{_describe(exc)}", errcode=exc.errcode, busy=(-1,),
+                       status=exc.response.status_code if exc.response is not None else None)
 
 
 @dataclass
@@ -184,8 +191,7 @@ class CustomerService:
             except WeChatClientException as exc:
                 if exc.errcode in _WINDOW_ERRORS:
                     raise _Held(_describe(exc)) from None
-                raise api_failure(_describe(exc), errcode=exc.errcode, busy=(-1,),
-                                  status=exc.response.status_code if exc.response is not None else None) from None
+                raise api_error(exc) from None
             except requests.RequestException as exc:  # the URL in its text holds the token: only the type
                 raise requests_failure(exc) from None
 

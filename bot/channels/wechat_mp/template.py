@@ -17,7 +17,8 @@ import requests
 from wechatpy.client import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from bot.channels.common.attempts import api_failure, requests_failure
+from bot.channels.common.attempts import requests_failure
+from bot.channels.wechat_mp.send import api_error
 from bot.messages import Outgoing
 from bot.settings import LinkTemplateSettings
 
@@ -46,9 +47,7 @@ async def send_template(client: WeChatClient, openid: str, message: Outgoing, te
     data = template_data(message, template.fields, now)
     try:
         await asyncio.to_thread(client.message.send_template, openid, template.template_id, data, message.link)
-    except WeChatClientException as exc:  # never str(exc): its URL carries the access token
-        described = f"template: errcode {exc.errcode} ({exc.errmsg})" if exc.errcode is not None else "template"
-        raise api_failure(described, errcode=exc.errcode, busy=(-1,),
-                          status=exc.response.status_code if exc.response is not None else None) from None
-    except requests.RequestException as exc:
+    except WeChatClientException as exc:
+        raise api_error(exc, "template: ") from None
+    except requests.RequestException as exc:  # the URL in its text holds the token: only the type
         raise requests_failure(exc) from None
